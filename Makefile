@@ -1,0 +1,41 @@
+# The commands the README gives. Each creates .venv when absent and installs the project into it.
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+
+.PHONY: demo test lint bench golden clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+
+$(VENV)/.installed: pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install -q -e .
+	touch $@
+
+$(VENV)/.installed-test: pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install -q -e '.[test]'
+	touch $@ $(VENV)/.installed
+
+## make demo: crawl the bundled demo publisher, build the site and serve it on http://127.0.0.1:8000
+demo: $(VENV)/.installed
+	$(BIN)/csrnews demo
+
+## make test: ruff and the whole pytest suite (browser tests need /usr/bin/chromium)
+test: $(VENV)/.installed-test
+	$(BIN)/ruff check .
+	$(BIN)/python -m pytest
+
+lint: $(VENV)/.installed-test
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+## make bench: the benchmarks in bench/ (see docs/benchmarks.md)
+bench: $(VENV)/.installed-test
+	$(BIN)/python -m bench
+
+## make golden: regenerate the golden site in tests/golden/ after an intended change
+golden: $(VENV)/.installed-test
+	$(BIN)/python -m tests.golden_site --regenerate
+
+clean:
+	rm -rf output index var reports .pytest_cache

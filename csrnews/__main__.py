@@ -1,0 +1,5 @@
+"""Allow `python -m csrnews`."""
+
+from csrnews.cli import main
+
+main()

@@ -1,0 +1,27 @@
+"""Default settings in one place (UPPERCASE); the CLI merges options and environment over them."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+# The repository (or the installed source tree, with an editable install).
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+SOURCES_FILE = "sources.yaml"
+CONTENT_DIR = "content"
+OUTPUT_DIR = "output"
+INDEX_DIR = "index"
+STATE_DIR = "var"  # crawl state: HTTP validators, seen URLs, crawl journal
+
+NEWS_SUBDIR = "news"
+TOP10_SUBDIR = "top10"
+PAGES_SUBDIR = "pages"
+
+SERVE_HOST = "127.0.0.1"
+SERVE_PORT = 8000
+
+USER_AGENT = "csrnews/0.1 (+https://github.com/csrnews/csrnews)"
+
+DEMO_DIR = PROJECT_ROOT / "demo"
+THEME_DIR = PROJECT_ROOT / "theme"
+PELICANCONF = PROJECT_ROOT / "pelicanconf.py"

@@ -1,0 +1,31 @@
+"""The controlled vocabulary of event types: ids used in data files, labels used in story files."""
+
+from __future__ import annotations
+
+# id -> the label written to a story's `Category` (Pelican slugifies it for URLs).
+EVENT_TYPES: dict[str, str] = {
+    "summit": "Summit & forum",
+    "mou": "MoU & partnership",
+    "top10": "Top-10 & ranking",
+    "report": "Report",
+    "policy": "Policy & standard",
+    "project": "Project & case study",
+    "award": "Award",
+    "training": "Training",
+    "other": "Other",
+}
+
+LABEL_TO_ID: dict[str, str] = {label.lower(): key for key, label in EVENT_TYPES.items()}
+
+
+def event_type_label(type_id: str) -> str:
+    """Return the Category label for an event-type id (unknown ids map to "Other")."""
+    return EVENT_TYPES.get(type_id, EVENT_TYPES["other"])
+
+
+def event_type_id(label: str) -> str:
+    """Return the event-type id for a Category label or id (any case); "other" if unknown."""
+    key = label.strip().lower()
+    if key in EVENT_TYPES:
+        return key
+    return LABEL_TO_ID.get(key, "other")

@@ -1,0 +1,1 @@
+"""The bundled demo publisher: fictional CSR news sites served on loopback."""

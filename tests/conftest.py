@@ -1,0 +1,85 @@
+"""Shared fixtures: the demo publisher on a free loopback port, paths, and the browser."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+CHROMIUM = os.environ.get("CSRNEWS_CHROMIUM", "/usr/bin/chromium")
+ARTIFACTS = ROOT / "test-artifacts"
+
+
+@pytest.fixture(scope="session")
+def demo_server() -> Iterator[object]:
+    """The bundled demo publisher, started once on port 0 in a thread of this process."""
+    from demo.server import start_demo_server
+
+    server = start_demo_server(port=0)
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+@pytest.fixture()
+def fresh_demo_server() -> Iterator[object]:
+    """A demo publisher of the test's own, for tests that change it (add stories, fail a site)."""
+    from demo.server import start_demo_server
+
+    server = start_demo_server(port=0)
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+def run_cli(*args: str, cwd: Path | None = None, timeout: float = 600,
+            env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    """Run `csrnews ARGS` in a subprocess (a real process, as an operator would)."""
+    full_env = dict(os.environ)
+    full_env.update(env or {})
+    return subprocess.run(
+        [sys.executable, "-m", "csrnews", *args],
+        cwd=cwd or ROOT, capture_output=True, text=True, timeout=timeout, env=full_env,
+    )
+
+
+@pytest.fixture(scope="session")
+def chromium_path() -> str:
+    """Debian's Chromium for Playwright; skip browser tests with a visible reason without it."""
+    if not (Path(CHROMIUM).exists() or shutil.which(CHROMIUM)):
+        pytest.skip(f"browser test skipped: {CHROMIUM} not found (apt-get install chromium)")
+    return CHROMIUM
+
+
+CHROMIUM_ARGS = [
+    "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+    "--disable-background-networking", "--disable-component-update", "--disable-sync",
+]
+
+
+@pytest.fixture()
+def browser(chromium_path: str) -> Iterator[object]:
+    """A headless Chromium driven by Playwright (never Playwright's own browser download)."""
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as pw:
+        b = pw.chromium.launch(executable_path=chromium_path, headless=True, args=CHROMIUM_ARGS)
+        try:
+            yield b
+        finally:
+            b.close()
+
+
+@pytest.fixture(scope="session")
+def artifacts_dir() -> Path:
+    """Where tests keep screenshots and other artifacts (ignored by git)."""
+    ARTIFACTS.mkdir(exist_ok=True)
+    return ARTIFACTS
