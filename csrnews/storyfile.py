@@ -131,12 +131,13 @@ def parse_story(text: str, path: Path | None = None) -> Story:
     return Story(meta=meta, body=body, path=path)
 
 
-def _render_without_fingerprint(story: Story) -> str:
+def _render_parts(story: Story) -> tuple[str, str]:
+    """The header lines (without Fingerprint) and the body, as they are written."""
     ordered = [k for k in KEY_ORDER if k in story.meta and k != "Fingerprint"]
     ordered += [k for k in story.meta if k not in KEY_ORDER]
     header = "".join(f"{key}: {_one_line(story.meta[key])}\n" for key in ordered)
-    body = story.body.replace("\r\n", "\n").strip("\n")
-    return f"{header}\n{body}\n"
+    body = story.body.replace("\r\n", "\n").replace("\r", "\n").strip("\n")
+    return header, f"{body}\n"
 
 
 def _normalise_for_hash(text: str) -> str:
@@ -152,13 +153,12 @@ def compute_fingerprint(text: str) -> str:
 
 def render_story(story: Story, *, fingerprint: bool = True) -> str:
     """Render a story to file text; with ``fingerprint`` the Fingerprint key is (re)computed."""
-    text = _render_without_fingerprint(story)
+    header, body = _render_parts(story)
     if not fingerprint:
-        return text
-    fp = compute_fingerprint(text)
+        return f"{header}\n{body}"
+    fp = compute_fingerprint(f"{header}\n{body}")
     story.meta["Fingerprint"] = fp
-    header, _, body = text.partition("\n\n")
-    return f"{header}\nFingerprint: {fp}\n\n{body}"
+    return f"{header}Fingerprint: {fp}\n\n{body}"
 
 
 def is_edited(text: str) -> bool:

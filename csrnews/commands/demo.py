@@ -4,16 +4,41 @@ from __future__ import annotations
 
 import click
 
-from csrnews.commands import not_built_yet
+from csrnews import settings
+from csrnews.options import quiet_option
 
 
 @click.command("demo")
-def demo() -> None:
-    """Start the demo publisher on loopback, run the whole job against it and serve the site."""
-    not_built_yet("csrnews demo", 2)
+@click.option("--host", default=settings.SERVE_HOST, show_default=True,
+              help="Address to serve the built site on.")
+@click.option("--port", default=settings.SERVE_PORT, show_default=True, type=int,
+              help="Port to serve the built site on.")
+@click.option("--workdir", default="var/demo", show_default=True,
+              type=click.Path(file_okay=False),
+              help="Where the demo keeps its sources, content, site and index.")
+@click.option("--no-serve", is_flag=True, help="Run the job, then exit instead of serving.")
+@quiet_option
+def demo(host: str, port: int, workdir: str, no_serve: bool) -> None:
+    """Start the demo publisher on loopback, run the whole job against it and serve the site.
+
+    The bundled demo publisher (fictional CSR news sites with RSS, Atom, listings and a
+    sitemap) starts on a free loopback port; the crawl, the build and the index run against it;
+    the site and its search are then served on http://HOST:PORT until Ctrl-C.
+    """
+    from csrnews.demo_run import run_demo
+
+    raise SystemExit(run_demo(host=host, port=port, workdir=workdir, serve=not no_serve))
 
 
 @click.command("demo-server")
-def demo_server() -> None:
-    """Serve the bundled demo publisher (CSR news sites with feeds and a sitemap) on loopback."""
-    not_built_yet("csrnews demo-server", 2)
+@click.option("--host", default="127.0.0.1", show_default=True, help="Loopback address to bind.")
+@click.option("--port", default=0, show_default=True, type=int,
+              help="Port to bind (0: a free port).")
+def demo_server(host: str, port: int) -> None:
+    """Serve the bundled demo publisher (CSR news sites with feeds and a sitemap) on loopback.
+
+    Prints the server's URL on the first line of stdout, then serves until Ctrl-C.
+    """
+    from demo.server import serve_forever
+
+    serve_forever(host=host, port=port)
