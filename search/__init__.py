@@ -1,1 +1,21 @@
-"""Search: the Whoosh schema and analyzers, indexer, query layer and WSGI search API."""
+"""Search: the Whoosh schema and analyzers, indexer, query layer and WSGI search API.
+
+The rest of csrnews uses only what this package exports; nothing else imports whoosh.
+"""
+
+from __future__ import annotations
+
+from search.indexer import IndexLockedError, IndexStats, update_index
+from search.query import IndexMissingError, QueryError, SearchRequest, SearchService
+from search.wsgi import make_app
+
+__all__ = [
+    "IndexLockedError",
+    "IndexMissingError",
+    "IndexStats",
+    "QueryError",
+    "SearchRequest",
+    "SearchService",
+    "make_app",
+    "update_index",
+]
