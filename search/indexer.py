@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import hashlib
 import json
 import logging
@@ -9,6 +10,7 @@ import os
 import re
 import shutil
 import time
+import warnings as warnings_module
 from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass
 from datetime import datetime
@@ -142,20 +144,24 @@ def _read_meta(index_dir: Path) -> dict[str, object]:
 def _open_or_create(index_dir: Path, warnings: list[str]) -> tuple[whoosh_index.Index, bool]:
     """Open the index; create it when missing; rebuild it when corrupt or of an old schema."""
     reason = ""
-    if not whoosh_index.exists_in(str(index_dir)):
-        reason = "missing" if not index_dir.exists() or not any(index_dir.iterdir()) else "corrupt"
+    if not index_dir.is_dir() or not any(index_dir.iterdir()):
+        reason = "missing"
     elif _read_meta(index_dir).get("schema_version") != SCHEMA_VERSION:
-        reason = "of another schema version"
+        reason = "of another schema version (or not a csrnews index)"
     else:
-        try:
-            ix = whoosh_index.open_dir(str(index_dir))
-            with ix.reader() as reader:
-                reader.doc_count()
-            return ix, False
-        except LockError:
-            raise
-        except Exception as exc:  # whoosh raises many kinds on damaged files
-            reason = f"corrupt ({exc.__class__.__name__}: {exc})"
+        # Whoosh leaves a damaged index's files open when it fails to read them.
+        with warnings_module.catch_warnings():
+            warnings_module.simplefilter("ignore", ResourceWarning)
+            try:
+                ix = whoosh_index.open_dir(str(index_dir))
+                with ix.reader() as reader:
+                    reader.doc_count()
+                return ix, False
+            except LockError:
+                raise
+            except Exception as exc:  # whoosh raises many kinds on damaged files
+                reason = f"corrupt ({exc.__class__.__name__}: {exc})"
+            gc.collect()
     if reason != "missing":
         message = f"search index {index_dir} is {reason}; rebuilding it from the story files"
         logger.warning(message)

@@ -16,7 +16,7 @@ from whoosh import qparser, query, sorting
 from whoosh.highlight import ContextFragmenter, HtmlFormatter
 from whoosh.searching import Searcher
 
-from search.analysis import normalise_code
+from search.analysis import mixed_analyzer
 from search.indexer import markdown_to_text
 
 logger = logging.getLogger(__name__)
@@ -99,7 +99,10 @@ def _filter_query(name: str, values: list[str]) -> query.Query:
                 raise QueryError(f"year must be a four-digit year, not {value!r}")
             clauses.append(query.Term("year", int(value)))
         elif fieldname == "standards":
-            clauses.append(query.Term(fieldname, normalise_code(value)))
+            words = [t.text for t in mixed_analyzer(stem=False)(value)]
+            if words:
+                clauses.append(query.Phrase(fieldname, words) if len(words) > 1
+                               else query.Term(fieldname, words[0]))
         elif fieldname in ("organisations", "tags"):
             clauses.append(query.Term(fieldname, value.lower()))
         elif fieldname == "category":

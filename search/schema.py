@@ -22,8 +22,7 @@ def build_schema() -> Schema:
         body=TEXT(analyzer=text, stored=True, spelling=True),
         organisations=KEYWORD(commas=True, lowercase=True, stored=True, scorable=True,
                               field_boost=2.0),
-        standards=KEYWORD(commas=True, lowercase=True, stored=True, scorable=True,
-                          field_boost=2.0),
+        standards=TEXT(analyzer=mixed_analyzer(stem=False), stored=True, field_boost=2.0),
         tags=KEYWORD(commas=True, lowercase=True, stored=True, scorable=True),
         category=ID(stored=True, sortable=True),  # the event-type id (csrnews.vocabulary)
         source=ID(stored=True, sortable=True),
