@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import html
+import re
 import logging
 import os
 import threading
@@ -60,7 +61,6 @@ def _parser(schema: Any) -> qparser.QueryParser:
         "category": ["type"], "organisations": ["org", "organisation", "organization"],
         "standards": ["standard", "std"], "tags": ["tag"],
     }))
-    parser.add_plugin(qparser.GtLtPlugin())
     parser.add_plugin(qparser.FuzzyTermPlugin())
     return parser
 
@@ -173,7 +173,11 @@ class SearchService:
         parser = _parser(searcher.schema)
         qstring = " ".join(request.q.split())
         if qstring:
-            parsed = parser.parse(qstring)
+            try:
+                parsed = parser.parse(qstring)
+            except Exception:  # the parser trips on some syntax: search the words instead
+                logger.debug("query syntax not understood, searching words: %r", qstring)
+                parsed = parser.parse(re.sub(r"[^\w\s]+", " ", qstring))
             parsed = _bound(parsed, searcher.reader())
             if _count_leaves(parsed) > MAX_CLAUSES:
                 raise QueryError(f"query has more than {MAX_CLAUSES} terms")
