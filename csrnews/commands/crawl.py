@@ -2,12 +2,88 @@
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
+
 import click
 
-from csrnews.commands import not_built_yet
+from csrnews import console, settings
+from csrnews.options import content_option, quiet_option, sources_option
+
+
+def format_report(report: object) -> str:
+    """The per-source summary table as plain text (one row a source, problems below it)."""
+    from crawler.report import COUNTERS, CrawlReport
+
+    assert isinstance(report, CrawlReport)
+    width = max([len("source"), *(len(name) for name in report.sources)])
+    width = min(width, 40)
+    head = f"{'source':{width}}  {'status':6}" + "".join(f" {c:>9}" for c in COUNTERS)
+    lines = [head, "-" * len(head)]
+    for src in report.sources.values():
+        name = src.name if len(src.name) <= width else src.name[: width - 1] + "…"
+        lines.append(f"{name:{width}}  {src.status:6}"
+                     + "".join(f" {getattr(src, c):>9}" for c in COUNTERS))
+        for problem in src.errors[:5]:
+            lines.append(f"    ! {problem}")
+        if len(src.errors) > 5:
+            lines.append(f"    ! … and {len(src.errors) - 5} more")
+    return "\n".join(lines)
+
+
+def print_report(report: object) -> None:
+    """The per-source summary table (stdout, unless quiet) and the closing one-line summary."""
+    from crawler.report import CrawlReport
+
+    assert isinstance(report, CrawlReport)
+    if not console.is_quiet():
+        console.out.print(format_report(report), markup=False)
+    else:
+        for src in report.sources.values():
+            if src.status == "failed":
+                console.error(f"source {src.name} failed: {'; '.join(src.errors[:3])}")
+    console.summary(report.summary_line())
 
 
 @click.command("crawl")
-def crawl() -> None:
-    """Crawl every source in the sources file and write or update story files."""
-    not_built_yet("csrnews crawl", 3)
+@sources_option
+@content_option
+@click.option("--state", "state_dir", default=settings.STATE_DIR, show_default=True,
+              envvar="CSRNEWS_STATE", type=click.Path(file_okay=False),
+              help="The crawl state folder (HTTP validators, stored URLs, run journal).")
+@click.option("--source", "only", multiple=True, metavar="NAME",
+              help="Crawl only this source (repeatable).")
+@click.option("--delay", type=click.FloatRange(min=0), default=None,
+              help="Seconds between requests to one site (AutoThrottle's start delay too); "
+                   "default from crawler.settings, 0 on loopback tests.")
+@click.option("--source-timeout", type=click.FloatRange(min=0), default=0, show_default=True,
+              help="Stop a source after this many seconds (0: no limit).")
+@click.option("--timeout", "run_timeout", type=click.FloatRange(min=0), default=0,
+              show_default=True, help="Stop the whole run after this many seconds (0: no limit).")
+@click.option("--report", "report_path", type=click.Path(dir_okay=False),
+              help="Also write the run's report as JSON to this file.")
+@quiet_option
+def crawl(sources: str, content: str, state_dir: str, only: tuple[str, ...], delay: float | None,
+          source_timeout: float, run_timeout: float, report_path: str | None) -> None:
+    """Crawl every source in the sources file and write or update story files.
+
+    Exits 2 when the sources file is invalid (nothing is fetched), 1 when every source failed.
+    """
+    from crawler.run import crawl as run_crawl
+    from crawler.sources import SourcesError
+
+    try:
+        report = run_crawl(
+            sources, content, state_dir, delay=delay, source_timeout=source_timeout,
+            run_timeout=run_timeout, only=list(only) or None, on_event=console.info,
+        )
+    except SourcesError as exc:
+        console.error(str(exc))
+        raise SystemExit(2) from None
+    if report_path:
+        Path(report_path).write_text(json.dumps(report.as_dict(), indent=2, ensure_ascii=False),
+                                     encoding="utf-8")
+    print_report(report)
+    if report.all_failed:
+        console.error("every source failed")
+        raise SystemExit(1)

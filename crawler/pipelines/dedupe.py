@@ -1,0 +1,59 @@
+"""Pipeline step 3: find the story this page already is (same URL in any form, or a reprint)."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any, Self
+from urllib.parse import urljoin, urlsplit
+
+from scrapy.crawler import Crawler
+
+from crawler.dedupe import signature, similarity
+from crawler.urls import clean_url, url_key
+
+logger = logging.getLogger(__name__)
+
+
+class DedupePipeline:
+    """Sets `keys`, `path` (the stored story's path, if any) and `duplicate` (a reprint of it)."""
+
+    def __init__(self, crawler: Crawler) -> None:
+        self.crawler = crawler
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> Self:
+        return cls(crawler)
+
+    def process_item(self, item: dict[str, Any]) -> dict[str, Any]:
+        spider = self.crawler.spider
+        ctx = spider.ctx  # type: ignore[attr-defined]
+        ex = item["extracted"]
+        keys = [url_key(item["url"]), url_key(item["final_url"])]
+        if ex.canonical_url:
+            canonical = clean_url(urljoin(item["final_url"], ex.canonical_url))
+            parts = urlsplit(canonical)
+            # Some sites point every page's canonical at the home page: ignore that.
+            if parts.scheme in ("http", "https") and parts.path.strip("/"):
+                keys.append(url_key(canonical))
+        item["keys"] = list(dict.fromkeys(keys))
+        item["signature"] = signature(ex.text)
+        path = ctx.lookup(*item["keys"])
+        item["path"] = path
+        item["duplicate"] = bool(path and ctx.owners.get(path) not in item["keys"]
+                                 and ctx.owners.get(path) is not None)
+        if path is None and item["signature"]:
+            best, best_sim = None, 0.0
+            for other, sig in ctx.signatures.items():
+                sim = similarity(item["signature"], sig)
+                if sim > best_sim:
+                    best, best_sim = other, sim
+            if best is not None and best_sim >= ctx.duplicate_threshold:
+                logger.info("%s reprints %s (similarity %.2f)", item["url"], best, best_sim)
+                item["path"], item["duplicate"] = best, True
+                # The stored story links to this page, and not the other way round: the stored
+                # one is the reprint ("This article first appeared in ..."); this is the original.
+                mine = {url_key(link) for link in ex.links}
+                theirs = ctx.state.links(best)
+                owner = ctx.owners.get(best)
+                item["original"] = bool(owner and item["keys"][0] in theirs and owner not in mine)
+        return item

@@ -1,0 +1,218 @@
+"""Pipeline step 4: write the story file atomically; never overwrite an editor's change."""
+
+from __future__ import annotations
+
+import json
+import logging
+import re
+from pathlib import Path
+from typing import Any, Self
+
+from scrapy.crawler import Crawler
+
+from crawler.context import CrawlContext
+from crawler.extraction.clean import markdown_to_text
+from crawler.urls import url_key
+from csrnews.storyfile import (
+    FULLTEXT_SUFFIX,
+    Story,
+    is_edited,
+    read_story,
+    render_story,
+    slugify,
+    story_path,
+    write_story,
+    write_text_atomic,
+)
+from csrnews.vocabulary import event_type_label
+
+logger = logging.getLogger(__name__)
+
+SUMMARY_CHARS = 300
+
+
+def summary_of(text: str) -> str:
+    """The first paragraph of a text, shortened to a sentence boundary near SUMMARY_CHARS."""
+    for para in text.split("\n\n"):
+        para = " ".join(para.split())
+        if len(para) >= 40 or (para and re.search(r"[\u3400-\u9fff]", para)):
+            if len(para) <= SUMMARY_CHARS:
+                return para
+            cut = para[:SUMMARY_CHARS]
+            stop = max(cut.rfind(". "), cut.rfind("。"))
+            return cut[: stop + 1] if stop > 80 else cut.rsplit(" ", 1)[0] + "…"
+    return ""
+
+
+def excerpt_of(markdown: str, paragraphs: int, url: str, source: str) -> str:
+    """The lead paragraphs of a story and a link to the original."""
+    kept: list[str] = []
+    for block in markdown.split("\n\n"):
+        block = block.strip()
+        if not block or block.startswith(("#", "|", "- ", "* ")):
+            continue
+        kept.append(block)
+        if len(kept) >= paragraphs:
+            break
+    kept.append(f"[Read the full story at {source}]({url})")
+    return "\n\n".join(kept)
+
+
+def sidecar_path(path: Path) -> Path:
+    """Where an excerpt story's full plain text lives: `<slug>` + FULLTEXT_SUFFIX."""
+    return path.with_name(path.stem + FULLTEXT_SUFFIX)
+
+
+def build_story(item: dict[str, Any], source: Any, ctx: CrawlContext, slug: str) -> Story:
+    """The story file for a processed item (without Fingerprint)."""
+    ex, en = item["extracted"], item["enrichment"]
+    story = Story()
+    story.set("Title", ex.title)
+    story.set("Date", ex.date or ctx.now)
+    story.set("Slug", slug)
+    story.set("Lang", ex.lang)
+    story.set("Summary", summary_of(ex.text))
+    story.set("Category", event_type_label(en.category))
+    story.set_list("Tags", en.tags)
+    story.set_list("Organisations", en.organisations)
+    story.set_list("Standards", en.standards)
+    story.set_list("Locations", en.locations)
+    story.set("Event_date", en.event_date.isoformat() if en.event_date else None)
+    story.set("Source", source.name)
+    story.set("Source_url", item["url"])
+    if en.top10_items:
+        story.set("Top10_items", json.dumps(en.top10_items, ensure_ascii=False, default=str))
+    if source.republish == "excerpt":
+        story.set("Republish", "excerpt")
+        story.body = excerpt_of(ex.markdown, ctx.excerpt_paragraphs, item["url"], source.name)
+    else:
+        story.body = ex.markdown
+    story.set("Crawled", ctx.now)
+    return story
+
+
+def _comparable(story: Story) -> str:
+    copy = Story(meta={k: v for k, v in story.meta.items()
+                       if k not in ("Crawled", "Modified", "Fingerprint")}, body=story.body)
+    return render_story(copy, fingerprint=False)
+
+
+class WritePipeline:
+    """Creates, updates, merges or keeps the story file; records it in the crawl state."""
+
+    def __init__(self, crawler: Crawler) -> None:
+        self.crawler = crawler
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> Self:
+        return cls(crawler)
+
+    def process_item(self, item: dict[str, Any]) -> dict[str, Any]:
+        spider = self.crawler.spider
+        ctx: CrawlContext = spider.ctx  # type: ignore[attr-defined]
+        report = spider.report  # type: ignore[attr-defined]
+        source = spider.source  # type: ignore[attr-defined]
+        if item["duplicate"] and item.get("original"):
+            outcome, rel = self.supersede(item, source, ctx)
+        elif item["duplicate"]:
+            outcome, rel = self.merge(item, ctx)
+        elif item["path"] and ctx.abs(item["path"]).exists():
+            outcome, rel = self.update(item, source, ctx)
+        else:
+            outcome, rel = self.create(item, source, ctx, item["path"])
+        setattr(report, outcome, getattr(report, outcome) + 1)
+        item["outcome"], item["path"] = outcome, rel
+        entry_hash = item.get("entry_hash")
+        if item.get("from_fallback"):
+            entry_hash = f"fallback:{entry_hash}"  # the page failed: fetch it again next run
+        for key in item["keys"]:
+            ctx.paths[key] = rel
+            ctx.state.save_story(key, item["url"], rel, source.name, entry_hash)
+        if item.get("superseded"):
+            ctx.owners[rel] = item["keys"][0]
+        if not item["duplicate"] or item.get("superseded"):
+            ctx.owners.setdefault(rel, item["keys"][0])
+            if item["signature"]:
+                ctx.signatures[rel] = item["signature"]
+                ctx.state.save_signature(rel, item["signature"])
+            ctx.state.save_links(rel, sorted({url_key(u) for u in item["extracted"].links}))
+        logger.info("%s: %s -> %s (%s)", source.name, item["url"], rel, outcome)
+        return {"url": item["url"], "path": rel, "outcome": outcome}
+
+    def _write(self, path: Path, story: Story, item: dict[str, Any]) -> None:
+        sidecar = sidecar_path(path)
+        if story.get("Republish") == "excerpt":
+            write_text_atomic(sidecar, item["extracted"].text + "\n")
+        write_story(path, story)
+        if story.get("Republish") != "excerpt" and sidecar.exists():
+            sidecar.unlink()  # the story now keeps its full text itself
+
+    def create(self, item: dict[str, Any], source: Any, ctx: CrawlContext,
+               rel: str | None) -> tuple[str, str]:
+        if rel:  # the story's file was deleted: write it again where it was
+            path = ctx.abs(rel)
+            slug = path.stem
+        else:
+            ex = item["extracted"]
+            year = (ex.date or ctx.now)[:4]
+            base = slugify(ex.title, key=item["url"])
+            slug, n = base, 1
+            path = story_path(ctx.content_dir, year, slug)
+            while path.exists() or ctx.rel(path) in ctx.owners:
+                n += 1
+                slug = f"{base}-{n}"
+                path = story_path(ctx.content_dir, year, slug)
+        self._write(path, build_story(item, source, ctx, slug), item)
+        return "new", ctx.rel(path)
+
+    def update(self, item: dict[str, Any], source: Any, ctx: CrawlContext) -> tuple[str, str]:
+        rel = item["path"]
+        path = ctx.abs(rel)
+        text = path.read_text(encoding="utf-8")
+        if is_edited(text):
+            return "kept", rel
+        old = read_story(path)
+        story = build_story(item, source, ctx, old.slug or path.stem)
+        story.set_list("Also_reported_by", old.get_list("Also_reported_by"))
+        for key in ("Crawled", "Modified"):
+            story.set(key, old.get(key) or None)
+        if _comparable(story) == _comparable(old):
+            return "unchanged", rel
+        story.set("Modified", ctx.now)
+        story.set("Crawled", ctx.now)
+        self._write(path, story, item)
+        return "updated", rel
+
+    def supersede(self, item: dict[str, Any], source: Any,
+                  ctx: CrawlContext) -> tuple[str, str]:
+        """The original of a stored reprint arrived: it becomes the story, the reprint a URL."""
+        rel = item["path"]
+        path = ctx.abs(rel)
+        if is_edited(path.read_text(encoding="utf-8")):
+            return "kept", rel
+        old = read_story(path)
+        story = build_story(item, source, ctx, old.slug or path.stem)
+        story.set_list("Also_reported_by", [old.get("Source_url"),
+                                            *old.get_list("Also_reported_by")])
+        self._write(path, story, item)
+        item["superseded"] = True
+        return "merged", rel
+
+    def merge(self, item: dict[str, Any], ctx: CrawlContext) -> tuple[str, str]:
+        rel = item["path"]
+        path = ctx.abs(rel)
+        text = path.read_text(encoding="utf-8")
+        if is_edited(text):
+            return "kept", rel
+        story = read_story(path)
+        others = story.get_list("Also_reported_by")
+        if item["url"] in others or item["url"] == story.get("Source_url"):
+            return "unchanged", rel
+        story.set_list("Also_reported_by", [*others, item["url"]])
+        write_story(path, story)
+        return "merged", rel
+
+
+def body_text(story: Story) -> str:
+    """The plain text of a stored story's body (for signatures of files the state lacks)."""
+    return markdown_to_text(story.body)

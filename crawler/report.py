@@ -1,0 +1,68 @@
+"""The per-source report of a crawl: fetched, new, updated, unchanged, kept, failed and why."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+
+COUNTERS = ("fetched", "new", "updated", "unchanged", "merged", "kept", "skipped", "failed")
+
+
+@dataclass
+class SourceReport:
+    """What happened to one source in one run."""
+
+    name: str
+    fetched: int = 0  # HTTP responses received (feeds, sitemaps, listings and stories)
+    new: int = 0  # story files written for the first time
+    updated: int = 0  # story files rewritten because the story changed
+    unchanged: int = 0  # stories already stored and not changed
+    merged: int = 0  # reprints added to another story's Also_reported_by
+    kept: int = 0  # story files an editor changed, left as they are
+    skipped: int = 0  # requests robots.txt or the source's limits ruled out
+    failed: int = 0  # pages that could not be fetched or extracted
+    errors: list[str] = field(default_factory=list)
+    index_ok: int = 0  # feeds, sitemaps and listings that answered
+    index_failed: int = 0
+    status: str = "ok"  # ok | failed
+    finish_reason: str = ""  # Scrapy's: finished, closespider_timeout, shutdown ...
+
+    def error(self, reason: str) -> None:
+        self.failed += 1
+        if len(self.errors) < 20:
+            self.errors.append(reason)
+
+    def finish(self) -> None:
+        if self.index_ok == 0 and self.index_failed > 0:
+            self.status = "failed"
+
+    def as_dict(self) -> dict[str, object]:
+        return asdict(self)
+
+
+@dataclass
+class CrawlReport:
+    """The whole run."""
+
+    sources: dict[str, SourceReport] = field(default_factory=dict)
+    seconds: float = 0.0
+    timed_out: bool = False
+
+    def source(self, name: str) -> SourceReport:
+        return self.sources.setdefault(name, SourceReport(name))
+
+    @property
+    def all_failed(self) -> bool:
+        return bool(self.sources) and all(s.status == "failed" for s in self.sources.values())
+
+    def total(self, counter: str) -> int:
+        return sum(int(getattr(s, counter)) for s in self.sources.values())
+
+    def summary_line(self) -> str:
+        failed_sources = sum(s.status == "failed" for s in self.sources.values())
+        parts = ", ".join(f"{self.total(c)} {c}" for c in COUNTERS)
+        return (f"Done: {len(self.sources)} sources ({failed_sources} failed): {parts} "
+                f"in {self.seconds:.1f} seconds")
+
+    def as_dict(self) -> dict[str, object]:
+        return {"sources": {n: s.as_dict() for n, s in self.sources.items()},
+                "seconds": round(self.seconds, 2), "timed_out": self.timed_out}

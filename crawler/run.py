@@ -1,0 +1,175 @@
+"""Run a crawl in-process: one Scrapy crawler per source, all sharing one context and report."""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from crawler import settings as defaults
+from crawler.context import CrawlContext
+from crawler.dedupe import signature
+from crawler.extraction.clean import markdown_to_text
+from crawler.pipelines import PIPELINES
+from crawler.report import CrawlReport
+from crawler.sources import SourcesConfig, load_sources
+from crawler.state import CrawlState
+from csrnews.storyfile import read_story
+
+logger = logging.getLogger(__name__)
+
+PROGRESS_INTERVAL = 5.0  # seconds between progress lines
+
+
+def scrapy_settings(config: SourcesConfig, *, delay: float | None = None,
+                    source_timeout: float = 0, overrides: dict[str, Any] | None = None
+                    ) -> dict[str, Any]:
+    """The Scrapy settings of a run: politeness, retries, limits and the pipeline."""
+    start_delay = defaults.AUTOTHROTTLE_START_DELAY if delay is None else delay
+    values: dict[str, Any] = {
+        "USER_AGENT": config.user_agent,
+        "ROBOTSTXT_OBEY": defaults.ROBOTSTXT_OBEY,
+        "ROBOTSTXT_USER_AGENT": config.user_agent,
+        "AUTOTHROTTLE_ENABLED": defaults.AUTOTHROTTLE_ENABLED,
+        "AUTOTHROTTLE_START_DELAY": start_delay,
+        "AUTOTHROTTLE_MAX_DELAY": max(defaults.AUTOTHROTTLE_MAX_DELAY, start_delay),
+        "AUTOTHROTTLE_TARGET_CONCURRENCY": defaults.AUTOTHROTTLE_TARGET_CONCURRENCY,
+        "DOWNLOAD_DELAY": defaults.DOWNLOAD_DELAY if delay is None else delay,
+        "CONCURRENT_REQUESTS": defaults.CONCURRENT_REQUESTS,
+        "CONCURRENT_REQUESTS_PER_DOMAIN": defaults.CONCURRENT_REQUESTS_PER_DOMAIN,
+        "RETRY_ENABLED": defaults.RETRY_ENABLED,
+        "RETRY_TIMES": defaults.RETRY_TIMES,
+        "RETRY_HTTP_CODES": defaults.RETRY_HTTP_CODES,
+        "DOWNLOAD_TIMEOUT": defaults.DOWNLOAD_TIMEOUT,
+        "DOWNLOAD_MAXSIZE": defaults.DOWNLOAD_MAXSIZE,
+        "DOWNLOAD_WARNSIZE": defaults.DOWNLOAD_WARNSIZE,
+        "REDIRECT_MAX_TIMES": defaults.REDIRECT_MAX_TIMES,
+        "COOKIES_ENABLED": False,
+        "TELNETCONSOLE_ENABLED": False,
+        "HTTPCACHE_ENABLED": False,
+        "LOG_ENABLED": True,
+        "LOG_INSTALL_ROOT_HANDLER": False,  # the CLI configured logging already
+        "LOG_LEVEL": "WARNING",
+        "CLOSESPIDER_TIMEOUT": source_timeout or defaults.SOURCE_TIMEOUT,
+        "ITEM_PIPELINES": PIPELINES,
+    }
+    values.update(overrides or {})
+    return values
+
+
+def _fill_signatures(ctx: CrawlContext) -> None:
+    """Signatures for story files the state has none for (a run killed after the write)."""
+    for rel in set(ctx.owners) - set(ctx.signatures):
+        try:
+            story = read_story(ctx.abs(rel))
+        except (OSError, UnicodeDecodeError):
+            continue
+        sig = signature(markdown_to_text(story.body))
+        if sig:
+            ctx.signatures[rel] = sig
+            ctx.state.save_signature(rel, sig)
+
+
+def crawl(
+    sources_path: str | Path,
+    content_dir: str | Path,
+    state_dir: str | Path,
+    *,
+    delay: float | None = None,
+    source_timeout: float = 0,
+    run_timeout: float = 0,
+    only: list[str] | None = None,
+    on_event: Callable[[str], None] | None = None,
+    overrides: dict[str, Any] | None = None,
+) -> CrawlReport:
+    """Crawl every source (or the `only` ones) and write story files; raises SourcesError early.
+
+    Runs Twisted's reactor, so call it once per process (the CLI runs in its own process).
+    """
+    from scrapy.crawler import CrawlerProcess
+    from twisted.internet import task
+
+    from crawler.sources import SourcesError
+    from crawler.spiders import SPIDERS
+
+    config = load_sources(sources_path)
+    sources = config.sources
+    if only:
+        unknown = sorted(set(only) - {s.name for s in sources})
+        if unknown:
+            raise SourcesError(f"{config.path}: no source named {', '.join(unknown)}")
+        sources = [s for s in sources if s.name in only]
+    say = on_event or (lambda message: None)
+    started = time.monotonic()
+    content = Path(content_dir)
+    content.mkdir(parents=True, exist_ok=True)
+    state = CrawlState(state_dir)
+    ctx = CrawlContext(content_dir=content, state=state)
+    ctx.load()
+    _fill_signatures(ctx)
+    run_id = state.start_run()
+    report = ctx.report
+    root_level = logging.root.level
+    # Scrapy's own log only with -v: the crawl's report says what failed and why.
+    scrapy_level = logging.INFO if root_level < logging.WARNING else logging.CRITICAL
+    logging.disable(logging.INFO if scrapy_level > logging.INFO else logging.NOTSET)
+    try:
+        process = CrawlerProcess(scrapy_settings(
+            config, delay=delay, source_timeout=source_timeout, overrides=overrides,
+        ))
+    finally:
+        logging.disable(logging.NOTSET)
+    # Scrapy sets its own loggers to DEBUG and the root to NOTSET; the CLI's -v decides.
+    logging.root.setLevel(root_level)
+    logging.getLogger("scrapy").setLevel(scrapy_level)
+    for noisy in ("trafilatura", "htmldate", "courlan", "justext"):
+        # Their per-page warnings ("missing link attribute") are not the operator's business.
+        logging.getLogger(noisy).setLevel(logging.ERROR if scrapy_level > logging.INFO
+                                          else logging.NOTSET)
+
+    def done(_: object, name: str, crawler: Any) -> None:
+        src = report.source(name)
+        reason = crawler.stats.get_value("finish_reason") if crawler.stats else None
+        src.finish_reason = str(reason or "")
+        if reason and reason != "finished":
+            src.errors.append(f"stopped early ({reason}); the next run carries on")
+        src.finish()
+        say(f"source {name}: {src.status} ({src.fetched} fetched, {src.new} new, "
+            f"{src.updated} updated, {src.unchanged} unchanged, {src.failed} failed)")
+
+    for source in sources:
+        report.source(source.name)
+        crawler = process.create_crawler(SPIDERS[source.kind])
+        deferred = process.crawl(crawler, source=source, ctx=ctx)
+        deferred.addBoth(done, source.name, crawler)
+
+    def progress() -> None:
+        say(f"crawl: {report.total('fetched')} pages fetched, {report.total('new')} new, "
+            f"{report.total('updated')} updated, {report.total('failed')} failed "
+            f"({time.monotonic() - started:.0f} s)")
+
+    from twisted.internet import reactor
+
+    ticker = task.LoopingCall(progress)
+    reactor.callWhenRunning(ticker.start, PROGRESS_INTERVAL, False)  # type: ignore[attr-defined]
+    if run_timeout:
+        def stop() -> None:
+            report.timed_out = True
+            say(f"crawl: the run timeout ({run_timeout:g} s) is reached; stopping")
+            process.stop()
+
+        reactor.callLater(run_timeout, stop)  # type: ignore[attr-defined]
+    try:
+        process.start()
+    finally:
+        if ticker.running:
+            ticker.stop()
+        for src in report.sources.values():
+            src.finish()
+        report.seconds = time.monotonic() - started
+        status = "failed" if report.all_failed else "timeout" if report.timed_out else "ok"
+        state.finish_run(run_id, status, report.as_dict())
+        state.close()
+    return report

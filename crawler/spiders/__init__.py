@@ -1,0 +1,11 @@
+"""One spider per source type (feed, sitemap, listing), each configured from sources.yaml."""
+
+from __future__ import annotations
+
+from crawler.spiders.feed import FeedSpider
+from crawler.spiders.listing import ListingSpider
+from crawler.spiders.sitemap import StorySitemapSpider
+
+SPIDERS = {"feed": FeedSpider, "sitemap": StorySitemapSpider, "listing": ListingSpider}
+
+__all__ = ["SPIDERS", "FeedSpider", "ListingSpider", "StorySitemapSpider"]

@@ -1,0 +1,153 @@
+"""What the three spiders share: conditional GET of index pages and incremental story fetches."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import scrapy
+from scrapy.exceptions import IgnoreRequest
+from scrapy.http import Response
+from scrapy.spidermiddlewares.httperror import HttpError
+from twisted.python.failure import Failure
+
+from crawler.context import CrawlContext
+from crawler.sources import Source
+from crawler.urls import clean_url, url_key
+
+logger = logging.getLogger(__name__)
+
+
+def failure_reason(failure: Failure) -> str:
+    """A short reason for a failed request: 'HTTP 500', 'DNS lookup failed', 'timeout' ..."""
+    exc = failure.value
+    if isinstance(exc, HttpError):
+        return f"HTTP {exc.response.status}"
+    name = type(exc).__name__
+    if "DNS" in name:
+        return "DNS lookup failed"
+    if "Timeout" in name:
+        return "timeout"
+    if "ConnectionRefused" in name:
+        return "connection refused"
+    text = str(exc).strip()
+    return f"{name}: {text}"[:200] if text else name
+
+
+class StoryMixin:
+    """Story requests that skip what is stored, and items handed to the pipelines."""
+
+    source: Source
+    ctx: CrawlContext
+    name: str
+
+    def setup(self, source: Source, ctx: CrawlContext) -> None:
+        self.source = source
+        self.ctx = ctx
+        self.report = ctx.report.source(source.name)
+        self.story_count = 0
+        self.seen: set[str] = set()
+
+    # Index documents (feeds, sitemaps, listings).
+    def index_request(self, url: str, callback: Callable[..., Any], **kw: Any) -> scrapy.Request:
+        etag, modified = self.ctx.state.validators(url)
+        headers = {}
+        if etag:
+            headers["If-None-Match"] = etag
+        if modified:
+            headers["If-Modified-Since"] = modified
+        meta = {"handle_httpstatus_list": [304], "index_doc": True, **kw.pop("meta", {})}
+        return scrapy.Request(url, callback=callback, errback=self.index_error, headers=headers,
+                              meta=meta, dont_filter=True, **kw)
+
+    def index_response(self, response: Response) -> None:
+        self.report.fetched += 1
+        self.report.index_ok += 1
+
+    def save_index(self, response: Response, children: Any) -> None:
+        """Keep an index document's validators with what it listed, for a 304 next time."""
+        etag = response.headers.get("ETag")
+        modified = response.headers.get("Last-Modified")
+        self.ctx.state.save_doc(
+            response.request.url if response.request else response.url,
+            etag.decode("latin-1") if etag else None,
+            modified.decode("latin-1") if modified else None,
+            children,
+        )
+
+    def index_failed(self, url: str, reason: str) -> None:
+        self.report.index_failed += 1
+        self.report.error(f"{url}: {reason}")
+        logger.warning("source %s: %s: %s", self.source.name, url, reason)
+
+    def index_error(self, failure: Failure) -> None:
+        request = failure.request  # type: ignore[attr-defined]
+        if failure.check(IgnoreRequest) and not failure.check(HttpError):
+            self.report.skipped += 1
+            self.report.index_failed += 1
+            self.report.errors.append(f"{request.url}: not allowed (robots.txt or off-site)")
+            return
+        self.index_failed(request.url, failure_reason(failure))
+
+    # Stories.
+    def story_request(self, url: str, entry_hash: str | None = None,
+                      fallback: dict[str, Any] | None = None) -> scrapy.Request | None:
+        """A request for a story page, or None when it is stored and unchanged (or over limits)."""
+        url = clean_url(url)
+        key = url_key(url)
+        if key in self.seen:
+            return None
+        self.seen.add(key)
+        stored = self.ctx.lookup(key)
+        if stored is not None:
+            record = self.ctx.state.story(key)
+            if entry_hash is None or record is None or record.entry_hash == entry_hash:
+                self.report.unchanged += 1
+                return None
+        if self.ctx.state.is_gone(key, entry_hash):
+            self.report.skipped += 1
+            return None
+        if self.story_count >= self.source.max_pages:
+            self.report.skipped += 1
+            return None
+        self.story_count += 1
+        meta = {"entry_hash": entry_hash, "fallback": fallback, "story_url": url}
+        return scrapy.Request(url, callback=self.parse_story, errback=self.story_error,
+                              meta=meta)
+
+    def parse_story(self, response: Response) -> Iterator[dict[str, Any]]:
+        self.report.fetched += 1
+        content_type = response.headers.get("Content-Type", b"").decode("latin-1")
+        yield {
+            "source": self.source.name,
+            "url": response.meta["story_url"],
+            "final_url": response.url,
+            "body": response.body,
+            "content_type": content_type,
+            "entry_hash": response.meta.get("entry_hash"),
+            "fallback": response.meta.get("fallback"),
+        }
+
+    def story_error(self, failure: Failure) -> Iterator[dict[str, Any]]:
+        request = failure.request  # type: ignore[attr-defined]
+        if failure.check(IgnoreRequest) and not failure.check(HttpError):
+            self.report.skipped += 1
+            logger.info("source %s: %s not fetched (robots.txt or off-site)",
+                        self.source.name, request.url)
+            return
+        fallback = request.meta.get("fallback")
+        if fallback and fallback.get("html"):
+            logger.info("source %s: %s: %s; using the feed's own text", self.source.name,
+                        request.url, failure_reason(failure))
+            yield {
+                "source": self.source.name, "url": request.meta["story_url"],
+                "final_url": request.url, "body": None, "content_type": None,
+                "entry_hash": request.meta.get("entry_hash"), "fallback": fallback,
+            }
+            return
+        if failure.check(HttpError) and failure.value.response.status in (404, 410):
+            self.ctx.state.save_gone(url_key(request.meta["story_url"]), request.url,
+                                     failure.value.response.status,
+                                     request.meta.get("entry_hash"))
+        self.report.error(f"{request.url}: {failure_reason(failure)}")

@@ -1,0 +1,140 @@
+"""The crawl state in sqlite3 (atomic, survives SIGKILL): validators, URL -> story path, journal."""
+
+from __future__ import annotations
+
+import json
+import logging
+import sqlite3
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from crawler import settings
+
+logger = logging.getLogger(__name__)
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS docs (
+    url TEXT PRIMARY KEY, etag TEXT, last_modified TEXT, children TEXT, fetched REAL
+);
+CREATE TABLE IF NOT EXISTS stories (
+    key TEXT PRIMARY KEY, url TEXT, path TEXT, source TEXT, entry_hash TEXT, updated REAL
+);
+CREATE TABLE IF NOT EXISTS signatures (
+    path TEXT PRIMARY KEY, signature TEXT
+);
+CREATE TABLE IF NOT EXISTS links (
+    path TEXT PRIMARY KEY, links TEXT
+);
+CREATE TABLE IF NOT EXISTS gone (
+    key TEXT PRIMARY KEY, url TEXT, status INTEGER, entry_hash TEXT, seen REAL
+);
+CREATE TABLE IF NOT EXISTS runs (
+    id INTEGER PRIMARY KEY AUTOINCREMENT, started REAL, finished REAL, status TEXT, report TEXT
+);
+"""
+
+
+@dataclass
+class StoryRecord:
+    """What the state knows about one story URL."""
+
+    key: str
+    url: str
+    path: str
+    source: str
+    entry_hash: str | None
+
+
+class CrawlState:
+    """One sqlite3 database in the state folder; every change is its own transaction."""
+
+    def __init__(self, state_dir: str | Path) -> None:
+        self.dir = Path(state_dir)
+        self.dir.mkdir(parents=True, exist_ok=True)
+        self.path = self.dir / settings.STATE_DB
+        self.db = sqlite3.connect(self.path, isolation_level=None, timeout=30)
+        self.db.execute("PRAGMA journal_mode=WAL")
+        self.db.execute("PRAGMA synchronous=FULL")
+        self.db.executescript(SCHEMA)
+
+    def close(self) -> None:
+        self.db.close()
+
+    # Index documents: feeds, sitemaps, listings.
+    def validators(self, url: str) -> tuple[str | None, str | None]:
+        row = self.db.execute("SELECT etag, last_modified FROM docs WHERE url=?", (url,)).fetchone()
+        return (row[0], row[1]) if row else (None, None)
+
+    def children(self, url: str) -> Any:
+        row = self.db.execute("SELECT children FROM docs WHERE url=?", (url,)).fetchone()
+        return json.loads(row[0]) if row and row[0] else None
+
+    def save_doc(self, url: str, etag: str | None, last_modified: str | None,
+                 children: Any) -> None:
+        self.db.execute(
+            "INSERT OR REPLACE INTO docs VALUES (?, ?, ?, ?, ?)",
+            (url, etag, last_modified, json.dumps(children, ensure_ascii=False), time.time()),
+        )
+
+    # Stories.
+    def story(self, key: str) -> StoryRecord | None:
+        row = self.db.execute(
+            "SELECT key, url, path, source, entry_hash FROM stories WHERE key=?", (key,)
+        ).fetchone()
+        return StoryRecord(*row) if row else None
+
+    def all_stories(self) -> list[StoryRecord]:
+        rows = self.db.execute("SELECT key, url, path, source, entry_hash FROM stories")
+        return [StoryRecord(*row) for row in rows]
+
+    def save_story(self, key: str, url: str, path: str, source: str,
+                   entry_hash: str | None) -> None:
+        self.db.execute(
+            "INSERT OR REPLACE INTO stories VALUES (?, ?, ?, ?, ?, ?)",
+            (key, url, path, source, entry_hash, time.time()),
+        )
+
+    def signatures(self) -> dict[str, list[int]]:
+        rows = self.db.execute("SELECT path, signature FROM signatures")
+        return {path: json.loads(sig) for path, sig in rows}
+
+    def save_signature(self, path: str, signature: list[int]) -> None:
+        self.db.execute("INSERT OR REPLACE INTO signatures VALUES (?, ?)",
+                        (path, json.dumps(signature)))
+
+    def links(self, path: str) -> set[str]:
+        """The URL keys a stored story's page linked to (to tell an original from its reprint)."""
+        row = self.db.execute("SELECT links FROM links WHERE path=?", (path,)).fetchone()
+        return set(json.loads(row[0])) if row else set()
+
+    def save_links(self, path: str, keys: list[str]) -> None:
+        self.db.execute("INSERT OR REPLACE INTO links VALUES (?, ?)", (path, json.dumps(keys)))
+
+    # Story URLs that answered 404 or 410: not asked again for a while.
+    def is_gone(self, key: str, entry_hash: str | None) -> bool:
+        row = self.db.execute("SELECT entry_hash, seen FROM gone WHERE key=?", (key,)).fetchone()
+        if not row:
+            return False
+        fresh = time.time() - row[1] < settings.GONE_RETRY_DAYS * 86400
+        return fresh and row[0] == entry_hash
+
+    def save_gone(self, key: str, url: str, status: int, entry_hash: str | None) -> None:
+        self.db.execute("INSERT OR REPLACE INTO gone VALUES (?, ?, ?, ?, ?)",
+                        (key, url, status, entry_hash, time.time()))
+
+    def forget_gone(self, key: str) -> None:
+        self.db.execute("DELETE FROM gone WHERE key=?", (key,))
+
+    # The journal.
+    def start_run(self) -> int:
+        cur = self.db.execute("INSERT INTO runs (started, status) VALUES (?, 'running')",
+                              (time.time(),))
+        return int(cur.lastrowid or 0)
+
+    def finish_run(self, run_id: int, status: str, report: Any) -> None:
+        self.db.execute(
+            "UPDATE runs SET finished=?, status=?, report=? WHERE id=?",
+            (time.time(), status, json.dumps(report, ensure_ascii=False), run_id),
+        )
