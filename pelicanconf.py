@@ -1,0 +1,137 @@
+"""The site's Pelican settings: theme, plugins, URLs, feeds (csrnews.site merges overrides)."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+_ROOT = Path(__file__).resolve().parent
+if str(_ROOT) not in sys.path:  # the plugins package lives next to this file
+    sys.path.insert(0, str(_ROOT))
+
+AUTHOR = "csrnews"
+SITENAME = "CSR News"
+SITESUBTITLE = "Corporate social responsibility news, events and standards"
+SITEURL = ""
+PATH = "content"
+THEME = str(_ROOT / "theme")
+TIMEZONE = "Asia/Shanghai"
+DEFAULT_LANG = "en"
+DEFAULT_DATE_FORMAT = "%Y-%m-%d"
+DEFAULT_CATEGORY = "Other"
+USE_FOLDER_AS_CATEGORY = False
+ARTICLE_PATHS = ["news"]
+ARTICLE_EXCLUDES = ["pages", "top10"]
+PAGE_PATHS = ["pages"]
+STATIC_PATHS = ["images"]
+IGNORE_FILES = [".*", "*.fulltext.txt", "*.tmp"]
+DELETE_OUTPUT_DIRECTORY = False
+CACHE_CONTENT = False
+LOAD_CONTENT_CACHE = False
+SUMMARY_MAX_LENGTH = 60
+DEFAULT_PAGINATION = 20
+PAGINATED_TEMPLATES = {
+    "index": None,
+    "tag": None,
+    "category": None,
+    "period_archives": None,
+    "taxonomy": None,
+}
+PAGINATION_PATTERNS = (
+    (1, "{url}", "{save_as}"),
+    (2, "{base_name}/page/{number}/", "{base_name}/page/{number}/index.html"),
+)
+
+# URL scheme: pretty directory URLs (csrnews serve serves index.html).
+ARTICLE_URL = "news/{date:%Y}/{slug}/"
+ARTICLE_SAVE_AS = "news/{date:%Y}/{slug}/index.html"
+ARTICLE_LANG_URL = ARTICLE_URL
+ARTICLE_LANG_SAVE_AS = ARTICLE_SAVE_AS
+DRAFT_SAVE_AS = ""
+DRAFT_LANG_SAVE_AS = ""
+DRAFT_PAGE_SAVE_AS = ""
+DRAFT_PAGE_LANG_SAVE_AS = ""
+PAGE_URL = "{slug}/"
+PAGE_SAVE_AS = "{slug}/index.html"
+PAGE_LANG_URL = PAGE_URL
+PAGE_LANG_SAVE_AS = PAGE_SAVE_AS
+CATEGORY_URL = "type/{slug}/"
+CATEGORY_SAVE_AS = "type/{slug}/index.html"
+CATEGORIES_URL = "type/"
+CATEGORIES_SAVE_AS = "type/index.html"
+TAG_URL = "tag/{slug}/"
+TAG_SAVE_AS = "tag/{slug}/index.html"
+TAGS_URL = "tag/"
+TAGS_SAVE_AS = "tag/index.html"
+ORG_URL = "org/{slug}/"
+ORG_SAVE_AS = "org/{slug}/index.html"
+STANDARD_URL = "standard/{slug}/"
+STANDARD_SAVE_AS = "standard/{slug}/index.html"
+SOURCE_URL = "source/{slug}/"
+SOURCE_SAVE_AS = "source/{slug}/index.html"
+ORGS_URL = "org/"
+STANDARDS_URL = "standard/"
+SOURCES_URL = "source/"
+AUTHOR_SAVE_AS = ""
+AUTHORS_SAVE_AS = ""
+ARCHIVES_URL = "archives/"
+ARCHIVES_SAVE_AS = "archives/index.html"
+YEAR_ARCHIVE_URL = "{date:%Y}/"
+YEAR_ARCHIVE_SAVE_AS = "{date:%Y}/index.html"
+MONTH_ARCHIVE_URL = "{date:%Y}/{date:%m}/"
+MONTH_ARCHIVE_SAVE_AS = "{date:%Y}/{date:%m}/index.html"
+SEARCH_URL = "search/"
+SEARCH_SAVE_AS = "search/index.html"
+DIRECT_TEMPLATES = ["index", "tags", "categories", "archives", "search", "404"]
+SLUG_REGEX_SUBSTITUTIONS = [
+    (r"[^\w\s-]", ""),
+    (r"(?u)\A\s*", ""),
+    (r"(?u)\s*\Z", ""),
+    (r"[-\s]+", "-"),
+]
+
+# Feeds: Atom and RSS site-wide and per event type; Atom per tag (org/standard/source/period
+# feeds are written by plugins.csr_taxonomy).
+FEED_DOMAIN = SITEURL
+FEED_ALL_ATOM = "feeds/all.atom.xml"
+FEED_ALL_RSS = "feeds/all.rss.xml"
+CATEGORY_FEED_ATOM = "feeds/type/{slug}.atom.xml"
+CATEGORY_FEED_RSS = "feeds/type/{slug}.rss.xml"
+TAG_FEED_ATOM = "feeds/tag/{slug}.atom.xml"
+TAG_FEED_RSS = None
+TRANSLATION_FEED_ATOM = None
+AUTHOR_FEED_ATOM = None
+AUTHOR_FEED_RSS = None
+FEED_MAX_ITEMS = 50
+RSS_FEED_SUMMARY_ONLY = True
+
+MARKDOWN = {
+    "extension_configs": {
+        "markdown.extensions.extra": {},
+        "markdown.extensions.meta": {},
+    },
+    "output_format": "html5",
+}
+# Everything a template prints is escaped unless a filter marked it safe after nh3 cleaned it.
+JINJA_ENVIRONMENT = {"trim_blocks": True, "lstrip_blocks": True, "autoescape": True}
+
+PLUGIN_PATHS: list[str] = []
+PLUGINS = [
+    "plugins.csr_meta",
+    "plugins.csr_related",
+    "plugins.csr_taxonomy",
+    "plugins.csr_markup",
+    "plugins.csr_extras",
+    "plugins.csr_top10",
+]
+RELATED_MAX = 5
+MENUITEMS = (
+    ("Event types", "type/"),
+    ("Organisations", "org/"),
+    ("Standards", "standard/"),
+    ("Top 10", "top10/"),
+    ("Archives", "archives/"),
+    ("Search", "search/"),
+)
+# Fixed in tests for a deterministic golden site; the time stamps in generated files otherwise.
+CSR_BUILD_TIME = None

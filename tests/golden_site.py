@@ -1,0 +1,76 @@
+"""Golden site: build tests/samples/content and compare with (or regenerate) tests/golden/."""
+
+from __future__ import annotations
+
+import argparse
+import difflib
+import shutil
+import sys
+import tempfile
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+SAMPLES = ROOT / "tests" / "samples" / "content"
+GOLDEN = ROOT / "tests" / "golden"
+SKIP_SUFFIXES = (".css", ".js")  # theme assets are copied verbatim; compare the generated files
+
+
+def build(target: Path) -> Path:
+    """Build the sample content into ``target`` (deterministic: fixed content, no SITEURL)."""
+    from csrnews.site import build_site
+
+    build_site(SAMPLES, target, quiet=True)
+    return target
+
+
+def files(folder: Path) -> dict[str, Path]:
+    """Relative path -> file, for the files the golden comparison covers."""
+    return {
+        p.relative_to(folder).as_posix(): p
+        for p in sorted(folder.rglob("*"))
+        if p.is_file() and not p.name.endswith(SKIP_SUFFIXES)
+    }
+
+
+def compare(built: Path, golden: Path = GOLDEN, max_lines: int = 60) -> list[str]:
+    """Differences between a built site and the golden one, as readable lines (empty: equal)."""
+    got, want = files(built), files(golden)
+    problems = [f"missing from build: {name}" for name in sorted(want.keys() - got.keys())]
+    problems += [f"not in golden: {name}" for name in sorted(got.keys() - want.keys())]
+    for name in sorted(got.keys() & want.keys()):
+        a = want[name].read_text(encoding="utf-8").splitlines()
+        b = got[name].read_text(encoding="utf-8").splitlines()
+        if a != b:
+            diff = list(difflib.unified_diff(a, b, f"golden/{name}", f"built/{name}", lineterm=""))
+            problems.append("\n".join(diff[:max_lines]))
+    return problems
+
+
+def regenerate(golden: Path = GOLDEN) -> int:
+    """Rebuild the golden output from the samples; returns the number of files written."""
+    with tempfile.TemporaryDirectory() as tmp:
+        built = build(Path(tmp) / "site")
+        if golden.exists():
+            shutil.rmtree(golden)
+        golden.mkdir(parents=True)
+        for name, path in files(built).items():
+            (golden / name).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copyfile(path, golden / name)
+    return len(files(golden))
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--regenerate", action="store_true", help="rewrite tests/golden/")
+    args = parser.parse_args(argv)
+    if args.regenerate:
+        print(f"golden site regenerated: {regenerate()} files in {GOLDEN}")
+        return 0
+    with tempfile.TemporaryDirectory() as tmp:
+        problems = compare(build(Path(tmp) / "site"))
+    print("\n".join(problems) or "golden site matches")
+    return 1 if problems else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

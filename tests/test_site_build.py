@@ -1,0 +1,268 @@
+"""The static site built from tests/samples/content: pages, links, safety, feeds, golden output."""
+
+from __future__ import annotations
+
+import json
+import re
+import shutil
+from html.parser import HTMLParser
+from pathlib import Path
+from urllib.parse import unquote, urlsplit
+from xml.etree import ElementTree
+
+import pytest
+
+from csrnews.site import SiteBuildError, build_site
+from csrnews.storyfile import iter_story_files, read_story
+from tests.conftest import run_cli
+from tests.golden_site import GOLDEN, SAMPLES, compare
+
+VOID = {
+    "area",
+    "base",
+    "br",
+    "col",
+    "embed",
+    "hr",
+    "img",
+    "input",
+    "link",
+    "meta",
+    "source",
+    "track",
+    "wbr",
+}
+STORY = "news/2024/green-supply-chain-summit-opens-in-shenzhen/index.html"
+
+
+class _Checker(HTMLParser):
+    """Tag balance, one <html lang>, unique ids, <img alt>, and every link target."""
+
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.stack: list[str] = []
+        self.errors: list[str] = []
+        self.links: list[str] = []
+        self.ids: set[str] = set()
+        self.langs: list[str] = []
+        self.headings: list[int] = []
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        a = dict(attrs)
+        if tag == "html":
+            self.langs.append(a.get("lang") or "")
+        if a.get("id"):
+            if a["id"] in self.ids:
+                self.errors.append(f"duplicate id {a['id']}")
+            self.ids.add(a["id"] or "")
+        if tag == "img" and "alt" not in a:
+            self.errors.append("img without alt")
+        if re.fullmatch(r"h[1-6]", tag):
+            self.headings.append(int(tag[1]))
+        for key in ("href", "src"):
+            if a.get(key) and tag in {"a", "link", "script", "img"}:
+                self.links.append(a[key] or "")
+        if tag not in VOID:
+            self.stack.append(tag)
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag in VOID:
+            return
+        if not self.stack or self.stack[-1] != tag:
+            self.errors.append(f"unexpected </{tag}>, open: {self.stack[-3:]}")
+            return
+        self.stack.pop()
+
+
+def check_html(path: Path) -> _Checker:
+    text = path.read_text(encoding="utf-8")
+    checker = _Checker()
+    checker.feed(text)
+    checker.close()
+    if not text.startswith("<!DOCTYPE html>"):
+        checker.errors.append("no doctype")
+    if checker.stack:
+        checker.errors.append(f"unclosed {checker.stack}")
+    if len(checker.langs) != 1 or not checker.langs[0]:
+        checker.errors.append("no <html lang>")
+    return checker
+
+
+@pytest.fixture(scope="session")
+def site(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    out = tmp_path_factory.mktemp("site") / "output"
+    stats = build_site(SAMPLES, out, quiet=True)
+    visible = [p for p in iter_story_files(SAMPLES) if read_story(p).get("Status") != "hidden"]
+    assert stats.articles == len(visible) == 12  # a zero-article build fails loudly
+    assert stats.pages == 1
+    return out
+
+
+def test_expected_pages_exist(site: Path) -> None:
+    for rel in [
+        "index.html",
+        STORY,
+        "type/summit-forum/index.html",
+        "tag/labour/index.html",
+        "org/amfori/index.html",
+        "org/index.html",
+        "standard/sjt-16000-2016/index.html",
+        "standard/index.html",
+        "source/csr-daily/index.html",
+        "2024/index.html",
+        "2024/03/index.html",
+        "about/index.html",
+        "404.html",
+        "search/index.html",
+        "top10/index.html",
+        "feeds/all.atom.xml",
+        "feeds/all.rss.xml",
+        "feeds/type/summit-forum.atom.xml",
+        "feeds/type/summit-forum.rss.xml",
+        "feeds/org/amfori.atom.xml",
+        "feeds/2024.atom.xml",
+        "feeds/2024/03.atom.xml",
+        "sitemap.xml",
+        "robots.txt",
+        "events.ics",
+    ]:
+        assert (site / rel).is_file(), rel
+
+
+def test_every_page_is_valid_html_with_ordered_headings(site: Path) -> None:
+    pages = sorted(site.rglob("*.html"))
+    assert len(pages) > 40
+    for page in pages:
+        checker = check_html(page)
+        assert not checker.errors, (page, checker.errors)
+        assert checker.headings and checker.headings[0] == 1, page
+        for before, after in zip(checker.headings, checker.headings[1:], strict=False):
+            assert after <= before + 1, (page, checker.headings)
+
+
+def test_no_broken_internal_links_and_no_external_assets(site: Path) -> None:
+    broken = []
+    for page in sorted(site.rglob("*.html")):
+        for link in check_html(page).links:
+            parts = urlsplit(link)
+            if parts.scheme in ("http", "https"):
+                assert not page.read_text(encoding="utf-8").count(f'src="{link}"'), link
+                continue
+            if parts.scheme or not parts.path:
+                continue
+            target = site / unquote(parts.path).lstrip("/")
+            if parts.path.endswith("/"):
+                target = target / "index.html"
+            if not target.is_file() and not target.name == "x.png":  # the hostile story's img
+                broken.append(f"{page.relative_to(site)} -> {link}")
+    assert not broken, broken
+
+
+def test_hidden_story_appears_nowhere(site: Path) -> None:
+    for path in site.rglob("*"):
+        if path.is_file() and path.suffix in {".html", ".xml", ".ics", ".txt"}:
+            assert "hidden-story" not in path.read_text(encoding="utf-8"), path
+
+
+def test_hostile_html_is_sanitised(site: Path) -> None:
+    text = (site / "news/2024/hostile-markup-test-story/index.html").read_text(encoding="utf-8")
+    body = text.split('class="story-body"')[1].split("</div>")[0]
+    assert "Seats are limited." in body and "sustainable sourcing" in body
+    for bad in ("<script", "<iframe", "onerror", "onclick", "javascript:"):
+        assert bad not in body.lower()
+    assert "alert" not in text
+    assert "<h1>Sourcing training &lt;2024&gt; for R&amp;D &amp; purchasing teams</h1>" in text
+    feed = (site / "feeds/all.atom.xml").read_text(encoding="utf-8")
+    assert "javascript:" not in feed and "&lt;script" not in feed and "alert" not in feed
+
+
+def test_story_page_content_and_machine_readable_data(site: Path) -> None:
+    text = (site / STORY).read_text(encoding="utf-8")
+    for needle in [
+        'href="/org/amfori/"',
+        'href="/standard/sjt-16000-2016/"',
+        'href="/tag/green-procurement/"',
+        'href="/type/summit-forum/"',
+        'class="original-link" href="https://news.example.com/green-supply',
+        'href="https://other.example.org/green-supply',
+        'datetime="2024-04-18"',
+        '<link rel="canonical" href="/news/2024/green-supply',
+        'property="og:title"',
+        'class="related"',
+        'rel="next"',
+    ]:
+        assert needle in text, needle
+    blocks = re.findall(r'<script type="application/ld\+json">(.*?)</script>', text, re.S)
+    types = {json.loads(b)["@type"]: json.loads(b) for b in blocks}
+    assert types["NewsArticle"]["headline"] == "Green supply chain summit opens in Shenzhen"
+    assert types["Event"]["startDate"] == "2024-04-18"
+    assert (
+        len(text.encode())
+        + sum((site / "theme" / p).stat().st_size for p in ("css/main.css", "js/lang-filter.js"))
+        < 100_000
+    )
+    undated = (site / "news/2024/annual-csr-report-of-a-textile-group/index.html").read_text()
+    assert '"@type": "Event"' not in undated and '"NewsArticle"' in undated
+
+
+def test_chinese_story_has_lang_and_lists_carry_language(site: Path) -> None:
+    text = (site / "news/2024/zh-3f1a2b4c5d/index.html").read_text(encoding="utf-8")
+    assert text.split("\n")[1] == '<html lang="zh">'
+    assert "中国纺织企业社会责任年会在京举行" in text
+    home = (site / "index.html").read_text(encoding="utf-8")
+    assert 'data-lang="zh"' in home and 'data-lang-filter="zh"' in home
+    assert ":lang(zh)" in (site / "theme/css/main.css").read_text(encoding="utf-8")
+
+
+def test_directories_have_counts(site: Path) -> None:
+    orgs = (site / "org/index.html").read_text(encoding="utf-8")
+    assert re.search(r'href="/org/amfori/">amfori</a> <span class="count">\(5 stories\)', orgs)
+    stds = (site / "standard/index.html").read_text(encoding="utf-8")
+    assert 'SJ/T 16000-2016</a> <span class="count">(3 stories)' in stds
+
+
+def test_feeds_sitemap_robots_ical(site: Path) -> None:
+    atom = ElementTree.parse(site / "feeds/all.atom.xml").getroot()
+    ns = {"a": "http://www.w3.org/2005/Atom"}
+    assert len(atom.findall("a:entry", ns)) == 12
+    ElementTree.parse(site / "feeds/all.rss.xml")
+    org_feed = ElementTree.parse(site / "feeds/org/amfori.atom.xml").getroot()
+    assert len(org_feed.findall("a:entry", ns)) == 5
+    sitemap = (site / "sitemap.xml").read_text(encoding="utf-8")
+    ElementTree.fromstring(sitemap)
+    assert f"<loc>/{STORY.removesuffix('index.html')}</loc>" in sitemap
+    assert "Sitemap: /sitemap.xml" in (site / "robots.txt").read_text(encoding="utf-8")
+    ics = (site / "events.ics").read_bytes().decode("utf-8")
+    assert ics.startswith("BEGIN:VCALENDAR\r\n") and ics.endswith("END:VCALENDAR\r\n")
+    assert "DTSTART;VALUE=DATE:20240418" in ics and "DTSTART;VALUE=DATE:20241015" in ics
+    assert "annual-csr-report" not in ics  # reports are not events
+    assert all(len(line.encode()) <= 75 for line in ics.split("\r\n"))
+
+
+def test_golden_site(site: Path) -> None:
+    problems = compare(site, GOLDEN)
+    assert not problems, "golden site differs (make golden to accept):\n" + "\n".join(problems)
+
+
+def test_cli_build_and_failed_build_keeps_last_site(tmp_path: Path) -> None:
+    content = tmp_path / "content"
+    shutil.copytree(SAMPLES, content)
+    out, index = tmp_path / "out", tmp_path / "index"
+    done = run_cli("build", "--content", str(content), "--output", str(out), "--index", str(index))
+    assert done.returncode == 0, done.stderr
+    assert "Built 12 stories and 1 page " in done.stdout
+    assert (out / STORY).is_file()
+    bad = content / "news" / "2025" / "broken.md"
+    bad.write_text("Title: Broken\nDate: not a date at all\n\nBody\n", encoding="utf-8")
+    failed = run_cli(
+        "build", "--content", str(content), "--output", str(out), "--index", str(index)
+    )
+    assert failed.returncode != 0
+    assert "site build failed" in failed.stderr
+    assert (out / STORY).is_file()
+    assert not list(tmp_path.glob(".out.building-*"))
+
+
+def test_missing_content_is_an_error(tmp_path: Path) -> None:
+    with pytest.raises(SiteBuildError):
+        build_site(tmp_path / "nope", tmp_path / "out", quiet=True)
