@@ -5,7 +5,7 @@ from __future__ import annotations
 import click
 
 from csrnews import console, settings
-from csrnews.options import index_option, output_option
+from csrnews.options import index_option, output_option, quiet_option
 
 
 @click.command("serve")
@@ -17,6 +17,7 @@ from csrnews.options import index_option, output_option
               help="Port to listen on.")
 @click.option("--threads", default=8, show_default=True, type=click.IntRange(1, 64),
               help="Worker threads.")
+@quiet_option
 def serve(output: str, index: str, host: str, port: int, threads: int) -> None:
     """Serve the built site and /api/search on a WSGI server (waitress).
 
