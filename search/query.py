@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import html
-import re
 import logging
 import os
+import re
 import threading
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -17,6 +17,7 @@ from whoosh import qparser, query, sorting
 from whoosh.highlight import ContextFragmenter, HtmlFormatter
 from whoosh.searching import Searcher
 
+from csrnews.vocabulary import event_type_id, event_type_label
 from search.analysis import mixed_analyzer
 from search.indexer import markdown_to_text
 
@@ -106,8 +107,6 @@ def _filter_query(name: str, values: list[str]) -> query.Query:
         elif fieldname in ("organisations", "tags"):
             clauses.append(query.Term(fieldname, value.lower()))
         elif fieldname == "category":
-            from csrnews.vocabulary import event_type_id
-
             clauses.append(query.Term(fieldname, event_type_id(value)))
         else:
             clauses.append(query.Term(fieldname, value))
@@ -206,6 +205,7 @@ class SearchService:
                 "url": hit["url"],
                 "date": date.date().isoformat() if date else None,
                 "category": hit.get("category"),
+                "category_label": event_type_label(hit.get("category") or "other"),
                 "source": hit.get("source"),
                 "lang": hit.get("lang"),
                 "organisations": [o for o in (hit.get("organisations") or "").split(",") if o],
@@ -231,7 +231,9 @@ class SearchService:
             groups = results.groups(name)
             counts = sorted(((k, len(v)) for k, v in groups.items() if k is not None),
                             key=lambda kv: (-kv[1], str(kv[0])))
-            out[name] = [{"value": str(k), "count": c} for k, c in counts[:30]]
+            out[name] = [{"value": str(k), "count": c,
+                          "label": event_type_label(str(k)) if name == "type" else str(k)}
+                         for k, c in counts[:30]]
         return out
 
     @staticmethod

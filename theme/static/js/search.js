@@ -83,7 +83,7 @@
         var button = el("button", { type: "button", "class": "facet-value" + (active ? " active" : ""),
                                     "aria-pressed": active ? "true" : "false",
                                     "data-filter": filter, "data-value": item.value });
-        button.appendChild(el("span", { "class": "facet-label" }, item.value));
+        button.appendChild(el("span", { "class": "facet-label" }, item.label || item.value));
         button.appendChild(el("span", { "class": "facet-count" }, item.count));
         button.addEventListener("click", function () {
           var next = currentState();
@@ -123,7 +123,7 @@
       var title = el("h2", { "class": "hit-title" });
       title.appendChild(el("a", { href: hit.url }, hit.title));
       item.appendChild(title);
-      var meta = [hit.date, hit.category, hit.source].filter(Boolean).join(" · ");
+      var meta = [hit.date, hit.category_label || hit.category, hit.source].filter(Boolean).join(" · ");
       item.appendChild(el("p", { "class": "hit-meta" }, meta));
       item.appendChild(snippetNode(hit.snippet));
       list.appendChild(item);
