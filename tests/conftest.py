@@ -7,6 +7,7 @@ import shutil
 import subprocess
 import sys
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
@@ -83,3 +84,32 @@ def artifacts_dir() -> Path:
     """Where tests keep screenshots and other artifacts (ignored by git)."""
     ARTIFACTS.mkdir(exist_ok=True)
     return ARTIFACTS
+
+
+@dataclass
+class DemoSite:
+    """The demo publisher crawled and built once: content, site and index folders."""
+
+    content: Path
+    output: Path
+    index: Path
+
+
+@pytest.fixture(scope="session")
+def demo_site(demo_server: object, tmp_path_factory: pytest.TempPathFactory) -> DemoSite:
+    """Crawl the demo publisher with `csrnews crawl`, then `csrnews build` it (once a session)."""
+    from demo.server import render_sources
+
+    base = tmp_path_factory.mktemp("demo-site")
+    sources = base / "sources.yaml"
+    sources.write_text(render_sources(demo_server.url), encoding="utf-8")  # type: ignore[attr-defined]
+    site = DemoSite(base / "content", base / "output", base / "index")
+    shutil.copytree(ROOT / "content" / "pages", site.content / "pages")
+    shutil.copytree(ROOT / "demo" / "top10", site.content / "top10")
+    crawl = run_cli("crawl", "--sources", str(sources), "--content", str(site.content),
+                    "--state", str(base / "var"), "--delay", "0", "--quiet")
+    assert crawl.returncode == 0, crawl.stdout + crawl.stderr
+    build = run_cli("build", "--content", str(site.content), "--output", str(site.output),
+                    "--index", str(site.index), "--quiet")
+    assert build.returncode == 0, build.stdout + build.stderr
+    return site

@@ -3,28 +3,21 @@
 Interface (stable; the crawler pipeline and `csrnews extract` call only this):
 
     enrich(title, text, lang, published) -> Enrichment
+
+The rules live in editable data files under ``crawler/data/`` (see docs/enrichment.md);
+``load_rules(data_dir)`` compiles another copy of them, for tests or a site's own data.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from datetime import date
 
+from crawler.enrichment.model import Enrichment
+from crawler.enrichment.rules import DEFAULT_DATA_DIR, Enricher, load_rules
 
-@dataclass
-class Enrichment:
-    """What enrichment found in one story. `category` is an event-type id (csrnews.vocabulary)."""
-
-    category: str = "other"
-    tags: list[str] = field(default_factory=list)
-    organisations: list[str] = field(default_factory=list)
-    standards: list[str] = field(default_factory=list)
-    locations: list[str] = field(default_factory=list)
-    event_date: date | None = None
-    # [{"rank": 2, "headline": "MOFCOM convenes ...", "reason": "..."}]
-    top10_items: list[dict[str, object]] = field(default_factory=list)
+__all__ = ["DEFAULT_DATA_DIR", "Enricher", "Enrichment", "enrich", "load_rules"]
 
 
 def enrich(title: str, text: str, lang: str = "en", published: date | None = None) -> Enrichment:
-    """Enrich one story (placeholder until the enrichment issue lands: finds nothing)."""
-    return Enrichment()
+    """Enrich one story with the default data files (compiled once, reloaded when edited)."""
+    return load_rules().enrich(title, text, lang, published)

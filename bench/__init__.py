@@ -1,0 +1,1 @@
+"""Benchmarks for csrnews (run each as ``python -m bench.<name>``)."""

@@ -1,0 +1,1 @@
+"""Editable enrichment data files (YAML); a package only so that wheels include them."""

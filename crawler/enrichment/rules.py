@@ -1,0 +1,134 @@
+"""The Enricher: every data file compiled once per data directory, and the enrichment itself."""
+
+from __future__ import annotations
+
+import logging
+import threading
+from dataclasses import dataclass
+from datetime import date, datetime
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from crawler.enrichment.dates import find_event_date
+from crawler.enrichment.eventtypes import TypeClassifier
+from crawler.enrichment.gazetteer import Gazetteer
+from crawler.enrichment.model import Enrichment
+from crawler.enrichment.places import PlaceMatcher
+from crawler.enrichment.standards import StandardsMatcher
+from crawler.enrichment.textutil import normalise, strip_markdown
+from crawler.enrichment.top10 import find_items
+from crawler.enrichment.topics import TopicTagger
+from csrnews.vocabulary import event_type_label
+
+logger = logging.getLogger(__name__)
+
+DEFAULT_DATA_DIR = Path(__file__).resolve().parent.parent / "data"
+DATA_FILES = (
+    "event_types.yaml",
+    "organisations.yaml",
+    "standards.yaml",
+    "locations.yaml",
+    "topics.yaml",
+)
+
+_cache: dict[tuple[str, tuple[float, ...]], Enricher] = {}
+_lock = threading.Lock()
+
+
+def _load_yaml(path: Path) -> dict[str, Any]:
+    if not path.exists():
+        logger.warning("enrichment data file %s is missing; it finds nothing", path)
+        return {}
+    with path.open(encoding="utf-8") as handle:
+        data = yaml.safe_load(handle) or {}
+    if not isinstance(data, dict):
+        raise ValueError(f"{path}: expected a mapping at the top level")
+    return data
+
+
+@dataclass
+class Enricher:
+    """Compiled enrichment data; `enrich()` is safe to call from many threads."""
+
+    types: TypeClassifier
+    gazetteer: Gazetteer
+    standards: StandardsMatcher
+    places: PlaceMatcher
+    topics: TopicTagger
+
+    @classmethod
+    def from_dir(cls, data_dir: str | Path) -> Enricher:
+        """Read and compile the data files in `data_dir`."""
+        data_dir = Path(data_dir)
+        return cls(
+            types=TypeClassifier.from_data(_load_yaml(data_dir / "event_types.yaml")),
+            gazetteer=Gazetteer.from_data(_load_yaml(data_dir / "organisations.yaml")),
+            standards=StandardsMatcher.from_data(_load_yaml(data_dir / "standards.yaml")),
+            places=PlaceMatcher.from_data(_load_yaml(data_dir / "locations.yaml")),
+            topics=TopicTagger.from_data(_load_yaml(data_dir / "topics.yaml")),
+        )
+
+    def enrich(
+        self, title: str, text: str, lang: str = "en", published: date | None = None
+    ) -> Enrichment:
+        """Enrich one story. `text` may be plain text or simple Markdown."""
+        published = _as_date(published)
+        title = normalise(title or "")
+        body = normalise(strip_markdown(text or ""))
+        full = f"{title}\n\n{body}"
+        items = find_items(text or "")  # unnormalised: headlines keep Chinese punctuation
+        category, runners = self.types.classify(title, body, len(items))
+        if category != "top10" and not any(item["reason"] for item in items):
+            items = []
+        organisations, org_spans = self.gazetteer.find(full)
+        standards, std_spans = self.standards.find(full)
+        locations = self.places.find(full, masked=org_spans + std_spans)
+        tags = [event_type_label(r) for r in runners] + self.topics.tags(title, body)
+        return Enrichment(
+            category=category,
+            tags=tags,
+            organisations=organisations,
+            standards=standards,
+            locations=locations,
+            event_date=find_event_date(full, published),
+            top10_items=items,
+        )
+
+
+def _as_date(value: object) -> date | None:
+    """Accept a date, a datetime or an ISO 8601 string for the publication date."""
+    if isinstance(value, datetime):
+        return value.date()
+    if isinstance(value, date):
+        return value
+    if isinstance(value, str) and value.strip():
+        try:
+            return datetime.fromisoformat(value.strip().replace("Z", "+00:00")).date()
+        except ValueError:
+            logger.debug("unreadable publication date %r", value)
+    return None
+
+
+def _signature(data_dir: Path) -> tuple[float, ...]:
+    """Modification times of the data files, so an edited file is picked up on the next call."""
+    return tuple(
+        (data_dir / name).stat().st_mtime if (data_dir / name).exists() else -1.0
+        for name in DATA_FILES
+    )
+
+
+def load_rules(data_dir: str | Path | None = None) -> Enricher:
+    """The Enricher for `data_dir` (default: crawler/data), compiled once and cached."""
+    path = Path(data_dir) if data_dir is not None else DEFAULT_DATA_DIR
+    key = (str(path.resolve()), _signature(path))
+    with _lock:
+        enricher = _cache.get(key)
+        if enricher is None:
+            enricher = Enricher.from_dir(path)
+            for stale in [k for k in _cache if k[0] == key[0]]:
+                del _cache[stale]  # an older version of the same folder's files
+            _cache[key] = enricher
+            logger.debug("compiled enrichment data from %s", path)
+    return enricher
