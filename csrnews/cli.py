@@ -16,6 +16,7 @@ COMMANDS: list[click.Command] = [
     search.search,
     serve.serve,
     nightly.nightly,
+    nightly.rollback,
     top10.top10,
     demo.demo,
     demo.demo_server,

@@ -24,9 +24,11 @@ from search.indexer import markdown_to_text
 logger = logging.getLogger(__name__)
 
 MAX_QUERY_LENGTH = 500
-MAX_EXPANSIONS = 50  # terms a wildcard, prefix or fuzzy term may expand to
-MAX_CLAUSES = 64
+MAX_EXPANSIONS = 20  # terms a wildcard, prefix or fuzzy term may expand to, per field
+MAX_CLAUSES = 400
 MAX_PAGE = 1000
+# Spelling correction costs a fuzzy scan per word: only for a few plain Latin words.
+_SUGGESTIBLE_RE = re.compile(r"\s*(?:[A-Za-z][A-Za-z'-]{1,23}\s*){1,6}")
 PER_PAGE = 10
 SEARCH_FIELDS = ("title", "summary", "body", "organisations", "standards", "tags")
 FILTER_FIELDS = {"type": "category", "org": "organisations", "year": "year",
@@ -68,6 +70,12 @@ def _parser(schema: Any) -> qparser.QueryParser:
 
 def _bound(q: query.Query, reader: Any) -> query.Query:
     """Replace expanding queries (wildcard, prefix, fuzzy, range on text) by bounded ORs."""
+    if isinstance(q, query.Every):
+        return query.Every()  # a field's Every walks all of its terms; the plain one does not
+    if isinstance(q, query.FuzzyTerm):
+        # A Levenshtein automaton grows fast with the distance: "word~9" would take seconds.
+        q = query.FuzzyTerm(q.fieldname, q.text, boost=q.boost, maxdist=min(q.maxdist, 2),
+                            prefixlength=max(q.prefixlength, 1))
     if isinstance(q, query.ExpandingTerm | query.PatternQuery | query.FuzzyTerm):
         terms = []
         for i, (fieldname, text) in enumerate(q.expanded_terms(reader)):
@@ -82,6 +90,16 @@ def _bound(q: query.Query, reader: Any) -> query.Query:
     if q.is_leaf():
         return q
     return q.apply(lambda sub: _bound(sub, reader))
+
+
+def _words_query(parser: qparser.QueryParser, qstring: str) -> query.Query:
+    """The query's words alone, without operators or syntax."""
+    words = re.sub(r"[^\w\s]+", " ", qstring)
+    words = re.sub(r"\b(AND|OR|NOT|ANDNOT|ANDMAYBE|TO)\b", lambda m: m.group().lower(), words)
+    try:
+        return parser.parse(words)
+    except Exception:  # nothing sensible is left to search for
+        return query.NullQuery
 
 
 def _count_leaves(q: query.Query) -> int:
@@ -176,7 +194,7 @@ class SearchService:
                 parsed = parser.parse(qstring)
             except Exception:  # the parser trips on some syntax: search the words instead
                 logger.debug("query syntax not understood, searching words: %r", qstring)
-                parsed = parser.parse(re.sub(r"[^\w\s]+", " ", qstring))
+                parsed = _words_query(parser, qstring)
             parsed = _bound(parsed, searcher.reader())
             if _count_leaves(parsed) > MAX_CLAUSES:
                 raise QueryError(f"query has more than {MAX_CLAUSES} terms")
@@ -220,8 +238,8 @@ class SearchService:
             "facets": self._facets(results.results),
             "suggestion": None,
         }
-        if qstring and len(results) < 3:
-            answer["suggestion"] = self._suggest(searcher, parser, qstring, parsed)
+        if qstring and len(results) < 3 and _SUGGESTIBLE_RE.fullmatch(qstring):
+            answer["suggestion"] = self._suggest(searcher, qstring)
         return answer
 
     @staticmethod
@@ -237,9 +255,11 @@ class SearchService:
         return out
 
     @staticmethod
-    def _suggest(searcher: Searcher, parser: Any, qstring: str, parsed: Any) -> str | None:
+    def _suggest(searcher: Searcher, qstring: str) -> str | None:
+        """ "Did you mean": Whoosh's spelling correction of the words, against the body."""
         try:
-            corrected = searcher.correct_query(parsed, qstring, maxdist=2)
+            plain = qparser.QueryParser("body", searcher.schema).parse(qstring)
+            corrected = searcher.correct_query(plain, qstring, maxdist=2, prefix=1)
         except Exception:  # correction is a nicety; never fail a search for it
             logger.debug("spelling correction failed for %r", qstring, exc_info=True)
             return None

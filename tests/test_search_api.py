@@ -129,7 +129,7 @@ QUERY_CHARS = st.sampled_from(list('abcdeforumISO26000企业社会责任"*?~^:()
     " AND ", " OR ", " NOT ", "org:", "type:", "year:", "TO", "\x00", "%", "'", "\u202e"])
 
 
-@settings(max_examples=1000, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(st.one_of(st.text(max_size=80), st.lists(QUERY_CHARS, max_size=25).map("".join)))
 def test_hostile_queries_never_500_or_hang(site: str, q: str) -> None:
     started = time.monotonic()
