@@ -3,26 +3,18 @@
 from __future__ import annotations
 
 import logging
-from typing import Any, Self
+from typing import Any
 from urllib.parse import urljoin, urlsplit
 
-from scrapy.crawler import Crawler
-
 from crawler.dedupe import signature, similarity
+from crawler.pipelines.step import PipelineStep
 from crawler.urls import clean_url, url_key
 
 logger = logging.getLogger(__name__)
 
 
-class DedupePipeline:
+class DedupePipeline(PipelineStep):
     """Sets `keys`, `path` (the stored story's path, if any) and `duplicate` (a reprint of it)."""
-
-    def __init__(self, crawler: Crawler) -> None:
-        self.crawler = crawler
-
-    @classmethod
-    def from_crawler(cls, crawler: Crawler) -> Self:
-        return cls(crawler)
 
     def process_item(self, item: dict[str, Any]) -> dict[str, Any]:
         spider = self.crawler.spider

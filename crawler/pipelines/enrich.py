@@ -4,11 +4,10 @@ from __future__ import annotations
 
 import logging
 from datetime import date
-from typing import Any, Self
-
-from scrapy.crawler import Crawler
+from typing import Any
 
 from crawler.enrichment import Enrichment, enrich
+from crawler.pipelines.step import PipelineStep
 
 logger = logging.getLogger(__name__)
 
@@ -32,15 +31,8 @@ def run_enrich(title: str, text: str, lang: str, published: str | None) -> Enric
         return Enrichment()
 
 
-class EnrichPipeline:
+class EnrichPipeline(PipelineStep):
     """Adds `enrichment` to the item."""
-
-    def __init__(self, crawler: Crawler) -> None:
-        self.crawler = crawler
-
-    @classmethod
-    def from_crawler(cls, crawler: Crawler) -> Self:
-        return cls(crawler)
 
     def process_item(self, item: dict[str, Any]) -> dict[str, Any]:
         ex = item["extracted"]

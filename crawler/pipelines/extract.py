@@ -3,25 +3,18 @@
 from __future__ import annotations
 
 import logging
-from typing import Any, Self
+from typing import Any
 
-from scrapy.crawler import Crawler
 from scrapy.exceptions import DropItem
 
 from crawler.extraction import extract_page
+from crawler.pipelines.step import PipelineStep
 
 logger = logging.getLogger(__name__)
 
 
-class ExtractPipeline:
+class ExtractPipeline(PipelineStep):
     """Adds title, date, lang, markdown, text and canonical URL to the item."""
-
-    def __init__(self, crawler: Crawler) -> None:
-        self.crawler = crawler
-
-    @classmethod
-    def from_crawler(cls, crawler: Crawler) -> Self:
-        return cls(crawler)
 
     def process_item(self, item: dict[str, Any]) -> dict[str, Any]:
         spider = self.crawler.spider

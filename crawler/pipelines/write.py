@@ -6,12 +6,11 @@ import json
 import logging
 import re
 from pathlib import Path
-from typing import Any, Self
-
-from scrapy.crawler import Crawler
+from typing import Any
 
 from crawler.context import CrawlContext
 from crawler.extraction.clean import markdown_to_text
+from crawler.pipelines.step import PipelineStep
 from crawler.urls import url_key
 from csrnews.storyfile import (
     FULLTEXT_SUFFIX,
@@ -97,15 +96,8 @@ def _comparable(story: Story) -> str:
     return render_story(copy, fingerprint=False)
 
 
-class WritePipeline:
+class WritePipeline(PipelineStep):
     """Creates, updates, merges or keeps the story file; records it in the crawl state."""
-
-    def __init__(self, crawler: Crawler) -> None:
-        self.crawler = crawler
-
-    @classmethod
-    def from_crawler(cls, crawler: Crawler) -> Self:
-        return cls(crawler)
 
     def process_item(self, item: dict[str, Any]) -> dict[str, Any]:
         spider = self.crawler.spider
