@@ -137,9 +137,11 @@ def api(demo_site: DemoSite) -> Iterator[str]:
         thread.join(timeout=5)
 
 
-HOSTILE = st.sampled_from(list('abcforumISO26000企业社会责任"*?~^:()[]{}<>/\\-+!&|') + [
+HOSTILE = st.sampled_from([
+    *'abcforumISO26000企业社会责任"*?~^:()[]{}<>/\\-+!&|',
     " AND ", " OR ", " NOT ", "org:", "type:", "year:", "lang:", " TO ", "\x00", "%", "'",
-    "\u202e", "<script>", "*" * 5, "~9", "[* TO *]"])
+    "\u202e", "<script>", "*" * 5, "~9", "[* TO *]",
+])
 
 
 @settings(max_examples=1000, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -176,3 +178,22 @@ def test_a_changed_story_reindexes_exactly_one_document(demo_site: DemoSite,
     assert result.returncode == 0, result.stderr
     assert "0 added, 1 updated, 0 deleted" in result.stdout + result.stderr
     assert SearchService(index).search(SearchRequest(q="quokka"))["total"] == 1
+
+
+def test_listed_stories_carry_their_top10_badge(demo_site: DemoSite) -> None:
+    import feedparser
+
+    from csrnews.top10 import badges, load_lists
+
+    lists = load_lists(demo_site.content)
+    expected = badges(lists)
+    assert expected  # the published demo list links demo stories
+    pages = {p.parent.name: p for p in (demo_site.output / "news").rglob("index.html")}
+    for slug, texts in expected.items():
+        html = pages[slug].read_text(encoding="utf-8")
+        assert all(text in html for text in texts), slug
+    unlisted = [p for s, p in pages.items() if s not in expected]
+    assert not any("top10-badge" in p.read_text(encoding="utf-8") for p in unlisted)
+    feed = feedparser.parse((demo_site.output / "feeds" / "top10.atom.xml").read_bytes())
+    assert not feed.bozo
+    assert [e.title for e in feed.entries] == [lst.title for lst in lists if lst.published]

@@ -68,7 +68,7 @@ def test_api_answers_the_design_shape(site: str) -> None:
     "q=a&q=b", "from=yesterday", "q=" + "x" * 600,
 ])
 def test_malformed_parameters_get_400_json(site: str, params: str) -> None:
-    status, headers, body = _get(f"{site}/api/search?{params}")
+    status, _headers, body = _get(f"{site}/api/search?{params}")
     assert status == 400, params
     assert "error" in json.loads(body)
 
@@ -125,8 +125,10 @@ def test_a_new_index_is_picked_up_without_restart(tmp_path: Path) -> None:
     assert call("memorandum")["total"] == 1
 
 
-QUERY_CHARS = st.sampled_from(list('abcdeforumISO26000企业社会责任"*?~^:()[]{}<>/\\-+!&|') + [
-    " AND ", " OR ", " NOT ", "org:", "type:", "year:", "TO", "\x00", "%", "'", "\u202e"])
+QUERY_CHARS = st.sampled_from([
+    *'abcdeforumISO26000企业社会责任"*?~^:()[]{}<>/\\-+!&|',
+    " AND ", " OR ", " NOT ", "org:", "type:", "year:", "TO", "\x00", "%", "'", "\u202e",
+])
 
 
 @settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
