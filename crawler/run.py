@@ -42,7 +42,10 @@ def scrapy_settings(config: SourcesConfig, *, delay: float | None = None,
         "RETRY_ENABLED": defaults.RETRY_ENABLED,
         "RETRY_TIMES": defaults.RETRY_TIMES,
         "RETRY_HTTP_CODES": defaults.RETRY_HTTP_CODES,
-        "DOWNLOAD_TIMEOUT": defaults.DOWNLOAD_TIMEOUT,
+        # With a per-source limit, one hanging request (and its retries) must fit inside it.
+        "DOWNLOAD_TIMEOUT": (min(defaults.DOWNLOAD_TIMEOUT,
+                                 max(1.0, source_timeout / (defaults.RETRY_TIMES + 1)))
+                             if source_timeout else defaults.DOWNLOAD_TIMEOUT),
         "DOWNLOAD_MAXSIZE": defaults.DOWNLOAD_MAXSIZE,
         "DOWNLOAD_WARNSIZE": defaults.DOWNLOAD_WARNSIZE,
         "REDIRECT_MAX_TIMES": defaults.REDIRECT_MAX_TIMES,
