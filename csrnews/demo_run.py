@@ -72,7 +72,6 @@ def run_demo(*, host: str, port: int, workdir: str | os.PathLike[str], serve: bo
         output.mkdir(parents=True, exist_ok=True)
     args = ["serve", "--output", str(output), "--index", str(index), "--host", host,
             "--port", str(port)]
-    console.info(f"serving the demo site on http://{host}:{port}/ (Ctrl-C to stop)")
     try:
         result = subprocess.run([sys.executable, "-m", "csrnews", *args], check=False)
     except KeyboardInterrupt:
