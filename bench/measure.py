@@ -1,0 +1,168 @@
+"""Measure a subprocess (wall time, peak RSS, CPU), percentiles, and describe the machine."""
+
+from __future__ import annotations
+
+import importlib.metadata
+import logging
+import os
+import platform
+import subprocess
+import sys
+import threading
+import time
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+
+logger = logging.getLogger(__name__)
+
+ROOT = Path(__file__).resolve().parent.parent
+PACKAGES = ("pelican", "markdown", "whoosh-reloaded", "scrapy", "trafilatura", "waitress")
+
+
+@dataclass
+class RunResult:
+    """One measured subprocess."""
+
+    command: list[str]
+    returncode: int
+    wall_s: float
+    peak_rss_mb: float  # the largest resident set of the process (and any it waited for)
+    cpu_s: float  # user + system
+    output_tail: str = ""
+
+    def as_dict(self) -> dict[str, Any]:
+        data = asdict(self)
+        data["wall_s"] = round(self.wall_s, 3)
+        data["peak_rss_mb"] = round(self.peak_rss_mb, 1)
+        data["cpu_s"] = round(self.cpu_s, 2)
+        return data
+
+
+class BenchError(RuntimeError):
+    """A measured command failed."""
+
+
+def run_measured(
+    command: list[str],
+    *,
+    cwd: str | Path | None = None,
+    env: dict[str, str] | None = None,
+    timeout: float | None = None,
+    check: bool = True,
+) -> RunResult:
+    """Run a command to completion and measure it with wait4(): wall, peak RSS and CPU.
+
+    wait4() returns the resource usage of exactly this child, so several measurements in one
+    benchmark run do not mix (getrusage(RUSAGE_CHILDREN) only ever grows).
+    """
+    logger.debug("running %s", " ".join(command))
+    merged_env = {**os.environ, **(env or {})}
+    started = time.perf_counter()
+    proc = subprocess.Popen(
+        command,
+        cwd=cwd,
+        env=merged_env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        encoding="utf-8",
+        errors="replace",
+    )
+    # Not communicate(): it reaps the child, and wait4() must do that to get its usage.
+    timer = threading.Timer(timeout, proc.kill) if timeout else None
+    if timer is not None:
+        timer.start()
+    try:
+        assert proc.stdout is not None
+        output = proc.stdout.read()
+        proc.stdout.close()
+    finally:
+        if timer is not None:
+            timer.cancel()
+    _, status, usage = os.wait4(proc.pid, 0)
+    wall = time.perf_counter() - started
+    proc.returncode = os.waitstatus_to_exitcode(status)
+    result = RunResult(
+        command=[str(part) for part in command],
+        returncode=proc.returncode,
+        wall_s=wall,
+        peak_rss_mb=usage.ru_maxrss / 1024.0,  # Linux: kilobytes
+        cpu_s=usage.ru_utime + usage.ru_stime,
+        output_tail="\n".join(output.strip().splitlines()[-5:]),
+    )
+    if check and result.returncode != 0:
+        raise BenchError(f"{' '.join(command[:4])} … exited {result.returncode}:\n{output[-2000:]}")
+    return result
+
+
+def percentiles(samples: list[float], points: tuple[int, ...] = (50, 95, 99)) -> dict[str, float]:
+    """Nearest-rank percentiles of samples in seconds, returned in milliseconds."""
+    if not samples:
+        return {f"p{p}_ms": 0.0 for p in points}
+    ordered = sorted(samples)
+    out = {}
+    for p in points:
+        rank = max(1, -(-p * len(ordered) // 100))  # ceil(p/100 * n)
+        out[f"p{p}_ms"] = round(ordered[rank - 1] * 1000.0, 2)
+    out["mean_ms"] = round(sum(ordered) / len(ordered) * 1000.0, 2)
+    out["max_ms"] = round(ordered[-1] * 1000.0, 2)
+    return out
+
+
+def _cpu_model() -> str:
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or "unknown"
+
+
+def _memory_mb() -> float | None:
+    try:
+        for line in Path("/proc/meminfo").read_text().splitlines():
+            if line.startswith("MemTotal:"):
+                return round(int(line.split()[1]) / 1024.0, 0)
+    except OSError:
+        pass
+    return None
+
+
+def _git(*args: str) -> str:
+    try:
+        done = subprocess.run(
+            ["git", *args], cwd=ROOT, capture_output=True, text=True, timeout=10, check=False
+        )
+    except (OSError, subprocess.TimeoutExpired):
+        return ""
+    return done.stdout.strip()
+
+
+def describe_machine() -> dict[str, Any]:
+    """What the figures were measured on: CPU, cores, memory, OS, Python, package versions."""
+    versions = {}
+    for name in PACKAGES:
+        try:
+            versions[name] = importlib.metadata.version(name)
+        except importlib.metadata.PackageNotFoundError:
+            versions[name] = None
+    try:
+        usable = len(os.sched_getaffinity(0))
+    except AttributeError:
+        usable = os.cpu_count() or 1
+    return {
+        "hostname": platform.node(),
+        "cpu": _cpu_model(),
+        "cpus": os.cpu_count(),
+        "cpus_usable": usable,
+        "memory_mb": _memory_mb(),
+        "load_average": [round(x, 2) for x in os.getloadavg()],
+        "os": platform.platform(),
+        "python": sys.version.split()[0],
+        "implementation": platform.python_implementation(),
+        "packages": versions,
+        "git_commit": _git("rev-parse", "HEAD"),
+        "git_dirty": bool(_git("status", "--porcelain", "--untracked-files=no")),
+    }

@@ -1,0 +1,458 @@
+"""The benchmark sections (crawl, build, nightly, index, query) and the results they record."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import logging
+import re
+import shutil
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from bench import corpus
+from bench.measure import ROOT, RunResult, describe_machine, run_measured
+from bench.publisher import write_publisher_stories
+from bench.queries import http_load, wait_until_up
+from bench.targets import check_targets
+
+logger = logging.getLogger(__name__)
+
+_SITE_SECONDS_RE = re.compile(r" in ([0-9.]+) s; search index")
+SECTIONS: tuple[str, ...] = ("crawl", "build", "index", "nightly", "query")  # in run order
+NIGHTLY_NEW, NIGHTLY_CHANGED = 50, 20
+PELICAN_SETTINGS = """\
+# Plain Pelican, default theme and settings: the baseline `csrnews build` is compared with.
+SITENAME = "Plain Pelican baseline"
+SITEURL = ""
+TIMEZONE = "UTC"
+DEFAULT_LANG = "en"
+"""
+
+
+@dataclass
+class Options:
+    """What to run: sizes, the crawl size, query rounds and limits, where to work."""
+
+    sizes: list[int]
+    workdir: Path
+    results_dir: Path
+    crawl_pages: int = 1000
+    query_rounds: int = 20
+    query_seconds: float = 120.0
+    http_requests: int = 2000
+    http_seconds: float = 30.0
+    sections: tuple[str, ...] = SECTIONS
+    seed: int = corpus.SEED
+    quick: bool = False
+    keep: bool = False
+    progress: Callable[[str], None] = field(default=lambda message: None)
+
+
+def _cli(*args: str) -> list[str]:
+    return [sys.executable, "-m", "csrnews", *args]
+
+
+def _last_json(result: RunResult) -> dict[str, Any]:
+    for line in reversed(result.output_tail.splitlines()):
+        if line.startswith("{"):
+            return json.loads(line)
+    raise ValueError(f"no JSON in the output of {' '.join(result.command)}")
+
+
+def _figures(result: RunResult, *, tail: bool = True) -> dict[str, Any]:
+    data = result.as_dict()
+    data.pop("command")
+    if not tail:
+        data.pop("output_tail")
+    return data
+
+
+def _site_seconds(result: RunResult) -> float | None:
+    """The site part of a `csrnews build`, from its summary line ("... in 12.3 s; search ...")."""
+    match = _SITE_SECONDS_RE.search(result.output_tail)
+    return float(match.group(1)) if match else None
+
+
+def _free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def _count_files(folder: Path) -> int:
+    return sum(1 for path in folder.rglob("*") if path.is_file()) if folder.exists() else 0
+
+
+class Bench:
+    """One benchmark run: a work folder, the figures so far, saved after every section."""
+
+    def __init__(self, options: Options) -> None:
+        self.o = options
+        self.started = dt.datetime.now(dt.UTC).replace(microsecond=0)
+        stamp = self.started.strftime("%Y%m%dT%H%M%SZ")
+        self.results_path = options.results_dir / f"{stamp}{'-quick' if options.quick else ''}.json"
+        self.results: dict[str, Any] = {
+            "started": self.started.isoformat(),
+            "finished": None,
+            "machine": describe_machine(),
+            "options": {
+                "sizes": options.sizes,
+                "crawl_pages": options.crawl_pages,
+                "query_rounds": options.query_rounds,
+                "query_seconds": options.query_seconds,
+                "http_requests": options.http_requests,
+                "http_seconds": options.http_seconds,
+                "sections": list(options.sections),
+                "seed": options.seed,
+                "quick": options.quick,
+            },
+        }
+        self.say = options.progress
+        self._built: set[int] = set()
+
+    # -- helpers ------------------------------------------------------------------------------
+
+    def save(self) -> Path:
+        """Write the results so far (a run stopped half-way keeps what it measured)."""
+        self.o.results_dir.mkdir(parents=True, exist_ok=True)
+        self.results["targets"] = check_targets(self.results)
+        tmp = self.results_path.with_suffix(".tmp")
+        tmp.write_text(
+            json.dumps(self.results, indent=2, ensure_ascii=False) + "\n", encoding="utf-8"
+        )
+        tmp.replace(self.results_path)
+        return self.results_path
+
+    def _dir(self, *parts: str) -> Path:
+        return self.o.workdir.joinpath(*parts)
+
+    def content(self, size: int) -> Path:
+        """The corpus of ``size`` stories (generated on first use)."""
+        folder = self._dir(f"corpus-{size}", "content")
+        if not (folder / "news").is_dir():
+            started = time.perf_counter()
+            corpus.generate_corpus(folder, size, seed=self.o.seed)
+            seconds = time.perf_counter() - started
+            self.results.setdefault("corpus", {})[str(size)] = {
+                "stories": size,
+                "seconds": round(seconds, 2),
+                "megabytes": round(sum(p.stat().st_size for p in folder.rglob("*.md")) / 2**20, 2),
+            }
+            self.say(f"corpus: {size} stories in {seconds:.1f} s")
+        return folder
+
+    def csrnews_build(self, size: int) -> RunResult:
+        """`csrnews build` (site and index) of the corpus of ``size`` stories."""
+        result = run_measured(
+            _cli(
+                "build",
+                "--quiet",
+                "--content",
+                str(self.content(size)),
+                "--output",
+                str(self._dir(f"corpus-{size}", "output")),
+                "--index",
+                str(self._dir(f"corpus-{size}", "index")),
+            ),
+            cwd=self.o.workdir,
+        )
+        self._built.add(size)
+        return result
+
+    # -- sections -----------------------------------------------------------------------------
+
+    def run(self) -> dict[str, Any]:
+        """Run the chosen sections in order, saving the figures after each."""
+        self.o.workdir.mkdir(parents=True, exist_ok=True)
+        big = max(self.o.sizes)
+        steps: list[tuple[str, Callable[[], Any]]] = [
+            ("crawl", self.crawl),
+            ("build", self.build),
+            ("index", lambda: self.index_full(big)),
+            ("nightly", lambda: self.nightly(big)),
+            ("query", lambda: self.query(big)),
+        ]
+        for name, step in steps:
+            if name not in self.o.sections:
+                continue
+            self.say(f"== {name}")
+            try:
+                self.results[name] = step()
+            except Exception as exc:
+                logger.exception("section %s failed", name)
+                self.results[name] = {"error": f"{type(exc).__name__}: {exc}"}
+            self.save()
+        self.results["finished"] = dt.datetime.now(dt.UTC).replace(microsecond=0).isoformat()
+        self.save()
+        if not self.o.keep:
+            shutil.rmtree(self.o.workdir, ignore_errors=True)
+        return self.results
+
+    def crawl(self) -> dict[str, Any]:
+        """Crawl M synthetic pages on the loopback publisher, politeness delays off."""
+        from demo.server import render_sources, start_demo_server
+
+        root = self._dir("crawl")
+        shutil.rmtree(root, ignore_errors=True)
+        pages = self.o.crawl_pages
+        write_publisher_stories(root / "stories", pages, seed=self.o.seed)
+        server = start_demo_server(stories_dir=root / "stories", slow_seconds=0)
+        try:
+            sources = root / "sources.yaml"
+            sources.write_text(render_sources(server.url), encoding="utf-8")
+            publisher_cpu = time.process_time()
+            result = run_measured(
+                _cli(
+                    "crawl",
+                    "--quiet",
+                    "--sources",
+                    str(sources),
+                    "--content",
+                    str(root / "content"),
+                    "--state",
+                    str(root / "state"),
+                    "--delay",
+                    "0",
+                ),
+                cwd=root,
+            )
+            log = server.request_log
+            publisher_cpu = time.process_time() - publisher_cpu
+        finally:
+            server.stop()
+        stories = _count_files(root / "content" / "news")
+        story_pages = [r for r in log if r.status == 200 and "/bench-" in r.path]
+        window = (log[-1].time - log[0].time) if len(log) > 1 else result.wall_s
+        out = {
+            "pages": pages,
+            "requests": len(log),
+            "story_pages_fetched": len(story_pages),
+            "stories_written": stories,
+            **_figures(result),
+            "pages_per_s": round(stories / result.wall_s, 1),
+            "fetch_window_s": round(window, 2),
+            "pages_per_s_in_window": round(len(story_pages) / window, 1) if window else None,
+            "publisher_cpu_s": round(publisher_cpu, 2),  # the loopback server's share of CPU
+        }
+        self.say(
+            f"crawl: {stories} stories from {pages} pages in {result.wall_s:.1f} s "
+            f"({out['pages_per_s']} pages/s), peak RSS {result.peak_rss_mb:.0f} MB"
+        )
+        if not self.o.keep:
+            shutil.rmtree(root, ignore_errors=True)
+        return out
+
+    def build(self) -> list[dict[str, Any]]:
+        """For each size: `csrnews build` beside plain Pelican (default theme) on the same files."""
+        rows = []
+        settings = self._dir("pelican-baseline.py")
+        settings.write_text(PELICAN_SETTINGS, encoding="utf-8")
+        for size in sorted(self.o.sizes):
+            content = self.content(size)
+            shutil.rmtree(self._dir(f"corpus-{size}", "output"), ignore_errors=True)
+            shutil.rmtree(self._dir(f"corpus-{size}", "index"), ignore_errors=True)
+            ours = self.csrnews_build(size)
+            self.say(
+                f"build {size}: csrnews build {ours.wall_s:.1f} s, "
+                f"peak RSS {ours.peak_rss_mb:.0f} MB"
+            )
+            site_s = _site_seconds(ours)
+            plain_out = self._dir(f"corpus-{size}", "pelican-output")
+            shutil.rmtree(plain_out, ignore_errors=True)
+            plain = run_measured(
+                [
+                    sys.executable,
+                    "-m",
+                    "pelican",
+                    str(content),
+                    "-o",
+                    str(plain_out),
+                    "-s",
+                    str(settings),
+                    "-q",
+                ],
+                cwd=self.o.workdir,
+            )
+            self.say(
+                f"build {size}: plain pelican {plain.wall_s:.1f} s, "
+                f"peak RSS {plain.peak_rss_mb:.0f} MB"
+            )
+            rows.append(
+                {
+                    "stories": size,
+                    "csrnews": {
+                        **_figures(ours),
+                        "site_s": site_s,
+                        "files": _count_files(self._dir(f"corpus-{size}", "output")),
+                    },
+                    "pelican": {**_figures(plain), "files": _count_files(plain_out)},
+                    "ratio": round(ours.wall_s / plain.wall_s, 2),
+                    # the site part alone (csrnews's own timing, without start-up and index)
+                    "site_ratio": round(site_s / plain.wall_s, 2) if site_s else None,
+                }
+            )
+            shutil.rmtree(plain_out, ignore_errors=True)
+            if size != max(self.o.sizes) and not self.o.keep:
+                shutil.rmtree(self._dir(f"corpus-{size}"), ignore_errors=True)
+        return rows
+
+    def _changes(self, size: int) -> dict[str, int]:
+        """Apply the nightly changes (50 new, 20 changed) to the corpus, once."""
+        marker = self._dir(f"corpus-{size}", "nightly-applied")
+        if not marker.exists():
+            added, edited = corpus.nightly_changes(
+                self.content(size), size, new=NIGHTLY_NEW, changed=NIGHTLY_CHANGED, seed=self.o.seed
+            )
+            marker.write_text(f"{len(added)} {len(edited)}\n", encoding="utf-8")
+        new, changed = (int(x) for x in marker.read_text(encoding="utf-8").split())
+        return {"new": new, "changed": changed}
+
+    def index_full(self, size: int) -> dict[str, Any]:
+        """A full index build at the largest size, then an incremental update of 70 stories."""
+        index = self._dir(f"corpus-{size}", "index-bench")
+        shutil.rmtree(index, ignore_errors=True)
+        if self._dir(f"corpus-{size}", "nightly-applied").exists():
+            raise RuntimeError("the corpus was changed already; run index before nightly")
+        worker = [
+            sys.executable,
+            "-m",
+            "bench.worker",
+            "index",
+            "--content",
+            str(self.content(size)),
+            "--index",
+            str(index),
+        ]
+        full = run_measured(worker, cwd=ROOT)
+        full_stats = _last_json(full)
+        self.say(
+            f"index {size}: full build {full.wall_s:.1f} s, peak RSS {full.peak_rss_mb:.0f} MB"
+        )
+        changes = self._changes(size)
+        incremental = run_measured(worker, cwd=ROOT)
+        inc_stats = _last_json(incremental)
+        self.say(
+            f"index {size}: incremental ({sum(changes.values())} stories) "
+            f"{incremental.wall_s:.1f} s"
+        )
+        if not self.o.keep:
+            shutil.rmtree(index, ignore_errors=True)
+        return {
+            "stories": size,
+            "full": {**_figures(full, tail=False), "stats": full_stats},
+            "incremental": {
+                **_figures(incremental, tail=False),
+                "changes": changes,
+                "stats": inc_stats,
+            },
+        }
+
+    def nightly(self, size: int) -> dict[str, Any]:
+        """The nightly case: 50 new and 20 changed stories, then `csrnews build` again."""
+        if size not in self._built:
+            if self._dir(f"corpus-{size}", "nightly-applied").exists():
+                raise RuntimeError("no build before the nightly changes to compare with")
+            self.say(f"nightly {size}: first a full build to start from")
+            self.csrnews_build(size)
+        changes = self._changes(size)
+        result = self.csrnews_build(size)
+        self.say(
+            f"nightly {size}: build {result.wall_s:.1f} s, peak RSS {result.peak_rss_mb:.0f} MB"
+        )
+        return {
+            "stories": size,
+            "changes": changes,
+            **_figures(result),
+            "site_s": _site_seconds(result),
+        }
+
+    def query(self, size: int) -> dict[str, Any]:
+        """Query latency over the fixed mix, in-process and through `csrnews serve`."""
+        index = self._dir(f"corpus-{size}", "index")
+        output = self._dir(f"corpus-{size}", "output")
+        if size not in self._built:
+            run_measured(
+                [
+                    sys.executable,
+                    "-m",
+                    "bench.worker",
+                    "index",
+                    "--content",
+                    str(self.content(size)),
+                    "--index",
+                    str(index),
+                ],
+                cwd=ROOT,
+            )
+            output.mkdir(parents=True, exist_ok=True)
+        inproc_run = run_measured(
+            [
+                sys.executable,
+                "-m",
+                "bench.worker",
+                "query",
+                "--index",
+                str(index),
+                "--rounds",
+                str(self.o.query_rounds),
+                "--max-seconds",
+                str(self.o.query_seconds),
+            ],
+            cwd=ROOT,
+        )
+        inproc = {**_last_json(inproc_run), "peak_rss_mb": round(inproc_run.peak_rss_mb, 1)}
+        self.say(
+            f"query {size}: in-process p50 {inproc['p50_ms']} ms, "
+            f"p95 {inproc['p95_ms']} ms, p99 {inproc['p99_ms']} ms"
+        )
+        http = self._http(output, index)
+        self.say(
+            f"query {size}: HTTP {http['requests_per_s']} requests/s with "
+            f"{http['clients']} clients, p95 {http['p95_ms']} ms"
+        )
+        return {
+            "stories": _count_files(self.content(size) / "news"),
+            "in_process": inproc,
+            "http": http,
+        }
+
+    def _http(self, output: Path, index: Path) -> dict[str, Any]:
+        port = _free_port()
+        server = subprocess.Popen(
+            _cli(
+                "serve",
+                "--output",
+                str(output),
+                "--index",
+                str(index),
+                "--host",
+                "127.0.0.1",
+                "--port",
+                str(port),
+            ),
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            cwd=self.o.workdir,
+        )
+        base = f"http://127.0.0.1:{port}"
+        try:
+            wait_until_up(f"{base}/api/search?q=csr")
+            result = http_load(
+                base, clients=4, max_requests=self.o.http_requests, max_seconds=self.o.http_seconds
+            )
+        finally:
+            server.terminate()
+            try:
+                server.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                server.kill()
+                server.wait()
+        result["server"] = "csrnews serve (waitress, 8 threads)"
+        return result

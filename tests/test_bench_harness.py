@@ -1,0 +1,162 @@
+"""The benchmark harness works: a seeded corpus, the loopback publisher, a --quick run's JSON."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from collections import Counter
+from pathlib import Path
+
+import pytest
+
+from bench.corpus import generate_corpus, make_story, nightly_changes
+from bench.measure import percentiles, run_measured
+from bench.publisher import write_publisher_stories
+from bench.report import format_table
+from bench.runner import SECTIONS
+from bench.targets import check_targets
+from csrnews.storyfile import is_edited, read_story
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def _tree(folder: Path) -> dict[str, bytes]:
+    return {p.relative_to(folder).as_posix(): p.read_bytes() for p in folder.rglob("*.md")}
+
+
+def test_corpus_is_deterministic_for_a_seed(tmp_path: Path) -> None:
+    generate_corpus(tmp_path / "a", 30, seed=7)
+    generate_corpus(tmp_path / "b", 30, seed=7)
+    generate_corpus(tmp_path / "c", 30, seed=8)
+    generate_corpus(tmp_path / "small", 10, seed=7)
+    a, b, c, small = (_tree(tmp_path / n) for n in ("a", "b", "c", "small"))
+    assert len(a) == 30
+    assert a == b
+    assert a != c
+    assert small.items() <= a.items()  # a smaller corpus is a prefix of a bigger one
+
+
+def test_corpus_files_are_valid_story_files(tmp_path: Path) -> None:
+    paths = generate_corpus(tmp_path, 12)
+    for path in paths:
+        story = read_story(path)
+        assert story.title and story.get("Date") and story.get("Category")
+        assert path.parent.name == story.get("Date")[:4]
+        assert path.stem == story.slug
+        assert not is_edited(path.read_text(encoding="utf-8"))
+
+
+def test_corpus_spread_of_metadata() -> None:
+    stories = [make_story(i).story for i in range(400)]
+    langs = Counter(s.get("Lang") for s in stories)
+    assert 0.05 <= langs["zh"] / len(stories) <= 0.16  # about 10% Chinese
+    assert len({s.get("Category") for s in stories}) >= 8
+    assert len({s.get("Date")[:4] for s in stories}) >= 12
+    assert len({o for s in stories for o in s.get_list("Organisations")}) >= 25
+    words = sorted(len(s.body.split()) for s in stories if s.get("Lang") == "en")
+    assert 150 <= words[len(words) // 2] <= 900  # news-article length
+
+
+def test_nightly_changes_add_and_edit(tmp_path: Path) -> None:
+    generate_corpus(tmp_path, 30)
+    before = _tree(tmp_path)
+    added, edited = nightly_changes(tmp_path, 30, new=5, changed=4)
+    after = _tree(tmp_path)
+    assert (len(added), len(edited)) == (5, 4)
+    assert len(after) == 35
+    assert sum(1 for k, v in before.items() if after[k] != v) == 4
+
+
+def test_publisher_stories_load_in_the_demo_server(tmp_path: Path) -> None:
+    from demo.stories import load_stories
+
+    assert write_publisher_stories(tmp_path, 9) == 9
+    stories = load_stories(tmp_path)
+    assert len(stories) == 9
+    assert {s.publisher for s in stories} == {"herald", "review", "weekly", "esn"}
+
+
+def test_percentiles_and_measured_run() -> None:
+    figures = percentiles([i / 1000 for i in range(1, 101)])
+    assert (figures["p50_ms"], figures["p95_ms"], figures["p99_ms"]) == (50.0, 95.0, 99.0)
+    result = run_measured([sys.executable, "-c", "x = bytearray(60 * 2**20); print('ok')"])
+    assert result.returncode == 0 and result.output_tail == "ok"
+    assert result.peak_rss_mb >= 60
+
+
+def test_targets_are_checked() -> None:
+    results = {
+        "crawl": {"pages": 1000, "pages_per_s": 80.0},
+        "nightly": {"stories": 20000, "wall_s": 45.0},
+    }
+    rows = {row["target"]: row for row in check_targets(results)}
+    assert rows["crawl pipeline pages/s"]["met"] is True
+    assert rows["nightly case: build plus index (s)"]["met"] is False
+    assert rows["nightly case: build plus index (s)"]["at"] == 20000
+    assert rows["query p95 in-process (ms)"]["met"] is None
+
+
+@pytest.mark.slow
+def test_quick_run_writes_every_section(tmp_path: Path) -> None:
+    done = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "bench",
+            "--quick",
+            "--sizes",
+            "15",
+            "--crawl-pages",
+            "12",
+            "--results-dir",
+            str(tmp_path / "results"),
+            "--workdir",
+            str(tmp_path / "work"),
+        ],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=240,
+        check=False,
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+    (path,) = (tmp_path / "results").glob("*-quick.json")
+    results = json.loads(path.read_text(encoding="utf-8"))
+    for section in SECTIONS:
+        assert section in results and "error" not in results[section], section
+    assert results["machine"]["cpus"] >= 1 and results["machine"]["python"]
+    assert results["crawl"]["stories_written"] == 12
+    (row,) = results["build"]
+    assert row["stories"] == 15 and row["ratio"] > 0
+    assert row["csrnews"]["peak_rss_mb"] > 0 and row["pelican"]["files"] > 0
+    assert results["index"]["incremental"]["stats"]["added"] == 50
+    assert results["nightly"]["changes"] == {"new": 50, "changed": 15}
+    query = results["query"]
+    assert query["in_process"]["queries"] > 0 and query["in_process"]["p95_ms"] > 0
+    assert query["http"]["requests"] > 0 and query["http"]["errors"] == 0
+    assert all(row["measured"] is not None for row in results["targets"])
+    assert "plain Pelican" in done.stdout and format_table(results) in done.stdout
+
+
+def test_command_line_options(tmp_path: Path) -> None:
+    from bench.__main__ import options_from, parse_args
+
+    quick = options_from(parse_args(["--quick", "--workdir", str(tmp_path)]))
+    assert (quick.sizes, quick.crawl_pages, quick.quick) == ([20], 20, True)
+    full = options_from(
+        parse_args(["--sizes", "1k,5000", "--sections", "build,query", "--workdir", str(tmp_path)])
+    )
+    assert full.sizes == [1000, 5000] and full.sections == ("build", "query")
+    assert full.crawl_pages == 1000 and full.keep
+    with pytest.raises(SystemExit):
+        parse_args(["--sections", "build,nonsense"])
+
+
+def test_two_runs_compare() -> None:
+    from bench.report import format_comparison
+
+    old = {"started": "2026-01-01T00:00", "nightly": {"stories": 20000, "wall_s": 40.0}}
+    new = {"started": "2026-02-01T00:00", "nightly": {"stories": 20000, "wall_s": 30.0}}
+    text = format_comparison(old, new)
+    assert "nightly 20000 s" in text and "-25%" in text
