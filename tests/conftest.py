@@ -7,6 +7,7 @@ import shutil
 import subprocess
 import sys
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -113,3 +114,35 @@ def demo_site(demo_server: object, tmp_path_factory: pytest.TempPathFactory) -> 
                     "--index", str(site.index), "--quiet")
     assert build.returncode == 0, build.stdout + build.stderr
     return site
+
+
+@contextmanager
+def wsgi_server(app: object, threads: int = 4) -> Iterator[str]:
+    """A WSGI app on a real waitress server on a free loopback port, in a thread; yields its URL.
+
+    Closing the listening socket can race the server loop's select() (EBADF); that error is
+    expected while stopping and only then ignored.
+    """
+    import threading
+
+    import waitress.server
+
+    server = waitress.server.create_server(app, host="127.0.0.1", port=0, threads=threads)
+    stopping = threading.Event()
+
+    def run() -> None:
+        try:
+            server.run()
+        except (OSError, ValueError):
+            if not stopping.is_set():
+                raise
+
+    thread = threading.Thread(target=run, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.effective_port}"
+    finally:
+        stopping.set()
+        server.task_dispatcher.shutdown(timeout=5)  # let answered requests finish first
+        server.close()
+        thread.join(timeout=5)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import threading
 import time
 import urllib.error
 import urllib.parse
@@ -17,7 +16,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from search import SearchRequest, SearchService, make_app
-from tests.conftest import DemoSite
+from tests.conftest import DemoSite, wsgi_server
 from tests.test_site_build import check_html
 
 pytestmark = pytest.mark.slow
@@ -124,17 +123,8 @@ def test_the_published_top10_list_shows_and_the_draft_does_not(demo_site: DemoSi
 
 @pytest.fixture(scope="module")
 def api(demo_site: DemoSite) -> Iterator[str]:
-    import waitress.server
-
-    server = waitress.server.create_server(make_app(demo_site.output, demo_site.index),
-                                           host="127.0.0.1", port=0, threads=4)
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.effective_port}/api/search"
-    finally:
-        server.close()
-        thread.join(timeout=5)
+    with wsgi_server(make_app(demo_site.output, demo_site.index)) as url:
+        yield f"{url}/api/search"
 
 
 HOSTILE = st.sampled_from([

@@ -13,7 +13,6 @@ import shutil
 import signal
 import subprocess
 import sys
-import threading
 import time
 import urllib.error
 import urllib.parse
@@ -28,7 +27,7 @@ import pytest
 from csrnews import settings
 from csrnews.nightly import EXIT_FAILED, EXIT_OK, EXIT_PARTIAL
 from csrnews.storyfile import iter_story_files, read_story
-from tests.conftest import ROOT, run_cli
+from tests.conftest import ROOT, run_cli, wsgi_server
 from tests.test_nightly_run import (
     NEW_BODY,
     NEW_STORY,
@@ -56,20 +55,11 @@ def nightly(tmp_path: Path, sources: Path, *extra: str) -> subprocess.CompletedP
 @contextmanager
 def serving(root: Path) -> Iterator[str]:
     """The live release on waitress, exactly as `csrnews serve` is pointed at it."""
-    import waitress.server
-
     from search.wsgi import make_app
 
-    app = make_app(root / "current" / "site", root / "current" / "index")
-    server = waitress.server.create_server(app, host="127.0.0.1", port=0, threads=2)
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.effective_port}"
-    finally:
-        server.task_dispatcher.shutdown(timeout=5)  # let answered requests finish first
-        server.close()
-        thread.join(timeout=5)
+    with wsgi_server(make_app(root / "current" / "site", root / "current" / "index"),
+                     threads=2) as url:
+        yield url
 
 
 def get(url: str) -> tuple[int, str]:

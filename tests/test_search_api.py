@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import threading
 import time
 import urllib.error
 import urllib.parse
@@ -17,14 +16,13 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from search import make_app, update_index
+from tests.conftest import wsgi_server
 from tests.test_search_index import STORIES, _write
 
 
 @pytest.fixture(scope="module")
 def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """A waitress server on a free port serving a tiny site and an index of the test stories."""
-    import waitress.server
-
     base = tmp_path_factory.mktemp("api")
     content, output, index = base / "content", base / "output", base / "index"
     for row in STORIES:
@@ -35,15 +33,8 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     (output / "news" / "index.html").write_text("<title>news</title>", encoding="utf-8")
     (output / "404.html").write_text("<title>not found</title>", encoding="utf-8")
     (base / "secret.txt").write_text("secret", encoding="utf-8")
-    server = waitress.server.create_server(make_app(output, index), host="127.0.0.1", port=0,
-                                           threads=4)
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.effective_port}"
-    finally:
-        server.close()
-        thread.join(timeout=5)
+    with wsgi_server(make_app(output, index)) as url:
+        yield url
 
 
 def _get(url: str) -> tuple[int, Message, bytes]:

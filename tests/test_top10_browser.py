@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -10,24 +9,15 @@ import pytest
 
 from csrnews.top10 import load_lists
 from search import make_app
-from tests.conftest import DemoSite
+from tests.conftest import DemoSite, wsgi_server
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
 
 @pytest.fixture(scope="module")
 def site_url(demo_site: DemoSite) -> Iterator[str]:
-    import waitress.server
-
-    server = waitress.server.create_server(make_app(demo_site.output, demo_site.index),
-                                           host="127.0.0.1", port=0, threads=4)
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.effective_port}"
-    finally:
-        server.close()
-        thread.join(timeout=5)
+    with wsgi_server(make_app(demo_site.output, demo_site.index)) as url:
+        yield url
 
 
 def test_the_list_shows_ranks_in_order_with_reasons(browser, site_url: str, demo_site: DemoSite,
