@@ -58,8 +58,7 @@ class CrawlContext:
                 self.owners[rel] = url_key(src)
             for other in story.get_list("Also_reported_by"):
                 self.paths.setdefault(url_key(other.replace("%2C", ",")), rel)
-        self.signatures = {p: s for p, s in self.state.signatures().items()
-                           if self.abs(p).exists()}
+        self.signatures = {p: s for p, s in self.state.signatures().items() if self.abs(p).exists()}
 
     def lookup(self, *keys: str) -> str | None:
         for key in keys:

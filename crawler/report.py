@@ -60,9 +60,14 @@ class CrawlReport:
     def summary_line(self) -> str:
         failed_sources = sum(s.status == "failed" for s in self.sources.values())
         parts = ", ".join(f"{self.total(c)} {c}" for c in COUNTERS)
-        return (f"Done: {len(self.sources)} sources ({failed_sources} failed): {parts} "
-                f"in {self.seconds:.1f} seconds")
+        return (
+            f"Done: {len(self.sources)} sources ({failed_sources} failed): {parts} "
+            f"in {self.seconds:.1f} seconds"
+        )
 
     def as_dict(self) -> dict[str, object]:
-        return {"sources": {n: s.as_dict() for n, s in self.sources.items()},
-                "seconds": round(self.seconds, 2), "timed_out": self.timed_out}
+        return {
+            "sources": {n: s.as_dict() for n, s in self.sources.items()},
+            "seconds": round(self.seconds, 2),
+            "timed_out": self.timed_out,
+        }

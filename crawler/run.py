@@ -23,9 +23,13 @@ logger = logging.getLogger(__name__)
 PROGRESS_INTERVAL = 5.0  # seconds between progress lines
 
 
-def scrapy_settings(config: SourcesConfig, *, delay: float | None = None,
-                    source_timeout: float = 0, overrides: dict[str, Any] | None = None
-                    ) -> dict[str, Any]:
+def scrapy_settings(
+    config: SourcesConfig,
+    *,
+    delay: float | None = None,
+    source_timeout: float = 0,
+    overrides: dict[str, Any] | None = None,
+) -> dict[str, Any]:
     """The Scrapy settings of a run: politeness, retries, limits and the pipeline."""
     start_delay = defaults.AUTOTHROTTLE_START_DELAY if delay is None else delay
     values: dict[str, Any] = {
@@ -43,9 +47,11 @@ def scrapy_settings(config: SourcesConfig, *, delay: float | None = None,
         "RETRY_TIMES": defaults.RETRY_TIMES,
         "RETRY_HTTP_CODES": defaults.RETRY_HTTP_CODES,
         # With a per-source limit, one hanging request (and its retries) must fit inside it.
-        "DOWNLOAD_TIMEOUT": (min(defaults.DOWNLOAD_TIMEOUT,
-                                 max(1.0, source_timeout / (defaults.RETRY_TIMES + 1)))
-                             if source_timeout else defaults.DOWNLOAD_TIMEOUT),
+        "DOWNLOAD_TIMEOUT": (
+            min(defaults.DOWNLOAD_TIMEOUT, max(1.0, source_timeout / (defaults.RETRY_TIMES + 1)))
+            if source_timeout
+            else defaults.DOWNLOAD_TIMEOUT
+        ),
         "DOWNLOAD_MAXSIZE": defaults.DOWNLOAD_MAXSIZE,
         "DOWNLOAD_WARNSIZE": defaults.DOWNLOAD_WARNSIZE,
         "REDIRECT_MAX_TIMES": defaults.REDIRECT_MAX_TIMES,
@@ -119,9 +125,14 @@ def crawl(
     scrapy_level = logging.INFO if root_level < logging.WARNING else logging.CRITICAL
     logging.disable(logging.INFO if scrapy_level > logging.INFO else logging.NOTSET)
     try:
-        process = CrawlerProcess(scrapy_settings(
-            config, delay=delay, source_timeout=source_timeout, overrides=overrides,
-        ))
+        process = CrawlerProcess(
+            scrapy_settings(
+                config,
+                delay=delay,
+                source_timeout=source_timeout,
+                overrides=overrides,
+            )
+        )
     finally:
         logging.disable(logging.NOTSET)
     # Scrapy sets its own loggers to DEBUG and the root to NOTSET; the CLI's -v decides.
@@ -129,8 +140,9 @@ def crawl(
     logging.getLogger("scrapy").setLevel(scrapy_level)
     for noisy in ("trafilatura", "htmldate", "courlan", "justext"):
         # Their per-page warnings ("missing link attribute") are not the operator's business.
-        logging.getLogger(noisy).setLevel(logging.ERROR if scrapy_level > logging.INFO
-                                          else logging.NOTSET)
+        logging.getLogger(noisy).setLevel(
+            logging.ERROR if scrapy_level > logging.INFO else logging.NOTSET
+        )
 
     def done(_: object, name: str, crawler: Any) -> None:
         src = report.source(name)
@@ -139,8 +151,10 @@ def crawl(
         if reason and reason != "finished":
             src.errors.append(f"stopped early ({reason}); the next run carries on")
         src.finish()
-        say(f"source {name}: {src.status} ({src.fetched} fetched, {src.new} new, "
-            f"{src.updated} updated, {src.unchanged} unchanged, {src.failed} failed)")
+        say(
+            f"source {name}: {src.status} ({src.fetched} fetched, {src.new} new, "
+            f"{src.updated} updated, {src.unchanged} unchanged, {src.failed} failed)"
+        )
 
     for source in sources:
         report.source(source.name)
@@ -149,15 +163,18 @@ def crawl(
         deferred.addBoth(done, source.name, crawler)
 
     def progress() -> None:
-        say(f"crawl: {report.total('fetched')} pages fetched, {report.total('new')} new, "
+        say(
+            f"crawl: {report.total('fetched')} pages fetched, {report.total('new')} new, "
             f"{report.total('updated')} updated, {report.total('failed')} failed "
-            f"({time.monotonic() - started:.0f} s)")
+            f"({time.monotonic() - started:.0f} s)"
+        )
 
     from twisted.internet import reactor
 
     ticker = task.LoopingCall(progress)
     reactor.callWhenRunning(ticker.start, PROGRESS_INTERVAL, False)  # type: ignore[attr-defined]
     if run_timeout:
+
         def stop() -> None:
             report.timed_out = True
             say(f"crawl: the run timeout ({run_timeout:g} s) is reached; stopping")

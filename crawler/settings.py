@@ -40,8 +40,22 @@ MINHASH_PERMUTATIONS = 128
 # Query parameters that only track readers; dropped when URLs are compared.
 TRACKING_PARAMS = frozenset(
     {
-        "fbclid", "gclid", "dclid", "msclkid", "yclid", "mc_cid", "mc_eid", "igshid",
-        "spm", "from", "ref", "ref_src", "source", "share", "_hsenc", "_hsmi",
+        "fbclid",
+        "gclid",
+        "dclid",
+        "msclkid",
+        "yclid",
+        "mc_cid",
+        "mc_eid",
+        "igshid",
+        "spm",
+        "from",
+        "ref",
+        "ref_src",
+        "source",
+        "share",
+        "_hsenc",
+        "_hsmi",
     }
 )
 TRACKING_PREFIXES = ("utm_", "pk_", "hmsr", "hmpl", "hmcu", "hmkw", "hmci")

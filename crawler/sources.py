@@ -15,8 +15,15 @@ from crawler import settings as defaults
 TYPE_KEYS = ("feed", "sitemap", "start_urls")
 SOURCE_KEYS = frozenset(
     {
-        "name", *TYPE_KEYS, "article_links", "follow_links", "lang", "selectors", "republish",
-        "max_pages", "allowed_domains",
+        "name",
+        *TYPE_KEYS,
+        "article_links",
+        "follow_links",
+        "lang",
+        "selectors",
+        "republish",
+        "max_pages",
+        "allowed_domains",
     }
 )
 TOP_KEYS = frozenset({"sources", "user_agent", "contact"})
@@ -141,9 +148,15 @@ def _parse_source(path: Path, index: int, raw: object, seen: set[str]) -> Source
     elif not isinstance(allowed, list) or not all(isinstance(d, str) and d for d in allowed):
         raise fail("allowed_domains", "expected a list of domain names")
     return Source(
-        name=name.strip(), kind="listing" if kind == "start_urls" else kind, urls=list(urls),
-        article_links=article_links, follow_links=follow_links, lang=lang,
-        selectors=dict(selectors), republish=republish, max_pages=max_pages,
+        name=name.strip(),
+        kind="listing" if kind == "start_urls" else kind,
+        urls=list(urls),
+        article_links=article_links,
+        follow_links=follow_links,
+        lang=lang,
+        selectors=dict(selectors),
+        republish=republish,
+        max_pages=max_pages,
         allowed_domains=list(allowed),
     )
 
@@ -159,8 +172,9 @@ def parse_sources(text: str, path: str | Path = "sources.yaml") -> SourcesConfig
         raise SourcesError(f"{path}: expected a mapping with a 'sources:' list")
     for key in data:
         if key not in TOP_KEYS:
-            raise SourcesError(f"{path}: key '{key}': unknown top-level key "
-                               f"(known: {', '.join(sorted(TOP_KEYS))})")
+            raise SourcesError(
+                f"{path}: key '{key}': unknown top-level key (known: {', '.join(sorted(TOP_KEYS))})"
+            )
     raw_sources = data.get("sources")
     if not isinstance(raw_sources, list) or not raw_sources:
         raise SourcesError(f"{path}: key 'sources': expected a non-empty list of sources")

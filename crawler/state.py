@@ -71,8 +71,9 @@ class CrawlState:
         row = self.db.execute("SELECT children FROM docs WHERE url=?", (url,)).fetchone()
         return json.loads(row[0]) if row and row[0] else None
 
-    def save_doc(self, url: str, etag: str | None, last_modified: str | None,
-                 children: Any) -> None:
+    def save_doc(
+        self, url: str, etag: str | None, last_modified: str | None, children: Any
+    ) -> None:
         self.db.execute(
             "INSERT OR REPLACE INTO docs VALUES (?, ?, ?, ?, ?)",
             (url, etag, last_modified, json.dumps(children, ensure_ascii=False), time.time()),
@@ -89,8 +90,9 @@ class CrawlState:
         rows = self.db.execute("SELECT key, url, path, source, entry_hash FROM stories")
         return [StoryRecord(*row) for row in rows]
 
-    def save_story(self, key: str, url: str, path: str, source: str,
-                   entry_hash: str | None) -> None:
+    def save_story(
+        self, key: str, url: str, path: str, source: str, entry_hash: str | None
+    ) -> None:
         self.db.execute(
             "INSERT OR REPLACE INTO stories VALUES (?, ?, ?, ?, ?, ?)",
             (key, url, path, source, entry_hash, time.time()),
@@ -101,8 +103,9 @@ class CrawlState:
         return {path: json.loads(sig) for path, sig in rows}
 
     def save_signature(self, path: str, signature: list[int]) -> None:
-        self.db.execute("INSERT OR REPLACE INTO signatures VALUES (?, ?)",
-                        (path, json.dumps(signature)))
+        self.db.execute(
+            "INSERT OR REPLACE INTO signatures VALUES (?, ?)", (path, json.dumps(signature))
+        )
 
     def links(self, path: str) -> set[str]:
         """The URL keys a stored story's page linked to (to tell an original from its reprint)."""
@@ -121,16 +124,19 @@ class CrawlState:
         return fresh and row[0] == entry_hash
 
     def save_gone(self, key: str, url: str, status: int, entry_hash: str | None) -> None:
-        self.db.execute("INSERT OR REPLACE INTO gone VALUES (?, ?, ?, ?, ?)",
-                        (key, url, status, entry_hash, time.time()))
+        self.db.execute(
+            "INSERT OR REPLACE INTO gone VALUES (?, ?, ?, ?, ?)",
+            (key, url, status, entry_hash, time.time()),
+        )
 
     def forget_gone(self, key: str) -> None:
         self.db.execute("DELETE FROM gone WHERE key=?", (key,))
 
     # The journal.
     def start_run(self) -> int:
-        cur = self.db.execute("INSERT INTO runs (started, status) VALUES (?, 'running')",
-                              (time.time(),))
+        cur = self.db.execute(
+            "INSERT INTO runs (started, status) VALUES (?, 'running')", (time.time(),)
+        )
         return int(cur.lastrowid or 0)
 
     def finish_run(self, run_id: int, status: str, report: Any) -> None:

@@ -53,10 +53,30 @@ def run_demo(*, host: str, port: int, workdir: str | os.PathLike[str], serve: bo
         sources = work / "sources.yaml"
         sources.write_text(render_sources(publisher.url), encoding="utf-8")
         steps = {
-            "crawl": _run_step("crawl", ["crawl", "--sources", str(sources), "--content",
-                                         str(content), "--state", str(state)]),
-            "build": _run_step("build", ["build", "--content", str(content), "--output",
-                                         str(output), "--index", str(index)]),
+            "crawl": _run_step(
+                "crawl",
+                [
+                    "crawl",
+                    "--sources",
+                    str(sources),
+                    "--content",
+                    str(content),
+                    "--state",
+                    str(state),
+                ],
+            ),
+            "build": _run_step(
+                "build",
+                [
+                    "build",
+                    "--content",
+                    str(content),
+                    "--output",
+                    str(output),
+                    "--index",
+                    str(index),
+                ],
+            ),
         }
     finally:
         publisher.stop()
@@ -70,8 +90,17 @@ def run_demo(*, host: str, port: int, workdir: str | os.PathLike[str], serve: bo
     if not (output / "index.html").exists():
         console.warn("no site was built; serving the demo publisher's output folder as it is")
         output.mkdir(parents=True, exist_ok=True)
-    args = ["serve", "--output", str(output), "--index", str(index), "--host", host,
-            "--port", str(port)]
+    args = [
+        "serve",
+        "--output",
+        str(output),
+        "--index",
+        str(index),
+        "--host",
+        host,
+        "--port",
+        str(port),
+    ]
     try:
         result = subprocess.run([sys.executable, "-m", "csrnews", *args], check=False)
     except KeyboardInterrupt:

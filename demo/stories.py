@@ -16,7 +16,10 @@ logger = logging.getLogger(__name__)
 STORIES_DIR = Path(__file__).resolve().parent / "stories"
 PUBLISHER_KEYS: tuple[str, ...] = ("herald", "review", "weekly", "esn")
 DEFAULT_DATE_STYLE: dict[str, str] = {
-    "herald": "meta", "review": "time", "weekly": "byline", "esn": "jsonld",
+    "herald": "meta",
+    "review": "time",
+    "weekly": "byline",
+    "esn": "jsonld",
 }
 DATE_STYLES: frozenset[str] = frozenset({"meta", "time", "byline", "jsonld", "url"})
 ENCODINGS: frozenset[str] = frozenset({"utf-8", "gbk", "gb2312", "big5"})
@@ -126,8 +129,9 @@ def _parse_date(value: Any) -> tuple[dt.date, dt.datetime, bool]:
     """Return (day, moment, has_time) for a front-matter date (YAML date, datetime or string)."""
     if isinstance(value, str):
         try:
-            value = dt.datetime.fromisoformat(value) if "T" in value else dt.date.fromisoformat(
-                value)
+            value = (
+                dt.datetime.fromisoformat(value) if "T" in value else dt.date.fromisoformat(value)
+            )
         except ValueError as exc:
             raise StoryError(f"bad date {value!r}") from exc
     if isinstance(value, dt.datetime):
@@ -158,18 +162,30 @@ def story_from_meta(meta: dict[str, Any], body: str, source_file: Path | None = 
         problems.append(f"encoding {encoding!r}")
     if charset_in not in CHARSET_PLACES:
         problems.append(f"charset_in {charset_in!r}")
-    if reprinted_by is not None and (reprinted_by not in PUBLISHER_KEYS
-                                     or reprinted_by == publisher):
+    if reprinted_by is not None and (
+        reprinted_by not in PUBLISHER_KEYS or reprinted_by == publisher
+    ):
         problems.append(f"reprinted_by {reprinted_by!r}")
     if problems:
         raise StoryError(f"{source_file or meta['id']}: bad {', '.join(problems)}")
     return DemoStory(
-        id=str(meta["id"]), publisher=publisher, title=str(meta["title"]), date=day,
-        published=moment, has_time=has_time, lang=str(meta.get("lang") or "en"),
-        body=body.strip() + "\n", summary=str(meta.get("summary") or ""),
-        author=str(meta.get("author") or ""), date_style=style, encoding=encoding,
-        charset_in=charset_in, flags=[str(f) for f in meta.get("flags") or []],
-        reprinted_by=reprinted_by, labels=dict(meta.get("labels") or {}), meta=dict(meta),
+        id=str(meta["id"]),
+        publisher=publisher,
+        title=str(meta["title"]),
+        date=day,
+        published=moment,
+        has_time=has_time,
+        lang=str(meta.get("lang") or "en"),
+        body=body.strip() + "\n",
+        summary=str(meta.get("summary") or ""),
+        author=str(meta.get("author") or ""),
+        date_style=style,
+        encoding=encoding,
+        charset_in=charset_in,
+        flags=[str(f) for f in meta.get("flags") or []],
+        reprinted_by=reprinted_by,
+        labels=dict(meta.get("labels") or {}),
+        meta=dict(meta),
         source_file=source_file,
     )
 

@@ -42,7 +42,8 @@ class Top10Generator(Generator):
         for lst in sorted(published, key=lambda item: (item.year, item.name)):
             for slug, rank in lst.story_ranks().items():
                 badges.setdefault(slug, []).append(
-                    {"text": badge_text(lst, rank), "url": list_url(lst).lstrip("/")})
+                    {"text": badge_text(lst, rank), "url": list_url(lst).lstrip("/")}
+                )
         for article in self.context.get("articles", []):
             article.top10_badges = badges.get(article.slug, [])
 
@@ -54,7 +55,8 @@ class Top10Generator(Generator):
             link = f"{siteurl}{item['url']}"
             entry_id = link if siteurl else f"tag:csrnews.invalid,{int(item['year'])}:{item['url']}"
             summary = " ".join(
-                f"No. {e['rank']}: {e['headline']}." for e in item.get("entries", []))
+                f"No. {e['rank']}: {e['headline']}." for e in item.get("entries", [])
+            )
             entries.append(
                 "  <entry>\n"
                 f"    <title>{escape(str(item['title']))}</title>\n"
@@ -62,7 +64,8 @@ class Top10Generator(Generator):
                 f"    <id>{escape(entry_id)}</id>\n"
                 f"    <updated>{int(item['year'])}-12-31T00:00:00Z</updated>\n"
                 f"    <summary>{escape(summary)}</summary>\n"
-                "  </entry>\n")
+                "  </entry>\n"
+            )
         feed_id = f"{siteurl}/top10/" if siteurl else "tag:csrnews.invalid,2006:/top10/"
         updated = f"{max((int(i['year']) for i in self.lists), default=2000)}-12-31T00:00:00Z"
         feed = (
@@ -72,7 +75,8 @@ class Top10Generator(Generator):
             f'  <link href="{escape(siteurl)}/top10/" rel="alternate"/>\n'
             f'  <link href="{escape(siteurl)}/feeds/top10.atom.xml" rel="self"/>\n'
             f"  <id>{escape(feed_id)}</id>\n"
-            f"  <updated>{updated}</updated>\n" + "".join(entries) + "</feed>\n")
+            f"  <updated>{updated}</updated>\n" + "".join(entries) + "</feed>\n"
+        )
         target = Path(self.output_path) / "feeds" / "top10.atom.xml"
         target.parent.mkdir(parents=True, exist_ok=True)
         target.write_text(feed, encoding="utf-8")

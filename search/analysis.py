@@ -62,23 +62,40 @@ class MixedTokenizer(Tokenizer):
             if match.group("cjk"):
                 run = match.group("cjk")
                 base = match.start()
-                pieces = [(run, 0)] if len(run) == 1 else [
-                    (run[i : i + 2], i) for i in range(len(run) - 1)
-                ]
+                pieces = (
+                    [(run, 0)]
+                    if len(run) == 1
+                    else [(run[i : i + 2], i) for i in range(len(run) - 1)]
+                )
                 for text, offset in pieces:
-                    yield self._emit(token, text, pos, start_char + base + offset,
-                                     positions, chars, keeporiginal)
+                    yield self._emit(
+                        token, text, pos, start_char + base + offset, positions, chars, keeporiginal
+                    )
                     pos += 1
             else:
                 base = match.start()
                 for part in _ALNUM_SPLIT_RE.finditer(match.group("word")):
-                    yield self._emit(token, part.group(), pos, start_char + base + part.start(),
-                                     positions, chars, keeporiginal)
+                    yield self._emit(
+                        token,
+                        part.group(),
+                        pos,
+                        start_char + base + part.start(),
+                        positions,
+                        chars,
+                        keeporiginal,
+                    )
                     pos += 1
 
     @staticmethod
-    def _emit(token: Token, text: str, pos: int, startchar: int, positions: bool,
-              chars: bool, keeporiginal: bool) -> Token:
+    def _emit(
+        token: Token,
+        text: str,
+        pos: int,
+        startchar: int,
+        positions: bool,
+        chars: bool,
+        keeporiginal: bool,
+    ) -> Token:
         token.text = text
         token.boost = 1.0
         token.stopped = False

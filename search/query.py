@@ -31,10 +31,22 @@ MAX_PAGE = 1000
 _SUGGESTIBLE_RE = re.compile(r"\s*(?:[A-Za-z][A-Za-z'-]{1,23}\s*){1,6}")
 PER_PAGE = 10
 SEARCH_FIELDS = ("title", "summary", "body", "organisations", "standards", "tags")
-FILTER_FIELDS = {"type": "category", "org": "organisations", "year": "year",
-                 "source": "source", "lang": "lang", "standard": "standards", "tag": "tags"}
-FACETS = {"type": "category", "organisation": "org_facet", "year": "year",
-          "source": "source", "lang": "lang"}
+FILTER_FIELDS = {
+    "type": "category",
+    "org": "organisations",
+    "year": "year",
+    "source": "source",
+    "lang": "lang",
+    "standard": "standards",
+    "tag": "tags",
+}
+FACETS = {
+    "type": "category",
+    "organisation": "org_facet",
+    "year": "year",
+    "source": "source",
+    "lang": "lang",
+}
 
 
 class QueryError(ValueError):
@@ -60,10 +72,16 @@ class SearchRequest:
 
 def _parser(schema: Any) -> qparser.QueryParser:
     parser = qparser.MultifieldParser(list(SEARCH_FIELDS), schema, group=qparser.AndGroup)
-    parser.add_plugin(qparser.FieldAliasPlugin({
-        "category": ["type"], "organisations": ["org", "organisation", "organization"],
-        "standards": ["standard", "std"], "tags": ["tag"],
-    }))
+    parser.add_plugin(
+        qparser.FieldAliasPlugin(
+            {
+                "category": ["type"],
+                "organisations": ["org", "organisation", "organization"],
+                "standards": ["standard", "std"],
+                "tags": ["tag"],
+            }
+        )
+    )
     parser.add_plugin(qparser.FuzzyTermPlugin())
     return parser
 
@@ -74,8 +92,13 @@ def _bound(q: query.Query, reader: Any) -> query.Query:
         return query.Every()  # a field's Every walks all of its terms; the plain one does not
     if isinstance(q, query.FuzzyTerm):
         # A Levenshtein automaton grows fast with the distance: "word~9" would take seconds.
-        q = query.FuzzyTerm(q.fieldname, q.text, boost=q.boost, maxdist=min(q.maxdist, 2),
-                            prefixlength=max(q.prefixlength, 1))
+        q = query.FuzzyTerm(
+            q.fieldname,
+            q.text,
+            boost=q.boost,
+            maxdist=min(q.maxdist, 2),
+            prefixlength=max(q.prefixlength, 1),
+        )
     if isinstance(q, query.ExpandingTerm | query.PatternQuery | query.FuzzyTerm):
         terms = []
         for i, (fieldname, text) in enumerate(q.expanded_terms(reader)):
@@ -84,8 +107,10 @@ def _bound(q: query.Query, reader: Any) -> query.Query:
             terms.append(query.Term(fieldname, text))
         return query.Or(terms) if terms else query.NullQuery
     if isinstance(q, query.TermRange) and q.fieldname not in ("year", "date"):
-        terms = [query.Term(f, t) for i, (f, t) in zip(range(MAX_EXPANSIONS),
-                                                       q.expanded_terms(reader), strict=False)]
+        terms = [
+            query.Term(f, t)
+            for i, (f, t) in zip(range(MAX_EXPANSIONS), q.expanded_terms(reader), strict=False)
+        ]
         return query.Or(terms) if terms else query.NullQuery
     if q.is_leaf():
         return q
@@ -120,8 +145,11 @@ def _filter_query(name: str, values: list[str]) -> query.Query:
         elif fieldname == "standards":
             words = [t.text for t in mixed_analyzer(stem=False)(value)]
             if words:
-                clauses.append(query.Phrase(fieldname, words) if len(words) > 1
-                               else query.Term(fieldname, words[0]))
+                clauses.append(
+                    query.Phrase(fieldname, words)
+                    if len(words) > 1
+                    else query.Term(fieldname, words[0])
+                )
         elif fieldname in ("organisations", "tags"):
             clauses.append(query.Term(fieldname, value.lower()))
         elif fieldname == "category":
@@ -207,28 +235,37 @@ class SearchService:
         final = query.And(clauses) if len(clauses) > 1 else parsed
         facets = sorting.Facets()
         for name, fieldname in FACETS.items():
-            facets.add_facet(name, sorting.FieldFacet(fieldname,
-                                                      allow_overlap=fieldname == "org_facet"))
+            facets.add_facet(
+                name, sorting.FieldFacet(fieldname, allow_overlap=fieldname == "org_facet")
+            )
         sortedby = None if request.sort == "relevance" else sorting.FieldFacet("date", reverse=True)
-        results = searcher.search_page(final, request.page, pagelen=request.per_page,
-                                       groupedby=facets, sortedby=sortedby, terms=True)
+        results = searcher.search_page(
+            final,
+            request.page,
+            pagelen=request.per_page,
+            groupedby=facets,
+            sortedby=sortedby,
+            terms=True,
+        )
         results.results.fragmenter = ContextFragmenter(maxchars=220, surround=60)
         results.results.formatter = HtmlFormatter(tagname="mark", classname="hl", between=" … ")
         hits = []
         for hit in results:
             body = hit.get("body") or markdown_to_text(hit.get("summary") or "")
             date = hit.get("date")
-            hits.append({
-                "title": hit["title"],
-                "url": hit["url"],
-                "date": date.date().isoformat() if date else None,
-                "category": hit.get("category"),
-                "category_label": event_type_label(hit.get("category") or "other"),
-                "source": hit.get("source"),
-                "lang": hit.get("lang"),
-                "organisations": [o for o in (hit.get("organisations") or "").split(",") if o],
-                "snippet": _snippet(hit, body, searcher),
-            })
+            hits.append(
+                {
+                    "title": hit["title"],
+                    "url": hit["url"],
+                    "date": date.date().isoformat() if date else None,
+                    "category": hit.get("category"),
+                    "category_label": event_type_label(hit.get("category") or "other"),
+                    "source": hit.get("source"),
+                    "lang": hit.get("lang"),
+                    "organisations": [o for o in (hit.get("organisations") or "").split(",") if o],
+                    "snippet": _snippet(hit, body, searcher),
+                }
+            )
         answer: dict[str, Any] = {
             "query": request.q,
             "total": len(results),
@@ -247,11 +284,18 @@ class SearchService:
         out: dict[str, list[dict[str, Any]]] = {}
         for name in FACETS:
             groups = results.groups(name)
-            counts = sorted(((k, len(v)) for k, v in groups.items() if k is not None),
-                            key=lambda kv: (-kv[1], str(kv[0])))
-            out[name] = [{"value": str(k), "count": c,
-                          "label": event_type_label(str(k)) if name == "type" else str(k)}
-                         for k, c in counts[:30]]
+            counts = sorted(
+                ((k, len(v)) for k, v in groups.items() if k is not None),
+                key=lambda kv: (-kv[1], str(kv[0])),
+            )
+            out[name] = [
+                {
+                    "value": str(k),
+                    "count": c,
+                    "label": event_type_label(str(k)) if name == "type" else str(k),
+                }
+                for k, c in counts[:30]
+            ]
         return out
 
     @staticmethod
@@ -275,7 +319,7 @@ def _generation(index_path: str) -> int:
     for name in os.listdir(index_path):
         if name.startswith("_MAIN_") and name.endswith(".toc"):
             try:
-                best = max(best, int(name[len("_MAIN_"):-len(".toc")]))
+                best = max(best, int(name[len("_MAIN_") : -len(".toc")]))
             except ValueError:
                 continue
     return best

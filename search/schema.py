@@ -20,8 +20,9 @@ def build_schema() -> Schema:
         title=TEXT(analyzer=text, stored=True, field_boost=3.0, spelling=True),
         summary=TEXT(analyzer=text, stored=True, field_boost=1.5),
         body=TEXT(analyzer=text, stored=True, spelling=True),
-        organisations=KEYWORD(commas=True, lowercase=True, stored=True, scorable=True,
-                              field_boost=2.0),
+        organisations=KEYWORD(
+            commas=True, lowercase=True, stored=True, scorable=True, field_boost=2.0
+        ),
         standards=TEXT(analyzer=mixed_analyzer(stem=False), stored=True, field_boost=2.0),
         tags=KEYWORD(commas=True, lowercase=True, stored=True, scorable=True),
         category=ID(stored=True, sortable=True),  # the event-type id (csrnews.vocabulary)

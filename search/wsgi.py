@@ -42,21 +42,29 @@ mimetypes.add_type("application/atom+xml", ".atom")
 
 def _json(start_response: StartResponse, status: str, payload: dict[str, Any]) -> list[bytes]:
     body = json.dumps(payload, ensure_ascii=False).encode("utf-8")
-    start_response(status, [
-        ("Content-Type", "application/json; charset=utf-8"),
-        ("Content-Length", str(len(body))),
-        ("Cache-Control", "no-store"),
-        ("Access-Control-Allow-Origin", "*"),
-        *SECURITY_HEADERS,
-    ])
+    start_response(
+        status,
+        [
+            ("Content-Type", "application/json; charset=utf-8"),
+            ("Content-Length", str(len(body))),
+            ("Cache-Control", "no-store"),
+            ("Access-Control-Allow-Origin", "*"),
+            *SECURITY_HEADERS,
+        ],
+    )
     return [body]
 
 
 def parse_search_params(query_string: str) -> SearchRequest:
     """Turn `/api/search` parameters into a SearchRequest; raises QueryError when malformed."""
     try:
-        params = parse_qs(query_string, keep_blank_values=True, strict_parsing=False,
-                          errors="strict", max_num_fields=50)
+        params = parse_qs(
+            query_string,
+            keep_blank_values=True,
+            strict_parsing=False,
+            errors="strict",
+            max_num_fields=50,
+        )
     except (ValueError, UnicodeDecodeError) as exc:
         raise QueryError(f"malformed parameters: {exc}") from exc
     known = {"q", "page", "per_page", "sort", "from", "to", *FILTER_FIELDS}
@@ -91,8 +99,9 @@ def parse_search_params(query_string: str) -> SearchRequest:
 class SiteApp:
     """Serves files from the output folder and answers /api/search from the index folder."""
 
-    def __init__(self, output_dir: str | os.PathLike[str],
-                 index_dir: str | os.PathLike[str]) -> None:
+    def __init__(
+        self, output_dir: str | os.PathLike[str], index_dir: str | os.PathLike[str]
+    ) -> None:
         self.output_dir = Path(output_dir)
         self.service = SearchService(index_dir)
 
@@ -101,12 +110,14 @@ class SiteApp:
         method = environ.get("REQUEST_METHOD", "GET")
         if path.rstrip("/") == "/api/search":
             if method not in ("GET", "HEAD"):
-                return _json(start_response, "405 Method Not Allowed",
-                             {"error": "use GET for /api/search"})
+                return _json(
+                    start_response, "405 Method Not Allowed", {"error": "use GET for /api/search"}
+                )
             return self._search(environ, start_response)
         if method not in ("GET", "HEAD"):
-            start_response("405 Method Not Allowed", [("Allow", "GET, HEAD"),
-                                                      ("Content-Type", "text/plain")])
+            start_response(
+                "405 Method Not Allowed", [("Allow", "GET, HEAD"), ("Content-Type", "text/plain")]
+            )
             return [b"method not allowed\n"]
         return self._static(path, environ, start_response, head=method == "HEAD")
 
@@ -120,8 +131,9 @@ class SiteApp:
             return _json(start_response, "503 Service Unavailable", {"error": str(exc)})
         except Exception:  # a query must never take the service down; log and answer 400
             logger.exception("search failed for %r", environ.get("QUERY_STRING", ""))
-            return _json(start_response, "400 Bad Request",
-                         {"error": "this query could not be answered"})
+            return _json(
+                start_response, "400 Bad Request", {"error": "this query could not be answered"}
+            )
         return _json(start_response, "200 OK", answer)
 
     def _resolve(self, url_path: str) -> Path | None:
@@ -138,16 +150,22 @@ class SiteApp:
             return None
         return real if real.is_file() else None
 
-    def _static(self, path: str, environ: dict[str, Any], start_response: StartResponse,
-                head: bool) -> list[bytes]:
+    def _static(
+        self, path: str, environ: dict[str, Any], start_response: StartResponse, head: bool
+    ) -> list[bytes]:
         try:
             target = self._resolve(path)
         except UnicodeDecodeError:
             target = None
-        if target is not None and target.name == "index.html" and not path.endswith("/") \
-                and not path.endswith("index.html"):
-            start_response("301 Moved Permanently", [("Location", path + "/"),
-                                                      ("Content-Length", "0")])
+        if (
+            target is not None
+            and target.name == "index.html"
+            and not path.endswith("/")
+            and not path.endswith("index.html")
+        ):
+            start_response(
+                "301 Moved Permanently", [("Location", path + "/"), ("Content-Length", "0")]
+            )
             return [b""]
         status = "200 OK"
         if target is None:
@@ -164,19 +182,27 @@ class SiteApp:
             start_response("304 Not Modified", [("ETag", etag)])
             return [b""]
         ctype = mimetypes.guess_type(target.name)[0] or "application/octet-stream"
-        if ctype.startswith("text/") or ctype in ("application/javascript", "application/json",
-                                                  "application/xml", "application/atom+xml",
-                                                  "application/rss+xml", "image/svg+xml"):
+        if ctype.startswith("text/") or ctype in (
+            "application/javascript",
+            "application/json",
+            "application/xml",
+            "application/atom+xml",
+            "application/rss+xml",
+            "image/svg+xml",
+        ):
             ctype += "; charset=utf-8"
         body = b"" if head else target.read_bytes()
-        start_response(status, [
-            ("Content-Type", ctype),
-            ("Content-Length", str(stat.st_size)),
-            ("Last-Modified", last_modified),
-            ("ETag", etag),
-            ("Cache-Control", "public, max-age=300"),
-            *SECURITY_HEADERS,
-        ])
+        start_response(
+            status,
+            [
+                ("Content-Type", ctype),
+                ("Content-Length", str(stat.st_size)),
+                ("Last-Modified", last_modified),
+                ("ETag", etag),
+                ("Cache-Control", "public, max-age=300"),
+                *SECURITY_HEADERS,
+            ],
+        )
         return [body]
 
 
@@ -189,5 +215,7 @@ def app_from_env() -> SiteApp:
     """The WSGI app configured by CSRNEWS_OUTPUT and CSRNEWS_INDEX (for gunicorn and uWSGI)."""
     from csrnews import settings
 
-    return SiteApp(os.environ.get("CSRNEWS_OUTPUT", settings.OUTPUT_DIR),
-                   os.environ.get("CSRNEWS_INDEX", settings.INDEX_DIR))
+    return SiteApp(
+        os.environ.get("CSRNEWS_OUTPUT", settings.OUTPUT_DIR),
+        os.environ.get("CSRNEWS_INDEX", settings.INDEX_DIR),
+    )

@@ -42,14 +42,19 @@ def fresh_demo_server() -> Iterator[object]:
         server.stop()
 
 
-def run_cli(*args: str, cwd: Path | None = None, timeout: float = 600,
-            env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+def run_cli(
+    *args: str, cwd: Path | None = None, timeout: float = 600, env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
     """Run `csrnews ARGS` in a subprocess (a real process, as an operator would)."""
     full_env = dict(os.environ)
     full_env.update(env or {})
     return subprocess.run(
         [sys.executable, "-m", "csrnews", *args],
-        cwd=cwd or ROOT, capture_output=True, text=True, timeout=timeout, env=full_env,
+        cwd=cwd or ROOT,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        env=full_env,
     )
 
 
@@ -62,8 +67,13 @@ def chromium_path() -> str:
 
 
 CHROMIUM_ARGS = [
-    "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-    "--disable-background-networking", "--disable-component-update", "--disable-sync",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
 ]
 
 
@@ -107,11 +117,29 @@ def demo_site(demo_server: object, tmp_path_factory: pytest.TempPathFactory) -> 
     site = DemoSite(base / "content", base / "output", base / "index")
     shutil.copytree(ROOT / "content" / "pages", site.content / "pages")
     shutil.copytree(ROOT / "demo" / "top10", site.content / "top10")
-    crawl = run_cli("crawl", "--sources", str(sources), "--content", str(site.content),
-                    "--state", str(base / "var"), "--delay", "0", "--quiet")
+    crawl = run_cli(
+        "crawl",
+        "--sources",
+        str(sources),
+        "--content",
+        str(site.content),
+        "--state",
+        str(base / "var"),
+        "--delay",
+        "0",
+        "--quiet",
+    )
     assert crawl.returncode == 0, crawl.stdout + crawl.stderr
-    build = run_cli("build", "--content", str(site.content), "--output", str(site.output),
-                    "--index", str(site.index), "--quiet")
+    build = run_cli(
+        "build",
+        "--content",
+        str(site.content),
+        "--output",
+        str(site.output),
+        "--index",
+        str(site.index),
+        "--quiet",
+    )
     assert build.returncode == 0, build.stdout + build.stderr
     return site
 

@@ -16,8 +16,10 @@ from tests.test_crawl_support import CrawlRun, crawl, snapshot, write_sources
 
 pytestmark = pytest.mark.slow
 
-INDEX_PATH_RE = re.compile(r"^/(robots\.txt|herald/feed\.xml|review/atom\.xml|"
-                           r"weekly/list/\d+\.html|esn/sitemap[^/]*\.xml)$")
+INDEX_PATH_RE = re.compile(
+    r"^/(robots\.txt|herald/feed\.xml|review/atom\.xml|"
+    r"weekly/list/\d+\.html|esn/sitemap[^/]*\.xml)$"
+)
 
 
 @pytest.fixture(scope="module")
@@ -55,8 +57,12 @@ def _served(server: Any) -> list[Any]:
 
 def _file_for(stories: list[Any], url: str) -> Any:
     key = url_key(url)
-    found = [s for s in stories if url_key(s.get("Source_url")) == key
-             or key in {url_key(u) for u in s.get_list("Also_reported_by")}]
+    found = [
+        s
+        for s in stories
+        if url_key(s.get("Source_url")) == key
+        or key in {url_key(u) for u in s.get_list("Also_reported_by")}
+    ]
     assert len(found) == 1, f"{url}: {len(found)} story files"
     return found[0]
 
@@ -65,8 +71,9 @@ def _words(text: str) -> str:
     return " ".join(re.sub(r"[*_`#>\[\]]|\(http[^)]*\)", "", text).split())
 
 
-def test_every_story_is_written_exactly_once(server: Any,
-                                             first: tuple[CrawlRun, list[Any]]) -> None:
+def test_every_story_is_written_exactly_once(
+    server: Any, first: tuple[CrawlRun, list[Any]]
+) -> None:
     run, _ = first
     stories = _stories(run.content)
     served = _served(server)
@@ -76,8 +83,9 @@ def test_every_story_is_written_exactly_once(server: Any,
     assert "Done:" in run.stdout and "failed" in run.stdout
 
 
-def test_robots_disallowed_pages_are_never_requested(server: Any,
-                                                     first: tuple[CrawlRun, list[Any]]) -> None:
+def test_robots_disallowed_pages_are_never_requested(
+    server: Any, first: tuple[CrawlRun, list[Any]]
+) -> None:
     _, log = first
     assert any(r.path == "/robots.txt" for r in log)
     assert not [r.path for r in log if "/members/" in r.path]
@@ -93,16 +101,18 @@ def test_the_reprint_is_merged(server: Any, first: tuple[CrawlRun, list[Any]]) -
     for demo in reprinted:
         story = _file_for(stories, demo.url)
         assert story is _file_for(stories, demo.reprint_url)
-        urls = {url_key(story.get("Source_url"))} | {url_key(u) for u in
-                                                     story.get_list("Also_reported_by")}
+        urls = {url_key(story.get("Source_url"))} | {
+            url_key(u) for u in story.get_list("Also_reported_by")
+        }
         assert urls == {url_key(demo.url), url_key(demo.reprint_url)}
         # Whichever was crawled first, the original publisher's page is the story.
         assert url_key(story.get("Source_url")) == url_key(demo.url)
         assert "first appeared" not in story.body
 
 
-def test_chinese_pages_in_every_encoding_read_correctly(server: Any,
-                                                        first: tuple[CrawlRun, list[Any]]) -> None:
+def test_chinese_pages_in_every_encoding_read_correctly(
+    server: Any, first: tuple[CrawlRun, list[Any]]
+) -> None:
     run, _ = first
     stories = _stories(run.content)
     zh = [s for s in _served(server) if s.lang == "zh"]
@@ -116,8 +126,9 @@ def test_chinese_pages_in_every_encoding_read_correctly(server: Any,
         assert "\ufffd" not in story.body
 
 
-def test_the_date_is_right_for_every_dating_style(server: Any,
-                                                  first: tuple[CrawlRun, list[Any]]) -> None:
+def test_the_date_is_right_for_every_dating_style(
+    server: Any, first: tuple[CrawlRun, list[Any]]
+) -> None:
     run, _ = first
     stories = _stories(run.content)
     styles = set()
@@ -148,8 +159,17 @@ def test_the_hostile_page_keeps_its_text_and_loses_its_weapons(
     for demo in hostile:
         story = _file_for(stories, demo.url)
         text = (story.path.read_text(encoding="utf-8") if story.path else "").lower()
-        for weapon in ("<script", "<iframe", "onclick", "onerror", "javascript:", "evil.invalid",
-                       "document.cookie", "<img", "&lt;"):
+        for weapon in (
+            "<script",
+            "<iframe",
+            "onclick",
+            "onerror",
+            "javascript:",
+            "evil.invalid",
+            "document.cookie",
+            "<img",
+            "&lt;",
+        ):
             assert weapon not in text, weapon
         for para in demo.body.strip().split("\n\n"):
             if not para.startswith(("#", "-", "|")):
@@ -159,8 +179,17 @@ def test_the_hostile_page_keeps_its_text_and_loses_its_weapons(
 def test_story_files_carry_the_metadata(first: tuple[CrawlRun, list[Any]]) -> None:
     run, _ = first
     for story in _stories(run.content):
-        for key in ("Title", "Date", "Slug", "Lang", "Category", "Source", "Source_url",
-                    "Crawled", "Fingerprint"):
+        for key in (
+            "Title",
+            "Date",
+            "Slug",
+            "Lang",
+            "Category",
+            "Source",
+            "Source_url",
+            "Crawled",
+            "Fingerprint",
+        ):
             assert story.get(key), (story.path, key)
         assert story.path is not None
         assert story.path.stem == story.slug
@@ -194,8 +223,10 @@ def test_an_edited_story_survives_a_recrawl(server: Any, first: tuple[CrawlRun, 
     run, _ = first
     paths = list(iter_story_files(run.content))
     edited, untouched = paths[0], paths[1]
-    edited.write_text(edited.read_text(encoding="utf-8").replace("\n\n", "\n\nEditor's note.\n\n",
-                                                                  1), encoding="utf-8")
+    edited.write_text(
+        edited.read_text(encoding="utf-8").replace("\n\n", "\n\nEditor's note.\n\n", 1),
+        encoding="utf-8",
+    )
     edited_bytes, untouched_bytes = edited.read_bytes(), untouched.read_bytes()
     # Pretend both stories' feed entries changed, so that the crawl fetches them again.
     db = sqlite3.connect(run.work / "var" / "crawl.sqlite3")

@@ -15,10 +15,14 @@ from tests.test_crawl_support import crawl, write_sources
 
 pytestmark = pytest.mark.slow
 
-OTHER = ("Workers at the plant elected a new committee in a secret ballot watched by an "
-         "independent monitor, and the committee will now meet the managers every month. ")
-PARA = ("The committee met suppliers from the delta to agree a plan for safer chemical storage, "
-        "with inspections every quarter and training for every warehouse team in the region. ")
+OTHER = (
+    "Workers at the plant elected a new committee in a secret ballot watched by an "
+    "independent monitor, and the committee will now meet the managers every month. "
+)
+PARA = (
+    "The committee met suppliers from the delta to agree a plan for safer chemical storage, "
+    "with inspections every quarter and training for every warehouse team in the region. "
+)
 
 
 class Site(ThreadingHTTPServer):
@@ -71,25 +75,37 @@ def _rss(base: str, items: list[tuple[str, str, str]]) -> bytes:
         f"</pubDate><description>&lt;p&gt;{d}&lt;/p&gt;</description></item>"
         for t, p, d in items
     )
-    return (f'<?xml version="1.0"?><rss version="2.0"><channel><title>Site</title>{entries}'
-            f"</channel></rss>").encode()
+    return (
+        f'<?xml version="1.0"?><rss version="2.0"><channel><title>Site</title>{entries}'
+        f"</channel></rss>"
+    ).encode()
 
 
 def _page(title: str, text: str) -> bytes:
-    return (f"<html lang='en'><body><nav>Menu</nav><article><h1>{title}</h1><p>{text}</p>"
-            f"<p>{text}</p></article></body></html>").encode()
+    return (
+        f"<html lang='en'><body><nav>Menu</nav><article><h1>{title}</h1><p>{text}</p>"
+        f"<p>{text}</p></article></body></html>"
+    ).encode()
 
 
-def test_offsite_redirects_are_dropped_and_failed_pages_use_the_feed(site: Site,
-                                                                     tmp_path: Path) -> None:
+def test_offsite_redirects_are_dropped_and_failed_pages_use_the_feed(
+    site: Site, tmp_path: Path
+) -> None:
     port = site.server_address[1]
     site.pages = {
         "/robots.txt": (200, {"Content-Type": "text/plain"}, b"User-agent: *\nAllow: /\n"),
-        "/feed.xml": (200, {"Content-Type": "application/rss+xml"}, _rss(site.base, [
-            ("Good story", "/good.html", "Feed summary of the good story."),
-            ("Moved story", "/moved.html", "Feed summary of the moved story."),
-            ("Broken story", "/broken.html", OTHER * 2),
-        ])),
+        "/feed.xml": (
+            200,
+            {"Content-Type": "application/rss+xml"},
+            _rss(
+                site.base,
+                [
+                    ("Good story", "/good.html", "Feed summary of the good story."),
+                    ("Moved story", "/moved.html", "Feed summary of the moved story."),
+                    ("Broken story", "/broken.html", OTHER * 2),
+                ],
+            ),
+        ),
         "/good.html": (200, {}, _page("Good story", PARA)),
         "/moved.html": (301, {"Location": f"http://localhost:{port}/elsewhere.html"}, b""),
         "/broken.html": (500, {}, b"server error"),
@@ -113,39 +129,59 @@ def test_offsite_redirects_are_dropped_and_failed_pages_use_the_feed(site: Site,
     paths = [p for _, p in site.log]
     assert "/broken.html" in paths and "/good.html" not in paths
     assert again.report["sources"]["Site"]["updated"] == 1
-    fixed = [read_story(p) for p in iter_story_files(tmp_path / "content")
-             if read_story(p).title == "Broken story"]
+    fixed = [
+        read_story(p)
+        for p in iter_story_files(tmp_path / "content")
+        if read_story(p).title == "Broken story"
+    ]
     assert len(fixed) == 1 and "Now it works." in fixed[0].body
 
 
 def test_per_source_selectors_and_listing_pagination(site: Site, tmp_path: Path) -> None:
-    odd = (b"<html><body><div class='x'><span class='h'>Selected headline</span>"
-           b"<span class='when'>2016-02-03</span><div class='txt'><p>" + PARA.encode() * 2
-           + b"</p></div></div><div class='noise'><h1>Wrong headline</h1><p>" + b"Noise. " * 80
-           + b"</p></div></body></html>")
+    odd = (
+        b"<html><body><div class='x'><span class='h'>Selected headline</span>"
+        b"<span class='when'>2016-02-03</span><div class='txt'><p>"
+        + PARA.encode() * 2
+        + b"</p></div></div><div class='noise'><h1>Wrong headline</h1><p>"
+        + b"Noise. " * 80
+        + b"</p></div></body></html>"
+    )
     site.pages = {
         "/robots.txt": (200, {"Content-Type": "text/plain"}, b"User-agent: *\nDisallow: /p/\n"),
-        "/list/1.html": (200, {}, b"<a href='/s/one.html'>1</a><a href='/list/2.html'>next</a>"
-                                  b"<a href='/p/secret.html'>members</a>"),
+        "/list/1.html": (
+            200,
+            {},
+            b"<a href='/s/one.html'>1</a><a href='/list/2.html'>next</a>"
+            b"<a href='/p/secret.html'>members</a>",
+        ),
         "/list/2.html": (200, {}, b"<a href='/s/two.html'>2</a><a href='/list/1.html'>prev</a>"),
         "/s/one.html": (200, {}, odd),
-        "/s/two.html": (200, {}, odd.replace(b"Selected headline", b"Second headline")
-                        .replace(PARA.encode(), OTHER.encode())),
+        "/s/two.html": (
+            200,
+            {},
+            odd.replace(b"Selected headline", b"Second headline").replace(
+                PARA.encode(), OTHER.encode()
+            ),
+        ),
         "/p/secret.html": (200, {}, _page("Secret", PARA)),
     }
-    write_sources(tmp_path, f"""
+    write_sources(
+        tmp_path,
+        f"""
 sources:
   - name: Odd site
     start_urls: ["{site.base}/list/1.html"]
     article_links: '/(s|p)/[a-z]+\\.html$'
     follow_links: '/list/\\d+\\.html$'
     selectors: {{title: "span.h", date: "span.when", body: "div.txt"}}
-""")
+""",
+    )
     run = crawl(tmp_path)
     assert run.returncode == 0, run.stderr[-2000:]
     assert "/p/secret.html" not in [p for _, p in site.log], site.log
-    stories = sorted((read_story(p) for p in iter_story_files(tmp_path / "content")),
-                     key=lambda s: s.title)
+    stories = sorted(
+        (read_story(p) for p in iter_story_files(tmp_path / "content")), key=lambda s: s.title
+    )
     assert [s.title for s in stories] == ["Second headline", "Selected headline"]
     for story in stories:
         assert story.get("Date") == "2016-02-03"

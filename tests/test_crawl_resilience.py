@@ -60,7 +60,9 @@ def test_a_malformed_feed_and_an_unknown_host_fail_only_their_source(
     fresh_demo_server: Any, tmp_path: Path
 ) -> None:
     base = fresh_demo_server.url
-    write_sources(tmp_path, f"""
+    write_sources(
+        tmp_path,
+        f"""
 sources:
   - name: Broken feed
     feed: "{base}/herald/news/2016/11/2016-beijing-csr-annual-summit.html"
@@ -68,7 +70,8 @@ sources:
     feed: "http://nowhere.invalid/feed.xml"
   - name: Herald
     feed: "{base}/herald/feed.xml"
-""")
+""",
+    )
     run = crawl(tmp_path)
     assert run.returncode == 0, run.stderr[-2000:]
     sources = run.report["sources"]
@@ -80,14 +83,17 @@ sources:
 
 def test_an_invalid_sources_file_fetches_nothing(fresh_demo_server: Any, tmp_path: Path) -> None:
     base = fresh_demo_server.url
-    sources = write_sources(tmp_path, f"""
+    sources = write_sources(
+        tmp_path,
+        f"""
 sources:
   - name: Herald
     feed: "{base}/herald/feed.xml"
   - name: Weekly
     start_urls: ["{base}/weekly/list/1.html"]
     article_links: "/weekly/(story"
-""")
+""",
+    )
     fresh_demo_server.clear_log()
     run = crawl(tmp_path)
     assert run.returncode == 2
@@ -101,9 +107,14 @@ def test_a_new_story_is_the_only_page_fetched(fresh_demo_server: Any, tmp_path: 
     _demo_sources(fresh_demo_server, tmp_path)
     assert crawl(tmp_path).returncode == 0
     story = fresh_demo_server.add_story(
-        {"id": "2020-new-csr-report-test", "publisher": "herald", "lang": "en",
-         "title": "Test company publishes its first CSR report", "date": "2020-03-02",
-         "summary": "A new story."},
+        {
+            "id": "2020-new-csr-report-test",
+            "publisher": "herald",
+            "lang": "en",
+            "title": "Test company publishes its first CSR report",
+            "date": "2020-03-02",
+            "summary": "A new story.",
+        },
         "Test company published its first corporate social responsibility report on Monday, "
         "covering labour conditions at its forty suppliers and the energy use of its plants.\n\n"
         "The report follows the GRI Standards and was reviewed by an independent assurance "
@@ -114,25 +125,34 @@ def test_a_new_story_is_the_only_page_fetched(fresh_demo_server: Any, tmp_path: 
     assert run.returncode == 0
     herald = run.report["sources"]["The CSR Herald"]
     assert herald["new"] == 1
-    story_requests = [r.path for r in fresh_demo_server.request_log
-                      if r.path not in ("/robots.txt",) and "feed" not in r.path
-                      and "atom" not in r.path and "sitemap" not in r.path
-                      and "/list/" not in r.path]
+    story_requests = [
+        r.path
+        for r in fresh_demo_server.request_log
+        if r.path not in ("/robots.txt",)
+        and "feed" not in r.path
+        and "atom" not in r.path
+        and "sitemap" not in r.path
+        and "/list/" not in r.path
+    ]
     assert story_requests == [story.path]
     files = [read_story(p) for p in iter_story_files(tmp_path / "content")]
     assert [f for f in files if url_key(f.get("Source_url")) == url_key(story.url)]
 
 
-def test_excerpt_sources_keep_the_lead_and_a_sidecar(fresh_demo_server: Any,
-                                                     tmp_path: Path) -> None:
+def test_excerpt_sources_keep_the_lead_and_a_sidecar(
+    fresh_demo_server: Any, tmp_path: Path
+) -> None:
     base = fresh_demo_server.url
-    write_sources(tmp_path, f"""
+    write_sources(
+        tmp_path,
+        f"""
 contact: https://example.org/csrnews-contact
 sources:
   - name: The CSR Herald
     feed: "{base}/herald/feed.xml"
     republish: excerpt
-""")
+""",
+    )
     run = crawl(tmp_path)
     assert run.returncode == 0
     stories = [read_story(p) for p in iter_story_files(tmp_path / "content")]
@@ -150,12 +170,26 @@ sources:
     assert agents == {"csrnews/0.1 (+https://example.org/csrnews-contact)"}
 
 
-def test_a_crawl_killed_mid_run_and_run_again_is_consistent(fresh_demo_server: Any,
-                                                            tmp_path: Path) -> None:
+def test_a_crawl_killed_mid_run_and_run_again_is_consistent(
+    fresh_demo_server: Any, tmp_path: Path
+) -> None:
     sources = _demo_sources(fresh_demo_server, tmp_path)
     content = tmp_path / "content"
-    args = [sys.executable, "-m", "csrnews", "crawl", "--sources", str(sources), "--content",
-            str(content), "--state", str(tmp_path / "var"), "--delay", "0", "-q"]
+    args = [
+        sys.executable,
+        "-m",
+        "csrnews",
+        "crawl",
+        "--sources",
+        str(sources),
+        "--content",
+        str(content),
+        "--state",
+        str(tmp_path / "var"),
+        "--delay",
+        "0",
+        "-q",
+    ]
     proc = subprocess.Popen(args, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline and len(list(iter_story_files(content))) < 5:
@@ -197,20 +231,23 @@ def test_the_run_timeout_stops_the_crawl_and_the_next_run_finishes_it(
     again = crawl(tmp_path, "--source", name)
     assert again.report["timed_out"] is False
     assert f"source {name}: ok" in again.stderr  # progress while it works
-    keys = {url_key(read_story(p).get("Source_url"))
-            for p in iter_story_files(tmp_path / "content")}
+    keys = {
+        url_key(read_story(p).get("Source_url")) for p in iter_story_files(tmp_path / "content")
+    }
     assert {url_key(s.url) for s in herald} <= keys
 
 
-def test_the_original_replaces_a_reprint_crawled_before_it(fresh_demo_server: Any,
-                                                           tmp_path: Path) -> None:
+def test_the_original_replaces_a_reprint_crawled_before_it(
+    fresh_demo_server: Any, tmp_path: Path
+) -> None:
     _demo_sources(fresh_demo_server, tmp_path)
     demo = next(s for s in fresh_demo_server.stories if s.reprinted_by == "review")
     assert crawl(tmp_path, "--source", "Supply Chain Responsibility Review").returncode == 0
     content = tmp_path / "content"
     before = {p: read_story(p) for p in iter_story_files(content)}
-    reprint = [s for s in before.values() if url_key(s.get("Source_url"))
-               == url_key(demo.reprint_url)]
+    reprint = [
+        s for s in before.values() if url_key(s.get("Source_url")) == url_key(demo.reprint_url)
+    ]
     assert len(reprint) == 1
     run = crawl(tmp_path, "--source", "The CSR Herald")
     assert run.returncode == 0
@@ -223,8 +260,7 @@ def test_the_original_replaces_a_reprint_crawled_before_it(fresh_demo_server: An
     assert sum(1 for s in after.values() if s.title == demo.title) == 1
 
 
-def test_the_source_timeout_stops_only_that_source(fresh_demo_server: Any,
-                                                   tmp_path: Path) -> None:
+def test_the_source_timeout_stops_only_that_source(fresh_demo_server: Any, tmp_path: Path) -> None:
     _demo_sources(fresh_demo_server, tmp_path)
     run = crawl(tmp_path, "--source", "The CSR Herald", "--source-timeout", "0.05")
     assert run.returncode == 0, run.stderr[-2000:]

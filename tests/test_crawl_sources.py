@@ -44,8 +44,9 @@ def test_a_good_file_loads() -> None:
 
 
 def test_contact_alone_makes_the_user_agent() -> None:
-    config = parse_sources("contact: mailto:desk@example.org\nsources:\n"
-                           "  - {name: A, feed: 'https://example.org/f'}\n")
+    config = parse_sources(
+        "contact: mailto:desk@example.org\nsources:\n  - {name: A, feed: 'https://example.org/f'}\n"
+    )
     assert config.user_agent == "csrnews/0.1 (+mailto:desk@example.org)"
 
 
@@ -59,27 +60,51 @@ def test_the_default_user_agent_identifies_the_project() -> None:
 BAD = [
     ("sources:\n  - {name: A, feed: 'https://e.org/f', colour: red}\n", "A", "colour"),
     ("sources:\n  - {name: A}\n", "A", "feed/sitemap/start_urls"),
-    ("sources:\n  - {name: A, feed: 'https://e.org/f', sitemap: 'https://e.org/s'}\n", "A",
-     "feed/sitemap/start_urls"),
+    (
+        "sources:\n  - {name: A, feed: 'https://e.org/f', sitemap: 'https://e.org/s'}\n",
+        "A",
+        "feed/sitemap/start_urls",
+    ),
     ("sources:\n  - {name: A, feed: 'ftp://e.org/f'}\n", "A", "feed"),
     ("sources:\n  - {name: A, feed: 42}\n", "A", "feed"),
-    ("sources:\n  - {name: A, start_urls: 'https://e.org/l', article_links: x}\n", "A",
-     "start_urls"),
+    (
+        "sources:\n  - {name: A, start_urls: 'https://e.org/l', article_links: x}\n",
+        "A",
+        "start_urls",
+    ),
     ("sources:\n  - {name: A, start_urls: ['https://e.org/l']}\n", "A", "article_links"),
-    ("sources:\n  - {name: A, start_urls: ['https://e.org/l'], article_links: '(x'}\n", "A",
-     "article_links"),
-    ("sources:\n  - {name: A, sitemap: 'https://e.org/s', article_links: [1]}\n", "A",
-     "article_links"),
+    (
+        "sources:\n  - {name: A, start_urls: ['https://e.org/l'], article_links: '(x'}\n",
+        "A",
+        "article_links",
+    ),
+    (
+        "sources:\n  - {name: A, sitemap: 'https://e.org/s', article_links: [1]}\n",
+        "A",
+        "article_links",
+    ),
     ("sources:\n  - {name: A, feed: 'https://e.org/f', max_pages: many}\n", "A", "max_pages"),
     ("sources:\n  - {name: A, feed: 'https://e.org/f', republish: some}\n", "A", "republish"),
-    ("sources:\n  - {name: A, feed: 'https://e.org/f', selectors: {body: 'div[[['}}\n", "A",
-     "selectors.body"),
-    ("sources:\n  - {name: A, feed: 'https://e.org/f', selectors: {author: 'p'}}\n", "A",
-     "selectors.author"),
-    ("sources:\n  - {name: A, feed: 'https://e.org/f', allowed_domains: e.org}\n", "A",
-     "allowed_domains"),
-    ("sources:\n  - {name: A, feed: 'https://e.org/f'}\n  - {name: A, feed: 'https://e.org/g'}\n",
-     "A", "name"),
+    (
+        "sources:\n  - {name: A, feed: 'https://e.org/f', selectors: {body: 'div[[['}}\n",
+        "A",
+        "selectors.body",
+    ),
+    (
+        "sources:\n  - {name: A, feed: 'https://e.org/f', selectors: {author: 'p'}}\n",
+        "A",
+        "selectors.author",
+    ),
+    (
+        "sources:\n  - {name: A, feed: 'https://e.org/f', allowed_domains: e.org}\n",
+        "A",
+        "allowed_domains",
+    ),
+    (
+        "sources:\n  - {name: A, feed: 'https://e.org/f'}\n  - {name: A, feed: 'https://e.org/g'}\n",
+        "A",
+        "name",
+    ),
     ("sources:\n  - {feed: 'https://e.org/f'}\n", "source #1", "name"),
     ("sources: []\n", None, "sources"),
     ("feeds:\n  - {name: A, feed: 'https://e.org/f'}\n", None, "feeds"),

@@ -37,9 +37,19 @@ def crawl(work: Path, *extra: str, sources: Path | None = None) -> CrawlRun:
     report = work / "report.json"
     report.unlink(missing_ok=True)
     result = run_cli(
-        "crawl", "--sources", str(sources or work / "sources.yaml"),
-        "--content", str(work / "content"), "--state", str(work / "var"), "--delay", "0",
-        "--report", str(report), *extra, timeout=240,
+        "crawl",
+        "--sources",
+        str(sources or work / "sources.yaml"),
+        "--content",
+        str(work / "content"),
+        "--state",
+        str(work / "var"),
+        "--delay",
+        "0",
+        "--report",
+        str(report),
+        *extra,
+        timeout=240,
     )
     data = json.loads(report.read_text(encoding="utf-8")) if report.exists() else {}
     return CrawlRun(work, result.returncode, result.stdout, result.stderr, data)
@@ -47,5 +57,8 @@ def crawl(work: Path, *extra: str, sources: Path | None = None) -> CrawlRun:
 
 def snapshot(content: Path) -> dict[str, bytes]:
     """Every file under a content folder, by relative path."""
-    return {p.relative_to(content).as_posix(): p.read_bytes()
-            for p in sorted(content.rglob("*")) if p.is_file()}
+    return {
+        p.relative_to(content).as_posix(): p.read_bytes()
+        for p in sorted(content.rglob("*"))
+        if p.is_file()
+    }

@@ -21,14 +21,17 @@ from crawler.urls import clean_url, url_key
 # -- URL forms ------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("variant", [
-    "https://example.org/news/a-story",
-    "http://example.org/news/a-story",
-    "https://example.org/news/a-story/",
-    "https://www.example.org/news/a-story#comments",
-    "https://EXAMPLE.org:443/news/a-story?utm_source=rss&utm_medium=feed",
-    "http://example.org/news/a-story/?fbclid=abc&gclid=x",
-])
+@pytest.mark.parametrize(
+    "variant",
+    [
+        "https://example.org/news/a-story",
+        "http://example.org/news/a-story",
+        "https://example.org/news/a-story/",
+        "https://www.example.org/news/a-story#comments",
+        "https://EXAMPLE.org:443/news/a-story?utm_source=rss&utm_medium=feed",
+        "http://example.org/news/a-story/?fbclid=abc&gclid=x",
+    ],
+)
 def test_one_url_in_many_forms_is_one_key(variant: str) -> None:
     assert url_key(variant) == url_key("https://example.org/news/a-story")
 
@@ -41,10 +44,12 @@ def test_meaningful_queries_stay_and_are_ordered() -> None:
 
 # -- Near duplicates -------------------------------------------------------------------------
 
-TEXT = ("Around 350 suppliers, brand representatives and auditors met in Shenzhen on November 7 "
-        "for the Pearl River Delta Supply Chain Responsibility Forum, now in its fourth year. The "
-        "one-day event focused on why one factory still faces a dozen overlapping social audits "
-        "a year. Speakers from amfori and the Responsible Business Alliance shared a panel. ")
+TEXT = (
+    "Around 350 suppliers, brand representatives and auditors met in Shenzhen on November 7 "
+    "for the Pearl River Delta Supply Chain Responsibility Forum, now in its fourth year. The "
+    "one-day event focused on why one factory still faces a dozen overlapping social audits "
+    "a year. Speakers from amfori and the Responsible Business Alliance shared a panel. "
+)
 
 
 def test_a_reprint_with_a_different_lead_is_a_near_duplicate() -> None:
@@ -54,14 +59,18 @@ def test_a_reprint_with_a_different_lead_is_a_near_duplicate() -> None:
 
 
 def test_different_stories_are_not_duplicates() -> None:
-    other = ("The municipal finance bureau has published rules that require every computer, "
-             "printer and server bought with public money to meet recognised energy criteria.")
+    other = (
+        "The municipal finance bureau has published rules that require every computer, "
+        "printer and server bought with public money to meet recognised energy criteria."
+    )
     assert similarity(signature(TEXT), signature(other)) < 0.2
 
 
 def test_chinese_shingles_are_characters() -> None:
-    a = ("第五届企业社会责任峰会在上海举行，"
-         "来自政府部门、企业、研究机构和社会组织的四百余名代表参加了会议。")
+    a = (
+        "第五届企业社会责任峰会在上海举行，"
+        "来自政府部门、企业、研究机构和社会组织的四百余名代表参加了会议。"
+    )
     assert similarity(signature(a), signature(a + "（转载）")) >= 0.8
     other = "电子信息行业社会责任指南标准自六月一日起正式实施。"
     assert similarity(signature(a), signature(other)) < 0.2
@@ -87,12 +96,15 @@ ATOM = b"""<?xml version="1.0" encoding="utf-8"?><feed xmlns="http://www.w3.org/
 <content type="html">&lt;p&gt;Full text&lt;/p&gt;</content></entry></feed>"""
 
 
-@pytest.mark.parametrize(("body", "urls"), [
-    (RSS2, ["https://e.org/one?utm_source=rss", "https://e.org/two"]),
-    (RSS091, ["https://e.org/old"]),
-    (RSS1, ["https://e.org/rdf"]),
-    (ATOM, ["https://e.org/atom"]),
-])
+@pytest.mark.parametrize(
+    ("body", "urls"),
+    [
+        (RSS2, ["https://e.org/one?utm_source=rss", "https://e.org/two"]),
+        (RSS091, ["https://e.org/old"]),
+        (RSS1, ["https://e.org/rdf"]),
+        (ATOM, ["https://e.org/atom"]),
+    ],
+)
 def test_every_feed_format(body: bytes, urls: list[str]) -> None:
     entries, problem = feed_entries(body, "application/xml")
     assert problem == ""
@@ -142,8 +154,13 @@ def _source(name: str) -> Any:
     return next(s for s in parse_sources(SOURCES).sources if s.name == name)
 
 
-def _response(cls: type[Response], url: str, body: bytes, status: int = 200,
-              headers: dict[str, str] | None = None) -> Any:
+def _response(
+    cls: type[Response],
+    url: str,
+    body: bytes,
+    status: int = 200,
+    headers: dict[str, str] | None = None,
+) -> Any:
     request = scrapy.Request(url)
     return cls(url=url, body=body, status=status, headers=headers or {}, request=request)
 
@@ -153,19 +170,26 @@ def test_listing_spider_follows_pages_and_stories(ctx: Any) -> None:
     body = b"""<html><body><a href="/story/a.html">A</a> <a href="/story/a.html#c">A again</a>
     <a href="https://e.org/story/b.html?utm_source=x">B</a> <a href="/list/2.html">next</a>
     <a href="/about.html">about</a> <a href="javascript:x()">js</a></body></html>"""
-    out = list(spider.parse_listing(_response(HtmlResponse, "https://e.org/list/1.html", body,
-                                              headers={"ETag": '"v1"'})))
+    out = list(
+        spider.parse_listing(
+            _response(HtmlResponse, "https://e.org/list/1.html", body, headers={"ETag": '"v1"'})
+        )
+    )
     urls = [r.url for r in out]
-    assert urls == ["https://e.org/story/a.html", "https://e.org/story/b.html",
-                    "https://e.org/list/2.html"]
+    assert urls == [
+        "https://e.org/story/a.html",
+        "https://e.org/story/b.html",
+        "https://e.org/list/2.html",
+    ]
     assert out[2].meta["index_doc"] and out[2].callback == spider.parse_listing
     assert ctx.state.validators("https://e.org/list/1.html") == ('"v1"', None)
     # A 304 next time replays what the page listed.
     again = ListingSpider(source=_source("Listing"), ctx=ctx)
     req = again.index_request("https://e.org/list/1.html", again.parse_listing)
     assert req.headers.get("If-None-Match") == b'"v1"'
-    replay = list(again.parse_listing(_response(HtmlResponse, "https://e.org/list/1.html", b"",
-                                                status=304)))
+    replay = list(
+        again.parse_listing(_response(HtmlResponse, "https://e.org/list/1.html", b"", status=304))
+    )
     assert [r.url for r in replay] == urls
 
 
@@ -176,16 +200,19 @@ def test_feed_spider_skips_stored_unchanged_entries(ctx: Any) -> None:
     assert [r.url for r in first] == ["https://e.org/one", "https://e.org/two"]
     entry_hash = first[0].meta["entry_hash"]
     ctx.paths[url_key("https://e.org/one")] = "news/2019/one.md"
-    ctx.state.save_story(url_key("https://e.org/one"), "https://e.org/one", "news/2019/one.md",
-                         "Feed", entry_hash)
+    ctx.state.save_story(
+        url_key("https://e.org/one"), "https://e.org/one", "news/2019/one.md", "Feed", entry_hash
+    )
     spider = FeedSpider(source=_source("Feed"), ctx=ctx)
     assert [r.url for r in spider.parse_feed(response)] == ["https://e.org/two"]
     assert spider.report.unchanged == 1
-    changed = _response(XmlResponse, "https://e.org/feed.xml",
-                        RSS2.replace(b"Summary one", b"Summary one, corrected"))
+    changed = _response(
+        XmlResponse,
+        "https://e.org/feed.xml",
+        RSS2.replace(b"Summary one", b"Summary one, corrected"),
+    )
     spider = FeedSpider(source=_source("Feed"), ctx=ctx)
-    assert [r.url for r in spider.parse_feed(changed)] == ["https://e.org/one",
-                                                           "https://e.org/two"]
+    assert [r.url for r in spider.parse_feed(changed)] == ["https://e.org/one", "https://e.org/two"]
 
 
 def test_feed_spider_reports_a_malformed_feed(ctx: Any) -> None:
@@ -206,8 +233,9 @@ def test_sitemap_spider_reads_an_index_and_filters_stories(ctx: Any) -> None:
     urlset = b"""<?xml version="1.0"?><urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">
     <url><loc>https://e.org/news/2019/a</loc><lastmod>2019-03-01</lastmod></url>
     <url><loc>https://e.org/about</loc></url></urlset>"""
-    out = list(spider._parse_sitemap(_response(XmlResponse, "https://e.org/sitemap-news.xml",
-                                               urlset)))
+    out = list(
+        spider._parse_sitemap(_response(XmlResponse, "https://e.org/sitemap-news.xml", urlset))
+    )
     assert [r.url for r in out] == ["https://e.org/news/2019/a"]
     assert out[0].meta["entry_hash"] == "2019-03-01"
     assert out[0].callback == spider.parse_story
@@ -224,8 +252,9 @@ def test_max_pages_limits_story_fetches(ctx: Any) -> None:
 
 
 def test_a_gone_story_is_not_asked_again(ctx: Any) -> None:
-    ctx.state.save_gone(url_key("https://e.org/story/a.html"), "https://e.org/story/a.html", 404,
-                        None)
+    ctx.state.save_gone(
+        url_key("https://e.org/story/a.html"), "https://e.org/story/a.html", 404, None
+    )
     spider = ListingSpider(source=_source("Listing"), ctx=ctx)
     body = b"<a href='/story/a.html'>A</a><a href='/story/b.html'>B</a>"
     out = list(spider.parse_listing(_response(HtmlResponse, "https://e.org/list/1.html", body)))

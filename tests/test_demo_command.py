@@ -41,27 +41,40 @@ def _wait_for(url: str, proc: subprocess.Popen[str], seconds: float) -> bytes:
 def test_demo_crawls_builds_and_serves_the_site_with_search(tmp_path: Path) -> None:
     port = _free_port()
     proc = subprocess.Popen(
-        [sys.executable, "-m", "csrnews", "demo", "--port", str(port), "--workdir",
-         str(tmp_path / "demo")],
-        cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-        env=dict(os.environ), start_new_session=True,
+        [
+            sys.executable,
+            "-m",
+            "csrnews",
+            "demo",
+            "--port",
+            str(port),
+            "--workdir",
+            str(tmp_path / "demo"),
+        ],
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        env=dict(os.environ),
+        start_new_session=True,
     )
     try:
         home = _wait_for(f"http://127.0.0.1:{port}/", proc, 240).decode("utf-8")
         assert "<html" in home.lower()
         stories = list((tmp_path / "demo" / "content" / "news").rglob("*.md"))
-        demo_stories = [p for p in (ROOT / "demo" / "stories").rglob("*.md")
-                        if p.name != "README.md"]
+        demo_stories = [
+            p for p in (ROOT / "demo" / "stories").rglob("*.md") if p.name != "README.md"
+        ]
         assert len(stories) == len(demo_stories)  # every story once (the reprint merged)
-        with urllib.request.urlopen(f"http://127.0.0.1:{port}/api/search?q=amfori",
-                                    timeout=10) as response:
+        with urllib.request.urlopen(
+            f"http://127.0.0.1:{port}/api/search?q=amfori", timeout=10
+        ) as response:
             answer = json.loads(response.read())
         assert answer["total"] > 0
         first = answer["hits"][0]["url"]
         with urllib.request.urlopen(f"http://127.0.0.1:{port}{first}", timeout=10) as response:
             assert response.status == 200
-        with urllib.request.urlopen(f"http://127.0.0.1:{port}/top10/2018/",
-                                    timeout=10) as response:
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/top10/2018/", timeout=10) as response:
             assert response.status == 200
     finally:
         os.killpg(proc.pid, signal.SIGINT)

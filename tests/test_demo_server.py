@@ -55,9 +55,17 @@ BODY_BIG5 = (
 
 def _mini(id_: str, publisher: str, date: str, **extra: Any) -> tuple[dict[str, Any], str]:
     zh = extra.get("lang") == "zh"
-    meta = {"id": id_, "publisher": publisher, "date": date, "lang": "en",
-            "title": f"Mini story {id_}", "author": "Test Writer",
-            "summary": f"Summary of {id_}.", "labels": {"locations": ["Suzhou"]}, "flags": []}
+    meta = {
+        "id": id_,
+        "publisher": publisher,
+        "date": date,
+        "lang": "en",
+        "title": f"Mini story {id_}",
+        "author": "Test Writer",
+        "summary": f"Summary of {id_}.",
+        "labels": {"locations": ["Suzhou"]},
+        "flags": [],
+    }
     meta.update(extra)
     if zh and "title" not in extra:
         meta["title"] = f"测试报道{id_}：供应链责任座谈会召开"
@@ -73,16 +81,32 @@ MINI_STORIES = [
     _mini("m-review-time", "review", "2016-05-18"),
     _mini("m-review-hostile", "review", "2019-02-11", flags=["hostile"]),
     _mini("m-review-jsonld", "review", "2019-04-02", date_style="jsonld"),
-    _mini("m-weekly-gbk-meta", "weekly", "2017-09-01", lang="zh", encoding="gbk",
-          charset_in="meta"),
+    _mini(
+        "m-weekly-gbk-meta", "weekly", "2017-09-01", lang="zh", encoding="gbk", charset_in="meta"
+    ),
     _mini("m-weekly-gb2312-header", "weekly", "2017-10-12", lang="zh", encoding="gb2312"),
-    _mini("m-weekly-big5-none", "weekly", "2018-01-22", lang="zh", encoding="big5",
-          charset_in="none", title="供應鏈責任座談會召開", body=BODY_BIG5),
-    _mini("m-weekly-gbk-header-url", "weekly", "2018-05-03", lang="zh", encoding="gbk",
-          date_style="url"),
+    _mini(
+        "m-weekly-big5-none",
+        "weekly",
+        "2018-01-22",
+        lang="zh",
+        encoding="big5",
+        charset_in="none",
+        title="供應鏈責任座談會召開",
+        body=BODY_BIG5,
+    ),
+    _mini(
+        "m-weekly-gbk-header-url",
+        "weekly",
+        "2018-05-03",
+        lang="zh",
+        encoding="gbk",
+        date_style="url",
+    ),
     _mini("m-weekly-en", "weekly", "2018-06-30"),
-    _mini("m-weekly-time", "weekly", "2019-01-08", lang="zh", date_style="time",
-          reprinted_by="esn"),
+    _mini(
+        "m-weekly-time", "weekly", "2019-01-08", lang="zh", date_style="time", reprinted_by="esn"
+    ),
     _mini("m-weekly-members", "weekly", "2019-03-03", lang="zh", flags=["robots_disallowed"]),
     _mini("m-esn-jsonld", "esn", "2016-12-01"),
     _mini("m-esn-url", "esn", "2017-02-14", date_style="url"),
@@ -93,8 +117,10 @@ MINI_STORIES = [
 
 # -- helpers ---------------------------------------------------------------------------------
 
-def fetch(url: str, headers: dict[str, str] | None = None,
-          method: str = "GET") -> tuple[int, dict[str, str], bytes]:
+
+def fetch(
+    url: str, headers: dict[str, str] | None = None, method: str = "GET"
+) -> tuple[int, dict[str, str], bytes]:
     """GET (or HEAD) a URL; return status, headers and body, also for error statuses."""
     request = urllib.request.Request(url, headers=headers or {}, method=method)
     try:
@@ -129,10 +155,15 @@ def carried_by(server: DemoServer, publisher: str) -> set[str]:
 
 def date_forms(day: dt.date) -> list[str]:
     """Ways a page could show a day: ISO, slashes, English, Chinese, compact."""
-    return [day.isoformat(), f"{day:%Y/%m/%d}", f"{day:%Y%m%d}",
-            f"{day.year}-{day.month}-{day.day}",
-            f"{day.day} {day:%B} {day.year}", f"{day:%B} {day.day}, {day.year}",
-            f"{day.year}年{day.month}月{day.day}日"]
+    return [
+        day.isoformat(),
+        f"{day:%Y/%m/%d}",
+        f"{day:%Y%m%d}",
+        f"{day.year}-{day.month}-{day.day}",
+        f"{day.day} {day:%B} {day.year}",
+        f"{day:%B} {day.day}, {day.year}",
+        f"{day.year}年{day.month}月{day.day}日",
+    ]
 
 
 def visible_body_text(story: DemoStory) -> str:
@@ -161,8 +192,9 @@ def mini_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DemoServer
 
 
 @pytest.fixture(params=["real", "mini"])
-def any_server(request: pytest.FixtureRequest, demo_server: DemoServer,
-               mini_server: DemoServer) -> DemoServer:
+def any_server(
+    request: pytest.FixtureRequest, demo_server: DemoServer, mini_server: DemoServer
+) -> DemoServer:
     """Run a test against the bundled stories and against our own corpus."""
     return demo_server if request.param == "real" else mini_server
 
@@ -172,6 +204,7 @@ def mini(server: DemoServer, id_: str) -> DemoStory:
 
 
 # -- loading ---------------------------------------------------------------------------------
+
 
 def test_mini_corpus_loads_and_skips_broken_files(mini_server: DemoServer) -> None:
     assert sorted(s.id for s in mini_server.stories) == sorted(m["id"] for m, _ in MINI_STORIES)
@@ -184,10 +217,12 @@ def test_mini_corpus_loads_and_skips_broken_files(mini_server: DemoServer) -> No
 def test_real_stories_all_load(demo_server: DemoServer) -> None:
     files = sorted((ROOT / "demo" / "stories").glob("*/*.md"))
     assert {s.id for s in demo_server.stories} == {
-        yaml.safe_load(p.read_text(encoding="utf-8").split("---")[1])["id"] for p in files}
+        yaml.safe_load(p.read_text(encoding="utf-8").split("---")[1])["id"] for p in files
+    }
 
 
 # -- pages, 404, home ------------------------------------------------------------------------
+
 
 def test_home_links_every_publisher(demo_server: DemoServer) -> None:
     text = page_text(demo_server, "/")
@@ -232,10 +267,11 @@ def test_story_body_markdown_is_rendered(mini_server: DemoServer) -> None:
 
 # -- charsets --------------------------------------------------------------------------------
 
+
 def test_charset_declared_where_the_story_says(any_server: DemoServer) -> None:
     for story in any_server.stories:
         _status, headers, body = fetch(any_server.url_for(story.path))
-        head = body[:body.find(b"<title>")].decode("ascii", errors="replace").lower()
+        head = body[: body.find(b"<title>")].decode("ascii", errors="replace").lower()
         content_type = headers["Content-Type"]
         if story.charset_in == "header":
             assert content_type == f"text/html; charset={story.encoding}", story.id
@@ -248,8 +284,7 @@ def test_charset_declared_where_the_story_says(any_server: DemoServer) -> None:
             assert "charset" not in head, story.id
 
 
-def test_legacy_chinese_encodings_decode_only_with_their_charset(
-        any_server: DemoServer) -> None:
+def test_legacy_chinese_encodings_decode_only_with_their_charset(any_server: DemoServer) -> None:
     legacy = [s for s in any_server.stories if s.encoding != "utf-8" and not s.title.isascii()]
     for story in legacy:
         _, _, body = fetch(any_server.url_for(story.path))
@@ -286,8 +321,15 @@ def test_gb2312_in_header(mini_server: DemoServer) -> None:
 
 # -- conditional GET, HEAD -------------------------------------------------------------------
 
-CONDITIONAL_PATHS = ["/herald/feed.xml", "/review/atom.xml", "/esn/sitemap.xml",
-                     "/esn/sitemap-stories.xml", "/weekly/list/1.html", "/robots.txt", "/"]
+CONDITIONAL_PATHS = [
+    "/herald/feed.xml",
+    "/review/atom.xml",
+    "/esn/sitemap.xml",
+    "/esn/sitemap-stories.xml",
+    "/weekly/list/1.html",
+    "/robots.txt",
+    "/",
+]
 
 
 def test_etag_and_last_modified_give_304(demo_server: DemoServer) -> None:
@@ -331,6 +373,7 @@ def test_head_has_headers_and_no_body(demo_server: DemoServer) -> None:
 
 
 # -- robots, slow, log -----------------------------------------------------------------------
+
 
 def test_robots_txt_disallows_members_only(demo_server: DemoServer) -> None:
     text = page_text(demo_server, "/robots.txt")
@@ -378,21 +421,27 @@ def test_request_log_records_requests(fresh_demo_server: DemoServer) -> None:
     server.clear_log()
     assert server.request_log == []
     story = server.stories[0]
-    headers = {"User-Agent": "csrnews-test/1.0", "If-None-Match": '"abc"',
-               "If-Modified-Since": "Mon, 01 Jan 2018 00:00:00 GMT"}
+    headers = {
+        "User-Agent": "csrnews-test/1.0",
+        "If-None-Match": '"abc"',
+        "If-Modified-Since": "Mon, 01 Jan 2018 00:00:00 GMT",
+    }
     fetch(server.url_for(story.path + "?utm_source=test"), headers)
     fetch(server.url_for("/nowhere"), {"User-Agent": "csrnews-test/1.0"})
     fetch(server.url_for("/robots.txt"), method="HEAD")
     log = server.request_log
     assert [(r.method, r.path, r.status) for r in log] == [
-        ("GET", story.path + "?utm_source=test", 200), ("GET", "/nowhere", 404),
-        ("HEAD", "/robots.txt", 200)]
+        ("GET", story.path + "?utm_source=test", 200),
+        ("GET", "/nowhere", 404),
+        ("HEAD", "/robots.txt", 200),
+    ]
     assert log[0].headers == headers
     assert log[1].headers == {"User-Agent": "csrnews-test/1.0"}
     assert all(isinstance(r.time, float) for r in log)
 
 
 # -- feeds, sitemap, listings ----------------------------------------------------------------
+
 
 def _feed(server: DemoServer, path: str, content_type: str) -> Any:
     status, headers, body = fetch(server.url_for(path))
@@ -440,13 +489,17 @@ def test_sitemap_lists_every_esn_story(any_server: DemoServer) -> None:
     assert headers["Content-Type"] == "application/xml; charset=utf-8"
     index = ET.fromstring(body)
     assert index.tag == "{http://www.sitemaps.org/schemas/sitemap/0.9}sitemapindex"
-    children = [(s.findtext("sm:loc", namespaces=ns), s.findtext("sm:lastmod", namespaces=ns))
-                for s in index.findall("sm:sitemap", ns)]
+    children = [
+        (s.findtext("sm:loc", namespaces=ns), s.findtext("sm:lastmod", namespaces=ns))
+        for s in index.findall("sm:sitemap", ns)
+    ]
     assert children and children[0][0] == any_server.url_for("/esn/sitemap-stories.xml")
     dt.date.fromisoformat(children[0][1])
     urlset = ET.fromstring(fetch(children[0][0])[2])
-    found = {u.findtext("sm:loc", namespaces=ns): u.findtext("sm:lastmod", namespaces=ns)
-             for u in urlset.findall("sm:url", ns)}
+    found = {
+        u.findtext("sm:loc", namespaces=ns): u.findtext("sm:lastmod", namespaces=ns)
+        for u in urlset.findall("sm:url", ns)
+    }
     assert set(found) == carried_by(any_server, "esn")
     for story in any_server.stories:
         if story.publisher == "esn":
@@ -488,9 +541,11 @@ def test_sources_yaml_matches_the_url_schemes(mini_server: DemoServer) -> None:
     sources = {s["name"]: s for s in yaml.safe_load(text)["sources"]}
     assert sources["The CSR Herald"]["feed"] == mini_server.url_for("/herald/feed.xml")
     assert sources["Supply Chain Responsibility Review"]["feed"] == mini_server.url_for(
-        "/review/atom.xml")
+        "/review/atom.xml"
+    )
     assert sources["Electronics Sustainability News"]["sitemap"] == mini_server.url_for(
-        "/esn/sitemap.xml")
+        "/esn/sitemap.xml"
+    )
     esn_re = re.compile(sources["Electronics Sustainability News"]["article_links"])
     assert all(esn_re.search(s.url) for s in mini_server.stories if s.publisher == "esn")
 
@@ -526,7 +581,7 @@ def _check_date_place(server: DemoServer, story: DemoStory, path: str, style: st
             assert data["@type"] == "NewsArticle" and data["datePublished"] == story.date_iso
         else:
             assert display_date(story, story.lang) in place.group(0)
-        rest = text[:place.start()] + text[place.end():]
+        rest = text[: place.start()] + text[place.end() :]
     for other, pattern in _PLACES.items():
         if other != style:
             assert not re.search(pattern, text, re.DOTALL), (story.id, other)
@@ -554,8 +609,9 @@ def test_mini_corpus_covers_every_date_style(mini_server: DemoServer) -> None:
 
 # -- hostile, reprints -----------------------------------------------------------------------
 
+
 def _article(text: str) -> str:
-    return text[text.find('id="main"'):text.find("</main>") if "</main>" in text else None]
+    return text[text.find('id="main"') : text.find("</main>") if "</main>" in text else None]
 
 
 def test_hostile_page_carries_active_content_around_real_prose(any_server: DemoServer) -> None:
@@ -575,8 +631,10 @@ def test_hostile_page_carries_active_content_around_real_prose(any_server: DemoS
                 assert " ".join(words.split()) in plain, words[:40]
 
 
-_BODY_START = (r'class="(?:story-body|entry-content|article-content|article-body)">\s*'
-               r"<p>(.*?)</p>")
+_BODY_START = (
+    r'class="(?:story-body|entry-content|article-content|article-body)">\s*'
+    r"<p>(.*?)</p>"
+)
 
 
 def test_reprint_appears_on_both_publishers(any_server: DemoServer) -> None:
@@ -589,8 +647,9 @@ def test_reprint_appears_on_both_publishers(any_server: DemoServer) -> None:
         assert second.footer[0] in reprint and second.footer[0] not in original
         assert second.reprint_template.format(name=first.name) in reprint
         assert f'<a href="{story.path}">' in reprint
-        plain = [" ".join(re.sub(r"<[^>]+>", " ", _article(t)).split())
-                 for t in (original, reprint)]
+        plain = [
+            " ".join(re.sub(r"<[^>]+>", " ", _article(t)).split()) for t in (original, reprint)
+        ]
         paragraphs = [p.strip() for p in story.body.split("\n\n") if p.strip()]
         firsts = [re.search(_BODY_START, t).group(1) for t in (original, reprint)]
         assert firsts[0] != firsts[1] and firsts[0] in firsts[1]  # a different first line
@@ -601,6 +660,7 @@ def test_reprint_appears_on_both_publishers(any_server: DemoServer) -> None:
 
 
 # -- test hooks ------------------------------------------------------------------------------
+
 
 def test_fail_prefix_and_clear_failures(fresh_demo_server: DemoServer) -> None:
     server = fresh_demo_server
@@ -618,36 +678,67 @@ def test_fail_prefix_and_clear_failures(fresh_demo_server: DemoServer) -> None:
 
 def test_add_story_appears_in_lists_with_new_etags(fresh_demo_server: DemoServer) -> None:
     server = fresh_demo_server
-    before = {p: fetch(server.url_for(p))[1]["ETag"] for p in
-              ("/herald/feed.xml", "/esn/sitemap-stories.xml", "/weekly/list/1.html")}
+    before = {
+        p: fetch(server.url_for(p))[1]["ETag"]
+        for p in ("/herald/feed.xml", "/esn/sitemap-stories.xml", "/weekly/list/1.html")
+    }
     count = len(server.stories)
     added = [
-        server.add_story({"id": "added-herald", "publisher": "herald", "title": "Added herald",
-                          "date": "2020-03-02", "lang": "en", "summary": "New."},
-                         "A story added at run time.\n"),
-        server.add_story({"id": "added-esn", "publisher": "esn", "title": "Added esn",
-                          "date": dt.date(2020, 3, 3), "lang": "en"}, "Another one.\n"),
-        server.add_story({"id": "added-weekly", "publisher": "weekly", "title": "新增报道",
-                          "date": "2020-03-04", "lang": "zh", "encoding": "gbk"}, "新增。\n"),
+        server.add_story(
+            {
+                "id": "added-herald",
+                "publisher": "herald",
+                "title": "Added herald",
+                "date": "2020-03-02",
+                "lang": "en",
+                "summary": "New.",
+            },
+            "A story added at run time.\n",
+        ),
+        server.add_story(
+            {
+                "id": "added-esn",
+                "publisher": "esn",
+                "title": "Added esn",
+                "date": dt.date(2020, 3, 3),
+                "lang": "en",
+            },
+            "Another one.\n",
+        ),
+        server.add_story(
+            {
+                "id": "added-weekly",
+                "publisher": "weekly",
+                "title": "新增报道",
+                "date": "2020-03-04",
+                "lang": "zh",
+                "encoding": "gbk",
+            },
+            "新增。\n",
+        ),
     ]
     assert len(server.stories) == count + 3
     for path, etag in before.items():
         assert fetch(server.url_for(path))[1]["ETag"] != etag, path
-    assert added[0].url in {e.link for e in _feed(server, "/herald/feed.xml",
-                                                  "application/rss+xml").entries}
+    assert added[0].url in {
+        e.link for e in _feed(server, "/herald/feed.xml", "application/rss+xml").entries
+    }
     assert added[1].url.encode() in fetch(server.url_for("/esn/sitemap-stories.xml"))[2]
     assert added[2].path.encode() in fetch(server.url_for("/weekly/list/1.html"))[2]
     status, _headers, body = fetch(added[2].url)
     assert status == 200 and "新增报道" in body.decode("gbk")
     with pytest.raises(StoryError):
-        server.add_story({"id": "added-esn", "publisher": "esn", "title": "x",
-                          "date": "2020-01-01"}, "dup")
+        server.add_story(
+            {"id": "added-esn", "publisher": "esn", "title": "x", "date": "2020-01-01"}, "dup"
+        )
     with pytest.raises(StoryError):
-        server.add_story({"id": "bad", "publisher": "nowhere", "title": "x",
-                          "date": "2020-01-01"}, "bad")
+        server.add_story(
+            {"id": "bad", "publisher": "nowhere", "title": "x", "date": "2020-01-01"}, "bad"
+        )
 
 
 # -- chrome ----------------------------------------------------------------------------------
+
 
 def test_chrome_texts_appear_on_pages_and_never_in_bodies(demo_server: DemoServer) -> None:
     pages = ["/weekly/list/1.html", "/weekly/list/2.html"]
@@ -657,8 +748,11 @@ def test_chrome_texts_appear_on_pages_and_never_in_bodies(demo_server: DemoServe
     pages += [s.reprint_path for s in demo_server.stories if s.reprint_path]
     served = "\n".join(page_text(demo_server, p) for p in pages if p)
     # Reprint lines only appear for pairs that really exist; every other text must be there.
-    reprint_lines = {pub.reprint_template.format(name=other.name)
-                     for pub in PUBLISHERS.values() for other in PUBLISHERS.values()}
+    reprint_lines = {
+        pub.reprint_template.format(name=other.name)
+        for pub in PUBLISHERS.values()
+        for other in PUBLISHERS.values()
+    }
     for text in CHROME_TEXTS:
         if text not in reprint_lines:
             assert text in served, text
@@ -670,11 +764,19 @@ def test_chrome_texts_appear_on_pages_and_never_in_bodies(demo_server: DemoServe
 
 # -- command line ----------------------------------------------------------------------------
 
-@pytest.mark.parametrize("command", [["-m", "csrnews", "demo-server", "--port", "0"],
-                                     ["-m", "demo.server", "--port", "0"]])
+
+@pytest.mark.parametrize(
+    "command",
+    [["-m", "csrnews", "demo-server", "--port", "0"], ["-m", "demo.server", "--port", "0"]],
+)
 def test_command_prints_url_and_serves(command: list[str]) -> None:
-    proc = subprocess.Popen([sys.executable, *command], cwd=ROOT, stdout=subprocess.PIPE,
-                            stderr=subprocess.PIPE, text=True)
+    proc = subprocess.Popen(
+        [sys.executable, *command],
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     try:
         assert proc.stdout is not None
         url = proc.stdout.readline().strip()

@@ -38,22 +38,25 @@ def test_every_demo_story_is_indexed(service: SearchService, demo_site: DemoSite
     assert service.search(SearchRequest(q=""))["total"] == len(stories)
 
 
-@pytest.mark.parametrize(("q", "filters", "expected"), [
-    # a phrase
-    ('"join up audits"', {}, "Shenzhen forum: amfori and RBA urge suppliers to join up audits"),
-    # a field filter in the query and one as a parameter
-    ("training org:amfori", {}, "amfori BSCI"),
-    ("workshop", {"org": ["amfori"], "year": ["2019"]}, "amfori BSCI workshop trains 90"),
-    # Chinese, as words and as a phrase
-    ("企业社会责任年会", {}, "第七届中国企业社会责任年会在北京召开"),
-    ('"十大企业社会责任事件"', {}, "2017年度中国十大企业社会责任事件"),
-    # standard codes in their spellings
-    ("SJ/T 11728", {}, "MIIT issues SJ/T 11728-2018"),
-    ("SJ/T 11728-2018 MIIT", {"lang": ["en"]}, "MIIT issues SJ/T 11728-2018"),
-])
-def test_expected_story_first_on_the_demo_site(service: SearchService, q: str,
-                                               filters: dict[str, list[str]],
-                                               expected: str) -> None:
+@pytest.mark.parametrize(
+    ("q", "filters", "expected"),
+    [
+        # a phrase
+        ('"join up audits"', {}, "Shenzhen forum: amfori and RBA urge suppliers to join up audits"),
+        # a field filter in the query and one as a parameter
+        ("training org:amfori", {}, "amfori BSCI"),
+        ("workshop", {"org": ["amfori"], "year": ["2019"]}, "amfori BSCI workshop trains 90"),
+        # Chinese, as words and as a phrase
+        ("企业社会责任年会", {}, "第七届中国企业社会责任年会在北京召开"),
+        ('"十大企业社会责任事件"', {}, "2017年度中国十大企业社会责任事件"),
+        # standard codes in their spellings
+        ("SJ/T 11728", {}, "MIIT issues SJ/T 11728-2018"),
+        ("SJ/T 11728-2018 MIIT", {"lang": ["en"]}, "MIIT issues SJ/T 11728-2018"),
+    ],
+)
+def test_expected_story_first_on_the_demo_site(
+    service: SearchService, q: str, filters: dict[str, list[str]], expected: str
+) -> None:
     assert expected in _first_title(service, q, **filters)
 
 
@@ -88,8 +91,10 @@ def test_facet_counts_match_the_story_files(service: SearchService, demo_site: D
 def test_misspelled_query_suggests_the_right_words(service: SearchService) -> None:
     answer = service.search(SearchRequest(q="conflcit minerals"))
     assert answer["suggestion"] == "conflict minerals"
-    assert "minerals" in _first_title(service, answer["suggestion"]).lower() or \
-        service.search(SearchRequest(q=answer["suggestion"]))["total"] > 0
+    assert (
+        "minerals" in _first_title(service, answer["suggestion"]).lower()
+        or service.search(SearchRequest(q=answer["suggestion"]))["total"] > 0
+    )
 
 
 def test_the_demo_site_has_no_broken_internal_link(demo_site: DemoSite) -> None:
@@ -127,11 +132,27 @@ def api(demo_site: DemoSite) -> Iterator[str]:
         yield f"{url}/api/search"
 
 
-HOSTILE = st.sampled_from([
-    *'abcforumISO26000企业社会责任"*?~^:()[]{}<>/\\-+!&|',
-    " AND ", " OR ", " NOT ", "org:", "type:", "year:", "lang:", " TO ", "\x00", "%", "'",
-    "\u202e", "<script>", "*" * 5, "~9", "[* TO *]",
-])
+HOSTILE = st.sampled_from(
+    [
+        *'abcforumISO26000企业社会责任"*?~^:()[]{}<>/\\-+!&|',
+        " AND ",
+        " OR ",
+        " NOT ",
+        "org:",
+        "type:",
+        "year:",
+        "lang:",
+        " TO ",
+        "\x00",
+        "%",
+        "'",
+        "\u202e",
+        "<script>",
+        "*" * 5,
+        "~9",
+        "[* TO *]",
+    ]
+)
 
 
 @settings(max_examples=1000, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -149,8 +170,9 @@ def test_hostile_queries_on_the_demo_index_never_500_or_hang(api: str, q: str) -
     json.loads(body)
 
 
-def test_a_changed_story_reindexes_exactly_one_document(demo_site: DemoSite,
-                                                        tmp_path: Path) -> None:
+def test_a_changed_story_reindexes_exactly_one_document(
+    demo_site: DemoSite, tmp_path: Path
+) -> None:
     import shutil
 
     from csrnews.storyfile import iter_story_files, read_story, write_story
@@ -163,8 +185,9 @@ def test_a_changed_story_reindexes_exactly_one_document(demo_site: DemoSite,
     story = read_story(path)
     story.body += "\n\nEditors added a note about the quokka programme."
     write_story(path, story)
-    result = run_cli("build", "--content", str(content), "--output", str(tmp_path / "out"),
-                     "--index", str(index))
+    result = run_cli(
+        "build", "--content", str(content), "--output", str(tmp_path / "out"), "--index", str(index)
+    )
     assert result.returncode == 0, result.stderr
     assert "0 added, 1 updated, 0 deleted" in result.stdout + result.stderr
     assert SearchService(index).search(SearchRequest(q="quokka"))["total"] == 1

@@ -24,7 +24,7 @@ def _command_args(line: str) -> list[str]:
     """The csrnews subcommand and options of a command line, without the program path."""
     words = line.replace("\\\n", " ").split()
     start = next(i for i, w in enumerate(words) if w.endswith("csrnews"))
-    return words[start + 1:]
+    return words[start + 1 :]
 
 
 def _check_cli_args(args: list[str]) -> None:
@@ -53,8 +53,12 @@ def _ini(path: Path) -> dict[str, dict[str, list[str]]]:
 def test_deploy_has_units_cron_ci_nginx_and_a_readme() -> None:
     names = {p.name for p in UNITS}
     assert {"csrnews-nightly.service", "csrnews-nightly.timer", "csrnews-serve.service"} <= names
-    for path in ("cron/crontab", "ci/github-actions-nightly.yml", "nginx/csrnews.conf",
-                 "README.md"):
+    for path in (
+        "cron/crontab",
+        "ci/github-actions-nightly.yml",
+        "nginx/csrnews.conf",
+        "README.md",
+    ):
         assert (DEPLOY / path).is_file(), path
     readme = (DEPLOY / "README.md").read_text(encoding="utf-8")
     assert "search.wsgi:app_from_env()" in readme and "nginx" in readme
@@ -73,20 +77,26 @@ def test_unit_files_parse_and_name_real_options(unit: Path) -> None:
         assert sections["Install"]["WantedBy"] == ["timers.target"]
 
 
-@pytest.mark.skipif(shutil.which("systemd-analyze") is None,
-                    reason="systemd-analyze is not installed; units checked by the parser only")
+@pytest.mark.skipif(
+    shutil.which("systemd-analyze") is None,
+    reason="systemd-analyze is not installed; units checked by the parser only",
+)
 def test_systemd_analyze_verify(tmp_path: Path) -> None:
     for unit in UNITS:  # the units name /opt/csrnews; point them at this checkout's csrnews
         text = unit.read_text(encoding="utf-8").replace("/opt/csrnews/.venv/bin/csrnews", CSRNEWS)
         (tmp_path / unit.name).write_text(text, encoding="utf-8")
-    result = subprocess.run(["systemd-analyze", "verify", *sorted(
-        str(p) for p in tmp_path.iterdir())], capture_output=True, text=True, timeout=60)
-    ours = [line for line in (result.stdout + result.stderr).splitlines()
-            if "csrnews" in line]
+    result = subprocess.run(
+        ["systemd-analyze", "verify", *sorted(str(p) for p in tmp_path.iterdir())],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    ours = [line for line in (result.stdout + result.stderr).splitlines() if "csrnews" in line]
     assert result.returncode == 0 and not ours, result.stdout + result.stderr
     timer = _ini(tmp_path / "csrnews-nightly.timer")["Timer"]["OnCalendar"][0]
-    calendar = subprocess.run(["systemd-analyze", "calendar", timer], capture_output=True,
-                              text=True, timeout=30)
+    calendar = subprocess.run(
+        ["systemd-analyze", "calendar", timer], capture_output=True, text=True, timeout=30
+    )
     assert calendar.returncode == 0, calendar.stderr
 
 
@@ -94,10 +104,12 @@ def test_systemd_analyze_catches_a_broken_unit(tmp_path: Path) -> None:
     if shutil.which("systemd-analyze") is None:
         pytest.skip("systemd-analyze is not installed")
     broken = tmp_path / "csrnews-nightly.timer"
-    broken.write_text((DEPLOY / "systemd" / "csrnews-nightly.timer").read_text().replace(
-        "02:30:00", "25:30:00"))
-    result = subprocess.run(["systemd-analyze", "verify", str(broken)], capture_output=True,
-                            text=True, timeout=60)
+    broken.write_text(
+        (DEPLOY / "systemd" / "csrnews-nightly.timer").read_text().replace("02:30:00", "25:30:00")
+    )
+    result = subprocess.run(
+        ["systemd-analyze", "verify", str(broken)], capture_output=True, text=True, timeout=60
+    )
     assert result.returncode != 0 or "csrnews" in result.stderr
 
 
@@ -150,8 +162,9 @@ def test_ci_workflow() -> None:
     line = next(x for x in nightly.replace("\\\n", " ").splitlines() if "csrnews nightly" in x)
     _check_cli_args(_command_args(line))
     for script in runs:
-        check = subprocess.run(["bash", "-n", "-c", script], capture_output=True, text=True,
-                               timeout=30)
+        check = subprocess.run(
+            ["bash", "-n", "-c", script], capture_output=True, text=True, timeout=30
+        )
         assert check.returncode == 0, check.stderr
     assert any("upload-pages-artifact" in s.get("uses", "") for s in steps)
     assert any("deploy-pages" in s.get("uses", "") for s in steps)

@@ -8,13 +8,28 @@ from typing import Any
 from tests.conftest import run_cli
 from tests.fixtures.extraction.evaluate import FIXTURES
 
-FIELDS = {"title", "date", "lang", "text", "markdown", "category", "tags", "organisations",
-          "standards", "locations", "event_date", "top10_items"}
+FIELDS = {
+    "title",
+    "date",
+    "lang",
+    "text",
+    "markdown",
+    "category",
+    "tags",
+    "organisations",
+    "standards",
+    "locations",
+    "event_date",
+    "top10_items",
+}
 
 
 def test_json_lines_in_order_with_an_error_line(tmp_path: Any) -> None:
-    files = [FIXTURES / "en-blog-supplier-audit.html", tmp_path / "missing.html",
-             FIXTURES / "zh-gbk-standard.html"]
+    files = [
+        FIXTURES / "en-blog-supplier-audit.html",
+        tmp_path / "missing.html",
+        FIXTURES / "zh-gbk-standard.html",
+    ]
     result = run_cli("extract", *map(str, files), "--json", timeout=120)
     assert result.returncode == 0, result.stderr
     lines = [json.loads(line) for line in result.stdout.splitlines()]
@@ -29,8 +44,9 @@ def test_json_lines_in_order_with_an_error_line(tmp_path: Any) -> None:
 
 def test_url_option_and_readable_view() -> None:
     page = FIXTURES / "en-plain-tablelayout.html"
-    result = run_cli("extract", str(page), "--url", "https://example.org/2015/05/18/x.html",
-                     timeout=120)
+    result = run_cli(
+        "extract", str(page), "--url", "https://example.org/2015/05/18/x.html", timeout=120
+    )
     assert result.returncode == 0, result.stderr
     assert "title:" in result.stdout and "Foundation funds clean water project" in result.stdout
     assert "[Home]" not in result.stdout

@@ -9,10 +9,12 @@ from crawler.extraction.clean import markdown_to_text, sanitize_markdown
 from crawler.extraction.dates import parse_date_text, url_date
 from crawler.extraction.encoding import decode_html
 
-ZH_BODY = ("<p>八月十五日，面向电子供应商的安全生产培训班在东莞开班，"
-           "六十多家企业的安全负责人参加培训。"
-           "培训内容包括化学品管理、消防安全和职业健康，讲师结合工厂案例进行讲解。</p>"
-           "<p>主办方计划今年在珠三角地区再举办三期培训，并为中小企业提供免费名额。</p>")
+ZH_BODY = (
+    "<p>八月十五日，面向电子供应商的安全生产培训班在东莞开班，"
+    "六十多家企业的安全负责人参加培训。"
+    "培训内容包括化学品管理、消防安全和职业健康，讲师结合工厂案例进行讲解。</p>"
+    "<p>主办方计划今年在珠三角地区再举办三期培训，并为中小企业提供免费名额。</p>"
+)
 EN_PARAS = (
     "<p>The first paragraph of the story is long enough to be kept by the extractor; it is about "
     "supply chain audits and labour standards in Shenzhen factories.</p>"
@@ -22,10 +24,12 @@ EN_PARAS = (
 
 
 def zh_page(charset_meta: str = "") -> str:
-    return (f"<html><head>{charset_meta}<title>供应商安全生产培训在东莞开班</title></head><body>"
-            f"<div class='nav'>首页 新闻</div><div class='article'>"
-            f"<h1>供应商安全生产培训在东莞开班</h1>"
-            f"<div class='content'>{ZH_BODY}</div></div></body></html>")
+    return (
+        f"<html><head>{charset_meta}<title>供应商安全生产培训在东莞开班</title></head><body>"
+        f"<div class='nav'>首页 新闻</div><div class='article'>"
+        f"<h1>供应商安全生产培训在东莞开班</h1>"
+        f"<div class='content'>{ZH_BODY}</div></div></body></html>"
+    )
 
 
 @pytest.mark.parametrize("encoding", ["gbk", "gb2312", "big5", "utf-8"])
@@ -72,8 +76,19 @@ link</a> and a <a href="/good">good relative link</a> that must stay.</p>
 def test_hostile_markup_is_dropped_not_escaped() -> None:
     result = extract_page(HOSTILE, "https://example.org/news/hostile")
     md = result.markdown.lower()
-    for weapon in ("<script", "alert", "<iframe", "onclick", "onerror", "javascript", "data:",
-                   "evil.invalid", "&lt;", "<img", "<object"):
+    for weapon in (
+        "<script",
+        "alert",
+        "<iframe",
+        "onclick",
+        "onerror",
+        "javascript",
+        "data:",
+        "evil.invalid",
+        "&lt;",
+        "<img",
+        "<object",
+    ):
         assert weapon not in md, weapon
     text = " ".join(result.text.split())
     assert "with a bad link, a second one, a data link and a good" in text
@@ -82,8 +97,10 @@ def test_hostile_markup_is_dropped_not_escaped() -> None:
 
 
 def test_sanitize_markdown_directly() -> None:
-    md = ('Text <script>x</script> <b onclick="y">bold</b> [a](javascript:alert(1)) '
-          '[b](/rel) ![img](http://x/i.png) <!-- c --> [c]')
+    md = (
+        'Text <script>x</script> <b onclick="y">bold</b> [a](javascript:alert(1)) '
+        "[b](/rel) ![img](http://x/i.png) <!-- c --> [c]"
+    )
     out = sanitize_markdown(md, "https://example.org/dir/page")
     assert out == "Text  bold a [b](https://example.org/rel) img  c"
 
@@ -102,21 +119,35 @@ def test_markdown_keeps_headings_lists_tables_and_links() -> None:
     assert "Year Reports" in result.text and "the full report" in result.text
 
 
-@pytest.mark.parametrize(("head", "body", "url", "expected"), [
-    ('<meta property="article:published_time" content="2017-06-14T09:30:00+08:00">', "", "",
-     "2017-06-14T09:30:00+08:00"),
-    ('<script type="application/ld+json">{"@context":"https://schema.org","@graph":[{"@type":'
-     '"NewsArticle","datePublished":"2018-03-05"}]}</script>', "", "", "2018-03-05"),
-    ("", '<time datetime="2016-09-30">30 September 2016</time>', "", "2016-09-30"),
-    ("", '<div class="byline">Published March 5, 2018</div>', "", "2018-03-05"),
-    ("", '<div class="info">发布时间：2019年4月8日 来源：本网</div>', "", "2019-04-08"),
-    ("", '<div class="byline">By Li Na | 14 June 2017</div>', "", "2017-06-14"),
-    ("", "", "https://example.org/news/2019/03/14/story.html", "2019-03-14"),
-    ("", "", "https://example.org/a/20190314/story.html", "2019-03-14"),
-])
+@pytest.mark.parametrize(
+    ("head", "body", "url", "expected"),
+    [
+        (
+            '<meta property="article:published_time" content="2017-06-14T09:30:00+08:00">',
+            "",
+            "",
+            "2017-06-14T09:30:00+08:00",
+        ),
+        (
+            '<script type="application/ld+json">{"@context":"https://schema.org","@graph":[{"@type":'
+            '"NewsArticle","datePublished":"2018-03-05"}]}</script>',
+            "",
+            "",
+            "2018-03-05",
+        ),
+        ("", '<time datetime="2016-09-30">30 September 2016</time>', "", "2016-09-30"),
+        ("", '<div class="byline">Published March 5, 2018</div>', "", "2018-03-05"),
+        ("", '<div class="info">发布时间：2019年4月8日 来源：本网</div>', "", "2019-04-08"),
+        ("", '<div class="byline">By Li Na | 14 June 2017</div>', "", "2017-06-14"),
+        ("", "", "https://example.org/news/2019/03/14/story.html", "2019-03-14"),
+        ("", "", "https://example.org/a/20190314/story.html", "2019-03-14"),
+    ],
+)
 def test_every_dating_style(head: str, body: str, url: str, expected: str) -> None:
-    page = (f"<html><head>{head}</head><body><article><h1>Title</h1>{body}{EN_PARAS}"
-            f"<p>The event itself took place on 2 May 2015 in Beijing.</p></article></body></html>")
+    page = (
+        f"<html><head>{head}</head><body><article><h1>Title</h1>{body}{EN_PARAS}"
+        f"<p>The event itself took place on 2 May 2015 in Beijing.</p></article></body></html>"
+    )
     assert extract_page(page, url or "https://example.org/story").date == expected
 
 
@@ -132,8 +163,11 @@ def test_selectors_override_automatic_extraction() -> None:
 <span class="d">Posted 2015-05-18</span><div class="b">{EN_PARAS}</div></div>
 <div class="other"><h1>Wrong title</h1><p>Wrong text that should not be in the story.</p></div>
 </body></html>"""
-    result = extract_page(page, "https://example.org/s", selectors={
-        "title": "span.t", "date": "//span[@class='d']", "body": "div.b"})
+    result = extract_page(
+        page,
+        "https://example.org/s",
+        selectors={"title": "span.t", "date": "//span[@class='d']", "body": "div.b"},
+    )
     assert result.title == "Selector title"
     assert result.date == "2015-05-18"
     assert "Wrong text" not in result.text and "second paragraph" in result.text

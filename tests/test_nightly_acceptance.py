@@ -43,9 +43,22 @@ pytestmark = pytest.mark.slow
 
 
 def nightly_args(tmp_path: Path, sources: Path, *extra: str) -> list[str]:
-    return ["nightly", "--root", str(tmp_path / "site"), "--sources", str(sources),
-            "--content", str(tmp_path / "content"), "--delay", "0", "--timeout", "500",
-            "--source-timeout", "120", *extra]
+    return [
+        "nightly",
+        "--root",
+        str(tmp_path / "site"),
+        "--sources",
+        str(sources),
+        "--content",
+        str(tmp_path / "content"),
+        "--delay",
+        "0",
+        "--timeout",
+        "500",
+        "--source-timeout",
+        "120",
+        *extra,
+    ]
 
 
 def nightly(tmp_path: Path, sources: Path, *extra: str) -> subprocess.CompletedProcess[str]:
@@ -57,8 +70,9 @@ def serving(root: Path) -> Iterator[str]:
     """The live release on waitress, exactly as `csrnews serve` is pointed at it."""
     from search.wsgi import make_app
 
-    with wsgi_server(make_app(root / "current" / "site", root / "current" / "index"),
-                     threads=2) as url:
+    with wsgi_server(
+        make_app(root / "current" / "site", root / "current" / "index"), threads=2
+    ) as url:
         yield url
 
 
@@ -85,7 +99,8 @@ def outcome(result: subprocess.CompletedProcess[str]) -> str:
 
 
 def test_nightly_publishes_then_is_incremental_then_picks_up_a_new_story_and_a_broken_source(
-        fresh_demo_server: Any, tmp_path: Path) -> None:
+    fresh_demo_server: Any, tmp_path: Path
+) -> None:
     server = fresh_demo_server
     sources = write_sources(server, tmp_path)
     root, content = tmp_path / "site", tmp_path / "content"
@@ -143,8 +158,7 @@ def _break_theme(theme: Path) -> Path:
     templates = sorted((theme / "templates").glob("*.html"))
     assert templates, f"no templates to break in {theme}"
     victim = next((t for t in templates if t.name == "base.html"), templates[0])
-    victim.write_text("{% extends 'nowhere.html' %}{% block broken %}{{ 1 + }}",
-                      encoding="utf-8")
+    victim.write_text("{% extends 'nowhere.html' %}{% block broken %}{{ 1 + }}", encoding="utf-8")
     return victim
 
 
@@ -163,13 +177,16 @@ update_index(a.content, a.index)
 """
 
 
-def test_a_failing_build_leaves_the_previous_site_serving(
-        demo_server: Any, tmp_path: Path) -> None:
+def test_a_failing_build_leaves_the_previous_site_serving(demo_server: Any, tmp_path: Path) -> None:
     sources = write_sources(demo_server, tmp_path)
     root = tmp_path / "site"
     theme = _theme_copy(tmp_path)
-    theme_args = ("--build-command", shlex.join([sys.executable, "-c", THEMED_BUILD]),
-                  "--build-arg=--theme", f"--build-arg={theme}")
+    theme_args = (
+        "--build-command",
+        shlex.join([sys.executable, "-c", THEMED_BUILD]),
+        "--build-arg=--theme",
+        f"--build-arg={theme}",
+    )
     good = nightly(tmp_path, sources, *theme_args)
     assert good.returncode == EXIT_OK, outcome(good)
     live = os.readlink(root / "current")
@@ -194,28 +211,30 @@ def test_a_failing_build_leaves_the_previous_site_serving(
 
 
 def test_sigkill_during_the_real_build_then_a_consistent_run(
-        demo_server: Any, tmp_path: Path) -> None:
+    demo_server: Any, tmp_path: Path
+) -> None:
     sources = write_sources(demo_server, tmp_path)
     root = tmp_path / "site"
     first = nightly(tmp_path, sources)
     assert first.returncode == EXIT_OK, outcome(first)
     live = os.readlink(root / "current")
 
-    victim = subprocess.Popen([sys.executable, "-m", "csrnews",
-                               *nightly_args(tmp_path, sources)],
-                              cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    victim = subprocess.Popen(
+        [sys.executable, "-m", "csrnews", *nightly_args(tmp_path, sources)],
+        cwd=ROOT,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     try:
         log = root / "logs" / "nightly.log"
         deadline = time.monotonic() + 120
-        while "step build:" not in log.read_text(encoding="utf-8").rsplit(
-                "started (root", 1)[-1]:
+        while "step build:" not in log.read_text(encoding="utf-8").rsplit("started (root", 1)[-1]:
             assert victim.poll() is None, "the run ended before its build started"
             assert time.monotonic() < deadline, "the build step never started"
             time.sleep(0.05)
         # Into Pelican's work: its staging folder or cache appears in the unfinished release.
         deadline = time.monotonic() + 5
-        while not list((root / "releases").glob(".building-*/.*")) and \
-                time.monotonic() < deadline:
+        while not list((root / "releases").glob(".building-*/.*")) and time.monotonic() < deadline:
             time.sleep(0.02)
         victim.send_signal(signal.SIGKILL)
         victim.wait(10)

@@ -63,8 +63,10 @@ NEW_STORY = {
     "title": "Nightly test summit on supplier audits",
     "date": "2026-11-20",
 }
-NEW_BODY = ("Delegates met at the nightly test summit to compare supplier audit methods and "
-            "agreed a common checklist for labour standards in electronics supply chains. " * 3)
+NEW_BODY = (
+    "Delegates met at the nightly test summit to compare supplier audit methods and "
+    "agreed a common checklist for labour standards in electronics supply chains. " * 3
+)
 
 
 def write_sources(server: Any, folder: Path) -> Path:
@@ -76,18 +78,25 @@ def write_sources(server: Any, folder: Path) -> Path:
 
 
 def options(tmp_path: Path, sources: Path, **extra: Any) -> NightlyOptions:
-    values: dict[str, Any] = {"root": tmp_path / "site", "sources": sources,
-                              "content": tmp_path / "content", "delay": 0.0,
-                              "timeout": 240.0, "source_timeout": 60.0,
-                              "build_command": FAKE_BUILD_ARGV}
+    values: dict[str, Any] = {
+        "root": tmp_path / "site",
+        "sources": sources,
+        "content": tmp_path / "content",
+        "delay": 0.0,
+        "timeout": 240.0,
+        "source_timeout": 60.0,
+        "build_command": FAKE_BUILD_ARGV,
+    }
     values.update(extra)
     return NightlyOptions(**values)
 
 
 def story_files(content: Path) -> dict[str, tuple[int, int]]:
     """Every story file with its inode and mtime: a rewrite changes one of them."""
-    return {str(p.relative_to(content)): (p.stat().st_ino, p.stat().st_mtime_ns)
-            for p in sorted((content / "news").rglob("*.md"))}
+    return {
+        str(p.relative_to(content)): (p.stat().st_ino, p.stat().st_mtime_ns)
+        for p in sorted((content / "news").rglob("*.md"))
+    }
 
 
 def index_count(index_dir: Path) -> int:
@@ -102,8 +111,11 @@ def index_count(index_dir: Path) -> int:
 
 
 def tree_state(folder: Path) -> dict[str, tuple[int, int]]:
-    return {str(p.relative_to(folder)): (p.stat().st_size, p.stat().st_mtime_ns)
-            for p in sorted(folder.rglob("*")) if p.is_file()}
+    return {
+        str(p.relative_to(folder)): (p.stat().st_size, p.stat().st_mtime_ns)
+        for p in sorted(folder.rglob("*"))
+        if p.is_file()
+    }
 
 
 def latest_report(root: Path) -> dict[str, Any]:
@@ -120,14 +132,15 @@ def source_prefix(server: Any, name: str) -> str:
     for src in config["sources"]:
         if src["name"] == name:
             url = src.get("feed") or src.get("sitemap") or src["start_urls"][0]
-            path = url[len(server.url):]
+            path = url[len(server.url) :]
             return "/" + path.strip("/").split("/")[0] + "/"
     raise KeyError(name)
 
 
 @pytest.mark.slow
 def test_nightly_publishes_is_incremental_and_keeps_the_live_site_on_failure(
-        fresh_demo_server: Any, tmp_path: Path) -> None:
+    fresh_demo_server: Any, tmp_path: Path
+) -> None:
     server = fresh_demo_server
     sources = write_sources(server, tmp_path)
     root = tmp_path / "site"
@@ -155,10 +168,14 @@ def test_nightly_publishes_is_incremental_and_keeps_the_live_site_on_failure(
     assert second.index["added"] == 0 and second.index["unchanged"] == total
     assert not second.index["rebuilt"]
     assert os.readlink(root / "previous") == f"releases/{first.run_id}"
-    story_requests = [r for r in server.request_log if r.status == 200
-                      and not r.path.endswith("robots.txt")]
-    conditional = [r for r in server.request_log
-                   if "If-None-Match" in r.headers or "If-Modified-Since" in r.headers]
+    story_requests = [
+        r for r in server.request_log if r.status == 200 and not r.path.endswith("robots.txt")
+    ]
+    conditional = [
+        r
+        for r in server.request_log
+        if "If-None-Match" in r.headers or "If-Modified-Since" in r.headers
+    ]
     assert conditional, "the second run sent no conditional GET"
     assert all(r.status == 304 for r in conditional)
     assert not [r for r in story_requests if r not in conditional], story_requests
@@ -211,7 +228,8 @@ def test_nightly_publishes_is_incremental_and_keeps_the_live_site_on_failure(
 
 @pytest.mark.slow
 def test_publish_hook_gets_the_live_paths_and_its_failure_is_reported(
-        demo_server: Any, tmp_path: Path) -> None:
+    demo_server: Any, tmp_path: Path
+) -> None:
     sources = write_sources(demo_server, tmp_path)
     seen = tmp_path / "hook.txt"
     hook = f'echo "$CSRNEWS_SITE $CSRNEWS_RELEASE" > {shlex.quote(str(seen))}'
@@ -229,8 +247,7 @@ def test_publish_hook_gets_the_live_paths_and_its_failure_is_reported(
 def test_whole_run_timeout_stops_a_hanging_build(demo_server: Any, tmp_path: Path) -> None:
     sources = write_sources(demo_server, tmp_path)
     started = time.monotonic()
-    report = run_nightly(options(tmp_path, sources, timeout=8.0,
-                                 build_args=["--sleep", "120"]))
+    report = run_nightly(options(tmp_path, sources, timeout=8.0, build_args=["--sleep", "120"]))
     assert report.exit_code == EXIT_FAILED and not report.published
     assert time.monotonic() - started < 60
     assert "killed at the deadline" in " ".join(report.errors)
@@ -255,9 +272,21 @@ def _cli(*args: str) -> list[str]:
 
 
 def _nightly_args(tmp_path: Path, sources: Path, *extra: str) -> list[str]:
-    return ["--root", str(tmp_path / "site"), "--sources", str(sources), "--content",
-            str(tmp_path / "content"), "--delay", "0", "--timeout", "240",
-            "--build-command", shlex.join(FAKE_BUILD_ARGV), *extra]
+    return [
+        "--root",
+        str(tmp_path / "site"),
+        "--sources",
+        str(sources),
+        "--content",
+        str(tmp_path / "content"),
+        "--delay",
+        "0",
+        "--timeout",
+        "240",
+        "--build-command",
+        shlex.join(FAKE_BUILD_ARGV),
+        *extra,
+    ]
 
 
 def _wait_for(path: Path, seconds: float) -> None:
@@ -273,14 +302,26 @@ def test_two_concurrent_runs_give_one_locked(demo_server: Any, tmp_path: Path) -
     sources = write_sources(demo_server, tmp_path)
     marker = tmp_path / "building"
     first = subprocess.Popen(
-        _cli(*_nightly_args(tmp_path, sources, "--build-arg=--sleep=4",
-                            f"--build-arg=--marker={marker}")),
-        cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        _cli(
+            *_nightly_args(
+                tmp_path, sources, "--build-arg=--sleep=4", f"--build-arg=--marker={marker}"
+            )
+        ),
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     try:
         _wait_for(tmp_path / "site" / "lock", 30)
         time.sleep(0.5)
-        second = subprocess.run(_cli(*_nightly_args(tmp_path, sources)), cwd=ROOT,
-                                capture_output=True, text=True, timeout=120)
+        second = subprocess.run(
+            _cli(*_nightly_args(tmp_path, sources)),
+            cwd=ROOT,
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
         out, err = first.communicate(timeout=180)
     finally:
         if first.poll() is None:
@@ -294,20 +335,32 @@ def test_two_concurrent_runs_give_one_locked(demo_server: Any, tmp_path: Path) -
 
 @pytest.mark.slow
 def test_a_run_killed_by_sigkill_is_followed_by_a_consistent_one(
-        demo_server: Any, tmp_path: Path) -> None:
+    demo_server: Any, tmp_path: Path
+) -> None:
     sources = write_sources(demo_server, tmp_path)
     root = tmp_path / "site"
-    done = subprocess.run(_cli(*_nightly_args(tmp_path, sources)), cwd=ROOT,
-                          capture_output=True, text=True, timeout=180)
+    done = subprocess.run(
+        _cli(*_nightly_args(tmp_path, sources)),
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=180,
+    )
     assert done.returncode == EXIT_OK, done.stdout + done.stderr
     live = os.readlink(root / "current")
     live_index = tree_state(root / "current" / "index")
 
     marker = tmp_path / "building"
     victim = subprocess.Popen(
-        _cli(*_nightly_args(tmp_path, sources, "--build-arg=--sleep=60",
-                            f"--build-arg=--marker={marker}")),
-        cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        _cli(
+            *_nightly_args(
+                tmp_path, sources, "--build-arg=--sleep=60", f"--build-arg=--marker={marker}"
+            )
+        ),
+        cwd=ROOT,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     try:
         _wait_for(marker, 60)
         build_pid = int(marker.read_text())
@@ -323,15 +376,22 @@ def test_a_run_killed_by_sigkill_is_followed_by_a_consistent_one(
     assert tree_state(root / "current" / "index") == live_index
     # The build child died with its parent (no orphan keeps writing).
     for _ in range(50):
-        if not Path(f"/proc/{build_pid}").exists() or \
-                "\nState:\tZ" in Path(f"/proc/{build_pid}/status").read_text():
+        if (
+            not Path(f"/proc/{build_pid}").exists()
+            or "\nState:\tZ" in Path(f"/proc/{build_pid}/status").read_text()
+        ):
             break
         time.sleep(0.1)
     else:
         pytest.fail("the build child outlived the killed nightly run")
 
-    after = subprocess.run(_cli(*_nightly_args(tmp_path, sources)), cwd=ROOT,
-                           capture_output=True, text=True, timeout=180)
+    after = subprocess.run(
+        _cli(*_nightly_args(tmp_path, sources)),
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=180,
+    )
     assert after.returncode == EXIT_OK, after.stdout + after.stderr
     assert "stale lock" in after.stdout
     assert not list((root / "releases").glob(".building-*"))
@@ -350,9 +410,16 @@ def test_sigterm_stops_the_run_and_keeps_the_live_site(demo_server: Any, tmp_pat
     live = os.readlink(root / "current")
     marker = tmp_path / "building"
     victim = subprocess.Popen(
-        _cli(*_nightly_args(tmp_path, sources, "--build-arg=--sleep=60",
-                            f"--build-arg=--marker={marker}")),
-        cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        _cli(
+            *_nightly_args(
+                tmp_path, sources, "--build-arg=--sleep=60", f"--build-arg=--marker={marker}"
+            )
+        ),
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     try:
         _wait_for(marker, 60)
         victim.send_signal(signal.SIGTERM)
@@ -380,14 +447,24 @@ def test_quiet_prints_one_line_and_rollback_swaps_back(demo_server: Any, tmp_pat
     assert runner.invoke(rollback, ["--root", str(root)]).exit_code == EXIT_FAILED
     names = []
     for _ in range(2):
-        result = subprocess.run(_cli(*_nightly_args(tmp_path, sources, "--quiet")), cwd=ROOT,
-                                capture_output=True, text=True, timeout=180)
+        result = subprocess.run(
+            _cli(*_nightly_args(tmp_path, sources, "--quiet")),
+            cwd=ROOT,
+            capture_output=True,
+            text=True,
+            timeout=180,
+        )
         assert result.returncode == EXIT_OK, result.stdout + result.stderr
         assert len(result.stdout.strip().splitlines()) == 1
         assert result.stdout.startswith("csrnews nightly ") and "ok (exit 0)" in result.stdout
         names.append(latest_report(root)["run_id"])
-    verbose = subprocess.run(_cli(*_nightly_args(tmp_path, sources, "-v")), cwd=ROOT,
-                             capture_output=True, text=True, timeout=180)
+    verbose = subprocess.run(
+        _cli(*_nightly_args(tmp_path, sources, "-v")),
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=180,
+    )
     assert verbose.returncode == EXIT_OK and "step build" in verbose.stderr
     names.append(latest_report(root)["run_id"])
     result = runner.invoke(rollback, ["--root", str(root)])

@@ -44,10 +44,13 @@ def test_second_lock_is_refused_and_names_the_holder(tmp_path: Path) -> None:
 
 
 def test_lock_of_a_sigkilled_process_is_stale_and_taken_over(tmp_path: Path) -> None:
-    code = ("import sys, time; from csrnews.nightly.lock import RunLock; "
-            "RunLock(sys.argv[1]).acquire(); print('held', flush=True); time.sleep(60)")
-    proc = subprocess.Popen([sys.executable, "-c", code, str(tmp_path / "lock")],
-                            stdout=subprocess.PIPE, text=True)
+    code = (
+        "import sys, time; from csrnews.nightly.lock import RunLock; "
+        "RunLock(sys.argv[1]).acquire(); print('held', flush=True); time.sleep(60)"
+    )
+    proc = subprocess.Popen(
+        [sys.executable, "-c", code, str(tmp_path / "lock")], stdout=subprocess.PIPE, text=True
+    )
     try:
         assert proc.stdout is not None and proc.stdout.readline().strip() == "held"
         with pytest.raises(LockedError):
@@ -188,10 +191,22 @@ def test_history_counts_consecutive_failures_and_resets(tmp_path: Path) -> None:
 def test_status_page_marks_stale_and_failed_sources_and_escapes(tmp_path: Path) -> None:
     history = {"sources": {}}
     now = 1_000_000.0
-    record_crawl(history, {"<b>Evil</b>": {"status": "failed", "errors": ["<script>x</script>"]},
-                           "Fine": {"status": "ok"}}, now - 4 * 24 * 3600)
-    record_crawl(history, {"<b>Evil</b>": {"status": "failed", "errors": ["<script>x</script>"]},
-                           "Fine": {"status": "ok"}}, now)
+    record_crawl(
+        history,
+        {
+            "<b>Evil</b>": {"status": "failed", "errors": ["<script>x</script>"]},
+            "Fine": {"status": "ok"},
+        },
+        now - 4 * 24 * 3600,
+    )
+    record_crawl(
+        history,
+        {
+            "<b>Evil</b>": {"status": "failed", "errors": ["<script>x</script>"]},
+            "Fine": {"status": "ok"},
+        },
+        now,
+    )
     doc = status_document(history, run_id="r9", outcome="partial", now=now, stories_total=7)
     rows = {row["name"]: row for row in doc["sources"]}
     assert rows["<b>Evil</b>"]["stale"] and rows["<b>Evil</b>"]["consecutive_failures"] == 2
@@ -202,7 +217,8 @@ def test_status_page_marks_stale_and_failed_sources_and_escapes(tmp_path: Path) 
     assert "Needs attention" in page and "<link" not in page and "src=" not in page
     assert json.loads((folder / "status.json").read_text())["sources"][0]["name"]
     assert "Every source is healthy" in render_status_html(
-        status_document({"sources": {}}, run_id="r", outcome="ok", now=now, stories_total=0))
+        status_document({"sources": {}}, run_id="r", outcome="ok", now=now, stories_total=0)
+    )
 
 
 def test_reports_are_kept_up_to_the_limit(tmp_path: Path) -> None:
@@ -216,12 +232,18 @@ def test_reports_are_kept_up_to_the_limit(tmp_path: Path) -> None:
 
 
 def test_summary_text_names_sources_times_and_problems() -> None:
-    report = NightlyReport(run_id="r1", started_at="x", published=True, release="r1",
-                           stories_total=12, times={"crawl": 1.5, "build": 2.0, "index": 0.5})
-    report.sources = {"Herald": {"status": "ok", "new": 2, "updated": 1, "unchanged": 9,
-                                 "failed": 0},
-                      "Broken": {"status": "failed", "new": 0, "updated": 0, "unchanged": 0,
-                                 "failed": 1}}
+    report = NightlyReport(
+        run_id="r1",
+        started_at="x",
+        published=True,
+        release="r1",
+        stories_total=12,
+        times={"crawl": 1.5, "build": 2.0, "index": 0.5},
+    )
+    report.sources = {
+        "Herald": {"status": "ok", "new": 2, "updated": 1, "unchanged": 9, "failed": 0},
+        "Broken": {"status": "failed", "new": 0, "updated": 0, "unchanged": 0, "failed": 1},
+    }
     report.warnings.append("source Broken failed: HTTP 500")
     report.finish(3, "z")
     text = summary_text(report)
@@ -244,9 +266,11 @@ def _alive(pid: int) -> bool:
 
 def test_step_past_its_deadline_is_killed_with_its_children(tmp_path: Path) -> None:
     marker = tmp_path / "grandchild.pid"
-    code = ("import subprocess, sys, time; "
-            "p = subprocess.Popen([sys.executable, '-c', 'import time; time.sleep(60)']); "
-            f"open({str(marker)!r}, 'w').write(str(p.pid)); time.sleep(60)")
+    code = (
+        "import subprocess, sys, time; "
+        "p = subprocess.Popen([sys.executable, '-c', 'import time; time.sleep(60)']); "
+        f"open({str(marker)!r}, 'w').write(str(p.pid)); time.sleep(60)"
+    )
     started = time.monotonic()
     result = run_step("slow", [sys.executable, "-c", code], timeout=2)
     assert result.timed_out and not result.ok and result.returncode is None
@@ -261,8 +285,11 @@ def test_step_past_its_deadline_is_killed_with_its_children(tmp_path: Path) -> N
 
 
 def test_step_reports_exit_code_and_output() -> None:
-    result = run_step("fails", [sys.executable, "-c", "import sys; print('oops', "
-                                "file=sys.stderr); sys.exit(3)"], timeout=30)
+    result = run_step(
+        "fails",
+        [sys.executable, "-c", "import sys; print('oops', file=sys.stderr); sys.exit(3)"],
+        timeout=30,
+    )
     assert result.returncode == 3 and not result.ok and result.tail() == "oops"
 
 

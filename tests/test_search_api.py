@@ -54,10 +54,20 @@ def test_api_answers_the_design_shape(site: str) -> None:
     assert answer["hits"][0]["url"] == "/news/2017/shenzhen-forum/"
 
 
-@pytest.mark.parametrize("params", [
-    "page=abc", "page=0", "per_page=1000", "sort=sideways", "year=twenty", "colour=red",
-    "q=a&q=b", "from=yesterday", "q=" + "x" * 600,
-])
+@pytest.mark.parametrize(
+    "params",
+    [
+        "page=abc",
+        "page=0",
+        "per_page=1000",
+        "sort=sideways",
+        "year=twenty",
+        "colour=red",
+        "q=a&q=b",
+        "from=yesterday",
+        "q=" + "x" * 600,
+    ],
+)
 def test_malformed_parameters_get_400_json(site: str, params: str) -> None:
     status, _headers, body = _get(f"{site}/api/search?{params}")
     assert status == 400, params
@@ -65,7 +75,7 @@ def test_malformed_parameters_get_400_json(site: str, params: str) -> None:
 
 
 def test_query_markup_comes_back_as_json_text(site: str) -> None:
-    q = urllib.parse.quote('<script>alert(1)</script> wages')
+    q = urllib.parse.quote("<script>alert(1)</script> wages")
     status, _, body = _get(f"{site}/api/search?q={q}")
     assert status == 200
     assert b"<script>alert(1)</script>" not in body.replace(b"\\u003c", b"<").split(b'"query"')[0]
@@ -106,8 +116,12 @@ def test_a_new_index_is_picked_up_without_restart(tmp_path: Path) -> None:
         def start_response(status: str, headers: list) -> None:
             captured["status"] = status
 
-        body = b"".join(app({"PATH_INFO": "/api/search", "QUERY_STRING": f"q={q}",
-                             "REQUEST_METHOD": "GET"}, start_response))
+        body = b"".join(
+            app(
+                {"PATH_INFO": "/api/search", "QUERY_STRING": f"q={q}", "REQUEST_METHOD": "GET"},
+                start_response,
+            )
+        )
         return json.loads(body)
 
     assert call("memorandum")["total"] == 0
@@ -116,10 +130,22 @@ def test_a_new_index_is_picked_up_without_restart(tmp_path: Path) -> None:
     assert call("memorandum")["total"] == 1
 
 
-QUERY_CHARS = st.sampled_from([
-    *'abcdeforumISO26000企业社会责任"*?~^:()[]{}<>/\\-+!&|',
-    " AND ", " OR ", " NOT ", "org:", "type:", "year:", "TO", "\x00", "%", "'", "\u202e",
-])
+QUERY_CHARS = st.sampled_from(
+    [
+        *'abcdeforumISO26000企业社会责任"*?~^:()[]{}<>/\\-+!&|',
+        " AND ",
+        " OR ",
+        " NOT ",
+        "org:",
+        "type:",
+        "year:",
+        "TO",
+        "\x00",
+        "%",
+        "'",
+        "\u202e",
+    ]
+)
 
 
 @settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])

@@ -39,15 +39,30 @@ def served_site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
     content, output, index = base / "content", base / "output", base / "index"
     for row in STORIES:
         _write(content, row)
-    built = run_cli("build", "--content", str(content), "--output", str(output),
-                    "--index", str(index))
+    built = run_cli(
+        "build", "--content", str(content), "--output", str(output), "--index", str(index)
+    )
     assert built.returncode == 0, built.stderr
     assert (output / "search" / "index.html").exists()
     port = _free_port()
     proc = subprocess.Popen(
-        [sys.executable, "-m", "csrnews", "serve", "--output", str(output), "--index", str(index),
-         "--port", str(port), "--quiet"],
-        cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=dict(os.environ),
+        [
+            sys.executable,
+            "-m",
+            "csrnews",
+            "serve",
+            "--output",
+            str(output),
+            "--index",
+            str(index),
+            "--port",
+            str(port),
+            "--quiet",
+        ],
+        cwd=ROOT,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        env=dict(os.environ),
     )
     url = f"http://127.0.0.1:{port}"
     try:
@@ -66,33 +81,32 @@ def served_site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
             proc.stderr.close()
 
 
-def test_typing_shows_results_and_facets_narrow_them(browser, served_site: Served,
-                                                     artifacts_dir: Path) -> None:
+def test_typing_shows_results_and_facets_narrow_them(
+    browser, served_site: Served, artifacts_dir: Path
+) -> None:
     page = browser.new_page()
     page.goto(f"{served_site.url}/search/")
     page.wait_for_selector("#search-results .hit")  # the empty query lists everything
     page.fill("#search-form input[name=q]", "supply chain")
     page.wait_for_function(
-        "document.getElementById('search-status').textContent.includes('supply chain')")
+        "document.getElementById('search-status').textContent.includes('supply chain')"
+    )
     titles = page.locator("#search-results .hit-title").all_inner_texts()
     assert titles[0].startswith("Shenzhen supply chain forum")
     assert "q=supply+chain" in page.url  # the query is kept in the URL
 
     page.fill("#search-form input[name=q]", "")
-    page.wait_for_function(
-        "document.querySelectorAll('#search-results .hit').length >= 5")
+    page.wait_for_function("document.querySelectorAll('#search-results .hit').length >= 5")
     before = page.locator("#search-results .hit").count()
     page.click("#search-facets [data-facet=year] [data-value='2018']")
-    page.wait_for_function(
-        f"document.querySelectorAll('#search-results .hit').length < {before}")
+    page.wait_for_function(f"document.querySelectorAll('#search-results .hit').length < {before}")
     years = page.locator("#search-results .hit-meta").all_inner_texts()
     assert years and all(text.startswith("2018") for text in years)
     assert "year=2018" in page.url
     page.screenshot(path=str(artifacts_dir / "search-facet.png"), full_page=True)
 
     page.go_back()  # the back button undoes the facet
-    page.wait_for_function(
-        f"document.querySelectorAll('#search-results .hit').length === {before}")
+    page.wait_for_function(f"document.querySelectorAll('#search-results .hit').length === {before}")
 
 
 def test_misspelling_offers_a_suggestion(browser, served_site: Served) -> None:
@@ -105,7 +119,8 @@ def test_misspelling_offers_a_suggestion(browser, served_site: Served) -> None:
 
 
 def test_on_a_plain_static_host_the_page_says_search_needs_the_service(
-        browser, served_site: Served) -> None:
+    browser, served_site: Served
+) -> None:
     import functools
     import threading
     from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
@@ -123,6 +138,7 @@ def test_on_a_plain_static_host_the_page_says_search_needs_the_service(
             page = browser.new_page()
             page.goto(f"http://127.0.0.1:{static.server_address[1]}/search/?q=forum")
             page.wait_for_function(
-                "document.getElementById('search-status').textContent.includes('search service')")
+                "document.getElementById('search-status').textContent.includes('search service')"
+            )
         finally:
             static.shutdown()

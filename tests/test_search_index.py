@@ -15,38 +15,92 @@ from tests.conftest import run_cli
 
 STORIES = [
     # slug, title, date, lang, category, organisations, standards, source, body
-    ("sjt-11728-issued", "MIIT issues SJ/T 11728-2018 on responsible minerals", "2018-05-02",
-     "en", "Policy & standard", ["MIIT", "CESA"], ["SJ/T 11728-2018"], "Electronics News",
-     "The Ministry of Industry and Information Technology released the industry standard "
-     "SJ/T 11728-2018, which sets out due diligence for tin, tantalum and tungsten."),
-    ("shenzhen-forum", "Shenzhen supply chain forum draws 300 delegates", "2017-06-14", "en",
-     "Summit & forum", ["amfori", "RBA"], [], "The CSR Herald",
-     "Delegates from amfori and the Responsible Business Alliance discussed working hours, "
-     "wages and green procurement at the supply chain forum in Shenzhen."),
-    ("annual-meeting-zh", "第七届企业社会责任年会在北京召开", "2019-08-28", "zh",
-     "Summit & forum", ["China WTO Tribune"], ["SJ/T 16000-2016"], "China CSR Weekly",
-     "8月28日，第七届中国企业社会责任年会在北京召开。与会代表讨论了电子信息行业社会责任指南的"
-     "实施情况，并发布了年度报告。"),
-    ("iso-guide", "A practical guide to ISO 26000 for small suppliers", "2016-03-01", "en",
-     "Report", ["ISO"], ["ISO 26000"], "The CSR Herald",
-     "Small suppliers in Guangdong can apply ISO 26000 social responsibility guidance step by "
-     "step, the guide says, starting with labour practices."),
-    ("textile-mou", "Textile council and retailer sign memorandum of understanding", "2018-11-20",
-     "en", "MoU & partnership", ["CNTAC"], [], "Supply Chain Review",
-     "The China National Textile and Apparel Council signed a memorandum of understanding with a "
-     "European retailer on chemical management in dyeing mills."),
-    ("hostile", "Report <script>alert(1)</script> on wages", "2019-02-02", "en", "Report", [],
-     [], "The CSR Herald",
-     "A survey of wages in electronics factories <img src=x onerror=alert(2)> found gaps: "
-     "pay in 2 of 3 plants was < the local minimum & falling."),
+    (
+        "sjt-11728-issued",
+        "MIIT issues SJ/T 11728-2018 on responsible minerals",
+        "2018-05-02",
+        "en",
+        "Policy & standard",
+        ["MIIT", "CESA"],
+        ["SJ/T 11728-2018"],
+        "Electronics News",
+        "The Ministry of Industry and Information Technology released the industry standard "
+        "SJ/T 11728-2018, which sets out due diligence for tin, tantalum and tungsten.",
+    ),
+    (
+        "shenzhen-forum",
+        "Shenzhen supply chain forum draws 300 delegates",
+        "2017-06-14",
+        "en",
+        "Summit & forum",
+        ["amfori", "RBA"],
+        [],
+        "The CSR Herald",
+        "Delegates from amfori and the Responsible Business Alliance discussed working hours, "
+        "wages and green procurement at the supply chain forum in Shenzhen.",
+    ),
+    (
+        "annual-meeting-zh",
+        "第七届企业社会责任年会在北京召开",
+        "2019-08-28",
+        "zh",
+        "Summit & forum",
+        ["China WTO Tribune"],
+        ["SJ/T 16000-2016"],
+        "China CSR Weekly",
+        "8月28日，第七届中国企业社会责任年会在北京召开。与会代表讨论了电子信息行业社会责任指南的"
+        "实施情况，并发布了年度报告。",
+    ),
+    (
+        "iso-guide",
+        "A practical guide to ISO 26000 for small suppliers",
+        "2016-03-01",
+        "en",
+        "Report",
+        ["ISO"],
+        ["ISO 26000"],
+        "The CSR Herald",
+        "Small suppliers in Guangdong can apply ISO 26000 social responsibility guidance step by "
+        "step, the guide says, starting with labour practices.",
+    ),
+    (
+        "textile-mou",
+        "Textile council and retailer sign memorandum of understanding",
+        "2018-11-20",
+        "en",
+        "MoU & partnership",
+        ["CNTAC"],
+        [],
+        "Supply Chain Review",
+        "The China National Textile and Apparel Council signed a memorandum of understanding "
+        "with a European retailer on chemical management in dyeing mills.",
+    ),
+    (
+        "hostile",
+        "Report <script>alert(1)</script> on wages",
+        "2019-02-02",
+        "en",
+        "Report",
+        [],
+        [],
+        "The CSR Herald",
+        "A survey of wages in electronics factories <img src=x onerror=alert(2)> found gaps: "
+        "pay in 2 of 3 plants was < the local minimum & falling.",
+    ),
 ]
 
 
 def _write(content: Path, row: tuple) -> Path:
     slug, title, date, lang, category, orgs, stds, source, body = row
     story = Story(body=body)
-    for key, value in (("Title", title), ("Date", date), ("Slug", slug), ("Lang", lang),
-                       ("Category", category), ("Source", source)):
+    for key, value in (
+        ("Title", title),
+        ("Date", date),
+        ("Slug", slug),
+        ("Lang", lang),
+        ("Category", category),
+        ("Source", source),
+    ):
         story.set(key, value)
     story.set_list("Organisations", orgs)
     story.set_list("Standards", stds)
@@ -81,22 +135,25 @@ def test_chinese_bigrams_have_consecutive_positions() -> None:
     assert tokens == [("企业", 0), ("业社", 1), ("社会", 2), ("会责", 3), ("责任", 4)]
 
 
-@pytest.mark.parametrize(("q", "slug"), [
-    ('"supply chain forum"', "shenzhen-forum"),
-    ("SJ/T 11728", "sjt-11728-issued"),
-    ("11728", "sjt-11728-issued"),
-    ("SJ/T 11728-2018", "sjt-11728-issued"),
-    ("ISO26000", "iso-guide"),
-    ("ISO 26000", "iso-guide"),
-    ("企业社会责任", "annual-meeting-zh"),
-    ('"社会责任年会"', "annual-meeting-zh"),
-    ("org:amfori", "shenzhen-forum"),
-    ("type:mou", "textile-mou"),
-    ("memorandum AND textile", "textile-mou"),
-    ("suppliers NOT wages", "iso-guide"),
-    ("standard:11728", "sjt-11728-issued"),
-    ('standard:"SJ/T 16000"', "annual-meeting-zh"),
-])
+@pytest.mark.parametrize(
+    ("q", "slug"),
+    [
+        ('"supply chain forum"', "shenzhen-forum"),
+        ("SJ/T 11728", "sjt-11728-issued"),
+        ("11728", "sjt-11728-issued"),
+        ("SJ/T 11728-2018", "sjt-11728-issued"),
+        ("ISO26000", "iso-guide"),
+        ("ISO 26000", "iso-guide"),
+        ("企业社会责任", "annual-meeting-zh"),
+        ('"社会责任年会"', "annual-meeting-zh"),
+        ("org:amfori", "shenzhen-forum"),
+        ("type:mou", "textile-mou"),
+        ("memorandum AND textile", "textile-mou"),
+        ("suppliers NOT wages", "iso-guide"),
+        ("standard:11728", "sjt-11728-issued"),
+        ('standard:"SJ/T 16000"', "annual-meeting-zh"),
+    ],
+)
 def test_expected_story_first(service: SearchService, q: str, slug: str) -> None:
     url = _first(service, q)
     assert url is not None and url.endswith(f"/{slug}/"), (q, url)
@@ -152,11 +209,17 @@ def test_pagination(service: SearchService) -> None:
     assert not {h["url"] for h in first["hits"]} & {h["url"] for h in second["hits"]}
 
 
-@pytest.mark.parametrize("bad", [
-    SearchRequest(q="x" * 501), SearchRequest(page=0), SearchRequest(sort="random"),
-    SearchRequest(filters={"colour": ["red"]}), SearchRequest(filters={"year": ["20x8"]}),
-    SearchRequest(date_from="yesterday"),
-])
+@pytest.mark.parametrize(
+    "bad",
+    [
+        SearchRequest(q="x" * 501),
+        SearchRequest(page=0),
+        SearchRequest(sort="random"),
+        SearchRequest(filters={"colour": ["red"]}),
+        SearchRequest(filters={"year": ["20x8"]}),
+        SearchRequest(date_from="yesterday"),
+    ],
+)
 def test_bad_requests_are_query_errors(service: SearchService, bad: SearchRequest) -> None:
     with pytest.raises(QueryError):
         service.search(bad)

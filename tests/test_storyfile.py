@@ -42,7 +42,8 @@ def test_round_trip_keeps_metadata_order_and_body() -> None:
     assert list(parsed.meta)[:4] == ["Title", "Date", "Slug", "Lang"]
     assert parsed.get_list("Organisations") == ["CESA", "MIIT"]
     assert parsed.get_list("Also_reported_by") == [
-        "https://example.org/a%2Cb", "https://example.net/x",
+        "https://example.org/a%2Cb",
+        "https://example.net/x",
     ]
     assert parsed.body.strip() == _story().body.strip()
     assert render_story(parsed) == text
@@ -110,15 +111,20 @@ def test_any_title_gives_a_url_safe_slug(title: str, key: str) -> None:
 
 
 @settings(max_examples=200, deadline=None)
-@given(st.dictionaries(st.sampled_from(["Title", "Summary", "Tags", "Source"]),
-                       st.text(min_size=1).filter(lambda s: s.strip())),
-       st.text())
+@given(
+    st.dictionaries(
+        st.sampled_from(["Title", "Summary", "Tags", "Source"]),
+        st.text(min_size=1).filter(lambda s: s.strip()),
+    ),
+    st.text(),
+)
 def test_any_metadata_round_trips(meta: dict[str, str], body: str) -> None:
     story = Story(body=body)
     for key, value in meta.items():
         story.set(key, value)
     text = render_story(story)
     again = parse_story(text)
+
     def strip(meta: dict[str, str]) -> dict[str, str]:
         return {k: v for k, v in meta.items() if k != "Fingerprint"}
 

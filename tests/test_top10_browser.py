@@ -20,8 +20,9 @@ def site_url(demo_site: DemoSite) -> Iterator[str]:
         yield url
 
 
-def test_the_list_shows_ranks_in_order_with_reasons(browser, site_url: str, demo_site: DemoSite,
-                                                    artifacts_dir: Path) -> None:
+def test_the_list_shows_ranks_in_order_with_reasons(
+    browser, site_url: str, demo_site: DemoSite, artifacts_dir: Path
+) -> None:
     published = [lst for lst in load_lists(demo_site.content) if lst.published]
     assert published
     lst = published[0]

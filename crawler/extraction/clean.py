@@ -9,9 +9,29 @@ from lxml import etree, html
 
 # Elements whose content never belongs in a story body.
 DROP_TAGS = (
-    "script", "style", "noscript", "iframe", "frame", "frameset", "object", "embed", "applet",
-    "form", "template", "svg", "canvas", "button", "input", "select", "textarea", "dialog",
-    "nav", "aside", "link", "meta", "base",
+    "script",
+    "style",
+    "noscript",
+    "iframe",
+    "frame",
+    "frameset",
+    "object",
+    "embed",
+    "applet",
+    "form",
+    "template",
+    "svg",
+    "canvas",
+    "button",
+    "input",
+    "select",
+    "textarea",
+    "dialog",
+    "nav",
+    "aside",
+    "link",
+    "meta",
+    "base",
 )
 # class/id words of site chrome: navigation, cookie banners, share buttons, sidebars, footers.
 CHROME_RE = re.compile(
@@ -61,8 +81,9 @@ def parse_html(text: str) -> html.HtmlElement:
 
 def clean_tree(tree: html.HtmlElement, base_url: str | None = None) -> html.HtmlElement:
     """Remove scripts, frames, handlers, unsafe links and site chrome from a tree, in place."""
-    etree.strip_elements(tree, *DROP_TAGS, etree.Comment, etree.ProcessingInstruction,
-                         with_tail=False)
+    etree.strip_elements(
+        tree, *DROP_TAGS, etree.Comment, etree.ProcessingInstruction, with_tail=False
+    )
     for el in list(tree.iter()):
         if not isinstance(el.tag, str):
             continue
@@ -94,18 +115,31 @@ def clean_tree(tree: html.HtmlElement, base_url: str | None = None) -> html.Html
     return tree
 
 
-_LAYOUT_TABLE_TAGS = {"table": "div", "tbody": "div", "thead": "div", "tfoot": "div", "tr": "div",
-                      "td": "div", "th": "div"}
+_LAYOUT_TABLE_TAGS = {
+    "table": "div",
+    "tbody": "div",
+    "thead": "div",
+    "tfoot": "div",
+    "tr": "div",
+    "td": "div",
+    "th": "div",
+}
 
 
 def unwrap_layout_tables(tree: html.HtmlElement) -> None:
     """Tables used for page layout (cells holding paragraphs or tables) become plain divs."""
-    for table in tree.xpath("//table[.//p or .//div or .//h1 or .//h2 or .//h3 or .//ul or "
-                            ".//table or .//font[@size>=4]]"):
+    for table in tree.xpath(
+        "//table[.//p or .//div or .//h1 or .//h2 or .//h3 or .//ul or "
+        ".//table or .//font[@size>=4]]"
+    ):
         for el in [table, *table.iter()]:
-            if isinstance(el.tag, str) and el.tag in _LAYOUT_TABLE_TAGS and not el.xpath(
-                "ancestor-or-self::table[not(.//p or .//div or .//table or .//ul)]"
-                "[ancestor::table]"
+            if (
+                isinstance(el.tag, str)
+                and el.tag in _LAYOUT_TABLE_TAGS
+                and not el.xpath(
+                    "ancestor-or-self::table[not(.//p or .//div or .//table or .//ul)]"
+                    "[ancestor::table]"
+                )
             ):
                 el.tag = _LAYOUT_TABLE_TAGS[el.tag]
 

@@ -117,9 +117,17 @@ def _trafilatura_markdown(tree: html.HtmlElement, url: str | None) -> str:
     sample = "".join(tree.text_content().split())[:5000]
     cjk = bool(sample) and len(_CJK_RE.findall(sample)) / len(sample) > 0.2
     result = trafilatura.extract(
-        tree, url=url, output_format="markdown", include_tables=True, include_links=True,
-        include_formatting=True, include_comments=False, include_images=False,
-        favor_precision=False, deduplicate=False, with_metadata=False,
+        tree,
+        url=url,
+        output_format="markdown",
+        include_tables=True,
+        include_links=True,
+        include_formatting=True,
+        include_comments=False,
+        include_images=False,
+        favor_precision=False,
+        deduplicate=False,
+        with_metadata=False,
         config=_CJK_CONFIG if cjk else _CONFIG,
     )
     return result or ""
@@ -151,8 +159,9 @@ def extract_page(
         text = page
     selectors = selectors or {}
     raw_tree = parse_html(text)
-    declared = (raw_tree.get("lang") or _meta(raw_tree, "og:locale", "content-language")
-                or "").strip() or None
+    declared = (
+        raw_tree.get("lang") or _meta(raw_tree, "og:locale", "content-language") or ""
+    ).strip() or None
     for el in raw_tree.xpath("//meta[@http-equiv]"):
         if (el.get("http-equiv") or "").lower() == "content-language" and not declared:
             declared = (el.get("content") or "").strip() or None
@@ -172,8 +181,9 @@ def extract_page(
     if "body" in selectors:
         fragment = select_html(text, selectors["body"])
         if fragment:
-            body_tree = clean_tree(parse_html(f"<html><body><article>{fragment}</article>"
-                                              f"</body></html>"), base_url=url)
+            body_tree = clean_tree(
+                parse_html(f"<html><body><article>{fragment}</article></body></html>"), base_url=url
+            )
             markdown = _trafilatura_markdown(body_tree, url)
             if not markdown:
                 markdown = body_tree.text_content().strip()
@@ -182,8 +192,14 @@ def extract_page(
     markdown = _drop_title_line(sanitize_markdown(markdown, base_url=url), title)
     plain = markdown_to_text(markdown)
     return Extracted(
-        url=url, title=title, date=date, lang=detect_lang(plain or title, declared, lang),
-        markdown=markdown, text=plain, canonical_url=canonical, encoding=encoding,
+        url=url,
+        title=title,
+        date=date,
+        lang=detect_lang(plain or title, declared, lang),
+        markdown=markdown,
+        text=plain,
+        canonical_url=canonical,
+        encoding=encoding,
         links=_links(raw_tree, url),
     )
 

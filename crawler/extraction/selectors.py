@@ -13,7 +13,7 @@ def _is_xpath(expr: str) -> bool:
 
 
 def _strip(expr: str) -> str:
-    return expr[len("xpath:"):] if expr.startswith("xpath:") else expr
+    return expr[len("xpath:") :] if expr.startswith("xpath:") else expr
 
 
 def check_selector(expr: str) -> str | None:

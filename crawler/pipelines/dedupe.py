@@ -31,8 +31,9 @@ class DedupePipeline(PipelineStep):
         item["signature"] = signature(ex.text)
         path = ctx.lookup(*item["keys"])
         item["path"] = path
-        item["duplicate"] = bool(path and ctx.owners.get(path) not in item["keys"]
-                                 and ctx.owners.get(path) is not None)
+        item["duplicate"] = bool(
+            path and ctx.owners.get(path) not in item["keys"] and ctx.owners.get(path) is not None
+        )
         if path is None and item["signature"]:
             best, best_sim = None, 0.0
             for other, sig in ctx.signatures.items():

@@ -24,8 +24,11 @@ class ExtractPipeline(PipelineStep):
         if item.get("body"):
             try:
                 extracted = extract_page(
-                    item["body"], item["final_url"], content_type=item.get("content_type"),
-                    selectors=source.selectors, lang=source.lang,
+                    item["body"],
+                    item["final_url"],
+                    content_type=item.get("content_type"),
+                    selectors=source.selectors,
+                    lang=source.lang,
                 )
             except Exception as exc:  # a hostile page must not stop the crawl
                 logger.warning("cannot extract %s: %s", item["url"], exc, exc_info=True)
@@ -33,7 +36,8 @@ class ExtractPipeline(PipelineStep):
         if (extracted is None or not extracted.text.strip()) and fallback.get("html"):
             extracted = extract_page(
                 f"<html><body><article>{fallback['html']}</article></body></html>",
-                item["final_url"], lang=source.lang,
+                item["final_url"],
+                lang=source.lang,
             )
             extracted.title = fallback.get("title") or extracted.title
             extracted.date = fallback.get("date") or extracted.date

@@ -91,8 +91,12 @@ def build_story(item: dict[str, Any], source: Any, ctx: CrawlContext, slug: str)
 
 
 def _comparable(story: Story) -> str:
-    copy = Story(meta={k: v for k, v in story.meta.items()
-                       if k not in ("Crawled", "Modified", "Fingerprint")}, body=story.body)
+    copy = Story(
+        meta={
+            k: v for k, v in story.meta.items() if k not in ("Crawled", "Modified", "Fingerprint")
+        },
+        body=story.body,
+    )
     return render_story(copy, fingerprint=False)
 
 
@@ -139,8 +143,9 @@ class WritePipeline(PipelineStep):
         if story.get("Republish") != "excerpt" and sidecar.exists():
             sidecar.unlink()  # the story now keeps its full text itself
 
-    def create(self, item: dict[str, Any], source: Any, ctx: CrawlContext,
-               rel: str | None) -> tuple[str, str]:
+    def create(
+        self, item: dict[str, Any], source: Any, ctx: CrawlContext, rel: str | None
+    ) -> tuple[str, str]:
         if rel:  # the story's file was deleted: write it again where it was
             path = ctx.abs(rel)
             slug = path.stem
@@ -175,8 +180,7 @@ class WritePipeline(PipelineStep):
         self._write(path, story, item)
         return "updated", rel
 
-    def supersede(self, item: dict[str, Any], source: Any,
-                  ctx: CrawlContext) -> tuple[str, str]:
+    def supersede(self, item: dict[str, Any], source: Any, ctx: CrawlContext) -> tuple[str, str]:
         """The original of a stored reprint arrived: it becomes the story, the reprint a URL."""
         rel = item["path"]
         path = ctx.abs(rel)
@@ -184,8 +188,9 @@ class WritePipeline(PipelineStep):
             return "kept", rel
         old = read_story(path)
         story = build_story(item, source, ctx, old.slug or path.stem)
-        story.set_list("Also_reported_by", [old.get("Source_url"),
-                                            *old.get_list("Also_reported_by")])
+        story.set_list(
+            "Also_reported_by", [old.get("Source_url"), *old.get_list("Also_reported_by")]
+        )
         self._write(path, story, item)
         item["superseded"] = True
         return "merged", rel

@@ -58,8 +58,15 @@ class StoryMixin:
         if modified:
             headers["If-Modified-Since"] = modified
         meta = {"handle_httpstatus_list": [304], "index_doc": True, **kw.pop("meta", {})}
-        return scrapy.Request(url, callback=callback, errback=self.index_error, headers=headers,
-                              meta=meta, dont_filter=True, **kw)
+        return scrapy.Request(
+            url,
+            callback=callback,
+            errback=self.index_error,
+            headers=headers,
+            meta=meta,
+            dont_filter=True,
+            **kw,
+        )
 
     def index_response(self, response: Response) -> None:
         self.report.fetched += 1
@@ -91,8 +98,9 @@ class StoryMixin:
         self.index_failed(request.url, failure_reason(failure))
 
     # Stories.
-    def story_request(self, url: str, entry_hash: str | None = None,
-                      fallback: dict[str, Any] | None = None) -> scrapy.Request | None:
+    def story_request(
+        self, url: str, entry_hash: str | None = None, fallback: dict[str, Any] | None = None
+    ) -> scrapy.Request | None:
         """A request for a story page, or None when it is stored and unchanged (or over limits)."""
         url = clean_url(url)
         key = url_key(url)
@@ -113,8 +121,7 @@ class StoryMixin:
             return None
         self.story_count += 1
         meta = {"entry_hash": entry_hash, "fallback": fallback, "story_url": url}
-        return scrapy.Request(url, callback=self.parse_story, errback=self.story_error,
-                              meta=meta)
+        return scrapy.Request(url, callback=self.parse_story, errback=self.story_error, meta=meta)
 
     def parse_story(self, response: Response) -> Iterator[dict[str, Any]]:
         self.report.fetched += 1
@@ -133,21 +140,33 @@ class StoryMixin:
         request = failure.request  # type: ignore[attr-defined]
         if failure.check(IgnoreRequest) and not failure.check(HttpError):
             self.report.skipped += 1
-            logger.info("source %s: %s not fetched (robots.txt or off-site)",
-                        self.source.name, request.url)
+            logger.info(
+                "source %s: %s not fetched (robots.txt or off-site)", self.source.name, request.url
+            )
             return
         fallback = request.meta.get("fallback")
         if fallback and fallback.get("html"):
-            logger.info("source %s: %s: %s; using the feed's own text", self.source.name,
-                        request.url, failure_reason(failure))
+            logger.info(
+                "source %s: %s: %s; using the feed's own text",
+                self.source.name,
+                request.url,
+                failure_reason(failure),
+            )
             yield {
-                "source": self.source.name, "url": request.meta["story_url"],
-                "final_url": request.url, "body": None, "content_type": None,
-                "entry_hash": request.meta.get("entry_hash"), "fallback": fallback,
+                "source": self.source.name,
+                "url": request.meta["story_url"],
+                "final_url": request.url,
+                "body": None,
+                "content_type": None,
+                "entry_hash": request.meta.get("entry_hash"),
+                "fallback": fallback,
             }
             return
         if failure.check(HttpError) and failure.value.response.status in (404, 410):
-            self.ctx.state.save_gone(url_key(request.meta["story_url"]), request.url,
-                                     failure.value.response.status,
-                                     request.meta.get("entry_hash"))
+            self.ctx.state.save_gone(
+                url_key(request.meta["story_url"]),
+                request.url,
+                failure.value.response.status,
+                request.meta.get("entry_hash"),
+            )
         self.report.error(f"{request.url}: {failure_reason(failure)}")

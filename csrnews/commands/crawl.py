@@ -22,8 +22,9 @@ def format_report(report: object) -> str:
     lines = [head, "-" * len(head)]
     for src in report.sources.values():
         name = src.name if len(src.name) <= width else src.name[: width - 1] + "…"
-        lines.append(f"{name:{width}}  {src.status:6}"
-                     + "".join(f" {getattr(src, c):>9}" for c in COUNTERS))
+        lines.append(
+            f"{name:{width}}  {src.status:6}" + "".join(f" {getattr(src, c):>9}" for c in COUNTERS)
+        )
         for problem in src.errors[:5]:
             lines.append(f"    ! {problem}")
         if len(src.errors) > 5:
@@ -48,23 +49,57 @@ def print_report(report: object) -> None:
 @click.command("crawl")
 @sources_option
 @content_option
-@click.option("--state", "state_dir", default=settings.STATE_DIR, show_default=True,
-              envvar="CSRNEWS_STATE", type=click.Path(file_okay=False),
-              help="The crawl state folder (HTTP validators, stored URLs, run journal).")
-@click.option("--source", "only", multiple=True, metavar="NAME",
-              help="Crawl only this source (repeatable).")
-@click.option("--delay", type=click.FloatRange(min=0), default=None,
-              help="Seconds between requests to one site (AutoThrottle's start delay too); "
-                   "default from crawler.settings, 0 on loopback tests.")
-@click.option("--source-timeout", type=click.FloatRange(min=0), default=0, show_default=True,
-              help="Stop a source after this many seconds (0: no limit).")
-@click.option("--timeout", "run_timeout", type=click.FloatRange(min=0), default=0,
-              show_default=True, help="Stop the whole run after this many seconds (0: no limit).")
-@click.option("--report", "report_path", type=click.Path(dir_okay=False),
-              help="Also write the run's report as JSON to this file.")
+@click.option(
+    "--state",
+    "state_dir",
+    default=settings.STATE_DIR,
+    show_default=True,
+    envvar="CSRNEWS_STATE",
+    type=click.Path(file_okay=False),
+    help="The crawl state folder (HTTP validators, stored URLs, run journal).",
+)
+@click.option(
+    "--source", "only", multiple=True, metavar="NAME", help="Crawl only this source (repeatable)."
+)
+@click.option(
+    "--delay",
+    type=click.FloatRange(min=0),
+    default=None,
+    help="Seconds between requests to one site (AutoThrottle's start delay too); "
+    "default from crawler.settings, 0 on loopback tests.",
+)
+@click.option(
+    "--source-timeout",
+    type=click.FloatRange(min=0),
+    default=0,
+    show_default=True,
+    help="Stop a source after this many seconds (0: no limit).",
+)
+@click.option(
+    "--timeout",
+    "run_timeout",
+    type=click.FloatRange(min=0),
+    default=0,
+    show_default=True,
+    help="Stop the whole run after this many seconds (0: no limit).",
+)
+@click.option(
+    "--report",
+    "report_path",
+    type=click.Path(dir_okay=False),
+    help="Also write the run's report as JSON to this file.",
+)
 @quiet_option
-def crawl(sources: str, content: str, state_dir: str, only: tuple[str, ...], delay: float | None,
-          source_timeout: float, run_timeout: float, report_path: str | None) -> None:
+def crawl(
+    sources: str,
+    content: str,
+    state_dir: str,
+    only: tuple[str, ...],
+    delay: float | None,
+    source_timeout: float,
+    run_timeout: float,
+    report_path: str | None,
+) -> None:
     """Crawl every source in the sources file and write or update story files.
 
     Exits 2 when the sources file is invalid (nothing is fetched), 1 when every source failed.
@@ -74,15 +109,22 @@ def crawl(sources: str, content: str, state_dir: str, only: tuple[str, ...], del
 
     try:
         report = run_crawl(
-            sources, content, state_dir, delay=delay, source_timeout=source_timeout,
-            run_timeout=run_timeout, only=list(only) or None, on_event=console.info,
+            sources,
+            content,
+            state_dir,
+            delay=delay,
+            source_timeout=source_timeout,
+            run_timeout=run_timeout,
+            only=list(only) or None,
+            on_event=console.info,
         )
     except SourcesError as exc:
         console.error(str(exc))
         raise SystemExit(2) from None
     if report_path:
-        Path(report_path).write_text(json.dumps(report.as_dict(), indent=2, ensure_ascii=False),
-                                     encoding="utf-8")
+        Path(report_path).write_text(
+            json.dumps(report.as_dict(), indent=2, ensure_ascii=False), encoding="utf-8"
+        )
     print_report(report)
     if report.all_failed:
         console.error("every source failed")

@@ -9,13 +9,26 @@ from csrnews.options import quiet_option
 
 
 @click.command("demo")
-@click.option("--host", default=settings.SERVE_HOST, show_default=True,
-              help="Address to serve the built site on.")
-@click.option("--port", default=settings.SERVE_PORT, show_default=True, type=int,
-              help="Port to serve the built site on.")
-@click.option("--workdir", default="var/demo", show_default=True,
-              type=click.Path(file_okay=False),
-              help="Where the demo keeps its sources, content, site and index.")
+@click.option(
+    "--host",
+    default=settings.SERVE_HOST,
+    show_default=True,
+    help="Address to serve the built site on.",
+)
+@click.option(
+    "--port",
+    default=settings.SERVE_PORT,
+    show_default=True,
+    type=int,
+    help="Port to serve the built site on.",
+)
+@click.option(
+    "--workdir",
+    default="var/demo",
+    show_default=True,
+    type=click.Path(file_okay=False),
+    help="Where the demo keeps its sources, content, site and index.",
+)
 @click.option("--no-serve", is_flag=True, help="Run the job, then exit instead of serving.")
 @quiet_option
 def demo(host: str, port: int, workdir: str, no_serve: bool) -> None:
@@ -32,8 +45,9 @@ def demo(host: str, port: int, workdir: str, no_serve: bool) -> None:
 
 @click.command("demo-server")
 @click.option("--host", default="127.0.0.1", show_default=True, help="Loopback address to bind.")
-@click.option("--port", default=0, show_default=True, type=int,
-              help="Port to bind (0: a free port).")
+@click.option(
+    "--port", default=0, show_default=True, type=int, help="Port to bind (0: a free port)."
+)
 def demo_server(host: str, port: int) -> None:
     """Serve the bundled demo publisher (CSR news sites with feeds and a sitemap) on loopback.
 

@@ -36,9 +36,18 @@ def extract_one(target: str, url: str | None) -> dict[str, Any]:
     ex = extract_page(body, page_url, content_type=content_type)
     en = run_enrich(ex.title, ex.text, ex.lang, ex.date)
     return {
-        "source": target, "url": page_url, "title": ex.title, "date": ex.date, "lang": ex.lang,
-        "text": ex.text, "markdown": ex.markdown, "category": en.category, "tags": en.tags,
-        "organisations": en.organisations, "standards": en.standards, "locations": en.locations,
+        "source": target,
+        "url": page_url,
+        "title": ex.title,
+        "date": ex.date,
+        "lang": ex.lang,
+        "text": ex.text,
+        "markdown": ex.markdown,
+        "category": en.category,
+        "tags": en.tags,
+        "organisations": en.organisations,
+        "standards": en.standards,
+        "locations": en.locations,
         "event_date": en.event_date.isoformat() if en.event_date else None,
         "top10_items": en.top10_items,
     }
@@ -57,8 +66,12 @@ def extract(targets: tuple[str, ...], url: str | None, as_json: bool) -> None:
         except Exception as exc:  # one bad page must not stop the rest
             failures += 1
             if as_json:
-                click.echo(json.dumps({"source": target, "error": f"{type(exc).__name__}: {exc}"},
-                                      ensure_ascii=False))
+                click.echo(
+                    json.dumps(
+                        {"source": target, "error": f"{type(exc).__name__}: {exc}"},
+                        ensure_ascii=False,
+                    )
+                )
             else:
                 console.error(f"{target}: {exc}")
             continue
@@ -66,8 +79,18 @@ def extract(targets: tuple[str, ...], url: str | None, as_json: bool) -> None:
             click.echo(json.dumps(result, ensure_ascii=False, default=str))
             continue
         click.echo(f"== {target}")
-        for key in ("title", "date", "lang", "url", "category", "tags", "organisations",
-                    "standards", "locations", "event_date"):
+        for key in (
+            "title",
+            "date",
+            "lang",
+            "url",
+            "category",
+            "tags",
+            "organisations",
+            "standards",
+            "locations",
+            "event_date",
+        ):
             value = result[key]
             if isinstance(value, list):
                 value = ", ".join(map(str, value))

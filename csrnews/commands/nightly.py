@@ -14,7 +14,10 @@ from csrnews.options import content_option, sources_option
 DEFAULT_ROOT = "var/site"
 
 root_option = click.option(
-    "--root", default=DEFAULT_ROOT, show_default=True, envvar="CSRNEWS_ROOT",
+    "--root",
+    default=DEFAULT_ROOT,
+    show_default=True,
+    envvar="CSRNEWS_ROOT",
     type=click.Path(file_okay=False),
     help="The nightly folder: releases/, current and previous links, reports/, logs/, state/.",
 )
@@ -24,41 +27,111 @@ root_option = click.option(
 @root_option
 @sources_option
 @content_option
-@click.option("--state", "state_dir", default=None, envvar="CSRNEWS_STATE",
-              type=click.Path(file_okay=False),
-              help="The crawl state folder (default: ROOT/state).")
-@click.option("--timeout", type=click.FloatRange(min=0), default=3 * 3600, show_default=True,
-              help="Seconds the whole run may take (0: no limit).")
-@click.option("--source-timeout", type=click.FloatRange(min=0), default=900, show_default=True,
-              help="Seconds one source's crawl may take.")
-@click.option("--delay", type=click.FloatRange(min=0), default=None,
-              help="Seconds between requests to one site (default from the crawler settings).")
-@click.option("--keep-releases", type=click.IntRange(min=2), default=5, show_default=True,
-              help="Releases kept on disk (current and previous are always kept).")
-@click.option("--keep-reports", type=click.IntRange(min=1), default=60, show_default=True,
-              help="JSON run reports kept under ROOT/reports/.")
-@click.option("--publish-hook", metavar="COMMAND", envvar="CSRNEWS_PUBLISH_HOOK",
-              help="A shell command run after a successful publish (e.g. an rsync); it gets "
-                   "CSRNEWS_SITE, CSRNEWS_INDEX, CSRNEWS_RELEASE and CSRNEWS_ROOT.")
-@click.option("--hook-timeout", type=click.FloatRange(min=1), default=900, show_default=True,
-              help="Seconds the publish hook may take.")
-@click.option("--stale-after", type=click.FloatRange(min=0), default=72, show_default=True,
-              help="Hours without a successful crawl after which a source is shown as stale.")
-@click.option("--build-arg", "build_args", multiple=True, metavar="ARG",
-              help="An extra argument passed to `csrnews build` (repeatable), e.g. "
-                   "--build-arg=--theme --build-arg=mytheme.")
-@click.option("--build-command", metavar="COMMAND", envvar="CSRNEWS_BUILD_COMMAND",
-              help="The build to run instead of `csrnews build` (split like a shell line, "
-                   "e.g. 'nice -n 10 csrnews build'); it gets --content, --output, --index.")
-@click.option("-v", "--verbose", count=True,
-              help="Show the steps as they run (-vv: debug); the log file has them anyway.")
-@click.option("-q", "--quiet", is_flag=True,
-              help="Print only the closing line and problems (for cron mail).")
-def nightly(root: str, sources: str, content: str, state_dir: str | None, timeout: float,
-            source_timeout: float, delay: float | None, keep_releases: int, keep_reports: int,
-            publish_hook: str | None, hook_timeout: float, stale_after: float,
-            build_args: tuple[str, ...], build_command: str | None, verbose: int,
-            quiet: bool) -> None:
+@click.option(
+    "--state",
+    "state_dir",
+    default=None,
+    envvar="CSRNEWS_STATE",
+    type=click.Path(file_okay=False),
+    help="The crawl state folder (default: ROOT/state).",
+)
+@click.option(
+    "--timeout",
+    type=click.FloatRange(min=0),
+    default=3 * 3600,
+    show_default=True,
+    help="Seconds the whole run may take (0: no limit).",
+)
+@click.option(
+    "--source-timeout",
+    type=click.FloatRange(min=0),
+    default=900,
+    show_default=True,
+    help="Seconds one source's crawl may take.",
+)
+@click.option(
+    "--delay",
+    type=click.FloatRange(min=0),
+    default=None,
+    help="Seconds between requests to one site (default from the crawler settings).",
+)
+@click.option(
+    "--keep-releases",
+    type=click.IntRange(min=2),
+    default=5,
+    show_default=True,
+    help="Releases kept on disk (current and previous are always kept).",
+)
+@click.option(
+    "--keep-reports",
+    type=click.IntRange(min=1),
+    default=60,
+    show_default=True,
+    help="JSON run reports kept under ROOT/reports/.",
+)
+@click.option(
+    "--publish-hook",
+    metavar="COMMAND",
+    envvar="CSRNEWS_PUBLISH_HOOK",
+    help="A shell command run after a successful publish (e.g. an rsync); it gets "
+    "CSRNEWS_SITE, CSRNEWS_INDEX, CSRNEWS_RELEASE and CSRNEWS_ROOT.",
+)
+@click.option(
+    "--hook-timeout",
+    type=click.FloatRange(min=1),
+    default=900,
+    show_default=True,
+    help="Seconds the publish hook may take.",
+)
+@click.option(
+    "--stale-after",
+    type=click.FloatRange(min=0),
+    default=72,
+    show_default=True,
+    help="Hours without a successful crawl after which a source is shown as stale.",
+)
+@click.option(
+    "--build-arg",
+    "build_args",
+    multiple=True,
+    metavar="ARG",
+    help="An extra argument passed to `csrnews build` (repeatable), e.g. "
+    "--build-arg=--theme --build-arg=mytheme.",
+)
+@click.option(
+    "--build-command",
+    metavar="COMMAND",
+    envvar="CSRNEWS_BUILD_COMMAND",
+    help="The build to run instead of `csrnews build` (split like a shell line, "
+    "e.g. 'nice -n 10 csrnews build'); it gets --content, --output, --index.",
+)
+@click.option(
+    "-v",
+    "--verbose",
+    count=True,
+    help="Show the steps as they run (-vv: debug); the log file has them anyway.",
+)
+@click.option(
+    "-q", "--quiet", is_flag=True, help="Print only the closing line and problems (for cron mail)."
+)
+def nightly(
+    root: str,
+    sources: str,
+    content: str,
+    state_dir: str | None,
+    timeout: float,
+    source_timeout: float,
+    delay: float | None,
+    keep_releases: int,
+    keep_reports: int,
+    publish_hook: str | None,
+    hook_timeout: float,
+    stale_after: float,
+    build_args: tuple[str, ...],
+    build_command: str | None,
+    verbose: int,
+    quiet: bool,
+) -> None:
     """Crawl, index, build and publish atomically; report what changed.
 
     The site is built into ROOT/releases/<run> and made live by swapping the ROOT/current
@@ -74,15 +147,25 @@ def nightly(root: str, sources: str, content: str, state_dir: str | None, timeou
     root_level = logging.getLogger().level
     if root_level and root_level <= logging.INFO:
         verbose = max(verbose, 2 if root_level <= logging.DEBUG else 1)
-    report = run_nightly(NightlyOptions(
-        root=Path(root), sources=Path(sources), content=Path(content),
-        state=Path(state_dir) if state_dir else None, timeout=timeout,
-        source_timeout=source_timeout, delay=delay, keep_releases=keep_releases,
-        keep_reports=keep_reports, publish_hook=publish_hook, hook_timeout=hook_timeout,
-        build_args=list(build_args),
-        build_command=shlex.split(build_command) if build_command else None,
-        stale_after_hours=stale_after, verbose=verbose,
-    ))
+    report = run_nightly(
+        NightlyOptions(
+            root=Path(root),
+            sources=Path(sources),
+            content=Path(content),
+            state=Path(state_dir) if state_dir else None,
+            timeout=timeout,
+            source_timeout=source_timeout,
+            delay=delay,
+            keep_releases=keep_releases,
+            keep_reports=keep_reports,
+            publish_hook=publish_hook,
+            hook_timeout=hook_timeout,
+            build_args=list(build_args),
+            build_command=shlex.split(build_command) if build_command else None,
+            stale_after_hours=stale_after,
+            verbose=verbose,
+        )
+    )
     code = report.exit_code if report.exit_code is not None else 1
     text = summary_text(report)
     if quiet:

@@ -19,13 +19,28 @@ from csrnews.options import index_option
 @click.option("--year", "years", multiple=True, help="Only stories of this year.")
 @click.option("--source", "sources", multiple=True, help="Only stories from this source.")
 @click.option("--lang", "langs", multiple=True, help="Only stories in this language (en, zh).")
-@click.option("--page", default=1, show_default=True, type=click.IntRange(1, 1000),
-              help="Page of results.")
-@click.option("--sort", type=click.Choice(["relevance", "date"]), default="relevance",
-              show_default=True, help="Order of results.")
-def search(query: tuple[str, ...], index: str, as_json: bool, types: tuple[str, ...],
-           orgs: tuple[str, ...], years: tuple[str, ...], sources: tuple[str, ...],
-           langs: tuple[str, ...], page: int, sort: str) -> None:
+@click.option(
+    "--page", default=1, show_default=True, type=click.IntRange(1, 1000), help="Page of results."
+)
+@click.option(
+    "--sort",
+    type=click.Choice(["relevance", "date"]),
+    default="relevance",
+    show_default=True,
+    help="Order of results.",
+)
+def search(
+    query: tuple[str, ...],
+    index: str,
+    as_json: bool,
+    types: tuple[str, ...],
+    orgs: tuple[str, ...],
+    years: tuple[str, ...],
+    sources: tuple[str, ...],
+    langs: tuple[str, ...],
+    page: int,
+    sort: str,
+) -> None:
     """Query the search index from the terminal.
 
     QUERY takes words, "phrases", AND/OR/NOT, field filters (org:, type:, year:, source:,
@@ -33,9 +48,17 @@ def search(query: tuple[str, ...], index: str, as_json: bool, types: tuple[str, 
     """
     from search import IndexMissingError, QueryError, SearchRequest, SearchService
 
-    filters = {name: list(values) for name, values in
-               (("type", types), ("org", orgs), ("year", years), ("source", sources),
-                ("lang", langs)) if values}
+    filters = {
+        name: list(values)
+        for name, values in (
+            ("type", types),
+            ("org", orgs),
+            ("year", years),
+            ("source", sources),
+            ("lang", langs),
+        )
+        if values
+    }
     request = SearchRequest(q=" ".join(query), filters=filters, page=page, sort=sort)
     try:
         answer = SearchService(index).search(request)
@@ -61,8 +84,9 @@ def _print_table(answer: dict[str, object]) -> None:
     assert isinstance(hits, list)
     first = (int(answer["page"]) - 1) * 10 + 1  # type: ignore[call-overload]
     for n, hit in enumerate(hits, first):
-        table.add_row(str(n), hit["date"] or "", hit["category"] or "", hit["title"],
-                      hit["source"] or "")
+        table.add_row(
+            str(n), hit["date"] or "", hit["category"] or "", hit["title"], hit["source"] or ""
+        )
     if hits:
         console.out.print(table)
         for n, hit in enumerate(hits, first):
@@ -70,5 +94,6 @@ def _print_table(answer: dict[str, object]) -> None:
             console.out.print(f"{n}. {hit['url']}\n   {snippet}", markup=False)
     if answer.get("suggestion"):
         console.summary(f"Did you mean: {answer['suggestion']}")
-    console.summary(f"{answer['total']} stories found (page {answer['page']} of "
-                    f"{answer.get('pages', 1)})")
+    console.summary(
+        f"{answer['total']} stories found (page {answer['page']} of {answer.get('pages', 1)})"
+    )

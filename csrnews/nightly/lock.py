@@ -74,11 +74,18 @@ class RunLock:
         if isinstance(pid, int) and pid != os.getpid():
             alive = _pid_alive(pid) and previous.get("host") == socket.gethostname()
             self.stale_holder = previous
-            logger.warning("stale lock %s from pid %s (started %s, %s) taken over",
-                           self.path, pid, previous.get("started_at", "?"),
-                           "pid reused by another process" if alive else "no longer running")
-        holder = {"pid": os.getpid(), "host": socket.gethostname(),
-                  "started_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())}
+            logger.warning(
+                "stale lock %s from pid %s (started %s, %s) taken over",
+                self.path,
+                pid,
+                previous.get("started_at", "?"),
+                "pid reused by another process" if alive else "no longer running",
+            )
+        holder = {
+            "pid": os.getpid(),
+            "host": socket.gethostname(),
+            "started_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+        }
         os.ftruncate(fd, 0)
         os.pwrite(fd, json.dumps(holder).encode(), 0)
         self._fd = fd
@@ -98,6 +105,10 @@ class RunLock:
         self.acquire()
         return self
 
-    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
-                 tb: TracebackType | None) -> None:
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
         self.release()

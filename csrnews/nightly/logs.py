@@ -33,7 +33,10 @@ def setup_logging(log_dir: str | Path, verbose: int = 0) -> LogSetup:
     folder = Path(log_dir)
     folder.mkdir(parents=True, exist_ok=True)
     handler = logging.handlers.RotatingFileHandler(
-        folder / LOG_FILE, maxBytes=LOG_MAX_BYTES, backupCount=LOG_BACKUPS, encoding="utf-8",
+        folder / LOG_FILE,
+        maxBytes=LOG_MAX_BYTES,
+        backupCount=LOG_BACKUPS,
+        encoding="utf-8",
     )
     handler.setFormatter(logging.Formatter(FORMAT))
     handler.setLevel(logging.DEBUG if verbose >= 2 else logging.INFO)

@@ -70,8 +70,9 @@ class Releases:
         """Every complete release, oldest first."""
         if not self.releases.is_dir():
             return []
-        return sorted(p.name for p in self.releases.iterdir()
-                      if p.is_dir() and not p.name.startswith("."))
+        return sorted(
+            p.name for p in self.releases.iterdir() if p.is_dir() and not p.name.startswith(".")
+        )
 
     # Building.
     def recover(self) -> list[str]:
@@ -103,8 +104,9 @@ class Releases:
         live = self.current()
         if live is not None and (live / INDEX).is_dir():
             # A plain copy, not hard links: Whoosh merges segments in place.
-            shutil.copytree(live / INDEX, building / INDEX,
-                            ignore=shutil.ignore_patterns(*_INDEX_SKIP))
+            shutil.copytree(
+                live / INDEX, building / INDEX, ignore=shutil.ignore_patterns(*_INDEX_SKIP)
+            )
         return building
 
     def discard(self, building: Path) -> None:

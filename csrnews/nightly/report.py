@@ -66,9 +66,14 @@ def summary_text(report: NightlyReport) -> str:
     """The human summary: per source new/updated/unchanged/failed, totals, times, problems."""
     lines = [f"csrnews nightly {report.run_id}: {report.outcome} (exit {report.exit_code})"]
     if report.published:
-        lines.append(f"published release {report.release}"
-                     + (f"; previous {report.previous_release} kept for `csrnews rollback`"
-                        if report.previous_release else ""))
+        lines.append(
+            f"published release {report.release}"
+            + (
+                f"; previous {report.previous_release} kept for `csrnews rollback`"
+                if report.previous_release
+                else ""
+            )
+        )
     else:
         lines.append("nothing published: the live site and index are as they were")
     if report.sources:
@@ -77,20 +82,31 @@ def summary_text(report: NightlyReport) -> str:
         lines += [head, "-" * len(head)]
         for name, src in report.sources.items():
             shown = name if len(name) <= width else name[: width - 1] + "…"
-            lines.append(f"{shown:{width}}  {src.get('status', '?'):7}"
-                         + "".join(f" {int(src.get(c, 0)):>9}" for c in REPORT_COUNTERS))
+            lines.append(
+                f"{shown:{width}}  {src.get('status', '?'):7}"
+                + "".join(f" {int(src.get(c, 0)):>9}" for c in REPORT_COUNTERS)
+            )
     stories = "?" if report.stories_total is None else str(report.stories_total)
-    times = ", ".join(f"{step} {report.times[step]:.1f} s"
-                      for step in ("crawl", "index", "build", "publish", "total")
-                      if step in report.times)
+    times = ", ".join(
+        f"{step} {report.times[step]:.1f} s"
+        for step in ("crawl", "index", "build", "publish", "total")
+        if step in report.times
+    )
     lines.append(f"stories in total: {stories}; {times}")
     if report.index:
-        lines.append("index: " + ", ".join(
-            f"{report.index.get(k, 0)} {k}" for k in ("added", "updated", "deleted", "unchanged")))
+        lines.append(
+            "index: "
+            + ", ".join(
+                f"{report.index.get(k, 0)} {k}"
+                for k in ("added", "updated", "deleted", "unchanged")
+            )
+        )
     if report.hook is not None:
         hook = report.hook
-        lines.append(f"publish hook: {'ok' if hook.get('ok') else 'FAILED'} "
-                     f"(exit {hook.get('returncode')}, {hook.get('seconds', 0):.1f} s)")
+        lines.append(
+            f"publish hook: {'ok' if hook.get('ok') else 'FAILED'} "
+            f"(exit {hook.get('returncode')}, {hook.get('seconds', 0):.1f} s)"
+        )
     lines += [f"warning: {w}" for w in report.warnings]
     lines += [f"error: {e}" for e in report.errors]
     return "\n".join(lines)

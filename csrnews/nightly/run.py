@@ -70,15 +70,21 @@ class NightlyOptions:
 
     def resolved(self) -> NightlyOptions:
         root = self.root.resolve()
-        return NightlyOptions(**{**self.__dict__, "root": root,
-                                 "sources": self.sources.resolve(),
-                                 "content": self.content.resolve(),
-                                 "state": (self.state or root / "state").resolve()})
+        return NightlyOptions(
+            **{
+                **self.__dict__,
+                "root": root,
+                "sources": self.sources.resolve(),
+                "content": self.content.resolve(),
+                "state": (self.state or root / "state").resolve(),
+            }
+        )
 
 
 @contextmanager
 def _signals_raise() -> Iterator[None]:
     """Turn SIGTERM and SIGHUP into Terminated, so that the run cleans up before it exits."""
+
     def handler(signum: int, frame: FrameType | None) -> None:
         raise Terminated(f"stopped by signal {signal.Signals(signum).name}")
 
@@ -124,18 +130,34 @@ class _Run:
         report_file.unlink(missing_ok=True)
         left = self.remaining()
         soft = 0.0 if left is None else max(1.0, left * CRAWL_SHARE)
-        argv = [sys.executable, "-m", "csrnews", "crawl", "--sources", str(opts.sources),
-                "--content", str(opts.content), "--state", str(opts.state),
-                "--source-timeout", f"{opts.source_timeout:g}", "--timeout", f"{soft:g}",
-                "--report", str(report_file), "--quiet"]
+        argv = [
+            sys.executable,
+            "-m",
+            "csrnews",
+            "crawl",
+            "--sources",
+            str(opts.sources),
+            "--content",
+            str(opts.content),
+            "--state",
+            str(opts.state),
+            "--source-timeout",
+            f"{opts.source_timeout:g}",
+            "--timeout",
+            f"{soft:g}",
+            "--report",
+            str(report_file),
+            "--quiet",
+        ]
         if opts.delay is not None:
             argv += ["--delay", f"{opts.delay:g}"]
         hard = None if left is None else min(left, soft + CRAWL_GRACE)
         result = run_step("crawl", argv, timeout=hard)
         self._timed("crawl", result)
         if result.returncode == 2:
-            self.report.fail(f"the crawl refused to start (invalid sources file?): "
-                             f"{result.tail(3)}")
+            self.report.fail(
+                f"the crawl refused to start (invalid sources file?): {result.tail(3)}"
+            )
             return EXIT_USAGE
         data: dict[str, Any] = {}
         if report_file.is_file():
@@ -144,16 +166,24 @@ class _Run:
             except ValueError:
                 data = {}
         sources = data.get("sources") or {}
-        self.report.sources = {name: {
-            "status": src.get("status") or "failed",
-            **{k: int(src.get(k) or 0) for k in ("new", "updated", "unchanged", "failed",
-                                                  "fetched", "kept", "merged")},
-            "errors": [str(e) for e in src.get("errors") or []],
-        } for name, src in sources.items()}
+        self.report.sources = {
+            name: {
+                "status": src.get("status") or "failed",
+                **{
+                    k: int(src.get(k) or 0)
+                    for k in ("new", "updated", "unchanged", "failed", "fetched", "kept", "merged")
+                },
+                "errors": [str(e) for e in src.get("errors") or []],
+            }
+            for name, src in sources.items()
+        }
         self.report.crawl_timed_out = bool(data.get("timed_out")) or result.timed_out
         if not data:
-            why = "was killed at the deadline" if result.timed_out else \
-                f"ended with exit {result.returncode} and no report"
+            why = (
+                "was killed at the deadline"
+                if result.timed_out
+                else f"ended with exit {result.returncode} and no report"
+            )
             self.report.warn(f"the crawl {why}: {result.tail(3)}")
             self._mark_all_failed(f"crawl {why}")
         elif self.report.crawl_timed_out:
@@ -167,12 +197,13 @@ class _Run:
                 self.report.warn(f"source {name} failed: {reasons or 'no reason given'}")
             elif src.get("failed"):
                 first = f" (first: {src['errors'][0]})" if src.get("errors") else ""
-                self.report.warn(f"source {name}: {src['failed']} page(s) could not be fetched "
-                                 f"or extracted{first}")
+                self.report.warn(
+                    f"source {name}: {src['failed']} page(s) could not be fetched "
+                    f"or extracted{first}"
+                )
             elif src.get("errors"):
                 self.report.warn(f"source {name}: {'; '.join(src['errors'][:3])}")
-        if self.report.sources and not set(self.report.sources) - set(
-                self.report.failed_sources):
+        if self.report.sources and not set(self.report.sources) - set(self.report.failed_sources):
             self.report.warn("every source failed; the site is rebuilt from the stories kept")
         history = load_history(opts.state)
         record_crawl(history, self.report.sources, time.time())
@@ -187,9 +218,17 @@ class _Run:
         except Exception:  # the crawl said nothing; a broken file is reported elsewhere
             names = []
         for name in names:
-            self.report.sources.setdefault(name, {"status": "failed", "new": 0, "updated": 0,
-                                                  "unchanged": 0, "failed": 0,
-                                                  "errors": [reason]})
+            self.report.sources.setdefault(
+                name,
+                {
+                    "status": "failed",
+                    "new": 0,
+                    "updated": 0,
+                    "unchanged": 0,
+                    "failed": 0,
+                    "errors": [reason],
+                },
+            )
 
     def count_stories(self) -> None:
         from csrnews.storyfile import iter_story_files
@@ -197,8 +236,13 @@ class _Run:
         self.report.stories_total = sum(1 for _ in iter_story_files(self.opts.content))
 
     def index(self, building: Path) -> int | None:
-        argv = [sys.executable, "-m", "csrnews.nightly.indexstep", str(self.opts.content),
-                str(building / INDEX)]
+        argv = [
+            sys.executable,
+            "-m",
+            "csrnews.nightly.indexstep",
+            str(self.opts.content),
+            str(building / INDEX),
+        ]
         result = run_step("index", argv, timeout=self.remaining())
         self._timed("index", result)
         if not result.ok:
@@ -215,8 +259,16 @@ class _Run:
     def build(self, building: Path) -> int | None:
         opts = self.opts
         prefix = opts.build_command or [sys.executable, "-m", "csrnews", "build"]
-        argv = [*prefix, "--content", str(opts.content), "--output", str(building / SITE),
-                "--index", str(building / INDEX), *opts.build_args]
+        argv = [
+            *prefix,
+            "--content",
+            str(opts.content),
+            "--output",
+            str(building / SITE),
+            "--index",
+            str(building / INDEX),
+            *opts.build_args,
+        ]
         result = run_step("build", argv, timeout=self.remaining())
         self._timed("build", result)
         if not result.ok:
@@ -225,8 +277,9 @@ class _Run:
         # Pelican's cache lands next to its output; a release keeps only site/ and index/.
         shutil.rmtree(building / ".pelican-cache", ignore_errors=True)
         if not (building / SITE / "index.html").is_file():
-            self.report.fail(f"the build ended without error but wrote no "
-                             f"{building / SITE / 'index.html'}")
+            self.report.fail(
+                f"the build ended without error but wrote no {building / SITE / 'index.html'}"
+            )
             return EXIT_FAILED
         return None
 
@@ -240,11 +293,18 @@ class _Run:
         all_ok = not self.report.failed_sources and not self.report.crawl_timed_out
         outcome = "ok" if all_ok else "partial"
         if all_ok:
-            history["last_successful_run"] = {"run_id": self.report.run_id,
-                                              "finished_at": iso(time.time())}
-        doc = status_document(history, run_id=self.report.run_id, outcome=outcome,
-                              now=time.time(), stories_total=self.report.stories_total or 0,
-                              stale_after_hours=self.opts.stale_after_hours)
+            history["last_successful_run"] = {
+                "run_id": self.report.run_id,
+                "finished_at": iso(time.time()),
+            }
+        doc = status_document(
+            history,
+            run_id=self.report.run_id,
+            outcome=outcome,
+            now=time.time(),
+            stories_total=self.report.stories_total or 0,
+            stale_after_hours=self.opts.stale_after_hours,
+        )
         write_status_page(building / SITE, doc)
         self._history_after_publish = history
 
@@ -266,14 +326,23 @@ class _Run:
         if not command:
             return True
         live = self.opts.root / "current"
-        env = {"CSRNEWS_ROOT": str(self.opts.root), "CSRNEWS_RELEASE": self.report.release or "",
-               "CSRNEWS_SITE": str(live / SITE), "CSRNEWS_INDEX": str(live / INDEX)}
+        env = {
+            "CSRNEWS_ROOT": str(self.opts.root),
+            "CSRNEWS_RELEASE": self.report.release or "",
+            "CSRNEWS_SITE": str(live / SITE),
+            "CSRNEWS_INDEX": str(live / INDEX),
+        }
         left = self.remaining()
         timeout = self.opts.hook_timeout if left is None else min(self.opts.hook_timeout, left)
         result = run_step("hook", [command], timeout=timeout, env=env, shell=True)
-        self.report.hook = {"command": command, "ok": result.ok,
-                            "returncode": result.returncode, "timed_out": result.timed_out,
-                            "seconds": round(result.seconds, 3), "output": result.tail()}
+        self.report.hook = {
+            "command": command,
+            "ok": result.ok,
+            "returncode": result.returncode,
+            "timed_out": result.timed_out,
+            "seconds": round(result.seconds, 3),
+            "output": result.tail(),
+        }
         if not result.ok:
             self.report.fail(f"the publish hook failed ({self._how(result)}): {result.tail()}")
         return result.ok
@@ -325,8 +394,10 @@ def run_nightly(options: NightlyOptions) -> NightlyReport:
             return report
         logger.info("nightly run %s started (root %s)", name, opts.root)
         if lock.stale_holder is not None:
-            report.warnings.append(f"took over a stale lock of pid {lock.stale_holder.get('pid')}"
-                                   f" (started {lock.stale_holder.get('started_at')})")
+            report.warnings.append(
+                f"took over a stale lock of pid {lock.stale_holder.get('pid')}"
+                f" (started {lock.stale_holder.get('started_at')})"
+            )
         run = _Run(opts, report)
         code = EXIT_FAILED
         try:

@@ -54,8 +54,7 @@ def save_history(state_dir: str | Path, history: dict[str, Any]) -> None:
     write_json_atomic(Path(state_dir) / HISTORY_FILE, history)
 
 
-def record_crawl(history: dict[str, Any], sources: dict[str, dict[str, Any]],
-                 now: float) -> None:
+def record_crawl(history: dict[str, Any], sources: dict[str, dict[str, Any]], now: float) -> None:
     """Fold one crawl's per-source results into the history."""
     known = history.setdefault("sources", {})
     for name in list(known):
@@ -74,23 +73,31 @@ def record_crawl(history: dict[str, Any], sources: dict[str, dict[str, Any]],
             entry["last_errors"] = [str(e) for e in src.get("errors", [])][:5]
 
 
-def status_document(history: dict[str, Any], *, run_id: str, outcome: str, now: float,
-                    stories_total: int, stale_after_hours: float = STALE_AFTER_HOURS
-                    ) -> dict[str, Any]:
+def status_document(
+    history: dict[str, Any],
+    *,
+    run_id: str,
+    outcome: str,
+    now: float,
+    stories_total: int,
+    stale_after_hours: float = STALE_AFTER_HOURS,
+) -> dict[str, Any]:
     """The status.json of a site: the last runs and the health of each source."""
     rows = []
     for name, entry in sorted(history.get("sources", {}).items()):
         last = _parse_iso(entry.get("last_success"))
         stale = last is None or now - last > stale_after_hours * 3600
-        rows.append({
-            "name": name,
-            "status": entry.get("last_status", "unknown"),
-            "last_success": entry.get("last_success"),
-            "last_attempt": entry.get("last_attempt"),
-            "consecutive_failures": int(entry.get("consecutive_failures", 0)),
-            "stale": stale,
-            "errors": entry.get("last_errors", []),
-        })
+        rows.append(
+            {
+                "name": name,
+                "status": entry.get("last_status", "unknown"),
+                "last_success": entry.get("last_success"),
+                "last_attempt": entry.get("last_attempt"),
+                "consecutive_failures": int(entry.get("consecutive_failures", 0)),
+                "stale": stale,
+                "errors": entry.get("last_errors", []),
+            }
+        )
     return {
         "generated_at": iso(now),
         "run_id": run_id,
@@ -112,6 +119,7 @@ border-bottom:1px solid #ddd;vertical-align:top}th{background:#f4f4f4}
 
 def render_status_html(doc: dict[str, Any]) -> str:
     """A self-contained page (inline CSS, no script, no external resource), every value escaped."""
+
     def e(value: object) -> str:
         return html.escape("" if value is None else str(value))
 
@@ -121,16 +129,19 @@ def render_status_html(doc: dict[str, Any]) -> str:
         status_class = "ok" if src["status"] == "ok" else "failed"
         problems = "<br>".join(e(x) for x in src.get("errors", []))
         rows.append(
-            f"<tr><td>{e(src['name'])}</td><td class=\"{status_class}\">{e(src['status'])}</td>"
+            f'<tr><td>{e(src["name"])}</td><td class="{status_class}">{e(src["status"])}</td>'
             f"<td>{e(src['last_success'] or 'never')}</td>"
             f"<td>{e(src['consecutive_failures'])}</td>"
-            f"<td class=\"{'stale' if src['stale'] else 'ok'}\">"
+            f'<td class="{"stale" if src["stale"] else "ok"}">'
             f"{'stale' if src['stale'] else 'fresh'}</td>"
             f"<td><small>{problems}</small></td></tr>"
         )
     broken = [s["name"] for s in doc["sources"] if s["status"] != "ok" or s["stale"]]
-    headline = ("Every source is healthy." if not broken
-                else "Needs attention: " + ", ".join(e(n) for n in broken) + ".")
+    headline = (
+        "Every source is healthy."
+        if not broken
+        else "Needs attention: " + ", ".join(e(n) for n in broken) + "."
+    )
     return f"""<!DOCTYPE html>
 <html lang="en"><head><meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
@@ -138,12 +149,12 @@ def render_status_html(doc: dict[str, Any]) -> str:
 <title>Site status</title><style>{_CSS}</style></head>
 <body><h1>Site status</h1>
 <p>{headline}</p>
-<p>This build: run {e(doc['run_id'])}, {e(doc['outcome'])}, at {e(doc['generated_at'])};
-{e(doc['stories_total'])} stories in total.<br>
-Last fully successful run: {e(last.get('finished_at', 'none yet'))}
-{f"(run {e(last['run_id'])})" if last.get('run_id') else ''}.</p>
+<p>This build: run {e(doc["run_id"])}, {e(doc["outcome"])}, at {e(doc["generated_at"])};
+{e(doc["stories_total"])} stories in total.<br>
+Last fully successful run: {e(last.get("finished_at", "none yet"))}
+{f"(run {e(last['run_id'])})" if last.get("run_id") else ""}.</p>
 <table><thead><tr><th>source</th><th>last run</th><th>last success</th>
-<th>consecutive failures</th><th>fresh or stale (&gt; {e(doc['stale_after_hours'])} h)</th>
+<th>consecutive failures</th><th>fresh or stale (&gt; {e(doc["stale_after_hours"])} h)</th>
 <th>problems</th></tr></thead>
 <tbody>
 {chr(10).join(rows)}

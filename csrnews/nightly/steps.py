@@ -77,25 +77,39 @@ def _kill_group(proc: subprocess.Popen[str]) -> None:
             continue
 
 
-def run_step(name: str, argv: list[str], *, timeout: float | None,
-             env: dict[str, str] | None = None, cwd: str | Path | None = None,
-             shell: bool = False) -> StepResult:
+def run_step(
+    name: str,
+    argv: list[str],
+    *,
+    timeout: float | None,
+    env: dict[str, str] | None = None,
+    cwd: str | Path | None = None,
+    shell: bool = False,
+) -> StepResult:
     """Run argv (or a shell command line) to the end or its timeout; never raises on failure.
 
     The child runs in its own process group, which is killed whole at the deadline; on Linux it
     also dies with this process, so a nightly killed by SIGKILL leaves no crawl running on.
     """
-    logger.info("step %s: %s (timeout %s)", name, " ".join(argv),
-                f"{timeout:.0f} s" if timeout else "none")
+    logger.info(
+        "step %s: %s (timeout %s)", name, " ".join(argv), f"{timeout:.0f} s" if timeout else "none"
+    )
     started = time.monotonic()
     full_env = dict(os.environ)
     full_env.update(env or {})
     full_env.setdefault("PYTHONUNBUFFERED", "1")
     preexec = functools.partial(_die_with_parent, os.getpid()) if _PRCTL is not None else None
     proc = subprocess.Popen(
-        argv[0] if shell else argv, shell=shell, cwd=cwd, env=full_env, text=True,
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, stdin=subprocess.DEVNULL,
-        start_new_session=True, preexec_fn=preexec,
+        argv[0] if shell else argv,
+        shell=shell,
+        cwd=cwd,
+        env=full_env,
+        text=True,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        stdin=subprocess.DEVNULL,
+        start_new_session=True,
+        preexec_fn=preexec,
     )
     timed_out = False
     try:
@@ -108,11 +122,22 @@ def run_step(name: str, argv: list[str], *, timeout: float | None,
     except BaseException:
         _kill_group(proc)
         raise
-    result = StepResult(name, argv, None if timed_out else proc.returncode,
-                        time.monotonic() - started, stdout or "", stderr or "", timed_out)
+    result = StepResult(
+        name,
+        argv,
+        None if timed_out else proc.returncode,
+        time.monotonic() - started,
+        stdout or "",
+        stderr or "",
+        timed_out,
+    )
     for stream, text in (("stdout", result.stdout), ("stderr", result.stderr)):
         for line in text.splitlines():
             logger.info("%s %s: %s", name, stream, line)
-    logger.info("step %s ended: exit %s in %.1f s", name,
-                "timeout" if timed_out else proc.returncode, result.seconds)
+    logger.info(
+        "step %s ended: exit %s in %.1f s",
+        name,
+        "timeout" if timed_out else proc.returncode,
+        result.seconds,
+    )
     return result
