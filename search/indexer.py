@@ -11,7 +11,7 @@ import re
 import shutil
 import time
 import warnings as warnings_module
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from datetime import datetime
 from pathlib import Path
@@ -19,9 +19,18 @@ from pathlib import Path
 from whoosh import index as whoosh_index
 from whoosh.index import LockError
 
-from csrnews.storyfile import FULLTEXT_SUFFIX, Story, iter_story_files, parse_story
+from csrnews.storyfile import FULLTEXT_SUFFIX, Story, parse_story
 from csrnews.urls import story_url
 from csrnews.vocabulary import event_type_id
+from search.fastwrite import tune_writer
+from search.filemap import (
+    FileEntry,
+    StoryFile,
+    discard_file_map,
+    load_file_map,
+    save_file_map,
+)
+from search.filemap import scan_story_files as scan_stories
 from search.schema import SCHEMA_VERSION, build_schema
 
 logger = logging.getLogger(__name__)
@@ -96,16 +105,22 @@ def content_hash(path: Path) -> str:
     return digest.hexdigest()
 
 
-def story_document(story: Story, doc_id: str, digest: str) -> dict[str, object] | None:
-    """The index document of one story, or None when it is hidden or has no title."""
+def story_document(
+    story: Story, doc_id: str, digest: str, *, fulltext: str | None = None
+) -> dict[str, object] | None:
+    """The index document of one story, or None when it is hidden or has no title.
+
+    The body is ``fulltext`` when given (the sidecar's text, already read), else the text of
+    the story's full-text sidecar if it has one, else its Markdown body as plain text.
+    """
     if story.get("Status").lower() in HIDDEN_STATUSES or not story.title:
         return None
     date = parse_date(story.get("Date"))
-    body = markdown_to_text(story.body)
-    if story.path is not None:
+    if fulltext is None and story.path is not None:
         sidecar = _fulltext_path(story.path)
         if sidecar.exists():
-            body = sidecar.read_text(encoding="utf-8")
+            fulltext = sidecar.read_text(encoding="utf-8")
+    body = markdown_to_text(story.body) if fulltext is None else fulltext
     slug = story.slug or Path(doc_id).stem
     organisations = story.get_list("Organisations")
     doc: dict[str, object] = {
@@ -127,11 +142,6 @@ def story_document(story: Story, doc_id: str, digest: str) -> dict[str, object] 
         doc["date"] = date
         doc["year"] = date.year
     return doc
-
-
-def _documents(content_dir: Path) -> Iterator[tuple[str, Path]]:
-    for path in iter_story_files(content_dir):
-        yield path.relative_to(content_dir).as_posix(), path
 
 
 def _read_meta(index_dir: Path) -> dict[str, object]:
@@ -175,17 +185,47 @@ def _open_or_create(index_dir: Path, warnings: list[str]) -> tuple[whoosh_index.
     return ix, reason != "missing"
 
 
+def _read_story_file(story: StoryFile) -> tuple[str, str, str | None]:
+    """The content hash, text and sidecar text of a story file, each file read once."""
+    raw = story.path.read_bytes()
+    digest = hashlib.sha1(raw)
+    fulltext = None
+    if story.sidecar is not None:
+        try:
+            side = story.sidecar.read_bytes()
+        except FileNotFoundError:
+            side = None
+        if side is not None:
+            digest.update(side)
+            # as read_text() would: universal newlines
+            fulltext = side.decode("utf-8").replace("\r\n", "\n").replace("\r", "\n")
+    return digest.hexdigest(), raw.decode("utf-8"), fulltext
+
+
+def _indexed_from_stored(ix: whoosh_index.Index) -> dict[str, FileEntry]:
+    """The slow path without a valid side file: the hashes stored in the index itself."""
+    with ix.searcher() as searcher:
+        return {
+            fields["id"]: FileEntry(None, fields.get("hash") or "", True)
+            for fields in searcher.all_stored_fields()
+        }
+
+
 def update_index(
     content_dir: str | os.PathLike[str],
     index_dir: str | os.PathLike[str],
     *,
     lock_timeout: float = 30.0,
     progress: Callable[[int, int], None] | None = None,
+    limitmb: int = 256,
 ) -> IndexStats:
     """Bring the index in line with the story files under ``content_dir``.
 
     Only stories whose content hash changed are (re)indexed; stories whose files are gone are
-    deleted. Raises IndexLockedError when another writer holds the lock past ``lock_timeout``.
+    deleted. The side file (search.filemap) keeps each file's size, mtime and hash, so that an
+    update reads only the files whose size or mtime changed; without a valid side file the
+    hashes stored in the index are used. Raises IndexLockedError when another writer holds the
+    lock past ``lock_timeout``.
     """
     started = time.monotonic()
     content_dir, index_dir = Path(content_dir), Path(index_dir)
@@ -193,49 +233,76 @@ def update_index(
     ix, rebuilt = _open_or_create(index_dir, warnings)
     stats = IndexStats(rebuilt=rebuilt)
 
-    with ix.searcher() as searcher:
-        indexed = {fields["id"]: fields.get("hash") for fields in searcher.all_stored_fields()}
-
     try:
-        writer = ix.writer(timeout=lock_timeout, limitmb=128)
+        writer = ix.writer(timeout=lock_timeout, limitmb=limitmb)
     except LockError as exc:
         raise IndexLockedError(
             f"search index {index_dir} is locked by another writer (waited {lock_timeout:g} s); "
             "is another build running? If not, remove its WRITELOCK file"
         ) from exc
+    tune_writer(writer)
+    gc_was_enabled = gc.isenabled()
     try:
-        files = list(_documents(content_dir))
-        seen: set[str] = set()
-        for done, (doc_id, path) in enumerate(files, 1):
-            digest = content_hash(path)
-            seen.add(doc_id)
-            old = indexed.get(doc_id)
-            if old == digest:
-                stats.unchanged += 1
+        # Under the lock: nobody else changes the index (nor its generation) meanwhile.
+        generation = ix.latest_generation()
+        known = load_file_map(index_dir, generation)
+        map_changed = known is None
+        if known is None:
+            known = _indexed_from_stored(ix) if ix.doc_count_all() else {}
+        files = scan_stories(content_dir)
+        now: dict[str, FileEntry] = {}
+        # Whoosh's pool holds millions of small tuples in a full build: the cyclic collector
+        # would walk them over and over, for nothing (they hold no cycles).
+        gc.disable()
+        for done, story in enumerate(files, 1):
+            old = known.get(story.doc_id)
+            if old is not None and old.stat == story.stat:
+                now[story.doc_id] = old
+                stats.unchanged += old.indexed
             else:
-                story = parse_story(path.read_text(encoding="utf-8"), path=path)
-                doc = story_document(story, doc_id, digest)
-                if doc is None:
-                    seen.discard(doc_id)
-                elif old is None:
-                    writer.add_document(**doc)
-                    stats.added += 1
+                map_changed = True
+                digest, text, fulltext = _read_story_file(story)
+                if old is not None and old.digest == digest:
+                    now[story.doc_id] = FileEntry(story.stat, digest, old.indexed)
+                    stats.unchanged += old.indexed
                 else:
-                    writer.update_document(**doc)
-                    stats.updated += 1
+                    doc = story_document(parse_story(text), story.doc_id, digest, fulltext=fulltext)
+                    now[story.doc_id] = FileEntry(story.stat, digest, doc is not None)
+                    if doc is None:
+                        if old is not None and old.indexed:
+                            writer.delete_by_term("id", story.doc_id)
+                            stats.deleted += 1
+                    elif old is None or not old.indexed:
+                        writer.add_document(**doc)
+                        stats.added += 1
+                    else:
+                        writer.update_document(**doc)
+                        stats.updated += 1
             if progress is not None:
                 progress(done, len(files))
-        for doc_id in indexed:
-            if doc_id not in seen:
-                writer.delete_by_term("id", doc_id)
-                stats.deleted += 1
+        for doc_id, old in known.items():
+            if doc_id not in now:
+                map_changed = True
+                if old.indexed:
+                    writer.delete_by_term("id", doc_id)
+                    stats.deleted += 1
         if stats.added or stats.updated or stats.deleted:
             writer.commit()
+            generation = writer.generation
         else:
             writer.cancel()
     except BaseException:
         writer.cancel()
         raise
+    finally:
+        if gc_was_enabled:
+            gc.enable()
+    if map_changed:
+        try:
+            save_file_map(index_dir, generation, now)
+        except OSError as exc:  # the next update falls back to the stored hashes
+            logger.warning("could not write the index side file in %s: %s", index_dir, exc)
+            discard_file_map(index_dir)
     stats.seconds = time.monotonic() - started
     stats.warnings = tuple(warnings)
     return stats

@@ -7,18 +7,21 @@ import logging
 import os
 import re
 import threading
+from collections import OrderedDict
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+from whoosh import collectors, qparser, query, sorting
 from whoosh import index as whoosh_index
-from whoosh import qparser, query, sorting
-from whoosh.highlight import ContextFragmenter, HtmlFormatter
 from whoosh.searching import Searcher
 
 from csrnews.vocabulary import event_type_id, event_type_label
 from search.analysis import mixed_analyzer
+from search.facets import FACETS, FacetTable, facet_answer  # noqa: F401 (FACETS: kept here)
+from search.highlight import FastHighlighter, snippet_formatter, snippet_fragmenter
 from search.indexer import markdown_to_text
 
 logger = logging.getLogger(__name__)
@@ -40,13 +43,8 @@ FILTER_FIELDS = {
     "standard": "standards",
     "tag": "tags",
 }
-FACETS = {
-    "type": "category",
-    "organisation": "org_facet",
-    "year": "year",
-    "source": "source",
-    "lang": "lang",
-}
+RESULT_CACHE_DEPTH = 50  # the best docs ranked (and kept) per query: five pages of ten
+MAX_CACHED_TOP = 1000  # ranked docnums kept in the cache for one query, at most
 
 
 class QueryError(ValueError):
@@ -170,34 +168,194 @@ def _date_bound(value: str, name: str) -> datetime | None:
     raise QueryError(f"{name} must be a date like 2018-06-30, not {value!r}")
 
 
-def _snippet(hit: Any, text: str, searcher: Searcher) -> str:
-    """An HTML snippet: escaped text with <mark> around the matched words."""
-    snippet = hit.highlights("body", text=text, top=2) or hit.highlights("summary", top=1)
-    if snippet:
-        return snippet
-    return html.escape(text[:240] + ("…" if len(text) > 240 else ""))
+RESULT_CACHE_SIZE = 256  # matched-set summaries kept per index generation
+SUGGESTION_CACHE_SIZE = 1024
+
+
+class _LRU:
+    """A small thread-safe least-recently-used map."""
+
+    def __init__(self, size: int) -> None:
+        self.size = size
+        self._data: OrderedDict[Any, Any] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, key: Any, default: Any = None) -> Any:
+        with self._lock:
+            try:
+                self._data.move_to_end(key)
+            except KeyError:
+                return default
+            return self._data[key]
+
+    def put(self, key: Any, value: Any) -> None:
+        if self.size <= 0:
+            return
+        with self._lock:
+            self._data[key] = value
+            self._data.move_to_end(key)
+            while len(self._data) > self.size:
+                self._data.popitem(last=False)
+
+    def __len__(self) -> int:
+        return len(self._data)
+
+
+@dataclass(frozen=True)
+class _Matches:
+    """What a query matches, independent of the page: total, facet counts, the best docnums."""
+
+    total: int
+    facets: dict[str, list[dict[str, Any]]]
+    top: tuple[int, ...]  # docnums in answer order; all of them when len(top) == total
+
+
+class _AllDocsTop(collectors.TopCollector):
+    """Whoosh's top-N collector that also lists every matched docnum.
+
+    Block-quality skipping and matcher "replacement" are off: every match is visited anyway
+    (for the total and the facets), and with replacement an AND of ORs loses some of its best
+    documents.
+    """
+
+    def __init__(self, limit: int) -> None:
+        super().__init__(limit, usequality=False, replace=0)
+        self.all_docnums: list[int] = []
+
+    def _collect(self, global_docnum: int, score: float) -> Any:
+        self.all_docnums.append(global_docnum)
+        return super()._collect(global_docnum, score)
+
+
+class _AllDocsSorted(collectors.SortingCollector):
+    """Whoosh's sorting collector (keeps the first ``limit``) that lists every matched docnum."""
+
+    def __init__(self, sortedby: Any, limit: int) -> None:
+        super().__init__(sortedby, limit=limit)
+        self.all_docnums: list[int] = []
+
+    def collect(self, sub_docnum: int) -> Any:
+        self.all_docnums.append(self.offset + sub_docnum)
+        return super().collect(sub_docnum)
+
+
+class _StaleSnapshot(Exception):
+    """The index changed under a snapshot while a searcher was being opened."""
+
+
+class _Snapshot:
+    """One generation of the index: idle searchers to reuse, and what is cached for it.
+
+    Every searcher handed out reads exactly this generation, so docnums, facet values and
+    cached results agree. A thread takes a searcher for the length of a request (a Whoosh
+    searcher is not shared between threads); a retired snapshot closes them as they come back.
+    """
+
+    def __init__(self, ix: Any, key: tuple[Any, ...], generation: int, cache_size: int) -> None:
+        self.ix = ix
+        self.key = key
+        self.generation = generation
+        self.retired = False
+        self._lock = threading.Lock()
+        self._idle: list[Searcher] = []
+        self._facet_lock = threading.Lock()
+        self._facets: FacetTable | None = None
+        self.results = _LRU(cache_size)
+        self.suggestions = _LRU(SUGGESTION_CACHE_SIZE if cache_size > 0 else 0)
+        self._highlighters: dict[str, FastHighlighter] = {}
+
+    def acquire(self) -> Searcher:
+        with self._lock:
+            if self.retired:
+                raise _StaleSnapshot
+            if self._idle:
+                return self._idle.pop()
+        searcher = self.ix.searcher()
+        if searcher.reader().generation() != self.generation:
+            searcher.close()
+            raise _StaleSnapshot
+        return searcher
+
+    def release(self, searcher: Searcher) -> None:
+        with self._lock:
+            if not self.retired:
+                self._idle.append(searcher)
+                return
+        searcher.close()
+
+    def retire(self) -> None:
+        with self._lock:
+            self.retired = True
+            idle, self._idle = self._idle, []
+        for searcher in idle:
+            searcher.close()
+
+    def facet_table(self, searcher: Searcher) -> FacetTable:
+        if self._facets is None:
+            with self._facet_lock:
+                if self._facets is None:
+                    self._facets = FacetTable(searcher)
+        return self._facets
+
+    def highlighter(self, schema: Any, fieldname: str) -> FastHighlighter:
+        found = self._highlighters.get(fieldname)
+        if found is None:
+            found = self._highlighters[fieldname] = FastHighlighter(schema[fieldname].analyzer)
+        return found
+
+
+def _facet_label(name: str, value: str) -> str:
+    return event_type_label(value) if name == "type" else value
+
+
+def _field_words(q: query.Query, reader: Any, fieldname: str) -> frozenset[str]:
+    """The query's terms in one field that exist in the index (what a hit may have matched)."""
+    from_bytes = reader.schema[fieldname].from_bytes
+    words = set()
+    for name, text in q.iter_all_terms(phrases=True):
+        if name != fieldname:
+            continue
+        if isinstance(text, bytes):  # bounded wildcards and fuzzy terms come as bytes
+            text = from_bytes(text)
+        if isinstance(text, str) and (name, text) in reader:
+            words.add(text)
+    return frozenset(words)
 
 
 class SearchService:
-    """Answers searches on one index folder; reopens the index when a build has changed it."""
+    """Answers searches on one index folder; reopens the index when a build has changed it.
 
-    def __init__(self, index_dir: str | os.PathLike[str]) -> None:
+    Searchers and per-generation caches (facet values of every document, the matched set of
+    recent queries, spelling suggestions) are kept between searches and dropped when a commit
+    or a swapped folder gives a new generation. Safe to share between threads.
+    """
+
+    def __init__(self, index_dir: str | os.PathLike[str], cache_size: int | None = None) -> None:
         self.index_dir = Path(index_dir)
         self._lock = threading.Lock()
-        self._ix: Any = None
-        self._key: tuple[str, int] | None = None
+        self._snapshot: _Snapshot | None = None
+        if cache_size is None:
+            raw = os.environ.get("CSRNEWS_SEARCH_CACHE", "")
+            cache_size = int(raw) if raw.strip().isdigit() else RESULT_CACHE_SIZE
+        self.cache_size = cache_size
 
-    def _current(self) -> Any:
+    def _current(self) -> _Snapshot:
         real = os.path.realpath(self.index_dir)
-        if not whoosh_index.exists_in(real):
+        key = _index_key(real)
+        if key is None:
             raise IndexMissingError(f"no search index in {self.index_dir}; run `csrnews build`")
+        snapshot = self._snapshot
+        if snapshot is not None and snapshot.key == key:
+            return snapshot
         with self._lock:
-            generation = _generation(real)
-            key = (real, generation)
-            if key != self._key:
-                self._ix = whoosh_index.open_dir(real)
-                self._key = key
-            return self._ix
+            snapshot = self._snapshot
+            if snapshot is None or snapshot.key != key:
+                old = snapshot
+                snapshot = _Snapshot(whoosh_index.open_dir(real), key, key[1], self.cache_size)
+                self._snapshot = snapshot
+                if old is not None:
+                    old.retire()
+            return snapshot
 
     def search(self, request: SearchRequest) -> dict[str, Any]:
         """Run one search and return the JSON-ready answer."""
@@ -210,11 +368,21 @@ class SearchService:
         for name in request.filters:
             if name not in FILTER_FIELDS:
                 raise QueryError(f"unknown filter {name!r}; use one of {sorted(FILTER_FIELDS)}")
-        ix = self._current()
-        with ix.searcher() as searcher:
-            return self._search(searcher, request)
+        for attempt in range(3):
+            snapshot = self._current()
+            try:
+                searcher = snapshot.acquire()
+            except _StaleSnapshot:
+                if attempt == 2:
+                    raise
+                continue
+            try:
+                return self._search(snapshot, searcher, request)
+            finally:
+                snapshot.release(searcher)
+        raise AssertionError("unreachable")
 
-    def _search(self, searcher: Searcher, request: SearchRequest) -> dict[str, Any]:
+    def _query(self, searcher: Searcher, request: SearchRequest) -> tuple[query.Query, str]:
         parser = _parser(searcher.schema)
         qstring = " ".join(request.q.split())
         if qstring:
@@ -233,90 +401,163 @@ class SearchService:
         if start or end:
             clauses.append(query.DateRange("date", start, end))
         final = query.And(clauses) if len(clauses) > 1 else parsed
-        facets = sorting.Facets()
-        for name, fieldname in FACETS.items():
-            facets.add_facet(
-                name, sorting.FieldFacet(fieldname, allow_overlap=fieldname == "org_facet")
-            )
-        sortedby = None if request.sort == "relevance" else sorting.FieldFacet("date", reverse=True)
-        results = searcher.search_page(
-            final,
-            request.page,
-            pagelen=request.per_page,
-            groupedby=facets,
-            sortedby=sortedby,
-            terms=True,
+        return final, qstring
+
+    def _matches(
+        self, snapshot: _Snapshot, searcher: Searcher, final: query.Query, sort: str, needed: int
+    ) -> _Matches:
+        """The matched set's summary, from the cache when it holds the ``needed`` best docs."""
+        key = (repr(final), sort)
+        cached: _Matches | None = snapshot.results.get(key)
+        if cached is not None and (len(cached.top) >= needed or len(cached.top) == cached.total):
+            return cached
+        # One pass over the matches: every docnum (for the total and the facets) and a heap of
+        # the best `limit` (not every match sorted).
+        limit = max(needed, RESULT_CACHE_DEPTH)
+        collector: _AllDocsTop | _AllDocsSorted
+        if sort == "relevance":
+            collector = _AllDocsTop(limit)
+        else:
+            collector = _AllDocsSorted(sorting.FieldFacet("date", reverse=True), limit=limit)
+        # needs_current as under a grouped search: the same matchers, so the same scores.
+        context = searcher.context(needs_current=True)
+        searcher.search_with_collector(final, collector, context=context)
+        results = collector.results()
+        top = tuple(results.docnum(i) for i in range(results.scored_length()))
+        docnums = collector.all_docnums
+        counts = snapshot.facet_table(searcher).counts(docnums)
+        matches = _Matches(
+            total=len(docnums),
+            facets=facet_answer(counts, _facet_label),
+            top=top,
         )
-        results.results.fragmenter = ContextFragmenter(maxchars=220, surround=60)
-        results.results.formatter = HtmlFormatter(tagname="mark", classname="hl", between=" … ")
-        hits = []
-        for hit in results:
-            body = hit.get("body") or markdown_to_text(hit.get("summary") or "")
-            date = hit.get("date")
-            hits.append(
-                {
-                    "title": hit["title"],
-                    "url": hit["url"],
-                    "date": date.date().isoformat() if date else None,
-                    "category": hit.get("category"),
-                    "category_label": event_type_label(hit.get("category") or "other"),
-                    "source": hit.get("source"),
-                    "lang": hit.get("lang"),
-                    "organisations": [o for o in (hit.get("organisations") or "").split(",") if o],
-                    "snippet": _snippet(hit, body, searcher),
-                }
-            )
+        if len(top) > MAX_CACHED_TOP:  # a deeper page than that is ranked again
+            snapshot.results.put(key, _Matches(matches.total, matches.facets, top[:MAX_CACHED_TOP]))
+        else:
+            snapshot.results.put(key, matches)
+        return matches
+
+    def _search(
+        self, snapshot: _Snapshot, searcher: Searcher, request: SearchRequest
+    ) -> dict[str, Any]:
+        final, qstring = self._query(searcher, request)
+        per_page = request.per_page
+        matches = self._matches(snapshot, searcher, final, request.sort, request.page * per_page)
+        total = matches.total
+        # As Whoosh's ResultsPage: a page past the last shows the last page.
+        pagecount = -(-total // per_page)
+        offset = (min(pagecount, request.page) - 1) * per_page
+        page_docs = matches.top[offset : offset + per_page] if total else ()
+        hits = self._hits(snapshot, searcher, final, page_docs)
         answer: dict[str, Any] = {
             "query": request.q,
-            "total": len(results),
+            "total": total,
             "page": request.page,
-            "pages": max(1, -(-len(results) // request.per_page)),
+            "pages": max(1, pagecount),
             "hits": hits,
-            "facets": self._facets(results.results),
+            "facets": {name: [dict(v) for v in values] for name, values in matches.facets.items()},
             "suggestion": None,
         }
-        if qstring and len(results) < 3 and _SUGGESTIBLE_RE.fullmatch(qstring):
-            answer["suggestion"] = self._suggest(searcher, qstring)
+        if qstring and total < 3 and _SUGGESTIBLE_RE.fullmatch(qstring):
+            answer["suggestion"] = self._suggest(snapshot, searcher, qstring)
         return answer
 
-    @staticmethod
-    def _facets(results: Any) -> dict[str, list[dict[str, Any]]]:
-        out: dict[str, list[dict[str, Any]]] = {}
-        for name in FACETS:
-            groups = results.groups(name)
-            counts = sorted(
-                ((k, len(v)) for k, v in groups.items() if k is not None),
-                key=lambda kv: (-kv[1], str(kv[0])),
+    def _hits(
+        self,
+        snapshot: _Snapshot,
+        searcher: Searcher,
+        final: query.Query,
+        docnums: Iterable[int],
+    ) -> list[dict[str, Any]]:
+        docnums = list(docnums)
+        if not docnums:
+            return []
+        reader = searcher.reader()
+        schema = searcher.schema
+        # One formatter for the page: like Whoosh's, it numbers terms across the page's hits.
+        formatter = snippet_formatter()
+        fragmenter = snippet_fragmenter()
+        body_words = _field_words(final, reader, "body")
+        summary_words: frozenset[str] | None = None
+        hits = []
+        for docnum in docnums:
+            stored = searcher.stored_fields(docnum)
+            text = stored.get("body") or markdown_to_text(stored.get("summary") or "")
+            snippet = snapshot.highlighter(schema, "body").highlight(
+                text, body_words, formatter, fragmenter, top=2
             )
-            out[name] = [
+            if not snippet and stored.get("summary"):
+                if summary_words is None:
+                    summary_words = _field_words(final, reader, "summary")
+                snippet = snapshot.highlighter(schema, "summary").highlight(
+                    stored["summary"], summary_words, formatter, fragmenter, top=1
+                )
+            if not snippet:
+                snippet = html.escape(text[:240] + ("…" if len(text) > 240 else ""))
+            date = stored.get("date")
+            hits.append(
                 {
-                    "value": str(k),
-                    "count": c,
-                    "label": event_type_label(str(k)) if name == "type" else str(k),
+                    "title": stored["title"],
+                    "url": stored["url"],
+                    "date": date.date().isoformat() if date else None,
+                    "category": stored.get("category"),
+                    "category_label": event_type_label(stored.get("category") or "other"),
+                    "source": stored.get("source"),
+                    "lang": stored.get("lang"),
+                    "organisations": [
+                        o for o in (stored.get("organisations") or "").split(",") if o
+                    ],
+                    "snippet": snippet,
                 }
-                for k, c in counts[:30]
-            ]
-        return out
+            )
+        return hits
 
     @staticmethod
-    def _suggest(searcher: Searcher, qstring: str) -> str | None:
+    def _suggest(snapshot: _Snapshot, searcher: Searcher, qstring: str) -> str | None:
         """ "Did you mean": Whoosh's spelling correction of the words, against the body."""
+        missing = object()
+        found = snapshot.suggestions.get(qstring, missing)
+        if found is not missing:
+            return found
         try:
             plain = qparser.QueryParser("body", searcher.schema).parse(qstring)
             corrected = searcher.correct_query(plain, qstring, maxdist=2, prefix=1)
         except Exception:  # correction is a nicety; never fail a search for it
             logger.debug("spelling correction failed for %r", qstring, exc_info=True)
             return None
-        suggestion = corrected.string
-        if suggestion and "".join(suggestion.lower().split()) != "".join(qstring.lower().split()):
-            return suggestion
+        suggestion: str | None = corrected.string
+        if not suggestion or "".join(suggestion.lower().split()) == "".join(
+            qstring.lower().split()
+        ):
+            suggestion = None
+        snapshot.suggestions.put(qstring, suggestion)
+        return suggestion
+
+
+def _index_key(index_path: str) -> tuple[Any, ...] | None:
+    """What identifies the index's current state: folder, TOC generation, the TOC file's identity.
+
+    None when there is no index there. The file identity catches an index rebuilt from scratch
+    in the same folder, whose generation starts again.
+    """
+    generation = _generation(index_path)
+    if generation < 0:
         return None
+    try:
+        stat = os.stat(os.path.join(index_path, f"_MAIN_{generation}.toc"))
+    except OSError:
+        return None
+    return (index_path, generation, stat.st_ino, stat.st_mtime_ns, stat.st_size)
 
 
 def _generation(index_path: str) -> int:
-    """The latest TOC generation in an index folder (changes with every commit)."""
+    """The latest TOC generation in an index folder (changes with every commit); -1 if none."""
     best = -1
-    for name in os.listdir(index_path):
+    try:
+        names = os.listdir(index_path)
+    except OSError:
+        return -1
+    for name in names:
         if name.startswith("_MAIN_") and name.endswith(".toc"):
             try:
                 best = max(best, int(name[len("_MAIN_") : -len(".toc")]))
