@@ -1,4 +1,4 @@
-"""events.ics of dated events, robots.txt and sitemap.xml (walked from the built output)."""
+"""events.ics of dated events, robots.txt and sitemap.xml (of the pages this build wrote)."""
 
 from __future__ import annotations
 
@@ -84,15 +84,30 @@ class EventsCalendarGenerator(Generator):
         path.write_text(text, encoding="utf-8", newline="")
 
 
+# Pages the writer made in this build (kept ones of an incremental build included: Pelican
+# sends content_written for them too). Not a walk of the output folder, which can still hold
+# pages of the previous build that this one no longer makes.
+_PAGES: set[str] = set()
+
+
+def _start(pelican: Any) -> None:
+    _PAGES.clear()
+
+
+def _page_written(path: str, **kwargs: Any) -> None:
+    if os.path.basename(path) == "index.html":
+        _PAGES.add(os.path.dirname(os.path.abspath(path)))
+
+
 def write_robots_and_sitemap(pelican: Any) -> None:
-    """robots.txt and a sitemap of every page in the output (sorted, no build time)."""
-    output = Path(pelican.output_path)
+    """robots.txt and a sitemap of every page this build wrote (sorted, no build time)."""
+    output = Path(pelican.output_path).resolve()
     siteurl = pelican.settings.get("SITEURL", "").rstrip("/")
     urls = []
-    for root, dirs, files in os.walk(output):
-        dirs.sort()
-        if "index.html" in files:
-            rel = Path(root).relative_to(output).as_posix()
+    for folder in _PAGES:
+        path = Path(folder)
+        if path == output or output in path.parents:
+            rel = path.relative_to(output).as_posix()
             urls.append(f"{siteurl}/" if rel == "." else f"{siteurl}/{rel}/")
     urls.sort()
     body = "".join(f"<url><loc>{escape(u)}</loc></url>\n" for u in urls)
@@ -114,4 +129,6 @@ def get_generators(pelican: Any) -> type[Generator]:
 
 def register() -> None:
     signals.get_generators.connect(get_generators)
+    signals.initialized.connect(_start)
+    signals.content_written.connect(_page_written)
     signals.finalized.connect(write_robots_and_sitemap)

@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import functools
 import json
 import logging
+import weakref
+from collections.abc import Iterable
 from typing import Any
 
-from markupsafe import Markup
+from jinja2 import Environment, pass_environment
+from markupsafe import Markup, escape
 from pelican import signals
 
 from plugins.csr_meta import clean_html
@@ -16,9 +20,76 @@ logger = logging.getLogger(__name__)
 EVENT_CATEGORIES = {"summit & forum", "training", "award", "mou & partnership"}
 
 
+# Sanitised summaries by their HTML: a summary is printed on every listing its story is on,
+# and cleaning the same text again gives the same result. Long texts (story bodies, each
+# printed once) are not kept. Emptied when a build starts and ends.
+_CLEANED: dict[str, str] = {}
+_CACHE_MAX_CHARS = 4000
+
+
+@functools.lru_cache(maxsize=4096)
+def _striptags(html: str) -> str:
+    return Markup(html).striptags()
+
+
 def safe_html(html: Any) -> Markup:
     """Story HTML, cleaned by the allow-list sanitiser, then (only then) marked safe."""
-    return Markup(clean_html(str(html or "")))
+    text = str(html or "")
+    if len(text) > _CACHE_MAX_CHARS:
+        return Markup(clean_html(text))
+    cleaned = _CLEANED.get(text)
+    if cleaned is None:
+        cleaned = _CLEANED[text] = clean_html(text)
+    return Markup(cleaned)
+
+
+def striptags_text(html: Any) -> str:
+    """Plain text of HTML (tags removed, entities resolved), for attributes and JSON-LD."""
+    return _striptags(str(html or ""))
+
+
+# A story's list item, rendered with this in place of the heading element's name.
+_HEADING = "\x00"
+# Rendered list items per story: {(heading, the site URL its summary's links use): Markup}.
+_ITEMS: weakref.WeakKeyDictionary[Any, dict[tuple[str, str], Markup]] = weakref.WeakKeyDictionary()
+
+
+@pass_environment
+def story_items(env: Environment, articles: Iterable[Any], heading: str = "h2") -> Markup:
+    """The ``story_item`` macro of _macros.html for each story, each rendered once a build.
+
+    A story is listed on the front pages and on its type, tag, organisation, standard,
+    source, year and month pages; its item is the same markup on all of them (the macro sees
+    no page variables), so it is rendered on first use and reused. The item is rendered once
+    with a placeholder heading name, which each heading level then fills in.
+    """
+    macro = None
+    parts = []
+    for article in articles:
+        cache = _ITEMS.get(article)
+        if cache is None:
+            cache = _ITEMS[article] = {}
+        siteurl = article.get_siteurl()  # summaries' links follow the page's site URL
+        item = cache.get((heading, siteurl))
+        if item is None:
+            if macro is None:
+                macro = env.get_template("_macros.html").module.story_item
+            template = cache.get((_HEADING, siteurl))
+            if template is None:
+                template = cache[(_HEADING, siteurl)] = macro(article, _HEADING)
+            if template.count(_HEADING) == 2:  # the opening and the closing tag, nothing else
+                item = Markup(template.replace(_HEADING, str(escape(heading))))
+            else:
+                item = macro(article, heading)
+            cache[(heading, siteurl)] = item
+        parts.append(item)
+    return Markup("".join(parts))  # every part is Markup from the macro
+
+
+def forget(_pelican: Any) -> None:
+    """Drop what one build kept (the list items go with their stories)."""
+    _CLEANED.clear()
+    _striptags.cache_clear()
 
 
 def _abs(siteurl: str, url: str) -> str:
@@ -50,7 +121,7 @@ def article_jsonld(article: Any, siteurl: str = "", sitename: str = "") -> Marku
     if getattr(article, "modified", None):
         data["dateModified"] = article.modified.isoformat()
     if getattr(article, "summary", None):
-        data["description"] = Markup(article.summary).striptags()
+        data["description"] = striptags_text(article.summary)
     if getattr(article, "tags", None):
         data["keywords"] = [str(t) for t in article.tags]
     if getattr(article, "organisations", None):
@@ -92,9 +163,12 @@ def add_filters(generator: Any) -> None:
         article_jsonld=article_jsonld,
         event_jsonld=event_jsonld,
         lang_name=lang_name,
-        striptags_text=lambda s: Markup(str(s or "")).striptags(),
+        striptags_text=striptags_text,
+        story_items=story_items,
     )
 
 
 def register() -> None:
+    signals.initialized.connect(forget)
+    signals.finalized.connect(forget)
     signals.generator_init.connect(add_filters)

@@ -17,16 +17,57 @@ ALLOWED_TAGS = set(nh3.ALLOWED_TAGS) - {"area", "map"} | {"figure", "figcaption"
 URL_SCHEMES = {"http", "https", "mailto"}
 
 
-class Org(URLWrapper):
+class _Taxon(URLWrapper):
+    """A URLWrapper whose name never changes: its URLs are formatted once, when it is made.
+
+    Pelican's wrappers format ``*_URL``/``*_SAVE_AS`` on every access; templates ask for a
+    taxon's URL on every page that lists a story naming it.
+    """
+
+    def __init__(self, name: str, settings: dict[str, Any]) -> None:
+        super().__init__(name, settings)
+        self._urls = (
+            self._from_settings("URL"),
+            self._from_settings("SAVE_AS"),
+            self._from_settings("URL", get_page_name=True),
+        )
+
+    @property
+    def url(self) -> str:
+        return self._urls[0]
+
+    @property
+    def save_as(self) -> str:
+        return self._urls[1]
+
+    @property
+    def page_name(self) -> str:
+        return self._urls[2]
+
+
+class Org(_Taxon):
     """An organisation named by stories (ORG_URL / ORG_SAVE_AS)."""
 
 
-class Standard(URLWrapper):
+class Standard(_Taxon):
     """A standard named by stories (STANDARD_URL / STANDARD_SAVE_AS)."""
 
 
-class Source(URLWrapper):
+class Source(_Taxon):
     """The publisher a story came from (SOURCE_URL / SOURCE_SAVE_AS)."""
+
+
+_TAXA: dict[tuple[type, str], tuple[dict[str, Any], _Taxon]] = {}
+
+
+def taxon(kind: type[_Taxon], name: str, settings: dict[str, Any]) -> _Taxon:
+    """The one ``kind`` object for ``name`` in this build (stories naming it share it)."""
+    known = _TAXA.get((kind, name))
+    if known is not None and known[0] is settings:
+        return known[1]
+    made = kind(name, settings)
+    _TAXA[(kind, name)] = (settings, made)
+    return made
 
 
 def clean_html(html: str) -> str:
@@ -72,14 +113,14 @@ def normalise(content: Any) -> None:
         return
     settings = content.settings
     meta = content.metadata
-    content.organisations = [Org(n, settings) for n in split_list(meta.get("organisations"))]
-    content.standards = [Standard(n, settings) for n in split_list(meta.get("standards"))]
+    content.organisations = [taxon(Org, n, settings) for n in split_list(meta.get("organisations"))]
+    content.standards = [taxon(Standard, n, settings) for n in split_list(meta.get("standards"))]
     content.locations = split_list(meta.get("locations"))
     content.also_reported_by = [
         u for u in split_list(meta.get("also_reported_by")) if u.startswith(("http://", "https://"))
     ]
     source = str(meta.get("source", "") or "").strip()
-    content.source_obj = Source(source, settings) if source else None
+    content.source_obj = taxon(Source, source, settings) if source else None
     source_url = str(meta.get("source_url", "") or "").strip()
     content.source_url = source_url if source_url.startswith(("http://", "https://")) else ""
     content.event_date_obj = parse_date(meta.get("event_date"))
@@ -100,6 +141,46 @@ def drop_hidden(generator: Any) -> None:
         logger.info("left out %d hidden stories", dropped)
 
 
+def freeze_urls(contents: Any) -> None:
+    """Give each story or page its final ``url`` and ``save_as`` as Pelican overrides.
+
+    Pelican formats ``ARTICLE_URL`` (copying the metadata, computing the source path) on
+    every access; a story's URL is read on every page that links it. Once the generator has
+    finalised its content, slug, date, language and category no longer change, so the
+    formatted values are stored in ``override_url``/``override_save_as``, which Pelican's
+    ``get_url_setting`` returns as they are. Overrides already set (``URL``/``Save_as``
+    metadata) are kept.
+    """
+    for content in contents:
+        if not hasattr(content, "override_url"):
+            content.override_url = content.url
+        if not hasattr(content, "override_save_as"):
+            content.override_save_as = content.save_as
+
+
+def freeze_article_urls(generator: Any) -> None:
+    freeze_urls([*generator.articles, *generator.translations])
+
+
+def freeze_page_urls(generator: Any) -> None:
+    freeze_urls(
+        [
+            *generator.pages,
+            *generator.translations,
+            *generator.hidden_pages,
+            *generator.hidden_translations,
+        ]
+    )
+
+
+def forget_taxa(_pelican: Any) -> None:
+    _TAXA.clear()
+
+
 def register() -> None:
+    signals.initialized.connect(forget_taxa)
+    signals.finalized.connect(forget_taxa)
     signals.content_object_init.connect(normalise)
     signals.article_generator_pretaxonomy.connect(drop_hidden)
+    signals.article_generator_finalized.connect(freeze_article_urls)
+    signals.page_generator_finalized.connect(freeze_page_urls)

@@ -43,8 +43,9 @@ def compute_related(articles: list[Any], limit: int = 5) -> None:
             for j in posting[max(0, pos - WINDOW) : pos + WINDOW + 1]:
                 if j != i:
                     scores[j] += weight
-        best = heapq.nsmallest(limit, scores.items(), key=lambda kv: (-kv[1], kv[0]))
-        article.related = [articles[j] for j, _ in best]
+        # highest score first, then the newer story: the same order as key=(-score, j)
+        best = heapq.nsmallest(limit, [(-score, j) for j, score in scores.items()])
+        article.related = [articles[j] for _, j in best]
 
 
 def set_neighbours(articles: list[Any]) -> None:

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import io
 import logging
 from collections import defaultdict
 from functools import partial
 from typing import Any
 
+from feedgenerator import Atom1Feed, Rss201rev2Feed
+from feedgenerator.django.utils.xmlutils import SimplerXMLGenerator
 from pelican import signals
 from pelican.generators import Generator
 
@@ -81,9 +84,128 @@ class TaxonomyGenerator(Generator):
                 )
 
 
+# Feed entries as written, by feed type and the entry's values. A story is an entry of the
+# site feeds and of its type, tag, organisation, standard, source, year and month feeds, with
+# the same values in each; its XML is written once. Emptied when a build starts and ends.
+_ENTRIES: dict[tuple[Any, ...], str] = {}
+
+
+def _entry_key(feed: Any, item: dict[str, Any]) -> tuple[Any, ...]:
+    return (
+        type(feed),
+        tuple((k, tuple(v) if isinstance(v, list) else v) for k, v in item.items()),
+    )
+
+
+class _EntryCache:
+    """``write_items`` of a feedgenerator feed, each entry's XML made once per build."""
+
+    items: list[dict[str, Any]]
+
+    def write_items(self, handler: Any) -> None:
+        base = _BASES[type(self)]
+        for item in self.items:
+            try:
+                key: tuple[Any, ...] | None = _entry_key(self, item)
+                text = _ENTRIES.get(key)  # type: ignore[arg-type]
+            except TypeError:  # a value that cannot be a key: not kept
+                key, text = None, None
+            if text is None:
+                out = io.StringIO()
+                saved, self.items = self.items, [item]
+                try:  # feedgenerator's own writing, of this one entry
+                    base.write_items(self, SimplerXMLGenerator(out, "utf-8", True))
+                finally:
+                    self.items = saved
+                text = out.getvalue()
+                if key is not None:
+                    _ENTRIES[key] = text
+            handler.ignorableWhitespace(text)  # written as it is (it is XML already)
+
+
+class _CachedAtom1Feed(_EntryCache, Atom1Feed):
+    """Atom1Feed whose entries come from the build's entry cache."""
+
+
+class _CachedRss201rev2Feed(_EntryCache, Rss201rev2Feed):
+    """Rss201rev2Feed whose items come from the build's entry cache."""
+
+
+_CACHED = {Atom1Feed: _CachedAtom1Feed, Rss201rev2Feed: _CachedRss201rev2Feed}
+_BASES = {cached: base for base, cached in _CACHED.items()}
+
+
+def cache_feed_entries(_context: Any, feed: Any) -> None:
+    """Pelican's feed_generated: write this feed's entries from the entry cache."""
+    cached = _CACHED.get(type(feed))
+    if cached is not None:
+        feed.__class__ = cached
+
+
+def forget_entries(_pelican: Any) -> None:
+    _ENTRIES.clear()
+
+
+class Members(list):  # type: ignore[type-arg]
+    """The stories of one tag, type or period: a list whose ``in`` is a set lookup.
+
+    Pelican asks, for every tag and type page, ``story in stories_of_the_tag`` for every story
+    of the site (and, for every year and month, for every story again): quadratic in the
+    number of stories. Stories compare by identity (Content has no ``__eq__``), so a set of
+    ``id``s answers the same. The list is not changed after it is made.
+    """
+
+    __slots__ = ("_ids",)
+
+    def __init__(self, items: Any = ()) -> None:
+        super().__init__(items)
+        self._ids = frozenset(map(id, self))
+
+    def __contains__(self, item: object) -> bool:
+        return id(item) in self._ids
+
+
+def fast_period_archives(generator: Any) -> None:
+    """article_generator_init: period archives without Pelican's quadratic membership test.
+
+    ``ArticlesGenerator._build_period_archives`` fills each year's and month's ``articles``
+    with ``[a for a in articles if a in dates]`` (every story, for every period). Here
+    Pelican builds the periods with no stories to filter, and the same filter is done with a
+    set of the period's stories: the same lists, in the same order.
+    """
+    build = getattr(type(generator), "_build_period_archives", None)
+    if build is None:
+        return
+
+    def build_period_archives(sorted_articles: Any, articles: Any, settings: Any) -> Any:
+        archives = build(generator, sorted_articles, [], settings)
+        for periods in archives.values():
+            for period in periods:
+                members = Members(period["dates"])
+                period["articles"] = [a for a in articles if a in members]
+        return archives
+
+    generator._build_period_archives = build_period_archives
+
+
+def fast_membership(generator: Any) -> None:
+    """article_generator_finalized: tag, type and author story lists as Members (same order)."""
+    for tag in list(generator.tags):
+        generator.tags[tag] = Members(generator.tags[tag])
+    if isinstance(generator.categories, list):
+        generator.categories[:] = [(cat, Members(arts)) for cat, arts in generator.categories]
+    if isinstance(generator.authors, list):  # one author of every story: 20k x 20k otherwise
+        generator.authors[:] = [(aut, Members(arts)) for aut, arts in generator.authors]
+
+
 def get_generators(pelican: Any) -> type[Generator]:
     return TaxonomyGenerator
 
 
 def register() -> None:
     signals.get_generators.connect(get_generators)
+    signals.article_generator_init.connect(fast_period_archives)
+    signals.article_generator_finalized.connect(fast_membership)
+    signals.feed_generated.connect(cache_feed_entries)
+    signals.initialized.connect(forget_entries)
+    signals.finalized.connect(forget_entries)

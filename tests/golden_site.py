@@ -28,7 +28,8 @@ def files(folder: Path) -> dict[str, Path]:
     return {
         p.relative_to(folder).as_posix(): p
         for p in sorted(folder.rglob("*"))
-        if p.is_file() and not p.name.endswith(SKIP_SUFFIXES)
+        # the incremental build's manifest (.csrnews-manifest.json) is bookkeeping, not site
+        if p.is_file() and not p.name.endswith(SKIP_SUFFIXES) and not p.name.startswith(".")
     }
 
 
