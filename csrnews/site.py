@@ -5,12 +5,14 @@ from __future__ import annotations
 import logging
 import os
 import shutil
+import subprocess
 import tempfile
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from csrnews import incremental as incremental_mod
 from csrnews import settings as defaults
 
 logger = logging.getLogger(__name__)
@@ -27,6 +29,10 @@ class SiteStats:
     articles: int = 0
     pages: int = 0
     files: int = 0
+    rendered: int = 0
+    unchanged: int = 0
+    removed: int = 0
+    incremental: bool = False
     seconds: float = 0.0
     output: str = ""
     warnings: list[str] = field(default_factory=list)
@@ -60,6 +66,7 @@ def pelican_settings(
     relative_urls: bool = False,
     conf: str | os.PathLike[str] | None = None,
     extra: dict[str, Any] | None = None,
+    cache_dir: str | os.PathLike[str] | None = None,
 ) -> dict[str, Any]:
     """pelicanconf.py read with this build's paths and URL merged over it."""
     from pelican.settings import read_settings
@@ -71,7 +78,11 @@ def pelican_settings(
         "FEED_DOMAIN": site_url.rstrip("/"),
         "RELATIVE_URLS": relative_urls,
         "THEME": str(defaults.THEME_DIR),
-        "CACHE_PATH": str(Path(output_dir).resolve().parent / ".pelican-cache"),
+        "CACHE_PATH": str(
+            Path(cache_dir).resolve()
+            if cache_dir
+            else Path(output_dir).resolve().parent / ".pelican-cache"
+        ),
     }
     override.update(extra or {})
     return read_settings(str(conf or defaults.PELICANCONF), override=override)
@@ -85,11 +96,17 @@ def build_site(
     relative_urls: bool = False,
     quiet: bool = False,
     extra_settings: dict[str, Any] | None = None,
+    previous: str | os.PathLike[str] | None = None,
+    cache_dir: str | os.PathLike[str] | None = None,
+    incremental: bool = True,
 ) -> SiteStats:
     """Build into a temporary sibling folder, then swap it in place of ``output_dir``.
 
-    Raises SiteBuildError when Pelican raises or logs an error (a story it cannot read, a
-    template error); ``output_dir`` then keeps the last good site.
+    With ``incremental`` (the default) Pelican's reader cache is on (in ``cache_dir``, by
+    default ``.pelican-cache`` beside the output) and pages whose inputs did not change since
+    the build of ``previous`` (by default ``output_dir`` itself) are linked, not rendered
+    (csrnews.incremental). Raises SiteBuildError when Pelican raises or logs an error (a
+    story it cannot read, a template error); ``output_dir`` then keeps the last good site.
     """
     from pelican import Pelican, signals
     from pelican.log import console as pelican_console
@@ -99,6 +116,7 @@ def build_site(
     if not content.is_dir():
         raise SiteBuildError(f"content folder not found: {content}")
     output.parent.mkdir(parents=True, exist_ok=True)
+    _remove_leftovers(output)
     staging = Path(tempfile.mkdtemp(prefix=f".{output.name}.building-", dir=output.parent))
     stats = SiteStats(output=str(output))
 
@@ -119,13 +137,29 @@ def build_site(
     was_quiet, pelican_console.quiet = pelican_console.quiet, True  # we print our own summary
     signals.article_generator_finalized.connect(count_articles)
     signals.page_generator_finalized.connect(count_pages)
+    writer_hook = None
     try:
         conf = pelican_settings(
-            content, staging, site_url=site_url, relative_urls=relative_urls, extra=extra_settings
+            content,
+            staging,
+            site_url=site_url,
+            relative_urls=relative_urls,
+            extra=extra_settings,
+            cache_dir=cache_dir,
         )
+        plan = _plan(conf, Path(previous) if previous else output, staging, reuse=incremental)
+
+        def writer_hook(_pelican: Any) -> type:
+            return incremental_mod.make_writer_class(plan)
+
+        signals.get_writer.connect(writer_hook)
+        signals.article_generator_pretaxonomy.connect(_reattach_cached)
         Pelican(conf).run()
         if recorder.errors:
             raise SiteBuildError("; ".join(recorder.errors[:5]))
+        counts = incremental_mod.finish(plan, staging)
+        stats.rendered, stats.unchanged = counts.rendered, counts.unchanged
+        stats.removed, stats.incremental = counts.removed, counts.incremental
     except SiteBuildError:
         shutil.rmtree(staging, ignore_errors=True)
         raise
@@ -133,6 +167,9 @@ def build_site(
         shutil.rmtree(staging, ignore_errors=True)
         raise SiteBuildError(f"{type(exc).__name__}: {exc}") from exc
     finally:
+        if writer_hook is not None:
+            signals.get_writer.disconnect(writer_hook)
+        signals.article_generator_pretaxonomy.disconnect(_reattach_cached)
         pelican_logger.removeHandler(recorder)
         plugin_logger.removeHandler(recorder)
         settings_logger.removeFilter(quiet_filter)
@@ -140,7 +177,7 @@ def build_site(
         signals.article_generator_finalized.disconnect(count_articles)
         signals.page_generator_finalized.disconnect(count_pages)
     _swap_in(staging, output)
-    stats.files = sum(len(files) for _, _, files in os.walk(output))
+    stats.files = count_files(output)
     stats.warnings = recorder.warnings
     if not quiet:
         for message in recorder.warnings[:20]:
@@ -149,11 +186,102 @@ def build_site(
     return stats
 
 
+def _reattach_cached(generator: Any) -> None:
+    """Stories from Pelican's generator cache carry the context of the build that cached them.
+
+    Pelican reads links to other stories and the local site URL from a story's context; give
+    every story this build's context and settings before anything is rendered.
+    """
+    for name in (
+        "articles",
+        "translations",
+        "hidden_articles",
+        "hidden_translations",
+        "drafts",
+        "drafts_translations",
+    ):
+        for article in getattr(generator, name, []) or []:
+            article._context = generator.context
+            article.settings = generator.settings
+
+
+def count_files(folder: Path) -> int:
+    """Files under a folder (os.scandir's cached types: no stat per file)."""
+    count, todo = 0, [str(folder)]
+    while todo:
+        with os.scandir(todo.pop()) as entries:
+            for entry in entries:
+                if entry.is_dir(follow_symlinks=False):
+                    todo.append(entry.path)
+                else:
+                    count += 1
+    return count
+
+
+def _plan(
+    conf: dict[str, Any], previous: Path, staging: Path, *, reuse: bool
+) -> incremental_mod.Plan:
+    """Turn the reader cache on and seed staging with the previous build's files.
+
+    Without ``reuse`` (a full build) every story is parsed and every page rendered again, and
+    the cache and the manifest are written afresh for the next build.
+    """
+    fingerprint = incremental_mod.build_fingerprint(conf)
+    reader_key = incremental_mod.build_fingerprint(conf, theme=False)[:16]
+    cache_root = Path(conf["CACHE_PATH"])
+    conf.update(
+        CACHE_CONTENT=True,
+        LOAD_CONTENT_CACHE=reuse,
+        CONTENT_CACHING_LAYER="generator",
+        CHECK_MODIFIED_METHOD="mtime",  # a stat, not a read and hash, per story
+        GZIP_CACHE=False,
+        # a cache per build setup: settings, theme or code changes start a fresh one
+        CACHE_PATH=str(cache_root / reader_key),
+    )
+    if cache_root.is_dir():
+        for old in cache_root.iterdir():
+            if old.is_dir() and old.name != reader_key:
+                shutil.rmtree(old, ignore_errors=True)
+    keys = (
+        incremental_mod.read_manifest(previous, fingerprint) if reuse and previous.is_dir() else {}
+    )
+    seeded = incremental_mod.seed(previous, staging, keys) if keys else set()
+    return incremental_mod.Plan(fingerprint, keys, seeded)
+
+
 def _swap_in(staging: Path, output: Path) -> None:
-    """Replace ``output`` with ``staging`` with two renames (the old site removed after)."""
+    """Replace ``output`` with ``staging`` with two renames; the old site is removed after."""
     staging.chmod(0o755)
-    old = output.with_name(f".{output.name}.old-{os.getpid()}")
+    old = output.with_name(f".{output.name}.old-{os.getpid()}-{time.time_ns()}")
     if output.exists():
         os.replace(output, old)
     os.replace(staging, output)
-    shutil.rmtree(old, ignore_errors=True)
+    remove_later(old)
+
+
+def remove_later(folder: Path) -> None:
+    """Delete a folder in a detached `rm -rf`, so the command does not wait for it.
+
+    Removing a site of tens of thousands of folders can take longer than building it (each
+    rmdir is a synchronous metadata write on some disks); nothing reads the old folder once it
+    has been renamed away. Falls back to deleting in-process where `rm` cannot be started.
+    """
+    if not folder.exists():
+        return
+    try:
+        # sh puts rm in the background and exits at once: rm is adopted by init, no zombie
+        subprocess.run(
+            ["sh", "-c", 'rm -rf -- "$1" </dev/null >/dev/null 2>&1 &', "sh", str(folder)],
+            check=True,
+            start_new_session=True,
+            timeout=30,
+        )
+    except (OSError, subprocess.SubprocessError):
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+def _remove_leftovers(output: Path) -> None:
+    """Old sites a crashed or killed build left beside the output: remove them (detached)."""
+    for leftover in output.parent.glob(f".{output.name}.old-*"):
+        if leftover.is_dir():
+            remove_later(leftover)

@@ -6,6 +6,7 @@ import argparse
 import datetime as dt
 import hashlib
 import logging
+import socket
 import threading
 import time
 from collections.abc import Callable
@@ -72,6 +73,43 @@ def _utf8(text: str, content_type: str, modified: dt.datetime | None) -> _Respon
     return _Response(200, text.encode("utf-8"), f"{content_type}; charset=utf-8", modified)
 
 
+class _TrackingHTTPServer(ThreadingHTTPServer):
+    """ThreadingHTTPServer that closes, on server_close(), connections still open.
+
+    Keep-alive connections of a crawler that is gone can leave handler threads (daemon
+    threads) holding sockets after the server stopped; closing them here ends those threads
+    and leaves no socket for the garbage collector to find unclosed.
+    """
+
+    daemon_threads = True
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        self._open: set[Any] = set()
+        self._open_lock = threading.Lock()
+        super().__init__(*args, **kwargs)
+
+    def process_request(self, request: Any, client_address: Any) -> None:
+        with self._open_lock:
+            self._open.add(request)
+        super().process_request(request, client_address)
+
+    def shutdown_request(self, request: Any) -> None:
+        with self._open_lock:
+            self._open.discard(request)
+        super().shutdown_request(request)
+
+    def server_close(self) -> None:
+        super().server_close()
+        with self._open_lock:
+            still_open, self._open = list(self._open), set()
+        for request in still_open:
+            try:
+                request.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass
+            request.close()
+
+
 class DemoServer:
     """A running demo publisher. Use start_demo_server() to get one."""
 
@@ -84,8 +122,7 @@ class DemoServer:
         self._routes: dict[str, Callable[[], _Response]] | None = None
         self._failures: dict[str, int] = {}
         self._log: list[RequestRecord] = []
-        self._httpd = ThreadingHTTPServer((host, port), _Handler)
-        self._httpd.daemon_threads = True
+        self._httpd = _TrackingHTTPServer((host, port), _Handler)
         self._httpd.demo = self  # type: ignore[attr-defined]
         bound_host, bound_port = self._httpd.server_address[:2]
         shown = f"[{bound_host}]" if ":" in str(bound_host) else bound_host

@@ -169,11 +169,20 @@ import argparse
 from csrnews.site import build_site
 from search.indexer import update_index
 p = argparse.ArgumentParser()
-for name in ("--content", "--output", "--index", "--theme"):
+for name in ("--content", "--output", "--index", "--theme", "--previous", "--cache-dir"):
     p.add_argument(name)
+p.add_argument("--no-index", action="store_true")
 a = p.parse_args()
-build_site(a.content, a.output, quiet=True, extra_settings={"THEME": a.theme})
-update_index(a.content, a.index)
+build_site(
+    a.content,
+    a.output,
+    quiet=True,
+    extra_settings={"THEME": a.theme},
+    previous=a.previous,
+    cache_dir=a.cache_dir,
+)
+if not a.no_index:
+    update_index(a.content, a.index)
 """
 
 

@@ -39,7 +39,7 @@ for name in ("--content", "--output", "--index", "--marker"):
     p.add_argument(name)
 p.add_argument("--fail", action="store_true")
 p.add_argument("--sleep", type=float, default=0)
-a = p.parse_args()
+a = p.parse_known_args()[0]  # ignores --no-index, --previous, --cache-dir
 if a.marker:
     pathlib.Path(a.marker).write_text(str(__import__("os").getpid()))
 time.sleep(a.sleep)

@@ -1,6 +1,11 @@
-"""The `csrnews build` command: build the static site, then update the search index."""
+"""The `csrnews build` command: build the static site and, beside it, update the search index."""
 
 from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
 
 import click
 
@@ -18,22 +23,76 @@ from csrnews.options import content_option, index_option, output_option, quiet_o
     envvar="CSRNEWS_SITEURL",
     help="The public URL of the site (empty: root-relative links).",
 )
+@click.option(
+    "--previous",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=None,
+    help="A site built before, whose unchanged pages are reused (default: the output folder).",
+)
+@click.option(
+    "--cache-dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=None,
+    help="Pelican's cache of parsed stories (default: .pelican-cache beside the output).",
+)
+@click.option(
+    "--full",
+    is_flag=True,
+    help="Render every page and parse every story again, ignoring earlier builds.",
+)
+@click.option(
+    "--no-index",
+    is_flag=True,
+    help="Build the site only; leave the search index as it is.",
+)
 @quiet_option
-def build(content: str, output: str, index: str, site_url: str) -> None:
-    """Build the site with Pelican and update the search index."""
+def build(
+    content: str,
+    output: str,
+    index: str,
+    site_url: str,
+    previous: Path | None,
+    cache_dir: Path | None,
+    full: bool,
+    no_index: bool,
+) -> None:
+    """Build the site with Pelican and update the search index in a second process beside it.
+
+    Only pages whose stories, settings or theme changed since the last build are rendered
+    again; `--full` renders all of them. The old site is replaced in one step when the new one
+    is complete; if the build fails, the old site stays.
+    """
     from csrnews.site import SiteBuildError, build_site
 
+    indexer = None if no_index else _start_index(content, index)
     console.info(f"building the site from {content} into {output} ...")
     try:
-        stats = build_site(content, output, site_url=site_url, quiet=console.is_quiet())
+        stats = build_site(
+            content,
+            output,
+            site_url=site_url,
+            quiet=console.is_quiet(),
+            previous=previous,
+            cache_dir=cache_dir,
+            incremental=not full,
+        )
     except SiteBuildError as exc:
         console.error(f"site build failed, {output} left as it was: {exc}")
+        if indexer is not None:
+            _finish_index(indexer, index)
         raise SystemExit(1) from exc
+    reused = f", {stats.unchanged} unchanged pages kept" if stats.unchanged else ""
     console.info(
         f"site: {stats.articles} stories, {stats.pages} pages, {stats.files} files "
-        f"in {stats.seconds:.1f} s"
+        f"({stats.rendered} rendered{reused}) in {stats.seconds:.1f} s"
     )
-    index_note = _update_index(content, index)
+    if indexer is not None:
+        console.info(f"waiting for the search index update in {index} ...")
+    index_note = "search index: not updated (--no-index)" if indexer is None else None
+    if indexer is not None:
+        index_note = _finish_index(indexer, index)
+        if index_note is None:
+            raise SystemExit(1)
     console.summary(
         f"Built {_plural(stats.articles, 'story', 'stories')} and "
         f"{_plural(stats.pages, 'page', 'pages')} into {output} "
@@ -45,21 +104,31 @@ def _plural(count: int, one: str, many: str) -> str:
     return f"{count} {one if count == 1 else many}"
 
 
-def _update_index(content: str, index: str) -> str:
+def _start_index(content: str, index: str) -> subprocess.Popen[str]:
+    """The index update as a child process, so it runs on the other core while Pelican works."""
+    console.info(f"updating the search index in {index} (in a second process) ...")
+    return subprocess.Popen(
+        [sys.executable, "-m", "csrnews.nightly.indexstep", content, index],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        stdin=subprocess.DEVNULL,
+        text=True,
+    )
+
+
+def _finish_index(child: subprocess.Popen[str], index: str) -> str | None:
+    """Wait for the index update; its summary, or None (after printing why) when it failed."""
+    stdout, stderr = child.communicate()
+    if child.returncode != 0:
+        reason = (stderr.strip() or stdout.strip() or f"exit {child.returncode}").splitlines()
+        console.error(f"search index update in {index} failed: {reason[-1]}")
+        return None
     try:
-        from search.indexer import update_index
-    except ImportError:
-        console.info("search index: not built yet")
-        return "search index: not built yet"
-    console.info(f"updating the search index in {index} ...")
-    try:
-        result = update_index(content, index)
-    except Exception as exc:
-        console.error(f"search index update failed: {exc}")
-        raise SystemExit(1) from exc
-    parts = [
-        f"{getattr(result, key)} {key}"
-        for key in ("added", "updated", "deleted")
-        if hasattr(result, key)
-    ]
+        stats = json.loads(stdout.strip().splitlines()[-1])
+    except (ValueError, IndexError):
+        console.error(f"search index update in {index} printed no statistics")
+        return None
+    for message in stats.get("warnings", []) or []:
+        console.warn(f"search index: {message}")
+    parts = [f"{stats[key]} {key}" for key in ("added", "updated", "deleted") if key in stats]
     return f"search index: {', '.join(parts) or 'updated'}"

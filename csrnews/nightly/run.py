@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import json
 import logging
-import shutil
 import signal
 import sys
 import time
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -36,7 +36,7 @@ from csrnews.nightly.status import (
     status_document,
     write_status_page,
 )
-from csrnews.nightly.steps import StepResult, run_step
+from csrnews.nightly.steps import StepResult, kill_running_steps, run_step
 
 logger = logging.getLogger(__name__)
 
@@ -256,9 +256,26 @@ class _Run:
             self.report.warn(f"index: {message}")
         return None
 
+    def index_and_build(self, building: Path) -> int | None:
+        """The index update (in a thread's child) beside the site build: two cores, one wait."""
+        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="nightly-index") as pool:
+            indexing = pool.submit(self.index, building)
+            try:
+                built = self.build(building)
+            except BaseException:
+                kill_running_steps()
+                raise
+            indexed = indexing.result()
+        return indexed if indexed is not None else built
+
     def build(self, building: Path) -> int | None:
         opts = self.opts
         prefix = opts.build_command or [sys.executable, "-m", "csrnews", "build"]
+        live = self.releases.current()
+        # Unchanged pages are linked from the live release (never written to: see
+        # csrnews.incremental); parsed stories are cached in the state folder between runs.
+        reuse = ["--previous", str(live / SITE)] if live and (live / SITE).is_dir() else []
+        assert opts.state is not None
         argv = [
             *prefix,
             "--content",
@@ -267,6 +284,10 @@ class _Run:
             str(building / SITE),
             "--index",
             str(building / INDEX),
+            "--no-index",
+            *reuse,
+            "--cache-dir",
+            str(opts.state / "pelican-cache"),
             *opts.build_args,
         ]
         result = run_step("build", argv, timeout=self.remaining())
@@ -274,8 +295,6 @@ class _Run:
         if not result.ok:
             self.report.fail(f"the build failed ({self._how(result)}): {result.tail()}")
             return EXIT_FAILED
-        # Pelican's cache lands next to its output; a release keeps only site/ and index/.
-        shutil.rmtree(building / ".pelican-cache", ignore_errors=True)
         if not (building / SITE / "index.html").is_file():
             self.report.fail(
                 f"the build ended without error but wrote no {building / SITE / 'index.html'}"
@@ -359,7 +378,7 @@ class _Run:
             return code
         self.count_stories()
         self.building = self.releases.start(self.report.run_id)
-        code = self.index(self.building) or self.build(self.building)
+        code = self.index_and_build(self.building)
         if code is not None:
             return code
         self.status_page(self.building)
@@ -372,6 +391,7 @@ class _Run:
         return EXIT_OK
 
     def cleanup(self) -> None:
+        kill_running_steps()
         if self.building is not None:
             self.releases.discard(self.building)
             self.building = None

@@ -77,6 +77,16 @@ def _kill_group(proc: subprocess.Popen[str]) -> None:
             continue
 
 
+_RUNNING: set[subprocess.Popen[str]] = set()  # children of steps still running
+
+
+def kill_running_steps() -> None:
+    """Stop every step child still running (the run was interrupted while steps ran in threads)."""
+    for proc in list(_RUNNING):
+        if proc.poll() is None:
+            _kill_group(proc)
+
+
 def run_step(
     name: str,
     argv: list[str],
@@ -112,6 +122,7 @@ def run_step(
         preexec_fn=preexec,
     )
     timed_out = False
+    _RUNNING.add(proc)
     try:
         stdout, stderr = proc.communicate(timeout=timeout)
     except subprocess.TimeoutExpired:
@@ -122,6 +133,8 @@ def run_step(
     except BaseException:
         _kill_group(proc)
         raise
+    finally:
+        _RUNNING.discard(proc)
     result = StepResult(
         name,
         argv,

@@ -1,0 +1,212 @@
+"""Incremental builds: the same site as a full build, less work, the previous site never touched."""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import shutil
+from pathlib import Path
+
+import pytest
+
+from csrnews.incremental import MANIFEST
+from csrnews.site import build_site
+from tests.conftest import run_cli
+
+SAMPLES = Path(__file__).resolve().parent / "samples" / "content"
+NEWS = "news"
+
+NEW_STORY = """Title: Water stewardship forum in Kunming
+Date: 2025-12-20T09:00:00+08:00
+Slug: water-stewardship-forum-in-kunming
+Lang: en
+Summary: Brewers and growers met on water stewardship.
+Category: Summit & forum
+Tags: water
+Organisations: amfori
+Standards: ISO 26000
+Locations: Kunming
+Source: CSR Daily
+Source_url: https://news.example.com/water-stewardship-forum-in-kunming
+
+Growers and brewers compared water stewardship plans for the dry season.
+"""
+
+
+def tree(site: Path) -> dict[str, bytes]:
+    """Every file of a built site by relative path (the manifest is bookkeeping, not site)."""
+    return {
+        p.relative_to(site).as_posix(): p.read_bytes()
+        for p in sorted(site.rglob("*"))
+        if p.is_file() and p.name != MANIFEST
+    }
+
+
+def digest_tree(site: Path) -> dict[str, tuple[str, int]]:
+    """Content hash and modification time of every file, to show a folder was not written to."""
+    return {
+        p.relative_to(site).as_posix(): (
+            hashlib.sha256(p.read_bytes()).hexdigest(),
+            p.stat().st_mtime_ns,
+        )
+        for p in sorted(site.rglob("*"))
+        if p.is_file()
+    }
+
+
+def differences(a: dict[str, bytes], b: dict[str, bytes]) -> list[str]:
+    problems = [f"only in the incremental build: {n}" for n in sorted(a.keys() - b.keys())]
+    problems += [f"only in the full build: {n}" for n in sorted(b.keys() - a.keys())]
+    problems += [f"differs: {n}" for n in sorted(a.keys() & b.keys()) if a[n] != b[n]]
+    return problems
+
+
+@pytest.fixture()
+def content(tmp_path: Path) -> Path:
+    folder = tmp_path / "content"
+    shutil.copytree(SAMPLES, folder)
+    return folder
+
+
+def edit(path: Path, old: str, new: str) -> None:
+    text = path.read_text(encoding="utf-8")
+    assert old in text, f"{old!r} not in {path}"
+    path.write_text(text.replace(old, new, 1), encoding="utf-8")
+
+
+def nightly_changes(content: Path) -> None:
+    """What a night brings: a new story, edited text and title, a hidden and a deleted story."""
+    news = content / NEWS
+    (news / "2025" / "water-stewardship-forum-in-kunming.md").write_text(
+        NEW_STORY, encoding="utf-8"
+    )
+    edit(
+        news / "2025" / "iso-26000-forum-in-shanghai.md",
+        "Speakers will discuss",
+        "Editors corrected this: speakers will discuss",
+    )
+    edit(
+        news / "2024" / "annual-csr-report-of-a-textile-group.md",
+        "Title: ",
+        "Title: Revised: ",
+    )
+    edit(
+        news / "2025" / "csr-award-for-community-projects.md",
+        "Lang: en",
+        "Lang: en\nStatus: hidden",
+    )
+    (news / "2025" / "supply-chain-due-diligence-report.md").unlink()
+
+
+def test_an_incremental_build_equals_a_full_build(content: Path, tmp_path: Path) -> None:
+    site = tmp_path / "site"
+    first = build_site(content, site, quiet=True)
+    assert first.rendered > 100 and first.unchanged == 0  # nothing to reuse yet
+    nightly_changes(content)
+    again = build_site(content, site, quiet=True)
+    full = build_site(content, tmp_path / "full", quiet=True, incremental=False)
+    assert again.incremental
+    assert 0 < again.rendered < first.rendered / 2, (again.rendered, first.rendered)
+    assert again.unchanged > 0 and again.removed > 0  # the deleted story's page went
+    assert differences(tree(site), tree(tmp_path / "full")) == []
+    assert not (site / NEWS / "2025" / "supply-chain-due-diligence-report").exists()
+    assert "Revised: " in (
+        site / NEWS / "2024" / "annual-csr-report-of-a-textile-group" / "index.html"
+    ).read_text(encoding="utf-8")
+    assert full.unchanged == 0 and full.rendered >= again.rendered + again.unchanged - 1
+
+
+def test_a_top10_edit_and_a_theme_change_rebuild_what_shows_them(
+    content: Path, tmp_path: Path
+) -> None:
+    theme = tmp_path / "theme"
+    shutil.copytree(Path(__file__).resolve().parent.parent / "theme", theme)
+    site = tmp_path / "site"
+    settings = {"THEME": str(theme)}
+    build_site(content, site, quiet=True, extra_settings=settings)
+    edit(content / "top10" / "2024.yaml", "The first summit", "The very first summit")
+    after_list = build_site(content, site, quiet=True, extra_settings=settings)
+    assert "The very first summit" in (site / "top10" / "2024" / "index.html").read_text(
+        encoding="utf-8"
+    )
+    base = theme / "templates" / "base.html"
+    base.write_text(
+        base.read_text(encoding="utf-8").replace("</body>", "<!-- v2 --></body>"), encoding="utf-8"
+    )
+    after_theme = build_site(content, site, quiet=True, extra_settings=settings)
+    assert after_theme.unchanged == 0 and after_theme.rendered >= after_list.rendered
+    full = build_site(
+        content, tmp_path / "full", quiet=True, extra_settings=settings, incremental=False
+    )
+    assert full.files == after_theme.files
+    assert differences(tree(site), tree(tmp_path / "full")) == []
+    assert "<!-- v2 -->" in (site / "index.html").read_text(encoding="utf-8")
+
+
+def test_the_previous_site_is_never_written_to(content: Path, tmp_path: Path) -> None:
+    live = tmp_path / "live"
+    build_site(content, live, quiet=True)
+    before = digest_tree(live)
+    nightly_changes(content)
+    stats = build_site(content, tmp_path / "next", quiet=True, previous=live)
+    assert stats.unchanged > 0 and stats.rendered > 0
+    assert digest_tree(live) == before
+    # the new site's kept pages are links to the live files, not copies
+    kept = tmp_path / "next" / "about" / "index.html"
+    assert kept.stat().st_ino == (live / "about" / "index.html").stat().st_ino
+
+
+def test_a_failed_incremental_build_keeps_the_last_site(content: Path, tmp_path: Path) -> None:
+    site = tmp_path / "site"
+    build_site(content, site, quiet=True)
+    before = digest_tree(site)
+    (content / NEWS / "2025" / "broken.md").write_text(
+        "Title: Broken\nDate: not a date at all\n\nBody\n", encoding="utf-8"
+    )
+    with pytest.raises(Exception, match=r"broken|date"):
+        build_site(content, site, quiet=True)
+    assert digest_tree(site) == before
+    assert not list(tmp_path.glob(".site.building-*"))
+
+
+def test_rebuilding_unchanged_content_renders_nothing_across_processes(
+    content: Path, tmp_path: Path
+) -> None:
+    """Keys must be the same in a new process (no memory addresses, no set order in them)."""
+    site, index = tmp_path / "site", tmp_path / "index"
+    args = ("build", "--content", str(content), "--output", str(site), "--index", str(index))
+    first = run_cli(*args)
+    assert first.returncode == 0, first.stderr
+    second = run_cli(*args)
+    assert second.returncode == 0, second.stderr
+    match = re.search(
+        r"\((\d+) rendered, (\d+) unchanged pages kept\)", second.stdout + second.stderr
+    )
+    assert match, second.stdout + second.stderr
+    assert int(match.group(1)) == 0 and int(match.group(2)) > 100
+    full = run_cli(*args, "--full")
+    assert full.returncode == 0, full.stderr
+    assert "unchanged pages kept" not in full.stdout + full.stderr
+
+
+def test_a_link_to_another_story_follows_that_story(content: Path, tmp_path: Path) -> None:
+    news = content / NEWS
+    edit(
+        news / "2025" / "iso-26000-forum-in-shanghai.md",
+        "Speakers will discuss",
+        "See [the report]({filename}/news/2025/supply-chain-due-diligence-report.md). "
+        "Speakers will discuss",
+    )
+    site = tmp_path / "site"
+    build_site(content, site, quiet=True)
+    page = site / NEWS / "2025" / "iso-26000-forum-in-shanghai" / "index.html"
+    assert "/news/2025/supply-chain-due-diligence-report/" in page.read_text(encoding="utf-8")
+    edit(
+        news / "2025" / "supply-chain-due-diligence-report.md",
+        "Slug: supply-chain-due-diligence-report",
+        "Slug: due-diligence-report-2025",
+    )
+    build_site(content, site, quiet=True)
+    assert "/news/2025/due-diligence-report-2025/" in page.read_text(encoding="utf-8")
+    build_site(content, tmp_path / "full", quiet=True, incremental=False)
+    assert differences(tree(site), tree(tmp_path / "full")) == []
