@@ -71,6 +71,13 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         help="pages on the loopback publisher (default 1000; quick: 20)",
     )
     parser.add_argument(
+        "--crawl-existing",
+        type=int,
+        default=None,
+        help="then crawl the same pages into a site already holding this many stories "
+        "(default 20000; quick: 0, skipped)",
+    )
+    parser.add_argument(
         "--query-rounds",
         type=int,
         default=None,
@@ -122,6 +129,7 @@ def options_from(args: argparse.Namespace) -> Options:
         workdir=workdir,
         results_dir=args.results_dir,
         crawl_pages=pick(args.crawl_pages, 1000, 20),  # type: ignore[arg-type]
+        crawl_existing=pick(args.crawl_existing, 20000, 0),  # type: ignore[arg-type]
         query_rounds=pick(args.query_rounds, 20, 2),  # type: ignore[arg-type]
         query_seconds=pick(args.query_seconds, 120.0, 20.0),  # type: ignore[arg-type]
         http_requests=pick(args.http_requests, 2000, 48),  # type: ignore[arg-type]

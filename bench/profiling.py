@@ -32,10 +32,17 @@ STAGES = ("site", "pelican", "index", "query", "crawl")
 def _stage(stage: str, work: Path, content: Path, rounds: int) -> cProfile.Profile:
     profiler = cProfile.Profile()
     if stage == "crawl":
+        import os
+
         from bench.publisher import write_publisher_stories
-        from crawler.run import crawl
+        from crawler.run import crawl, index_existing
         from demo.server import render_sources, start_demo_server
 
+        # CSRNEWS_BENCH_CRAWL_EXISTING=N: crawl into a folder already holding N corpus stories.
+        existing = int(os.environ.get("CSRNEWS_BENCH_CRAWL_EXISTING", "0") or 0)
+        if existing > 0:
+            generate_corpus(work / "crawled", existing)
+            index_existing(work / "crawled", work / "state")
         write_publisher_stories(work / "stories", len(list(content.rglob("*.md"))))
         server = start_demo_server(stories_dir=work / "stories", slow_seconds=0)
         sources = work / "sources.yaml"

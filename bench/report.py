@@ -33,6 +33,17 @@ def _rows(results: dict[str, Any]) -> list[tuple[str, str, str]]:
                     f"{crawl['stories_written']} stories written",
                 )
             )
+            more = crawl.get("existing")
+            if more:
+                rows.append(
+                    (
+                        f"crawl {more['pages']} pages into {more['stories_before']:,} stories",
+                        f"{_fmt(more['pages_per_s'])} pages/s",
+                        f"{_fmt(more['wall_s'], ' s')}, peak RSS "
+                        f"{_fmt(more['peak_rss_mb'], ' MB')}, "
+                        f"{more['stories_written']} stories written",
+                    )
+                )
     build = results.get("build")
     if isinstance(build, dict):
         rows.append(("build", "error", build["error"]))
@@ -170,6 +181,8 @@ def key_figures(results: dict[str, Any]) -> dict[str, float]:
     if "pages_per_s" in crawl:
         out["crawl pages/s"] = crawl["pages_per_s"]
         out["crawl peak RSS MB"] = crawl["peak_rss_mb"]
+    if "pages_per_s" in (crawl.get("existing") or {}):
+        out["crawl into existing pages/s"] = crawl["existing"]["pages_per_s"]
     build = results.get("build")
     for row in build if isinstance(build, list) else []:
         n = row["stories"]

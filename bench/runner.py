@@ -44,6 +44,7 @@ class Options:
     workdir: Path
     results_dir: Path
     crawl_pages: int = 1000
+    crawl_existing: int = 0
     query_rounds: int = 20
     query_seconds: float = 120.0
     http_requests: int = 2000
@@ -105,6 +106,7 @@ class Bench:
             "options": {
                 "sizes": options.sizes,
                 "crawl_pages": options.crawl_pages,
+                "crawl_existing": options.crawl_existing,
                 "query_rounds": options.query_rounds,
                 "query_seconds": options.query_seconds,
                 "http_requests": options.http_requests,
@@ -196,17 +198,26 @@ class Bench:
         return self.results
 
     def crawl(self) -> dict[str, Any]:
-        """Crawl M synthetic pages on the loopback publisher, politeness delays off."""
+        """Crawl M synthetic pages on the loopback publisher, politeness delays off.
+
+        From an empty state; then, when ``Options.crawl_existing`` is N > 0, the same M pages
+        again into a content folder
+        that already holds N corpus stories, with their signatures in the crawl state as a
+        previous crawl would have left them (figures under ``existing``).
+        """
+        from crawler.run import index_existing
         from demo.server import render_sources, start_demo_server
 
         root = self._dir("crawl")
         shutil.rmtree(root, ignore_errors=True)
         pages = self.o.crawl_pages
+        existing = self.o.crawl_existing
         write_publisher_stories(root / "stories", pages, seed=self.o.seed)
         server = start_demo_server(stories_dir=root / "stories", slow_seconds=0)
-        try:
-            sources = root / "sources.yaml"
-            sources.write_text(render_sources(server.url), encoding="utf-8")
+
+        def measure(content: Path, state: Path) -> dict[str, Any]:
+            before = _count_files(content / "news")
+            first = len(server.request_log)
             publisher_cpu = time.process_time()
             result = run_measured(
                 _cli(
@@ -215,36 +226,61 @@ class Bench:
                     "--sources",
                     str(sources),
                     "--content",
-                    str(root / "content"),
+                    str(content),
                     "--state",
-                    str(root / "state"),
+                    str(state),
                     "--delay",
                     "0",
                 ),
                 cwd=root,
             )
-            log = server.request_log
             publisher_cpu = time.process_time() - publisher_cpu
+            log = server.request_log[first:]
+            stories = _count_files(content / "news") - before
+            story_pages = [r for r in log if r.status == 200 and "/bench-" in r.path]
+            window = (log[-1].time - log[0].time) if len(log) > 1 else result.wall_s
+            return {
+                "pages": pages,
+                "requests": len(log),
+                "story_pages_fetched": len(story_pages),
+                "stories_written": stories,
+                **_figures(result),
+                "pages_per_s": round(stories / result.wall_s, 1),
+                "fetch_window_s": round(window, 2),
+                "pages_per_s_in_window": round(len(story_pages) / window, 1) if window else None,
+                "publisher_cpu_s": round(publisher_cpu, 2),  # the loopback server's share of CPU
+            }
+
+        try:
+            sources = root / "sources.yaml"
+            sources.write_text(render_sources(server.url), encoding="utf-8")
+            out = measure(root / "content", root / "state")
+            self.say(
+                f"crawl: {out['stories_written']} stories from {pages} pages in "
+                f"{out['wall_s']:.1f} s ({out['pages_per_s']} pages/s, {out['cpu_s']} s CPU), "
+                f"peak RSS {out['peak_rss_mb']:.0f} MB"
+            )
+            if existing > 0:
+                content, state = root / "existing" / "content", root / "existing" / "state"
+                started = time.perf_counter()
+                corpus.generate_corpus(content, existing, seed=self.o.seed)
+                indexed = index_existing(content, state)
+                prepared = time.perf_counter() - started
+                self.say(f"crawl: {indexed} existing stories prepared in {prepared:.1f} s")
+                more = measure(content, state)
+                out["existing"] = {
+                    "stories_before": existing,
+                    "signatures_before": indexed,
+                    "prepare_s": round(prepared, 1),
+                    **more,
+                }
+                self.say(
+                    f"crawl into {existing} stories: {more['stories_written']} stories from "
+                    f"{pages} pages in {more['wall_s']:.1f} s ({more['pages_per_s']} pages/s, "
+                    f"{more['cpu_s']} s CPU), peak RSS {more['peak_rss_mb']:.0f} MB"
+                )
         finally:
             server.stop()
-        stories = _count_files(root / "content" / "news")
-        story_pages = [r for r in log if r.status == 200 and "/bench-" in r.path]
-        window = (log[-1].time - log[0].time) if len(log) > 1 else result.wall_s
-        out = {
-            "pages": pages,
-            "requests": len(log),
-            "story_pages_fetched": len(story_pages),
-            "stories_written": stories,
-            **_figures(result),
-            "pages_per_s": round(stories / result.wall_s, 1),
-            "fetch_window_s": round(window, 2),
-            "pages_per_s_in_window": round(len(story_pages) / window, 1) if window else None,
-            "publisher_cpu_s": round(publisher_cpu, 2),  # the loopback server's share of CPU
-        }
-        self.say(
-            f"crawl: {stories} stories from {pages} pages in {result.wall_s:.1f} s "
-            f"({out['pages_per_s']} pages/s), peak RSS {result.peak_rss_mb:.0f} MB"
-        )
         if not self.o.keep:
             shutil.rmtree(root, ignore_errors=True)
         return out
@@ -256,8 +292,9 @@ class Bench:
         settings.write_text(PELICAN_SETTINGS, encoding="utf-8")
         for size in sorted(self.o.sizes):
             content = self.content(size)
-            shutil.rmtree(self._dir(f"corpus-{size}", "output"), ignore_errors=True)
-            shutil.rmtree(self._dir(f"corpus-{size}", "index"), ignore_errors=True)
+            # a cold build: no earlier site, index or parsed-story cache to reuse
+            for leftover in ("output", "index", ".pelican-cache"):
+                shutil.rmtree(self._dir(f"corpus-{size}", leftover), ignore_errors=True)
             ours = self.csrnews_build(size)
             self.say(
                 f"build {size}: csrnews build {ours.wall_s:.1f} s, "

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import logging
+import os
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
 from crawler import settings
+from crawler.dedupe import SignatureIndex
 from crawler.report import CrawlReport
 from crawler.state import CrawlState
 from crawler.urls import url_key
@@ -26,7 +28,7 @@ class CrawlContext:
     now: str = field(default_factory=lambda: datetime.now(UTC).replace(microsecond=0).isoformat())
     paths: dict[str, str] = field(default_factory=dict)  # url key -> story path (relative)
     owners: dict[str, str] = field(default_factory=dict)  # story path -> its Source_url key
-    signatures: dict[str, list[int]] = field(default_factory=dict)
+    signatures: SignatureIndex = field(default_factory=SignatureIndex)  # story path -> MinHash
     excerpt_paragraphs: int = settings.EXCERPT_PARAGRAPHS
     duplicate_threshold: float = settings.DUPLICATE_THRESHOLD
 
@@ -43,22 +45,58 @@ class CrawlContext:
             for tmp in news.rglob(".*.tmp"):
                 logger.info("removing %s left by an interrupted run", tmp)
                 tmp.unlink(missing_ok=True)
+        # The files first: a file unchanged since the last run (same size and modification
+        # time) is not read again; its URLs come from the state.
+        files = self._scan_files()
         for record in self.state.all_stories():
-            if self.abs(record.path).exists():
+            if record.path in files or self.abs(record.path).exists():
                 self.paths[record.key] = record.path
+        for rel, (owner, aliases) in files.items():
+            if owner:
+                self.paths.setdefault(owner, rel)
+                self.owners[rel] = owner
+            for other in aliases:
+                self.paths.setdefault(other, rel)
+        self.signatures = SignatureIndex(
+            (
+                (p, s)
+                for p, s in self.state.signatures().items()
+                if p in files or self.abs(p).exists()
+            ),
+            threshold=self.duplicate_threshold,
+        )
+
+    def _scan_files(self) -> dict[str, tuple[str | None, list[str]]]:
+        """Story path -> (Source_url key, Also_reported_by keys) of every readable story file."""
+        cached = self.state.file_index()
+        prefix = str(self.content_dir) + os.sep
+        files: dict[str, tuple[str | None, list[str]]] = {}
+        fresh: list[tuple[str, int, int, str | None, list[str]]] = []
         for path in iter_story_files(self.content_dir):
+            name = str(path)
+            rel = name[len(prefix) :].replace(os.sep, "/") if name.startswith(prefix) else None
+            rel = rel or self.rel(path)
+            try:
+                stat = os.stat(name)
+            except OSError:
+                continue
+            entry = cached.get(rel)
+            if entry and entry[0] == stat.st_mtime_ns and entry[1] == stat.st_size:
+                files[rel] = (entry[2], entry[3])
+                continue
             try:
                 story = read_story(path)
             except (OSError, UnicodeDecodeError):
                 continue
-            rel = self.rel(path)
             src = story.get("Source_url")
-            if src:
-                self.paths.setdefault(url_key(src), rel)
-                self.owners[rel] = url_key(src)
-            for other in story.get_list("Also_reported_by"):
-                self.paths.setdefault(url_key(other.replace("%2C", ",")), rel)
-        self.signatures = {p: s for p, s in self.state.signatures().items() if self.abs(p).exists()}
+            owner = url_key(src) if src else None
+            aliases = [url_key(u.replace("%2C", ",")) for u in story.get_list("Also_reported_by")]
+            files[rel] = (owner, aliases)
+            fresh.append((rel, stat.st_mtime_ns, stat.st_size, owner, aliases))
+        gone = set(cached) - set(files)
+        if fresh or gone:
+            self.state.update_file_index(fresh, gone)
+        return files
 
     def lookup(self, *keys: str) -> str | None:
         for key in keys:

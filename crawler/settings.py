@@ -15,6 +15,9 @@ AUTOTHROTTLE_TARGET_CONCURRENCY = 2.0
 DOWNLOAD_DELAY = 0.5
 CONCURRENT_REQUESTS = 16
 CONCURRENT_REQUESTS_PER_DOMAIN = 4
+# Items of one response processed at once. The pipeline steps never wait, so Scrapy's default
+# (100) only costs 100 asyncio tasks per response; a story page yields one item.
+CONCURRENT_ITEMS = 4
 
 # Robustness.
 RETRY_ENABLED = True

@@ -6,11 +6,15 @@ import json
 import logging
 import sqlite3
 import time
+from array import array
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from crawler import settings
+from crawler.dedupe import SCHEME, pack, unpack
 
 logger = logging.getLogger(__name__)
 
@@ -30,6 +34,12 @@ CREATE TABLE IF NOT EXISTS links (
 CREATE TABLE IF NOT EXISTS gone (
     key TEXT PRIMARY KEY, url TEXT, status INTEGER, entry_hash TEXT, seen REAL
 );
+CREATE TABLE IF NOT EXISTS files (
+    path TEXT PRIMARY KEY, mtime_ns INTEGER, size INTEGER, owner TEXT, aliases TEXT
+);
+CREATE TABLE IF NOT EXISTS meta (
+    key TEXT PRIMARY KEY, value TEXT
+);
 CREATE TABLE IF NOT EXISTS runs (
     id INTEGER PRIMARY KEY AUTOINCREMENT, started REAL, finished REAL, status TEXT, report TEXT
 );
@@ -48,7 +58,13 @@ class StoryRecord:
 
 
 class CrawlState:
-    """One sqlite3 database in the state folder; every change is its own transaction."""
+    """One sqlite3 database in the state folder; every change is its own transaction.
+
+    Or part of a larger one: `transaction()` groups the changes of one story (or of a batch of
+    signatures) into one commit. In WAL mode with synchronous=NORMAL a commit survives the
+    process being killed (SIGKILL) without an fsync; only a power cut can roll back the last
+    commits, and the next run rebuilds what they held from the story files.
+    """
 
     def __init__(self, state_dir: str | Path) -> None:
         self.dir = Path(state_dir)
@@ -56,11 +72,37 @@ class CrawlState:
         self.path = self.dir / settings.STATE_DB
         self.db = sqlite3.connect(self.path, isolation_level=None, timeout=30)
         self.db.execute("PRAGMA journal_mode=WAL")
-        self.db.execute("PRAGMA synchronous=FULL")
+        self.db.execute("PRAGMA synchronous=NORMAL")
         self.db.executescript(SCHEMA)
+        self._check_signature_scheme()
 
     def close(self) -> None:
         self.db.close()
+
+    @contextmanager
+    def transaction(self) -> Iterator[None]:
+        """Commit everything inside as one transaction (nested calls join the outer one)."""
+        if self.db.in_transaction:
+            yield
+            return
+        self.db.execute("BEGIN")
+        try:
+            yield
+        except BaseException:
+            self.db.execute("ROLLBACK")
+            raise
+        self.db.execute("COMMIT")
+
+    def _check_signature_scheme(self) -> None:
+        """Drop stored signatures of another MinHash scheme: the run recomputes them from files."""
+        row = self.db.execute("SELECT value FROM meta WHERE key='signature_scheme'").fetchone()
+        if row and row[0] == SCHEME:
+            return
+        with self.transaction():
+            dropped = self.db.execute("DELETE FROM signatures").rowcount
+            self.db.execute("INSERT OR REPLACE INTO meta VALUES ('signature_scheme', ?)", (SCHEME,))
+        if dropped:
+            logger.info("dropped %d signatures of an older scheme; recomputing them", dropped)
 
     # Index documents: feeds, sitemaps, listings.
     def validators(self, url: str) -> tuple[str | None, str | None]:
@@ -98,14 +140,35 @@ class CrawlState:
             (key, url, path, source, entry_hash, time.time()),
         )
 
-    def signatures(self) -> dict[str, list[int]]:
+    def signatures(self) -> dict[str, array[int]]:
+        """Story path -> MinHash signature (of the current `crawler.dedupe.SCHEME`)."""
         rows = self.db.execute("SELECT path, signature FROM signatures")
-        return {path: json.loads(sig) for path, sig in rows}
+        return {path: unpack(sig) for path, sig in rows if isinstance(sig, bytes)}
 
-    def save_signature(self, path: str, signature: list[int]) -> None:
-        self.db.execute(
-            "INSERT OR REPLACE INTO signatures VALUES (?, ?)", (path, json.dumps(signature))
-        )
+    def save_signature(self, path: str, signature: Sequence[int]) -> None:
+        self.db.execute("INSERT OR REPLACE INTO signatures VALUES (?, ?)", (path, pack(signature)))
+
+    # What the story files say about their URLs, so that a run re-reads only changed files.
+    def file_index(self) -> dict[str, tuple[int, int, str | None, list[str]]]:
+        """Story path -> (mtime_ns, size, Source_url key, Also_reported_by keys) when last read."""
+        rows = self.db.execute("SELECT path, mtime_ns, size, owner, aliases FROM files")
+        return {
+            path: (mtime, size, owner, json.loads(aliases))
+            for path, mtime, size, owner, aliases in rows
+        }
+
+    def update_file_index(
+        self,
+        fresh: list[tuple[str, int, int, str | None, list[str]]],
+        gone: set[str],
+    ) -> None:
+        """Record the files read again (path, mtime_ns, size, owner, aliases); forget `gone`."""
+        with self.transaction():
+            self.db.executemany(
+                "INSERT OR REPLACE INTO files VALUES (?, ?, ?, ?, ?)",
+                [(p, m, z, o, json.dumps(a)) for p, m, z, o, a in fresh],
+            )
+            self.db.executemany("DELETE FROM files WHERE path=?", [(p,) for p in gone])
 
     def links(self, path: str) -> set[str]:
         """The URL keys a stored story's page linked to (to tell an original from its reprint)."""

@@ -46,6 +46,7 @@ def is_acronym(alias: str) -> bool:
 
 
 _TOKEN_RE = re.compile(r"[A-Za-z0-9]+")
+_MEMO_WORDS = 200_000  # distinct words whose candidate phrases a PhraseIndex remembers
 
 
 class PhraseIndex:
@@ -62,6 +63,8 @@ class PhraseIndex:
         self._by_prefix: dict[str, list[tuple[int, re.Pattern[str], object]]] = {}
         self._by_char: dict[str, list[tuple[str, object]]] = {}
         self._scan: re.Pattern[str] | None = None
+        # A scanned word as written -> the phrases filed under it (most words: none).
+        self._candidates: dict[str, list[tuple[int, re.Pattern[str], object]]] = {}
 
     def add(
         self, phrase: str, payload: object, *, ignore_case: bool, wildcard: bool = False
@@ -74,6 +77,7 @@ class PhraseIndex:
         if first is None:
             self._by_char.setdefault(phrase[0], []).append((phrase, payload))
             self._scan = None
+            self._candidates = {}
             return
         pattern = alias_pattern(phrase)
         if wildcard:
@@ -84,6 +88,7 @@ class PhraseIndex:
         is_prefix = wildcard and first.end() == len(phrase)
         (self._by_prefix if is_prefix else self._by_word).setdefault(word, []).append(entry)
         self._scan = None
+        self._candidates = {}
 
     def _compile(self) -> re.Pattern[str]:
         for entries in (*self._by_word.values(), *self._by_prefix.values()):
@@ -94,13 +99,25 @@ class PhraseIndex:
         branches = [rf"{_LEFT}[A-Za-z0-9]+"] + ([f"[{chars}]"] if chars else [])
         return re.compile("|".join(branches))
 
+    def _candidates_of(self, word: str) -> list[tuple[int, re.Pattern[str], object]]:
+        """The phrases that may start at `word`: filed under it, or under a prefix of it."""
+        key = word.casefold()
+        candidates = list(self._by_word.get(key, ()))
+        if self._by_prefix:
+            for size in range(1, len(key) + 1):
+                candidates += self._by_prefix.get(key[:size], ())
+        if len(self._candidates) >= _MEMO_WORDS:
+            self._candidates.clear()
+        self._candidates[word] = candidates
+        return candidates
+
     def finditer(self, text: str) -> list[tuple[int, int, object]]:
         """(start, end, payload) of every match, in order, without overlaps."""
         if self._scan is None:
             self._scan = self._compile()
         results: list[tuple[int, int, object]] = []
         last_end = 0
-        by_word, by_prefix, by_char = self._by_word, self._by_prefix, self._by_char
+        by_char, memo = self._by_char, self._candidates
         for token in self._scan.finditer(text):
             start = token.start()
             if start < last_end:
@@ -113,11 +130,9 @@ class PhraseIndex:
                         best = (start + len(phrase), payload)
                         break
             else:
-                key = word.casefold()
-                candidates = list(by_word.get(key, ()))
-                if by_prefix:
-                    for size in range(1, len(key) + 1):
-                        candidates += by_prefix.get(key[:size], ())
+                candidates = memo.get(word)
+                if candidates is None:
+                    candidates = self._candidates_of(word)
                 for _, compiled, payload in candidates:
                     match = compiled.match(text, start)
                     if match and (best is None or match.end() > best[0]):

@@ -6,7 +6,7 @@ import logging
 from typing import Any
 from urllib.parse import urljoin, urlsplit
 
-from crawler.dedupe import signature, similarity
+from crawler.dedupe import signature
 from crawler.pipelines.step import PipelineStep
 from crawler.urls import clean_url, url_key
 
@@ -35,12 +35,10 @@ class DedupePipeline(PipelineStep):
             path and ctx.owners.get(path) not in item["keys"] and ctx.owners.get(path) is not None
         )
         if path is None and item["signature"]:
-            best, best_sim = None, 0.0
-            for other, sig in ctx.signatures.items():
-                sim = similarity(item["signature"], sig)
-                if sim > best_sim:
-                    best, best_sim = other, sim
-            if best is not None and best_sim >= ctx.duplicate_threshold:
+            # Only the stored signatures sharing an LSH band are compared: the same best match
+            # as comparing with all of them, whenever it reaches the threshold.
+            best, best_sim = ctx.signatures.best_match(item["signature"], ctx.duplicate_threshold)
+            if best is not None:
                 logger.info("%s reprints %s (similarity %.2f)", item["url"], best, best_sim)
                 item["path"], item["duplicate"] = best, True
                 # The stored story links to this page, and not the other way round: the stored

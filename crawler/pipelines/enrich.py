@@ -6,7 +6,9 @@ import logging
 from datetime import date
 from typing import Any
 
-from crawler.enrichment import Enrichment, enrich
+from scrapy.crawler import Crawler
+
+from crawler.enrichment import Enricher, Enrichment, enrich, load_rules
 from crawler.pipelines.step import PipelineStep
 
 logger = logging.getLogger(__name__)
@@ -22,9 +24,14 @@ def published_date(value: str | None) -> date | None:
         return None
 
 
-def run_enrich(title: str, text: str, lang: str, published: str | None) -> Enrichment:
-    """Call enrichment; a failure there leaves the story unenriched, not lost."""
+def run_enrich(
+    title: str, text: str, lang: str, published: str | None, enricher: Enricher | None = None
+) -> Enrichment:
+    """Call enrichment (with `enricher`, or the default data files); a failure there leaves the
+    story unenriched, not lost."""
     try:
+        if enricher is not None:
+            return enricher.enrich(title, text, lang, published_date(published))
         return enrich(title, text, lang, published_date(published))
     except Exception:  # enrichment is another module's code; a bug there must not drop stories
         logger.exception("enrichment failed for %r", title)
@@ -32,9 +39,18 @@ def run_enrich(title: str, text: str, lang: str, published: str | None) -> Enric
 
 
 class EnrichPipeline(PipelineStep):
-    """Adds `enrichment` to the item."""
+    """Adds `enrichment` to the item; the data files are read once per run."""
+
+    def __init__(self, crawler: Crawler) -> None:
+        super().__init__(crawler)
+        self._enricher: Enricher | None = None
 
     def process_item(self, item: dict[str, Any]) -> dict[str, Any]:
         ex = item["extracted"]
-        item["enrichment"] = run_enrich(ex.title, ex.text, ex.lang, ex.date)
+        if self._enricher is None:
+            try:
+                self._enricher = load_rules()
+            except Exception:  # unreadable data files: run_enrich logs it for every story
+                pass
+        item["enrichment"] = run_enrich(ex.title, ex.text, ex.lang, ex.date, self._enricher)
         return item

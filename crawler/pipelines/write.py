@@ -121,17 +121,18 @@ class WritePipeline(PipelineStep):
         entry_hash = item.get("entry_hash")
         if item.get("from_fallback"):
             entry_hash = f"fallback:{entry_hash}"  # the page failed: fetch it again next run
-        for key in item["keys"]:
-            ctx.paths[key] = rel
-            ctx.state.save_story(key, item["url"], rel, source.name, entry_hash)
-        if item.get("superseded"):
-            ctx.owners[rel] = item["keys"][0]
-        if not item["duplicate"] or item.get("superseded"):
-            ctx.owners.setdefault(rel, item["keys"][0])
-            if item["signature"]:
-                ctx.signatures[rel] = item["signature"]
-                ctx.state.save_signature(rel, item["signature"])
-            ctx.state.save_links(rel, sorted({url_key(u) for u in item["extracted"].links}))
+        with ctx.state.transaction():  # one commit per story, not one per row
+            for key in item["keys"]:
+                ctx.paths[key] = rel
+                ctx.state.save_story(key, item["url"], rel, source.name, entry_hash)
+            if item.get("superseded"):
+                ctx.owners[rel] = item["keys"][0]
+            if not item["duplicate"] or item.get("superseded"):
+                ctx.owners.setdefault(rel, item["keys"][0])
+                if item["signature"]:
+                    ctx.signatures[rel] = item["signature"]
+                    ctx.state.save_signature(rel, item["signature"])
+                ctx.state.save_links(rel, sorted({url_key(u) for u in item["extracted"].links}))
         logger.info("%s: %s -> %s (%s)", source.name, item["url"], rel, outcome)
         return {"url": item["url"], "path": rel, "outcome": outcome}
 
