@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import importlib.metadata
+import json
 import logging
 import os
 import platform
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 from dataclasses import asdict, dataclass
@@ -17,6 +19,7 @@ from typing import Any
 logger = logging.getLogger(__name__)
 
 ROOT = Path(__file__).resolve().parent.parent
+LAUNCHER = Path(__file__).resolve().parent / "rusage.py"
 PACKAGES = ("pelican", "markdown", "whoosh-reloaded", "scrapy", "trafilatura", "waitress")
 
 
@@ -51,44 +54,47 @@ def run_measured(
     timeout: float | None = None,
     check: bool = True,
 ) -> RunResult:
-    """Run a command to completion and measure it with wait4(): wall, peak RSS and CPU.
+    """Run a command to completion and measure it: wall time, peak RSS and CPU.
 
-    wait4() returns the resource usage of exactly this child, so several measurements in one
-    benchmark run do not mix (getrusage(RUSAGE_CHILDREN) only ever grows).
+    The command runs under a small launcher (bench/rusage.py) that waits for it with wait4():
+    the peak RSS is the command's own and that of the processes it waited for, not at least
+    this harness's peak, as Linux would report for a direct child, and several measurements
+    in one run do not mix (getrusage(RUSAGE_CHILDREN) only ever grows).
     """
     logger.debug("running %s", " ".join(command))
     merged_env = {**os.environ, **(env or {})}
-    started = time.perf_counter()
-    proc = subprocess.Popen(
-        command,
-        cwd=cwd,
-        env=merged_env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-        encoding="utf-8",
-        errors="replace",
-    )
-    # Not communicate(): it reaps the child, and wait4() must do that to get its usage.
-    timer = threading.Timer(timeout, proc.kill) if timeout else None
-    if timer is not None:
-        timer.start()
-    try:
-        assert proc.stdout is not None
-        output = proc.stdout.read()
-        proc.stdout.close()
-    finally:
+    with tempfile.TemporaryDirectory(prefix="csrnews-rusage-") as scratch:
+        usage_file = Path(scratch) / "usage.json"
+        started = time.perf_counter()
+        proc = subprocess.Popen(
+            [sys.executable, str(LAUNCHER), str(usage_file), "--", *command],
+            cwd=cwd,
+            env=merged_env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+            encoding="utf-8",
+            errors="replace",
+        )
+        timer = threading.Timer(timeout, proc.terminate) if timeout else None
         if timer is not None:
-            timer.cancel()
-    _, status, usage = os.wait4(proc.pid, 0)
-    wall = time.perf_counter() - started
-    proc.returncode = os.waitstatus_to_exitcode(status)
+            timer.start()
+        try:
+            output, _ = proc.communicate()
+        finally:
+            if timer is not None:
+                timer.cancel()
+        wall = time.perf_counter() - started
+        try:
+            usage = json.loads(usage_file.read_text(encoding="utf-8"))
+        except (OSError, ValueError):  # the launcher itself failed: no figures
+            usage = {"peak_rss_kb": 0, "cpu_s": 0.0}
     result = RunResult(
         command=[str(part) for part in command],
         returncode=proc.returncode,
         wall_s=wall,
-        peak_rss_mb=usage.ru_maxrss / 1024.0,  # Linux: kilobytes
-        cpu_s=usage.ru_utime + usage.ru_stime,
+        peak_rss_mb=usage["peak_rss_kb"] / 1024.0,
+        cpu_s=usage["cpu_s"],
         output_tail="\n".join(output.strip().splitlines()[-5:]),
     )
     if check and result.returncode != 0:

@@ -72,15 +72,18 @@ QUERY_MIX: tuple[BenchQuery, ...] = (
 
 
 def in_process_latency(
-    index_dir: str | Path, rounds: int, max_seconds: float = 120.0
+    index_dir: str | Path, rounds: int, max_seconds: float = 120.0, *, cache: bool = False
 ) -> dict[str, Any]:
     """Run the mix ``rounds`` times through SearchService (after one warm-up round).
 
-    Stops after the round that passes ``max_seconds`` (at least one round is always run).
+    With ``cache`` off (the default) the service's result cache is disabled, so every query is
+    answered from the index, as a query seen for the first time would be; with it on, the
+    rounds after the warm-up are answered mostly from the cache. Stops after the round that
+    passes ``max_seconds`` (at least one round is always run).
     """
     from search.query import SearchRequest, SearchService
 
-    service = SearchService(index_dir)
+    service = SearchService(index_dir, cache_size=None if cache else 0)
 
     def run(item: BenchQuery) -> tuple[float, dict[str, Any]]:
         request = SearchRequest(
@@ -98,7 +101,7 @@ def in_process_latency(
     totals: dict[str, int] = {}
     for item in QUERY_MIX:  # warm-up
         _, answer = run(item)
-        totals[item.q or str(item.filters)] = answer["total"]
+        totals[item.query_string()] = answer["total"]
         if not answer["facets"]:
             raise RuntimeError(f"no facets for {item}")
     samples: list[float] = []
@@ -112,6 +115,7 @@ def in_process_latency(
             samples.append(seconds)
             by_kind.setdefault(item.kind, []).append(seconds)
     return {
+        "cache": cache,
         "queries": len(samples),
         "rounds": done,
         "mix_size": len(QUERY_MIX),

@@ -103,23 +103,27 @@ def _rows(results: dict[str, Any]) -> list[tuple[str, str, str]]:
         if "error" in query:
             rows.append(("query", "error", query["error"]))
         else:
-            inproc, http = query["in_process"], query["http"]
-            rows.append(
-                (
-                    f"query in-process, {query['stories']:,} stories",
-                    f"p95 {_fmt(inproc['p95_ms'], ' ms')}",
-                    f"p50 {_fmt(inproc['p50_ms'], ' ms')}, p99 "
-                    f"{_fmt(inproc['p99_ms'], ' ms')}, {inproc['queries']} queries",
-                )
-            )
-            rows.append(
-                (
-                    f"query HTTP, {http['clients']} clients",
-                    f"{_fmt(http['requests_per_s'])} requests/s",
-                    f"p50 {_fmt(http['p50_ms'], ' ms')}, p95 {_fmt(http['p95_ms'], ' ms')}, "
-                    f"{http['requests']} requests, {http['errors']} errors",
-                )
-            )
+            for suffix, label in (("", "no cache"), ("_cached", "result cache")):
+                inproc, http = query.get(f"in_process{suffix}"), query.get(f"http{suffix}")
+                if inproc:
+                    rows.append(
+                        (
+                            f"query in-process, {query['stories']:,} stories, {label}",
+                            f"p95 {_fmt(inproc['p95_ms'], ' ms')}",
+                            f"p50 {_fmt(inproc['p50_ms'], ' ms')}, p99 "
+                            f"{_fmt(inproc['p99_ms'], ' ms')}, {inproc['queries']} queries",
+                        )
+                    )
+                if http:
+                    rows.append(
+                        (
+                            f"query HTTP, {http['clients']} clients, {label}",
+                            f"{_fmt(http['requests_per_s'])} requests/s",
+                            f"p50 {_fmt(http['p50_ms'], ' ms')}, p95 "
+                            f"{_fmt(http['p95_ms'], ' ms')}, "
+                            f"{http['requests']} requests, {http['errors']} errors",
+                        )
+                    )
     return rows
 
 
@@ -203,6 +207,9 @@ def key_figures(results: dict[str, Any]) -> dict[str, float]:
             out[f"query in-process {p}"] = query["in_process"][p]
         out["query HTTP requests/s"] = query["http"]["requests_per_s"]
         out["query HTTP p95_ms"] = query["http"]["p95_ms"]
+    if "in_process_cached" in query:
+        out["query in-process cached p95_ms"] = query["in_process_cached"]["p95_ms"]
+        out["query HTTP cached requests/s"] = query["http_cached"]["requests_per_s"]
     return out
 
 

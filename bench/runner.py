@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import logging
+import os
 import re
 import shutil
 import socket
@@ -429,8 +430,9 @@ class Bench:
                 cwd=ROOT,
             )
             output.mkdir(parents=True, exist_ok=True)
-        inproc_run = run_measured(
-            [
+
+        def in_process(cache: bool) -> dict[str, Any]:
+            command = [
                 sys.executable,
                 "-m",
                 "bench.worker",
@@ -441,27 +443,30 @@ class Bench:
                 str(self.o.query_rounds),
                 "--max-seconds",
                 str(self.o.query_seconds),
-            ],
-            cwd=ROOT,
-        )
-        inproc = {**_last_json(inproc_run), "peak_rss_mb": round(inproc_run.peak_rss_mb, 1)}
-        self.say(
-            f"query {size}: in-process p50 {inproc['p50_ms']} ms, "
-            f"p95 {inproc['p95_ms']} ms, p99 {inproc['p99_ms']} ms"
-        )
-        http = self._http(output, index)
-        self.say(
-            f"query {size}: HTTP {http['requests_per_s']} requests/s with "
-            f"{http['clients']} clients, p95 {http['p95_ms']} ms"
-        )
-        return {
-            "stories": _count_files(self.content(size) / "news"),
-            "in_process": inproc,
-            "http": http,
-        }
+            ]
+            run = run_measured(command + (["--cache"] if cache else []), cwd=ROOT)
+            return {**_last_json(run), "peak_rss_mb": round(run.peak_rss_mb, 1)}
 
-    def _http(self, output: Path, index: Path) -> dict[str, Any]:
+        # The targets are checked on the uncached figures: every query answered from the index.
+        out: dict[str, Any] = {"stories": _count_files(self.content(size) / "news")}
+        for cache, suffix, label in ((False, "", "uncached"), (True, "_cached", "result cache")):
+            inproc = out[f"in_process{suffix}"] = in_process(cache)
+            self.say(
+                f"query {size} ({label}): in-process p50 {inproc['p50_ms']} ms, "
+                f"p95 {inproc['p95_ms']} ms, p99 {inproc['p99_ms']} ms"
+            )
+            http = out[f"http{suffix}"] = self._http(output, index, cache=cache)
+            self.say(
+                f"query {size} ({label}): HTTP {http['requests_per_s']} requests/s with "
+                f"{http['clients']} clients, p95 {http['p95_ms']} ms"
+            )
+        return out
+
+    def _http(self, output: Path, index: Path, *, cache: bool) -> dict[str, Any]:
         port = _free_port()
+        env = dict(os.environ)
+        if not cache:
+            env["CSRNEWS_SEARCH_CACHE"] = "0"
         server = subprocess.Popen(
             _cli(
                 "serve",
@@ -477,6 +482,7 @@ class Bench:
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
             cwd=self.o.workdir,
+            env=env,
         )
         base = f"http://127.0.0.1:{port}"
         try:
@@ -492,4 +498,5 @@ class Bench:
                 server.kill()
                 server.wait()
         result["server"] = "csrnews serve (waitress, 8 threads)"
+        result["cache"] = cache
         return result

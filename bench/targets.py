@@ -9,8 +9,8 @@ TARGETS: tuple[tuple[str, str, str, float], ...] = (
     ("full build, ratio to plain Pelican", "build_ratio", "<=", 1.2),
     ("full build peak RSS (MB)", "build_rss", "<", 1024.0),
     ("nightly case: build plus index (s)", "nightly_s", "<=", 30.0),
-    ("query p95 in-process (ms)", "query_p95", "<=", 50.0),
-    ("API requests/s with 4 clients", "http_rps", ">=", 50.0),
+    ("query p95 in-process, no cache (ms)", "query_p95", "<=", 50.0),
+    ("API requests/s, 4 clients, no cache", "http_rps", ">=", 50.0),
     ("crawl pipeline pages/s", "crawl_pps", ">=", 50.0),
 )
 
@@ -29,7 +29,10 @@ def _figure(results: dict[str, Any], key: str) -> tuple[float | None, int | None
         if key == "http_rps":
             return results["query"]["http"]["requests_per_s"], results["query"]["stories"]
         if key == "crawl_pps":
-            return results["crawl"]["pages_per_s"], results["crawl"]["pages"]
+            # The slower of a crawl into an empty site and one into a large existing site.
+            crawl = results["crawl"]
+            more = crawl.get("existing") or {}
+            return min(crawl["pages_per_s"], more.get("pages_per_s", float("inf"))), crawl["pages"]
     except (KeyError, TypeError, ValueError):
         pass
     return None, None

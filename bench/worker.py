@@ -27,7 +27,7 @@ def _index(args: argparse.Namespace) -> dict[str, object]:
 def _query(args: argparse.Namespace) -> dict[str, object]:
     from bench.queries import in_process_latency
 
-    return in_process_latency(args.index, args.rounds, args.max_seconds)
+    return in_process_latency(args.index, args.rounds, args.max_seconds, cache=args.cache)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -41,6 +41,9 @@ def main(argv: list[str] | None = None) -> int:
     query.add_argument("--index", required=True)
     query.add_argument("--rounds", type=int, default=20)
     query.add_argument("--max-seconds", type=float, default=120.0)
+    query.add_argument(
+        "--cache", action="store_true", help="keep the result cache on (repeats are cache hits)"
+    )
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.WARNING)
     result = _index(args) if args.command == "index" else _query(args)
