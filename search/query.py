@@ -21,6 +21,7 @@ from whoosh.searching import Searcher
 from csrnews.vocabulary import event_type_id, event_type_label
 from search.analysis import mixed_analyzer
 from search.facets import FACETS, FacetTable, facet_answer  # noqa: F401 (FACETS: kept here)
+from search.fastmatch import FastIndex, fast_matches
 from search.highlight import FastHighlighter, snippet_formatter, snippet_fragmenter
 from search.indexer import markdown_to_text
 
@@ -260,6 +261,7 @@ class _Snapshot:
         self._idle: list[Searcher] = []
         self._facet_lock = threading.Lock()
         self._facets: FacetTable | None = None
+        self._fast: FastIndex | None = None
         self.results = _LRU(cache_size)
         self.suggestions = _LRU(SUGGESTION_CACHE_SIZE if cache_size > 0 else 0)
         self._highlighters: dict[str, FastHighlighter] = {}
@@ -297,6 +299,13 @@ class _Snapshot:
                     self._facets = FacetTable(searcher)
         return self._facets
 
+    def fast_index(self) -> FastIndex:
+        if self._fast is None:
+            with self._facet_lock:
+                if self._fast is None:
+                    self._fast = FastIndex()
+        return self._fast
+
     def highlighter(self, schema: Any, fieldname: str) -> FastHighlighter:
         found = self._highlighters.get(fieldname)
         if found is None:
@@ -328,9 +337,19 @@ class SearchService:
     Searchers and per-generation caches (facet values of every document, the matched set of
     recent queries, spelling suggestions) are kept between searches and dropped when a commit
     or a swapped folder gives a new generation. Safe to share between threads.
+
+    Matching runs on a vectorised fast path (search/fastmatch.py) that gives Whoosh's exact
+    answers for the query shapes searches produce, and on Whoosh's collectors for any other.
+    ``fastpath=False``, or the environment variable ``CSRNEWS_SEARCH_FASTPATH=0`` when the
+    service is created, always uses Whoosh's collectors (to compare the two).
     """
 
-    def __init__(self, index_dir: str | os.PathLike[str], cache_size: int | None = None) -> None:
+    def __init__(
+        self,
+        index_dir: str | os.PathLike[str],
+        cache_size: int | None = None,
+        fastpath: bool | None = None,
+    ) -> None:
         self.index_dir = Path(index_dir)
         self._lock = threading.Lock()
         self._snapshot: _Snapshot | None = None
@@ -338,6 +357,9 @@ class SearchService:
             raw = os.environ.get("CSRNEWS_SEARCH_CACHE", "")
             cache_size = int(raw) if raw.strip().isdigit() else RESULT_CACHE_SIZE
         self.cache_size = cache_size
+        if fastpath is None:
+            fastpath = os.environ.get("CSRNEWS_SEARCH_FASTPATH", "1").strip() != "0"
+        self.fastpath = fastpath
 
     def _current(self) -> _Snapshot:
         real = os.path.realpath(self.index_dir)
@@ -411,20 +433,18 @@ class SearchService:
         cached: _Matches | None = snapshot.results.get(key)
         if cached is not None and (len(cached.top) >= needed or len(cached.top) == cached.total):
             return cached
-        # One pass over the matches: every docnum (for the total and the facets) and a heap of
-        # the best `limit` (not every match sorted).
+        # Every matched docnum (for the total and the facets) and the best `limit`: from the
+        # vectorised fast path, or one pass of Whoosh's collectors for the queries it declines.
         limit = max(needed, RESULT_CACHE_DEPTH)
-        collector: _AllDocsTop | _AllDocsSorted
-        if sort == "relevance":
-            collector = _AllDocsTop(limit)
+        fast = (
+            fast_matches(snapshot.fast_index(), searcher, final, sort, limit)
+            if self.fastpath
+            else None
+        )
+        if fast is not None:
+            top, docnums = fast.top, fast.docnums
         else:
-            collector = _AllDocsSorted(sorting.FieldFacet("date", reverse=True), limit=limit)
-        # needs_current as under a grouped search: the same matchers, so the same scores.
-        context = searcher.context(needs_current=True)
-        searcher.search_with_collector(final, collector, context=context)
-        results = collector.results()
-        top = tuple(results.docnum(i) for i in range(results.scored_length()))
-        docnums = collector.all_docnums
+            top, docnums = self._whoosh_matches(searcher, final, sort, limit)
         counts = snapshot.facet_table(searcher).counts(docnums)
         matches = _Matches(
             total=len(docnums),
@@ -436,6 +456,23 @@ class SearchService:
         else:
             snapshot.results.put(key, matches)
         return matches
+
+    @staticmethod
+    def _whoosh_matches(
+        searcher: Searcher, final: query.Query, sort: str, limit: int
+    ) -> tuple[tuple[int, ...], list[int]]:
+        """The ``limit`` best docnums and every matched docnum, by Whoosh's collectors."""
+        collector: _AllDocsTop | _AllDocsSorted
+        if sort == "relevance":
+            collector = _AllDocsTop(limit)
+        else:
+            collector = _AllDocsSorted(sorting.FieldFacet("date", reverse=True), limit=limit)
+        # needs_current as under a grouped search: the same matchers, so the same scores.
+        context = searcher.context(needs_current=True)
+        searcher.search_with_collector(final, collector, context=context)
+        results = collector.results()
+        top = tuple(results.docnum(i) for i in range(results.scored_length()))
+        return top, collector.all_docnums
 
     def _search(
         self, snapshot: _Snapshot, searcher: Searcher, request: SearchRequest
