@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Iterable, Mapping
-from itertools import chain
 from typing import Any
 
+import numpy as np
 from whoosh import sorting
 
 # Facet name -> field, as the search answer names them.
@@ -34,41 +34,67 @@ class FacetTable:
     The names are exactly those Whoosh's ``groupedby`` gives (the same categorizers are asked,
     once for every document), so counting over a set of docnums gives the same groups and
     counts as a grouped search over the same documents, without reading postings per query.
+    Each document's names are kept as codes in numpy arrays, so a count is one ``bincount``.
     Build one per index generation (reader); it never changes afterwards.
     """
 
     def __init__(self, searcher: Any, facets: Mapping[str, str] = FACETS) -> None:
         self.doc_count_all = searcher.doc_count_all()
-        self.single: dict[str, list[Any]] = {}  # facet -> name per docnum
-        self.multi: dict[str, list[tuple[Any, ...]]] = {}  # overlapping facet -> names per doc
+        self.names: dict[str, list[Any]] = {}  # facet -> group name per code
+        self.single: dict[str, np.ndarray] = {}  # facet -> code per docnum
+        # overlapping facet -> (docnum of each entry, code of each entry)
+        self.multi: dict[str, tuple[np.ndarray, np.ndarray]] = {}
         for name, facet in facet_objects(facets).items():
             catter = facet.categorizer(searcher)
             overlap = catter.allow_overlap
-            values: list[Any] = []
+            codes: dict[Any, int] = {}
+            entry_docs: list[int] = []
+            entry_codes: list[int] = []
             for subsearcher, offset in searcher.leaf_searchers():
                 catter.set_searcher(subsearcher, offset)
                 to_name = catter.key_to_name
                 count = subsearcher.doc_count_all()
                 if overlap:
                     keys_for = catter.keys_for
-                    values.extend(
-                        tuple(to_name(key) for key in keys_for(None, docnum))
-                        for docnum in range(count)
-                    )
+                    for docnum in range(count):
+                        for key in keys_for(None, docnum):
+                            entry_docs.append(offset + docnum)
+                            entry_codes.append(codes.setdefault(to_name(key), len(codes)))
                 else:
                     key_for = catter.key_for
-                    values.extend(to_name(key_for(None, docnum)) for docnum in range(count))
-            (self.multi if overlap else self.single)[name] = values
+                    entry_codes.extend(
+                        codes.setdefault(to_name(key_for(None, docnum)), len(codes))
+                        for docnum in range(count)
+                    )
+            self.names[name] = list(codes)
+            if overlap:
+                self.multi[name] = (
+                    np.array(entry_docs, dtype=np.int64),
+                    np.array(entry_codes, dtype=np.int64),
+                )
+            else:
+                self.single[name] = np.array(entry_codes, dtype=np.int64)
 
-    def counts(self, docnums: Iterable[int]) -> dict[str, Counter[Any]]:
+    def counts(self, docnums: Iterable[int] | np.ndarray) -> dict[str, Counter[Any]]:
         """Documents per group name, for each facet, over the given (matched) docnums."""
-        docs = docnums if isinstance(docnums, list | tuple) else list(docnums)
+        if isinstance(docnums, np.ndarray):
+            docs = docnums.astype(np.int64, copy=False)
+        else:
+            docs = np.fromiter(docnums, dtype=np.int64)
         out: dict[str, Counter[Any]] = {}
-        for name, values in self.single.items():
-            out[name] = Counter(map(values.__getitem__, docs))
-        for name, lists in self.multi.items():
-            out[name] = Counter(chain.from_iterable(map(lists.__getitem__, docs)))
+        for name, codes in self.single.items():
+            out[name] = self._named(name, np.bincount(codes[docs], minlength=1))
+        if self.multi:
+            chosen = np.zeros(self.doc_count_all, dtype=bool)
+            chosen[docs] = True
+            for name, (entry_docs, entry_codes) in self.multi.items():
+                picked = entry_codes[chosen[entry_docs]]
+                out[name] = self._named(name, np.bincount(picked, minlength=1))
         return out
+
+    def _named(self, facet: str, counted: np.ndarray) -> Counter[Any]:
+        names = self.names[facet]
+        return Counter({names[code]: int(counted[code]) for code in np.flatnonzero(counted)})
 
 
 def facet_answer(

@@ -510,8 +510,13 @@ def _phrase_starts(docs: np.ndarray, leaves: list[_Leaf]) -> np.ndarray:
 class FastResult:
     """The matched docnums (ascending) and the best ``limit`` of them in answer order."""
 
-    docnums: list[int]
+    docs: np.ndarray
     top: tuple[int, ...]
+
+    @property
+    def docnums(self) -> list[int]:
+        """The matched docnums as a list."""
+        return self.docs.tolist()
 
 
 def fast_matches(
@@ -537,7 +542,7 @@ def fast_matches(
             _warned.set()
             logger.warning("search fast path failed; using Whoosh's collectors", exc_info=True)
         return None
-    return FastResult(docs.tolist(), tuple(top.tolist()))
+    return FastResult(docs, tuple(top.tolist()))
 
 
 def _match_all(index: FastIndex, searcher: Any, q: Any) -> tuple[np.ndarray, np.ndarray]:

@@ -442,7 +442,7 @@ class SearchService:
             else None
         )
         if fast is not None:
-            top, docnums = fast.top, fast.docnums
+            top, docnums = fast.top, fast.docs
         else:
             top, docnums = self._whoosh_matches(searcher, final, sort, limit)
         counts = snapshot.facet_table(searcher).counts(docnums)
