@@ -478,6 +478,8 @@ class Bench:
                 "127.0.0.1",
                 "--port",
                 str(port),
+                "--workers",
+                "auto",
             ),
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
@@ -497,6 +499,10 @@ class Bench:
             except subprocess.TimeoutExpired:
                 server.kill()
                 server.wait()
-        result["server"] = "csrnews serve (waitress, 8 threads)"
+        from csrnews.prefork import auto_workers
+
+        workers = auto_workers()
+        result["workers"] = workers
+        result["server"] = f"csrnews serve --workers auto: {workers} x 8 waitress threads"
         result["cache"] = cache
         return result

@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import re
 import threading
-from collections.abc import Iterator
+from bisect import bisect_left, bisect_right
+from collections.abc import Callable, Iterator
+from itertools import accumulate, compress, count
+from operator import add
 from typing import Any
 
 from whoosh.analysis import CompositeAnalyzer, Token
@@ -12,12 +16,14 @@ from whoosh.highlight import (
     BasicFragmentScorer,
     ContextFragmenter,
     Formatter,
+    Fragment,
     Highlighter,
     HtmlFormatter,
+    mkfrag,
     top_fragments,
 )
 
-from search.analysis import _ALNUM_SPLIT_RE, _TOKEN_RE, MixedTokenizer
+from search.analysis import _ALNUM_SPLIT_RE, _CJK, _TOKEN_RE, MixedTokenizer
 
 MAX_CACHED_WORDS = 200_000
 
@@ -48,6 +54,215 @@ def mixed_raw_tokens(text: str) -> list[tuple[int, int, str]]:
     return out
 
 
+# The tokenizer's pieces (a CJK run, a run of letters, a run of digits) as split() separators.
+_PIECES_SPLIT = re.compile(rf"([{_CJK}]+|[^\W\d_{_CJK}]+|\d+)").split
+_CJK_PAIR = re.compile(rf"[{_CJK}]{{2}}").search
+_CJK_START = re.compile(rf"[{_CJK}]").match
+# ASCII text: every character but a letter or digit becomes a space; letters "a", digits "0".
+_ASCII_SPACES = str.maketrans({chr(i): " " for i in range(128) if not chr(i).isalnum()})
+_ASCII_CLASSES = str.maketrans(
+    {chr(i): "a" if chr(i).isalpha() else "0" if chr(i).isdigit() else " " for i in range(128)}
+)
+
+
+def mixed_token_columns(text: str) -> tuple[list[str], list[int], list[int]]:
+    """The texts, start and end offsets of the tokens of ``mixed_raw_tokens``, as three lists.
+
+    The runs between separators come from C-level ``split`` calls and their offsets from running
+    sums of the lengths, with no Python step per token; only the runs that make several tokens
+    (letters next to digits in ASCII text, runs of CJK characters: bigrams) are split again.
+    """
+    if text.isascii():
+        chunks = text.translate(_ASCII_SPACES).split(" ")
+        raws = list(filter(None, chunks))
+        offsets = map(add, accumulate(map(len, chunks), initial=0), count())
+        starts = list(compress(offsets, chunks))
+        ends = list(map(add, starts, map(len, raws)))
+        classes = text.translate(_ASCII_CLASSES)
+        if "a0" in classes or "0a" in classes:
+            mixed = [k for k, raw in enumerate(raws) if not (raw.isalpha() or raw.isdigit())]
+            _split_tokens(raws, starts, ends, mixed, _alnum_pieces)
+        return raws, starts, ends
+    parts = _PIECES_SPLIT(text)
+    offsets = list(accumulate(map(len, parts)))
+    raws, starts, ends = parts[1::2], offsets[0:-1:2], offsets[1::2]
+    if _CJK_PAIR(text) is None:
+        return raws, starts, ends
+    out: tuple[list[str], list[int], list[int]] = ([], [], [])
+    for raw, start, end in zip(raws, starts, ends, strict=True):
+        if end - start > 1 and _CJK_START(raw):  # a CJK run: overlapping bigrams
+            out[0].extend(map(add, raw, raw[1:]))
+            out[1].extend(range(start, end - 1))
+            out[2].extend(range(start + 2, end + 1))
+        else:
+            out[0].append(raw)
+            out[1].append(start)
+            out[2].append(end)
+    return out
+
+
+def _split_tokens(
+    raws: list[str],
+    starts: list[int],
+    ends: list[int],
+    indexes: list[int],
+    split: Callable[[str], list[tuple[str, int]]],
+) -> None:
+    """Replace the tokens at ``indexes`` by the (text, offset) pieces ``split`` makes of them."""
+    for k in reversed(indexes):
+        base = starts[k]
+        pieces = split(raws[k])
+        raws[k : k + 1] = [piece for piece, _ in pieces]
+        starts[k : k + 1] = [base + offset for _, offset in pieces]
+        ends[k : k + 1] = [base + offset + len(piece) for piece, offset in pieces]
+
+
+def _alnum_pieces(word: str) -> list[tuple[str, int]]:
+    return [(part.group(), part.start()) for part in _ALNUM_SPLIT_RE.finditer(word)]
+
+
+def merged_matches(
+    hits: list[int], starts: list[int], ends: list[int], norms: list[str]
+) -> list[Token]:
+    """The matched tokens as ``Highlighter._merge_matched_tokens`` yields them, in order.
+
+    ``hits`` are the indexes of the matched tokens (offsets increasing), ``norms`` their texts.
+    Whoosh merges a matched token into the pending one when it touches it (``startchar <=
+    endchar``), appending the end of its text; a matched token that does not touch is
+    yielded alone after the pending one, and the next matched token starts a new one; an
+    unmatched token ends the pending one. Each token carries ``pos``, the index of its first
+    tokenizer token, and ``endchar`` is that of its last (ends only increase).
+    """
+    out: list[Token] = []
+    pending: Token | None = None
+    previous = -2
+    for i, norm in zip(hits, norms, strict=True):
+        if pending is not None and i != previous + 1:
+            out.append(pending)
+            pending = None
+        previous = i
+        if pending is None:
+            pending = _match_token(norm, i, starts[i], ends[i])
+        elif starts[i] <= pending.endchar:
+            pending.text += norm[pending.endchar - ends[i] :]
+            pending.endchar = ends[i]
+        else:
+            out.append(pending)
+            out.append(_match_token(norm, i, starts[i], ends[i]))
+            pending = None
+    if pending is not None:
+        out.append(pending)
+    return out
+
+
+def _match_token(text: str, pos: int, startchar: int, endchar: int) -> Token:
+    """A matched token with the attributes of a fragmenter's copy of the tokenizer's token."""
+    token = Token(positions=True, chars=True, removestops=False, mode="index", text=text)
+    token.pos = pos
+    token.startchar = startchar
+    token.endchar = endchar
+    token.matched = True
+    return token
+
+
+def context_fragments(
+    text: str,
+    starts: list[int],
+    ends: list[int],
+    lengths: list[int],
+    matches: list[Token],
+    fragmenter: ContextFragmenter,
+) -> list[Fragment]:
+    """``fragmenter.fragment_tokens`` of the tokens, stepping from match to match.
+
+    ``starts``/``ends`` are the offsets of all tokens (both increasing), ``lengths`` the running
+    sums of their lengths (``lengths[i]`` for tokens before ``i``), ``matches`` the merged
+    matched tokens of ``merged_matches``; every other token is unmatched. Whoosh's rules:
+
+    * it stops at the first token ending past ``charlimit`` (a merged token counts whole);
+    * before a fragment, its "firsts" keep the starts of the unmatched tokens read since the
+      last fragment, dropping those more than ``surround`` before the last one's end: the
+      fragment starts at the first kept one, else at the match, whose countdown then gets
+      ``surround`` more ("unused front context");
+    * in a fragment each matched token restarts the countdown at ``surround``, every token
+      (matched or not) takes its length off the countdown and adds it to the fragment's
+      length; the fragment ends at the token that takes the countdown to zero or below, or
+      that would take the length past ``maxchars`` (that token, if matched, is dropped);
+    * a matched token longer than ``maxchars`` outside a fragment, or the token after a
+      fragment whose countdown ended at exactly zero, makes a fragment without matches;
+    * at the end of the tokens (or at the token past ``charlimit``) an unfinished fragment
+      ends at that last token read.
+    """
+    maxchars, surround, charlimit = fragmenter.maxchars, fragmenter.surround, fragmenter.charlimit
+    count = len(starts)
+    stop = bisect_right(ends, charlimit) if charlimit else count  # tokens read: before stop
+    final = ends[stop] if stop < count else ends[-1]  # the end of the last token read
+    fragments: list[Fragment] = []
+    tks: list[Token] = []  # the open fragment's matches (empty: no open fragment)
+    first = countdown = size = 0
+    zero = False  # the last fragment ended with its countdown at exactly zero
+    free = 0  # the first token read after the last fragment (where "firsts" start)
+    read = 0  # the next token to read
+
+    def close(endchar: int, exact: bool) -> None:
+        nonlocal tks, zero
+        fragments.append(mkfrag(text, tks, startchar=first, endchar=endchar))
+        tks, zero = [], exact
+
+    def read_unmatched(end: int) -> None:
+        """Read the unmatched tokens from ``read`` to ``end``."""
+        nonlocal countdown, size, zero, free, read
+        if read < end and tks:
+            # The first token whose running length reaches the countdown or passes maxchars.
+            budget = min(countdown, maxchars - size + 1)
+            last = bisect_left(lengths, lengths[read] + budget, read + 1, end + 1) - 1
+            used = lengths[min(last + 1, end)] - lengths[read]
+            if last >= end:
+                countdown, size = countdown - used, size + used
+            else:
+                close(ends[last], size + used <= maxchars and countdown == used)
+                free = read = last + 1
+        if read < end and zero:  # countdown at zero: the next token ends an empty fragment
+            fragments.append(Fragment(text, [], 0, ends[read]))
+            zero, free = False, read + 1
+        read = max(read, end)
+
+    for token in matches:
+        index, startchar, endchar = token.pos, token.startchar, token.endchar
+        if charlimit and endchar > charlimit:
+            if index <= stop:  # Whoosh stops at this merged token, not at an unmatched one
+                stop, final = index, endchar
+            break
+        read_unmatched(index)
+        length = endchar - startchar
+        if not tks and length > maxchars:
+            fragments.append(Fragment(text, [], 0, endchar))
+            zero = False
+        elif not tks:
+            firsts = bisect_left(starts, ends[index - 1] - surround, free, index)
+            if firsts < index:
+                first, countdown = starts[firsts], surround - length
+            else:  # no context before: the match starts the fragment
+                first, countdown = startchar, 2 * surround - length
+            tks, size, zero = [token], length, False
+            if countdown <= 0:
+                close(endchar, countdown == 0)
+        elif size + length > maxchars:
+            close(endchar, False)
+        else:
+            tks.append(token)
+            size, countdown = size + length, surround - length
+            if countdown <= 0:
+                close(endchar, countdown == 0)
+        read = bisect_right(ends, endchar, index)  # past the merged token
+        if not tks:
+            free = read
+    read_unmatched(stop)
+    if tks:
+        fragments.append(mkfrag(text, tks, startchar=first, endchar=final))
+    return fragments
+
+
 def snippet_fragmenter() -> ContextFragmenter:
     """The fragmenter of search snippets: passages of up to 220 characters."""
     return ContextFragmenter(maxchars=220, surround=60)
@@ -56,6 +271,9 @@ def snippet_fragmenter() -> ContextFragmenter:
 def snippet_formatter() -> HtmlFormatter:
     """The formatter of search snippets (one per answer: it numbers the terms it has seen)."""
     return HtmlFormatter(tagname="mark", classname="hl", between=" … ")
+
+
+_MISSING: Any = object()
 
 
 class _NotOneToken(Exception):
@@ -68,8 +286,12 @@ class FastHighlighter:
     Whoosh re-analyses the whole stored text for every hit (tokenizer, lower-case, stop words,
     stemming, a generator per filter per token). Here the tokenizer runs alone and each distinct
     word goes through the filters once, its result kept for later texts (the analyzer works a
-    token at a time, so a word analysed alone gives the text it has in context). The tokens,
-    fragmenter, scorer and formatter are Whoosh's, so the snippet is the same.
+    token at a time, so a word analysed alone gives the text it has in context).
+
+    With ``MixedTokenizer`` and a plain ``ContextFragmenter`` the tokens stay as lists and the
+    merging and fragmenting of Whoosh are reproduced from match to match (``merged_matches``,
+    ``context_fragments``); otherwise Whoosh's own token pipeline runs (``whoosh_fragments``).
+    Scoring, choice and formatting of the fragments are Whoosh's either way.
     """
 
     def __init__(self, analyzer: Any) -> None:
@@ -88,9 +310,19 @@ class FastHighlighter:
         texts = [t.text for t in self.chain(raw, mode="index", removestops=False)]
         return texts[0] if len(texts) == 1 else None
 
-    def _tokens(self, text: str, words: frozenset[str]) -> Iterator[Token]:
+    def _norm(self, raw: str) -> str | None:
+        """The text of the one token the filters make of ``raw`` (None: not one), cached."""
         cache = self._words
-        missing = object()
+        norm = cache.get(raw, _MISSING)
+        if norm is _MISSING:
+            norm = self._normalise(raw)
+            with self._lock:
+                if len(cache) >= MAX_CACHED_WORDS:
+                    cache.clear()
+                cache[raw] = norm
+        return norm  # type: ignore[return-value]
+
+    def _tokens(self, text: str, words: frozenset[str]) -> Iterator[Token]:
         raws = (
             mixed_raw_tokens(text)
             if self.raw_tokens
@@ -104,13 +336,7 @@ class FastHighlighter:
         token.boost = 1.0
         token.stopped = False
         for pos, (startchar, endchar, raw) in enumerate(raws):
-            norm = cache.get(raw, missing)
-            if norm is missing:
-                norm = self._normalise(raw)
-                with self._lock:
-                    if len(cache) >= MAX_CACHED_WORDS:
-                        cache.clear()
-                    cache[raw] = norm
+            norm = self._norm(raw)
             if norm is None:
                 raise _NotOneToken(raw)
             token.text = norm
@@ -140,28 +366,52 @@ class FastHighlighter:
         if not words or not text:
             return ""
         fragmenter = fragmenter or snippet_fragmenter()
-        if self.tokenizer is not None:
-            try:
-                return self._format(
-                    self._tokens(text, words), text, formatter, fragmenter, top, minscore
-                )
-            except _NotOneToken:
-                pass
-        return self._format(
-            self._plain_tokens(text, words), text, formatter, fragmenter, top, minscore
-        )
-
-    def _format(
-        self,
-        tokens: Iterator[Token],
-        text: str,
-        formatter: Formatter,
-        fragmenter: ContextFragmenter,
-        top: int,
-        minscore: int,
-    ) -> str:
-        # Materialise the fragments first: a fallback must not leave the formatter half-used.
-        merged = Highlighter._merge_matched_tokens(tokens)
-        fragments = list(fragmenter.fragment_tokens(text, merged))
+        fragments = None
+        if self.raw_tokens and type(fragmenter) is ContextFragmenter:
+            fragments = self.fast_fragments(text, words, fragmenter)
+        if fragments is None:
+            fragments = self.whoosh_fragments(text, words, fragmenter)
         best = top_fragments(fragments, top, self.scorer, FIRST, minscore=minscore)
         return formatter.format(best)
+
+    def fast_fragments(
+        self, text: str, words: frozenset[str], fragmenter: ContextFragmenter
+    ) -> list[Fragment] | None:
+        """The fragments of ``whoosh_fragments`` without a Python step per token.
+
+        None when a word of the text is not one token after the filters: then Whoosh's
+        pipeline decides (it falls back to the whole analyzer where it meets that word).
+        """
+        raws, starts, ends = mixed_token_columns(text)
+        distinct = list(set(raws))
+        norms = list(map(self._words.get, distinct))
+        if None in norms:  # words not seen yet (or not one token)
+            norms = [self._norm(raw) for raw in distinct]
+            if None in norms:
+                return None
+        matched = dict(compress(zip(distinct, norms, strict=True), map(words.__contains__, norms)))
+        if not matched:
+            return []
+        hits = list(compress(range(len(raws)), map(matched.__contains__, raws)))
+        matches = merged_matches(hits, starts, ends, [matched[raws[i]] for i in hits])
+        lengths = list(accumulate(map(len, raws), initial=0))
+        return context_fragments(text, starts, ends, lengths, matches, fragmenter)
+
+    def whoosh_fragments(
+        self, text: str, words: frozenset[str], fragmenter: ContextFragmenter
+    ) -> list[Fragment]:
+        """The fragments Whoosh's merging and fragmenter make of the text's tokens."""
+        if self.tokenizer is not None:
+            try:
+                return self._fragments(self._tokens(text, words), text, fragmenter)
+            except _NotOneToken:
+                pass
+        return self._fragments(self._plain_tokens(text, words), text, fragmenter)
+
+    @staticmethod
+    def _fragments(
+        tokens: Iterator[Token], text: str, fragmenter: ContextFragmenter
+    ) -> list[Fragment]:
+        # Materialise the fragments: a fallback must not leave the formatter half-used.
+        merged = Highlighter._merge_matched_tokens(tokens)
+        return list(fragmenter.fragment_tokens(text, merged))
