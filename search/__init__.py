@@ -5,9 +5,12 @@ The rest of csrnews uses only what this package exports; nothing else imports wh
 
 from __future__ import annotations
 
+from search import viewfile
 from search.indexer import IndexLockedError, IndexStats, update_index
 from search.query import IndexMissingError, QueryError, SearchRequest, SearchService
 from search.wsgi import make_app
+
+viewfile.install()  # before any index is opened: segment files shared, not copied per searcher
 
 __all__ = [
     "IndexLockedError",
