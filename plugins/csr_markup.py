@@ -59,8 +59,9 @@ def story_items(env: Environment, articles: Iterable[Any], heading: str = "h2") 
     """The ``story_item`` macro of _macros.html for each story, each rendered once a build.
 
     A story is listed on the front pages and on its type, tag, organisation, standard,
-    source, year and month pages; its item is the same markup on all of them (the macro sees
-    no page variables), so it is rendered on first use and reused. The item is rendered once
+    source, year and month pages; its item is the same markup on all of them for one site URL
+    (the macro sees no page variables: the page's site URL, absolute or relative, is passed
+    in), so it is rendered on first use and reused. The item is rendered once
     with a placeholder heading name, which each heading level then fills in.
     """
     macro = None
@@ -76,11 +77,11 @@ def story_items(env: Environment, articles: Iterable[Any], heading: str = "h2") 
                 macro = env.get_template("_macros.html").module.story_item
             template = cache.get((_HEADING, siteurl))
             if template is None:
-                template = cache[(_HEADING, siteurl)] = macro(article, _HEADING)
+                template = cache[(_HEADING, siteurl)] = macro(article, _HEADING, siteurl)
             if template.count(_HEADING) == 2:  # the opening and the closing tag, nothing else
                 item = Markup(template.replace(_HEADING, str(escape(heading))))
             else:
-                item = macro(article, heading)
+                item = macro(article, heading, siteurl)
             cache[(heading, siteurl)] = item
         parts.append(item)
     return Markup("".join(parts))  # every part is Markup from the macro

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
@@ -78,3 +79,40 @@ def test_related_prefers_shared_organisations_and_standards() -> None:
     compute_related([a, b, c, d], limit=5)
     assert [r.name for r in a.related] == ["c", "b"]
     assert d.related == [] and [r.name for r in b.related] == ["a"]
+
+
+def _root_relative_links(site: Path) -> list[str]:
+    found = []
+    for page in sorted(site.rglob("*.html")):
+        text = page.read_text(encoding="utf-8")
+        links = re.findall(r'(?:href|src)="/[^"]*"', text)
+        found += [f"{page.relative_to(site)}: {link}" for link in links]
+    return found
+
+
+def test_a_site_url_with_a_path_reaches_every_link(paged: Path, tmp_path: Path) -> None:
+    # A site served under a path (a project's GitHub Pages) breaks on root-relative links: the
+    # list items, pagers and feed links of listing pages must use the site URL too.
+    assert _root_relative_links(paged)  # without a site URL, links are root-relative
+    out = tmp_path / "output"
+    build_site(
+        SAMPLES,
+        out,
+        site_url="https://example.org/csr",
+        quiet=True,
+        extra_settings={"DEFAULT_PAGINATION": 4},
+    )
+    assert _root_relative_links(out) == []
+    home = (out / "index.html").read_text(encoding="utf-8")
+    assert 'rel="next" href="https://example.org/csr/page/2/"' in home
+    org = (out / "org/amfori/index.html").read_text(encoding="utf-8")
+    assert 'class="story-title"><a href="https://example.org/csr/news/' in org
+    assert 'href="https://example.org/csr/feeds/' in org
+
+
+def test_relative_urls_reach_list_items(tmp_path: Path) -> None:
+    out = tmp_path / "output"
+    build_site(SAMPLES, out, relative_urls=True, quiet=True)
+    assert _root_relative_links(out) == []
+    org = (out / "org/amfori/index.html").read_text(encoding="utf-8")
+    assert 'class="story-title"><a href="../../news/' in org
