@@ -325,8 +325,11 @@ class Plan:
     def decide(self, name: str, key: str) -> bool:
         """Record the key; True when the seeded file from the last build can be kept."""
         name = os.path.normpath(name)
+        # A second output of the same name (a page saved as index.html over the front page):
+        # the manifest keeps only the last key, so neither write may be skipped.
+        again = name in self.keys
         self.keys[name] = key
-        if name in self.seeded and self.previous.get(name) == key:
+        if not again and name in self.seeded and self.previous.get(name) == key:
             self.unchanged.add(name)
             return True
         self.rendered.add(name)
@@ -379,8 +382,11 @@ def make_writer_class(plan: Plan) -> type:
                     self._overridden_files.add(filename)
                 self._written_files.add(filename)
                 return contextlib.nullcontext(_NullText())
-            with contextlib.suppress(FileNotFoundError):
-                os.unlink(filename)  # a link to the previous site's file: replace, never rewrite
+            redirected = filename in self._overridden_files  # Pelican writes to /dev/null
+            refused = filename in self._written_files and not override  # Pelican raises
+            if not (redirected or refused):
+                with contextlib.suppress(FileNotFoundError):
+                    os.unlink(filename)  # a link to the previous site's file: never rewrite it
             return super()._open_w(filename, encoding, override)
 
     return IncrementalWriter

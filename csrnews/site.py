@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import os
+import re
 import shutil
 import subprocess
 import tempfile
@@ -16,6 +17,7 @@ from csrnews import incremental as incremental_mod
 from csrnews import settings as defaults
 
 logger = logging.getLogger(__name__)
+_CACHE_NAME = re.compile(r"[0-9a-f]{16}")
 
 
 class SiteBuildError(RuntimeError):
@@ -147,7 +149,8 @@ def build_site(
             extra=extra_settings,
             cache_dir=cache_dir,
         )
-        plan = _plan(conf, Path(previous) if previous else output, staging, reuse=incremental)
+        previous_site = Path(previous) if previous else output
+        plan = _plan(conf, previous_site, staging, output, reuse=incremental)
 
         def writer_hook(_pelican: Any) -> type:
             return incremental_mod.make_writer_class(plan)
@@ -219,7 +222,7 @@ def count_files(folder: Path) -> int:
 
 
 def _plan(
-    conf: dict[str, Any], previous: Path, staging: Path, *, reuse: bool
+    conf: dict[str, Any], previous: Path, staging: Path, output: Path, *, reuse: bool
 ) -> incremental_mod.Plan:
     """Turn the reader cache on and seed staging with the previous build's files.
 
@@ -238,10 +241,18 @@ def _plan(
         # a cache per build setup: settings, theme or code changes start a fresh one
         CACHE_PATH=str(cache_root / reader_key),
     )
+    resolved = cache_root.resolve()
+    for site in (previous.resolve(), output.resolve()):
+        if resolved == site or site in resolved.parents:
+            raise SiteBuildError(f"the cache folder {cache_root} is inside the site {site}")
     if cache_root.is_dir():
         for old in cache_root.iterdir():
-            if old.is_dir() and old.name != reader_key:
+            # only caches of other build setups (named like reader_key), never other folders
+            if old.is_dir() and old.name != reader_key and _CACHE_NAME.fullmatch(old.name):
                 shutil.rmtree(old, ignore_errors=True)
+        for cached in (cache_root / reader_key).glob("*"):
+            if cached.is_file() and cached.stat().st_size == 0:
+                cached.unlink()  # a killed build's empty cache file: Pelican fails on EOFError
     keys = (
         incremental_mod.read_manifest(previous, fingerprint) if reuse and previous.is_dir() else {}
     )

@@ -266,3 +266,22 @@ def test_cli_build_and_failed_build_keeps_last_site(tmp_path: Path) -> None:
 def test_missing_content_is_an_error(tmp_path: Path) -> None:
     with pytest.raises(SiteBuildError):
         build_site(tmp_path / "nope", tmp_path / "out", quiet=True)
+
+
+def test_a_failed_site_build_stops_a_running_index_update() -> None:
+    import subprocess
+    import sys
+    import time
+
+    from csrnews.commands.build import _stop_index
+
+    child = subprocess.Popen(
+        [sys.executable, "-c", "import time; time.sleep(60)"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    started = time.monotonic()
+    _stop_index(child, "idx")
+    assert child.returncode is not None and child.returncode != 0
+    assert time.monotonic() - started < 20

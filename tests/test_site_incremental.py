@@ -210,3 +210,49 @@ def test_a_link_to_another_story_follows_that_story(content: Path, tmp_path: Pat
     assert "/news/2025/due-diligence-report-2025/" in page.read_text(encoding="utf-8")
     build_site(content, tmp_path / "full", quiet=True, incremental=False)
     assert differences(tree(site), tree(tmp_path / "full")) == []
+
+
+def test_a_page_saved_over_the_front_page_stays_over_it(content: Path, tmp_path: Path) -> None:
+    # Two outputs of one name (the front page, then a page saved as index.html over it): the
+    # second build must not keep the page's "unchanged" file after re-rendering the front page,
+    # nor delete the page when Pelican sends the front page to /dev/null.
+    (content / "pages" / "welcome.md").write_text(
+        "Title: Welcome\nSave_as: index.html\n\nWelcome to the CSR news site.\n", encoding="utf-8"
+    )
+    site = tmp_path / "site"
+    build_site(content, site, quiet=True)
+    build_site(content, site, quiet=True)
+    assert "Welcome to the CSR news site." in (site / "index.html").read_text(encoding="utf-8")
+    build_site(content, tmp_path / "full", quiet=True, incremental=False)
+    assert differences(tree(site), tree(tmp_path / "full")) == []
+
+
+def test_an_empty_cache_file_of_a_killed_build_is_not_fatal(content: Path, tmp_path: Path) -> None:
+    site, cache = tmp_path / "site", tmp_path / "cache"
+    build_site(content, site, quiet=True, cache_dir=cache)
+    cached = [p for p in cache.rglob("*") if p.is_file()]
+    assert cached
+    for path in cached:
+        path.write_bytes(b"")  # killed while Pelican wrote its cache
+    nightly_changes(content)
+    build_site(content, site, quiet=True, cache_dir=cache)
+    build_site(content, tmp_path / "full", quiet=True, incremental=False)
+    assert differences(tree(site), tree(tmp_path / "full")) == []
+
+
+def test_a_cache_dir_is_never_a_site_nor_emptied_of_other_folders(
+    content: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    live = tmp_path / "live"
+    build_site(content, live, quiet=True)
+    before = digest_tree(live)
+    monkeypatch.chdir(tmp_path)
+    for cache_dir in (live, live / "cache", Path("live"), Path("live/cache")):
+        with pytest.raises(Exception, match="inside the site"):
+            build_site(content, tmp_path / "next", quiet=True, previous=live, cache_dir=cache_dir)
+    assert digest_tree(live) == before
+    shared = tmp_path / "shared"
+    (shared / "keep-me").mkdir(parents=True)
+    (shared / "keep-me" / "notes.txt").write_text("an operator's notes", encoding="utf-8")
+    build_site(content, tmp_path / "other", quiet=True, cache_dir=shared)
+    assert (shared / "keep-me" / "notes.txt").is_file()

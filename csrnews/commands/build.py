@@ -79,20 +79,21 @@ def build(
     except SiteBuildError as exc:
         console.error(f"site build failed, {output} left as it was: {exc}")
         if indexer is not None:
-            _finish_index(indexer, index)
+            _stop_index(indexer, index)
         raise SystemExit(1) from exc
     reused = f", {stats.unchanged} unchanged pages kept" if stats.unchanged else ""
     console.info(
         f"site: {stats.articles} stories, {stats.pages} pages, {stats.files} files "
         f"({stats.rendered} rendered{reused}) in {stats.seconds:.1f} s"
     )
-    if indexer is not None:
+    if indexer is None:
+        index_note = "search index: not updated (--no-index)"
+    else:
         console.info(f"waiting for the search index update in {index} ...")
-    index_note = "search index: not updated (--no-index)" if indexer is None else None
-    if indexer is not None:
-        index_note = _finish_index(indexer, index)
-        if index_note is None:
+        finished = _finish_index(indexer, index)
+        if finished is None:
             raise SystemExit(1)
+        index_note = finished
     console.summary(
         f"Built {_plural(stats.articles, 'story', 'stories')} and "
         f"{_plural(stats.pages, 'page', 'pages')} into {output} "
@@ -114,6 +115,21 @@ def _start_index(content: str, index: str) -> subprocess.Popen[str]:
         stdin=subprocess.DEVNULL,
         text=True,
     )
+
+
+def _stop_index(child: subprocess.Popen[str], index: str) -> None:
+    """After a failed site build: stop the index update unless it has already committed.
+
+    The site and the index go together; an index that describes stories the live site does
+    not show yet would send readers to missing pages. A commit is atomic, so a stopped update
+    leaves the index as it was.
+    """
+    if child.poll() is None:
+        child.terminate()
+        child.communicate()
+        console.warn(f"search index update in {index} stopped; the index is as it was")
+    elif _finish_index(child, index) is not None:
+        console.warn(f"the search index in {index} was updated before the site build failed")
 
 
 def _finish_index(child: subprocess.Popen[str], index: str) -> str | None:
