@@ -40,6 +40,7 @@ WorkerMain = Callable[[list[socket.socket]], None]
 
 
 def can_fork() -> bool:
+    """Whether this platform has os.fork (the pre-fork server needs it)."""
     return hasattr(os, "fork")
 
 
@@ -119,7 +120,7 @@ def _stop_worker(signum: int, frame: FrameType | None) -> None:
 class Supervisor:
     """The parent of the pre-fork server; `run()` returns the exit code (0 when stopped)."""
 
-    def __init__(self, sockets: list[socket.socket], workers: int, worker_main: WorkerMain):
+    def __init__(self, sockets: list[socket.socket], workers: int, worker_main: WorkerMain) -> None:
         self.sockets = sockets
         self.workers = workers
         self.worker_main = worker_main

@@ -24,11 +24,9 @@ from whoosh.analysis import (
 from whoosh.analysis.analyzers import Analyzer
 from whoosh.lang.porter import stem as porter_stem
 
+_CJK = "\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"  # the CJK ideograph ranges, for classes
 # Latin letters (with accents) or digits, or a run of CJK ideographs.
-_TOKEN_RE = re.compile(
-    r"(?P<cjk>[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]+)"
-    r"|(?P<word>[^\W_\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]+)"
-)
+_TOKEN_RE = re.compile(rf"(?P<cjk>[{_CJK}]+)|(?P<word>[^\W_{_CJK}]+)")
 _ALNUM_SPLIT_RE = re.compile(r"[^\W\d_]+|\d+")
 
 
@@ -111,7 +109,6 @@ class MixedTokenizer(Tokenizer):
         return token
 
 
-_CJK = "\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"
 # The tokenizer's pieces in one pass: a CJK run (group 1), or a run of letters, or of digits.
 _PIECE_RE = re.compile(rf"([{_CJK}]+)|[^\W\d_{_CJK}]+|\d+")
 _STEM_CACHE: dict[str, str] = {}

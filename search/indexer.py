@@ -185,6 +185,9 @@ def _open_or_create(index_dir: Path, warnings: list[str]) -> tuple[whoosh_index.
     return ix, reason != "missing"
 
 
+_UNREAD = (-1, -1, -1, -1)  # the stat of a file that could not be read: never matches
+
+
 def _read_story_file(story: StoryFile) -> tuple[str, str, str | None]:
     """The content hash, text and sidecar text of a story file, each file read once."""
     raw = story.path.read_bytes()
@@ -261,23 +264,36 @@ def update_index(
                 stats.unchanged += old.indexed
             else:
                 map_changed = True
-                digest, text, fulltext = _read_story_file(story)
-                if old is not None and old.digest == digest:
-                    now[story.doc_id] = FileEntry(story.stat, digest, old.indexed)
-                    stats.unchanged += old.indexed
+                try:
+                    digest, text, fulltext = _read_story_file(story)
+                except FileNotFoundError:
+                    pass  # removed since the scan: not in `now`, so deleted below if indexed
+                except UnicodeDecodeError as exc:  # keep what the index has; read again next time
+                    message = f"story file {story.path} is not UTF-8 ({exc.reason}); skipped"
+                    logger.warning(message)
+                    warnings.append(message)
+                    if old is not None:
+                        now[story.doc_id] = FileEntry(_UNREAD, old.digest, old.indexed)
+                        stats.unchanged += old.indexed
                 else:
-                    doc = story_document(parse_story(text), story.doc_id, digest, fulltext=fulltext)
-                    now[story.doc_id] = FileEntry(story.stat, digest, doc is not None)
-                    if doc is None:
-                        if old is not None and old.indexed:
-                            writer.delete_by_term("id", story.doc_id)
-                            stats.deleted += 1
-                    elif old is None or not old.indexed:
-                        writer.add_document(**doc)
-                        stats.added += 1
+                    if old is not None and old.digest == digest:
+                        now[story.doc_id] = FileEntry(story.stat, digest, old.indexed)
+                        stats.unchanged += old.indexed
                     else:
-                        writer.update_document(**doc)
-                        stats.updated += 1
+                        doc = story_document(
+                            parse_story(text), story.doc_id, digest, fulltext=fulltext
+                        )
+                        now[story.doc_id] = FileEntry(story.stat, digest, doc is not None)
+                        if doc is None:
+                            if old is not None and old.indexed:
+                                writer.delete_by_term("id", story.doc_id)
+                                stats.deleted += 1
+                        elif old is None or not old.indexed:
+                            writer.add_document(**doc)
+                            stats.added += 1
+                        else:
+                            writer.update_document(**doc)
+                            stats.updated += 1
             if progress is not None:
                 progress(done, len(files))
         for doc_id, old in known.items():

@@ -373,7 +373,14 @@ class SearchService:
             snapshot = self._snapshot
             if snapshot is None or snapshot.key != key:
                 old = snapshot
-                snapshot = _Snapshot(whoosh_index.open_dir(real), key, key[1], self.cache_size)
+                try:
+                    ix = whoosh_index.open_dir(real)
+                except Exception as exc:  # whoosh raises many kinds on damaged files
+                    raise IndexMissingError(
+                        f"the search index in {self.index_dir} cannot be read "
+                        f"({exc.__class__.__name__}: {exc}); run `csrnews build` to rebuild it"
+                    ) from exc
+                snapshot = _Snapshot(ix, key, key[1], self.cache_size)
                 self._snapshot = snapshot
                 if old is not None:
                     old.retire()
@@ -385,6 +392,8 @@ class SearchService:
             raise QueryError(f"query is longer than {MAX_QUERY_LENGTH} characters")
         if not 1 <= request.page <= MAX_PAGE:
             raise QueryError(f"page must be between 1 and {MAX_PAGE}")
+        if request.per_page < 1:
+            raise QueryError("per_page must be at least 1")
         if request.sort not in ("relevance", "date"):
             raise QueryError("sort must be 'relevance' or 'date'")
         for name in request.filters:

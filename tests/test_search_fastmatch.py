@@ -8,10 +8,10 @@ from pathlib import Path
 import pytest
 
 from bench.corpus import generate_corpus
-from bench.queries import QUERY_MIX
 from search import SearchRequest, SearchService, update_index
 from search.fastmatch import FastIndex, fast_matches
 from search.query import RESULT_CACHE_DEPTH
+from tests.test_search_query_fast import mix_requests
 
 STORIES = 1500
 
@@ -20,16 +20,7 @@ def _request(q: str = "", **kwargs: object) -> SearchRequest:
     return SearchRequest(q=q, **kwargs)  # type: ignore[arg-type]
 
 
-MIX = [
-    SearchRequest(
-        q=item.q,
-        filters=dict(item.filters),
-        sort=item.sort,
-        date_from=item.date_from,
-        date_to=item.date_to,
-    )
-    for item in QUERY_MIX
-]
+MIX = mix_requests()
 EXTRA = [
     _request(""),
     _request("", sort="date"),

@@ -253,3 +253,36 @@ def test_a_second_update_without_changes_is_cheap(built: tuple[Path, Path, list[
     time.sleep(0.01)
     assert _counts(update_index(content, index)) == (0, 0, 0, len(STORIES))
     assert side.stat().st_mtime_ns == before  # nothing changed: the side file is not rewritten
+
+
+def test_a_story_file_removed_during_the_update_is_left_out(tmp_path: Path) -> None:
+    content, index = tmp_path / "content", tmp_path / "index"
+    paths = [_write(content, row) for row in STORIES]
+    last = max(paths, key=lambda p: p.relative_to(content).as_posix())
+
+    def remove_the_last(done: int, total: int) -> None:
+        if done == 1:
+            last.unlink()
+
+    stats = update_index(content, index, progress=remove_the_last)
+    assert _counts(stats) == (len(STORIES) - 1, 0, 0, 0)
+    assert last.relative_to(content).as_posix() not in _doc_ids(index)
+    assert _counts(update_index(content, index)) == (0, 0, 0, len(STORIES) - 1)
+
+
+def test_a_story_file_that_is_not_utf8_keeps_its_indexed_version(
+    built: tuple[Path, Path, list[Path]],
+) -> None:
+    content, index, paths = built
+    good = paths[1].read_bytes()
+    paths[1].write_bytes(good + b"\n\xff\xfe broken\n")
+    stats = update_index(content, index)
+    assert _counts(stats) == (0, 0, 0, len(STORIES))
+    assert any("not UTF-8" in warning for warning in stats.warnings)
+    assert len(_doc_ids(index)) == len(STORIES)
+    # still unreadable: skipped again (not dropped from the side file, not deleted)
+    assert _counts(update_index(content, index)) == (0, 0, 0, len(STORIES))
+    paths[1].write_bytes(good + b"\nThe pangolin paragraph.\n")
+    assert _counts(update_index(content, index)) == (0, 1, 0, len(STORIES) - 1)
+    assert len(_doc_ids(index)) == len(STORIES)  # updated in place, no duplicate
+    assert SearchService(index).search(SearchRequest(q="pangolin"))["total"] == 1

@@ -21,7 +21,7 @@ from whoosh.highlight import (
 
 from bench.corpus import generate_corpus
 from bench.queries import QUERY_MIX
-from search import SearchRequest, SearchService, update_index
+from search import IndexMissingError, QueryError, SearchRequest, SearchService, update_index
 from search.facets import FACETS, FacetTable, facet_answer, facet_objects
 from search.highlight import FastHighlighter, snippet_formatter, snippet_fragmenter
 from search.indexer import markdown_to_text
@@ -59,8 +59,9 @@ def corpus(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return index
 
 
-def _requests() -> list[SearchRequest]:
-    out = [
+def mix_requests() -> list[SearchRequest]:
+    """The benchmark's query mix as search requests."""
+    return [
         SearchRequest(
             q=item.q,
             filters=dict(item.filters),
@@ -70,6 +71,10 @@ def _requests() -> list[SearchRequest]:
         )
         for item in QUERY_MIX
     ]
+
+
+def _requests() -> list[SearchRequest]:
+    out = mix_requests()
     out += [SearchRequest(q=q) for q in EXTRA_QUERIES]
     out += [
         SearchRequest(q="audit", page=2),
@@ -266,3 +271,18 @@ def test_raw_tokens_are_the_tokenizers(text: str) -> None:
 
     want = [(t.startchar, t.endchar, t.text) for t in MixedTokenizer()(text, chars=True)]
     assert mixed_raw_tokens(text) == want
+
+
+@pytest.mark.parametrize("per_page", [0, -3])
+def test_a_page_size_below_one_is_a_query_error(corpus: Path, per_page: int) -> None:
+    with pytest.raises(QueryError, match="per_page"):
+        SearchService(corpus).search(SearchRequest(q="audit", per_page=per_page))
+
+
+# Whoosh leaves the damaged file open; it is closed when the exception is freed.
+@pytest.mark.filterwarnings("ignore::ResourceWarning")
+@pytest.mark.filterwarnings("ignore::pytest.PytestUnraisableExceptionWarning")
+def test_a_damaged_index_is_a_clear_error(tmp_path: Path) -> None:
+    (tmp_path / "_MAIN_3.toc").write_bytes(b"not a table of contents")
+    with pytest.raises(IndexMissingError, match=r"cannot be read.*csrnews build"):
+        SearchService(tmp_path).search(SearchRequest(q="audit"))

@@ -89,6 +89,12 @@ def _wait_for(predicate: Callable[[], bool], seconds: float = 10.0, message: str
     raise AssertionError(f"{message} not met within {seconds} s")
 
 
+def _serve_args(site: Site, port: int, *extra: str) -> list[str]:
+    """`csrnews serve` arguments for SITE on 127.0.0.1:PORT."""
+    where = ["--output", str(site.output), "--index", str(site.index)]
+    return ["serve", *where, "--host", "127.0.0.1", "--port", str(port), *extra]
+
+
 class Server:
     """`python -m csrnews serve` in a subprocess on a free loopback port."""
 
@@ -101,18 +107,7 @@ class Server:
                     sys.executable,
                     "-m",
                     "csrnews",
-                    "serve",
-                    "--output",
-                    str(site.output),
-                    "--index",
-                    str(site.index),
-                    "--host",
-                    "127.0.0.1",
-                    "--port",
-                    str(self.port),
-                    "--threads",
-                    "2",
-                    *extra,
+                    *_serve_args(site, self.port, "--threads", "2", *extra),
                 ],
                 cwd=ROOT,
                 stdout=subprocess.DEVNULL,
@@ -320,25 +315,13 @@ def test_workers_that_keep_dying_make_the_parent_give_up(
     assert "giving up" in server.stderr and "Traceback" not in server.stderr
 
 
-def test_a_port_in_use_is_a_clear_error_before_any_fork(site: Site) -> None:
+@pytest.mark.parametrize("workers", ["1", "2"])
+def test_a_port_in_use_is_a_clear_error_before_any_fork(site: Site, workers: str) -> None:
     with socket.socket() as busy:
         busy.bind(("127.0.0.1", 0))
         busy.listen()
         port = busy.getsockname()[1]
-        result = run_cli(
-            "serve",
-            "--output",
-            str(site.output),
-            "--index",
-            str(site.index),
-            "--host",
-            "127.0.0.1",
-            "--port",
-            str(port),
-            "--workers",
-            "2",
-            timeout=30,
-        )
+        result = run_cli(*_serve_args(site, port, "--workers", workers), timeout=30)
     assert result.returncode == 1
     assert f"cannot listen on 127.0.0.1:{port}" in result.stderr
     assert "Address already in use" in result.stderr and "Traceback" not in result.stderr

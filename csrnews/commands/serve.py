@@ -15,7 +15,9 @@ class WorkersType(click.ParamType):
 
     name = "auto|N"
 
-    def convert(self, value: object, param: click.Parameter | None, ctx: click.Context | None):
+    def convert(
+        self, value: object, param: click.Parameter | None, ctx: click.Context | None
+    ) -> int | str:
         if isinstance(value, int) and not isinstance(value, bool):
             number = value
         elif str(value).strip().lower() == "auto":
