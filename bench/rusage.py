@@ -24,15 +24,11 @@ def main(argv: list[str]) -> int:
         return 2
     usage_file, command = argv[0], argv[2:]
     proc = subprocess.Popen(command)
-    # The harness stops a run by signalling this launcher: pass it on to the command.
-    for signum in (signal.SIGTERM, signal.SIGINT):
-        signal.signal(signum, lambda sig, _frame: proc.send_signal(sig))
-    while True:
-        try:
-            _, status, usage = os.wait4(proc.pid, 0)
-            break
-        except InterruptedError:  # pragma: no cover - retried by Python since PEP 475
-            continue
+    # The harness's timeout terminates this launcher: kill the command, as the harness did
+    # before the launcher (a crawl takes SIGTERM as "finish gracefully"). Ctrl-C passes on.
+    signal.signal(signal.SIGTERM, lambda _sig, _frame: proc.kill())
+    signal.signal(signal.SIGINT, lambda sig, _frame: proc.send_signal(sig))
+    _, status, usage = os.wait4(proc.pid, 0)  # retried after a signal (PEP 475)
     with open(usage_file, "w", encoding="utf-8") as out:
         json.dump(
             {
@@ -41,6 +37,11 @@ def main(argv: list[str]) -> int:
             },
             out,
         )
+    if os.WIFSIGNALED(status):  # die the same way, so that the harness sees -signal as before
+        signum = os.WTERMSIG(status)
+        if signum != signal.SIGKILL:  # SIGKILL has no handler to reset
+            signal.signal(signum, signal.SIG_DFL)
+        os.kill(os.getpid(), signum)
     return os.waitstatus_to_exitcode(status)
 
 

@@ -57,13 +57,19 @@ class StoryRecord:
     entry_hash: str | None
 
 
+class StateError(sqlite3.DatabaseError):
+    """The state database cannot be opened (corrupt, or not a database); nothing was changed."""
+
+
 class CrawlState:
     """One sqlite3 database in the state folder; every change is its own transaction.
 
     Or part of a larger one: `transaction()` groups the changes of one story (or of a batch of
     signatures) into one commit. In WAL mode with synchronous=NORMAL a commit survives the
     process being killed (SIGKILL) without an fsync; only a power cut can roll back the last
-    commits, and the next run rebuilds what they held from the story files.
+    commits. The next run then takes URLs and signatures from the story files again; what
+    only the state held (validators, entry hashes, links, gone pages) is lost, which costs
+    fetching those pages again.
     """
 
     def __init__(self, state_dir: str | Path) -> None:
@@ -71,10 +77,20 @@ class CrawlState:
         self.dir.mkdir(parents=True, exist_ok=True)
         self.path = self.dir / settings.STATE_DB
         self.db = sqlite3.connect(self.path, isolation_level=None, timeout=30)
-        self.db.execute("PRAGMA journal_mode=WAL")
-        self.db.execute("PRAGMA synchronous=NORMAL")
-        self.db.executescript(SCHEMA)
-        self._check_signature_scheme()
+        try:
+            self.db.execute("PRAGMA journal_mode=WAL")
+            self.db.execute("PRAGMA synchronous=NORMAL")
+            self.db.executescript(SCHEMA)
+            self._check_signature_scheme()
+        except sqlite3.OperationalError:  # locked, unwritable: the message says so already
+            self.db.close()
+            raise
+        except sqlite3.DatabaseError as exc:  # not a database, or a malformed one
+            self.db.close()
+            raise StateError(
+                f"{self.path}: not a readable crawl state ({exc}). Move it aside to start "
+                "afresh: the story files are kept, and the next run reads their URLs again."
+            ) from exc
 
     def close(self) -> None:
         self.db.close()

@@ -98,6 +98,15 @@ def test_peak_rss_is_the_commands_own_not_the_harness() -> None:
     assert failed.returncode == 3
 
 
+def test_a_timeout_kills_a_command_that_ignores_sigterm() -> None:
+    # A crawl takes SIGTERM as "finish gracefully": the timeout must still end it, as before.
+    stubborn = "import signal, time; signal.signal(signal.SIGTERM, signal.SIG_IGN); time.sleep(30)"
+    result = run_measured([sys.executable, "-c", stubborn], timeout=1, check=False)
+    assert result.returncode == -9 and result.wall_s < 15
+    killed = "import os, signal; os.kill(os.getpid(), signal.SIGTERM)"
+    assert run_measured([sys.executable, "-c", killed], check=False).returncode == -15
+
+
 def test_targets_are_checked() -> None:
     results = {
         "crawl": {"pages": 1000, "pages_per_s": 80.0},

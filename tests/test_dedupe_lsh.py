@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import hashlib
 import itertools
 import random
 import sqlite3
+import struct
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -20,10 +24,12 @@ from crawler.dedupe import (
     jaccard,
     signature,
     similarity,
+    tokens,
 )
 from crawler.extraction.clean import markdown_to_text
 from crawler.run import index_existing
-from crawler.state import CrawlState
+from crawler.settings import SHINGLE_SIZE
+from crawler.state import CrawlState, StateError
 from csrnews.storyfile import Story, write_story
 
 THRESHOLD = 0.8
@@ -94,6 +100,41 @@ def test_the_estimate_separates_reprints_from_other_stories(labelled: tuple) -> 
     assert clear_dup >= 100 and clear_other >= 100  # the set really has both kinds
 
 
+def _old_signature(text: str) -> list[int]:
+    """The 128-permutation MinHash the one-permutation scheme replaced (for reference)."""
+    mersenne, size, toks = (1 << 61) - 1, SHINGLE_SIZE, tokens(text)
+    runs = [toks[i : i + size] for i in range(max(1, len(toks) - size + 1))]
+    values = {
+        int.from_bytes(hashlib.blake2b(" ".join(run).encode(), digest_size=4).digest(), "little")
+        for run in runs
+    }
+    out = []
+    for i in range(BINS):
+        digest = hashlib.sha256(f"minhash-{i}".encode()).digest()
+        a, b = struct.unpack("<QQ", digest[:16])
+        a, b = a % mersenne or 1, b % mersenne
+        out.append(min(((a * v + b) % mersenne) & 0xFFFFFFFF for v in values))
+    return out
+
+
+def test_pairs_near_the_threshold_are_judged_as_well_as_by_the_old_scheme(
+    labelled: tuple,
+) -> None:
+    """Labelled by the exact Jaccard similarity: duplicate at or above THRESHOLD."""
+    near = [(a, b, jaccard(a, b)) for a, b in labelled[0]]
+    near = [(a, b, exact) for a, b, exact in near if 0.65 <= exact < 0.95]
+    assert len(near) >= 60  # the set really has pairs on both sides of the threshold
+    assert any(exact < THRESHOLD for *_, exact in near)
+    assert any(exact >= THRESHOLD for *_, exact in near)
+    new_wrong = old_wrong = 0
+    for a, b, exact in near:
+        is_dup = exact >= THRESHOLD
+        new_wrong += (similarity(signature(a), signature(b)) >= THRESHOLD) != is_dup
+        old_wrong += (similarity(_old_signature(a), _old_signature(b)) >= THRESHOLD) != is_dup
+    assert new_wrong <= old_wrong, (new_wrong, old_wrong)
+    assert new_wrong <= len(near) // 10
+
+
 def test_the_index_finds_what_a_full_scan_finds(labelled: tuple) -> None:
     _, index, queries = labelled
     found = 0
@@ -153,13 +194,30 @@ def test_replacing_and_deleting_a_signature_updates_the_buckets() -> None:
     assert list(index) == ["a"] and len(index) == 1
 
 
-def _write(content: Path, slug: str, body: str, url: str) -> None:
+def _write(content: Path, slug: str, body: str, url: str, also: tuple[str, ...] = ()) -> None:
     story = Story()
     story.set("Title", slug)
     story.set("Date", "2024-05-01T08:00:00+00:00")
     story.set("Source_url", url)
+    if also:
+        story.set_list("Also_reported_by", list(also))
     story.body = body
     write_story(content / "news" / "2024" / f"{slug}.md", story)
+
+
+@contextmanager
+def _opened(state_dir: Path) -> Iterator[CrawlState]:
+    state = CrawlState(state_dir)
+    try:
+        yield state
+    finally:
+        state.close()
+
+
+def _load(content: Path, state: CrawlState) -> CrawlContext:
+    ctx = CrawlContext(content_dir=content, state=state)
+    ctx.load()
+    return ctx
 
 
 def test_a_reprint_of_a_story_stored_in_an_earlier_run_is_found(tmp_path: Path) -> None:
@@ -169,84 +227,113 @@ def test_a_reprint_of_a_story_stored_in_an_earlier_run_is_found(tmp_path: Path) 
         _write(content, f"story-{i}", body, f"https://a.example/{i}.html")
     assert index_existing(content, state_dir) == 30
     # A later run: signatures come from the state, the bands are rebuilt from them.
-    state = CrawlState(state_dir)
-    try:
+    with _opened(state_dir) as state:
         assert len(state.signatures()) == 30
-        ctx = CrawlContext(content_dir=content, state=state)
-        ctx.load()
+        ctx = _load(content, state)
         reprint = "This story first appeared in the Herald.\n\n" + markdown_to_text(bodies[17])
         assert ctx.signatures.best_match(signature(reprint), ctx.duplicate_threshold)[0] == (
             "news/2024/story-17.md"
         )
         fresh = markdown_to_text(make_story(500, 99).story.body)
         assert ctx.signatures.best_match(signature(fresh), ctx.duplicate_threshold) == (None, 0.0)
-    finally:
-        state.close()
 
 
-def test_signatures_of_the_old_scheme_are_recomputed(tmp_path: Path) -> None:
+def test_a_state_of_the_previous_schema_is_upgraded_once(tmp_path: Path) -> None:
     content, state_dir = tmp_path / "content", tmp_path / "state"
     body = make_story(3, 99).story.body
     _write(content, "old", body, "https://a.example/old.html")
     state_dir.mkdir()
-    db = sqlite3.connect(state_dir / "crawl.sqlite3")
+    db = sqlite3.connect(state_dir / "crawl.sqlite3")  # the tables as the previous schema had them
+    db.execute(
+        "CREATE TABLE stories (key TEXT PRIMARY KEY, url TEXT, path TEXT, source TEXT, "
+        "entry_hash TEXT, updated REAL)"
+    )
     db.execute("CREATE TABLE signatures (path TEXT PRIMARY KEY, signature TEXT)")
+    db.execute("CREATE TABLE links (path TEXT PRIMARY KEY, links TEXT)")
+    db.execute(
+        "INSERT INTO stories VALUES ('a.example/old.html', 'https://a.example/old.html', "
+        "'news/2024/old.md', 'a', 'h1', 0)"
+    )
     db.execute("INSERT INTO signatures VALUES ('news/2024/old.md', '[1, 2, 3]')")
+    db.execute("""INSERT INTO links VALUES ('news/2024/old.md', '["b.example/x"]')""")
     db.commit()
     db.close()
-    state = CrawlState(state_dir)
-    assert state.signatures() == {}  # the 128-permutation signatures are not comparable
-    state.close()
+    with _opened(state_dir) as state:
+        assert state.signatures() == {}  # the 128-permutation signatures are not comparable
+        # What it knew besides is kept.
+        record = state.story("a.example/old.html")
+        assert record is not None and record.entry_hash == "h1"
+        assert state.links("news/2024/old.md") == {"b.example/x"}
     assert index_existing(content, state_dir) == 1
-    state = CrawlState(state_dir)
-    try:
-        stored = state.signatures()["news/2024/old.md"]
-        assert list(stored) == signature(markdown_to_text(body))
-    finally:
-        state.close()
+    for _ in range(2):  # recomputed once, and kept by the next opening
+        with _opened(state_dir) as state:
+            stored = state.signatures()["news/2024/old.md"]
+            assert list(stored) == signature(markdown_to_text(body))
+
+
+@pytest.mark.parametrize("damage", ["garbage", "truncated"])
+def test_a_corrupt_state_is_a_clear_error_and_left_as_it_is(tmp_path: Path, damage: str) -> None:
+    state_dir = tmp_path / "state"
+    with _opened(state_dir) as state:
+        state.save_story("a.example/1", "https://a.example/1", "news/2024/one.md", "a", None)
+    db_file = state_dir / "crawl.sqlite3"
+    if damage == "garbage":
+        db_file.write_bytes(b"not a database, an editor's stray file\n" * 200)
+    else:
+        db_file.write_bytes(db_file.read_bytes()[:100] + b"\xff" * 4000)
+    before = db_file.read_bytes()
+    with pytest.raises(StateError, match=r"crawl\.sqlite3: not a readable crawl state"):
+        CrawlState(state_dir)
+    assert db_file.read_bytes() == before
 
 
 def test_a_story_file_changed_since_the_last_run_is_read_again(tmp_path: Path) -> None:
     content, state_dir = tmp_path / "content", tmp_path / "state"
     body = make_story(5, 99).story.body
     _write(content, "five", body, "https://a.example/five.html")
-    state = CrawlState(state_dir)
-    try:
-        first = CrawlContext(content_dir=content, state=state)
-        first.load()
-        assert first.owners == {"news/2024/five.md": "a.example/five.html"}
+    with _opened(state_dir) as state:
+        assert _load(content, state).owners == {"news/2024/five.md": "a.example/five.html"}
         # An editor adds a reprint URL: the next run must know it, though the file was indexed.
-        story = Story()
-        story.set("Title", "five")
-        story.set("Date", "2024-05-01T08:00:00+00:00")
-        story.set("Source_url", "https://a.example/five.html")
-        story.set_list("Also_reported_by", ["https://b.example/5"])
-        story.body = body
-        write_story(content / "news" / "2024" / "five.md", story)
-        again = CrawlContext(content_dir=content, state=state)
-        again.load()
-        assert again.lookup("b.example/5") == "news/2024/five.md"
+        _write(content, "five", body, "https://a.example/five.html", also=("https://b.example/5",))
+        assert _load(content, state).lookup("b.example/5") == "news/2024/five.md"
         # A file that is gone is forgotten.
         (content / "news" / "2024" / "five.md").unlink()
-        gone = CrawlContext(content_dir=content, state=state)
-        gone.load()
-        assert gone.owners == {} and state.file_index() == {}
-    finally:
-        state.close()
+        assert _load(content, state).owners == {} and state.file_index() == {}
 
 
 def test_an_unchanged_story_file_is_not_read_again(tmp_path: Path) -> None:
     content, state_dir = tmp_path / "content", tmp_path / "state"
     _write(content, "six", make_story(6, 99).story.body, "https://a.example/six.html")
-    state = CrawlState(state_dir)
-    try:
-        CrawlContext(content_dir=content, state=state).load()
+    with _opened(state_dir) as state:
+        _load(content, state)
         ((rel, (mtime, size, owner, _)),) = state.file_index().items()
         assert owner == "a.example/six.html"
         # What the state recorded for the unchanged file is what the next run uses.
         state.update_file_index([(rel, mtime, size, "recorded.example/six", [])], set())
-        ctx = CrawlContext(content_dir=content, state=state)
-        ctx.load()
-        assert ctx.owners == {rel: "recorded.example/six"}
-    finally:
-        state.close()
+        assert _load(content, state).owners == {rel: "recorded.example/six"}
+
+
+def test_csrnews_crawl_on_a_corrupt_state_exits_1_with_the_message(tmp_path: Path) -> None:
+    from demo.server import render_sources
+    from tests.conftest import run_cli
+
+    state_dir = tmp_path / "state"
+    state_dir.mkdir()
+    (state_dir / "crawl.sqlite3").write_bytes(b"not a database\n" * 300)
+    sources = tmp_path / "sources.yaml"
+    sources.write_text(render_sources("http://127.0.0.1:9"), encoding="utf-8")
+    done = run_cli(
+        "crawl",
+        "--sources",
+        str(sources),
+        "--content",
+        str(tmp_path / "content"),
+        "--state",
+        str(state_dir),
+        "--delay",
+        "0",
+        timeout=120,
+    )
+    assert done.returncode == 1, done.stdout + done.stderr
+    assert "not a readable crawl state" in done.stderr
+    assert "Traceback" not in done.stderr

@@ -102,10 +102,12 @@ def crawl(
 ) -> None:
     """Crawl every source in the sources file and write or update story files.
 
-    Exits 2 when the sources file is invalid (nothing is fetched), 1 when every source failed.
+    Exits 2 when the sources file is invalid (nothing is fetched), 1 when every source failed
+    or the crawl state cannot be read.
     """
     from crawler.run import crawl as run_crawl
     from crawler.sources import SourcesError
+    from crawler.state import StateError
 
     try:
         report = run_crawl(
@@ -121,6 +123,9 @@ def crawl(
     except SourcesError as exc:
         console.error(str(exc))
         raise SystemExit(2) from None
+    except StateError as exc:
+        console.error(str(exc))
+        raise SystemExit(1) from None
     if report_path:
         Path(report_path).write_text(
             json.dumps(report.as_dict(), indent=2, ensure_ascii=False), encoding="utf-8"
