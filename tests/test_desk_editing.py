@@ -178,7 +178,7 @@ def test_the_history_lists_every_version_and_restores_one(desk: Desk) -> None:
     assert restored.body == read_story_text(original).body
     assert is_edited(_story_file(desk).read_text(encoding="utf-8"))
     journal = JournalHistory(desk.config.content.parent / "content.history")
-    assert [v.message for v in journal.versions(f"news/{STORY}.md")][0].endswith(
+    assert next(v.message for v in journal.versions(f"news/{STORY}.md")).endswith(
         f"restored the version {versions[-1][:10]}"
     )
     assert len(journal.versions(f"news/{STORY}.md")) == 4  # nothing was lost
@@ -264,7 +264,7 @@ def test_the_top10_list_editor(desk: Desk) -> None:
     assert set(slugs) == {"supplier-report-2019", "second-2019"}  # hidden stories are not
     for slug in slugs:
         page = client.get("/desk/top10/2019")
-        form = [f for f in _forms_with(page.text, "/add") if f.values["slug"] == slug][0]
+        form = next(f for f in _forms_with(page.text, "/add") if f.values["slug"] == slug)
         assert client.post(form.action, {**form.values, "reason": f"Why {slug}"}).status == 302
     lst = read_list(desk.config.content / "top10" / "2019.yaml")
     assert [e.stories for e in lst.entries] == [[slugs[0]], [slugs[1]]]
