@@ -163,7 +163,7 @@ class Rebuilder:
         lines: list[str] = status["lines"]
         code: int | None = None
         try:
-            proc = subprocess.Popen(
+            with subprocess.Popen(
                 argv,
                 stdout=subprocess.PIPE,
                 stderr=subprocess.STDOUT,
@@ -171,16 +171,16 @@ class Rebuilder:
                 text=True,
                 errors="replace",
                 env={**os.environ, "PYTHONUNBUFFERED": "1"},
-            )
-            assert proc.stdout is not None
-            last_write = 0.0
-            for line in proc.stdout:
-                lines.append(_short(line.rstrip("\n")))
-                del lines[:-MAX_LINES]
-                if time.monotonic() - last_write > 0.3:
-                    self._write(status)
-                    last_write = time.monotonic()
-            code = proc.wait()
+            ) as proc:
+                assert proc.stdout is not None
+                last_write = 0.0
+                for line in proc.stdout:
+                    lines.append(_short(line.rstrip("\n")))
+                    del lines[:-MAX_LINES]
+                    if time.monotonic() - last_write > 0.3:
+                        self._write(status)
+                        last_write = time.monotonic()
+                code = proc.wait()
         except OSError as exc:
             lines.append(f"could not start the rebuild: {exc}")
         finally:

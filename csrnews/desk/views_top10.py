@@ -128,7 +128,7 @@ def move(name: str) -> Response:
         _problems(exc)
         return _back(name)
     flash(f"Moved “{headline}” to No. {form.dst.data}.")
-    return _back(name, moved=form.dst.data, _anchor=f"entry-{form.dst.data}")
+    return _back(name, moved=form.dst.data)  # the page focuses the moved entry
 
 
 @bp.route("/<name>/remove", methods=["POST"])

@@ -116,7 +116,10 @@
       list.querySelectorAll(".dragging").forEach(function (el) { el.classList.remove("dragging"); });
     });
     var focus = list.querySelector("[data-focus]");
-    if (focus) { focus.focus(); }
+    if (focus) {  // after a move, keep the keyboard on the entry that moved
+      focus.focus();
+      focus.closest(".entry").scrollIntoView({ block: "center" });
+    }
   }
 
   // Rebuild progress.
