@@ -321,3 +321,39 @@ def test_rebuild_waits_for_the_nightly_lock(desk: Desk) -> None:
     finally:
         lock.release()
     assert desk.service.rebuilder.status()["state"] == "idle"
+
+
+def test_a_change_made_outside_the_desk_is_a_conflict_too(desk: Desk) -> None:
+    client = _client(desk)
+    page = client.get(f"/desk/story/{STORY}")
+    crawled_story(  # the crawler updates the (not yet edited) story meanwhile
+        desk.config.content,
+        2018,
+        "audit-forum-in-shenzhen",
+        "Audit forum in Shenzhen",
+        category="summit",
+        body="An updated first paragraph from the publisher.",
+    )
+    clash = client.submit(page, f"/desk/story/{STORY}", title="My title")
+    assert clash.status == 409
+    assert "someone outside the desk (the crawler, or by hand)</strong> changed" in clash.text
+    assert "<ins>+An updated first paragraph from the publisher.</ins>" in clash.text
+    assert read_story(_story_file(desk)).title == "Audit forum in Shenzhen"
+
+
+def test_an_earlier_version_of_a_list_is_restored(desk: Desk) -> None:
+    client = _client(desk)
+    path = desk.config.content / "top10" / "2018.yaml"
+    client.submit(client.get("/desk/top10/"), "/desk/top10/", year="2018")
+    original = path.read_text(encoding="utf-8")
+    page = client.get("/desk/top10/2018")
+    form = next(f for f in _forms_with(page.text, "/add"))
+    client.post(form.action, {**form.values, "reason": "It mattered."})
+    assert len(read_list(path).entries) == 1
+    history = client.get("/desk/top10/2018/history")
+    versions = re.findall(r'name="version" value="([0-9a-f]{64})"', history.text)
+    answer = client.submit(history, "/desk/top10/2018/restore", version=versions[-1])
+    assert answer.status == 302 and "Restored the version" in client.get(answer.location).text
+    assert path.read_text(encoding="utf-8") == original
+    bogus = client.submit(history, "/desk/top10/2018/restore", version="0" * 64)
+    assert "not in this list" in client.get(bogus.location).text

@@ -97,19 +97,38 @@ def test_with_a_nightly_root_a_rebuild_publishes_a_release(site: DeskSite, tmp_p
         assert "Nothing: every change made on the desk is live." in client.get("/desk/rebuild").text
 
 
-def test_a_failed_rebuild_says_so_and_leaves_the_live_site(tmp_path: Path) -> None:
+def test_a_rebuild_publishes_new_and_hidden_stories_and_a_failed_one_changes_nothing(
+    tmp_path: Path,
+) -> None:
     content = small_content(tmp_path)
     build = run_cli(
         "build", "--content", str(content), "--output", str(tmp_path / "output"),
         "--index", str(tmp_path / "index"), "--quiet",
     )  # fmt: skip
     assert build.returncode == 0, build.stderr
-    home = (tmp_path / "output" / "index.html").read_bytes()
-    broken = content / "news" / "2019" / "broken.md"
-    broken.write_text("Title: Broken\nDate: the day after tomorrow\n\nText.\n", encoding="utf-8")
+    assert (tmp_path / "output" / "news" / "2018" / "audit-forum-in-shenzhen").is_dir()
     with desk_server(config_for(tmp_path, content)) as desk:
         client = Client(desk.url)
         client.login()
+        new = client.submit(
+            client.get("/desk/new"),
+            "/desk/new",
+            title="Our own note",
+            date="2019-06-01",
+            lang="en",
+            category="other",
+            body="Written on the desk.",
+        )
+        assert new.location.endswith("/desk/story/2019/our-own-note")
+        page = client.get("/desk/story/2018/audit-forum-in-shenzhen")
+        client.submit(page, "/desk/visibility/2018/audit-forum-in-shenzhen", action="hide")
+        assert client.get("/news/2018/audit-forum-in-shenzhen/").status == 200  # not yet
+        assert _rebuild(client, desk)["state"] == "ok"
+        assert "Written on the desk." in client.get("/news/2019/our-own-note/").text
+        assert client.get("/news/2018/audit-forum-in-shenzhen/").status == 404  # hidden now
+        home = (tmp_path / "output" / "index.html").read_bytes()
+        broken = content / "news" / "2019" / "broken.md"
+        broken.write_text("Title: Broken\nDate: the day after tomorrow\n\nText.\n", "utf-8")
         status = _rebuild(client, desk)
         assert status["state"] == "failed", status
         assert "the live site was left as it was" in status["summary"]

@@ -78,10 +78,19 @@ def small_content(base: Path) -> Path:
     return content
 
 
+_USERS: dict[str, str] = {}
+
+
 def make_users(desk_dir: Path) -> None:
-    store = UserStore(desk_dir / "users.json")
-    store.add(EDITOR, PASSWORD, "editor")
-    store.add(ADMIN, PASSWORD, "admin")
+    """An editor and an admin (hashed once a session: argon2 is slow on purpose)."""
+    target = desk_dir / "users.json"
+    if "text" not in _USERS:
+        store = UserStore(target)
+        store.add(EDITOR, PASSWORD, "editor")
+        store.add(ADMIN, PASSWORD, "admin")
+        _USERS["text"] = target.read_text(encoding="utf-8")
+    else:
+        write_text_atomic(target, _USERS["text"])
 
 
 @dataclass
@@ -119,7 +128,9 @@ def _server(app: Any) -> Iterator[str]:
 
     import waitress.server
 
-    server = waitress.server.create_server(app, host="127.0.0.1", port=0, threads=6)
+    server = waitress.server.create_server(
+        app, host="127.0.0.1", port=0, threads=6, asyncore_loop_timeout=0.1
+    )
     stopping = threading.Event()
 
     def run() -> None:

@@ -14,7 +14,7 @@ from typing import Any
 from csrnews.desk.objects import text_sha
 from csrnews.desk.service import Desk
 from csrnews.desk.stories import id_of
-from csrnews.desk.storyedit import diff_lines
+from csrnews.desk.storyedit import diff_lines, who_changed
 from csrnews.top10 import Top10Error, Top10List
 from csrnews.top10.archive import load_archive
 from csrnews.top10.candidates import Candidate, load_weights, rank_candidates
@@ -103,8 +103,7 @@ def _change(
         current = path.read_text(encoding="utf-8")
         if text_sha(current) != base_sha:
             base = desk.bases.get(base_sha)
-            versions = desk.history.versions(f"top10/{name}.yaml")
-            who = versions[0].user if versions and not versions[0].outside else "someone"
+            who, _ = who_changed(desk, f"top10/{name}.yaml", current)
             raise ListConflict(who, diff_lines(base or "", current, "when you loaded it", "now"))
         result: list[Any] = []
 

@@ -125,12 +125,11 @@ def _conflict(desk: Desk, rel: str, base_sha: str, current: str, mine: dict[str,
                 merged[name] = mine[name] if theirs[name] == base[name] else theirs[name]
     else:
         both = [FIELDS[n][1] for n in FIELDS if n in mine and mine[n] != theirs[n]]
-    versions = desk.history.versions(rel)
-    newest = versions[0] if versions else None
+    user, when = who_changed(desk, rel, current)
     return Conflict(
         current_sha=text_sha(current),
-        other_user=newest.user if newest and not newest.outside else "someone outside the desk",
-        other_time=newest.time if newest else 0.0,
+        other_user=user,
+        other_time=when,
         other_diff=diff_lines(base_text, current, "when you opened it", "now")
         if base_text is not None
         else diff_lines("", current, "", "now"),
@@ -138,6 +137,19 @@ def _conflict(desk: Desk, rel: str, base_sha: str, current: str, mine: dict[str,
         both_changed=both,
         known_base=base_text is not None,
     )
+
+
+OUTSIDE = "someone outside the desk (the crawler, or by hand)"
+
+
+def who_changed(desk: Desk, rel: str, current: str) -> tuple[str, float]:
+    """Who made a file what it is now: the desk user whose version it is, else outside."""
+    versions = desk.history.versions(rel)
+    if versions and not versions[0].outside:
+        text = desk.history.text(rel, versions[0].id)
+        if text is not None and text_sha(text) == text_sha(current):
+            return versions[0].user, versions[0].time
+    return OUTSIDE, 0.0
 
 
 def open_for_edit(desk: Desk, story_id: str) -> tuple[Path, Story, str]:
