@@ -13,10 +13,8 @@ from typing import Any
 
 from csrnews.desk.objects import text_sha
 from csrnews.desk.service import Desk
-from csrnews.desk.stories import id_of
 from csrnews.desk.storyedit import diff_lines, who_changed
 from csrnews.top10 import Top10Error, Top10List
-from csrnews.top10.archive import load_archive
 from csrnews.top10.candidates import Candidate, load_weights, rank_candidates
 from csrnews.top10.create import create_list, default_title, list_name, list_text
 from csrnews.top10.edit import ListEditor, add_story, set_status
@@ -82,13 +80,14 @@ def view(desk: Desk, name: str) -> ListView:
     text = path.read_text(encoding="utf-8")
     desk.bases.put(text)
     lst = read_list(path)
-    archive = load_archive(desk.content)
+    archive = desk.catalogue.archive()
     problems = validate_list(lst, archive)
     as_published = validate_list(dataclasses.replace(lst, status="published"), archive)
     listed = lst.story_ranks()
     candidates = rank_candidates(archive, lst.year, load_weights(desk.content), listed)
     titles = {slug: story.title for slug, story in archive.items()}
-    ids = {slug: id_of(desk.content, story.path) for slug, story in archive.items()}
+    shown = {c.story.slug for c in candidates} | set(listed)
+    ids = {s: desk.catalogue.id_of_path(archive[s].path) for s in shown if s in archive}
     return ListView(
         name, lst, text, text_sha(text), problems, as_published, candidates, titles, ids
     )
@@ -128,7 +127,7 @@ def add(
     out_of_year_reason: str = "",
 ) -> int:
     lst = read_list(list_path(desk, name))
-    archive = load_archive(desk.content)
+    archive = desk.catalogue.archive()
     title = archive[slug].title if slug in archive else slug
     return int(
         _change(
@@ -186,7 +185,7 @@ def publish(desk: Desk, name: str, base_sha: str, user: str, status: str) -> Non
     lst = read_list(path)
     if status == "published":
         problems = validate_list(
-            dataclasses.replace(lst, status="published"), load_archive(desk.content)
+            dataclasses.replace(lst, status="published"), desk.catalogue.archive()
         )
         if problems:
             raise Top10Error(problems)

@@ -6,6 +6,7 @@ import fcntl
 import logging
 import os
 import secrets
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -51,6 +52,8 @@ class Desk:
         self.rebuilder = Rebuilder(config)
         self.secret = load_secret(config.secret_file)
         self._search = None
+        # Read the stories once now, not on the first editor's first page.
+        threading.Thread(target=self.catalogue.records, name="desk-catalogue", daemon=True).start()
         logger.info("desk on %s; history: %s", config.content, self.history.describe())
 
     @property

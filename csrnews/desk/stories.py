@@ -16,7 +16,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from csrnews.storyfile import is_edited, iter_story_files, parse_story
+from csrnews.storyfile import Story, is_edited, iter_story_files, parse_story
+from csrnews.top10.archive import ArchivedStory, story_slug
 from csrnews.urls import story_url
 from csrnews.vocabulary import EVENT_TYPES, event_type_id
 
@@ -26,7 +27,7 @@ _SEGMENT = r"[A-Za-z0-9][A-Za-z0-9_.-]{0,199}"
 ID_RE = re.compile(rf"^{_SEGMENT}(?:/{_SEGMENT}){{0,3}}$")
 PER_PAGE = 50
 SEARCH_DEPTH = 200  # best index matches the desk looks at for one search
-RESCAN_SECONDS = 2.0
+RESCAN_SECONDS = 5.0  # a rescan stats every story file (about 0.6 s at 20,000 stories)
 SORTS = {
     "date": "newest first",
     "date-asc": "oldest first",
@@ -85,13 +86,13 @@ class StoryRecord:
         return self.status in ("hidden", "draft")
 
 
-def _record(content: Path, path: Path, text: str) -> StoryRecord:
+def _record(content: Path, path: Path, text: str) -> tuple[StoryRecord, Story]:
     story = parse_story(text, path)
     date = story.get("Date")
     year = int(date[:4]) if date[:4].isdigit() else 0
     slug = story.slug or path.stem
     sid = id_of(content, path)
-    return StoryRecord(
+    record = StoryRecord(
         id=sid,
         rel=f"news/{sid}.md",
         title=story.title or path.stem,
@@ -108,17 +109,20 @@ def _record(content: Path, path: Path, text: str) -> StoryRecord:
         url=story_url(year or "undated", slug),
         summary=story.get("Summary"),
     )
+    return record, Story(meta=story.meta, path=path)  # the metadata only: no body kept
 
 
 class Catalogue:
-    """Every story file's record, re-read only for files whose size or mtime changed."""
+    """Every story file's record and metadata, re-read only for files whose size or mtime
+    changed; also the archive the top-10 code needs, without reading every file again."""
 
     def __init__(self, content: Path) -> None:
         self.content = Path(content)
         self._lock = threading.Lock()
-        self._files: dict[Path, tuple[tuple[int, int], StoryRecord]] = {}
+        self._files: dict[Path, tuple[tuple[int, int], StoryRecord, Story]] = {}
         self._scanned = 0.0
         self._records: list[StoryRecord] = []
+        self._archive: dict[str, ArchivedStory] | None = None
 
     def invalidate(self) -> None:
         self._scanned = 0.0
@@ -130,7 +134,8 @@ class Catalogue:
             return self._records
 
     def _rescan(self) -> None:
-        files: dict[Path, tuple[tuple[int, int], StoryRecord]] = {}
+        files: dict[Path, tuple[tuple[int, int], StoryRecord, Story]] = {}
+        changed = False
         for path in iter_story_files(self.content):
             try:
                 stat = path.stat()
@@ -146,10 +151,36 @@ class Catalogue:
             except (OSError, UnicodeDecodeError) as exc:
                 logger.warning("desk: cannot read %s: %s", path, exc)
                 continue
-            files[path] = (stamp, _record(self.content, path, text))
+            files[path] = (stamp, *_record(self.content, path, text))
+            changed = True
+        if changed or files.keys() != self._files.keys():
+            self._archive = None
         self._files = files
-        self._records = [record for _, record in files.values()]
+        self._records = [record for _, record, _ in files.values()]
         self._scanned = time.monotonic()
+
+    def id_of_path(self, path: Path) -> str:
+        """The id of a story file the catalogue knows (as found under the news folder)."""
+        known = self._files.get(path)
+        return known[1].id if known is not None else id_of(self.content, path)
+
+    def archive(self) -> dict[str, ArchivedStory]:
+        """slug -> ArchivedStory, as csrnews.top10.archive.load_archive gives (first file by
+        path wins), from what the catalogue already read."""
+        self.records()
+        with self._lock:
+            if self._archive is None:
+                found: dict[str, ArchivedStory] = {}
+                for path in sorted(self._files):
+                    _, record, story = self._files[path]
+                    slug = story_slug(story)
+                    if slug and slug not in found:
+                        date = story.get("Date")
+                        found[slug] = ArchivedStory(
+                            slug, record.year, date, story.title, path, story
+                        )
+                self._archive = found
+            return self._archive
 
     def get(self, story_id: str) -> StoryRecord | None:
         return next((r for r in self.records() if r.id == story_id), None)
