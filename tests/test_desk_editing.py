@@ -359,3 +359,29 @@ def test_an_earlier_version_of_a_list_is_restored(desk: Desk) -> None:
     assert path.read_text(encoding="utf-8") == original
     bogus = client.submit(history, "/desk/top10/2018/restore", version="0" * 64)
     assert "not in this list" in client.get(bogus.location).text
+
+
+def test_an_entrys_reason_is_written_on_the_desk_and_the_list_then_publishes(desk: Desk) -> None:
+    client = _client(desk)
+    path = desk.config.content / "top10" / "2019.yaml"
+    path.write_text(
+        "year: 2019\ntitle: Top 10 of 2019\nstatus: draft\nentries:\n"
+        "  # Our first pick.\n  - rank: 1\n    headline: A report\n"
+        "    stories: [supplier-report-2019]\n",
+        encoding="utf-8",
+    )
+    page = client.get("/desk/top10/2019")
+    assert "missing reason" in page.text
+    answer = client.submit(
+        page, "/desk/top10/2019/entry", headline="The supplier report", reason="It set a bar."
+    )
+    assert "No. 1 changed." in client.get(answer.location).text
+    entry = read_list(path).entry(1)
+    assert entry is not None and (entry.headline, entry.reason) == (
+        "The supplier report",
+        "It set a bar.",
+    )
+    assert "  # Our first pick.\n  - rank: 1\n" in path.read_text(encoding="utf-8")
+    page = client.get("/desk/top10/2019")
+    client.submit(page, "/desk/top10/2019/status", status="published")
+    assert read_list(path).published

@@ -278,3 +278,19 @@ def test_after_login_only_a_desk_address_is_followed(desk: Desk) -> None:
             {"csrf_token": token.group(1), "username": EDITOR, "password": PASSWORD},
         )
         assert answer.status == 302 and answer.location == expected, (target, answer.location)
+
+
+def test_a_story_file_that_is_not_text_gets_a_clear_page_not_a_traceback(desk: Desk) -> None:
+    bad = desk.config.content / "news" / "2019" / "latin1-story.md"
+    bad.write_bytes("Title: Caf\xe9 forum\nDate: 2019-01-01\n\nText.\n".encode("latin-1"))
+    desk.service.catalogue.invalidate()
+    try:
+        client = Client(desk.url)
+        client.login()
+        assert client.get("/desk/").status == 200  # the list leaves it out
+        page = client.get("/desk/story/2019/latin1-story")
+        assert page.status == 422 and "not UTF-8 text" in page.text
+        assert "Traceback" not in page.text
+    finally:
+        bad.unlink()
+        desk.service.catalogue.invalidate()

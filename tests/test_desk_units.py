@@ -251,3 +251,30 @@ def test_the_preview_is_the_sites_markdown_sanitised_the_sites_way(tmp_path: Pat
     assert 'href="https://e.example/"' in out["body_html"]
     assert "<strong>bold</strong>" in out["summary_html"] and "onerror" not in out["summary_html"]
     assert list(tmp_path.iterdir()) == []  # no temporary file left behind
+
+
+def test_updating_an_entry_keeps_every_other_line_of_the_list(tmp_path: Path) -> None:
+    from csrnews.top10.edit import ListEditor
+    from csrnews.top10.io import read_list
+
+    path = tmp_path / "2018.yaml"
+    text = (
+        "# Our list.\nyear: 2018\ntitle: T\nstatus: draft\nentries:\n"
+        "  # The first one.\n  - rank: 1\n    headline: One\n    stories: [a, b]\n"
+        "    account: >\n      A long\n      account.\n\n"
+        "  - rank: 2  # keep me\n    headline: Two\n    url: https://e.example/\n"
+        "    reason: Because.\n\n# After the entries.\n"
+    )
+    path.write_text(text, encoding="utf-8")
+    ListEditor(path).update(1, {"reason": "It mattered.", "headline": "One, renamed"})
+    lst = read_list(path)
+    first = lst.entry(1)
+    assert first is not None and first.headline == "One, renamed"
+    assert first.reason == "It mattered." and first.stories == ["a", "b"]
+    assert first.account == "A long account."
+    after = path.read_text(encoding="utf-8")
+    assert after.startswith("# Our list.\nyear: 2018\ntitle: T\nstatus: draft\nentries:\n")
+    assert "  # The first one.\n  - rank: 1\n" in after
+    assert after.endswith(text[text.index("  - rank: 2  # keep me") :])
+    ListEditor(path).update(2, {"reason": ""})
+    assert read_list(path).entry(2).reason == ""  # type: ignore[union-attr]

@@ -140,6 +140,16 @@ def create_app(config: DeskConfig, *, testing: bool = False) -> Flask:
     def _405(exc: Exception) -> tuple[str, int]:
         return _error_page(405, "Not allowed", "This address does not take that kind of request.")
 
+    @app.errorhandler(UnicodeDecodeError)
+    def _not_text(exc: UnicodeDecodeError) -> tuple[str, int]:
+        logger.warning("desk: a file is not UTF-8 text: %s", exc)
+        return _error_page(
+            422,
+            "This file cannot be read",
+            "The file is not UTF-8 text, so the desk will not open or change it. "
+            "Fix its encoding in the content folder (or restore an earlier version).",
+        )
+
     @app.errorhandler(HistoryError)
     @app.errorhandler(UserError)
     def _history(exc: Exception) -> tuple[str, int]:

@@ -123,6 +123,13 @@ class RemoveForm(BaseForm):
     rank = IntegerField(validators=[DataRequired(), NumberRange(1, 1000)])
 
 
+class EntryForm(BaseForm):
+    rank = IntegerField(validators=[DataRequired(), NumberRange(1, 1000)])
+    headline = StringField("Headline", validators=[DataRequired(), Length(max=300)])
+    reason = TextAreaField("Reason for listing", validators=[Length(max=2000)])
+    account = TextAreaField("Account", validators=[Length(max=4000)])
+
+
 class StatusForm(BaseForm):
     status = HiddenField(validators=[DataRequired(), Regexp(r"^(draft|published)$")])
 

@@ -165,6 +165,22 @@ def move(desk: Desk, name: str, base_sha: str, user: str, src: int, dst: int) ->
     return headline
 
 
+def update(
+    desk: Desk, name: str, base_sha: str, user: str, rank: int, values: dict[str, str]
+) -> None:
+    """Change an entry's headline, reason or account."""
+    editor = ListEditor(list_path(desk, name))
+    headline = editor.headlines()[rank - 1] if 1 <= rank <= editor.count else ""
+    _change(
+        desk,
+        name,
+        base_sha,
+        user,
+        f"{editor.lst.title}: No. {rank} ({headline}) changed",
+        lambda path: ListEditor(path).update(rank, values),
+    )
+
+
 def remove(desk: Desk, name: str, base_sha: str, user: str, rank: int) -> str:
     editor = ListEditor(list_path(desk, name))
     headline = editor.headlines()[rank - 1] if 1 <= rank <= editor.count else ""

@@ -9,6 +9,7 @@ from csrnews.desk import lists
 from csrnews.desk.forms import (
     AddEntryForm,
     BaseForm,
+    EntryForm,
     MoveForm,
     NewListForm,
     RemoveForm,
@@ -129,6 +130,32 @@ def move(name: str) -> Response:
         return _back(name)
     flash(f"Moved “{headline}” to No. {form.dst.data}.")
     return _back(name, moved=form.dst.data)  # the page focuses the moved entry
+
+
+@bp.route("/<name>/entry", methods=["POST"])
+def entry(name: str) -> Response:
+    form = EntryForm()
+    lists.list_path(desk_of(), name)
+    if not form.validate_on_submit():
+        for field, errors in form.errors.items():
+            label = getattr(form, field).label.text if hasattr(form, field) else field
+            flash(f"{label}: {'; '.join(str(e) for e in errors)}", "error")
+        return _back(name)
+    values = {
+        "headline": form.headline.data.strip(),
+        "reason": " ".join((form.reason.data or "").split()),
+        "account": " ".join((form.account.data or "").split()),
+    }
+    try:
+        lists.update(desk_of(), name, form.base.data, g.user.name, form.rank.data, values)
+    except lists.ListConflict as exc:
+        _conflict(exc)
+        return _back(name)
+    except Top10Error as exc:
+        _problems(exc)
+        return _back(name)
+    flash(f"No. {form.rank.data} changed.")
+    return _back(name, moved=form.rank.data)
 
 
 @bp.route("/<name>/remove", methods=["POST"])

@@ -280,6 +280,33 @@ class ListEditor:
         expected.insert(dst - 1, expected.pop(src - 1))
         return self.write(list(order), expected)
 
+    def update(self, rank: int, values: dict[str, Any]) -> str:
+        """Change some values of the entry ranked rank (an empty value removes the key).
+
+        The entry is written again from its values (keys in their order, then new ones); the
+        comment lines directly above it stay, comments inside it are not kept. Every other
+        entry and line stays byte for byte.
+        """
+        if not 1 <= rank <= self.count:
+            raise Top10Error(f"{self.path}: rank {rank} is outside 1..{self.count}")
+        order: list[Any] = list(self._blocks_in_order())
+        item, block, _ = order[rank - 1]
+        merged: dict[str, Any] = {}
+        for key, value in item.items():
+            merged[str(key)] = [str(v) for v in value] if isinstance(value, list) else value
+        for key, value in values.items():
+            if value in ("", None, []):
+                merged.pop(key, None)
+            else:
+                merged[key] = value
+        merged["rank"] = rank
+        merged = {"rank": rank, **{k: v for k, v in merged.items() if k != "rank"}}
+        dash = next(i for i, line in enumerate(block) if line.lstrip().startswith("-"))
+        order[rank - 1] = [*block[:dash], *render_entry(merged, *self.indentation())]
+        expected = self.headlines()
+        expected[rank - 1] = str(merged.get("headline", ""))
+        return self.write(order, expected)
+
     def remove(self, rank: int) -> tuple[str, str]:
         """Remove the entry ranked rank; the ones after shift up. Returns (headline, text)."""
         if not 1 <= rank <= self.count:
