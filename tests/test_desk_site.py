@@ -125,6 +125,10 @@ def test_a_rebuild_publishes_new_and_hidden_stories_and_a_failed_one_changes_not
         assert client.get("/news/2018/audit-forum-in-shenzhen/").status == 200  # not yet
         assert _rebuild(client, desk)["state"] == "ok"
         assert "Written on the desk." in client.get("/news/2019/our-own-note/").text
+        started, _ = desk.service.rebuilder.start("editor1")
+        again, why = desk.service.rebuilder.start("chief")  # one at a time
+        assert started and not again and "already running" in why
+        desk.service.rebuilder.wait(120)
         assert client.get("/news/2018/audit-forum-in-shenzhen/").status == 404  # hidden now
         home = (tmp_path / "output" / "index.html").read_bytes()
         broken = content / "news" / "2019" / "broken.md"

@@ -1,8 +1,9 @@
-"""The editors' desk: a login-protected web app under /desk/ to fix, hide and write stories,
-compile the top-10 lists, see and restore earlier versions, and rebuild the site.
+"""The editors' desk: the web app under /desk/ where editors work on stories and top-10 lists.
 
-It works on the same files as everything else: story files through csrnews.storyfile, lists
-through csrnews.top10. `csrnews serve --desk` mounts it beside the public site.
+They find, fix, hide and write stories, compile the top-10 lists, see and restore earlier
+versions and rebuild the site, on the same files as everything else: story files through
+csrnews.storyfile, lists through csrnews.top10. `csrnews serve --desk` mounts it beside the
+public site.
 """
 
 from __future__ import annotations

@@ -7,7 +7,7 @@ import logging
 import time
 from typing import Any
 
-from flask import Flask, g, jsonify, redirect, render_template, request, session, url_for
+from flask import Flask, g, jsonify, redirect, render_template, request, url_for
 from flask.sessions import SecureCookieSessionInterface
 from flask_wtf.csrf import CSRFError, CSRFProtect
 from werkzeug.wrappers import Response
@@ -164,6 +164,3 @@ def create_app(config: DeskConfig, *, testing: bool = False) -> Flask:
         return len(g.pending)
 
     return app
-
-
-__all__ = ["create_app", "session"]

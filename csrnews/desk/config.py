@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 DEFAULT_DESK_DIR = "var/desk"
@@ -32,7 +32,6 @@ class DeskConfig:
     index: Path
     desk_dir: Path = Path(DEFAULT_DESK_DIR)
     root: Path = Path("var/site")
-    python: list[str] = field(default_factory=list)  # argv to run csrnews (tests; default ours)
 
     @property
     def users_file(self) -> Path:
@@ -53,6 +52,10 @@ class DeskConfig:
     @property
     def objects_dir(self) -> Path:
         return self.desk_dir / "objects"
+
+    @property
+    def rebuild_lock(self) -> Path:
+        return self.desk_dir / "rebuild.lock"
 
     @property
     def write_lock(self) -> Path:

@@ -9,6 +9,7 @@ desk folder, which every worker process reads.
 
 from __future__ import annotations
 
+import fcntl
 import json
 import logging
 import os
@@ -73,7 +74,7 @@ class Rebuilder:
         return None
 
     def command(self) -> list[str]:
-        base = self.config.python or [sys.executable, "-m", "csrnews"]
+        base = [sys.executable, "-m", "csrnews"]
         c = self.config
         if self.mode() == "release":
             return [
@@ -120,16 +121,33 @@ class Rebuilder:
         write_json_atomic(self.config.rebuild_file, data)
 
     # Starting.
+    def _own(self) -> int | None:
+        """The desk's rebuild lock (one rebuild across all worker processes), or None."""
+        fd = os.open(self.config.rebuild_lock, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            os.close(fd)
+            return None
+        return fd
+
+    @staticmethod
+    def _disown(fd: int) -> None:
+        fcntl.flock(fd, fcntl.LOCK_UN)
+        os.close(fd)
+
     def start(self, user: str) -> tuple[bool, str]:
         """Start a rebuild; (False, why) when one is running or the nightly holds the lock."""
         with self._lock:
-            if self.running():
+            own = self._own()
+            if own is None:
                 return False, "A rebuild is already running; its progress is below."
             mode = self.mode()
             lock = RunLock(self.config.root / "lock")
             try:
                 lock.acquire()
             except LockedError as exc:
+                self._disown(own)
                 return False, f"The nightly run is working ({exc}). Try again when it has finished."
             if mode == "release":
                 lock.release()  # `csrnews nightly` takes it itself
@@ -151,7 +169,7 @@ class Rebuilder:
             self._write(status)
             thread = threading.Thread(
                 target=self._run,
-                args=(argv, status, lock if mode == "build" else None),
+                args=(argv, status, lock if mode == "build" else None, own),
                 name="desk-rebuild",
                 daemon=True,
             )
@@ -159,7 +177,7 @@ class Rebuilder:
             thread.start()
         return True, "Rebuild started."
 
-    def _run(self, argv: list[str], status: dict[str, Any], lock: RunLock | None) -> None:
+    def _run(self, argv: list[str], status: dict[str, Any], lock: RunLock | None, own: int) -> None:
         lines: list[str] = status["lines"]
         code: int | None = None
         try:
@@ -186,6 +204,13 @@ class Rebuilder:
         finally:
             if lock is not None:
                 lock.release()
+        try:
+            self._finish(status, code)
+        finally:
+            self._disown(own)
+
+    def _finish(self, status: dict[str, Any], code: int | None) -> None:
+        lines: list[str] = status["lines"]
         status["exit_code"] = code
         status["finished_at"] = iso(time.time())
         status["seconds"] = round(time.time() - status["started"], 1)

@@ -99,7 +99,7 @@ def history(story_id: str) -> str:
     path = resolve_id(desk.content, story_id)
     rel = f"news/{story_id}.md"
     current = path.read_text(encoding="utf-8")
-    rows = _version_rows(desk, rel, current)
+    rows = version_rows(desk, rel, current)
     return render_template(
         "desk/history.html",
         kind="story",
@@ -112,7 +112,7 @@ def history(story_id: str) -> str:
     )
 
 
-def _version_rows(desk: Any, rel: str, current: str) -> list[dict[str, Any]]:
+def version_rows(desk: Any, rel: str, current: str) -> list[dict[str, Any]]:
     """Each version with the diff from the one before it, newest first."""
     versions = desk.history.versions(rel)
     texts = [desk.history.text(rel, v.id) for v in versions]

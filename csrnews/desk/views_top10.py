@@ -16,7 +16,7 @@ from csrnews.desk.forms import (
     RestoreForm,
     StatusForm,
 )
-from csrnews.desk.views_stories import _version_rows
+from csrnews.desk.views_stories import version_rows
 from csrnews.desk.web import desk_of
 from csrnews.top10 import Top10Error
 
@@ -227,7 +227,7 @@ def history(name: str) -> str:
         title=name,
         back=url_for("top10.edit", name=name),
         restore_url=url_for("top10.restore", name=name),
-        rows=_version_rows(desk, f"top10/{name}.yaml", current),
+        rows=version_rows(desk, f"top10/{name}.yaml", current),
         history=desk.history,
         form=RestoreForm(),
     )
