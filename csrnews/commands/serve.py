@@ -234,6 +234,8 @@ def _serve_forked(
         f"serving {output} with search on {index} at http://{host}:{bound}/ "
         f"with {count} workers of {threads} threads (Ctrl-C stops)"
     )
+    if desk_config is not None:
+        console.info(f"editors' desk: http://{host}:{bound}/desk/")
     quiet = console.is_quiet()
 
     def worker_main(listening: list[socket.socket]) -> None:
