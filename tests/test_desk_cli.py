@@ -142,3 +142,25 @@ def test_the_deploy_examples_put_the_desk_behind_https() -> None:
     assert "--desk" in unit and "--trust-proxy 127.0.0.1" in unit
     assert "listen 443 ssl;" in code and "return 301 https://" in code
     assert "proxy_set_header X-Forwarded-Proto $scheme;" in code
+
+
+def test_the_wsgi_entry_point_mounts_the_desk_from_the_environment(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from werkzeug.test import Client as WsgiClient
+
+    from csrnews.desk.wsgi import app_from_env
+
+    content = small_content(tmp_path)
+    for name, value in {
+        "CSRNEWS_CONTENT": content,
+        "CSRNEWS_OUTPUT": tmp_path / "output",
+        "CSRNEWS_INDEX": tmp_path / "index",
+        "CSRNEWS_DESK_DIR": tmp_path / "desk",
+        "CSRNEWS_ROOT": tmp_path / "nightly",
+    }.items():
+        monkeypatch.setenv(name, str(value))
+    client = WsgiClient(app_from_env())
+    answer = client.get("/desk/")
+    assert answer.status_code == 302 and answer.headers["Location"].startswith("/desk/login")
+    assert (tmp_path / "desk" / "secret.key").is_file()
