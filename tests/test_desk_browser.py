@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import sqlite3
+import time
 import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
@@ -59,6 +60,12 @@ def _page(browser: Any, desk: Desk, user: str = EDITOR, width: int = 1280) -> An
     return page
 
 
+def _go(page: Any, target: Any) -> None:
+    """Click something that loads a page, and wait for that page (not the one before)."""
+    with page.expect_navigation():
+        target.click()
+
+
 def _nav(page: Any, name: str) -> Any:
     return page.get_by_role("navigation", name="Desk").get_by_role("link", name=name)
 
@@ -68,13 +75,16 @@ def _flash(page: Any) -> str:
 
 
 def _rebuild(page: Any, desk: Desk) -> str:
-    _nav(page, "Rebuild").click()
-    page.get_by_role("button", name="Rebuild now").click()
-    page.wait_for_function(
-        "() => ['ok', 'failed', 'locked', 'interrupted'].some("
-        "s => document.querySelector('#rebuild-state').classList.contains('state-' + s))",
-        timeout=180_000,
-    )
+    _go(page, _nav(page, "Rebuild"))
+    _go(page, page.get_by_role("button", name="Rebuild now"))
+    assert "Rebuild started." in _flash(page)
+    deadline = time.monotonic() + 180
+    while time.monotonic() < deadline:  # what the page's script polls, with its session
+        status = page.request.get(desk.url + "/desk/rebuild/status").json()
+        if status["state"] != "running":
+            break
+        time.sleep(0.5)
+    page.locator("#rebuild-state.state-ok").wait_for(timeout=15_000)  # the page reloaded itself
     state = page.locator("#rebuild-state").inner_text()
     assert "ok" in state and "Built" in state, state
     assert "Nothing: every change made on the desk is live." in page.content()
@@ -113,8 +123,7 @@ def test_fix_a_chinese_story_rebuild_and_keep_the_edit_through_a_crawl(
         f"() => document.querySelector('#preview h1').textContent === {json.dumps(FIXED_TITLE)}"
     )
     assert page.locator("#preview .story-body p").count() >= 2  # the body rendered as HTML
-    page.get_by_role("button", name="Save").click()
-    page.wait_for_load_state()
+    _go(page, page.get_by_role("button", name="Save"))
     assert "Saved: title, event type changed." in _flash(page)
     path = site.content / "news" / f"{story_id}.md"
     text = path.read_text(encoding="utf-8")
@@ -180,8 +189,7 @@ def test_compile_a_top10_list_from_candidates_entirely_on_the_desk(
         add = page.locator("details.add").first
         add.locator("summary").click()
         add.get_by_label("Reason for listing").fill(f"理由 {number}: it changed practice in 2017.")
-        add.get_by_role("button", name="Add").click()
-        page.wait_for_load_state()
+        _go(page, add.get_by_role("button", name="Add"))
         assert f"Added as No. {number}." in _flash(page)
     assert page.locator("#entries .entry").count() == 10
     assert page.locator("details.add").count() == 0  # the list is full
@@ -198,8 +206,7 @@ def test_compile_a_top10_list_from_candidates_entirely_on_the_desk(
     expected = [order[2], order[0], order[1], *order[3:]]
     assert _entry_headlines(site) == expected
     # The ▼ button (a plain form): No. 1 down one.
-    page.get_by_role("button", name="Move No. 1 down").click()
-    page.wait_for_load_state()
+    _go(page, page.get_by_role("button", name="Move No. 1 down"))
     expected = [expected[1], expected[0], *expected[2:]]
     assert _entry_headlines(site) == expected
     # Drag: the last entry onto the top half of the first (all in view: no scrolling mid-drag).
@@ -211,11 +218,9 @@ def test_compile_a_top10_list_from_candidates_entirely_on_the_desk(
     expected = [expected[9], *expected[:9]]
     assert _entry_headlines(site) == expected
 
-    page.get_by_role("button", name="Validate", exact=True).click()
-    page.wait_for_load_state()
+    _go(page, page.get_by_role("button", name="Validate", exact=True))
     assert "Valid: the list passes every rule" in _flash(page)
-    page.get_by_role("button", name="Publish", exact=True).click()
-    page.wait_for_load_state()
+    _go(page, page.get_by_role("button", name="Publish", exact=True))
     assert "Published" in _flash(page)
     assert read_list(site.content / "top10" / "2017.yaml").published
     assert run_cli("top10", "check", "--content", str(site.content)).returncode == 0
@@ -241,20 +246,18 @@ def test_restore_an_earlier_version_of_a_story_from_its_history(
     for title in ("A first wrong title", "A second wrong title"):
         page.get_by_label("Title").fill(title)
         page.get_by_label("Summary").fill(f"Summary with {title}.")
-        page.get_by_role("button", name="Save").click()
-        page.wait_for_load_state()
+        _go(page, page.get_by_role("button", name="Save"))
     assert read_story(path).title == "A second wrong title"
-    page.get_by_role("link", name="History").click()
+    _go(page, page.get_by_role("link", name="History"))
     versions = page.locator("li.version")
     assert versions.count() == 3
     assert "+Title: A second wrong title" in versions.nth(0).locator("pre.diff").inner_text()
-    versions.nth(2).get_by_role("button", name="Restore this version").click()  # the crawled one
-    page.wait_for_load_state()
+    _go(page, versions.nth(2).get_by_role("button", name="Restore this version"))  # as crawled
     assert "Restored the version" in _flash(page)
     restored = read_story(path)
     assert restored.title == original.title and restored.get("Summary") == original.get("Summary")
     assert restored.body == original.body
-    page.get_by_role("link", name="History").click()
+    _go(page, page.get_by_role("link", name="History"))
     assert page.locator("li.version").count() == 4  # the restore is a new version
     assert page.desk_errors == []
 
@@ -268,11 +271,9 @@ def test_two_editors_in_two_browsers_get_a_conflict(
         page.goto(desk.url + f"/desk/story/{story_id}")
     first.get_by_label("Places").fill("Shenzhen, Dongguan")
     second.get_by_label("Organisations").fill("RBA, ILO")
-    first.get_by_role("button", name="Save").click()
-    first.wait_for_load_state()
+    _go(first, first.get_by_role("button", name="Save"))
     assert "Saved" in _flash(first)
-    second.get_by_role("button", name="Save").click()
-    second.wait_for_load_state()
+    _go(second, second.get_by_role("button", name="Save"))
     conflict = second.get_by_role("alert").filter(has_text="Conflict")
     assert f"{EDITOR} changed this story" in conflict.inner_text()
     assert "+Locations: Shenzhen, Dongguan" in conflict.locator("pre.diff").inner_text()
@@ -280,8 +281,7 @@ def test_two_editors_in_two_browsers_get_a_conflict(
     assert story.get_list("Organisations") != ["RBA", "ILO"]  # not overwritten, not saved
     assert second.get_by_label("Places").input_value() == "Shenzhen, Dongguan"  # theirs
     assert second.get_by_label("Organisations").input_value() == "RBA, ILO"  # mine
-    second.get_by_role("button", name="Save").click()
-    second.wait_for_load_state()
+    _go(second, second.get_by_role("button", name="Save"))
     story = read_story(site.content / "news" / f"{story_id}.md")
     assert story.get_list("Locations") == ["Shenzhen", "Dongguan"]
     assert story.get_list("Organisations") == ["RBA", "ILO"]

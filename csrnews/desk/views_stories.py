@@ -55,7 +55,7 @@ def _edit_page(
             date[:4] if date[:4].isdigit() else "undated", story.slug or path.stem
         ),
         hidden=story.get("Status").lower() in ("hidden", "draft"),
-        visibility_form=BaseForm(base=sha),
+        visibility_form=BaseForm(formdata=None, base=sha),  # the file as it is now
         conflict=conflict,
     ), status
 
