@@ -67,6 +67,7 @@ class NightlyOptions:
     build_command: list[str] | None = None  # argv prefix of the build; default `csrnews build`
     stale_after_hours: float = STALE_AFTER_HOURS
     verbose: int = 0
+    crawl: bool = True  # False: publish the content as it is (the editors' desk "rebuild now")
 
     def resolved(self) -> NightlyOptions:
         root = self.root.resolve()
@@ -311,7 +312,10 @@ class _Run:
         history = load_history(self.opts.state)
         all_ok = not self.report.failed_sources and not self.report.crawl_timed_out
         outcome = "ok" if all_ok else "partial"
-        if all_ok:
+        if not self.opts.crawl:
+            # No crawl ran: the sources' health and the last successful run stay as they were.
+            outcome = "rebuilt without a crawl"
+        elif all_ok:
             history["last_successful_run"] = {
                 "run_id": self.report.run_id,
                 "finished_at": iso(time.time()),
@@ -370,12 +374,15 @@ class _Run:
         self.report.recovered = self.releases.recover()
         for message in self.report.recovered:
             self.report.warnings.append(f"recovered: {message}")
-        if not self.opts.sources.is_file():
+        if not self.opts.crawl:
+            logger.info("crawl skipped: publishing the content as it is")
+        elif not self.opts.sources.is_file():
             self.report.fail(f"no sources file at {self.opts.sources}")
             return EXIT_USAGE
-        code = self.crawl()
-        if code is not None:
-            return code
+        else:
+            code = self.crawl()
+            if code is not None:
+                return code
         self.count_stories()
         self.building = self.releases.start(self.report.run_id)
         code = self.index_and_build(self.building)
