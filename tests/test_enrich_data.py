@@ -97,7 +97,8 @@ def test_standards_and_event_types_are_valid() -> None:
     assert set(EVENT_TYPES) - {"other"} <= set(types)
     for rules in types.values():
         for rule in rules:
-            assert rule["weight"] > 0 and rule["words"]
+            assert rule["weight"] > 0 and (rule.get("words") or rule.get("patterns"))
+            assert set(rule.get("zones") or ["body"]) <= {"headline", "lead", "body"}
 
 
 def _append(path: Path, text: str) -> None:

@@ -27,6 +27,7 @@ def test_interface_is_unchanged() -> None:
         "locations",
         "event_date",
         "top10_items",
+        "category_evidence",  # added by issue 14: which words decided the category
     ]
     assert enrichment.Enrichment is Enrichment
 

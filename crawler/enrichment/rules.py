@@ -18,7 +18,7 @@ from crawler.enrichment.model import Enrichment
 from crawler.enrichment.places import PlaceMatcher
 from crawler.enrichment.standards import StandardsMatcher
 from crawler.enrichment.textutil import normalise, strip_markdown
-from crawler.enrichment.top10 import find_items
+from crawler.enrichment.top10 import find_items_with_title
 from crawler.enrichment.topics import TopicTagger
 from csrnews.vocabulary import event_type_label
 
@@ -78,9 +78,12 @@ class Enricher:
         title = normalise(title or "")
         body = normalise(strip_markdown(text or ""))
         full = f"{title}\n\n{body}"
-        items = find_items(text or "")  # unnormalised: headlines keep Chinese punctuation
-        category, runners = self.types.classify(title, body, len(items))
-        if category != "top10" and not any(item["reason"] for item in items):
+        # Unnormalised: headlines keep Chinese punctuation.
+        items = find_items_with_title(title, text or "")
+        reasons = sum(1 for item in items if item["reason"])
+        decision = self.types.classify(title, body, len(items), reasons)
+        category, runners = decision.category, decision.runners
+        if category != "top10" and not reasons:
             items = []
         organisations, org_spans = self.gazetteer.find(full)
         standards, std_spans = self.standards.find(full)
@@ -92,8 +95,9 @@ class Enricher:
             organisations=organisations,
             standards=standards,
             locations=locations,
-            event_date=find_event_date(full, published),
+            event_date=find_event_date(full, published, retrospective=category == "top10"),
             top10_items=items,
+            category_evidence=decision.evidence,
         )
 
 
