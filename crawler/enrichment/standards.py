@@ -33,12 +33,18 @@ class StandardsMatcher:
         pattern_names: dict[str, str] = {}
         index = PhraseIndex()
         branches: list[str] = []
-        if families:
-            prefixes = "|".join(re.escape(p) for p in sorted(families, key=len, reverse=True))
+        # Longest prefixes first, so "GB/T" is tried before "GB".
+        for number, (prefix, family) in enumerate(
+            sorted(families.items(), key=lambda kv: -len(kv[0]))
+        ):
+            form = str(family.get("pattern") or re.escape(prefix))
+            digits = str(family.get("digits", "3,5"))
             branches.append(
-                rf"(?P<code>(?<![A-Za-z])(?P<prefix>{prefixes})\s*(?P<num>\d{{3,5}})"
-                r"(?:\s*[-:]\s*(?P<year>(?:19|20)\d{2}))?(?!\d))"
+                rf"(?P<c{number}>(?<![A-Za-z])(?P<c{number}_prefix>{form})\s*"
+                rf"(?P<c{number}_num>\d{{{digits}}})"
+                rf"(?:\s*[-:]\s*(?P<c{number}_year>(?:19|20)\d{{2}}))?(?!\d))"
             )
+            pattern_names[f"c{number}"] = prefix
         for entry in data.get("standards") or []:
             name = str(entry["name"]).strip()
             for alias in [name, *(str(a) for a in entry.get("aliases") or [])]:
@@ -54,9 +60,10 @@ class StandardsMatcher:
         pattern = re.compile("|".join(branches)) if branches else None
         return cls(index, pattern, families, canonical, by_code, pattern_names)
 
-    def _code_name(self, match: re.Match[str]) -> str:
-        prefix, num, year = match.group("prefix"), match.group("num"), match.group("year")
-        family = self.families[prefix]
+    def _code_name(self, match: re.Match[str], group: str) -> str:
+        family = self.families[self.pattern_names[group]]
+        prefix = match.group(f"{group}_prefix")
+        num, year = match.group(f"{group}_num"), match.group(f"{group}_year")
         base = f"{prefix}{family.get('join', ' ')}{num}"
         if family.get("year"):
             if year:
@@ -69,10 +76,11 @@ class StandardsMatcher:
         matches = self.index.finditer(text)
         if self.pattern is not None:
             for match in self.pattern.finditer(text):
-                if match.lastgroup == "code":
-                    name = self._code_name(match)
+                group = match.lastgroup or ""
+                if group.startswith("c"):
+                    name = self._code_name(match, group)
                 else:
-                    name = self.pattern_names.get(match.lastgroup or "", "")
+                    name = self.pattern_names.get(group, "")
                 matches.append((*match.span(), name))
         found: dict[str, None] = {}
         spans: list[tuple[int, int]] = []
