@@ -7,6 +7,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
+from crawler.enrichment.orgnames import ChineseNames, english_names, short_forms, strip_legal
 from crawler.enrichment.textutil import PhraseIndex, alias_key, is_acronym
 
 logger = logging.getLogger(__name__)
@@ -22,6 +23,14 @@ _ZH_CUT_RE = re.compile(r"^.*[与及由在是被同向对为将据从把给跟�
 _CONNECTORS = {"of", "and", "for", "the", "on", "in", "&", "für", "de", "du", "des", "The"}
 
 
+def _case_sensitive(alias: str) -> bool:
+    """Capitals-only aliases ("ISO") and one capitalised word ("Shift", "Apple", "Mars")
+    match only as written; other Latin aliases ("amfori", "World Bank") in any case."""
+    if is_acronym(alias):
+        return True
+    return alias.isascii() and " " not in alias.strip() and alias[:1].isupper()
+
+
 @dataclass
 class Gazetteer:
     """Compiled organisation data: a phrase index over every alias, a map from alias to name."""
@@ -31,6 +40,9 @@ class Gazetteer:
     heads: frozenset[str] = field(default_factory=frozenset)
     heads_zh: tuple[str, ...] = ()
     ignore: frozenset[str] = field(default_factory=frozenset)
+    chinese: ChineseNames = field(default_factory=ChineseNames)
+    places: tuple[str, ...] = ()
+    english_places: frozenset[str] = frozenset()
 
     @classmethod
     def from_data(cls, data: dict[str, Any]) -> Gazetteer:
@@ -44,24 +56,110 @@ class Gazetteer:
                     logger.warning("alias %r of %r already names %r", alias, name, canonical[key])
                     continue
                 canonical[key] = name
-                index.add(alias, name, ignore_case=not is_acronym(alias))
+                index.add(alias, name, ignore_case=not _case_sensitive(alias))
         heads = frozenset(str(h) for h in data.get("acronym_heads") or [])
         heads_zh = tuple(str(h) for h in data.get("acronym_heads_zh") or [])
         ignore = frozenset(alias_key(str(n)) for n in data.get("acronym_ignore") or [])
         return cls(index, canonical, heads, heads_zh, ignore)
 
-    def find(self, text: str) -> tuple[list[str], list[tuple[int, int]]]:
-        """Canonical names in order of first mention, and the spans they were found at."""
+    def use_places(self, places: tuple[str, ...]) -> None:
+        """Place names (English and Chinese) that may start an organisation's name."""
+        self.places = places
+        self.english_places = frozenset(p for p in places if p.isascii())
+        self.chinese = ChineseNames(tuple(p for p in places if not p.isascii()))
+
+    def find(
+        self, text: str, masked: list[tuple[int, int]] | tuple[()] = (), body_start: int = 0
+    ) -> tuple[list[str], list[tuple[int, int]]]:
+        """Canonical names in order of first mention, and the spans they were found at.
+
+        Spans in `masked` (standards: "ISO 26000", "RBA Code of Conduct") hold no actor.
+        Names found by their form are looked for from `body_start` on (a Title Case headline
+        is all capitals) and only where the gazetteer found nothing.
+        """
+
+        def free(start: int, end: int, taken: list[tuple[int, int]]) -> bool:
+            return not any(s < end and start < e for s, e in taken)
+
         hits = [
             (start, end, str(name))
             for start, end, name in self.index.finditer(text)
             # "商务部门", "工信部门": a department, not the ministry.
             if not (text[end - 1 : end] == "部" and text[end : end + 1] == "门")
+            # "China-ASEAN Business Summit", "中国-东盟": a modifier of another name.
+            and not (start >= 2 and text[start - 1] == "-" and text[start - 2].isalnum())
+            and free(start, end, list(masked))
         ]
-        hits += [(span[0], span[1], name) for name, span in self.defined_acronyms(text)]
+        hits += [
+            (span[0], span[1], name)
+            for name, span in self.defined_acronyms(text)
+            if free(span[0], span[1], list(masked))
+        ]
+        taken = [(s, e) for s, e, _ in hits] + list(masked)
+        # Names found by their form often start with their place ("Suzhou Ruida ...",
+        # "东莞市商务局"): that place still counts, so only gazetteer spans are returned.
+        known_spans = [(s, e) for s, e, _ in hits]
+        by_form = english_names(text[body_start:], self.english_places)
+        by_form = [(s + body_start, e + body_start, n) for s, e, n in by_form]
+        by_form += self.chinese.find(text)
+        linked: list[tuple[int, int, str]] = []
+        for start, end, name in self._beside_known(text, by_form, taken):
+            known = self.canonical.get(alias_key(name)) or self.canonical.get(
+                alias_key(strip_legal(name))
+            )
+            if known is not None:
+                linked.append((start, end, known))
+                continue
+            if alias_key(name) in self.ignore:
+                continue
+            linked.append((start, end, name))
+        hits += linked
+        # A company named in full may be named short later: "Huaxin Precision", "华新精密".
+        for _start, _end, name in linked:
+            for form in short_forms(name, self.places):
+                at = text.find(form)
+                while at >= 0:
+                    if free(at, at + len(form), [(s, e) for s, e, _ in hits]):
+                        hits.append((at, at + len(form), name))
+                    at = text.find(form, at + len(form))
         hits.sort()
-        found = dict.fromkeys(name for _, _, name in hits)
-        return list(found), [(start, end) for start, end, _ in hits]
+        found = list(dict.fromkeys(name for _, _, name in hits))
+        # "Canon" beside "Canon (China)", "UN Global Compact" beside "UN Global Compact Network
+        # China": the shorter name is the same body, named short.
+        fuller = {
+            short: long
+            for short in found
+            for long in found
+            if long != short and long.startswith(short) and not long[len(short)].isalnum()
+        }
+        found = list(dict.fromkeys(fuller.get(name, name) for name in found))
+        return found, sorted(known_spans)
+
+    def _beside_known(
+        self, text: str, by_form: list[tuple[int, int, str]], taken: list[tuple[int, int]]
+    ) -> list[tuple[int, int, str]]:
+        """Names found by form that the gazetteer or a standard does not cover. A run that
+        joins a known body to another ("Inditex and IndustriALL Global Union") keeps the
+        other; a run that only extends a known body ("Lenovo Supplier Academy", "Committee
+        of CETC") is that body's unit and gives nothing."""
+        kept: list[tuple[int, int, str]] = []
+        for start, end, name in by_form:
+            inside = sorted((s, e) for s, e in taken if s < end and start < e)
+            if not inside:
+                kept.append((start, end, name))
+                continue
+            if not name.isascii():
+                continue
+            cursor = start
+            for s, e in [*inside, (end, end)]:
+                segment = text[cursor:s]
+                joined_after = cursor > start and re.match(r"\s*(?:,|and\b|&)", segment)
+                joined_before = s < end and re.search(r"(?:,|\band|&)\s*$", segment)
+                if segment.strip() and (joined_after or joined_before):
+                    for s2, e2, n2 in english_names(segment, self.english_places):
+                        kept.append((cursor + s2, cursor + e2, n2))
+                cursor = max(cursor, e)
+        return kept
 
     def defined_acronyms(self, text: str) -> list[tuple[str, tuple[int, int]]]:
         """Bodies introduced as "Full Name (ACRONYM)" that the gazetteer does not know."""

@@ -62,11 +62,20 @@ class Enricher:
     def from_dir(cls, data_dir: str | Path) -> Enricher:
         """Read and compile the data files in `data_dir`."""
         data_dir = Path(data_dir)
+        locations = _load_yaml(data_dir / "locations.yaml")
+        gazetteer = Gazetteer.from_data(_load_yaml(data_dir / "organisations.yaml"))
+        gazetteer.use_places(
+            tuple(
+                str(name)
+                for entry in locations.get("locations") or []
+                for name in [entry["name"], *(entry.get("aliases") or [])]
+            )
+        )
         return cls(
             types=TypeClassifier.from_data(_load_yaml(data_dir / "event_types.yaml")),
-            gazetteer=Gazetteer.from_data(_load_yaml(data_dir / "organisations.yaml")),
+            gazetteer=gazetteer,
             standards=StandardsMatcher.from_data(_load_yaml(data_dir / "standards.yaml")),
-            places=PlaceMatcher.from_data(_load_yaml(data_dir / "locations.yaml")),
+            places=PlaceMatcher.from_data(locations),
             topics=TopicTagger.from_data(_load_yaml(data_dir / "topics.yaml")),
         )
 
@@ -85,8 +94,8 @@ class Enricher:
         category, runners = decision.category, decision.runners
         if category != "top10" and not reasons:
             items = []
-        organisations, org_spans = self.gazetteer.find(full)
         standards, std_spans = self.standards.find(full)
+        organisations, org_spans = self.gazetteer.find(full, std_spans, len(title) + 2)
         locations = self.places.find(full, masked=org_spans + std_spans)
         tags = [event_type_label(r) for r in runners] + self.topics.tags(title, body)
         return Enrichment(
