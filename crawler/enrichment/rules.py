@@ -33,6 +33,10 @@ DATA_FILES = (
     "topics.yaml",
 )
 
+# libyaml's safe loader when PyYAML was built with it (reading the data files is most of
+# the compile time), else the pure-Python one.
+_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
 _cache: dict[tuple[str, tuple[float, ...]], Enricher] = {}
 _lock = threading.Lock()
 
@@ -42,7 +46,7 @@ def _load_yaml(path: Path) -> dict[str, Any]:
         logger.warning("enrichment data file %s is missing; it finds nothing", path)
         return {}
     with path.open(encoding="utf-8") as handle:
-        data = yaml.safe_load(handle) or {}
+        data = yaml.load(handle, Loader=_LOADER) or {}
     if not isinstance(data, dict):
         raise ValueError(f"{path}: expected a mapping at the top level")
     return data

@@ -16,35 +16,38 @@ _CODE_KEY_RE = re.compile(r"^(.*?)\s*(\d{3,5})(?:-(\d{4}))?$")
 
 @dataclass
 class StandardsMatcher:
-    """Compiled standards data: a regex for codes and patterns, a phrase index for names."""
+    """Compiled standards data: one regex for codes, a regex per named pattern, a phrase index."""
 
     index: PhraseIndex
-    pattern: re.Pattern[str] | None
+    codes: re.Pattern[str] | None
     families: dict[str, dict[str, Any]]
     canonical: dict[str, str]
     by_code: dict[str, str]  # "SJ/T 16000" -> "SJ/T 16000-2016"
-    pattern_names: dict[str, str]  # group name "p3" -> canonical name
+    patterns: list[tuple[re.Pattern[str], str]]  # named standards that vary in form
 
     @classmethod
     def from_data(cls, data: dict[str, Any]) -> StandardsMatcher:
         families = {str(f["prefix"]): dict(f) for f in data.get("families") or []}
         canonical: dict[str, str] = {}
         by_code: dict[str, str] = {}
-        pattern_names: dict[str, str] = {}
+        patterns: list[tuple[re.Pattern[str], str]] = []
         index = PhraseIndex()
-        branches: list[str] = []
-        # Longest prefixes first, so "GB/T" is tried before "GB".
-        for number, (prefix, family) in enumerate(
-            sorted(families.items(), key=lambda kv: -len(kv[0]))
-        ):
-            form = str(family.get("pattern") or re.escape(prefix))
-            digits = str(family.get("digits", "3,5"))
-            branches.append(
-                rf"(?P<c{number}>(?<![A-Za-z])(?P<c{number}_prefix>{form})\s*"
-                rf"(?P<c{number}_num>\d{{{digits}}})"
-                rf"(?:\s*[-:]\s*(?P<c{number}_year>(?:19|20)\d{{2}}))?(?!\d))"
+        for family in families.values():
+            low, _, high = str(family.get("digits", "3,5")).partition(",")
+            family["_digits"] = (int(low), int(high or low))
+            if family.get("pattern"):
+                family["_re"] = re.compile(str(family["pattern"]))
+        codes = None
+        if families:
+            # Longest prefixes first, so "GB/T" is tried before "GB".
+            forms = [
+                str(f.get("pattern") or re.escape(p))
+                for p, f in sorted(families.items(), key=lambda kv: -len(kv[0]))
+            ]
+            codes = re.compile(
+                rf"(?<![A-Za-z])(?P<prefix>{'|'.join(forms)})\s*(?P<num>\d{{1,5}})"
+                r"(?:\s*[-:]\s*(?P<year>(?:19|20)\d{2}))?(?!\d)"
             )
-            pattern_names[f"c{number}"] = prefix
         for entry in data.get("standards") or []:
             name = str(entry["name"]).strip()
             for alias in [name, *(str(a) for a in entry.get("aliases") or [])]:
@@ -54,16 +57,26 @@ class StandardsMatcher:
             if code and code.group(3):
                 by_code[alias_key(f"{code.group(1)} {code.group(2)}")] = name
             for pat in entry.get("patterns") or []:
-                group = f"p{len(pattern_names)}"
-                pattern_names[group] = name
-                branches.append(f"(?P<{group}>(?i:{pat}))")
-        pattern = re.compile("|".join(branches)) if branches else None
-        return cls(index, pattern, families, canonical, by_code, pattern_names)
+                patterns.append((re.compile(str(pat), re.IGNORECASE), name))
+        return cls(index, codes, families, canonical, by_code, patterns)
 
-    def _code_name(self, match: re.Match[str], group: str) -> str:
-        family = self.families[self.pattern_names[group]]
-        prefix = match.group(f"{group}_prefix")
-        num, year = match.group(f"{group}_num"), match.group(f"{group}_year")
+    def _family(self, prefix: str) -> dict[str, Any] | None:
+        family = self.families.get(prefix)
+        if family is not None:
+            return family
+        for candidate in self.families.values():
+            if "_re" in candidate and candidate["_re"].fullmatch(prefix):
+                return candidate
+        return None
+
+    def _code_name(self, match: re.Match[str]) -> str:
+        prefix, num, year = match.group("prefix"), match.group("num"), match.group("year")
+        family = self._family(prefix)
+        if family is None:
+            return ""
+        low, high = family["_digits"]
+        if not low <= len(num) <= high:
+            return ""
         base = f"{prefix}{family.get('join', ' ')}{num}"
         if family.get("year"):
             if year:
@@ -74,14 +87,13 @@ class StandardsMatcher:
     def find(self, text: str) -> tuple[list[str], list[tuple[int, int]]]:
         """Canonical standard names in order of first mention, and their spans."""
         matches = self.index.finditer(text)
-        if self.pattern is not None:
-            for match in self.pattern.finditer(text):
-                group = match.lastgroup or ""
-                if group.startswith("c"):
-                    name = self._code_name(match, group)
-                else:
-                    name = self.pattern_names.get(group, "")
-                matches.append((*match.span(), name))
+        if self.codes is not None:
+            for match in self.codes.finditer(text):
+                name = self._code_name(match)
+                if name:
+                    matches.append((*match.span(), name))
+        for pattern, name in self.patterns:
+            matches += [(*m.span(), name) for m in pattern.finditer(text)]
         found: dict[str, None] = {}
         spans: list[tuple[int, int]] = []
         for start, end, name in drop_overlaps(matches):
