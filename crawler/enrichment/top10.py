@@ -141,6 +141,7 @@ def find_items(text: str) -> list[dict[str, object]]:
         if current is None:
             continue
         if _CLOSING_RE.match(line) or _LINK_ONLY_RE.match(line):
+            current["closed"] = True
             current = None
             continue
         reason = _REASON_RE.match(line)
@@ -155,6 +156,7 @@ def find_items(text: str) -> list[dict[str, object]]:
             blank = False
             continue  # the entry's description, before its reason
         if paragraphs and _is_heading_like(line) and blank:
+            current["closed"] = True
             current = None  # a new section after the reason ("Selection panel's comment")
             continue
         if paragraphs and not blank:
@@ -166,9 +168,11 @@ def find_items(text: str) -> list[dict[str, object]]:
 
 
 def _finish(items: list[dict[str, object]]) -> list[dict[str, object]]:
-    """Items as written to `Top10_items`; a list's last reason is as long as its others."""
+    """Items as written to `Top10_items`. A list's last reason that runs to the end of the
+    page (no closing links, no new section) is as long as the list's other reasons: what
+    follows is the page's own closing words."""
     reasons = [list(item["paragraphs"]) for item in items]  # type: ignore[call-overload]
-    if len(items) >= 2 and reasons[-1]:
+    if len(items) >= 2 and reasons[-1] and not items[-1].get("closed"):
         longest = max((len(r) for r in reasons[:-1]), default=1)
         reasons[-1] = reasons[-1][: max(longest, 1)]
     results = [
