@@ -9,6 +9,7 @@ type with the stronger headline, then lead evidence, then the earlier first ment
 
 from __future__ import annotations
 
+import itertools
 import logging
 import re
 from collections import Counter
@@ -22,6 +23,10 @@ from csrnews.vocabulary import EVENT_TYPES
 logger = logging.getLogger(__name__)
 
 NEUTRAL = ""  # the key of genre words: matched (so they hide shorter words) but worth nothing
+# Where a headline's clauses part: "X tops the index; Y and Z follow", "年会召开 多家企业获表彰".
+_CLAUSE_RE = re.compile(
+    r"[:;,|!?：；，｜！？。]|\s[-–—]+\s|(?<=[\u4e00-\u9fff”」》)])\s+(?=[\u4e00-\u9fff“「《(])"
+)
 
 
 @dataclass
@@ -33,6 +38,10 @@ class Hit:
     zone: str
     points: float
     start: int
+    end: int = -1
+    weight: float = 0.0  # the rule's weight, before zone and venue factors
+    pattern: bool = False
+    described: float = 0.0  # points taken off a word that only describes the subject
 
 
 @dataclass
@@ -73,6 +82,31 @@ class ZoneRules:
         return cls(index, groups, compiled)
 
 
+@dataclass
+class Genre:
+    """A kind of page that is no event (a job ad), known by `min_markers` of its markers."""
+
+    name: str
+    type_id: str
+    markers: list[re.Pattern[str]]
+    min_markers: int = 2
+
+
+def _verbs(verbs: list[str]) -> re.Pattern[str] | None:
+    """One regex that finds a headline verb ("wins", "launches", "获") followed by at most
+    three words (Latin) or eight characters (Chinese) at the end of a text."""
+    latin = [normalise(str(v)) for v in verbs if str(v).isascii()]
+    han = [normalise(str(v)) for v in verbs if not str(v).isascii()]
+    branches = []
+    if latin:
+        words = "|".join(re.escape(v).replace(r"\ ", r"\s+") for v in sorted(latin, key=len)[::-1])
+        branches.append(rf"(?<![A-Za-z])(?:{words})(?:\s+[^\s]+){{0,3}}\s+$")
+    if han:
+        words = "|".join(re.escape(v) for v in sorted(han, key=len)[::-1])
+        branches.append(rf"(?:{words})[^\s,;:|]{{0,8}}$")
+    return re.compile("|".join(branches), re.IGNORECASE) if branches else None
+
+
 def _inside(start: int, spans: list[tuple[int, int]]) -> bool:
     return any(s <= start < e for s, e in spans)
 
@@ -91,6 +125,10 @@ class TypeClassifier:
     runner_up_ratio: float = 0.6
     top10_items_bonus: float = 20.0
     top10_entry_bonus: float = 12.0
+    predicate_weight: float = 5.0
+    subject_factor: float = 0.3
+    predicate_verbs: re.Pattern[str] | None = None  # a verb at the end of the text before
+    genres: list[Genre] = field(default_factory=list)
 
     @classmethod
     def from_data(cls, data: dict[str, Any]) -> TypeClassifier:
@@ -118,6 +156,22 @@ class TypeClassifier:
                         patterns[zone].append((type_id, weight, str(pattern)))
         for zone in ZONES:
             per_zone[zone] += [(NEUTRAL, 0.0, str(w)) for w in data.get("neutral") or []]
+        genres = []
+        for entry in data.get("genres") or []:
+            if entry.get("type") not in EVENT_TYPES:
+                raise ValueError(f"event_types.yaml: unknown event type of genre {entry!r}")
+            try:
+                markers = [re.compile(str(m), re.IGNORECASE) for m in entry.get("markers") or []]
+            except re.error as exc:
+                raise ValueError(f"event_types.yaml: bad marker of genre: {exc}") from None
+            genres.append(
+                Genre(
+                    str(entry.get("name", entry["type"])),
+                    str(entry["type"]),
+                    markers,
+                    int(entry.get("min_markers", 2)),
+                )
+            )
         return cls(
             zone_rules={
                 zone: ZoneRules.build(triples, patterns[zone]) for zone, triples in per_zone.items()
@@ -131,6 +185,10 @@ class TypeClassifier:
             runner_up_ratio=float(data.get("runner_up_ratio", 0.6)),
             top10_items_bonus=float(data.get("top10_items_bonus", 20)),
             top10_entry_bonus=float(data.get("top10_entry_bonus", 12)),
+            predicate_weight=float(data.get("predicate_weight", 5)),
+            predicate_verbs=_verbs(data.get("predicate_verbs") or []),
+            subject_factor=float(data.get("subject_factor", 0.3)),
+            genres=genres,
         )
 
     def hits(self, zones: Zones) -> list[Hit]:
@@ -142,7 +200,8 @@ class TypeClassifier:
             rules = self.zone_rules[zone]
             venues = venue_spans(text)
             seen: Counter[str] = Counter()
-            for start, _end, payload in rules.index.finditer(text):
+            words: list[Hit] = []
+            for start, end, payload in rules.index.finditer(text):
                 word = str(payload)
                 seen[word] += 1
                 if seen[word] > self.max_count:
@@ -152,18 +211,91 @@ class TypeClassifier:
                 )
                 for type_id, weight in rules.groups[word]:
                     if type_id != NEUTRAL and weight:
-                        found.append(Hit(type_id, word, zone, weight * factor, start))
+                        words.append(Hit(type_id, word, zone, weight * factor, start, end, weight))
+            phrases: list[Hit] = []
             for pattern, type_id, weight in rules.patterns:
                 match = pattern.search(text)
                 if match:
-                    word = match.group(0)[:40]
-                    found.append(Hit(type_id, word, zone, weight * self.zone_weights[zone], 0))
+                    phrases.append(
+                        Hit(
+                            type_id,
+                            match.group(0)[:40],
+                            zone,
+                            weight * self.zone_weights[zone],
+                            match.start(),
+                            match.end(),
+                            weight,
+                            pattern=True,
+                        )
+                    )
+            # A pattern is a longer phrase and counts once: a word inside it ("index" in "tops
+            # the Transparency Index", "表彰" in "获表彰") earns nothing of its own, and the
+            # phrase earns at least what its words of the same type would have.
+            inside: set[int] = set()
+            for phrase in phrases:
+                within = [i for i, w in enumerate(words) if phrase.start <= w.start < phrase.end]
+                own = sum(words[i].points for i in within if words[i].type_id == phrase.type_id)
+                phrase.points = max(phrase.points, own)
+                inside.update(within)
+            words = [w for i, w in enumerate(words) if i not in inside]
+            zone_hits = words + phrases
+            if zone == "headline":
+                self._discount_subject(text, zone_hits)
+            found += zone_hits
         return found
+
+    def _is_predicate(self, headline: str, begin: int, hit: Hit) -> bool:
+        """A strong word that a verb brings in ("wins … award", "launches training", "获…奖"),
+        or a pattern (patterns start at their verb: "tops … Index", "名列…榜首")."""
+        if hit.weight < self.predicate_weight or not hit.type_id:
+            return False
+        if hit.pattern:
+            return True
+        before = headline[max(begin, hit.start - 40) : hit.start]
+        return self.predicate_verbs is not None and bool(self.predicate_verbs.search(before))
+
+    def _discount_subject(self, headline: str, hits: list[Hit]) -> None:
+        """In each clause of a headline, the predicate decides: when a strong word (weight of
+        `predicate_weight` or more) brought in by a verb follows a subject ("X Project wins
+        award", "…计划获…奖", "Northwind tops … Index"), words of other types in that subject
+        only describe it and earn `subject_factor` of their points."""
+        bounds = [0, *(m.end() for m in _CLAUSE_RE.finditer(headline)), len(headline) + 1]
+        for begin, end in itertools.pairwise(bounds):
+            strong = [
+                h for h in hits if begin <= h.start < end and self._is_predicate(headline, begin, h)
+            ]
+            if not strong:
+                continue
+            predicate = min(strong, key=lambda h: h.start)
+            if len(headline[begin : predicate.start].strip()) < 2:
+                continue  # nothing before it: the strong word is the subject itself
+            for hit in hits:
+                if (
+                    begin <= hit.start
+                    and hit.end <= predicate.start
+                    and hit.type_id != predicate.type_id
+                ):
+                    hit.described = hit.points * (1 - self.subject_factor)
+                    hit.points -= hit.described
+
+    def genre(self, title: str, text: str) -> tuple[str, str] | None:
+        """(type id, evidence) when the page is of a kind that is no event (a job ad), known
+        by the form of its text rather than by what it mentions."""
+        for genre in self.genres:
+            found = [
+                m.group(0) for m in (p.search(title + "\n" + text) for p in genre.markers) if m
+            ]
+            if len(found) >= genre.min_markers:
+                return genre.type_id, f"{genre.name}: {', '.join(found[:3])}"
+        return None
 
     def classify(
         self, title: str, text: str, top10_items: int = 0, top10_reasons: int = 0
     ) -> Decision:
         """The winning event type, strong runners-up and the deciding words."""
+        genre = self.genre(title, text)
+        if genre is not None:
+            return Decision(genre[0], [], [f"genre: {genre[1]}"])
         hits = self.hits(split_zones(title, text))
         if top10_items >= 5:
             hits.append(Hit("top10", "numbered entries", "body", self.top10_items_bonus, 0))
@@ -175,9 +307,11 @@ class TypeClassifier:
         lead: Counter[str] = Counter()
         first: dict[str, tuple[int, int]] = {}
         body: Counter[str] = Counter()
+        described: Counter[str] = Counter()
         for hit in hits:
             zone = head if hit.zone == "headline" else lead if hit.zone == "lead" else body
             zone[hit.type_id] += hit.points
+            described[hit.type_id] += hit.described
             where = (ZONES.index(hit.zone), hit.start)
             first[hit.type_id] = min(first.get(hit.type_id, where), where)
         for type_id in lead:
@@ -208,10 +342,13 @@ class TypeClassifier:
         if total[best] < self.min_score:
             return Decision("other")
         others = sorted((t for t in total if t != best and t != "other"), key=rank)
+        # A runner-up keeps what its words in the subject earned: "Forum … ends with MoU
+        # signing" is an MoU, and a forum too.
         runners = [
             t
             for t in others[:2]
-            if total[t] >= self.runner_up_ratio * total[best] and total[t] >= self.min_score
+            if (score := total[t] + described[t]) >= self.runner_up_ratio * total[best]
+            and score >= self.min_score
         ]
         evidence = _evidence([h for h in hits if h.type_id == best])
         return Decision(best, runners, evidence)
