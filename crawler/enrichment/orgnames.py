@@ -70,6 +70,19 @@ _VENUE = {
     "Auditorium", "Theatre", "Theater", "Pavilion", "Plaza",
 }  # fmt: skip
 _NAME_POSSESSIVES = {"People's", "People’s", "Children's", "Children’s", "Teenagers'", "Workers'"}
+# "Beijing-based", "Shenzhen-headquartered", "London-listed": where a body sits, not its name.
+_SEAT_RE = re.compile(
+    r"[A-Za-z.]+-(?:based|headquartered|listed|registered|incorporated|founded|owned|backed)$",
+    re.IGNORECASE,
+)
+# Units of a body ("Department of Comprehensive Affairs", "Office of the Secretary"): named
+# without their body (a place, a level of government or a known name), they are no actor.
+_UNIT_HEADS = {"Department", "Division", "Office", "Section", "Unit", "Bureau", "Directorate"}
+_LEVELS = {
+    "Provincial", "Municipal", "City", "County", "District", "State", "Federal", "National",
+    "Central", "Regional", "Prefectural", "Autonomous", "Chinese", "European", "American",
+    "British", "German", "French", "Japanese", "Korean", "Indian", "US", "U.S.", "UK", "EU", "UN",
+}  # fmt: skip
 _TRAILING_RE = re.compile(r"(?:[ \t]+(?:of|and|for|the|on|in|&|de|du|des|für))+$")
 _LEGAL_RE = re.compile(rf",?\s+{_LEGAL}$")
 _POSSESSIVE_RE = re.compile(r"['’]s?\s*$")
@@ -80,6 +93,11 @@ def _trim_run(words: list[str]) -> list[str]:
     # A job title with "of": keep what follows the last "<title> of (the)".
     for index in range(len(words) - 1, -1, -1):
         if words[index] == "of" and index > 0 and words[index - 1] in _JOB:
+            words = words[index + 1 :]
+            break
+    # "Beijing-based Greenlink Research Institute": the seat goes, the name stays.
+    for index in range(len(words) - 1, -1, -1):
+        if _SEAT_RE.match(words[index]):
             words = words[index + 1 :]
             break
     while words and (words[0] in _STOP_LEAD or words[0] in _JOB or words[0] in _CONNECT):
@@ -149,6 +167,12 @@ def english_names(text: str, places: frozenset[str] = frozenset()) -> list[tuple
                 continue  # "Department", "Central Government", "Organising Committee"
             if any(w in _VENUE for w in trimmed):
                 continue  # "Suzhou International Expo Centre": a venue
+            if (
+                trimmed[0] in _UNIT_HEADS
+                and not is_legal
+                and not any(w in places or w in _LEVELS for w in trimmed)
+            ):
+                continue  # "Department of Comprehensive Affairs": a unit named without its body
             start = match.start() + starts[offset + len(part) - len(trimmed)]
             if last:
                 end = match.start() + len(run)
@@ -176,20 +200,47 @@ _ZH_SHORT_HEADS = {"局", "厅", "委", "政府"}
 _ZH_GENERIC_HEADS = {"中心", "网络", "联盟", "委员会", "集团", "公司", "协会", "学院", "大学"}
 _ZH_HEAD_RE = re.compile("|".join(re.escape(h) for h in _ZH_HEADS))
 _ZH_CHAR = r"[\u4e00-\u9fffA-Za-z0-9&·()（）]"
-# Compounds that keep a function character inside a name: "工业和信息化厅".
+# Compounds that keep a function character inside a name: "工业和信息化厅", "对外经济".
 _ZH_KEEP = (
-    "和信息化", "和社会保障", "和城乡建设", "和改革", "和旅游", "和科技", "和环境", "联合国",
-    "有限", "中国联合",
+    "和信息化", "和社会保障", "和城乡建设", "和改革", "和旅游", "和科技", "和环境", "和化学",
+    "和技术", "和发展", "联合国", "有限", "有色", "中国联合", "对外", "经济", "经贸", "经营",
+    "日本", "本土", "同济", "和平",
 )  # fmt: skip
-_ZH_STOP_CHARS = set(
-    "的与和及、由在是被同向对为将据从把给跟了以经于等并或而也都就还让使请即其该本我你他她它这那此各另有称"
+# Characters that end the words before a name. The soft ones (对, 经, 于 ...) are also common
+# inside names: they cut only a name that does not start with a national word, a place or a
+# government body ("中国对外承包工程商会" is whole; "…对绿源纺织协会" gives "绿源纺织协会").
+_ZH_HARD_STOPS = set(
+    "的与和及、由在是被向为将从把给跟了以并或而也都就还让使请即该我你他她它这那此各另称至"
 )
+_ZH_SOFT_STOPS = set("同对据经于等有其本")
+_ZH_STOP_CHARS = _ZH_HARD_STOPS | _ZH_SOFT_STOPS
+# A date or a deadline ends the words before a name: "力争到2026年中央企业集团…".
+_ZH_DATE_RE = re.compile(
+    r"(?:到|至|于|在)?\d{2,4}年(?:\d{1,2}月)?(?:\d{1,2}日)?(?:前|底|末|起|内)?|\d{1,2}月\d{1,2}日"
+)
+# Words that only describe a kind of body ("国家行业协会", "直辖市纺织行业协会", "中央企业集团"):
+# a name made of nothing else is no name.
+_ZH_GENERIC_PARTS = sorted(
+    (
+        "国家", "行业", "直辖市", "自治区", "省级", "市级", "县级", "区级", "地市", "地方", "各省",
+        "各地", "各级", "全省", "全市", "中央企业", "央企", "国有企业", "国企", "民营企业",
+        "中小企业", "企业", "重点", "有关", "相关", "主管", "本地", "当地", "境内", "境外", "海外",
+        "中资", "外资", "大型", "中小", "龙头", "骨干", "产业", "纺织", "服装", "电子", "信息",
+        "轻工", "化工", "钢铁", "汽车", "家电", "机械", "建筑", "物流", "零售", "食品", "农业",
+        "矿业", "能源", "电力", "金融", "科技", "技术", "工业", "商业", "贸易", "进出口",
+        "社会", "专业", "中央", "省", "市", "县", "区", "级", "类", "性", "型",
+    ),
+    key=len,
+    reverse=True,
+)  # fmt: skip
+# Characters that do not start a name: the cut fell inside a word.
+_ZH_NO_START = set("济贸营销之其及着过们")
 # Verbs that end the words before a name wherever they stand ("承诺设立…委员会").
 _ZH_VERBS_RE = re.compile(
     r"(?:设立|成立|建立起?|组建|承诺|拥有|击败|提高|推动|引导|随着|发布|举办|携手|联合|签署|支持|委托|"
     r"邀请|包括|来自|牵头|指导|主办|承办|协办|参与|加入|授予|获得|宣布|介绍|表示|认为|指出|出席|参加|"
     r"会同|联手|牵手|入选|推荐|依托|通过|根据|按照|报道|走进|访问|考察|调研|点名|要求|鼓励|督促|覆盖|服务|"
-    r"帮助|带动|惠及|面向|首期|二期|一期)"
+    r"帮助|带动|惠及|面向|首期|二期|一期|力争|争取|确保|发送|报送|提交|寄送|抄送|加快|实现)"
 )
 _ZH_COUNT_RE = re.compile(r"[一两二三四五六七八九十几多数\d]+余?[大家个所位名批]")
 # A kind of body before its name: "再生塑料生产企业富联绿色材料股份有限公司".
@@ -209,6 +260,9 @@ _ZH_JOB_RE = re.compile(
     r"(?:副?总工程师|副?主任|副?董事长|副?总经理|负责人|秘书长|副?会长|副?院长|副?主席|书记|副?局长|"
     r"副?厅长|副?部长|处长|经理|总监|总裁|专家|教授|博士|首席\S{0,4}官|创始人|理事长|兼)"
 )
+# What stands between the words before a name and the name: job titles, verbs, counts, kinds
+# of body, dates.
+_ZH_SEPARATORS = (_ZH_JOB_RE, _ZH_VERBS_RE, _ZH_COUNT_RE, _ZH_KIND_RE, _ZH_DATE_RE)
 _ZH_GENERIC_NAMES = {
     "行业", "相关", "有关", "地方", "各地", "国内", "国际", "跨国", "上市", "子", "分", "母",
     "控股", "外资", "民营", "国有", "科技", "品牌", "服装", "纺织", "电子", "该", "本", "两家",
@@ -223,11 +277,32 @@ _ZH_NATIONAL = (
 )  # fmt: skip
 
 
+def _guard(name: str) -> str:
+    """`name` with the compounds of _ZH_KEEP blanked, so no cut falls inside them."""
+    for keep in _ZH_KEEP:
+        name = name.replace(keep, "\0" * len(keep))
+    return name
+
+
+def _only_generic(name: str) -> bool:
+    """Whether `name` is made only of words that describe a kind of body."""
+    at = 0
+    while at < len(name):
+        word = next((w for w in _ZH_GENERIC_PARTS if name.startswith(w, at)), None)
+        if word is None:
+            return False
+        at += len(word)
+    return True
+
+
 @dataclass
 class ChineseNames:
-    """Chinese organisation names by form; `places` are place names that may start a name."""
+    """Chinese organisation names by form. `places` are place names that may start a name;
+    `anchors` are the words a name may start with whole (national words, places, government
+    bodies of the gazetteer such as 商务部)."""
 
     places: tuple[str, ...] = ()
+    anchors: tuple[str, ...] = ()
 
     def find(self, text: str) -> list[tuple[int, int, str]]:
         found: list[tuple[int, int, str]] = []
@@ -257,19 +332,27 @@ class ChineseNames:
         while begin > floor and head_start - begin < 24 and re.match(_ZH_CHAR, text[begin - 1]):
             begin -= 1
         name = text[begin:head_start]
-        # Cut at the last function character (but keep "工业和信息化" and the like).
-        guarded = name
-        for keep in _ZH_KEEP:
-            guarded = guarded.replace(keep, "\0" * len(keep))
-        cut = max((i for i, c in enumerate(guarded) if c in _ZH_STOP_CHARS), default=-1)
+        # Cut at the last hard function character (but keep "工业和信息化" and the like).
+        cut = max((i for i, c in enumerate(_guard(name)) if c in _ZH_HARD_STOPS), default=-1)
         name = name[cut + 1 :]
-        # Cut after a job title ("…副总工程师兼科技委" is a title, not a body), a verb or a
-        # count ("两家", "40余家").
-        for pattern in (_ZH_JOB_RE, _ZH_VERBS_RE, _ZH_COUNT_RE, _ZH_KIND_RE):
-            guarded = name
-            for keep in _ZH_KEEP:
-                guarded = guarded.replace(keep, "\0" * len(keep))
-            cuts = [m.end() for m in pattern.finditer(guarded)]
+        # A name that starts with a national word, a place or a government body runs whole
+        # to its head unless a word (a verb, a job title, a count, a date) stands between:
+        # "中国对外承包工程商会", "商务部国际贸易经济合作研究院".
+        words = max(
+            (m.end() for pattern in _ZH_SEPARATORS for m in pattern.finditer(_guard(name))),
+            default=0,
+        )
+        anchors = self.anchors or (*self.places, *_ZH_NATIONAL)
+        anchored = next((i for i in range(words, len(name)) if name.startswith(anchors, i)), None)
+        if anchored is not None:
+            return name[anchored:]
+        # Otherwise the soft function characters cut too ("…对绿源纺织协会").
+        cut = max((i for i, c in enumerate(_guard(name)) if c in _ZH_SOFT_STOPS), default=-1)
+        name = name[cut + 1 :]
+        # Cut after a job title ("…副总工程师兼科技委" is a title, not a body), a verb, a
+        # count ("两家", "40余家") or a date.
+        for pattern in _ZH_SEPARATORS:
+            cuts = [m.end() for m in pattern.finditer(_guard(name))]
             if cuts:
                 name = name[cuts[-1] :]
         # Cut leading verbs and fillers.
@@ -286,12 +369,16 @@ class ChineseNames:
         if starts and not any(name.startswith(p) for p in (*self.places, *_ZH_NATIONAL)):
             name = name[min(starts) :]
         name = re.sub(r"^[\d年月日号]+", "", name)
+        if name[:1] in _ZH_NO_START:
+            return None  # "济合作研究院": the cut fell inside a word
         return name or None
 
     def _acceptable(self, name: str, head: str) -> bool:
         bare = name.strip("()（）")
         if len(bare) < 2 or bare in _ZH_GENERIC_NAMES or bare.startswith(_ZH_GENERIC_STARTS):
             return False
+        if _only_generic(bare):
+            return False  # "国家行业协会", "直辖市纺织行业协会": a kind of body, not a name
         if _ZH_VENUE_RE.search(name + head):
             return False  # "上海国际会议中心": a venue
         if name.startswith(("市", "省", "区", "县", "上市", "城市", "超市", "都市")):
@@ -341,3 +428,32 @@ def short_forms(name: str, places: Iterable[str]) -> list[str]:
             if form.endswith(word) and len(form) - len(word) >= 2:
                 forms.append(form[: -len(word)].strip())
     return [f for f in dict.fromkeys(forms) if len(f) >= 2 and f != name]
+
+
+# Words after a company's name in its legal name: "Hikvision Digital Technology", "海尔智家".
+_DESCRIPTORS_RE = re.compile(
+    r"(?:\s+(?:Digital|Smart|Home|Technology|Technologies|Electronics|Electronic|Electric|Electrical|"
+    r"Appliances?|Industry|Industrial|Industries|Precision|Holdings?|Group|International|"
+    r"Products|Sports|Communications?|Information|Science|Software|Systems|Solutions|Energy|"
+    r"New|Materials?|Power|Network|Networks|Motors?|Automobile|Auto|Corporation|Company))+$"
+    r"|(?:科技|技术|电子|电器|电气|数字|智能|智家|精密|工业|实业|控股|集团|股份|国际|信息|通信|"
+    r"网络|能源|新能源|材料|动力|汽车|体育用品|用品)+$"
+)
+
+
+def linking_forms(name: str, places: Iterable[str]) -> list[str]:
+    """Shorter forms under which a legal name may be known: "Hangzhou Hikvision Digital
+    Technology Co., Ltd." -> "Hangzhou Hikvision Digital Technology", "Hikvision Digital
+    Technology", "Hikvision"; "青岛海尔智家股份有限公司" -> "青岛海尔智家", "海尔智家", "海尔"."""
+    core = strip_legal(name)
+    forms = [core]
+    for place in places:
+        if core.startswith(place) and len(core) - len(place) >= 2:
+            rest = core[len(place) :].lstrip("市省 ")
+            if len(rest) >= 2:
+                forms.append(rest)
+    for form in list(forms):
+        bare = _DESCRIPTORS_RE.sub("", form).strip()
+        if len(bare) >= 2 and bare != form:
+            forms.append(bare)
+    return [f for f in dict.fromkeys(forms) if f != name]
