@@ -148,7 +148,15 @@ def test_defined_acronym_in_chinese() -> None:
             ["SJ/T 16000-2016", "GB/T 36000-2015"],
         ),
         ("责任商业联盟（RBA）行为准则", ["RBA Code of Conduct"]),
-        ("the OECD's due diligence guidance for minerals", ["OECD Due Diligence Guidance"]),
+        # Named as the minerals guidance: that instrument, not the OECD's other guidance.
+        (
+            "the OECD's due diligence guidance for minerals",
+            [
+                "OECD Due Diligence Guidance for Responsible Supply Chains of Minerals from "
+                "Conflict-Affected and High-Risk Areas"
+            ],
+        ),
+        ("the OECD Due Diligence Guidance", ["OECD Due Diligence Guidance"]),
         ("ISO met in 2018 to discuss standards", []),
     ],
 )

@@ -98,7 +98,7 @@ class Enricher:
         category, runners = decision.category, decision.runners
         if category != "top10" and not reasons:
             items = []
-        standards, std_spans = self.standards.find(full)
+        standards, std_spans = self.standards.find(full, len(title) + 2)
         organisations, org_spans = self.gazetteer.find(full, std_spans, len(title) + 2)
         locations = self.places.find(full, masked=org_spans + std_spans)
         tags = [event_type_label(r) for r in runners] + self.topics.tags(title, body)

@@ -7,6 +7,7 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
+from crawler.enrichment.instruments import chinese_instruments, english_instruments, variant_key
 from crawler.enrichment.textutil import PhraseIndex, alias_key, drop_overlaps, is_acronym
 
 logger = logging.getLogger(__name__)
@@ -24,6 +25,7 @@ class StandardsMatcher:
     canonical: dict[str, str]
     by_code: dict[str, str]  # "SJ/T 16000" -> "SJ/T 16000-2016"
     patterns: list[tuple[re.Pattern[str], str]]  # named standards that vary in form
+    variants: dict[str, str] | None = None  # variant_key(alias) -> canonical name
 
     @classmethod
     def from_data(cls, data: dict[str, Any]) -> StandardsMatcher:
@@ -46,6 +48,7 @@ class StandardsMatcher:
             ]
             codes = re.compile(
                 rf"(?<![A-Za-z])(?P<prefix>{'|'.join(forms)})\s*(?P<num>\d{{1,5}})"
+                r"(?:-(?P<part>\d{1,2})(?!\d|\.\d))?"
                 r"(?:\s*[-:]\s*(?P<year>(?:19|20)\d{2}))?(?!\d)"
             )
         for entry in data.get("standards") or []:
@@ -58,7 +61,8 @@ class StandardsMatcher:
                 by_code[alias_key(f"{code.group(1)} {code.group(2)}")] = name
             for pat in entry.get("patterns") or []:
                 patterns.append((re.compile(str(pat), re.IGNORECASE), name))
-        return cls(index, codes, families, canonical, by_code, patterns)
+        variants = {variant_key(alias): name for alias, name in canonical.items()}
+        return cls(index, codes, families, canonical, by_code, patterns, variants)
 
     def _family(self, prefix: str) -> dict[str, Any] | None:
         family = self.families.get(prefix)
@@ -78,14 +82,18 @@ class StandardsMatcher:
         if not low <= len(num) <= high:
             return ""
         base = f"{prefix}{family.get('join', ' ')}{num}"
+        if match.group("part"):
+            base += f"-{match.group('part')}"  # "ISO 14064-1": a part is its own standard
         if family.get("year"):
             if year:
                 return f"{base}-{year}"
             return self.by_code.get(alias_key(f"{prefix} {num}"), base)
         return self.canonical.get(alias_key(base), base)
 
-    def find(self, text: str) -> tuple[list[str], list[tuple[int, int]]]:
-        """Canonical standard names in order of first mention, and their spans."""
+    def find(self, text: str, body_start: int = 0) -> tuple[list[str], list[tuple[int, int]]]:
+        """Canonical standard names in order of first mention, and their spans. Instruments
+        named only by the form of their English names are looked for from `body_start` on
+        (a Title Case headline is all capitals)."""
         matches = self.index.finditer(text)
         if self.codes is not None:
             for match in self.codes.finditer(text):
@@ -94,10 +102,42 @@ class StandardsMatcher:
                     matches.append((*match.span(), name))
         for pattern, name in self.patterns:
             matches += [(*m.span(), name) for m in pattern.finditer(text)]
-        found: dict[str, None] = {}
-        spans: list[tuple[int, int]] = []
-        for start, end, name in drop_overlaps(matches):
-            if name:
-                found.setdefault(str(name), None)
-                spans.append((start, end))
-        return list(found), spans
+        known = [m for m in drop_overlaps(matches) if m[2]]
+        found = [(start, end, str(name)) for start, end, name in known]
+        by_form = [
+            (s + body_start, e + body_start, n)
+            for s, e, n in english_instruments(text[body_start:])
+        ]
+        by_form += chinese_instruments(text)
+        # A title beside a code is that standard's title ("T/CESA 1288-2023《…指南》",
+        # 'GB/T 36000-2015 "Guidance on Social Responsibility"'), wherever else it stands.
+        titles: dict[str, str] = {}
+        for start, end, name in by_form:
+            beside = [n for s, e, n in known if _beside(text, start, end, s, e)]
+            if beside:
+                titles[variant_key(name)] = str(beside[0])
+        for start, end, name in by_form:
+            if any(s < end and start < e for s, e, _ in known):
+                continue  # inside a known standard's name
+            # Spellings of one instrument are one name: a known entry's, or the first seen.
+            key = variant_key(name)
+            canonical = (
+                titles.get(key)
+                or self.canonical.get(alias_key(name))
+                or (self.variants or {}).get(key)
+            )
+            found.append((start, end, canonical or name))
+        found.sort()
+        first: dict[str, str] = {}
+        names: dict[str, None] = {}
+        for _start, _end, name in found:
+            names.setdefault(first.setdefault(variant_key(name), name), None)
+        return list(names), [(s, e) for s, e, _ in found]
+
+
+def _beside(text: str, start: int, end: int, other_start: int, other_end: int) -> bool:
+    """Whether [start, end) overlaps the other span or is only brackets or a colon away."""
+    if start < other_end and other_start < end:
+        return True
+    gap = text[other_end:start] if other_end <= start else text[end:other_start]
+    return len(gap) <= 3 and not gap.strip(" \t()（）:：,-\"“”'‘’《》")
