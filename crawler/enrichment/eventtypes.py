@@ -88,8 +88,15 @@ class Genre:
 
     name: str
     type_id: str
-    markers: list[re.Pattern[str]]
+    markers: re.Pattern[str]  # one alternation, marker i as group "m<i>": one pass a text
     min_markers: int = 2
+
+    def found(self, text: str) -> list[str]:
+        """The first match of each marker found in `text`, in order of appearance."""
+        seen: dict[str | None, str] = {}
+        for match in self.markers.finditer(text):
+            seen.setdefault(match.lastgroup, match.group(0))
+        return list(seen.values())
 
 
 def _verbs(verbs: list[str]) -> re.Pattern[str] | None:
@@ -161,7 +168,12 @@ class TypeClassifier:
             if entry.get("type") not in EVENT_TYPES:
                 raise ValueError(f"event_types.yaml: unknown event type of genre {entry!r}")
             try:
-                markers = [re.compile(str(m), re.IGNORECASE) for m in entry.get("markers") or []]
+                markers = re.compile(
+                    "|".join(
+                        f"(?P<m{i}>{m})" for i, m in enumerate(entry.get("markers") or ["(?!)"])
+                    ),
+                    re.IGNORECASE,
+                )
             except re.error as exc:
                 raise ValueError(f"event_types.yaml: bad marker of genre: {exc}") from None
             genres.append(
@@ -282,9 +294,7 @@ class TypeClassifier:
         """(type id, evidence) when the page is of a kind that is no event (a job ad), known
         by the form of its text rather than by what it mentions."""
         for genre in self.genres:
-            found = [
-                m.group(0) for m in (p.search(title + "\n" + text) for p in genre.markers) if m
-            ]
+            found = genre.found(f"{title}\n{text}")
             if len(found) >= genre.min_markers:
                 return genre.type_id, f"{genre.name}: {', '.join(found[:3])}"
         return None

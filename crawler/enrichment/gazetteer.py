@@ -36,7 +36,9 @@ _INSTITUTES_ZH = (
     "研究院", "研究所", "研究中心", "中心", "学院", "大学", "协会", "学会", "商会", "促进会",
 )  # fmt: skip
 # "United Nations (UN) Global Compact": an acronym in brackets inside a name does not cut it.
-_INNER_ACRONYM_RE = re.compile(r"(?<=[A-Za-z])\s*\([A-Z][A-Za-z.]{1,9}\)(?=\s+[A-Z][a-z])")
+_INNER_ACRONYM_RE = re.compile(
+    r"(?<=[A-Za-z])\s*\((?:[A-Z]{2,8}|(?:[A-Z]\.){2,4})\)(?=\s+[A-Z][a-z])"
+)
 
 
 def _case_sensitive(alias: str) -> bool:

@@ -124,8 +124,9 @@ def _has_head(words: list[str], legal: bool) -> bool:
 def _split_and(words: list[str], legal: bool = False, text: str = "") -> list[list[str]]:
     """Two names joined by "and": "Council of the European Union and Tsinghua University",
     or "Huaxin Precision Electronics and Jinghai Construction Group" when the first is also
-    named on its own in `text`. An "and" inside a name ("Department of Industry and
-    Information Technology") stays."""
+    named on its own in `text`, or "Alibaba Foundation and WWF" (the first ends with its head
+    word; the second is for the gazetteer). An "and" inside a name ("Department of Industry
+    and Information Technology") stays."""
     for index, word in enumerate(words):
         if word in ("and", "&") and 0 < index < len(words) - 1:
             before, after = words[:index], words[index + 1 :]
@@ -133,6 +134,8 @@ def _split_and(words: list[str], legal: bool = False, text: str = "") -> list[li
             if (_has_head(_trim_run(before), False) or named_alone) and (
                 legal or _has_head(_trim_run(after), False)
             ):
+                return [before, *_split_and(after, legal, text)]
+            if not legal and len(before) >= 2 and before[-1] in HEADS:
                 return [before, *_split_and(after, legal, text)]
     return [words]
 
@@ -280,7 +283,8 @@ _ZH_NATIONAL = (
 def _guard(name: str) -> str:
     """`name` with the compounds of _ZH_KEEP blanked, so no cut falls inside them."""
     for keep in _ZH_KEEP:
-        name = name.replace(keep, "\0" * len(keep))
+        if keep in name:
+            name = name.replace(keep, "\0" * len(keep))
     return name
 
 
@@ -338,8 +342,9 @@ class ChineseNames:
         # A name that starts with a national word, a place or a government body runs whole
         # to its head unless a word (a verb, a job title, a count, a date) stands between:
         # "中国对外承包工程商会", "商务部国际贸易经济合作研究院".
+        guarded = _guard(name)
         words = max(
-            (m.end() for pattern in _ZH_SEPARATORS for m in pattern.finditer(_guard(name))),
+            (m.end() for pattern in _ZH_SEPARATORS for m in pattern.finditer(guarded)),
             default=0,
         )
         anchors = self.anchors or (*self.places, *_ZH_NATIONAL)
