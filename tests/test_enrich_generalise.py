@@ -367,3 +367,192 @@ def test_every_listed_company_of_the_gazetteer_knows_a_legal_name() -> None:
     for company in companies:
         aliases = [str(a) for a in entries[company].get("aliases") or []]
         assert any(a.endswith(legal) for a in aliases), company
+
+
+# --- standards -------------------------------------------------------------------------------
+
+MINERALS = (
+    "OECD Due Diligence Guidance for Responsible Supply Chains of Minerals from "
+    "Conflict-Affected and High-Risk Areas"
+)
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        (
+            "Factories must comply with the Work Safety Law and the Environmental Protection Law.",
+            ["Work Safety Law", "Environmental Protection Law"],
+        ),
+        (
+            "Under the Labour Contract Law of the People's Republic of China and the Cambodian "
+            "Labour Law, overtime is capped.",
+            ["Labour Contract Law of the People's Republic of China", "Cambodian Labour Law"],
+        ),
+        (
+            "The Regulations on Ensuring Payment of Wages to Migrant Workers took effect in 2020.",
+            ["Regulations on Ensuring Payment of Wages to Migrant Workers"],
+        ),
+        (
+            "Plants report under the Administrative Measures for the Legal Disclosure of "
+            "Enterprise Environmental Information.",
+            [
+                "Administrative Measures for the Legal Disclosure of Enterprise Environmental "
+                "Information"
+            ],
+        ),
+        (
+            "The ministry issued Guiding Opinions on Promoting Green Consumption and Provisions on "
+            "the Administration of Recycled Batteries.",
+            [
+                "Guiding Opinions on Promoting Green Consumption",
+                "Provisions on the Administration of Recycled Batteries",
+            ],
+        ),
+        (
+            "The Basic Standard for Corporate Sustainability Disclosure (Trial) was published in "
+            "December.",
+            ["Basic Standard for Corporate Sustainability Disclosure (Trial)"],
+        ),
+        (
+            "The Self-Regulatory Guidelines for Listed Companies — Sustainability Reports (Trial) "
+            "apply from 2026.",
+            ["Self-Regulatory Guidelines for Listed Companies - Sustainability Reports (Trial)"],
+        ),
+        (
+            "Members follow the ETI Base Code and the AWS Standard; smelters join the Responsible "
+            "Minerals Assurance Process. The Kyoto Protocol and the Equator Principles apply.",
+            [
+                "ETI Base Code",
+                "AWS Standard",
+                "Responsible Minerals Assurance Process",
+                "Kyoto Protocol",
+                "Equator Principles",
+            ],
+        ),
+        ("Under the Company Law, firms must file accounts.", ["Company Law"]),
+    ],
+)
+def test_named_laws_and_regulations_without_a_code(text: str, expected: list[str]) -> None:
+    """Class 11: laws, regulations, measures, opinions and codes named by the form of their
+    names."""
+    assert enrich("", text).standards == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        (
+            "企业应遵守《中华人民共和国安全生产法》《保障农民工工资支付条例》和"
+            "《企业环境信息依法披露管理办法（试行）》。",
+            [
+                "中华人民共和国安全生产法",
+                "保障农民工工资支付条例",
+                "企业环境信息依法披露管理办法(试行)",
+            ],
+        ),
+        (
+            "《关于推动中央企业履行社会责任的指导意见》和《纺织行业绿色工厂评价要求》发布。",
+            ["关于推动中央企业履行社会责任的指导意见", "纺织行业绿色工厂评价要求"],
+        ),
+        # A notice that issues an instrument: the instrument, not the notice.
+        ("《关于印发〈绿色供应链管理评价规范〉的通知》", ["绿色供应链管理评价规范"]),
+        # Reports, books, lists and plans are no instruments.
+        (
+            "《2023年可持续发展报告》《企业社会责任蓝皮书》《示范企业名单》《绿色制造实施方案》发布。",
+            [],
+        ),
+    ],
+)
+def test_chinese_titles_in_book_marks(text: str, expected: list[str]) -> None:
+    """Class 11: the title in 《》 is the name, when it ends like an instrument."""
+    assert enrich("", text, "zh").standards == expected
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "The new law and the labour law require national standards.",
+        "The company published its 2023 Sustainability Report and its Human Rights Policy.",
+        "Labour Standards and Environmental Standards were discussed at the Rules Committee.",
+        "Our Supplier Code of Conduct was updated; the Group Standard was issued.",
+        "Chen Wei, Director of Standards, and the Senior Specialist on Labour Standards spoke.",
+        "She studied at the China University of Political Science and Law. Scan the QR Code.",
+        "The Standard Chartered Bank sponsored the Act Now campaign.",
+        "The CSRC's Guidelines and ETI's Base Code were discussed.",
+    ],
+)
+def test_report_titles_and_generic_phrases_are_not_instruments(text: str) -> None:
+    """Class 11, precision: lower-case mentions, report titles, generic phrases, job titles,
+    places and possessive descriptions name no instrument."""
+    assert enrich("", text).standards == []
+
+
+def test_a_title_case_headline_is_not_read_for_instrument_names() -> None:
+    result = enrich("Ministry Issues New Rules On Green Procurement Standards Law", "It did.")
+    assert result.standards == []
+
+
+def test_variants_of_one_instrument_are_one_name() -> None:
+    """Class 11: spellings of one instrument give one name."""
+    text = (
+        "The EU Battery Regulation and the EU Batteries Regulation are one law. The Regulations "
+        "on Recycled Battery Management and the Regulation on Recycled Battery Management too."
+    )
+    assert enrich("", text).standards == [
+        "EU Batteries Regulation",
+        "Regulations on Recycled Battery Management",
+    ]
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        (
+            "Emissions were verified under ISO 14064-1 and ISO 14064-2.",
+            ["ISO 14064-1", "ISO 14064-2"],
+        ),
+        ("ISO 14064-1:2018 and ISO14064-1", ["ISO 14064-1"]),
+        ("ISO 14064 and ISO 14001:2015", ["ISO 14064", "ISO 14001"]),
+        ("GB/T 36000-2015 and GB/T 24001-2016", ["GB/T 36000-2015", "GB/T 24001-2016"]),
+    ],
+)
+def test_part_numbers_are_kept(text: str, expected: list[str]) -> None:
+    """Class 11: a part of a standard (ISO 14064-1) is its own standard; years are not parts."""
+    assert enrich("", text).standards == expected
+
+
+def test_the_minerals_guidance_is_not_the_general_guidance() -> None:
+    """Class 11: the specific OECD instrument when the text names it, not the general one."""
+    text = (
+        f"The smelter follows the {MINERALS}; the retailer follows the OECD Due Diligence "
+        "Guidance for Responsible Business Conduct."
+    )
+    assert enrich("", text).standards == [
+        MINERALS,
+        "OECD Due Diligence Guidance for Responsible Business Conduct",
+    ]
+    assert enrich("", "Buyers cite the OECD Minerals Guidance.").standards == [MINERALS]
+    assert enrich("", "Buyers cite the OECD Due Diligence Guidance.").standards == [
+        "OECD Due Diligence Guidance"
+    ]
+
+
+def test_a_title_beside_its_code_is_that_standard() -> None:
+    """The title of a coded standard is that standard, also where it stands alone."""
+    text = (
+        'GB/T 36000-2015 "Guidance on Social Responsibility" is being revised.\n\n'
+        "团体标准T/CESA 1288-2023《电子信息行业供应链碳管理指南》发布。"
+    )
+    result = enrich("协会发布《电子信息行业供应链碳管理指南》", text, "zh")
+    assert result.standards == ["T/CESA 1288-2023", "GB/T 36000-2015"]
+
+
+def test_an_instrument_is_not_an_actor() -> None:
+    """The ministry inside an instrument's name is not an actor; the one issuing it is."""
+    text = (
+        "The Ministry of Commerce issued the Guidelines for Overseas Investment of the Ministry "
+        "of Commerce."
+    )
+    result = enrich("", text)
+    assert result.organisations == ["MOFCOM"]
