@@ -70,7 +70,6 @@ class FeedSpider(StoryMixin, scrapy.Spider):
     def __init__(self, source: Source, ctx: CrawlContext, **kw: Any) -> None:
         super().__init__(name=f"feed:{source.name}", **kw)
         self.setup(source, ctx)
-        self.allowed_domains = source.allowed_domains
 
     async def start(self) -> AsyncIterator[Any]:
         for url in self.source.urls:

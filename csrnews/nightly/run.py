@@ -172,9 +172,20 @@ class _Run:
                 "status": src.get("status") or "failed",
                 **{
                     k: int(src.get(k) or 0)
-                    for k in ("new", "updated", "unchanged", "failed", "fetched", "kept", "merged")
+                    for k in (
+                        "new",
+                        "updated",
+                        "unchanged",
+                        "failed",
+                        "fetched",
+                        "kept",
+                        "merged",
+                        "skipped",
+                        "offsite",
+                    )
                 },
                 "errors": [str(e) for e in src.get("errors") or []],
+                "offsite_hosts": [str(h) for h in src.get("offsite_hosts") or []],
             }
             for name, src in sources.items()
         }
@@ -204,6 +215,13 @@ class _Run:
                 )
             elif src.get("errors"):
                 self.report.warn(f"source {name}: {'; '.join(src['errors'][:3])}")
+            if src.get("offsite"):
+                hosts = ", ".join(src.get("offsite_hosts") or [])
+                self.report.warn(
+                    f"source {name}: skipped: {src['offsite']} off-site"
+                    + (f" ({hosts})" if hosts else "")
+                    + "; allowed_domains in the sources file decides which hosts it may use"
+                )
         if self.report.sources and not set(self.report.sources) - set(self.report.failed_sources):
             self.report.warn("every source failed; the site is rebuilt from the stories kept")
         history = load_history(opts.state)
