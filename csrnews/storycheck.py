@@ -20,6 +20,7 @@ from datetime import datetime
 from pathlib import Path
 
 from csrnews import settings
+from csrnews.urls import title_slug
 
 logger = logging.getLogger(__name__)
 
@@ -146,7 +147,7 @@ def check_text(text: str, *, story: bool = True) -> str | None:
     if slug is not None:
         if not _SLUG_RE.match(slug[1]):
             return f"line {slug[0]}: Slug {slug[1]!r} may only have letters, digits, - and _"
-    elif not _has_word(title):
+    elif not title_slug(title).strip("-_"):
         return "the Title has no letter or digit to make an address of (add a Slug:)"
     for key in DATE_KEYS:
         found = meta.get(key.lower())
@@ -199,18 +200,10 @@ def check_file(path: str | os.PathLike[str], *, story: bool = True) -> str | Non
     return check_bytes(raw, story=story)
 
 
-def _slug_of(title: str) -> str:
-    """The slug Pelican makes of a title (its default substitutions, transliterated)."""
-    from unidecode import unidecode  # Pelican's own dependency, as its slugify uses it
-
-    text = re.sub(r"[^\w\s-]", "", unidecode(title)).strip().lower()
-    return re.sub(r"[-\s]+", "-", text)
-
-
 def _address(text: str, story: bool) -> tuple[str, bool]:
     """Where a valid file's page goes (``news/YEAR/SLUG``), and whether it is published."""
     meta, _ = _header(text.lstrip("\ufeff").replace("\r\n", "\n").replace("\r", "\n"))
-    slug = meta.get("slug", (0, ""))[1] or _slug_of(meta.get("title", (0, ""))[1])
+    slug = meta.get("slug", (0, ""))[1] or title_slug(meta.get("title", (0, ""))[1])
     published = meta.get("status", (0, ""))[1].lower() in ("", "published")
     if not story:
         return f"pages/{slug}", published

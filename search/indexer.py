@@ -21,7 +21,7 @@ from whoosh.index import LockError
 
 from csrnews.storycheck import Quarantined, find_quarantine
 from csrnews.storyfile import FULLTEXT_SUFFIX, Story, parse_story
-from csrnews.urls import story_url
+from csrnews.urls import story_url, title_slug
 from csrnews.vocabulary import event_type_id
 from search.fastwrite import tune_writer
 from search.filemap import (
@@ -127,7 +127,7 @@ def story_document(
         if sidecar.exists():
             fulltext = sidecar.read_text(encoding="utf-8")
     body = markdown_to_text(story.body) if fulltext is None else fulltext
-    slug = story.slug or Path(doc_id).stem
+    slug = story.slug or title_slug(story.title)  # as Pelican makes it (SLUGIFY_SOURCE)
     organisations = story.get_list("Organisations")
     doc: dict[str, object] = {
         "id": doc_id,
