@@ -66,6 +66,12 @@ def serve(output: str, index: str, host: str, port: int, workers: int | str, thr
     Searching is CPU-bound Python, so with --workers N (the default, auto, uses the CPUs) the
     command binds the port, forks N worker processes that share it, replaces a worker that
     dies and stops them all on SIGTERM or Ctrl-C.
+
+    Every response carries security headers (a Content-Security-Policy without
+    unsafe-inline, X-Frame-Options, Permissions-Policy, ...) and text is gzipped. Each search
+    has a cost budget (CSRNEWS_SEARCH_BUDGET seconds, limits on fuzzy and wildcard terms);
+    CSRNEWS_API_ALLOW_ORIGIN lets other sites' pages read /api/search. See
+    docs/operations.md.
     """
     count = prefork.auto_workers() if workers == "auto" else int(workers)
     if count > 1 and not prefork.can_fork():
