@@ -22,6 +22,7 @@ class Route:
     body: bytes
     content_type: str = "text/html; charset=utf-8"
     status: int = 200
+    location: str = ""  # a redirect's target
 
 
 @dataclass
@@ -43,6 +44,8 @@ class LoopbackSite:
                     route = Route(b"<!doctype html><title>not found</title>", status=404)
                 self.send_response(route.status)
                 self.send_header("Content-Type", route.content_type)
+                if route.location:
+                    self.send_header("Location", route.location)
                 self.send_header("Content-Length", str(len(route.body)))
                 self.end_headers()
                 self.wfile.write(route.body)
@@ -69,6 +72,11 @@ class LoopbackSite:
         """Serve BODY at PATH; returns its full URL."""
         data = body.encode("utf-8") if isinstance(body, str) else body
         self.routes[path] = Route(data, content_type, status)
+        return self.url + path
+
+    def redirect(self, path: str, target: str) -> str:
+        """Answer PATH with a 301 to TARGET; returns PATH's full URL."""
+        self.routes[path] = Route(b"", status=301, location=target)
         return self.url + path
 
     def asked(self, path: str) -> int:

@@ -34,6 +34,18 @@ from tests.hostile import (
 pytestmark = pytest.mark.slow
 
 UA = "csrnews-reliability/1.0 (+https://example.org/tests)"
+_MOVED = (
+    "Port authority names the suppliers behind its new cranes",
+    "2024-10-08",
+    [
+        "The port authority published the names of the suppliers that built its new cranes, "
+        "with the audits each factory passed before the contract was signed.",
+        "Two of the factories had corrected overtime findings during the past year, the "
+        "authority said, and both now report working hours to it every month.",
+        "Harbour workers' representatives welcomed the list and asked for the same for the "
+        "maintenance contracts that follow.",
+    ],
+)
 ROBOTS_B = "User-agent: *\nDisallow: /private/\n"
 
 
@@ -82,6 +94,9 @@ def test_a_feed_follows_its_entries_to_another_host(
     title, date, paragraphs = STORIES[3]
     links.append(stories.add("/private/4.html", story_page(title, date, paragraphs)))
     items = [rss_item(link, STORIES[i][0], "<p>lead</p>") for i, link in enumerate(links)]
+    # An entry on the feed's host that redirects to a story on the other host (a tracker).
+    moved = stories.add("/news/moved.html", story_page(*_MOVED))
+    items.append(rss_item(feeds.redirect("/go/moved", moved), _MOVED[0], "<p>lead</p>"))
     feeds.add("/feed.xml", rss(items), "application/rss+xml")
 
     result, report = _crawl(
@@ -91,13 +106,13 @@ def test_a_feed_follows_its_entries_to_another_host(
     )
     assert result.returncode == 0, result.stdout + result.stderr
     src = report["sources"]["Two hosts"]
-    assert (src["status"], src["new"], src["offsite"], src["robots"]) == ("ok", 3, 0, 1)
+    assert (src["status"], src["new"], src["offsite"], src["robots"]) == ("ok", 4, 0, 1)
     titles = sorted(read_story(p).title for p in iter_story_files(tmp_path / "any-host/content"))
-    assert titles == sorted(t for t, _, _ in STORIES[:3])
+    assert titles == sorted([*(t for t, _, _ in STORIES[:3]), _MOVED[0]])
     assert "skipped: 1 robots.txt" in result.stdout  # the private page: robots.txt of host B
     # Politeness per host: each host's robots.txt was read, and both saw our User-Agent.
     assert feeds.asked("/robots.txt") == 1 and stories.asked("/robots.txt") == 1
-    assert stories.asked("/private/4.html") == 0
+    assert stories.asked("/private/4.html") == 0 and feeds.asked("/go/moved") == 1
     assert {ua for _, ua in stories.requests} == {UA} and {ua for _, ua in feeds.requests} == {UA}
 
 

@@ -48,9 +48,11 @@ class StoryMixin:
         self.report = ctx.report.source(source.name)
         self.story_count = 0
         self.seen: set[str] = set()
-        # The hosts a source may reach are checked here (offsite()), where a link to another
-        # host is counted in the report: Scrapy's own offsite filter drops it in silence.
-        self.allowed_domains: list[str] = []
+        # The hosts a source may reach are checked here (offsite()), before a request is made,
+        # where a link to another host is counted in the report. Scrapy's own offsite filter
+        # (empty: any host) is left to stop redirects to other hosts; story_error counts them.
+        self.allowed_domains: list[str] = list(source.allowed_domains)
+        self._filtered: set[str] = set()
 
     def offsite(self, url: str) -> bool:
         """True (and counted, and logged) when ``url`` is on a host the source may not use."""
@@ -62,10 +64,20 @@ class StoryMixin:
         )
         return True
 
+    def offsite_filtered(self, url: str) -> None:
+        """Scrapy's offsite filter dropped a request (a redirect to another host): count it."""
+        if url in self._filtered:
+            return
+        self._filtered.add(url)
+        self.report.skip_offsite(url)
+        logger.info("source %s: %s skipped (off-site redirect)", self.source.name, url)
+
     def _ignored(self, failure: Failure, url: str) -> None:
-        """A request Scrapy's middlewares ruled out (robots.txt): counted as skipped."""
+        """A request Scrapy's middlewares ruled out (robots.txt, off-site): counted as skipped."""
         if "robots.txt" in str(failure.value):
             self.report.skip_robots()
+        elif "offsite" in str(failure.value).lower():
+            self.offsite_filtered(url)
         else:
             self.report.skipped += 1
         logger.info("source %s: %s not fetched (%s)", self.source.name, url, failure.value)
