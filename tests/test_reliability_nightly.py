@@ -162,8 +162,9 @@ def test_sigkill_of_the_crawl_at_random_moments_loses_nothing(
     length = time.monotonic() - started
     content = tmp_path / "content"
     moments, killed = [], 0
-    for _ in range(KILLS or 3):
-        moment = rng.uniform(0.2, length)
+    for n in range(KILLS or 3):
+        last = n == (KILLS or 3) - 1 and not killed  # (a kill must be tested)
+        moment = length * 0.3 if last else rng.uniform(0.2, length)
         moments.append(round(moment, 2))
         killed += _kill_at(_crawl_argv(tmp_path, sources), moment)
         _story_files_are_whole(content)
@@ -217,14 +218,19 @@ def test_sigkill_of_the_nightly_at_random_moments_keeps_the_live_site(
     rng = random.Random(SEED)
     sources = write_sources(demo_process, tmp_path)
     root = tmp_path / "site"
-    started = time.monotonic()
     first = nightly(tmp_path, sources)
     assert first.returncode == EXIT_OK, outcome(first)
-    length = time.monotonic() - started  # the kills land within a run's time
+    # The runs killed are incremental ones, like this one: the kills land within its time.
+    started = time.monotonic()
+    second = nightly(tmp_path, sources)
+    assert second.returncode == EXIT_OK, outcome(second)
+    length = time.monotonic() - started
     argv = [sys.executable, "-m", "csrnews", *nightly_args(tmp_path, sources)]
     moments, killed = [], 0
-    for _ in range(KILLS or 2):
-        moment = rng.uniform(0.2, length)
+    for n in range(KILLS or 2):
+        # (a last kill early in the run if none has landed yet: a kill must be tested)
+        last = n == (KILLS or 2) - 1 and not killed
+        moment = length * 0.3 if last else rng.uniform(0.2, length * 0.95)
         moments.append(round(moment, 2))
         killed += _kill_at(argv, moment)
         _no_child_left(root)

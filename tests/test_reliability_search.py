@@ -214,7 +214,7 @@ def test_a_search_over_its_budget_answers_what_it_found(tmp_path: Path) -> None:
     content, index = tmp_path / "content", tmp_path / "index"
     generate_corpus(content, 600)
     update_index(content, index)
-    roomy = SearchService(index, cache_size=0, fastpath=False)
+    roomy = SearchService(index, cache_size=0, fastpath=False, limits=QueryLimits(budget=0))
     full = roomy.search(SearchRequest(q="s* OR c* OR p*"))
     assert full["total"] > 300 and "partial" not in full
     # No time at all: nothing is expanded, the answer is empty and says it is partial.
