@@ -106,6 +106,12 @@ def serve(
     Searching is CPU-bound Python, so with --workers N (the default, auto, uses the CPUs) the
     command binds the port, forks N worker processes that share it, replaces a worker that
     dies and stops them all on SIGTERM or Ctrl-C.
+
+    Every response carries security headers (a Content-Security-Policy without
+    unsafe-inline, X-Frame-Options, Permissions-Policy, ...) and text is gzipped. Each search
+    has a cost budget (CSRNEWS_SEARCH_BUDGET seconds, limits on fuzzy and wildcard terms);
+    CSRNEWS_API_ALLOW_ORIGIN lets other sites' pages read /api/search. See
+    docs/operations.md.
     """
     desk_config = _desk_config(desk, content, output, index, desk_dir, root)
     proxy = _proxy_settings(trust_proxy)

@@ -279,15 +279,21 @@ def show(year: int, as_json: bool, list_name: str | None, content: str) -> None:
 @quiet_option
 @_stops_on_error
 def check(content: str) -> None:
-    """Validate every list (and weights.yaml) in content/top10/ (exit 1 on any problem)."""
+    """Validate every list (and weights.yaml) in content/top10/ (exit 1 on any problem).
+
+    Other files in content/top10/ (a list saved as latest.yaml) are named in a warning.
+    """
     from csrnews.top10 import Problem, Top10Error, check_lists
     from csrnews.top10.candidates import load_weights
+    from csrnews.top10.io import unknown_file_warning, unknown_files
 
     lists, problems = check_lists(content)
     try:
         load_weights(content)  # the candidates' weights file, when there is one
     except Top10Error as exc:
         problems += exc.problems or [Problem(Path(content), 0, str(exc))]
+    for path in unknown_files(content):
+        console.warn(unknown_file_warning(path))
     for problem in problems:
         console.error(str(problem))
     files = len(
