@@ -1,4 +1,4 @@
-"""The site's Pelican settings: theme, plugins, URLs, feeds (csrnews.site merges overrides)."""
+"""The site's Pelican settings: theme, plugins, URLs, feeds (csrnews.site.build merges overrides)."""
 
 from __future__ import annotations
 
@@ -91,7 +91,7 @@ SLUG_REGEX_SUBSTITUTIONS = [
 ]
 
 # Feeds: Atom and RSS site-wide and per event type; Atom per tag (org/standard/source/period
-# feeds are written by plugins.csr_taxonomy).
+# feeds are written by csrnews.site.plugins.csr_taxonomy).
 FEED_DOMAIN = SITEURL
 FEED_ALL_ATOM = "feeds/all.atom.xml"
 FEED_ALL_RSS = "feeds/all.rss.xml"
@@ -123,13 +123,13 @@ JINJA_ENVIRONMENT = {"trim_blocks": True, "lstrip_blocks": True, "autoescape": T
 
 PLUGIN_PATHS: list[str] = []
 PLUGINS = [
-    "plugins.csr_reader",
-    "plugins.csr_meta",
-    "plugins.csr_related",
-    "plugins.csr_taxonomy",
-    "plugins.csr_markup",
-    "plugins.csr_extras",
-    "plugins.csr_top10",
+    "csrnews.site.plugins.csr_reader",
+    "csrnews.site.plugins.csr_meta",
+    "csrnews.site.plugins.csr_related",
+    "csrnews.site.plugins.csr_taxonomy",
+    "csrnews.site.plugins.csr_markup",
+    "csrnews.site.plugins.csr_extras",
+    "csrnews.site.plugins.csr_top10",
 ]
 RELATED_MAX = 5
 MENUITEMS = (

@@ -81,7 +81,7 @@ def in_process_latency(
     rounds after the warm-up are answered mostly from the cache. Stops after the round that
     passes ``max_seconds`` (at least one round is always run).
     """
-    from search.query import SearchRequest, SearchService
+    from csrnews.search.query import SearchRequest, SearchService
 
     service = SearchService(index_dir, cache_size=None if cache else 0)
 

@@ -206,8 +206,9 @@ class Bench:
         that already holds N corpus stories, with their signatures in the crawl state as a
         previous crawl would have left them (figures under ``existing``).
         """
-        from crawler.run import index_existing
-        from demo.server import render_sources, start_demo_server
+        from csrnews.crawler.run import index_existing
+
+        from csrnews.demo.server import render_sources, start_demo_server
 
         root = self._dir("crawl")
         shutil.rmtree(root, ignore_errors=True)

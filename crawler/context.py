@@ -8,12 +8,13 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
-from crawler import settings
-from crawler.dedupe import SignatureIndex
-from crawler.report import CrawlReport
-from crawler.state import CrawlState
-from crawler.urls import url_key
-from csrnews.storyfile import iter_story_files, read_story
+from csrnews.crawler import settings
+from csrnews.crawler.dedupe import SignatureIndex
+from csrnews.crawler.report import CrawlReport
+from csrnews.crawler.state import CrawlState
+from csrnews.crawler.urls import url_key
+
+from csrnews.story.storyfile import iter_story_files, read_story
 
 logger = logging.getLogger(__name__)
 

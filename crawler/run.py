@@ -9,15 +9,16 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from crawler import settings as defaults
-from crawler.context import CrawlContext
-from crawler.dedupe import signature
-from crawler.extraction.clean import markdown_to_text
-from crawler.pipelines import PIPELINES
-from crawler.report import CrawlReport
-from crawler.sources import SourcesConfig, load_sources
-from crawler.state import CrawlState
-from csrnews.storyfile import read_story
+from csrnews.crawler import settings as defaults
+from csrnews.crawler.context import CrawlContext
+from csrnews.crawler.dedupe import signature
+from csrnews.crawler.extraction.clean import markdown_to_text
+from csrnews.crawler.pipelines import PIPELINES
+from csrnews.crawler.report import CrawlReport
+from csrnews.crawler.sources import SourcesConfig, load_sources
+from csrnews.crawler.state import CrawlState
+
+from csrnews.story.storyfile import read_story
 
 logger = logging.getLogger(__name__)
 
@@ -71,7 +72,7 @@ def scrapy_settings(
         # Scrapy's offsite filter, counting what it drops (redirects to other hosts).
         "DOWNLOADER_MIDDLEWARES": {
             "scrapy.downloadermiddlewares.offsite.OffsiteMiddleware": None,
-            "crawler.offsite.CountingOffsiteMiddleware": 50,
+            "csrnews.crawler.offsite.CountingOffsiteMiddleware": 50,
         },
     }
     values.update(overrides or {})
@@ -131,11 +132,10 @@ def crawl(
 
     Runs Twisted's reactor, so call it once per process (the CLI runs in its own process).
     """
+    from csrnews.crawler.sources import SourcesError
+    from csrnews.crawler.spiders import SPIDERS
     from scrapy.crawler import CrawlerProcess
     from twisted.internet import task
-
-    from crawler.sources import SourcesError
-    from crawler.spiders import SPIDERS
 
     config = load_sources(sources_path)
     sources = config.sources

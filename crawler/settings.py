@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from csrnews import settings as csrnews_settings
+from csrnews.story import settings as csrnews_settings
 
 USER_AGENT = csrnews_settings.USER_AGENT
 

@@ -9,8 +9,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import yaml
-
-from crawler import settings as defaults
+from csrnews.crawler import settings as defaults
 
 TYPE_KEYS = ("feed", "sitemap", "start_urls")
 SOURCE_KEYS = frozenset(
@@ -184,7 +183,7 @@ def _parse_source(path: Path, index: int, raw: object, seen: set[str]) -> Source
             raise fail(f"selectors.{key}", "unknown selector (known: body, date, title)")
         if not isinstance(sel, str) or not sel.strip():
             raise fail(f"selectors.{key}", "expected a CSS or XPath string")
-        from crawler.extraction.selectors import check_selector
+        from csrnews.crawler.extraction.selectors import check_selector
 
         problem = check_selector(sel)
         if problem:

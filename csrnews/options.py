@@ -7,7 +7,7 @@ from typing import Any
 
 import click
 
-from csrnews import settings
+from csrnews.story import settings
 
 F = Callable[..., Any]
 

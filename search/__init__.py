@@ -5,11 +5,12 @@ The rest of csrnews uses only what this package exports; nothing else imports wh
 
 from __future__ import annotations
 
-from search import viewfile
-from search.indexer import IndexLockedError, IndexStats, update_index
-from search.limits import BudgetExceeded, QueryLimits
-from search.query import IndexMissingError, QueryError, SearchRequest, SearchService
-from search.wsgi import make_app
+from csrnews.search import viewfile
+from csrnews.search.indexer import IndexLockedError, IndexStats, update_index
+from csrnews.search.limits import BudgetExceeded, QueryLimits
+from csrnews.search.query import IndexMissingError, QueryError, SearchRequest, SearchService
+
+from csrnews.serve.wsgi import make_app
 
 viewfile.install()  # before any index is opened: segment files shared, not copied per searcher
 

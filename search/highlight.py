@@ -10,6 +10,7 @@ from itertools import accumulate, compress, count
 from operator import add
 from typing import Any
 
+from csrnews.search.analysis import _ALNUM_SPLIT_RE, _CJK, _TOKEN_RE, MixedTokenizer
 from whoosh.analysis import CompositeAnalyzer, Token
 from whoosh.highlight import (
     FIRST,
@@ -22,8 +23,6 @@ from whoosh.highlight import (
     mkfrag,
     top_fragments,
 )
-
-from search.analysis import _ALNUM_SPLIT_RE, _CJK, _TOKEN_RE, MixedTokenizer
 
 MAX_CACHED_WORDS = 200_000
 

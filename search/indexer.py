@@ -16,23 +16,23 @@ from dataclasses import asdict, dataclass, field
 from datetime import datetime
 from pathlib import Path
 
-from whoosh import index as whoosh_index
-from whoosh.index import LockError
-
-from csrnews.storycheck import Quarantined, find_quarantine
-from csrnews.storyfile import FULLTEXT_SUFFIX, Story, parse_story
-from csrnews.urls import story_url, title_slug
-from csrnews.vocabulary import event_type_id
-from search.fastwrite import tune_writer
-from search.filemap import (
+from csrnews.search.fastwrite import tune_writer
+from csrnews.search.filemap import (
     FileEntry,
     StoryFile,
     discard_file_map,
     load_file_map,
     save_file_map,
 )
-from search.filemap import scan_story_files as scan_stories
-from search.schema import SCHEMA_VERSION, build_schema
+from csrnews.search.filemap import scan_story_files as scan_stories
+from csrnews.search.schema import SCHEMA_VERSION, build_schema
+from whoosh import index as whoosh_index
+from whoosh.index import LockError
+
+from csrnews.story.storycheck import Quarantined, find_quarantine
+from csrnews.story.storyfile import FULLTEXT_SUFFIX, Story, parse_story
+from csrnews.story.urls import story_url, title_slug
+from csrnews.story.vocabulary import event_type_id
 
 logger = logging.getLogger(__name__)
 
@@ -233,12 +233,12 @@ def update_index(
     """Bring the index in line with the story files under ``content_dir``.
 
     Only stories whose content hash changed are (re)indexed; stories whose files are gone are
-    deleted. The side file (search.filemap) keeps each file's size, mtime and hash, so that an
+    deleted. The side file (csrnews.search.filemap) keeps each file's size, mtime and hash, so that an
     update reads only the files whose size or mtime changed; without a valid side file the
     hashes stored in the index are used. Raises IndexLockedError when another writer holds the
     lock past ``lock_timeout``.
 
-    With ``leave_out`` (the default) the files csrnews.storycheck quarantines are not indexed
+    With ``leave_out`` (the default) the files csrnews.story.storycheck quarantines are not indexed
     (and removed from the index if they were), as the site build leaves them out. With
     ``confirm`` the update waits, before its commit, for ``confirm()``: None calls it off
     (IndexAborted, the index unchanged), else it names more files to leave out (ones the site

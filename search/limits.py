@@ -1,7 +1,7 @@
 """The cost budget of one search: limits on fuzzy and wildcard terms, and a wall-clock budget.
 
 Every limit is a setting with a default here and an environment variable for `csrnews serve`
-(and any WSGI server running `search.wsgi:app_from_env()`); docs/operations.md lists them.
+(and any WSGI server running `csrnews.serve.wsgi:app_from_env()`); docs/operations.md lists them.
 """
 
 from __future__ import annotations

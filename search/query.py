@@ -15,17 +15,17 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+from csrnews.search.analysis import mixed_analyzer
+from csrnews.search.facets import FACETS, FacetTable, facet_answer  # noqa: F401 (FACETS: kept here)
+from csrnews.search.fastmatch import FastIndex, fast_matches
+from csrnews.search.highlight import FastHighlighter, snippet_formatter, snippet_fragmenter
+from csrnews.search.indexer import markdown_to_text
+from csrnews.search.limits import Budget, BudgetExceeded, ExpensiveGate, QueryLimits
 from whoosh import collectors, qparser, query, sorting
 from whoosh import index as whoosh_index
 from whoosh.searching import Searcher
 
-from csrnews.vocabulary import event_type_id, event_type_label
-from search.analysis import mixed_analyzer
-from search.facets import FACETS, FacetTable, facet_answer  # noqa: F401 (FACETS: kept here)
-from search.fastmatch import FastIndex, fast_matches
-from search.highlight import FastHighlighter, snippet_formatter, snippet_fragmenter
-from search.indexer import markdown_to_text
-from search.limits import Budget, BudgetExceeded, ExpensiveGate, QueryLimits
+from csrnews.story.vocabulary import event_type_id, event_type_label
 
 logger = logging.getLogger(__name__)
 

@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
+from csrnews.search.analysis import mixed_analyzer
 from whoosh.fields import DATETIME, ID, KEYWORD, NUMERIC, STORED, TEXT, Schema
-
-from search.analysis import mixed_analyzer
 
 # Bump when the schema or the analysis changes: an index of another version is rebuilt.
 SCHEMA_VERSION = 2
@@ -25,7 +24,7 @@ def build_schema() -> Schema:
         ),
         standards=TEXT(analyzer=mixed_analyzer(stem=False), stored=True, field_boost=2.0),
         tags=KEYWORD(commas=True, lowercase=True, stored=True, scorable=True),
-        category=ID(stored=True, sortable=True),  # the event-type id (csrnews.vocabulary)
+        category=ID(stored=True, sortable=True),  # the event-type id (csrnews.story.vocabulary)
         source=ID(stored=True, sortable=True),
         lang=ID(stored=True, sortable=True),
         date=DATETIME(stored=True, sortable=True),

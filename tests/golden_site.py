@@ -17,7 +17,7 @@ SKIP_SUFFIXES = (".css", ".js")  # theme assets are copied verbatim; compare the
 
 def build(target: Path) -> Path:
     """Build the sample content into ``target`` (deterministic: fixed content, no SITEURL)."""
-    from csrnews.site import build_site
+    from csrnews.site.build import build_site
 
     build_site(SAMPLES, target, quiet=True)
     return target

@@ -63,7 +63,9 @@ def test_demo_crawls_builds_and_serves_the_site_with_search(tmp_path: Path) -> N
         assert "<html" in home.lower()
         stories = list((tmp_path / "demo" / "content" / "news").rglob("*.md"))
         demo_stories = [
-            p for p in (ROOT / "demo" / "stories").rglob("*.md") if p.name != "README.md"
+            p
+            for p in (ROOT / "csrnews" / "demo" / "stories").rglob("*.md")
+            if p.name != "README.md"
         ]
         assert len(stories) == len(demo_stories)  # every story once (the reprint merged)
         with urllib.request.urlopen(

@@ -15,9 +15,9 @@ import urllib.parse
 from pathlib import Path
 
 import pytest
+from csrnews.search import update_index
 
 from bench.corpus import generate_corpus
-from search import update_index
 from tests.test_search_index import STORIES, _write
 from tests.test_serve_workers import Server, Site
 

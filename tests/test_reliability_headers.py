@@ -21,9 +21,10 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from csrnews.search import update_index
 
-from search import make_app, update_index
-from search.headers import CONTENT_SECURITY_POLICY, SECURITY_HEADERS
+from csrnews.serve.headers import CONTENT_SECURITY_POLICY, SECURITY_HEADERS
+from csrnews.serve.wsgi import make_app
 from tests.conftest import ROOT, wsgi_server
 from tests.test_search_index import STORIES, _write
 from tests.test_serve_workers import Server, Site

@@ -20,10 +20,11 @@ import urllib.parse
 from pathlib import Path
 
 import pytest
+from csrnews.search import QueryError, QueryLimits, SearchRequest, SearchService, update_index
+from csrnews.search.limits import Budget, BudgetExceeded, ExpensiveGate
 
 from bench.corpus import generate_corpus
-from search import QueryError, QueryLimits, SearchRequest, SearchService, make_app, update_index
-from search.limits import Budget, BudgetExceeded, ExpensiveGate
+from csrnews.serve.wsgi import make_app
 from tests.conftest import wsgi_server
 from tests.test_search_index import STORIES, _write
 from tests.test_serve_workers import Server, Site

@@ -6,11 +6,11 @@ import shutil
 from pathlib import Path
 
 import pytest
+from csrnews.search import SearchRequest, SearchService, update_index
+from csrnews.search.fastmatch import FastIndex, fast_matches
+from csrnews.search.query import RESULT_CACHE_DEPTH
 
 from bench.corpus import generate_corpus
-from search import SearchRequest, SearchService, update_index
-from search.fastmatch import FastIndex, fast_matches
-from search.query import RESULT_CACHE_DEPTH
 from tests.test_search_query_fast import mix_requests
 
 STORIES = 1500
@@ -168,7 +168,7 @@ def test_field_lengths_are_whooshs(indexes: dict[str, Path]) -> None:
 def test_a_failing_fast_path_leaves_the_answer_to_whoosh(
     indexes: dict[str, Path], monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
 ) -> None:
-    from search import fastmatch
+    from csrnews.search import fastmatch
 
     request = _request('"supply chain"', filters={"lang": ["en"]})
     want = SearchService(indexes["multi"], cache_size=0, fastpath=False).search(request)
@@ -178,7 +178,7 @@ def test_a_failing_fast_path_leaves_the_answer_to_whoosh(
 
     monkeypatch.setattr(fastmatch, "_match_all", broken)
     monkeypatch.setattr(fastmatch, "_warned", fastmatch.threading.Event())
-    with caplog.at_level("WARNING", logger="search.fastmatch"):
+    with caplog.at_level("WARNING", logger="csrnews.search.fastmatch"):
         got = SearchService(indexes["multi"], cache_size=0).search(request)
     assert got == want and want["total"] > 0
     assert "fast path failed" in caplog.text

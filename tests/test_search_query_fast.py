@@ -8,6 +8,10 @@ from collections import Counter
 from pathlib import Path
 
 import pytest
+from csrnews.search import IndexMissingError, QueryError, SearchRequest, SearchService, update_index
+from csrnews.search.facets import FACETS, FacetTable, facet_answer, facet_objects
+from csrnews.search.highlight import FastHighlighter, snippet_formatter, snippet_fragmenter
+from csrnews.search.indexer import markdown_to_text
 from whoosh import sorting
 from whoosh.highlight import (
     FIRST,
@@ -21,10 +25,6 @@ from whoosh.highlight import (
 
 from bench.corpus import generate_corpus
 from bench.queries import QUERY_MIX
-from search import IndexMissingError, QueryError, SearchRequest, SearchService, update_index
-from search.facets import FACETS, FacetTable, facet_answer, facet_objects
-from search.highlight import FastHighlighter, snippet_formatter, snippet_fragmenter
-from search.indexer import markdown_to_text
 from tests.test_search_index import STORIES, _write
 
 EXTRA_QUERIES = [
@@ -266,8 +266,8 @@ def test_misspelled_words_still_get_suggestions(corpus: Path) -> None:
     ],
 )
 def test_raw_tokens_are_the_tokenizers(text: str) -> None:
-    from search.analysis import MixedTokenizer
-    from search.highlight import mixed_raw_tokens
+    from csrnews.search.analysis import MixedTokenizer
+    from csrnews.search.highlight import mixed_raw_tokens
 
     want = [(t.startchar, t.endchar, t.text) for t in MixedTokenizer()(text, chars=True)]
     assert mixed_raw_tokens(text) == want

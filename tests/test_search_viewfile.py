@@ -10,13 +10,13 @@ import tracemalloc
 from pathlib import Path
 
 import pytest
+from csrnews.search import SearchRequest, SearchService, update_index
+from csrnews.search.viewfile import ViewBufferFile
 from whoosh import index as whoosh_index
 from whoosh.filedb import compound
 from whoosh.filedb.structfile import BufferFile
 
 from bench.corpus import generate_corpus
-from search import SearchRequest, SearchService, update_index
-from search.viewfile import ViewBufferFile
 
 
 def _payload() -> bytes:

@@ -19,8 +19,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+from csrnews.search import update_index
 
-from search import update_index
 from tests.conftest import ROOT, run_cli
 from tests.test_search_index import STORIES, _write
 

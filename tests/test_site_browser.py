@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from csrnews.site import build_site
+from csrnews.site.build import build_site
 from tests.golden_site import SAMPLES
 
 pytestmark = pytest.mark.browser

@@ -12,8 +12,8 @@ from xml.etree import ElementTree
 
 import pytest
 
-from csrnews.site import SiteBuildError, build_site
-from csrnews.storyfile import iter_story_files, read_story
+from csrnews.site.build import SiteBuildError, build_site
+from csrnews.story.storyfile import iter_story_files, read_story
 from tests.conftest import run_cli
 from tests.golden_site import GOLDEN, SAMPLES, compare
 
@@ -289,8 +289,9 @@ def test_a_failed_site_build_calls_the_index_update_off(tmp_path: Path) -> None:
     """The index child waits for the build's word before its commit: no word, no change."""
     import time
 
+    from csrnews.search import SearchRequest, SearchService, update_index
+
     from csrnews.commands.build import _start_index, _stop_index
-    from search import SearchRequest, SearchService, update_index
 
     content, index = tmp_path / "content", tmp_path / "index"
     shutil.copytree(SAMPLES, content)

@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from csrnews.incremental import MANIFEST
-from csrnews.site import build_site
+from csrnews.site.build import build_site
+from csrnews.site.incremental import MANIFEST
 from tests.conftest import run_cli
 
 SAMPLES = Path(__file__).resolve().parent / "samples" / "content"

@@ -16,9 +16,10 @@ from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
 
-from crawler.enrichment.textutil import PhraseIndex, normalise
-from crawler.enrichment.zones import ZONES, Zones, split_zones, venue_spans
-from csrnews.vocabulary import EVENT_TYPES
+from csrnews.crawler.enrichment.textutil import PhraseIndex, normalise
+from csrnews.crawler.enrichment.zones import ZONES, Zones, split_zones, venue_spans
+
+from csrnews.story.vocabulary import EVENT_TYPES
 
 logger = logging.getLogger(__name__)
 

@@ -7,7 +7,7 @@ from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from crawler.enrichment.textutil import PhraseIndex, normalise
+from csrnews.crawler.enrichment.textutil import PhraseIndex, normalise
 
 logger = logging.getLogger(__name__)
 

@@ -11,13 +11,17 @@ from dataclasses import asdict, dataclass, field
 from urllib.parse import urljoin
 
 import trafilatura
+from csrnews.crawler.extraction.clean import (
+    clean_tree,
+    markdown_to_text,
+    parse_html,
+    sanitize_markdown,
+)
+from csrnews.crawler.extraction.dates import find_published, parse_date_text
+from csrnews.crawler.extraction.encoding import decode_html
+from csrnews.crawler.extraction.selectors import select_html, select_text
 from lxml import html
 from trafilatura.settings import use_config
-
-from crawler.extraction.clean import clean_tree, markdown_to_text, parse_html, sanitize_markdown
-from crawler.extraction.dates import find_published, parse_date_text
-from crawler.extraction.encoding import decode_html
-from crawler.extraction.selectors import select_html, select_text
 
 logger = logging.getLogger(__name__)
 

@@ -6,9 +6,9 @@ import logging
 from typing import Any
 from urllib.parse import urljoin, urlsplit
 
-from crawler.dedupe import signature
-from crawler.pipelines.step import PipelineStep
-from crawler.urls import clean_url, url_key
+from csrnews.crawler.dedupe import signature
+from csrnews.crawler.pipelines.step import PipelineStep
+from csrnews.crawler.urls import clean_url, url_key
 
 logger = logging.getLogger(__name__)
 

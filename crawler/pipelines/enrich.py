@@ -6,10 +6,9 @@ import logging
 from datetime import date
 from typing import Any
 
+from csrnews.crawler.enrichment import Enricher, Enrichment, enrich, load_rules
+from csrnews.crawler.pipelines.step import PipelineStep
 from scrapy.crawler import Crawler
-
-from crawler.enrichment import Enricher, Enrichment, enrich, load_rules
-from crawler.pipelines.step import PipelineStep
 
 logger = logging.getLogger(__name__)
 

@@ -5,10 +5,9 @@ from __future__ import annotations
 import logging
 from typing import Any
 
+from csrnews.crawler.extraction import extract_page
+from csrnews.crawler.pipelines.step import PipelineStep
 from scrapy.exceptions import DropItem
-
-from crawler.extraction import extract_page
-from crawler.pipelines.step import PipelineStep
 
 logger = logging.getLogger(__name__)
 

@@ -8,14 +8,14 @@ import re
 from pathlib import Path
 from typing import Any
 
+from csrnews.crawler.context import CrawlContext
+from csrnews.crawler.extraction.clean import markdown_to_text
+from csrnews.crawler.pipelines.step import PipelineStep
+from csrnews.crawler.urls import url_key
 from scrapy.exceptions import DropItem
 
-from crawler.context import CrawlContext
-from crawler.extraction.clean import markdown_to_text
-from crawler.pipelines.step import PipelineStep
-from crawler.urls import url_key
-from csrnews.storycheck import MAX_YEAR, MIN_YEAR, check_text, parse_story_date
-from csrnews.storyfile import (
+from csrnews.story.storycheck import MAX_YEAR, MIN_YEAR, check_text, parse_story_date
+from csrnews.story.storyfile import (
     FULLTEXT_SUFFIX,
     Story,
     is_edited,
@@ -26,7 +26,7 @@ from csrnews.storyfile import (
     write_story,
     write_text_atomic,
 )
-from csrnews.vocabulary import event_type_label
+from csrnews.story.vocabulary import event_type_label
 
 logger = logging.getLogger(__name__)
 

@@ -7,14 +7,13 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 import scrapy
+from csrnews.crawler.context import CrawlContext
+from csrnews.crawler.sources import Source
+from csrnews.crawler.urls import clean_url, url_key
 from scrapy.exceptions import IgnoreRequest
 from scrapy.http import Response
 from scrapy.spidermiddlewares.httperror import HttpError
 from twisted.python.failure import Failure
-
-from crawler.context import CrawlContext
-from crawler.sources import Source
-from crawler.urls import clean_url, url_key
 
 logger = logging.getLogger(__name__)
 

@@ -10,11 +10,10 @@ from typing import Any
 
 import feedparser
 import scrapy
+from csrnews.crawler.context import CrawlContext
+from csrnews.crawler.sources import Source
+from csrnews.crawler.spiders.base import StoryMixin
 from scrapy.http import Response
-
-from crawler.context import CrawlContext
-from crawler.sources import Source
-from crawler.spiders.base import StoryMixin
 
 logger = logging.getLogger(__name__)
 

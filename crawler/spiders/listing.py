@@ -8,12 +8,11 @@ from typing import Any
 from urllib.parse import urljoin
 
 import scrapy
+from csrnews.crawler.context import CrawlContext
+from csrnews.crawler.sources import Source
+from csrnews.crawler.spiders.base import StoryMixin
+from csrnews.crawler.urls import clean_url
 from scrapy.http import Response
-
-from crawler.context import CrawlContext
-from crawler.sources import Source
-from crawler.spiders.base import StoryMixin
-from crawler.urls import clean_url
 
 logger = logging.getLogger(__name__)
 

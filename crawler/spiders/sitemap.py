@@ -7,12 +7,11 @@ from collections.abc import AsyncIterator, Iterable, Iterator
 from typing import Any
 
 import scrapy
+from csrnews.crawler.context import CrawlContext
+from csrnews.crawler.sources import Source
+from csrnews.crawler.spiders.base import StoryMixin
 from scrapy.http import Response
 from scrapy.spiders import SitemapSpider
-
-from crawler.context import CrawlContext
-from crawler.sources import Source
-from crawler.spiders.base import StoryMixin
 
 logger = logging.getLogger(__name__)
 

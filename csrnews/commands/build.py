@@ -14,7 +14,7 @@ from csrnews import console
 from csrnews.options import content_option, index_option, output_option, quiet_option
 
 if TYPE_CHECKING:
-    from csrnews.site import SiteStats
+    from csrnews.site.build import SiteStats
 
 
 @click.command("build")
@@ -81,7 +81,7 @@ def build(
     A story or page file that cannot be read or is invalid (no Title, a bad Date, not UTF-8,
     ...) is left out of the site and the index, named with its reason; the rest is built.
     """
-    from csrnews.site import SiteBuildError, build_site
+    from csrnews.site.build import SiteBuildError, build_site
 
     indexer = None if no_index else _start_index(content, index)
     index_note = ["search index: not updated (--no-index)"]

@@ -7,13 +7,14 @@ from pathlib import Path
 
 import click
 
-from csrnews import console, settings
+from csrnews import console
 from csrnews.options import content_option, quiet_option, sources_option
+from csrnews.story import settings
 
 
 def format_report(report: object) -> str:
     """The per-source summary table as plain text (one row a source, problems below it)."""
-    from crawler.report import COUNTERS, CrawlReport
+    from csrnews.crawler.report import COUNTERS, CrawlReport
 
     assert isinstance(report, CrawlReport)
     width = max([len("source"), *(len(name) for name in report.sources)])
@@ -36,7 +37,7 @@ def format_report(report: object) -> str:
 
 def print_report(report: object) -> None:
     """The per-source summary table (stdout, unless quiet) and the closing one-line summary."""
-    from crawler.report import CrawlReport
+    from csrnews.crawler.report import CrawlReport
 
     assert isinstance(report, CrawlReport)
     if not console.is_quiet():
@@ -70,7 +71,7 @@ def print_report(report: object) -> None:
     type=click.FloatRange(min=0),
     default=None,
     help="Seconds between requests to one site (AutoThrottle's start delay too); "
-    "default from crawler.settings, 0 on loopback tests.",
+    "default from csrnews.crawler.settings, 0 on loopback tests.",
 )
 @click.option(
     "--source-timeout",
@@ -109,9 +110,9 @@ def crawl(
     Exits 2 when the sources file is invalid (nothing is fetched), 1 when every source failed
     or the crawl state cannot be read.
     """
-    from crawler.run import crawl as run_crawl
-    from crawler.sources import SourcesError
-    from crawler.state import StateError
+    from csrnews.crawler.run import crawl as run_crawl
+    from csrnews.crawler.sources import SourcesError
+    from csrnews.crawler.state import StateError
 
     try:
         report = run_crawl(

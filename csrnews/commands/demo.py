@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import click
 
-from csrnews import settings
 from csrnews.options import quiet_option
+from csrnews.story import settings
 
 
 @click.command("demo")
@@ -38,7 +38,7 @@ def demo(host: str, port: int, workdir: str, no_serve: bool) -> None:
     sitemap) starts on a free loopback port; the crawl, the build and the index run against it;
     the site and its search are then served on http://HOST:PORT until Ctrl-C.
     """
-    from csrnews.demo_run import run_demo
+    from csrnews.demo.run import run_demo
 
     raise SystemExit(run_demo(host=host, port=port, workdir=workdir, serve=not no_serve))
 
@@ -53,6 +53,6 @@ def demo_server(host: str, port: int) -> None:
 
     Prints the server's URL on the first line of stdout, then serves until Ctrl-C.
     """
-    from demo.server import serve_forever
+    from csrnews.demo.server import serve_forever
 
     serve_forever(host=host, port=port)

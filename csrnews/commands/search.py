@@ -46,7 +46,13 @@ def search(
     QUERY takes words, "phrases", AND/OR/NOT, field filters (org:, type:, year:, source:,
     lang:, standard:) and wildcards, e.g. `csrnews search '"supply chain" org:amfori'`.
     """
-    from search import BudgetExceeded, IndexMissingError, QueryError, SearchRequest, SearchService
+    from csrnews.search import (
+        BudgetExceeded,
+        IndexMissingError,
+        QueryError,
+        SearchRequest,
+        SearchService,
+    )
 
     filters = {
         name: list(values)

@@ -8,9 +8,10 @@ from typing import Any
 
 import click
 
-from csrnews import console, prefork, settings
+from csrnews import console, prefork
 from csrnews.commands.desk import desk_dir_option
 from csrnews.options import content_option, index_option, output_option, quiet_option
+from csrnews.story import settings
 
 
 class WorkersType(click.ParamType):
@@ -99,7 +100,7 @@ def serve(
 ) -> None:
     """Serve the built site and /api/search on a WSGI server (waitress).
 
-    The app is `search.wsgi:make_app(OUTPUT, INDEX)`; any WSGI server can run it (see deploy/).
+    The app is `csrnews.serve.wsgi:make_app(OUTPUT, INDEX)`; any WSGI server can run it (see deploy/).
     A new build or index is picked up without a restart. With --desk the editors' desk answers
     under /desk/ (off by default).
 
@@ -178,7 +179,7 @@ def _desk_config(
 
 def _make_app(output: str, index: str, desk_config: Any) -> Any:
     """The site's app, with the desk mounted under /desk when it is on."""
-    from search import make_app
+    from csrnews.serve.wsgi import make_app
 
     app = make_app(output, index)
     if desk_config is None:

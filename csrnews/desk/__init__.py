@@ -2,7 +2,7 @@
 
 They find, fix, hide and write stories, compile the top-10 lists, see and restore earlier
 versions and rebuild the site, on the same files as everything else: story files through
-csrnews.storyfile, lists through csrnews.top10. `csrnews serve --desk` mounts it beside the
+csrnews.story.storyfile, lists through csrnews.top10. `csrnews serve --desk` mounts it beside the
 public site.
 """
 

@@ -227,7 +227,7 @@ def new(desk: Desk, year: int, user: str, topic: str = "", title: str = "") -> s
 
 def restore(desk: Desk, name: str, version_id: str, user: str) -> None:
     """Make an earlier version of a list the current one, if it reads as a list."""
-    from csrnews.storyfile import write_text_atomic
+    from csrnews.story.storyfile import write_text_atomic
     from csrnews.top10.io import build_list, parse_yaml
 
     rel = f"top10/{name}.yaml"

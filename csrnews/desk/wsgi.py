@@ -13,15 +13,15 @@ import os
 from pathlib import Path
 from typing import Any
 
-from csrnews import settings
 from csrnews.desk import DeskConfig, mount
 from csrnews.desk.config import DEFAULT_DESK_DIR
 from csrnews.desk.service import load_secret
+from csrnews.story import settings
 
 
 def app_from_env() -> Any:
     """The site's WSGI app with the desk mounted, from CSRNEWS_* environment variables."""
-    from search import make_app
+    from csrnews.serve.wsgi import make_app
 
     env = os.environ
     config = DeskConfig(

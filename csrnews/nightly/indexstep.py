@@ -30,7 +30,7 @@ def _read_decision() -> list[str] | None:
 
 def main(argv: list[str] | None = None) -> int:
     """Run the update; JSON IndexStats on stdout (exit 0), or a one-line error on stderr."""
-    from search.indexer import IndexAborted, IndexLockedError, update_index
+    from csrnews.search.indexer import IndexAborted, IndexLockedError, update_index
 
     args = sys.argv[1:] if argv is None else argv
     confirm = "--confirm" in args

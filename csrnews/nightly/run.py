@@ -232,7 +232,7 @@ class _Run:
 
     def _mark_all_failed(self, reason: str) -> None:
         try:
-            from crawler.sources import load_sources
+            from csrnews.crawler.sources import load_sources
 
             names = [s.name for s in load_sources(self.opts.sources).sources]
         except Exception:  # the crawl said nothing; a broken file is reported elsewhere
@@ -251,7 +251,7 @@ class _Run:
             )
 
     def count_stories(self) -> None:
-        from csrnews.storyfile import iter_story_files
+        from csrnews.story.storyfile import iter_story_files
 
         self.report.stories_total = sum(1 for _ in iter_story_files(self.opts.content))
 
@@ -294,7 +294,7 @@ class _Run:
         prefix = opts.build_command or [sys.executable, "-m", "csrnews", "build"]
         live = self.releases.current()
         # Unchanged pages are linked from the live release (never written to: see
-        # csrnews.incremental); parsed stories are cached in the state folder between runs.
+        # csrnews.site.incremental); parsed stories are cached in the state folder between runs.
         reuse = ["--previous", str(live / SITE)] if live and (live / SITE).is_dir() else []
         assert opts.state is not None
         argv = [
@@ -349,7 +349,7 @@ class _Run:
         indexed_out = {q["path"] for q in self.report.index.get("quarantined") or []}
         more = [q["path"] for q in found if q["path"] not in indexed_out]
         if more and self.report.index:
-            from search.indexer import leave_out_documents
+            from csrnews.search.indexer import leave_out_documents
 
             removed = leave_out_documents(building / INDEX, more)
             logger.info("left %d more stories out of the new index", removed)

@@ -18,7 +18,7 @@ from typing import Any
 
 from ruamel.yaml.comments import CommentedMap, CommentedSeq
 
-from csrnews.storyfile import write_text_atomic
+from csrnews.story.storyfile import write_text_atomic
 from csrnews.top10.io import build_list, key_line, parse_yaml, yaml_rt
 from csrnews.top10.model import Problem, Top10Error, Top10List
 from csrnews.top10.validate import check_ranks

@@ -1,9 +1,9 @@
 """Check story files before they are published: what makes one unpublishable, and why.
 
-A story (or page) file that cannot be read or breaks the contract of csrnews.storyfile is
+A story (or page) file that cannot be read or breaks the contract of csrnews.story.storyfile is
 *quarantined*: left out of the site and of the search index alike, and named with its reason
 in the build's output, the nightly report and the status page, while every other story is
-published. The site build (csrnews.site) and the index (search.indexer) call the same
+published. The site build (csrnews.site.build) and the index (csrnews.search.indexer) call the same
 function, so both leave out the same files.
 """
 
@@ -19,8 +19,8 @@ from dataclasses import asdict, dataclass
 from datetime import datetime
 from pathlib import Path
 
-from csrnews import settings
-from csrnews.urls import title_slug
+from csrnews.story import settings
+from csrnews.story.urls import title_slug
 
 logger = logging.getLogger(__name__)
 
@@ -34,7 +34,7 @@ CACHE_FILE = "story-checks.json"
 CHECKS_VERSION = 1  # raise when a check changes: cached results of older checks are dropped
 
 # As Python-Markdown's meta extension reads a header (what Pelican sees) and as
-# csrnews.storyfile reads it (what the index sees): a file both read the same way passes.
+# csrnews.story.storyfile reads it (what the index sees): a file both read the same way passes.
 _KEY_LINE_RE = re.compile(r"^[ ]{0,3}([A-Za-z0-9_-]+):[ \t]*(.*)$")
 _OUR_KEY_RE = re.compile(r"^[A-Za-z][A-Za-z0-9_]*$")
 _CONTINUATION_RE = re.compile(r"^(?: {4,}|\t)")

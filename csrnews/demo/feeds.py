@@ -7,9 +7,9 @@ import logging
 from email.utils import format_datetime
 from xml.sax.saxutils import escape, quoteattr
 
-from demo.chrome import PUBLISHERS
-from demo.render import Entry, entries_for, last_changed
-from demo.stories import PUBLISHER_KEYS, SITE_REBUILT, DemoStory
+from csrnews.demo.chrome import PUBLISHERS
+from csrnews.demo.render import Entry, entries_for, last_changed
+from csrnews.demo.stories import PUBLISHER_KEYS, SITE_REBUILT, DemoStory
 
 logger = logging.getLogger(__name__)
 

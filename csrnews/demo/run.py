@@ -9,8 +9,9 @@ import subprocess
 import sys
 from pathlib import Path
 
-from csrnews import console, settings
+from csrnews import console
 from csrnews.commands import EXIT_NOT_BUILT
+from csrnews.story import settings
 
 logger = logging.getLogger(__name__)
 
@@ -40,7 +41,7 @@ def _seed_content(content: Path) -> None:
 
 def run_demo(*, host: str, port: int, workdir: str | os.PathLike[str], serve: bool) -> int:
     """Start the demo publisher, run crawl and build against it, then serve until Ctrl-C."""
-    from demo.server import render_sources, start_demo_server
+    from csrnews.demo.server import render_sources, start_demo_server
 
     work = Path(workdir)
     content, output, index, state = (work / name for name in ("content", "output", "index", "var"))

@@ -22,6 +22,6 @@ SERVE_PORT = 8000
 
 USER_AGENT = "csrnews/0.1 (+https://github.com/csrnews/csrnews)"
 
-DEMO_DIR = PROJECT_ROOT / "demo"
+DEMO_DIR = PROJECT_ROOT / "csrnews" / "demo"
 THEME_DIR = PROJECT_ROOT / "theme"
 PELICANCONF = PROJECT_ROOT / "pelicanconf.py"

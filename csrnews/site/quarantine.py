@@ -1,6 +1,6 @@
 """Keep quarantined story files out of a Pelican build, and quarantine any file Pelican fails on.
 
-csrnews.storycheck names the files to leave out before the build; Pelican's generators are
+csrnews.story.storycheck names the files to leave out before the build; Pelican's generators are
 told to skip them. A file Pelican still cannot read (a case the checks do not foresee) is
 left out by Pelican itself: its error is taken off the build's errors and the file joins
 the quarantine, so one story never stops the build of all the others.
@@ -14,7 +14,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from csrnews.storycheck import Quarantined
+from csrnews.story.storycheck import Quarantined
 
 logger = logging.getLogger(__name__)
 
@@ -26,7 +26,7 @@ class BuildQuarantine:
         self.content = content
         self.found: list[Quarantined] = []
         self.skip: set[str] = set()
-        self.errors = errors  # the build's error messages (csrnews.site's recorder)
+        self.errors = errors  # the build's error messages (csrnews.site.build's recorder)
         self._mark = 0
         self._handlers: list[tuple[Any, Callable[..., None]]] = []
 

@@ -1,6 +1,6 @@
 """One WSGI app: the built static site plus `GET /api/search`, for waitress, gunicorn or uWSGI.
 
-    gunicorn 'search.wsgi:app_from_env()'   # with CSRNEWS_OUTPUT and CSRNEWS_INDEX set
+    gunicorn 'csrnews.serve.wsgi:app_from_env()'   # with CSRNEWS_OUTPUT and CSRNEWS_INDEX set
 
 Both folders are resolved on every request, so a nightly build that swaps a symlink (or
 replaces the index) is picked up without a restart.
@@ -19,9 +19,8 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, unquote
 
-from search.headers import SecureHeaders
-from search.limits import BudgetExceeded
-from search.query import (
+from csrnews.search.limits import BudgetExceeded
+from csrnews.search.query import (
     FILTER_FIELDS,
     PER_PAGE,
     IndexMissingError,
@@ -29,6 +28,7 @@ from search.query import (
     SearchRequest,
     SearchService,
 )
+from csrnews.serve.headers import SecureHeaders
 
 logger = logging.getLogger(__name__)
 
@@ -237,7 +237,7 @@ def make_app(
 
 def app_from_env() -> SecureHeaders:
     """The WSGI app configured by CSRNEWS_OUTPUT and CSRNEWS_INDEX (for gunicorn and uWSGI)."""
-    from csrnews import settings
+    from csrnews.story import settings
 
     return make_app(
         os.environ.get("CSRNEWS_OUTPUT", settings.OUTPUT_DIR),

@@ -17,10 +17,10 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-from demo import feeds, render
-from demo.chrome import CHROME_TEXTS
-from demo.stories import PUBLISHER_KEYS, SITE_REBUILT, DemoStory, StoryError, load_stories
-from demo.stories import story_from_meta as _story_from_meta
+from csrnews.demo import feeds, render
+from csrnews.demo.chrome import CHROME_TEXTS
+from csrnews.demo.stories import PUBLISHER_KEYS, SITE_REBUILT, DemoStory, StoryError, load_stories
+from csrnews.demo.stories import story_from_meta as _story_from_meta
 
 __all__ = [
     "CHROME_TEXTS",
@@ -65,7 +65,7 @@ class _Response:
 
 
 def render_sources(base_url: str) -> str:
-    """The text of demo/sources.yaml with `{base}` replaced by the demo server's URL."""
+    """The text of csrnews/demo/sources.yaml with `{base}` replaced by the demo server's URL."""
     return SOURCES_TEMPLATE.read_text(encoding="utf-8").replace("{base}", base_url.rstrip("/"))
 
 
@@ -390,7 +390,7 @@ def serve_forever(
 
 
 def main(argv: list[str] | None = None) -> None:
-    """`python -m demo.server [--host H] [--port P] [--stories DIR]`."""
+    """`python -m csrnews.demo.server [--host H] [--port P] [--stories DIR]`."""
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=0)

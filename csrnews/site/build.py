@@ -15,10 +15,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from csrnews import incremental as incremental_mod
-from csrnews import settings as defaults
-from csrnews.quarantine import BuildQuarantine
-from csrnews.storycheck import Quarantined, find_quarantine
+from csrnews.site import incremental as incremental_mod
+from csrnews.site.quarantine import BuildQuarantine
+from csrnews.story import settings as defaults
+from csrnews.story.storycheck import Quarantined, find_quarantine
 
 logger = logging.getLogger(__name__)
 _CACHE_NAME = re.compile(r"[0-9a-f]{16}")
@@ -115,7 +115,7 @@ def build_site(
 ) -> SiteStats:
     """Build into a temporary sibling folder, then swap it in place of ``output_dir``.
 
-    With ``quarantine`` (the default) story and page files that fail csrnews.storycheck, or
+    With ``quarantine`` (the default) story and page files that fail csrnews.story.storycheck, or
     that Pelican cannot read, are left out and listed in ``stats.quarantined``; the rest is
     built. ``before_swap(stats)`` runs when the new site is complete, before it replaces the
     old one: if it raises, the old site stays (csrnews build commits the index there).
@@ -123,7 +123,7 @@ def build_site(
     With ``incremental`` (the default) Pelican's reader cache is on (in ``cache_dir``, by
     default ``.pelican-cache`` beside the output) and pages whose inputs did not change since
     the build of ``previous`` (by default ``output_dir`` itself) are linked, not rendered
-    (csrnews.incremental). Raises SiteBuildError when Pelican raises or logs an error (a
+    (csrnews.site.incremental). Raises SiteBuildError when Pelican raises or logs an error (a
     story it cannot read, a template error); ``output_dir`` then keeps the last good site.
     """
     from pelican import Pelican, signals

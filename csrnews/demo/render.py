@@ -11,8 +11,8 @@ from html import escape
 
 import markdown
 
-from demo.chrome import LISTING_TEXTS, PUBLISHERS, page, reprint_line
-from demo.stories import PUBLISHER_KEYS, DemoStory, reprint_date_style
+from csrnews.demo.chrome import LISTING_TEXTS, PUBLISHERS, page, reprint_line
+from csrnews.demo.stories import PUBLISHER_KEYS, DemoStory, reprint_date_style
 
 logger = logging.getLogger(__name__)
 

@@ -13,7 +13,7 @@ from jinja2 import Environment, pass_environment
 from markupsafe import Markup, escape
 from pelican import signals
 
-from plugins.csr_meta import clean_html
+from csrnews.site.plugins.csr_meta import clean_html
 
 logger = logging.getLogger(__name__)
 
