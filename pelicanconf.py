@@ -1,13 +1,10 @@
-"""The site's Pelican settings: theme, plugins, URLs, feeds (csrnews.site.build merges overrides)."""
+"""The site's Pelican settings: theme, plugins, URLs, feeds (csrnews.site.build adds overrides)."""
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 
 _ROOT = Path(__file__).resolve().parent
-if str(_ROOT) not in sys.path:  # the plugins package lives next to this file
-    sys.path.insert(0, str(_ROOT))
 
 AUTHOR = "csrnews"
 SITENAME = "CSR News"

@@ -4,7 +4,7 @@
     python -m bench.profiling pelican --stories 500   # plain Pelican, default theme
     python -m bench.profiling index --stories 500     # csrnews.search.indexer.update_index
     python -m bench.profiling query --stories 500     # the query mix through SearchService
-    python -m bench.profiling crawl --stories 300     # csrnews.crawler.run.crawl, loopback publisher
+    python -m bench.profiling crawl --stories 300     # csrnews.crawler.run.crawl (loopback)
 
 Prints the top functions by own time and by cumulative time; --out keeps the .prof file
 (open it with `python -m pstats` or snakeviz).

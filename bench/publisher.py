@@ -1,4 +1,4 @@
-"""A synthetic publisher on loopback: M seeded stories in csrnews/demo/stories format, served by csrnews/demo/."""
+"""A synthetic publisher on loopback: M seeded stories in the demo's format (csrnews.demo)."""
 
 from __future__ import annotations
 

@@ -500,10 +500,10 @@ class Bench:
             except subprocess.TimeoutExpired:
                 server.kill()
                 server.wait()
-        from csrnews.prefork import auto_workers
+        from csrnews.serve.server import auto_workers
 
         workers = auto_workers()
         result["workers"] = workers
-        result["server"] = f"csrnews serve --workers auto: {workers} x 8 waitress threads"
+        result["server"] = f"csrnews serve --workers auto: {workers} x 8 gunicorn gthreads"
         result["cache"] = cache
         return result

@@ -233,8 +233,8 @@ def update_index(
     """Bring the index in line with the story files under ``content_dir``.
 
     Only stories whose content hash changed are (re)indexed; stories whose files are gone are
-    deleted. The side file (csrnews.search.filemap) keeps each file's size, mtime and hash, so that an
-    update reads only the files whose size or mtime changed; without a valid side file the
+    deleted. The side file (csrnews.search.filemap) keeps each file's size, mtime and hash, so
+    that an update reads only the files whose size or mtime changed; without a valid side file the
     hashes stored in the index are used. Raises IndexLockedError when another writer holds the
     lock past ``lock_timeout``.
 

@@ -9,12 +9,13 @@ import re
 import threading
 import time
 from collections import OrderedDict
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+from csrnews.search import viewfile
 from csrnews.search.analysis import mixed_analyzer
 from csrnews.search.facets import FACETS, FacetTable, facet_answer  # noqa: F401 (FACETS: kept here)
 from csrnews.search.fastmatch import FastIndex, fast_matches
@@ -422,28 +423,25 @@ class SearchService:
 
     Matching runs on a vectorised fast path (search/fastmatch.py) that gives Whoosh's exact
     answers for the query shapes searches produce, and on Whoosh's collectors for any other.
-    ``fastpath=False``, or the environment variable ``CSRNEWS_SEARCH_FASTPATH=0`` when the
-    service is created, always uses Whoosh's collectors (to compare the two).
+    ``fastpath=False`` always uses Whoosh's collectors (to compare the two). The environment
+    (CSRNEWS_SEARCH_*) is read by the command line and the WSGI entry points, which pass
+    ``service_options(os.environ)`` here.
     """
 
     def __init__(
         self,
         index_dir: str | os.PathLike[str],
-        cache_size: int | None = None,
-        fastpath: bool | None = None,
+        cache_size: int = RESULT_CACHE_SIZE,
+        fastpath: bool = True,
         limits: QueryLimits | None = None,
     ) -> None:
         self.index_dir = Path(index_dir)
+        viewfile.install()  # before any index is opened: segment files shared, not copied
         self._lock = threading.Lock()
         self._snapshot: _Snapshot | None = None
-        if cache_size is None:
-            raw = os.environ.get("CSRNEWS_SEARCH_CACHE", "")
-            cache_size = int(raw) if raw.strip().isdigit() else RESULT_CACHE_SIZE
         self.cache_size = cache_size
-        if fastpath is None:
-            fastpath = os.environ.get("CSRNEWS_SEARCH_FASTPATH", "1").strip() != "0"
         self.fastpath = fastpath
-        self.limits = QueryLimits.from_env() if limits is None else limits
+        self.limits = QueryLimits() if limits is None else limits
         self._gate = ExpensiveGate(self.limits)
 
     def _current(self) -> _Snapshot:
@@ -721,6 +719,20 @@ class SearchService:
             suggestion = None
         snapshot.suggestions.put(qstring, suggestion)
         return suggestion
+
+
+def service_options(env: Mapping[str, str]) -> dict[str, Any]:
+    """SearchService's options from an environment the caller read (CLI, WSGI entry points).
+
+    CSRNEWS_SEARCH_CACHE (matched sets kept per index generation; 0: none),
+    CSRNEWS_SEARCH_FASTPATH=0 (always Whoosh's collectors) and the limits of QueryLimits.
+    """
+    raw = env.get("CSRNEWS_SEARCH_CACHE", "").strip()
+    return {
+        "cache_size": int(raw) if raw.isdigit() else RESULT_CACHE_SIZE,
+        "fastpath": env.get("CSRNEWS_SEARCH_FASTPATH", "1").strip() != "0",
+        "limits": QueryLimits.from_env(env),
+    }
 
 
 def _index_key(index_path: str) -> tuple[Any, ...] | None:

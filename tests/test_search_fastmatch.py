@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from csrnews.search import SearchRequest, SearchService, update_index
 from csrnews.search.fastmatch import FastIndex, fast_matches
-from csrnews.search.query import RESULT_CACHE_DEPTH
+from csrnews.search.query import RESULT_CACHE_DEPTH, service_options
 
 from bench.corpus import generate_corpus
 from tests.test_search_query_fast import mix_requests
@@ -141,12 +141,11 @@ def test_unsupported_queries_fall_back(indexes: dict[str, Path], request_: Searc
     assert answer["total"] == len(docnums) > 0
 
 
-def test_the_switch_turns_the_fast_path_off(
-    indexes: dict[str, Path], monkeypatch: pytest.MonkeyPatch
-) -> None:
-    monkeypatch.setenv("CSRNEWS_SEARCH_FASTPATH", "0")
-    assert SearchService(indexes["single"]).fastpath is False
-    monkeypatch.setenv("CSRNEWS_SEARCH_FASTPATH", "1")
+def test_the_switch_turns_the_fast_path_off(indexes: dict[str, Path]) -> None:
+    off = service_options({"CSRNEWS_SEARCH_FASTPATH": "0"})
+    assert SearchService(indexes["single"], **off).fastpath is False
+    on = service_options({"CSRNEWS_SEARCH_FASTPATH": "1"})
+    assert SearchService(indexes["single"], **on).fastpath is True
     assert SearchService(indexes["single"]).fastpath is True
     assert SearchService(indexes["single"], fastpath=False).fastpath is False
 

@@ -19,12 +19,12 @@ import yaml
 from csrnews.crawler.enrichment.rules import Enricher, load_rules
 from csrnews.crawler.enrichment.textutil import strip_markdown
 
-from csrnews.story.settings import PROJECT_ROOT
+from csrnews.story.settings import DEMO_DIR, PROJECT_ROOT
 
 logger = logging.getLogger(__name__)
 
 DEFAULT_DIRS = (
-    PROJECT_ROOT / "csrnews" / "demo" / "stories",
+    DEMO_DIR / "stories",
     PROJECT_ROOT / "tests" / "fixtures" / "enrichment",
 )
 FIELDS = ("organisations", "standards", "locations")

@@ -1,9 +1,9 @@
 """The live preview: a story rendered by the site's own Markdown reader and HTML sanitiser.
 
-The text goes through the reader the site's build uses (``csrnews.site.plugins.csr_reader``, Pelican's
-MarkdownReader with the ``MARKDOWN`` settings of pelicanconf.py) and then through
-``csrnews.site.plugins.csr_meta.clean_html``, the allow-list sanitiser every story's HTML passes before a
-template may print it. Nothing about the rendering is re-implemented here.
+The text goes through the reader the site's build uses (``csrnews.site.plugins.csr_reader``,
+Pelican's MarkdownReader with the ``MARKDOWN`` settings of pelicanconf.py) and then through
+``csrnews.site.plugins.csr_meta.clean_html``, the allow-list sanitiser every story's HTML passes
+before a template may print it. Nothing about the rendering is re-implemented here.
 """
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""One WSGI app: the built static site plus `GET /api/search`, for waitress, gunicorn or uWSGI.
+"""One WSGI app: the built static site plus `GET /api/search`, for gunicorn, uWSGI, waitress.
 
     gunicorn 'csrnews.serve.wsgi:app_from_env()'   # with CSRNEWS_OUTPUT and CSRNEWS_INDEX set
 
@@ -14,7 +14,7 @@ import logging
 import mimetypes
 import os
 import posixpath
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, unquote
@@ -27,8 +27,10 @@ from csrnews.search.query import (
     QueryError,
     SearchRequest,
     SearchService,
+    service_options,
 )
 from csrnews.serve.headers import SecureHeaders
+from csrnews.story import settings
 
 logger = logging.getLogger(__name__)
 
@@ -102,10 +104,13 @@ class SiteApp:
     """Serves files from the output folder and answers /api/search from the index folder."""
 
     def __init__(
-        self, output_dir: str | os.PathLike[str], index_dir: str | os.PathLike[str]
+        self,
+        output_dir: str | os.PathLike[str],
+        index_dir: str | os.PathLike[str],
+        search_options: Mapping[str, Any] | None = None,
     ) -> None:
         self.output_dir = Path(output_dir)
-        self.service = SearchService(index_dir)
+        self.service = SearchService(index_dir, **(search_options or {}))
 
     def __call__(self, environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
         path = environ.get("PATH_INFO", "/") or "/"
@@ -214,9 +219,9 @@ class SiteApp:
         return [body]
 
 
-def allowed_origins_from_env() -> list[str]:
+def allowed_origins_from_env(env: Mapping[str, str]) -> list[str]:
     """CSRNEWS_API_ALLOW_ORIGIN: origins (or ``*``) allowed to read /api/search, comma-separated."""
-    raw = os.environ.get("CSRNEWS_API_ALLOW_ORIGIN", "")
+    raw = env.get("CSRNEWS_API_ALLOW_ORIGIN", "")
     return [part.strip() for part in raw.replace(" ", ",").split(",") if part.strip()]
 
 
@@ -224,22 +229,29 @@ def make_app(
     output_dir: str | os.PathLike[str],
     index_dir: str | os.PathLike[str],
     *,
-    allow_origins: Iterable[str] | None = None,
+    allow_origins: Iterable[str] = (),
+    search_options: Mapping[str, Any] | None = None,
 ) -> SecureHeaders:
     """The WSGI app for a site folder and an index folder, with security headers and gzip.
 
-    ``allow_origins`` (default: CSRNEWS_API_ALLOW_ORIGIN) lists the other sites whose pages
-    may read /api/search answers in a browser; none by default.
+    ``allow_origins`` lists the other sites whose pages may read /api/search answers in a
+    browser (none by default); ``search_options`` are SearchService's (``service_options``).
     """
-    origins = allowed_origins_from_env() if allow_origins is None else list(allow_origins)
-    return SecureHeaders(SiteApp(output_dir, index_dir), allow_origins=origins)
+    return SecureHeaders(
+        SiteApp(output_dir, index_dir, search_options), allow_origins=list(allow_origins)
+    )
 
 
-def app_from_env() -> SecureHeaders:
-    """The WSGI app configured by CSRNEWS_OUTPUT and CSRNEWS_INDEX (for gunicorn and uWSGI)."""
-    from csrnews.story import settings
+def app_from_env(environ: Mapping[str, str] | None = None) -> SecureHeaders:
+    """The WSGI app configured by the environment, for gunicorn and uWSGI (an entry point).
 
+    CSRNEWS_OUTPUT and CSRNEWS_INDEX name the folders; CSRNEWS_API_ALLOW_ORIGIN and the
+    CSRNEWS_SEARCH_* settings are read here too, as `csrnews serve` reads them.
+    """
+    env = os.environ if environ is None else environ
     return make_app(
-        os.environ.get("CSRNEWS_OUTPUT", settings.OUTPUT_DIR),
-        os.environ.get("CSRNEWS_INDEX", settings.INDEX_DIR),
+        env.get("CSRNEWS_OUTPUT", settings.OUTPUT_DIR),
+        env.get("CSRNEWS_INDEX", settings.INDEX_DIR),
+        allow_origins=allowed_origins_from_env(env),
+        search_options=service_options(env),
     )

@@ -147,7 +147,7 @@ def build_site(
     recorder = _Recorder()
     guard = BuildQuarantine(content, recorder.errors)
     pelican_logger = logging.getLogger("pelican")
-    plugin_logger = logging.getLogger("plugins")
+    plugin_logger = logging.getLogger("csrnews.site.plugins")
     pelican_logger.addHandler(recorder)
     plugin_logger.addHandler(recorder)
     quiet_filter = _QuietFeedWarning()

@@ -30,7 +30,8 @@ logger = logging.getLogger(__name__)
 
 MANIFEST = ".csrnews-manifest.json"
 FORMAT = 1
-_ROOT = Path(__file__).resolve().parent.parent
+_PACKAGE = Path(__file__).resolve().parent.parent  # csrnews/, the site plugins included
+_ROOT = _PACKAGE.parent
 # Context keys that are not inputs of a page (paths of this very build, the context itself).
 _SETTINGS_SKIP = frozenset({"OUTPUT_PATH", "CACHE_PATH", "_ROOT"})
 # Attributes of a story object that are not inputs of its pages.
@@ -97,9 +98,7 @@ def build_fingerprint(settings: Mapping[str, Any], *, theme: bool = True) -> str
     """
     import pelican
 
-    files: list[Path] = []
-    for folder in (_ROOT / "csrnews", _ROOT / "plugins"):
-        files += folder.rglob("*.py")
+    files: list[Path] = list(_PACKAGE.rglob("*.py"))
     if theme:
         folder = Path(str(settings.get("THEME", ""))).resolve()
         if folder.is_dir():

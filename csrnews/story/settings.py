@@ -4,8 +4,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
-# The repository (or the installed source tree, with an editable install).
-PROJECT_ROOT = Path(__file__).resolve().parent.parent
+PACKAGE_DIR = Path(__file__).resolve().parent.parent  # csrnews/
+_CHECKOUT = PACKAGE_DIR.parent
+# The project folder: pelicanconf.py, theme/, content/pages/, sources.yaml. A checkout (and an
+# editable install) has them beside csrnews/; a wheel ships them in csrnews/project/.
+PROJECT_ROOT = _CHECKOUT if (_CHECKOUT / "pelicanconf.py").is_file() else PACKAGE_DIR / "project"
 
 SOURCES_FILE = "sources.yaml"
 CONTENT_DIR = "content"
@@ -22,6 +25,6 @@ SERVE_PORT = 8000
 
 USER_AGENT = "csrnews/0.1 (+https://github.com/csrnews/csrnews)"
 
-DEMO_DIR = PROJECT_ROOT / "csrnews" / "demo"
+DEMO_DIR = PACKAGE_DIR / "demo"
 THEME_DIR = PROJECT_ROOT / "theme"
 PELICANCONF = PROJECT_ROOT / "pelicanconf.py"
