@@ -25,10 +25,11 @@ from csrnews.search.filemap import (
     save_file_map,
 )
 from csrnews.search.filemap import scan_story_files as scan_stories
-from csrnews.search.schema import SCHEMA_VERSION, build_schema
+from csrnews.search.schema import build_schema, schema_version
 from whoosh import index as whoosh_index
 from whoosh.index import LockError
 
+from csrnews.story import schema
 from csrnews.story.storycheck import Quarantined, find_quarantine
 from csrnews.story.storyfile import FULLTEXT_SUFFIX, Story, parse_story
 from csrnews.story.urls import story_url, title_slug
@@ -128,26 +129,30 @@ def story_document(
             fulltext = sidecar.read_text(encoding="utf-8")
     body = markdown_to_text(story.body) if fulltext is None else fulltext
     slug = story.slug or title_slug(story.title)  # as Pelican makes it (SLUGIFY_SOURCE)
-    organisations = story.get_list("Organisations")
     doc: dict[str, object] = {
         "id": doc_id,
         "hash": digest,
         "url": story_url(date.year if date else "undated", slug),
-        "title": story.title,
-        "summary": story.get("Summary"),
         "body": body,
-        "organisations": ",".join(organisations),
-        "org_facet": ",".join(organisations),
-        "standards": ",".join(story.get_list("Standards")),
-        "tags": ",".join(story.get_list("Tags")),
-        "category": event_type_id(story.get("Category") or "other"),
-        "source": story.get("Source") or "unknown",
-        "lang": (story.get("Lang") or "en").lower(),
     }
+    for item in schema.indexed():  # every field of the story schema with an index field
+        if item.index in _DERIVED_VALUES:
+            continue
+        doc[str(item.index)] = (
+            ",".join(story.get_list(item.key)) if item.list else story.get(item.key)
+        )
+    doc["org_facet"] = doc["organisations"]
+    doc["category"] = event_type_id(story.get("Category") or "other")
+    doc["source"] = story.get("Source") or "unknown"
+    doc["lang"] = (story.get("Lang") or "en").lower()
     if date is not None:
         doc["date"] = date
         doc["year"] = date.year
     return doc
+
+
+# Index fields whose values story_document works out itself (not the header value as it is).
+_DERIVED_VALUES = frozenset({"date", "category", "source", "lang"})
 
 
 def _read_meta(index_dir: Path) -> dict[str, object]:
@@ -162,7 +167,7 @@ def _open_or_create(index_dir: Path, warnings: list[str]) -> tuple[whoosh_index.
     reason = ""
     if not index_dir.is_dir() or not any(index_dir.iterdir()):
         reason = "missing"
-    elif _read_meta(index_dir).get("schema_version") != SCHEMA_VERSION:
+    elif _read_meta(index_dir).get("schema_version") != schema_version():
         reason = "of another schema version (or not a csrnews index)"
     else:
         # Whoosh leaves a damaged index's files open when it fails to read them.
@@ -186,7 +191,7 @@ def _open_or_create(index_dir: Path, warnings: list[str]) -> tuple[whoosh_index.
     index_dir.mkdir(parents=True, exist_ok=True)
     ix = whoosh_index.create_in(str(index_dir), build_schema())
     (index_dir / META_FILE).write_text(
-        json.dumps({"schema_version": SCHEMA_VERSION}), encoding="utf-8"
+        json.dumps({"schema_version": schema_version()}), encoding="utf-8"
     )
     return ix, reason != "missing"
 

@@ -17,7 +17,7 @@ from typing import Any
 
 from csrnews.search import viewfile
 from csrnews.search.analysis import mixed_analyzer
-from csrnews.search.facets import FACETS, FacetTable, facet_answer  # noqa: F401 (FACETS: kept here)
+from csrnews.search.facets import FacetTable, facet_answer
 from csrnews.search.fastmatch import FastIndex, fast_matches
 from csrnews.search.highlight import FastHighlighter, snippet_formatter, snippet_fragmenter
 from csrnews.search.indexer import markdown_to_text
@@ -26,6 +26,7 @@ from whoosh import collectors, qparser, query, sorting
 from whoosh import index as whoosh_index
 from whoosh.searching import Searcher
 
+from csrnews.story import schema
 from csrnews.story.vocabulary import event_type_id, event_type_label
 
 logger = logging.getLogger(__name__)
@@ -37,16 +38,24 @@ MAX_PAGE = 1000
 _SUGGESTIBLE_WORD_RE = re.compile(r"[A-Za-z][A-Za-z'-]{1,23}")
 MAX_SUGGESTIBLE_WORDS = 6
 PER_PAGE = 10
+# The words of a query are looked for in these fields, in this order (the order of the matcher
+# tree, which the fast path reproduces); text and keyword fields the story schema adds follow.
 SEARCH_FIELDS = ("title", "summary", "body", "organisations", "standards", "tags")
-FILTER_FIELDS = {
-    "type": "category",
-    "org": "organisations",
-    "year": "year",
-    "source": "source",
-    "lang": "lang",
-    "standard": "standards",
-    "tag": "tags",
-}
+_SEARCHED = (schema.TEXT, schema.TEXT_UNSTEMMED, schema.KEYWORD)
+# Query filter name -> index field, from the story schema's table (plus `year`).
+FILTER_FIELDS = schema.filters()
+
+
+def search_fields() -> list[str]:
+    """The fields a query's words are looked for in."""
+    extra = [
+        str(f.index)
+        for f in schema.indexed()
+        if f.analyzer in _SEARCHED and f.index not in SEARCH_FIELDS
+    ]
+    return [*SEARCH_FIELDS, *extra]
+
+
 RESULT_CACHE_DEPTH = 50  # the best docs ranked (and kept) per query: five pages of ten
 MAX_CACHED_TOP = 1000  # ranked docnums kept in the cache for one query, at most
 
@@ -72,18 +81,9 @@ class SearchRequest:
     date_to: str = ""
 
 
-def _parser(schema: Any) -> qparser.QueryParser:
-    parser = qparser.MultifieldParser(list(SEARCH_FIELDS), schema, group=qparser.AndGroup)
-    parser.add_plugin(
-        qparser.FieldAliasPlugin(
-            {
-                "category": ["type"],
-                "organisations": ["org", "organisation", "organization"],
-                "standards": ["standard", "std"],
-                "tags": ["tag"],
-            }
-        )
-    )
+def _parser(index_schema: Any) -> qparser.QueryParser:
+    parser = qparser.MultifieldParser(search_fields(), index_schema, group=qparser.AndGroup)
+    parser.add_plugin(qparser.FieldAliasPlugin(schema.aliases()))
     parser.add_plugin(qparser.FuzzyTermPlugin())
     return parser
 
@@ -199,7 +199,8 @@ def _count_leaves(q: query.Query) -> int:
 
 
 def _filter_query(name: str, values: list[str]) -> query.Query:
-    fieldname = FILTER_FIELDS[name]
+    fieldname = schema.filters()[name]
+    analyzer = next((f.analyzer for f in schema.indexed() if f.index == fieldname), None)
     clauses: list[query.Query] = []
     for value in values:
         value = value.strip()
@@ -209,7 +210,7 @@ def _filter_query(name: str, values: list[str]) -> query.Query:
             if not value.isdigit() or len(value) != 4:
                 raise QueryError(f"year must be a four-digit year, not {value!r}")
             clauses.append(query.Term("year", int(value)))
-        elif fieldname == "standards":
+        elif analyzer in (schema.TEXT, schema.TEXT_UNSTEMMED):
             words = [t.text for t in mixed_analyzer(stem=False)(value)]
             if words:
                 clauses.append(
@@ -217,7 +218,7 @@ def _filter_query(name: str, values: list[str]) -> query.Query:
                     if len(words) > 1
                     else query.Term(fieldname, words[0])
                 )
-        elif fieldname in ("organisations", "tags"):
+        elif analyzer == schema.KEYWORD:
             clauses.append(query.Term(fieldname, value.lower()))
         elif fieldname == "category":
             clauses.append(query.Term(fieldname, event_type_id(value)))
@@ -479,9 +480,10 @@ class SearchService:
             raise QueryError("per_page must be at least 1")
         if request.sort not in ("relevance", "date"):
             raise QueryError("sort must be 'relevance' or 'date'")
+        known = schema.filters()
         for name in request.filters:
-            if name not in FILTER_FIELDS:
-                raise QueryError(f"unknown filter {name!r}; use one of {sorted(FILTER_FIELDS)}")
+            if name not in known:
+                raise QueryError(f"unknown filter {name!r}; use one of {sorted(known)}")
         budget = Budget(self.limits)
         for attempt in range(3):
             snapshot = self._current()
@@ -660,7 +662,7 @@ class SearchService:
         if not docnums:
             return []
         reader = searcher.reader()
-        schema = searcher.schema
+        index_schema = searcher.schema
         # One formatter for the page: like Whoosh's, it numbers terms across the page's hits.
         formatter = snippet_formatter()
         fragmenter = snippet_fragmenter()
@@ -670,33 +672,18 @@ class SearchService:
         for docnum in docnums:
             stored = searcher.stored_fields(docnum)
             text = stored.get("body") or markdown_to_text(stored.get("summary") or "")
-            snippet = snapshot.highlighter(schema, "body").highlight(
+            snippet = snapshot.highlighter(index_schema, "body").highlight(
                 text, body_words, formatter, fragmenter, top=2
             )
             if not snippet and stored.get("summary"):
                 if summary_words is None:
                     summary_words = _field_words(final, reader, "summary")
-                snippet = snapshot.highlighter(schema, "summary").highlight(
+                snippet = snapshot.highlighter(index_schema, "summary").highlight(
                     stored["summary"], summary_words, formatter, fragmenter, top=1
                 )
             if not snippet:
                 snippet = html.escape(text[:240] + ("…" if len(text) > 240 else ""))
-            date = stored.get("date")
-            hits.append(
-                {
-                    "title": stored["title"],
-                    "url": stored["url"],
-                    "date": date.date().isoformat() if date else None,
-                    "category": stored.get("category"),
-                    "category_label": event_type_label(stored.get("category") or "other"),
-                    "source": stored.get("source"),
-                    "lang": stored.get("lang"),
-                    "organisations": [
-                        o for o in (stored.get("organisations") or "").split(",") if o
-                    ],
-                    "snippet": snippet,
-                }
-            )
+            hits.append({**hit_fields(stored), "snippet": snippet})
         return hits
 
     @staticmethod
@@ -732,6 +719,39 @@ def service_options(env: Mapping[str, str]) -> dict[str, Any]:
         "cache_size": int(raw) if raw.isdigit() else RESULT_CACHE_SIZE,
         "fastpath": env.get("CSRNEWS_SEARCH_FASTPATH", "1").strip() != "0",
         "limits": QueryLimits.from_env(env),
+    }
+
+
+# The hit's keys in the API's order; fields the story schema adds follow.
+_HIT_ORDER = (
+    "title",
+    "url",
+    "date",
+    "category",
+    "category_label",
+    "source",
+    "lang",
+    "organisations",
+)
+
+
+def hit_fields(stored: Mapping[str, Any]) -> dict[str, Any]:
+    """A hit's fields (without the snippet) from a document's stored fields, by the schema."""
+    hit: dict[str, Any] = {"title": stored["title"], "url": stored["url"]}
+    for item in schema.json_fields():
+        value = stored.get(str(item.index))
+        if item.index == "date":
+            value = value.date().isoformat() if value else None
+        elif item.list:
+            value = [v for v in (value or "").split(",") if v]
+        elif item.index == "title":
+            continue
+        hit[str(item.json)] = value
+        if item.index == "category":
+            hit["category_label"] = event_type_label(value or "other")
+    return {
+        **{key: hit[key] for key in _HIT_ORDER if key in hit},
+        **{key: value for key, value in hit.items() if key not in _HIT_ORDER},
     }
 
 

@@ -21,7 +21,6 @@ from urllib.parse import parse_qs, unquote
 
 from csrnews.search.limits import BudgetExceeded
 from csrnews.search.query import (
-    FILTER_FIELDS,
     PER_PAGE,
     IndexMissingError,
     QueryError,
@@ -30,7 +29,7 @@ from csrnews.search.query import (
     service_options,
 )
 from csrnews.serve.headers import SecureHeaders
-from csrnews.story import settings
+from csrnews.story import schema, settings
 
 logger = logging.getLogger(__name__)
 
@@ -71,7 +70,8 @@ def parse_search_params(query_string: str) -> SearchRequest:
         )
     except (ValueError, UnicodeDecodeError) as exc:
         raise QueryError(f"malformed parameters: {exc}") from exc
-    known = {"q", "page", "per_page", "sort", "from", "to", *FILTER_FIELDS}
+    filter_names = schema.filters()
+    known = {"q", "page", "per_page", "sort", "from", "to", *filter_names}
     unknown = sorted(set(params) - known)
     if unknown:
         raise QueryError(f"unknown parameter(s): {', '.join(unknown)}")
@@ -88,7 +88,7 @@ def parse_search_params(query_string: str) -> SearchRequest:
             raise QueryError(f"{name} must be a whole number from 1 to {high}")
         return int(raw)
 
-    filters = {name: [v for v in params[name] if v] for name in FILTER_FIELDS if name in params}
+    filters = {name: [v for v in params[name] if v] for name in filter_names if name in params}
     return SearchRequest(
         q=one("q"),
         filters={k: v for k, v in filters.items() if v},

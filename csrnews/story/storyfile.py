@@ -16,32 +16,12 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
-# The order keys are written in. Unknown keys an editor adds are kept, after these.
-KEY_ORDER: tuple[str, ...] = (
-    "Title",
-    "Date",
-    "Modified",
-    "Slug",
-    "Lang",
-    "Summary",
-    "Category",
-    "Tags",
-    "Organisations",
-    "Standards",
-    "Locations",
-    "Event_date",
-    "Source",
-    "Source_url",
-    "Also_reported_by",
-    "Top10_items",  # JSON on one line: [{"rank": 1, "headline": "...", "reason": "..."}]
-    "Republish",  # "excerpt" when the body keeps only the lead (full text in the sidecar file)
-    "Status",  # Pelican's: "hidden" or "draft" hides a story from the site
-    "Crawled",
-    "Fingerprint",
-)
-LIST_KEYS: frozenset[str] = frozenset(
-    {"Tags", "Organisations", "Standards", "Locations", "Also_reported_by"}
-)
+from csrnews.story import schema
+
+# Header keys, their order and which are lists: the story schema's table (csrnews.story.schema).
+# Unknown keys an editor adds are kept, after these.
+KEY_ORDER: tuple[str, ...] = schema.key_order()
+LIST_KEYS: frozenset[str] = schema.list_keys()
 FULLTEXT_SUFFIX = ".fulltext.txt"  # sidecar with the full text of an excerpt-only story
 
 _KEY_RE = re.compile(r"^([A-Za-z][A-Za-z0-9_]*):[ \t]*(.*)$")
@@ -50,7 +30,7 @@ _FP_LINE_RE = re.compile(r"^Fingerprint:.*\n?", re.MULTILINE | re.IGNORECASE)
 
 def _canonical_key(key: str) -> str:
     """Map a key in any case to its canonical spelling (Pelican lower-cases them on reading)."""
-    for known in KEY_ORDER:
+    for known in schema.key_order():
         if known.lower() == key.lower():
             return known
     return key[:1].upper() + key[1:]
@@ -133,8 +113,9 @@ def parse_story(text: str, path: Path | None = None) -> Story:
 
 def _render_parts(story: Story) -> tuple[str, str]:
     """The header lines (without Fingerprint) and the body, as they are written."""
-    ordered = [k for k in KEY_ORDER if k in story.meta and k != "Fingerprint"]
-    ordered += [k for k in story.meta if k not in KEY_ORDER]
+    order = schema.key_order()
+    ordered = [k for k in order if k in story.meta and k != "Fingerprint"]
+    ordered += [k for k in story.meta if k not in order]
     header = "".join(f"{key}: {_one_line(story.meta[key])}\n" for key in ordered)
     body = story.body.replace("\r\n", "\n").replace("\r", "\n").strip("\n")
     return header, f"{body}\n"

@@ -11,6 +11,8 @@ from pelican import signals
 from pelican.contents import Article, Page
 from pelican.urlwrappers import URLWrapper
 
+from csrnews.story import schema
+
 logger = logging.getLogger(__name__)
 
 ALLOWED_TAGS = set(nh3.ALLOWED_TAGS) - {"area", "map"} | {"figure", "figcaption"}
@@ -107,23 +109,40 @@ def parse_date(value: Any) -> dt.date | None:
         return None
 
 
+# Taxonomy of the story schema -> the class of its value pages.
+TAXA: dict[str, type[_Taxon]] = {"org": Org, "standard": Standard, "source": Source}
+_LINK = ("http://", "https://")
+
+
+def field_value(item: schema.Field, raw: Any, settings: dict[str, Any]) -> Any:
+    """A story's attribute for one field of the story schema, from its metadata value."""
+    if item.kind == "taxon":
+        kind = TAXA[str(item.taxonomy)]
+        if item.list:
+            return [taxon(kind, name, settings) for name in split_list(raw)]
+        name = str(raw or "").strip()
+        return taxon(kind, name, settings) if name else None
+    if item.kind == "list":
+        return split_list(raw)
+    if item.kind == "urls":
+        return [url for url in split_list(raw) if url.startswith(_LINK)]
+    if item.kind == "url":
+        url = str(raw or "").strip()
+        return url if url.startswith(_LINK) else ""
+    if item.kind == "date":
+        return parse_date(raw)
+    return str(raw or "").strip()  # "text"
+
+
 def normalise(content: Any) -> None:
-    """Give a story its list attributes and taxonomy objects, and clean its HTML."""
+    """Give a story the attributes of the story schema's fields, and clean its HTML."""
     if not isinstance(content, Article | Page):
         return
     settings = content.settings
     meta = content.metadata
-    content.organisations = [taxon(Org, n, settings) for n in split_list(meta.get("organisations"))]
-    content.standards = [taxon(Standard, n, settings) for n in split_list(meta.get("standards"))]
-    content.locations = split_list(meta.get("locations"))
-    content.also_reported_by = [
-        u for u in split_list(meta.get("also_reported_by")) if u.startswith(("http://", "https://"))
-    ]
-    source = str(meta.get("source", "") or "").strip()
-    content.source_obj = taxon(Source, source, settings) if source else None
-    source_url = str(meta.get("source_url", "") or "").strip()
-    content.source_url = source_url if source_url.startswith(("http://", "https://")) else ""
-    content.event_date_obj = parse_date(meta.get("event_date"))
+    for item in schema.fields():
+        if item.kind != "pelican" and item.attr:
+            setattr(content, item.attr, field_value(item, meta.get(item.meta), settings))
     content._content = clean_html(content._content)
     if "summary" in meta:
         content.metadata["summary"] = clean_html(str(meta["summary"]))
