@@ -7,9 +7,10 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 import scrapy
-from csrnews.crawler.context import CrawlContext
+from csrnews.crawler.context import CrawlContext, open_run
 from csrnews.crawler.sources import Source
 from csrnews.crawler.urls import clean_url, url_key
+from scrapy.crawler import Crawler
 from scrapy.exceptions import IgnoreRequest
 from scrapy.http import Response
 from scrapy.spidermiddlewares.httperror import HttpError
@@ -40,6 +41,20 @@ class StoryMixin:
     source: Source
     ctx: CrawlContext
     name: str
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler, *args: Any, **kwargs: Any) -> Any:
+        """Scrapy's constructor; run by `scrapy crawl NAME`, the run's context is opened here."""
+        if kwargs.get("ctx") is None:
+            kwargs["ctx"] = open_run(crawler, getattr(cls, "source", None))
+        return super().from_crawler(crawler, *args, **kwargs)  # type: ignore[misc]
+
+    def given(self, source: Source | None, ctx: CrawlContext | None) -> tuple[Source, CrawlContext]:
+        """The source (given, or the class's own: csrnews.crawler.spiderloader) and context."""
+        source = source or getattr(type(self), "source", None)
+        if source is None or ctx is None:
+            raise ValueError(f"{type(self).__name__} needs a source and a crawl context")
+        return source, ctx
 
     def setup(self, source: Source, ctx: CrawlContext) -> None:
         self.source = source

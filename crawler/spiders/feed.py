@@ -73,8 +73,12 @@ class FeedSpider(StoryMixin, scrapy.Spider):
 
     name = "feed"
 
-    def __init__(self, source: Source, ctx: CrawlContext, **kw: Any) -> None:
-        super().__init__(name=f"feed:{source.name}", **kw)
+    def __init__(
+        self, source: Source | None = None, ctx: CrawlContext | None = None, **kw: Any
+    ) -> None:
+        source, ctx = self.given(source, ctx)
+        name = self.name if self.name != "feed" else f"feed:{source.name}"
+        super().__init__(name=name, **kw)
         self.setup(source, ctx)
 
     async def start(self) -> AsyncIterator[Any]:

@@ -22,8 +22,13 @@ class ListingSpider(StoryMixin, scrapy.Spider):
 
     name = "listing"
 
-    def __init__(self, source: Source, ctx: CrawlContext, **kw: Any) -> None:
-        super().__init__(name=f"listing:{source.name}", **kw)
+    def __init__(
+        self, source: Source | None = None, ctx: CrawlContext | None = None, **kw: Any
+    ) -> None:
+        source, ctx = self.given(source, ctx)
+        super().__init__(
+            name=self.name if self.name != "listing" else f"listing:{source.name}", **kw
+        )
         self.setup(source, ctx)
         self.listings_seen: set[str] = set()
 

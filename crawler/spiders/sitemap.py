@@ -21,10 +21,14 @@ class StorySitemapSpider(StoryMixin, SitemapSpider):
 
     name = "sitemap"
 
-    def __init__(self, source: Source, ctx: CrawlContext, **kw: Any) -> None:
+    def __init__(
+        self, source: Source | None = None, ctx: CrawlContext | None = None, **kw: Any
+    ) -> None:
+        source, ctx = self.given(source, ctx)
         self.sitemap_urls = list(source.urls)
         self.sitemap_rules = [(source.article_links or "", "parse_story")]
-        super().__init__(name=f"sitemap:{source.name}", **kw)
+        name = self.name if self.name != "sitemap" else f"sitemap:{source.name}"
+        super().__init__(name=name, **kw)
         self.setup(source, ctx)
         self.lastmod: dict[str, str] = {}
 
