@@ -10,6 +10,7 @@ from itertools import accumulate, compress, count
 from operator import add
 from typing import Any
 
+from csrnews.search import whoosh_compat
 from csrnews.search.analysis import _ALNUM_SPLIT_RE, _CJK, _TOKEN_RE, MixedTokenizer
 from whoosh.analysis import CompositeAnalyzer, Token
 from whoosh.highlight import (
@@ -18,7 +19,6 @@ from whoosh.highlight import (
     ContextFragmenter,
     Formatter,
     Fragment,
-    Highlighter,
     HtmlFormatter,
     mkfrag,
     top_fragments,
@@ -412,5 +412,5 @@ class FastHighlighter:
         tokens: Iterator[Token], text: str, fragmenter: ContextFragmenter
     ) -> list[Fragment]:
         # Materialise the fragments: a fallback must not leave the formatter half-used.
-        merged = Highlighter._merge_matched_tokens(tokens)
+        merged = whoosh_compat.merge_matched_tokens(tokens)
         return list(fragmenter.fragment_tokens(text, merged))

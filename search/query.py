@@ -15,7 +15,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from csrnews.search import viewfile
+from csrnews.search import viewfile, whoosh_compat
 from csrnews.search.analysis import mixed_analyzer
 from csrnews.search.facets import FacetTable, facet_answer
 from csrnews.search.fastmatch import FastIndex, fast_matches
@@ -287,7 +287,7 @@ class _OutOfTime(Exception):
 _CLOCK_EVERY = 256  # documents collected between two looks at the clock
 
 
-class _AllDocsTop(collectors.TopCollector):
+class _AllDocsTop(whoosh_compat.ObservedTopCollector):
     """Whoosh's top-N collector that also lists every matched docnum.
 
     Block-quality skipping and matcher "replacement" are off: every match is visited anyway
@@ -300,12 +300,10 @@ class _AllDocsTop(collectors.TopCollector):
         self.all_docnums: list[int] = []
         self.deadline = deadline
 
-    def _collect(self, global_docnum: int, score: float) -> Any:
+    def observe(self, global_docnum: int) -> None:
         self.all_docnums.append(global_docnum)
-        kept = super()._collect(global_docnum, score)
         if len(self.all_docnums) % _CLOCK_EVERY == 0 and time.monotonic() > self.deadline:
             raise _OutOfTime
-        return kept
 
 
 class _AllDocsSorted(collectors.SortingCollector):

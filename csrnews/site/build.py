@@ -15,7 +15,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from pelican import Pelican, signals
+from pelican.log import console as pelican_console
+from pelican.settings import read_settings
+
 from csrnews.site import incremental as incremental_mod
+from csrnews.site import pelican_compat
 from csrnews.site.quarantine import BuildQuarantine
 from csrnews.story import settings as defaults
 from csrnews.story.storycheck import Quarantined, find_quarantine
@@ -80,8 +85,6 @@ def pelican_settings(
     cache_dir: str | os.PathLike[str] | None = None,
 ) -> dict[str, Any]:
     """pelicanconf.py read with this build's paths and URL merged over it."""
-    from pelican.settings import read_settings
-
     override: dict[str, Any] = {
         "PATH": str(Path(content_dir).resolve()),
         "OUTPUT_PATH": str(Path(output_dir).resolve()),
@@ -126,9 +129,6 @@ def build_site(
     (csrnews.site.incremental). Raises SiteBuildError when Pelican raises or logs an error (a
     story it cannot read, a template error); ``output_dir`` then keeps the last good site.
     """
-    from pelican import Pelican, signals
-    from pelican.log import console as pelican_console
-
     started = time.monotonic()
     content, output = Path(content_dir), Path(output_dir).resolve()
     if not content.is_dir():
@@ -228,7 +228,7 @@ def _reattach_cached(generator: Any) -> None:
         "drafts_translations",
     ):
         for article in getattr(generator, name, []) or []:
-            article._context = generator.context
+            pelican_compat.set_context(article, generator.context)
             article.settings = generator.settings
 
 

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
-import functools
 import hashlib
 import io
 import json
@@ -26,6 +25,14 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import pelican
+from jinja2 import meta
+from pelican.contents import Content
+from pelican.paginator import Page, Paginator
+from pelican.urlwrappers import URLWrapper
+
+from csrnews.site import pelican_compat
+
 logger = logging.getLogger(__name__)
 
 MANIFEST = ".csrnews-manifest.json"
@@ -35,7 +42,7 @@ _ROOT = _PACKAGE.parent
 # Context keys that are not inputs of a page (paths of this very build, the context itself).
 _SETTINGS_SKIP = frozenset({"OUTPUT_PATH", "CACHE_PATH", "_ROOT"})
 # Attributes of a story object that are not inputs of its pages.
-_CONTENT_SKIP = frozenset({"settings", "_context", "timezone"})
+_CONTENT_SKIP = frozenset({"settings", pelican_compat.CONTENT_CONTEXT_ATTR, "timezone"})
 _MAX_DEPTH = 6
 # Pelican's intra-site link markers ({filename}x.md, |static|img.png ...), as its default
 # INTRASITE_LINK_REGEX matches them.
@@ -96,8 +103,6 @@ def build_fingerprint(settings: Mapping[str, Any], *, theme: bool = True) -> str
     also the theme's files and the top-10 lists (which plugins read beside the stories).
     Without it, the fingerprint of what Pelican's reader cache holds.
     """
-    import pelican
-
     files: list[Path] = list(_PACKAGE.rglob("*.py"))
     if theme:
         folder = Path(str(settings.get("THEME", ""))).resolve()
@@ -110,12 +115,7 @@ def build_fingerprint(settings: Mapping[str, Any], *, theme: bool = True) -> str
     return _h(str(FORMAT), str(theme), pelican.__version__, _tree_digest(files), _stable(kept))
 
 
-@functools.cache
 def _pelican_types() -> tuple[type, type, type, type]:
-    from pelican.contents import Content
-    from pelican.paginator import Page, Paginator
-    from pelican.urlwrappers import URLWrapper
-
     return Content, Page, Paginator, URLWrapper
 
 
@@ -159,7 +159,7 @@ class Fingerprinter:
             digest = _h("deep", type(value).__name__, repr(value))
         elif isinstance(value, wrapper):
             # the slug comes from the name and the settings, unless one was set explicitly
-            own_slug = "" if getattr(value, "_slug_from_name", True) else str(value.slug)
+            own_slug = "" if pelican_compat.slug_from_name(value) else str(value.slug)
             digest = _pack("w", [type(value).__name__, str(value.name), own_slug])
         elif isinstance(value, page):
             digest = _h(
@@ -234,7 +234,7 @@ class Fingerprinter:
                 isinstance(value, (list, tuple)) and any(isinstance(v, content) for v in value)
             )
         ]
-        raw = getattr(obj, "_content", None)
+        raw = pelican_compat.raw_html(obj)
         if isinstance(raw, str) and _INTRASITE.search(raw):
             # links to other files ({filename}...) resolve to their current URLs at render time
             own.append(("resolved_content", str(obj.content)))
@@ -259,8 +259,6 @@ class TemplateInputs:
 
     @staticmethod
     def _collect(env: Any, name: str) -> frozenset[str] | None:
-        from jinja2 import meta
-
         seen: set[str] = set()
         names: set[str] = set()
         todo = [name]
@@ -310,8 +308,6 @@ class Plan:
         return _h(*parts)
 
     def _variable(self, name: str, value: Any) -> str:
-        from pelican.paginator import Page
-
         if isinstance(value, Page) and name.endswith(("_previous_page", "_next_page")):
             # the pager links to the pages before and after: their place, not their stories
             return _h("link", value.full_name, str(value.number), str(value.paginator.num_pages))
@@ -337,9 +333,8 @@ class Plan:
 
 def make_writer_class(plan: Plan) -> type:
     """A Pelican Writer that asks ``plan`` before rendering and never writes through a link."""
-    from pelican.writers import Writer
 
-    class IncrementalWriter(Writer):
+    class IncrementalWriter(pelican_compat.WriterBase):
         """Pelican's writer: skips unchanged pages, replaces (never rewrites) seeded files."""
 
         def _rel(self, path: str) -> str:
@@ -367,26 +362,26 @@ def make_writer_class(plan: Plan) -> type:
                 key = plan.feed_key(str(path), items, (url, feed_type, feed_title))
                 if plan.decide(str(path), key):
                     # unchanged since the last build: keep its file, do not even build the feed
-                    self._written_files.add(os.path.join(self.output_path, str(path)))
+                    self.written_files().add(os.path.join(self.output_path, str(path)))
                     return None
             return super().write_feed(
                 elements, context, path, url, feed_type, override_output, feed_title
             )
 
-        def _open_w(self, filename: str, encoding: str, override: bool = False) -> Any:
+        def open_output(self, filename: str, encoding: str, override: bool = False) -> Any:
             rel = self._rel(filename)
             if rel in plan.pending_skip:
                 plan.pending_skip.discard(rel)
                 if override:
-                    self._overridden_files.add(filename)
-                self._written_files.add(filename)
+                    self.overridden_files().add(filename)
+                self.written_files().add(filename)
                 return contextlib.nullcontext(_NullText())
-            redirected = filename in self._overridden_files  # Pelican writes to /dev/null
-            refused = filename in self._written_files and not override  # Pelican raises
+            redirected = filename in self.overridden_files()  # Pelican writes to /dev/null
+            refused = filename in self.written_files() and not override  # Pelican raises
             if not (redirected or refused):
                 with contextlib.suppress(FileNotFoundError):
                     os.unlink(filename)  # a link to the previous site's file: never rewrite it
-            return super()._open_w(filename, encoding, override)
+            return super().open_output(filename, encoding, override)
 
     return IncrementalWriter
 

@@ -14,6 +14,9 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from pelican import signals
+
+from csrnews.site import pelican_compat
 from csrnews.story.storycheck import Quarantined
 
 logger = logging.getLogger(__name__)
@@ -49,8 +52,7 @@ class BuildQuarantine:
 
     def _prepare(self, generator: Any) -> None:
         """A generator starts: it skips the quarantined files and reports its failures."""
-        include = generator._include_path
-        failed = generator._add_failed_source_path
+        include, failed = pelican_compat.source_path_hooks(generator)
         skip = self.skip
 
         def include_path(path: str, extensions: Any = None) -> bool:
@@ -68,15 +70,12 @@ class BuildQuarantine:
             self.found.append(Quarantined(self._rel(path), f"Pelican: {reason}"[:300]))
             logger.debug("Pelican failed on %s: %s", path, reason)
 
-        generator._include_path = include_path
-        generator._add_failed_source_path = add_failed
+        pelican_compat.set_source_path_hooks(generator, include_path, add_failed)
 
     def _preread(self, _generator: Any) -> None:
         self._mark = len(self.errors)  # errors from here on are the next file's
 
     def connect(self) -> None:
-        from pelican import signals
-
         for signal, handler in (
             (signals.article_generator_init, self._prepare),
             (signals.page_generator_init, self._prepare),

@@ -11,6 +11,7 @@ from pelican import signals
 from pelican.contents import Article, Page
 from pelican.urlwrappers import URLWrapper
 
+from csrnews.site import pelican_compat
 from csrnews.story import schema
 
 logger = logging.getLogger(__name__)
@@ -29,9 +30,9 @@ class _Taxon(URLWrapper):
     def __init__(self, name: str, settings: dict[str, Any]) -> None:
         super().__init__(name, settings)
         self._urls = (
-            self._from_settings("URL"),
-            self._from_settings("SAVE_AS"),
-            self._from_settings("URL", get_page_name=True),
+            pelican_compat.url_setting(self, "URL"),
+            pelican_compat.url_setting(self, "SAVE_AS"),
+            pelican_compat.url_setting(self, "URL", get_page_name=True),
         )
 
     @property
@@ -143,10 +144,10 @@ def normalise(content: Any) -> None:
     for item in schema.fields():
         if item.kind != "pelican" and item.attr:
             setattr(content, item.attr, field_value(item, meta.get(item.meta), settings))
-    content._content = clean_html(content._content)
+    pelican_compat.set_raw_html(content, clean_html(pelican_compat.raw_html(content)))
     if "summary" in meta:
         content.metadata["summary"] = clean_html(str(meta["summary"]))
-        content._summary = content.metadata["summary"]
+        pelican_compat.set_summary_html(content, content.metadata["summary"])
 
 
 def drop_hidden(generator: Any) -> None:

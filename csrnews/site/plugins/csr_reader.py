@@ -16,10 +16,12 @@ from pelican import signals
 from pelican.readers import MarkdownReader
 from pelican.utils import pelican_open
 
+from csrnews.site import pelican_compat
+
 logger = logging.getLogger(__name__)
 
 
-class ReusingMarkdownReader(MarkdownReader):
+class ReusingMarkdownReader(pelican_compat.MarkdownReaderBase):
     """MarkdownReader with one ``Markdown`` instance, reset before each document."""
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
@@ -33,7 +35,7 @@ class ReusingMarkdownReader(MarkdownReader):
             md = self._shared = Markdown(**self.settings["MARKDOWN"])
             if "meta" in md.preprocessors:
                 item = md.preprocessors["meta"]
-                priority = next(p.priority for p in md.preprocessors._priority if p.name == "meta")
+                priority = pelican_compat.preprocessor_priority(md, "meta")
                 self._meta = (item, priority)
         elif self._meta is not None and "meta" not in md.preprocessors:
             # Pelican's _parse_metadata deregisters the metadata preprocessor to convert
@@ -43,12 +45,12 @@ class ReusingMarkdownReader(MarkdownReader):
 
     def read(self, source_path: str) -> tuple[str, dict[str, Any]]:
         """Content and metadata of a Markdown file (as Pelican's MarkdownReader.read)."""
-        self._source_path = source_path
-        self._md = self._markdown()
+        md = self._markdown()
+        self.begin_document(source_path, md)
         with pelican_open(source_path) as text:
-            content = self._md.convert(text)
-        if hasattr(self._md, "Meta"):
-            metadata = self._parse_metadata(self._md.Meta)
+            content = md.convert(text)
+        if hasattr(md, "Meta"):
+            metadata = self.parse_metadata(md.Meta)
         else:
             metadata = {}
         return content, metadata

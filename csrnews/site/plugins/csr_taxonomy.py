@@ -13,6 +13,8 @@ from feedgenerator.django.utils.xmlutils import SimplerXMLGenerator
 from pelican import signals
 from pelican.generators import Generator
 
+from csrnews.site import pelican_compat
+
 logger = logging.getLogger(__name__)
 
 KINDS = (  # attribute on the article, context key, directory title
@@ -173,7 +175,7 @@ def fast_period_archives(generator: Any) -> None:
     Pelican builds the periods with no stories to filter, and the same filter is done with a
     set of the period's stories: the same lists, in the same order.
     """
-    build = getattr(type(generator), "_build_period_archives", None)
+    build = pelican_compat.period_archives_builder(generator)
     if build is None:
         return
 
@@ -185,7 +187,7 @@ def fast_period_archives(generator: Any) -> None:
                 period["articles"] = [a for a in articles if a in members]
         return archives
 
-    generator._build_period_archives = build_period_archives
+    pelican_compat.replace_period_archives(generator, build_period_archives)
 
 
 def fast_membership(generator: Any) -> None:
