@@ -11,8 +11,9 @@ from typing import Any
 import feedparser
 import scrapy
 from csrnews.crawler.context import CrawlContext
+from csrnews.crawler.items import FeedEntry
 from csrnews.crawler.sources import Source
-from csrnews.crawler.spiders.base import StoryMixin
+from csrnews.crawler.spiders.base import StoryMixin, content_type, request_url
 from scrapy.http import Response
 
 logger = logging.getLogger(__name__)
@@ -88,17 +89,16 @@ class FeedSpider(StoryMixin, scrapy.Spider):
     def parse_feed(self, response: Response) -> Iterator[Any]:
         self.index_response(response)
         if response.status == 304:
-            entries = self.ctx.state.children(response.request.url) or []
+            entries = self.ctx.state.children(request_url(response)) or []
         else:
-            content_type = response.headers.get("Content-Type", b"").decode("latin-1")
-            entries, problem = feed_entries(response.body, content_type)
+            entries, problem = feed_entries(response.body, content_type(response))
             if problem:
                 self.report.index_ok -= 1
                 self.index_failed(response.url, problem)
                 return
             self.save_index(response, entries)
         for entry in entries:
-            fallback = {"title": entry["title"], "date": entry["date"], "html": entry["html"]}
+            fallback = FeedEntry(entry["title"], entry["date"], entry["html"])
             request = self.story_request(entry["url"], entry["hash"], fallback)
             if request is not None:
                 yield request

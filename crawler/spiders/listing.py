@@ -10,7 +10,7 @@ from urllib.parse import urljoin
 import scrapy
 from csrnews.crawler.context import CrawlContext
 from csrnews.crawler.sources import Source
-from csrnews.crawler.spiders.base import StoryMixin
+from csrnews.crawler.spiders.base import StoryMixin, request_url
 from csrnews.crawler.urls import clean_url
 from scrapy.http import Response
 
@@ -57,7 +57,7 @@ class ListingSpider(StoryMixin, scrapy.Spider):
     def parse_listing(self, response: Response) -> Iterator[Any]:
         self.index_response(response)
         if response.status == 304:
-            found = self.ctx.state.children(response.request.url) or {}
+            found = self.ctx.state.children(request_url(response)) or {}
         else:
             found = self.links(response)
             self.save_index(response, found)
