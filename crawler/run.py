@@ -163,10 +163,12 @@ def crawl(
         )
 
     # Imported only now: importing it installs a reactor, and Scrapy chose which one above.
-    from twisted.internet import reactor
+    from twisted.internet import reactor as installed
 
+    # Twisted declares the reactor's methods on zope interfaces (without `self`): as Any.
+    reactor: Any = installed
     ticker = task.LoopingCall(progress)
-    reactor.callWhenRunning(ticker.start, PROGRESS_INTERVAL, False)  # type: ignore[attr-defined]
+    reactor.callWhenRunning(ticker.start, PROGRESS_INTERVAL, False)
     if run_timeout:
 
         def stop() -> None:
@@ -174,7 +176,7 @@ def crawl(
             say(f"crawl: the run timeout ({run_timeout:g} s) is reached; stopping")
             process.stop()
 
-        reactor.callLater(run_timeout, stop)  # type: ignore[attr-defined]
+        reactor.callLater(run_timeout, stop)
     # Everything loaded so far (Scrapy, the enrichment data, the story index of a large site)
     # lives until the end of the run: keep the cyclic GC from walking it again and again.
     gc.freeze()

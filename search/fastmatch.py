@@ -222,7 +222,7 @@ def _read_w3(m: Any, want_values: bool) -> _Leaf:
         raise Unsupported("byte ids")
     deltas: list[int] = []
     weights: list[float] = []
-    values: list[bytes] = []
+    values: list[str] = []
     starts: list[int] = []
     previous_max: list[int] = []
     last_max = 0

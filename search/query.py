@@ -15,6 +15,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 from csrnews.search import viewfile, whoosh_compat
 from csrnews.search.analysis import mixed_analyzer
 from csrnews.search.facets import FacetTable, facet_answer
@@ -554,6 +555,7 @@ class SearchService:
             if self.fastpath
             else None
         )
+        docnums: list[int] | np.ndarray
         if fast is not None:
             top, docnums = fast.top, fast.docs
         else:

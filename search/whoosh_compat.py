@@ -99,7 +99,7 @@ def merge_matched_tokens(tokens: Any) -> Any:
     return Highlighter._merge_matched_tokens(tokens)
 
 
-class ObservedTopCollector(collectors.TopCollector):  # type: ignore[misc]
+class ObservedTopCollector(collectors.TopCollector):
     """Whoosh's top-N collector that calls ``observe(docnum)`` for every document it collects."""
 
     def _collect(self, global_docnum: int, score: float) -> Any:
@@ -133,4 +133,4 @@ def use_compound_file_class(cls: type[BufferFile]) -> Callable[[], None]:
 
 
 def compound_file_class() -> type[BufferFile]:
-    return compound.BufferFile  # type: ignore[no-any-return]
+    return compound.BufferFile

@@ -43,5 +43,5 @@ class WordRules:
         totals: Counter[str] = Counter()
         for word, count in self.counts(text).items():
             for key, weight in self.groups[word]:
-                totals[key] += weight * min(count, max_count) * factor
+                totals[key] += weight * min(count, max_count) * factor  # type: ignore[assignment]  # a Counter of float points
         return totals

@@ -42,7 +42,7 @@ class StorySitemapSpider(StoryMixin, SitemapSpider):
                 self.lastmod[entry["loc"]] = entry["lastmod"]
             yield entry
 
-    def _parse_sitemap(self, response: Response) -> Iterator[scrapy.Request]:  # type: ignore[override]
+    def _parse_sitemap(self, response: Response) -> Iterator[scrapy.Request]:
         self.index_response(response)
         request_url = response.request.url if response.request else response.url
         if response.status == 304:

@@ -12,6 +12,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from email.utils import format_datetime, parsedate_to_datetime
+from functools import partial
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
@@ -124,8 +125,8 @@ class DemoServer:
         self._log: list[RequestRecord] = []
         self._httpd = _TrackingHTTPServer((host, port), _Handler)
         self._httpd.demo = self  # type: ignore[attr-defined]
-        bound_host, bound_port = self._httpd.server_address[:2]
-        shown = f"[{bound_host}]" if ":" in str(bound_host) else bound_host
+        bound_host, bound_port = str(self._httpd.server_address[0]), self._httpd.server_address[1]
+        shown = f"[{bound_host}]" if ":" in bound_host else bound_host
         self.url = f"http://{shown}:{bound_port}"
         for story in self._stories:
             story.base_url = self.url
@@ -213,20 +214,29 @@ class DemoServer:
         routes: dict[str, Callable[[], _Response]] = {}
         newest = render.last_changed(render.all_entries(stories)) or SITE_REBUILT
 
-        for entry in render.all_entries(stories):
-            routes[entry.path] = lambda e=entry: self._story_response(e, stories)
-        for number in range(1, render.listing_pages(stories) + 1):
-            routes[f"/weekly/list/{number}.html"] = lambda n=number: _utf8(
-                render.listing_page(n, stories),
+        def listing(number: int) -> _Response:
+            return _utf8(
+                render.listing_page(number, stories),
                 HTML,
                 render.last_changed(render.entries_for(stories, "weekly")),
             )
-        for key in PUBLISHER_KEYS:
-            routes[f"/{key}/"] = lambda k=key: _utf8(
-                render.front_page(k, stories),
+
+        def front(key: str) -> _Response:
+            return _utf8(
+                render.front_page(key, stories),
                 HTML,
-                render.last_changed(render.entries_for(stories, k)),
+                render.last_changed(render.entries_for(stories, key)),
             )
+
+        def css_file(path: Path) -> _Response:
+            return _utf8(path.read_text(encoding="utf-8"), "text/css", SITE_REBUILT)
+
+        for entry in render.all_entries(stories):
+            routes[entry.path] = partial(self._story_response, entry, stories)
+        for number in range(1, render.listing_pages(stories) + 1):
+            routes[f"/weekly/list/{number}.html"] = partial(listing, number)
+        for key in PUBLISHER_KEYS:
+            routes[f"/{key}/"] = partial(front, key)
         routes[render.MEMBERS_PATH] = lambda: _utf8(
             render.members_page(stories), HTML, SITE_REBUILT
         )
@@ -250,9 +260,7 @@ class DemoServer:
         routes["/robots.txt"] = lambda: _utf8(feeds.robots_txt(base), "text/plain", SITE_REBUILT)
         routes["/"] = lambda: _utf8(render.home_page(stories), HTML, newest)
         for css in sorted(STATIC_DIR.glob("*.css")):
-            routes[f"/static/{css.name}"] = lambda p=css: _utf8(
-                p.read_text(encoding="utf-8"), "text/css", SITE_REBUILT
-            )
+            routes[f"/static/{css.name}"] = partial(css_file, css)
         return routes
 
     def _story_response(self, entry: render.Entry, stories: list[DemoStory]) -> _Response:

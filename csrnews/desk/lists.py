@@ -51,7 +51,7 @@ def list_path(desk: Desk, name: str, *, exists: bool = True) -> Path:
 
 def all_lists(desk: Desk) -> list[tuple[str, Top10List | None, str]]:
     """(name, list or None when unreadable, problem text) for every list file."""
-    found = []
+    found: list[tuple[str, Top10List | None, str]] = []
     for path in list_files(desk.content):
         try:
             found.append((path.stem, read_list(path), ""))
@@ -214,13 +214,18 @@ def new(desk: Desk, year: int, user: str, topic: str = "", title: str = "") -> s
     name = list_name(year, topic)
     path = list_path(desk, name, exists=False)
     text = list_text(year, title or default_title(year, "", topic), topic=topic)
+
+    def write() -> str:
+        create_list(path, text)
+        return text
+
     with desk.writing():
         desk.history.record(
             f"top10/{name}.yaml",
             None,
             user,
             f"{title or default_title(year, '', topic)}: started on the desk",
-            lambda: (create_list(path, text), text)[1],
+            write,
         )
     return name
 
@@ -238,10 +243,15 @@ def restore(desk: Desk, name: str, version_id: str, user: str) -> None:
             raise ListNotFound(f"no version {version_id!r} of list {name!r}")
         build_list(parse_yaml(old, path), path)
         current = path.read_text(encoding="utf-8")
+
+        def write() -> str:
+            write_text_atomic(path, old)
+            return old
+
         desk.history.record(
             rel,
             current,
             user,
             f"{name}: restored the version {version_id[:10]}",
-            lambda: (write_text_atomic(path, old), old)[1],
+            write,
         )

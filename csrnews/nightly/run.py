@@ -90,7 +90,7 @@ def _signals_raise() -> Iterator[None]:
     def handler(signum: int, frame: FrameType | None) -> None:
         raise Terminated(f"stopped by signal {signal.Signals(signum).name}")
 
-    saved: dict[int, Any] = {}
+    saved: dict[signal.Signals, Any] = {}
     try:
         for sig in (signal.SIGTERM, signal.SIGHUP):
             saved[sig] = signal.signal(sig, handler)

@@ -73,7 +73,7 @@ class TrustedProxy:
     def __init__(self, app: WSGIApp, address: str | None) -> None:
         self.app = app
         self.address = address
-        self.fixed = ProxyFix(app, x_for=1, x_proto=1, x_host=1)  # type: ignore[arg-type]
+        self.fixed = ProxyFix(app, x_for=1, x_proto=1, x_host=1)
 
     def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Any:
         if self.address and environ.get("REMOTE_ADDR") == self.address:
@@ -117,7 +117,7 @@ class ServeOptions:
         }
 
 
-class _Application(BaseApplication):  # type: ignore[misc]
+class _Application(BaseApplication):
     """gunicorn configured from ServeOptions instead of its command line."""
 
     def __init__(self, options: ServeOptions) -> None:

@@ -115,7 +115,7 @@ def build_fingerprint(settings: Mapping[str, Any], *, theme: bool = True) -> str
     return _h(str(FORMAT), str(theme), pelican.__version__, _tree_digest(files), _stable(kept))
 
 
-def _pelican_types() -> tuple[type, type, type, type]:
+def _pelican_types() -> tuple[Any, Any, Any, Any]:
     return Content, Page, Paginator, URLWrapper
 
 

@@ -75,7 +75,7 @@ def slug_from_name(wrapper: Any) -> bool:
 # -- the Markdown reader ---------------------------------------------------------------------
 
 
-class MarkdownReaderBase(MarkdownReader):  # type: ignore[misc]
+class MarkdownReaderBase(MarkdownReader):
     """Pelican's MarkdownReader with its per-document state set through named methods."""
 
     def begin_document(self, source_path: str, md: Markdown) -> None:
@@ -84,11 +84,11 @@ class MarkdownReaderBase(MarkdownReader):  # type: ignore[misc]
         self._md = md
 
     def markdown(self) -> Markdown:
-        return self._md  # type: ignore[no-any-return]
+        return self._md
 
     def parse_metadata(self, meta: dict[str, Any]) -> dict[str, Any]:
         """The metadata of the document being read, parsed as Pelican parses it."""
-        return self._parse_metadata(meta)  # type: ignore[no-any-return]
+        return self._parse_metadata(meta)
 
 
 def preprocessor_priority(md: Markdown, name: str) -> float:
@@ -125,7 +125,7 @@ def set_source_path_hooks(
 # -- the writer ------------------------------------------------------------------------------
 
 
-class WriterBase(Writer):  # type: ignore[misc]
+class WriterBase(Writer):
     """Pelican's Writer with the file it opens and its bookkeeping reachable by name."""
 
     def _open_w(self, filename: str, encoding: str, override: bool = False) -> Any:
@@ -137,8 +137,8 @@ class WriterBase(Writer):  # type: ignore[misc]
 
     def written_files(self) -> set[str]:
         """The files written so far in this build (Pelican refuses to write one twice)."""
-        return self._written_files  # type: ignore[no-any-return]
+        return self._written_files
 
     def overridden_files(self) -> set[str]:
         """The files written over on purpose (Pelican sends later writes to /dev/null)."""
-        return self._overridden_files  # type: ignore[no-any-return]
+        return self._overridden_files

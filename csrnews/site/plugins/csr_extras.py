@@ -25,7 +25,8 @@ def _ical_text(value: str) -> str:
 
 def _fold(line: str) -> list[str]:
     """RFC 5545 line folding at 75 octets (never inside a UTF-8 sequence)."""
-    out, current = [], ""
+    out: list[str] = []
+    current = ""
     for char in line:
         limit = 75 if not out else 74
         if len((current + char).encode("utf-8")) > limit:

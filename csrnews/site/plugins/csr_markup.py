@@ -74,7 +74,8 @@ def story_items(env: Environment, articles: Iterable[Any], heading: str = "h2") 
         item = cache.get((heading, siteurl))
         if item is None:
             if macro is None:
-                macro = env.get_template("_macros.html").module.story_item
+                module = env.get_template("_macros.html").module
+                macro = module.story_item  # type: ignore[attr-defined]  # a macro of the file
             template = cache.get((_HEADING, siteurl))
             if template is None:
                 template = cache[(_HEADING, siteurl)] = macro(article, _HEADING, siteurl)

@@ -148,7 +148,7 @@ def forget_entries(_pelican: Any) -> None:
     _ENTRIES.clear()
 
 
-class Members(list):  # type: ignore[type-arg]
+class Members(list):
     """The stories of one tag, type or period: a list whose ``in`` is a set lookup.
 
     Pelican asks, for every tag and type page, ``story in stories_of_the_tag`` for every story
