@@ -21,14 +21,15 @@ PACKAGE_DIRS["csrnews.search"] = ROOT / "search"
 # Which layers each layer may import (besides itself and the root package's __version__).
 ALLOWED: dict[str, set[str]] = {
     "story": set(),
+    "tables": set(),
     "crawler": {"story"},
     "search": {"story"},
     "top10": {"story"},
     "site": {"story", "top10"},
     "serve": {"story", "search"},
-    "nightly": {"story", "crawler", "search"},
+    "nightly": {"story", "crawler", "search", "tables"},
     "desk": {"story", "search", "serve", "site", "top10", "nightly"},
-    "demo": {"story", "desk", "cli"},
+    "demo": {"story", "desk", "serve", "cli"},
     "commands": {"*"},
     "cli": {"*"},
 }

@@ -10,28 +10,25 @@ import click
 from csrnews import console
 from csrnews.options import content_option, quiet_option, sources_option
 from csrnews.story import settings
+from csrnews.tables import text_table
 
 
 def format_report(report: object) -> str:
-    """The per-source summary table as plain text (one row a source, problems below it)."""
+    """The per-source summary table as plain text (one row a source), each source's problems
+    below it."""
     from csrnews.crawler.report import COUNTERS, CrawlReport
 
     assert isinstance(report, CrawlReport)
-    width = max([len("source"), *(len(name) for name in report.sources)])
-    width = min(width, 40)
-    head = f"{'source':{width}}  {'status':6}" + "".join(f" {c:>9}" for c in COUNTERS)
-    lines = [head, "-" * len(head)]
-    for src in report.sources.values():
-        name = src.name if len(src.name) <= width else src.name[: width - 1] + "…"
-        lines.append(
-            f"{name:{width}}  {src.status:6}" + "".join(f" {getattr(src, c):>9}" for c in COUNTERS)
-        )
-        if src.skipped_note():
-            lines.append(f"    {src.skipped_note()}")
-        for problem in src.errors[:5]:
-            lines.append(f"    ! {problem}")
+    sources = list(report.sources.values())
+    rows = [[src.name, src.status, *(getattr(src, c) for c in COUNTERS)] for src in sources]
+    lines = [text_table(["source", "status", *COUNTERS], rows, "ll" + "r" * len(COUNTERS))]
+    for src in sources:
+        notes = [src.skipped_note()] if src.skipped_note() else []
+        notes += [f"! {problem}" for problem in src.errors[:5]]
         if len(src.errors) > 5:
-            lines.append(f"    ! … and {len(src.errors) - 5} more")
+            notes.append(f"! … and {len(src.errors) - 5} more")
+        if notes:
+            lines += [f"{src.name}:", *(f"    {note}" for note in notes)]
     return "\n".join(lines)
 
 
