@@ -1,4 +1,4 @@
-"""Queries: parse, bound, filter, facet, highlight, suggest and page, in the JSON of DESIGN.md."""
+"""Queries: parse, bound, filter, facet, highlight, suggest and page; the API's JSON answer."""
 
 from __future__ import annotations
 
