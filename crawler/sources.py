@@ -10,6 +10,7 @@ from urllib.parse import urlsplit
 
 import yaml
 from csrnews.crawler import settings as defaults
+from csrnews.crawler.extraction.selectors import check_selector
 
 TYPE_KEYS = ("feed", "sitemap", "start_urls")
 SOURCE_KEYS = frozenset(
@@ -183,8 +184,6 @@ def _parse_source(path: Path, index: int, raw: object, seen: set[str]) -> Source
             raise fail(f"selectors.{key}", "unknown selector (known: body, date, title)")
         if not isinstance(sel, str) or not sel.strip():
             raise fail(f"selectors.{key}", "expected a CSS or XPath string")
-        from csrnews.crawler.extraction.selectors import check_selector
-
         problem = check_selector(sel)
         if problem:
             raise fail(f"selectors.{key}", problem)

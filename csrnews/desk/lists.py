@@ -14,11 +14,12 @@ from typing import Any
 from csrnews.desk.objects import text_sha
 from csrnews.desk.service import Desk
 from csrnews.desk.storyedit import diff_lines, who_changed
+from csrnews.story.storyfile import write_text_atomic
 from csrnews.top10 import Top10Error, Top10List
 from csrnews.top10.candidates import Candidate, load_weights, rank_candidates
 from csrnews.top10.create import create_list, default_title, list_name, list_text
 from csrnews.top10.edit import ListEditor, add_story, set_status
-from csrnews.top10.io import list_files, read_list, top10_dir
+from csrnews.top10.io import build_list, list_files, parse_yaml, read_list, top10_dir
 from csrnews.top10.model import Problem
 from csrnews.top10.validate import validate_list
 
@@ -232,9 +233,6 @@ def new(desk: Desk, year: int, user: str, topic: str = "", title: str = "") -> s
 
 def restore(desk: Desk, name: str, version_id: str, user: str) -> None:
     """Make an earlier version of a list the current one, if it reads as a list."""
-    from csrnews.story.storyfile import write_text_atomic
-    from csrnews.top10.io import build_list, parse_yaml
-
     rel = f"top10/{name}.yaml"
     with desk.writing():
         path = list_path(desk, name)

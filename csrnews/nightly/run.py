@@ -15,6 +15,7 @@ from pathlib import Path
 from types import FrameType
 from typing import Any
 
+from csrnews.crawler.sources import load_sources
 from csrnews.nightly import (
     EXIT_FAILED,
     EXIT_HOOK_FAILED,
@@ -37,6 +38,8 @@ from csrnews.nightly.status import (
     write_status_page,
 )
 from csrnews.nightly.steps import StepResult, kill_running_steps, run_step
+from csrnews.search.indexer import leave_out_documents
+from csrnews.story.storyfile import iter_story_files
 
 logger = logging.getLogger(__name__)
 
@@ -232,8 +235,6 @@ class _Run:
 
     def _mark_all_failed(self, reason: str) -> None:
         try:
-            from csrnews.crawler.sources import load_sources
-
             names = [s.name for s in load_sources(self.opts.sources).sources]
         except Exception:  # the crawl said nothing; a broken file is reported elsewhere
             names = []
@@ -251,8 +252,6 @@ class _Run:
             )
 
     def count_stories(self) -> None:
-        from csrnews.story.storyfile import iter_story_files
-
         self.report.stories_total = sum(1 for _ in iter_story_files(self.opts.content))
 
     def index(self, building: Path) -> int | None:
@@ -349,8 +348,6 @@ class _Run:
         indexed_out = {q["path"] for q in self.report.index.get("quarantined") or []}
         more = [q["path"] for q in found if q["path"] not in indexed_out]
         if more and self.report.index:
-            from csrnews.search.indexer import leave_out_documents
-
             removed = leave_out_documents(building / INDEX, more)
             logger.info("left %d more stories out of the new index", removed)
         self.report.quarantined = found

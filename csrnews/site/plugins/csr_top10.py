@@ -10,6 +10,11 @@ from xml.sax.saxutils import escape
 from pelican import signals
 from pelican.generators import Generator
 
+from csrnews.top10 import badge_text, load_lists
+from csrnews.top10.archive import load_archive
+from csrnews.top10.io import unknown_file_warning, unknown_files
+from csrnews.top10.site import list_context, list_url
+
 logger = logging.getLogger(__name__)
 
 
@@ -19,16 +24,10 @@ class Top10Generator(Generator):
     def generate_context(self) -> None:
         self.lists: list[dict[str, Any]] = []
         content = Path(self.path)
-        from csrnews.top10.io import unknown_file_warning, unknown_files
-
         for path in unknown_files(content):
             logger.warning("%s", unknown_file_warning(path))
         if not any((content / "top10").glob("*.yaml")):
             return
-        from csrnews.top10 import load_lists
-        from csrnews.top10.archive import load_archive
-        from csrnews.top10.site import list_context
-
         archive = load_archive(content)
         siteurl = self.settings.get("SITEURL", "")
         published = [lst for lst in load_lists(content) if lst.published]
@@ -39,9 +38,6 @@ class Top10Generator(Generator):
 
     def _add_badges(self, published: list[Any]) -> None:
         """Give each listed story `top10_badges`: [{"text": "No. 2 in ...", "url": ...}]."""
-        from csrnews.top10 import badge_text
-        from csrnews.top10.site import list_url
-
         badges: dict[str, list[dict[str, str]]] = {}
         for lst in sorted(published, key=lambda item: (item.year, item.name)):
             for slug, rank in lst.story_ranks().items():
