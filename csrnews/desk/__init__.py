@@ -15,6 +15,7 @@ __all__ = ["DeskConfig", "DeskConfigError", "create_app", "mount"]
 
 def create_app(config: DeskConfig, *, testing: bool = False) -> object:
     """The desk's Flask app (serves paths under its own root; mount it at /desk)."""
+    # Flask only when the desk runs: `csrnews serve` without --desk (and --help) never loads it.
     from csrnews.desk.app import create_app as _create
 
     return _create(config, testing=testing)

@@ -31,6 +31,7 @@ class Previewer:
 
     def _get_reader(self) -> Any:
         if self._reader is None:
+            # Pelican only at the first preview: the CLI imports this module for every command.
             from pelican.settings import read_settings
 
             from csrnews.site.plugins.csr_reader import ReusingMarkdownReader
