@@ -117,6 +117,7 @@ def _old_signature(text: str) -> list[int]:
     return out
 
 
+@pytest.mark.slow
 def test_pairs_near_the_threshold_are_judged_as_well_as_by_the_old_scheme(
     labelled: tuple,
 ) -> None:

@@ -262,6 +262,7 @@ def _one_line_error(result: object, *words: str) -> str:
         ),
     ],
 )
+@pytest.mark.slow
 def test_a_malformed_sources_file_is_one_line_naming_it(
     tmp_path: Path, name: str, raw: bytes, words: tuple[str, ...]
 ) -> None:
@@ -298,6 +299,7 @@ def test_a_malformed_sources_file_is_one_line_naming_it(
         (("year: 2019\nentries:\n" + "  - " * 3000 + "x\n").encode(), ("2019.yaml",)),
     ],
 )
+@pytest.mark.slow
 def test_a_malformed_top10_list_is_named_by_check_and_build(
     tmp_path: Path, raw: bytes, words: tuple[str, ...]
 ) -> None:

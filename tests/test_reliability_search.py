@@ -216,6 +216,7 @@ def test_fuzzy_and_wildcard_searches_still_find_stories(service: SearchService) 
     assert "partial" not in answer
 
 
+@pytest.mark.slow
 def test_a_search_over_its_budget_answers_what_it_found(tmp_path: Path) -> None:
     content, index = tmp_path / "content", tmp_path / "index"
     generate_corpus(content, 600)

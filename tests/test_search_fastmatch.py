@@ -13,6 +13,8 @@ from csrnews.search.query import RESULT_CACHE_DEPTH, service_options
 from bench.corpus import generate_corpus
 from tests.test_search_query_fast import mix_requests
 
+pytestmark = pytest.mark.slow
+
 STORIES = 1500
 
 

@@ -37,6 +37,8 @@ from whoosh.highlight import (
 from bench.corpus import generate_corpus
 from csrnews.story.storyfile import read_story
 
+pytestmark = pytest.mark.slow
+
 STORIES = 300
 
 FRAGMENTERS = [

@@ -118,6 +118,7 @@ def _reference(service: SearchService, request: SearchRequest) -> dict:
         snapshot.release(searcher)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("cache_size", [0, 64])
 def test_answers_equal_whooshs_grouped_search(corpus: Path, cache_size: int) -> None:
     service = SearchService(corpus, cache_size=cache_size)
@@ -159,6 +160,7 @@ def test_facet_table_counts_equal_grouped_search_counts(corpus: Path) -> None:
         snapshot.release(searcher)
 
 
+@pytest.mark.slow
 def test_fast_highlighter_equals_whoosh_highlight(corpus: Path) -> None:
     service = SearchService(corpus, cache_size=0)
     snapshot = service._current()

@@ -69,6 +69,7 @@ def test_a_negative_seek_is_refused() -> None:
         ViewBufferFile(b"abc").seek(-1)
 
 
+@pytest.mark.slow
 def test_searchers_share_the_segment_instead_of_copying_it(tmp_path: Path) -> None:
     content, index = tmp_path / "content", tmp_path / "index"
     generate_corpus(content, 400, seed=11)

@@ -257,6 +257,7 @@ def test_two_workers_share_the_port_and_both_answer(
     assert "Traceback" not in server.stderr
 
 
+@pytest.mark.slow
 def test_a_killed_worker_is_replaced_and_service_goes_on(
     servers: list[Server], site: Site, tmp_path: Path
 ) -> None:
@@ -274,6 +275,7 @@ def test_a_killed_worker_is_replaced_and_service_goes_on(
     assert f"(pid:{victim}) was sent SIGKILL" in server.stderr  # gunicorn says which one
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("stop_signal", [signal.SIGTERM, signal.SIGINT], ids=["TERM", "INT"])
 def test_a_signal_to_the_parent_stops_everything_with_exit_0(
     servers: list[Server], site: Site, tmp_path: Path, stop_signal: signal.Signals
@@ -292,6 +294,7 @@ def test_a_signal_to_the_parent_stops_everything_with_exit_0(
         pass  # the socket is closed
 
 
+@pytest.mark.slow
 def test_workers_exit_when_the_parent_dies(
     servers: list[Server], site: Site, tmp_path: Path
 ) -> None:
@@ -302,6 +305,7 @@ def test_workers_exit_when_the_parent_dies(
     _wait_for(lambda: not any(_alive(pid) for pid in workers), message="orphaned workers exit")
 
 
+@pytest.mark.slow
 def test_workers_killed_again_and_again_are_replaced_each_time(
     servers: list[Server], site: Site, tmp_path: Path
 ) -> None:

@@ -13,7 +13,7 @@ import pytest
 from csrnews.site.build import build_site
 from tests.golden_site import SAMPLES
 
-pytestmark = pytest.mark.browser
+pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
 
 class _Quiet(SimpleHTTPRequestHandler):

@@ -244,6 +244,7 @@ def test_golden_site(site: Path) -> None:
     assert not problems, "golden site differs (make golden to accept):\n" + "\n".join(problems)
 
 
+@pytest.mark.slow
 def test_cli_build_and_failed_build_keeps_last_site(tmp_path: Path) -> None:
     content = tmp_path / "content"
     shutil.copytree(SAMPLES, content)

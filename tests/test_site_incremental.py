@@ -174,6 +174,7 @@ def test_a_failed_incremental_build_keeps_the_last_site(content: Path, tmp_path:
     assert not list(tmp_path.glob(".site.building-*"))
 
 
+@pytest.mark.slow
 def test_rebuilding_unchanged_content_renders_nothing_across_processes(
     content: Path, tmp_path: Path
 ) -> None:
