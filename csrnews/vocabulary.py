@@ -29,3 +29,12 @@ def event_type_id(label: str) -> str:
     if key in EVENT_TYPES:
         return key
     return LABEL_TO_ID.get(key, "other")
+
+
+# Story languages (the `Lang` key) as readers know them.
+LANGUAGES: dict[str, str] = {"en": "English", "zh": "中文"}
+
+
+def language_name(code: str) -> str:
+    """A language code as readers know it ("zh-CN" -> 中文); unknown codes as they are."""
+    return LANGUAGES.get((code or "").split("-")[0].lower(), code)
