@@ -122,22 +122,15 @@ def place_kinds(data_dir: Path = DATA_DIR) -> dict[str, str]:
     return kinds
 
 
-_SPECIFIC = ("city", "province", "region")
-
-
 def event_place(locations: list[str]) -> tuple[str, str] | None:
-    """The one place of an event and its address: the first city named (else province or
-    region, else the country). The address adds the country only when the story names just
-    that place, then its country ("Beijing, China"). None when the story names no place."""
+    """The one place of an event and its address: the first place the story names that is not
+    a country (stories name the event's place first), else the country. The address adds the
+    country only when the story names just that place, then its country ("Beijing, China").
+    None when the story names no place."""
     if not locations:
         return None
     kinds = place_kinds()
-    place = ""
-    for wanted in _SPECIFIC:
-        place = next((loc for loc in locations if kinds.get(loc) == wanted), "")
-        if place:
-            break
-    place = place or next((loc for loc in locations if loc not in kinds), "") or locations[0]
+    place = next((loc for loc in locations if kinds.get(loc) != "country"), locations[0])
     others = [loc for loc in locations if loc != place]
     if (
         len(others) == 1

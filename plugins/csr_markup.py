@@ -208,6 +208,12 @@ def lang_name(lang: str) -> str:
     return language_name(lang)
 
 
+def event_place_name(locations: Any) -> str:
+    """The one place of an event (csrnews.gazetteer.event_place), as the events page shows it."""
+    place = event_place([str(loc) for loc in locations or []])
+    return place[1] if place else ""
+
+
 def url_path(siteurl: str) -> str:
     """The path of the site URL ("https://example.org/repo" -> "/repo"; "" for the root)."""
     return urlsplit(siteurl or "").path.rstrip("/")
@@ -221,6 +227,7 @@ def add_filters(generator: Any) -> None:
         event_jsonld=event_jsonld,
         org_names=org_names,
         is_event=is_event,
+        event_place_name=event_place_name,
         url_path=url_path,
         lang_name=lang_name,
         striptags_text=striptags_text,

@@ -248,6 +248,7 @@
                 return chain.then(function () { return pagefind.mergeIndex(path); });
               }, Promise.resolve());
             })
+            .then(function () { return pagefind.filters(); }) // loads the filter indexes
             .then(function () { return pagefind; });
         });
       });
