@@ -60,7 +60,7 @@ class TaxonomyGenerator(Generator):
                     articles,
                     self.context,
                     f"feeds/{kind}/{item.slug}.atom.xml",
-                    feed_title=f"{self.settings['SITENAME']}: {item.name}",
+                    feed_title=item.name,  # Pelican puts the site's name before it
                 )
             url = self.settings[f"{kind.upper()}S_URL"]
             write(
@@ -80,7 +80,7 @@ class TaxonomyGenerator(Generator):
                     period["articles"],
                     self.context,
                     path,
-                    feed_title=f"{self.settings['SITENAME']}: {label}",
+                    feed_title=label,
                 )
 
 
