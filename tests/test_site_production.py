@@ -289,3 +289,15 @@ def test_the_pages_and_nginx_examples_keep_the_manifest_private() -> None:
     assert "--site-url" in workflow and "--exclude='.*'" in workflow
     nginx = (ROOT / "deploy" / "nginx" / "csrnews.conf").read_text(encoding="utf-8")
     assert "location ~ /\\." in nginx
+
+
+def test_csrnews_serve_does_not_serve_the_manifest(site: Path, tmp_path: Path) -> None:
+    from search.wsgi import make_app
+    from tests.conftest import wsgi_server
+
+    assert (site / ".csrnews-manifest.json").is_file()
+    with wsgi_server(make_app(site, tmp_path / "index")) as url:
+        assert _status(url + "/.csrnews-manifest.json") == 404
+        assert _status(url + "/news/.hidden") == 404
+        assert _status(url + "/pagefind/shards.json") == 200
+        assert _status(url + "/events/") == 200
