@@ -7,11 +7,12 @@ site N times as often. These two downloader middlewares share both through Redis
 
 from __future__ import annotations
 
+import inspect
 import logging
 from typing import Any, Self
 
+from scrapy.core.downloader.handlers.http11 import HTTP11DownloadHandler
 from scrapy.downloadermiddlewares.robotstxt import RobotsTxtMiddleware
-from scrapy.exceptions import NotConfigured
 from scrapy.http import Request, Response
 from scrapy.utils.defer import maybe_deferred_to_future
 from scrapy.utils.httpobj import urlparse_cached
@@ -100,33 +101,64 @@ class SharedRobotsTxtMiddleware(RobotsTxtMiddleware):
         await super()._parse_robots(response, netloc, request)
 
 
-class HostTokenMiddleware:
-    """Before a request leaves, take its host's token in Redis: at most one request per host
-    every DISTRIBUTED_HOST_DELAY seconds across all workers (off when the delay is 0).
+class HostToken:
+    """At most one request to a host every DISTRIBUTED_HOST_DELAY seconds, across all workers:
+    each request takes the host's token in Redis (Redis's clock) before it is sent."""
 
-    Scrapy's own DOWNLOAD_DELAY and AutoThrottle still pace each worker; the token keeps the
-    sum of the workers' requests to a host at the delay the operator chose.
-    """
-
-    def __init__(self, crawler: Any) -> None:
-        delay = crawler.settings.getfloat("DISTRIBUTED_HOST_DELAY")
-        if delay <= 0:
-            raise NotConfigured
+    def __init__(self, server: Any, delay: float) -> None:
         self.delay_ms = max(1, int(delay * 1000))
-        self.server = connection.from_settings(crawler.settings)
-        self.script = self.server.register_script(_TOKEN)
-        self.stats = crawler.stats
+        self.script = server.register_script(_TOKEN)
 
-    @classmethod
-    def from_crawler(cls, crawler: Any) -> Self:
-        return cls(crawler)
-
-    async def process_request(self, request: Request) -> None:
-        host = request.meta.get("download_slot") or urlparse_cached(request).hostname or ""
-        key = keys.HOST_PREFIX + host
+    async def wait(self, request: Request) -> float:
+        """Wait for the token of the request's host; returns the seconds waited."""
+        key = keys.HOST_PREFIX + (urlparse_cached(request).hostname or "")
+        waited = 0.0
         while True:
             wait_ms = int(self.script(keys=[key], args=[self.delay_ms]))
             if wait_ms <= 0:
-                return
-            self.stats.inc_value("politeness/token_wait_ms", wait_ms)
+                return waited
             await sleep(wait_ms / 1000)
+            waited += wait_ms / 1000
+
+
+_ASYNC_HANDLER = inspect.iscoroutinefunction(HTTP11DownloadHandler.download_request)
+
+
+class PoliteDownloadHandler(HTTP11DownloadHandler):
+    """Scrapy's HTTP download handler, taking the host's token just before each request is sent.
+
+    Here, and not in a downloader middleware: Scrapy's own per-worker delay (DOWNLOAD_DELAY,
+    randomised, and AutoThrottle's) and its per-host concurrency come after the middlewares,
+    so a token taken there would not space the requests as they leave. The handler runs when
+    the request leaves. Off (a plain HTTP11DownloadHandler) when DISTRIBUTED_HOST_DELAY is 0.
+    """
+
+    token: HostToken | None = None
+
+    @classmethod
+    def from_crawler(cls, crawler: Any) -> Self:
+        handler = super().from_crawler(crawler)
+        delay = crawler.settings.getfloat("DISTRIBUTED_HOST_DELAY")
+        if delay > 0:
+            handler.token = HostToken(connection.from_settings(crawler.settings), delay)
+        return handler
+
+    if _ASYNC_HANDLER:  # Scrapy 2.14 and later
+
+        async def download_request(self, request: Request) -> Response:  # type: ignore[override]
+            if self.token is not None:
+                await self.token.wait(request)
+            return await super().download_request(request)
+
+    else:  # pragma: no cover - Scrapy 2.13: download_request(request, spider) -> Deferred
+
+        def download_request(self, request: Request, spider: Any) -> Any:  # type: ignore[override]
+            from scrapy.utils.defer import deferred_from_coro
+
+            async def polite() -> Response:
+                if self.token is not None:
+                    await self.token.wait(request)
+                parent = super(PoliteDownloadHandler, self).download_request
+                return await maybe_deferred_to_future(parent(request, spider))  # type: ignore[call-arg]
+
+            return deferred_from_coro(polite())

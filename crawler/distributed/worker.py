@@ -69,7 +69,10 @@ def worker_settings(
             "DOWNLOADER_MIDDLEWARES": {
                 "scrapy.downloadermiddlewares.robotstxt.RobotsTxtMiddleware": None,
                 "crawler.distributed.politeness.SharedRobotsTxtMiddleware": 100,
-                "crawler.distributed.politeness.HostTokenMiddleware": 950,
+            },
+            "DOWNLOAD_HANDLERS": {
+                "http": "crawler.distributed.politeness.PoliteDownloadHandler",
+                "https": "crawler.distributed.politeness.PoliteDownloadHandler",
             },
             "DISTRIBUTED_HOST_DELAY": host_delay,
             # A worker holds no more of a source's requests than it can download at once, so

@@ -18,8 +18,9 @@ def redis_option(help_text: str) -> Any:
     )
 
 
-def resolve_redis(redis_url: str | None, sources: str) -> str | None:
-    """--redis, else the sources file's `redis:` key; exits 2 on an invalid sources file."""
+def resolve_redis(redis_url: str | None, sources: str, *, strict: bool = True) -> str | None:
+    """--redis, else the sources file's `redis:` key. An invalid sources file exits 2, or with
+    `strict=False` gives None (the crawl step then reports it)."""
     if redis_url:
         return redis_url
     from crawler.sources import SourcesError, load_sources
@@ -29,6 +30,8 @@ def resolve_redis(redis_url: str | None, sources: str) -> str | None:
     try:
         return load_sources(sources).redis
     except SourcesError as exc:
+        if not strict:
+            return None
         console.error(str(exc))
         raise SystemExit(2) from None
 

@@ -105,15 +105,17 @@ class Processes:
         self.started: list[subprocess.Popen[str]] = []
 
     def start(self, name: str, *args: str) -> subprocess.Popen[str]:
-        out = (self.folder / f"{name}.out").open("w")
-        err = (self.folder / f"{name}.err").open("w")
-        proc = subprocess.Popen(
-            [sys.executable, "-m", "csrnews", *args],
-            cwd=ROOT,
-            stdout=out,
-            stderr=err,
-            text=True,
-        )
+        with (
+            (self.folder / f"{name}.out").open("w") as out,
+            (self.folder / f"{name}.err").open("w") as err,
+        ):  # the child keeps its own copies of the descriptors
+            proc = subprocess.Popen(
+                [sys.executable, "-m", "csrnews", *args],
+                cwd=ROOT,
+                stdout=out,
+                stderr=err,
+                text=True,
+            )
         self.started.append(proc)
         return proc
 
