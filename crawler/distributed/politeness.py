@@ -57,6 +57,7 @@ class SharedRobotsTxtMiddleware(RobotsTxtMiddleware):
     def __init__(self, crawler: Any) -> None:
         super().__init__(crawler)
         self.server = connection.from_settings(crawler.settings)
+        self._fetching: dict[str, str] = {}  # netloc -> the lock key this worker holds
 
     @classmethod
     def from_crawler(cls, crawler: Any) -> Self:
@@ -84,6 +85,7 @@ class SharedRobotsTxtMiddleware(RobotsTxtMiddleware):
             if body is not None:
                 return bytes(body)
             if self.server.set(key + ":lock", "1", nx=True, px=int(ROBOTS_LOCK_TTL * 1000)):
+                self._fetching[origin.split("://", 1)[1]] = key + ":lock"
                 return None  # ours to fetch
             if waited >= ROBOTS_LOCK_TTL:
                 return None
@@ -98,7 +100,14 @@ class SharedRobotsTxtMiddleware(RobotsTxtMiddleware):
             pipe.set(key, response.body, ex=ROBOTS_TTL)
             pipe.delete(key + ":lock")
             pipe.execute()
+        self._fetching.pop(netloc, None)
         await super()._parse_robots(response, netloc, request)
+
+    def _robots_error(self, exc: Exception, netloc: str) -> None:
+        lock = self._fetching.pop(netloc, None)
+        if lock:  # let the next worker try at once rather than after the lock's time
+            self.server.delete(lock)
+        super()._robots_error(exc, netloc)
 
 
 class HostToken:
