@@ -102,6 +102,9 @@ def ingest(
     except (DistributedError, StateError) as exc:
         console.error(str(exc))
         raise SystemExit(1) from None
+    except OSError as exc:  # disk full, permissions: the item stays in Redis for the restart
+        console.error(f"cannot write a story file: {exc}; the item waits in Redis for a restart")
+        raise SystemExit(1) from None
     if report_path:
         Path(report_path).write_text(
             json.dumps(report.as_dict(), indent=2, ensure_ascii=False), encoding="utf-8"
