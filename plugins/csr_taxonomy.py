@@ -160,6 +160,11 @@ def complete_feed(context: Any, feed: Any) -> None:
         unique_id = str(item.get("unique_id") or "")
         if unique_id.startswith("tag:None,"):
             item["unique_id"] = f"tag:{NO_HOST}," + unique_id[len("tag:None,") :]
+    cache_feed_entries(context, feed)
+
+
+def cache_feed_entries(_context: Any, feed: Any) -> None:
+    """This feed's entries written from the build's entry cache (each entry's XML made once)."""
     cached = _CACHED.get(type(feed))
     if cached is not None:
         feed.__class__ = cached
