@@ -440,6 +440,24 @@ def test_named_laws_and_regulations_without_a_code(text: str, expected: list[str
 
 
 @pytest.mark.parametrize(
+    "text",
+    [
+        "Delegates met at the Qingdao Convention and Exhibition Centre on Tuesday.",
+        "Venue: Xiamen International Convention and Exhibition Center, Siming District",
+        "The forum moved to the Harbour Convention and Expo Hall this year.",
+    ],
+)
+def test_a_venue_named_convention_is_no_instrument(text: str) -> None:
+    """A venue's name that holds "Convention" and ends with Centre, Hall, ... is one place."""
+    assert enrich("", text).standards == []
+
+
+def test_two_conventions_joined_by_and_are_still_two() -> None:
+    text = "Ports apply the Basel Convention and the Hong Kong Convention on ship recycling."
+    assert enrich("", text).standards == ["Basel Convention", "Hong Kong Convention"]
+
+
+@pytest.mark.parametrize(
     ("text", "expected"),
     [
         (

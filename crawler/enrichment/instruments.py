@@ -63,6 +63,12 @@ _NOT_INSTRUMENT = {
     "Secretary", "President", "Minister", "Expert", "Experts", "Advisor", "Adviser", "Lead",
     "Coordinator", "Analyst", "Professor", "Dean", "Committee", "Department", "Division",
 }  # fmt: skip
+# Last words of a venue's or a body's name: "Shenzhen Convention and Exhibition Center" is one
+# place, not "Shenzhen Convention" and a centre.
+_VENUE_ENDS = {
+    "Centre", "Center", "Hall", "Hotel", "Park", "Expo", "Exhibition", "Exhibitions", "Stadium",
+    "Arena", "Museum", "Palace", "Square", "Building", "Plaza", "Office", "Institute",
+}  # fmt: skip
 _WORD = r"(?:No\.\s*\d+|[A-Z][\w'’\-]*)"
 _CONN_RE = "|".join(sorted(_CONNECT - {"&"})) + "|&"
 _RUN = rf"{_WORD}(?:[ \t]+(?:{_WORD}|(?:{_CONN_RE})(?![\w'’])))*"
@@ -163,7 +169,11 @@ def _split_and(tokens: list[str], lo: int, hi: int) -> list[tuple[int, int]]:
             # Two names: each has its instrument word, or the first ends with one ("the
             # Kyoto Protocol and the Paris Agreement"); not "Prevention and Control of …".
             before_head = _head(tokens[b_lo:b_hi])
-            if before_head and (_head(tokens[a_lo:a_hi]) or not before_head[1]):
+            after_head = _head(tokens[a_lo:a_hi])
+            name_end = next((i for i in range(a_lo, a_hi) if tokens[i] in _CONNECT), a_hi)
+            if not after_head and name_end > a_lo and tokens[name_end - 1] in _VENUE_ENDS:
+                continue  # "… Convention and Exhibition Centre (on …)": one venue's name
+            if before_head and (after_head or not before_head[1]):
                 return [(lo, index), *_split_and(tokens, index + 1, hi)]
     return [(lo, hi)]
 
