@@ -289,6 +289,8 @@ def test_a_local_network_is_its_own_name(text: str) -> None:
             ["北京绿源科技有限公司", "华信电子有限公司"],
         ),
         ("日本绿源协会和四川省有色金属工业协会参加。", ["日本绿源协会", "四川省有色金属工业协会"]),
+        # A filler word that starts with a soft character goes whole ("其中", "有关").
+        ("项目投入五百万元，其中绿源公益基金会出资三百万元。", ["绿源公益基金会"]),
     ],
 )
 def test_chinese_names_are_not_cut_inside(text: str, expected: list[str]) -> None:
@@ -479,6 +481,12 @@ def test_two_conventions_joined_by_and_are_still_two() -> None:
         (
             "《2023年可持续发展报告》《企业社会责任蓝皮书》《示范企业名单》《绿色制造实施方案》发布。",
             [],
+        ),
+        # A short form defined for a full title is that title, not a second instrument.
+        (
+            "工信部印发《关于加快电子行业绿色供应链建设的实施意见》（以下简称《实施意见》）。"
+            "《实施意见》提出三项任务。",
+            ["关于加快电子行业绿色供应链建设的实施意见"],
         ),
     ],
 )

@@ -219,7 +219,11 @@ def chinese_instruments(text: str) -> list[tuple[int, int, str]]:
             if "〈" in title:
                 continue  # a title that quotes another: the quoted one is the instrument
             found.append((match.start(1), match.end(1), title))
-    return sorted(found)
+    # A short form ("以下简称《指导意见》") is the end of a full title found in the same text.
+    titles = {title for _, _, title in found}
+    return sorted(
+        item for item in found if not any(t != item[2] and t.endswith(item[2]) for t in titles)
+    )
 
 
 def variant_key(name: str) -> str:
