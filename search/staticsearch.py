@@ -73,13 +73,29 @@ class Shard:
     files: list[StoryFile] = field(default_factory=list)
 
     def key(self) -> str:
-        """Changes when a story file of the shard (or the record-making code) changes."""
+        """Changes when a story file of the shard (or the record-making code) changes: by content."""
         digest = hashlib.blake2b(digest_size=16)
         digest.update(f"{FORMAT}\0{pagefind_version()}\0".encode())
         digest.update(hashlib.blake2b(_CODE, digest_size=16).digest())
         for story in self.files:
-            digest.update(f"{story.doc_id}\0{story.stat}\0".encode())
+            digest.update(f"{story.doc_id}\0".encode())
+            digest.update(_content_digest(story))
         return digest.hexdigest()
+
+
+def _content_digest(story: StoryFile) -> bytes:
+    """The bytes of a story file and its full-text sidecar, hashed: a checkout, a copy or a
+    touch that changes no byte changes no key (a file's stat would)."""
+    digest = hashlib.blake2b(digest_size=16)
+    for path in (story.path, story.sidecar):
+        if path is None:
+            continue
+        try:
+            digest.update(path.read_bytes())
+        except OSError as exc:  # read again (and reported) when the shard is built
+            digest.update(f"unreadable {exc.errno} {story.stat}".encode())
+        digest.update(b"\0")
+    return digest.digest()
 
 
 @dataclass
