@@ -14,9 +14,21 @@ import trafilatura
 from lxml import html
 from trafilatura.settings import use_config
 
-from crawler.extraction.clean import clean_tree, markdown_to_text, parse_html, sanitize_markdown
+from crawler.extraction.choose import SHORT, drop_see_also, lost_story, prose, size
+from crawler.extraction.chrome import remove_chrome
+from crawler.extraction.clean import (
+    clean_tree,
+    escape_markdown,
+    markdown_to_text,
+    parse_html,
+    sanitize_attributes,
+    sanitize_markdown,
+    security_clean,
+    unwrap_layout_tables,
+)
+from crawler.extraction.content import find_content, find_lead
 from crawler.extraction.dates import find_published, parse_date_text
-from crawler.extraction.encoding import decode_html
+from crawler.extraction.encoding import decode_page
 from crawler.extraction.selectors import select_html, select_text
 
 logger = logging.getLogger(__name__)
@@ -40,6 +52,8 @@ class Extracted:
     canonical_url: str | None = None
     links: list[str] = field(default_factory=list)  # every http(s) link on the page
     encoding: str | None = None
+    encoding_reason: str | None = None  # why that encoding: header, <meta>, valid UTF-8, ...
+    extraction: str = ""  # where the text came from: cleaned, raw, recall, selectors (+lead)
 
     def as_dict(self) -> dict[str, object]:
         return asdict(self)
@@ -88,7 +102,10 @@ def _find_title(tree: html.HtmlElement) -> str:
 def _links(tree: html.HtmlElement, base: str | None, limit: int = 500) -> list[str]:
     found: dict[str, None] = {}
     for href in tree.xpath("//a/@href")[:limit]:
-        link = urljoin(base or "", href.strip())
+        try:
+            link = urljoin(base or "", href.strip())
+        except ValueError:  # a malformed URL ([bogus] host) is no link
+            continue
         if link.startswith(("http://", "https://")):
             found.setdefault(link, None)
     return list(found)
@@ -113,24 +130,76 @@ _CONFIG = _config()
 _CJK_CONFIG = _config(MIN_EXTRACTED_SIZE_CJK)
 
 
-def _trafilatura_markdown(tree: html.HtmlElement, url: str | None) -> str:
-    sample = "".join(tree.text_content().split())[:5000]
-    cjk = bool(sample) and len(_CJK_RE.findall(sample)) / len(sample) > 0.2
+def _is_cjk(tree: html.HtmlElement) -> bool:
+    """Whether a (script-free) page is mostly Chinese."""
+    body = tree.find("body")
+    sample = "".join((body if body is not None else tree).text_content().split())[:5000]
+    return bool(sample) and len(_CJK_RE.findall(sample)) / len(sample) > 0.2
+
+
+def _trafilatura_markdown(
+    tree: html.HtmlElement, url: str | None, cjk: bool, **options: bool
+) -> str:
+    settings: dict[str, bool] = {
+        "include_tables": True,
+        "include_links": True,
+        "include_formatting": True,
+        "include_comments": False,
+        "include_images": False,
+        "deduplicate": False,
+        "with_metadata": False,
+    }
+    settings.update(options)
     result = trafilatura.extract(
         tree,
         url=url,
         output_format="markdown",
-        include_tables=True,
-        include_links=True,
-        include_formatting=True,
-        include_comments=False,
-        include_images=False,
-        favor_precision=False,
-        deduplicate=False,
-        with_metadata=False,
         config=_CJK_CONFIG if cjk else _CONFIG,
+        **settings,
     )
     return result or ""
+
+
+def _choose_markdown(
+    raw_tree: html.HtmlElement, cleaned: html.HtmlElement, url: str | None, cjk: bool
+) -> tuple[str, str]:
+    """The story's Markdown and how it was found.
+
+    From the cleaned tree, unless chrome removal lost the story there: a quick look at the raw
+    tree (trafilatura's main extractor alone) tells, and a full extraction of the raw tree
+    replaces it then. A short result is retried in recall mode and without inline formatting
+    (in which trafilatura sometimes settles on a smaller node), and the one with most prose wins.
+    """
+    markdown, how = _trafilatura_markdown(cleaned, url, cjk), "cleaned"
+    short = size(markdown) < SHORT
+    if short or lost_story(markdown, _trafilatura_markdown(raw_tree, url, cjk, fast=True)):
+        raw = _trafilatura_markdown(raw_tree, url, cjk)
+        if lost_story(markdown, raw):
+            markdown, how = raw, "raw"
+    if size(markdown) < SHORT:
+        for name, options in (
+            ("recall", {"favor_recall": True}),
+            ("plain", {"include_formatting": False}),
+        ):
+            retry = _trafilatura_markdown(raw_tree, url, cjk, **options)
+            if prose(retry) > prose(markdown):
+                markdown, how = retry, name
+    return markdown, how
+
+
+def _story_start(markdown: str) -> str:
+    """The first words of the story's first paragraph of prose, as they appear on the page."""
+    for line in markdown.split("\n"):
+        if prose(line):
+            words = " ".join(markdown_to_text(line).split())
+            return words[:20]
+    return ""
+
+
+def _has(markdown: str, paragraph: str) -> bool:
+    """Whether a paragraph's opening words are already in the Markdown's text."""
+    start = " ".join(paragraph.split())[:48]
+    return start in " ".join(markdown_to_text(markdown).split())
 
 
 def _drop_title_line(markdown: str, title: str) -> str:
@@ -152,13 +221,16 @@ def extract_page(
     lang: str | None = None,
 ) -> Extracted:
     """Extract the story on a page (bytes are decoded by header, <meta> or a careful guess)."""
-    encoding = None
+    encoding = encoding_reason = None
     if isinstance(page, bytes):
-        text, encoding = decode_html(page, content_type)
+        decoded = decode_page(page, content_type)
+        text, encoding, encoding_reason = decoded.text, decoded.encoding, decoded.reason
     else:
         text = page
     selectors = selectors or {}
-    raw_tree = parse_html(text)
+    # No handler or unsafe URL survives in any tree an extractor sees; elements all stay, so that
+    # trafilatura's own cleaning (and its rescue from JSON-LD) works on the page as it is.
+    raw_tree = sanitize_attributes(parse_html(text), base_url=url)
     declared = (
         raw_tree.get("lang") or _meta(raw_tree, "og:locale", "content-language") or ""
     ).strip() or None
@@ -174,22 +246,33 @@ def extract_page(
         date = find_published(copy.deepcopy(raw_tree), url)
     canonical = _canonical(raw_tree)
 
-    tree = clean_tree(copy.deepcopy(raw_tree), base_url=url)
-    if not title:
-        title = _find_title(tree) or _find_title(raw_tree)
-    markdown = ""
+    safe = security_clean(copy.deepcopy(raw_tree), base_url=url)
+    cjk = _is_cjk(safe)
+    markdown, how = "", ""
     if "body" in selectors:
         fragment = select_html(text, selectors["body"])
         if fragment:
             body_tree = clean_tree(
                 parse_html(f"<html><body><article>{fragment}</article></body></html>"), base_url=url
             )
-            markdown = _trafilatura_markdown(body_tree, url)
+            markdown, how = _trafilatura_markdown(body_tree, url, cjk), "selectors"
             if not markdown:
                 markdown = body_tree.text_content().strip()
+    cleaned = unwrap_layout_tables(copy.deepcopy(safe))
+    remove_chrome(cleaned, find_content(cleaned))
+    if not title:
+        title = _find_title(cleaned) or _find_title(raw_tree)
+    lead_allowed = not markdown
     if not markdown:
-        markdown = _trafilatura_markdown(tree, url)
+        markdown, how = _choose_markdown(raw_tree, cleaned, url, cjk)
     markdown = _drop_title_line(sanitize_markdown(markdown, base_url=url), title)
+    description = _meta(raw_tree, "description", "og:description") if lead_allowed else ""
+    if description:
+        lead = find_lead(safe, description, _story_start(markdown))
+        if lead and lead != title and not _has(markdown, lead):
+            markdown = sanitize_markdown(f"{escape_markdown(lead)}\n\n{markdown}", base_url=url)
+            how += "+lead"
+    markdown = drop_see_also(markdown)
     plain = markdown_to_text(markdown)
     return Extracted(
         url=url,
@@ -200,7 +283,9 @@ def extract_page(
         text=plain,
         canonical_url=canonical,
         encoding=encoding,
+        encoding_reason=encoding_reason,
         links=_links(raw_tree, url),
+        extraction=how,
     )
 
 

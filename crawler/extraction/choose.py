@@ -1,0 +1,74 @@
+"""Choose between extractions of one page, and drop the chrome left inside the chosen one.
+
+The cleaned tree (chrome removed around the content) usually gives the cleaner text; the raw
+tree, left to trafilatura's own cleaning, is the guard when chrome removal lost the story.
+"""
+
+from __future__ import annotations
+
+import re
+
+_CJK_RE = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]")
+_LINK_RE = re.compile(r"\[((?:\\.|[^\]\\])*)\]\([^)\s]*\)")
+_MARKS_RE = re.compile(r"^\s*(?:#{1,6}\s+|[-*+]\s+|\d+[.)]\s+|>\s*)|[*_`]")
+PROSE_MIN = 60  # a line of fewer weighted characters is a label, a headline or a link
+LOST = 0.5  # the cleaned text lost the story when it has less than this share of the prose
+SHORT = 500  # a text shorter than this (weighted characters) is worth a retry in other modes
+
+# "Read more: [headline](url)", "See also » [headline](url)", ">> [headline](url)": a paragraph
+# that is a short label and one link points to another story.
+_ONE_LINK_RE = re.compile(r"\[(?:\\.|[^\]\\\n])+\]\([^)\s]*\)")
+_LABEL_END = (":", "：", "»", ">>", "→", "|")
+_EMPHASIS = "*_ \t\u00a0"
+
+
+def weight(text: str) -> int:
+    """Characters, a Chinese character counting three: Chinese says in 60 what English says in
+    about 180."""
+    return len(text) + 2 * len(_CJK_RE.findall(text))
+
+
+def _visible(line: str) -> str:
+    return _MARKS_RE.sub("", _LINK_RE.sub(r"\1", line)).strip()
+
+
+def prose(markdown: str) -> int:
+    """Weighted characters in lines long enough to be prose: not headlines, labels, links, nor
+    table rows (a layout table read as one row holds a whole page, chrome and all)."""
+    total = 0
+    for line in markdown.split("\n"):
+        if line.lstrip().startswith("|"):
+            continue
+        size = weight(_visible(line))
+        if size >= PROSE_MIN:
+            total += size
+    return total
+
+
+def size(markdown: str) -> int:
+    """Weighted visible characters of Markdown."""
+    return sum(weight(_visible(line)) for line in markdown.split("\n"))
+
+
+def lost_story(cleaned: str, raw: str) -> bool:
+    """Whether the cleaned extraction lost the story that the raw one has: it is empty, or it
+    has much less prose. Headline lists that only the raw one keeps are not prose."""
+    if not cleaned.strip():
+        return bool(raw.strip())
+    return prose(cleaned) < LOST * prose(raw)
+
+
+def _is_see_also(line: str) -> bool:
+    core = line.strip(_EMPHASIS)
+    if not core.endswith(")") or "](" not in core or core[:1] in "-+" or core[:1].isdigit():
+        return False
+    start = core.find("[")
+    label = core[:start].strip(_EMPHASIS)
+    if not label or len(label) > 40 or not label.endswith(_LABEL_END):
+        return False
+    return _ONE_LINK_RE.fullmatch(core[start:].strip(_EMPHASIS)) is not None
+
+
+def drop_see_also(markdown: str) -> str:
+    """Remove paragraphs that are only a label and a link to another story ("Read more: …")."""
+    return "\n".join(line for line in markdown.split("\n") if not _is_see_also(line))
