@@ -49,6 +49,9 @@ def is_chrome(el: html.HtmlElement, in_story: bool) -> bool:
         return True
     if el.get("hidden") is not None or el.get("aria-hidden") == "true":
         return True
+    raw = f"{el.get('class', '')} {el.get('id', '')} {el.get('role', '')}"
+    if CHROME_RE.search(raw) is None:  # the words below are a subset: no match there either
+        return False
     words = chrome_words(el)
     return bool(words) and CHROME_RE.search(words) is not None
 

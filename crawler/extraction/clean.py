@@ -72,43 +72,54 @@ def parse_html(text: str) -> html.HtmlElement:
         return html.document_fromstring("<html><body></body></html>")
 
 
-def sanitize_attributes(tree: html.HtmlElement, base_url: str | None = None) -> html.HtmlElement:
-    """Remove event handlers, inline styles and unsafe URLs (javascript:, data:, ...) from every
-    element, and make relative URLs absolute; in place. No element is removed."""
-    for el in tree.iter(etree.Element):
-        for attr in list(el.attrib):
-            low = attr.lower()
-            if low.startswith("on") or low in ("style", "srcdoc"):
-                del el.attrib[attr]
-        for attr in ("href", "src", "action", "formaction", "data"):
-            if attr in el.attrib:
-                safe = _safe_url(el.attrib[attr], base_url)
-                if safe is None:
-                    del el.attrib[attr]
-                else:
-                    el.attrib[attr] = safe
+# Handlers and styles, and URL attributes with a colon that do not start with http(s)://: the
+# only attributes that can run code (most URLs are plain http(s) or relative; XPath skips them).
+_RISKY_ATTRS = etree.XPath(
+    "//@*[starts-with(name(), 'on') or name() = 'style' or name() = 'srcdoc'"
+    " or ((name() = 'href' or name() = 'src' or name() = 'action' or name() = 'formaction'"
+    " or name() = 'data') and contains(., ':')"
+    " and not(starts-with(., 'https://') or starts-with(., 'http://')))]"
+)
+_SCHEME_RE = re.compile(r"([a-zA-Z][a-zA-Z0-9+.\-]*):")
+_URL_NOISE_RE = re.compile(r"[\x00-\x20]+")  # browsers ignore these inside a URL's scheme
+
+
+def sanitize_attributes(tree: html.HtmlElement) -> html.HtmlElement:
+    """Remove event handlers, inline styles and URLs with an unsafe scheme (javascript:, data:,
+    vbscript:, ...) from every element; in place. No element is removed. (Links in the Markdown
+    made from the tree are checked and made absolute again by `sanitize_markdown`.)"""
+    for value in _RISKY_ATTRS(tree):
+        name, el = value.attrname, value.getparent()
+        if name.startswith("on") or name in ("style", "srcdoc"):
+            del el.attrib[name]
+            continue
+        scheme = _SCHEME_RE.match(_URL_NOISE_RE.sub("", value))
+        if scheme and scheme.group(1).lower() not in SAFE_SCHEMES:
+            del el.attrib[name]
     return tree
 
 
-def security_clean(tree: html.HtmlElement, base_url: str | None = None) -> html.HtmlElement:
-    """Remove what could run or load code: scripts, frames, handlers, unsafe links; in place.
+def security_clean(tree: html.HtmlElement, *, attributes: bool = True) -> html.HtmlElement:
+    """Remove what could run or load code: scripts, frames, handlers, unsafe links; in place
+    (`attributes=False` when the tree's attributes were sanitised already).
 
     Nothing a reader sees as text is removed here, so content detection still sees the page.
     """
     etree.strip_elements(
         tree, *DROP_TAGS, etree.Comment, etree.ProcessingInstruction, with_tail=False
     )
-    sanitize_attributes(tree, base_url)
+    if attributes:
+        sanitize_attributes(tree)
     for anchor in tree.xpath("//a[not(@href)]"):
         anchor.drop_tag()  # a link without a (safe) target is just its text
     return tree
 
 
-def clean_tree(tree: html.HtmlElement, base_url: str | None = None) -> html.HtmlElement:
+def clean_tree(tree: html.HtmlElement) -> html.HtmlElement:
     """Security cleaning, layout tables as divs, then chrome removal around the chosen content."""
     from crawler.extraction.chrome import remove_chrome  # chrome needs content, which is apart
 
-    security_clean(tree, base_url)
+    security_clean(tree)
     unwrap_layout_tables(tree)
     return remove_chrome(tree)
 

@@ -14,7 +14,7 @@ import trafilatura
 from lxml import html
 from trafilatura.settings import use_config
 
-from crawler.extraction.choose import SHORT, drop_see_also, lost_story, prose, size
+from crawler.extraction.choose import SHORT, drop_see_also, lost_story, prose, size, weight
 from crawler.extraction.chrome import remove_chrome
 from crawler.extraction.clean import (
     clean_tree,
@@ -161,7 +161,11 @@ def _trafilatura_markdown(
 
 
 def _choose_markdown(
-    raw_tree: html.HtmlElement, cleaned: html.HtmlElement, url: str | None, cjk: bool
+    raw_tree: html.HtmlElement,
+    cleaned: html.HtmlElement,
+    url: str | None,
+    cjk: bool,
+    page_size: int,
 ) -> tuple[str, str]:
     """The story's Markdown and how it was found.
 
@@ -172,6 +176,9 @@ def _choose_markdown(
     """
     markdown, how = _trafilatura_markdown(cleaned, url, cjk), "cleaned"
     short = size(markdown) < SHORT
+    # The raw tree's text cannot have twice the prose of a cleaned text holding half the page.
+    if not short and 2 * prose(markdown) >= page_size:
+        return markdown, how
     if short or lost_story(markdown, _trafilatura_markdown(raw_tree, url, cjk, fast=True)):
         raw = _trafilatura_markdown(raw_tree, url, cjk)
         if lost_story(markdown, raw):
@@ -194,6 +201,14 @@ def _story_start(markdown: str) -> str:
             words = " ".join(markdown_to_text(line).split())
             return words[:20]
     return ""
+
+
+def _page_size(safe: html.HtmlElement, raw_tree: html.HtmlElement) -> int:
+    """Weighted characters a reader could see on the page (what <noscript> holds included)."""
+    body = safe.find("body")
+    text = (body if body is not None else safe).text_content()
+    text += " ".join(el.text_content() for el in raw_tree.iter("noscript"))
+    return weight(" ".join(text.split()))
 
 
 def _has(markdown: str, paragraph: str) -> bool:
@@ -230,7 +245,7 @@ def extract_page(
     selectors = selectors or {}
     # No handler or unsafe URL survives in any tree an extractor sees; elements all stay, so that
     # trafilatura's own cleaning (and its rescue from JSON-LD) works on the page as it is.
-    raw_tree = sanitize_attributes(parse_html(text), base_url=url)
+    raw_tree = sanitize_attributes(parse_html(text))
     declared = (
         raw_tree.get("lang") or _meta(raw_tree, "og:locale", "content-language") or ""
     ).strip() or None
@@ -243,17 +258,19 @@ def extract_page(
     if "date" in selectors:
         date = parse_date_text(select_text(text, selectors["date"]))
     if not date:
-        date = find_published(copy.deepcopy(raw_tree), url)
+        date = find_published(raw_tree, url)
     canonical = _canonical(raw_tree)
 
-    safe = security_clean(copy.deepcopy(raw_tree), base_url=url)
+    safe = security_clean(copy.deepcopy(raw_tree), attributes=False)
     cjk = _is_cjk(safe)
     markdown, how = "", ""
     if "body" in selectors:
         fragment = select_html(text, selectors["body"])
         if fragment:
             body_tree = clean_tree(
-                parse_html(f"<html><body><article>{fragment}</article></body></html>"), base_url=url
+                sanitize_attributes(
+                    parse_html(f"<html><body><article>{fragment}</article></body></html>")
+                )
             )
             markdown, how = _trafilatura_markdown(body_tree, url, cjk), "selectors"
             if not markdown:
@@ -264,7 +281,7 @@ def extract_page(
         title = _find_title(cleaned) or _find_title(raw_tree)
     lead_allowed = not markdown
     if not markdown:
-        markdown, how = _choose_markdown(raw_tree, cleaned, url, cjk)
+        markdown, how = _choose_markdown(raw_tree, cleaned, url, cjk, _page_size(safe, raw_tree))
     markdown = _drop_title_line(sanitize_markdown(markdown, base_url=url), title)
     description = _meta(raw_tree, "description", "og:description") if lead_allowed else ""
     if description:
