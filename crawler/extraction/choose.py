@@ -33,11 +33,11 @@ def _visible(line: str) -> str:
 
 
 def prose(markdown: str) -> int:
-    """Weighted characters in lines long enough to be prose: not headlines, labels, links, nor
+    """Weighted characters in lines long enough to be prose: not headings, labels, links, nor
     table rows (a layout table read as one row holds a whole page, chrome and all)."""
     total = 0
     for line in markdown.split("\n"):
-        if line.lstrip().startswith("|"):
+        if line.lstrip().startswith(("|", "#")):
             continue
         size = weight(_visible(line))
         if size >= PROSE_MIN:

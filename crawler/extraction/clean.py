@@ -21,10 +21,6 @@ DROP_TAGS = (
     "template",
     "svg",
     "canvas",
-    "button",
-    "input",
-    "select",
-    "textarea",
     "link",
     "meta",
     "base",
@@ -110,8 +106,6 @@ def security_clean(tree: html.HtmlElement, *, attributes: bool = True) -> html.H
     )
     if attributes:
         sanitize_attributes(tree)
-    for anchor in tree.xpath("//a[not(@href)]"):
-        anchor.drop_tag()  # a link without a (safe) target is just its text
     return tree
 
 

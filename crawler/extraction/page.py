@@ -172,7 +172,8 @@ def _choose_markdown(
     From the cleaned tree, unless chrome removal lost the story there: a quick look at the raw
     tree (trafilatura's main extractor alone) tells, and a full extraction of the raw tree
     replaces it then. A short result is retried in recall mode and without inline formatting
-    (in which trafilatura sometimes settles on a smaller node), and the one with most prose wins.
+    (in which trafilatura sometimes settles on a smaller node), and replaced when it lost the
+    story that a retry finds.
     """
     markdown, how = _trafilatura_markdown(cleaned, url, cjk), "cleaned"
     short = size(markdown) < SHORT
@@ -189,7 +190,7 @@ def _choose_markdown(
             ("plain", {"include_formatting": False}),
         ):
             retry = _trafilatura_markdown(raw_tree, url, cjk, **options)
-            if prose(retry) > prose(markdown):
+            if lost_story(markdown, retry):
                 markdown, how = retry, name
     return markdown, how
 
