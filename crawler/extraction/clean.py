@@ -152,6 +152,9 @@ def unwrap_layout_tables(tree: html.HtmlElement) -> html.HtmlElement:
 _ESCAPABLE = "\\`*_{}[]()#+-.!|<>~"
 _ESC_RE = re.compile(r"\\([\\`*_{}\[\]()#+\-.!|<>~])")
 _HIDDEN_RE = re.compile(r"\x00(\d\d)")
+# "[label]" with no "(url)" after it: trafilatura writes a link without a target so; a literal
+# bracket in the text is escaped ("\[1\]") and hidden when this runs.
+_BARE_LINK_RE = re.compile(r"(?<!!)\[([^\[\]]{1,300})\](?![(\[:])")
 _UNSAFE_TEXT_RE = re.compile(r"(?i)\b(?:(?:java|vb)script:\S*|data:[\w.+-]*[/,;]\S*)")
 
 
@@ -194,7 +197,7 @@ def sanitize_markdown(markdown: str, base_url: str | None = None) -> str:
     text = _TAG_RE.sub("", text)
     text = _hide_escapes(text)
     text = _LINK_RE.sub(link, text)
-    text = re.sub(r"(?<!!)\[([^\]\n]+)\](?![(\[:])", r"\1", text)  # a link without a target
+    text = _BARE_LINK_RE.sub(r"\1", text)  # a link without a (safe) target is its text
     text = _UNSAFE_TEXT_RE.sub("", text)
     text = _show_escapes(text, keep_backslash=True)
     lines = [line.rstrip() for line in text.split("\n")]
