@@ -18,6 +18,7 @@ SHORT = 500  # a text shorter than this (weighted characters) is worth a retry i
 # "Read more: [headline](url)", "See also » [headline](url)", ">> [headline](url)": a paragraph
 # that is a short label and one link points to another story.
 _ONE_LINK_RE = re.compile(r"\[(?:\\.|[^\]\\\n])+\]\([^)\s]*\)")
+_BAR_REST_RE = re.compile(r"[\s|>»/·•,;:\-–—*_\\]*")
 _LABEL_END = (":", "：", "»", ">>", "→", "|")
 _EMPHASIS = "*_ \t\u00a0"
 
@@ -69,6 +70,17 @@ def _is_see_also(line: str) -> bool:
     return _ONE_LINK_RE.fullmatch(core[start:].strip(_EMPHASIS)) is not None
 
 
-def drop_see_also(markdown: str) -> str:
-    """Remove paragraphs that are only a label and a link to another story ("Read more: …")."""
-    return "\n".join(line for line in markdown.split("\n") if not _is_see_also(line))
+def _is_link_bar(line: str) -> bool:
+    """A line (or table row) of two or more links and nothing but separators: a navigation bar."""
+    if line.count("](") < 2:
+        return False
+    rest = _ONE_LINK_RE.sub("", line)
+    return _BAR_REST_RE.fullmatch(rest) is not None and len(_ONE_LINK_RE.findall(line)) >= 2
+
+
+def drop_link_lines(markdown: str) -> str:
+    """Remove paragraphs that are only a label and a link to another story ("Read more: …")
+    and navigation bars (links and separators only) left in the chosen text."""
+    return "\n".join(
+        line for line in markdown.split("\n") if not (_is_see_also(line) or _is_link_bar(line))
+    )

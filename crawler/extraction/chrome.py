@@ -84,7 +84,24 @@ def remove_chrome(tree: html.HtmlElement, found: Content | None = None) -> html.
             continue  # like siblings that together hold most of the page are its content
         for el in members:
             el.drop_tree()
-    for form in tree.iter("form"):
-        form.tag = "div"  # a kept form is a layout wrapper: keep its content, not its action
-        form.attrib.clear()
     return tree
+
+
+def plain_story(found: Content) -> bool:
+    """Make the story's node and its ancestors plain elements (no chrome tag, class or id), so
+    that the extractor's own boilerplate rules cannot drop them; in place. Whether any changed.
+
+    Only a fallback: where the choice of the story's node is wrong (a long privacy notice in a
+    pop-up, say), the extractor's own judgement of those words is the better one.
+    """
+    changed = False
+    for el in found.story:
+        if el.tag in CHROME_TAGS:
+            el.tag = "div"  # a <form>, <aside>, ... around the story is a layout wrapper
+            el.attrib.clear()
+            changed = True
+        elif el.tag not in KEEP_TAGS and is_chrome(el, True):
+            for attr in ("class", "id", "role", "hidden", "aria-hidden"):
+                el.attrib.pop(attr, None)
+            changed = True
+    return changed

@@ -92,6 +92,8 @@ def sanitize_attributes(tree: html.HtmlElement) -> html.HtmlElement:
         scheme = _SCHEME_RE.match(_URL_NOISE_RE.sub("", value))
         if scheme and scheme.group(1).lower() not in SAFE_SCHEMES:
             del el.attrib[name]
+            if el.tag == "a":
+                el.drop_tag()  # a link to an unsafe target is its text, as a reader sees it
     return tree
 
 

@@ -51,6 +51,7 @@ class Content:
     protected: set[html.HtmlElement] = field(default_factory=set)
     lengths: dict[html.HtmlElement, int] = field(default_factory=dict)
     page: int = 0  # characters of non-link text in the page's body
+    story: list[html.HtmlElement] = field(default_factory=list)  # the node and its ancestors
 
     def in_story(self, el: html.HtmlElement) -> bool:
         """Whether an element sits inside <article>, <main> or the story's node."""
@@ -96,14 +97,15 @@ def find_content(tree: html.HtmlElement) -> Content:
             scores[grand] = scores.get(grand, 0.0) + length / 2
     node = max(scores, key=scores.__getitem__) if scores else None
     protected: set[html.HtmlElement] = set()
+    story: list[html.HtmlElement] = []
     if node is not None:
-        protected.add(node)
-        protected.update(node.iterancestors())
+        story = [node, *node.iterancestors()]
+        protected.update(story)
     body = tree.find(".//body")
     page = lengths.get(body if body is not None else tree, 0)
     if page:
         protected.update(el for el, n in lengths.items() if n >= MOST_OF_PAGE * page)
-    return Content(node, protected, lengths, page)
+    return Content(node, protected, lengths, page, story)
 
 
 _LEAD_BLOCKS = frozenset(

@@ -180,14 +180,17 @@ def decode_page(body: bytes, content_type: str | None = None) -> Decoded:
             best = candidate
             break
     score, encoding, source, errors, text = best
-    if source:
+    if source and source != declared[0][2]:
+        reason = f"declared in {source}, though {claim}"
+    elif source:
         reason = f"declared in {source}"
     elif declared:
         reason = f"{encoding} reads best, though {claim}"
     else:
         reason = f"not declared; {encoding} reads best"
-    if errors:
-        reason += f"; {errors} undecodable character{'s' if errors > 1 else ''} replaced"
+    if errors:  # a replacement character tells a reader nothing: they go
+        text = text.replace("\ufffd", "")
+        reason += f"; {errors} undecodable byte sequence{'s' if errors > 1 else ''} dropped"
     logger.debug("encoding %s: %s (score %.0f)", encoding, reason, score)
     return Decoded(text, encoding, reason)
 

@@ -14,8 +14,8 @@ import trafilatura
 from lxml import html
 from trafilatura.settings import use_config
 
-from crawler.extraction.choose import SHORT, drop_see_also, lost_story, prose, size, weight
-from crawler.extraction.chrome import remove_chrome
+from crawler.extraction.choose import SHORT, drop_link_lines, lost_story, prose, size, weight
+from crawler.extraction.chrome import plain_story, remove_chrome
 from crawler.extraction.clean import (
     clean_tree,
     escape_markdown,
@@ -26,7 +26,7 @@ from crawler.extraction.clean import (
     security_clean,
     unwrap_layout_tables,
 )
-from crawler.extraction.content import find_content, find_lead
+from crawler.extraction.content import Content, find_content, find_lead
 from crawler.extraction.dates import find_published, parse_date_text
 from crawler.extraction.encoding import decode_page
 from crawler.extraction.selectors import select_html, select_text
@@ -53,7 +53,9 @@ class Extracted:
     links: list[str] = field(default_factory=list)  # every http(s) link on the page
     encoding: str | None = None
     encoding_reason: str | None = None  # why that encoding: header, <meta>, valid UTF-8, ...
-    extraction: str = ""  # where the text came from: cleaned, raw, recall, selectors (+lead)
+    # where the text came from: cleaned, story (wrappers made plain), raw, recall, plain (no
+    # inline formatting), selectors; "+lead" when the lead was restored
+    extraction: str = ""
 
     def as_dict(self) -> dict[str, object]:
         return asdict(self)
@@ -163,6 +165,7 @@ def _trafilatura_markdown(
 def _choose_markdown(
     raw_tree: html.HtmlElement,
     cleaned: html.HtmlElement,
+    found: Content,
     url: str | None,
     cjk: bool,
     page_size: int,
@@ -170,10 +173,11 @@ def _choose_markdown(
     """The story's Markdown and how it was found.
 
     From the cleaned tree, unless chrome removal lost the story there: a quick look at the raw
-    tree (trafilatura's main extractor alone) tells, and a full extraction of the raw tree
-    replaces it then. A short result is retried in recall mode and without inline formatting
-    (in which trafilatura sometimes settles on a smaller node), and replaced when it lost the
-    story that a retry finds.
+    tree (trafilatura's main extractor alone) tells, and the raw tree in full replaces it then.
+    A text still short is retried: the cleaned tree with the story's wrappers made plain
+    (trafilatura's own rules drop a "widget" or an <aside> around an article too), the raw
+    tree in recall mode and without inline formatting (in which trafilatura sometimes settles
+    on a smaller node); a retry replaces it when it lost the story that the retry finds.
     """
     markdown, how = _trafilatura_markdown(cleaned, url, cjk), "cleaned"
     short = size(markdown) < SHORT
@@ -185,6 +189,10 @@ def _choose_markdown(
         if lost_story(markdown, raw):
             markdown, how = raw, "raw"
     if size(markdown) < SHORT:
+        if plain_story(found):
+            story = _trafilatura_markdown(cleaned, url, cjk)
+            if lost_story(markdown, story):
+                markdown, how = story, "story"
         for name, options in (
             ("recall", {"favor_recall": True}),
             ("plain", {"include_formatting": False}),
@@ -277,12 +285,14 @@ def extract_page(
             if not markdown:
                 markdown = body_tree.text_content().strip()
     cleaned = unwrap_layout_tables(copy.deepcopy(safe))
-    remove_chrome(cleaned, find_content(cleaned))
+    found = find_content(cleaned)
+    remove_chrome(cleaned, found)
     if not title:
         title = _find_title(cleaned) or _find_title(raw_tree)
     lead_allowed = not markdown
     if not markdown:
-        markdown, how = _choose_markdown(raw_tree, cleaned, url, cjk, _page_size(safe, raw_tree))
+        page_size = _page_size(safe, raw_tree)
+        markdown, how = _choose_markdown(raw_tree, cleaned, found, url, cjk, page_size)
     markdown = _drop_title_line(sanitize_markdown(markdown, base_url=url), title)
     description = _meta(raw_tree, "description", "og:description") if lead_allowed else ""
     if description:
@@ -290,7 +300,7 @@ def extract_page(
         if lead and lead != title and not _has(markdown, lead):
             markdown = sanitize_markdown(f"{escape_markdown(lead)}\n\n{markdown}", base_url=url)
             how += "+lead"
-    markdown = drop_see_also(markdown)
+    markdown = drop_link_lines(markdown)
     plain = markdown_to_text(markdown)
     return Extracted(
         url=url,
