@@ -220,6 +220,21 @@ def _page_size(safe: html.HtmlElement, raw_tree: html.HtmlElement) -> int:
     return weight(" ".join(text.split()))
 
 
+def _with_lead(
+    markdown: str, safe: html.HtmlElement, raw_tree: html.HtmlElement, title: str
+) -> str:
+    """The Markdown with the page's lead paragraph first, when the extractor left it out."""
+    start = _story_start(markdown)
+    names = ("description", "og:description", "twitter:description")
+    for description in dict.fromkeys(_meta(raw_tree, name) for name in names):
+        lead = find_lead(safe, description, start) if description else None
+        if lead:
+            if lead == title or _has(markdown, lead):
+                return markdown
+            return f"{escape_markdown(lead)}\n\n{markdown}"
+    return markdown
+
+
 def _has(markdown: str, paragraph: str) -> bool:
     """Whether a paragraph's opening words are already in the Markdown's text."""
     start = " ".join(paragraph.split())[:48]
@@ -294,12 +309,10 @@ def extract_page(
         page_size = _page_size(safe, raw_tree)
         markdown, how = _choose_markdown(raw_tree, cleaned, found, url, cjk, page_size)
     markdown = _drop_title_line(sanitize_markdown(markdown, base_url=url), title)
-    description = _meta(raw_tree, "description", "og:description") if lead_allowed else ""
-    if description:
-        lead = find_lead(safe, description, _story_start(markdown))
-        if lead and lead != title and not _has(markdown, lead):
-            markdown = sanitize_markdown(f"{escape_markdown(lead)}\n\n{markdown}", base_url=url)
-            how += "+lead"
+    if lead_allowed:
+        restored = _with_lead(markdown, safe, raw_tree, title)
+        if restored != markdown:
+            markdown, how = sanitize_markdown(restored, base_url=url), how + "+lead"
     markdown = drop_link_lines(markdown)
     plain = markdown_to_text(markdown)
     return Extracted(
