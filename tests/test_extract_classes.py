@@ -5,7 +5,11 @@ from __future__ import annotations
 
 import json
 
+import markdown
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from lxml import html as lxml_html
 
 from crawler.extraction import extract_page
 from crawler.extraction.chrome import remove_chrome
@@ -291,3 +295,56 @@ def test_fixture_pages_of_the_encoding_class(name: str) -> None:
     assert result.title == fx["title"] and result.lang == "zh"
     assert "".join(result.text.split()) == "".join(expected.split())
     assert result.encoding_reason
+
+
+def test_copyright_notices_in_the_story_go() -> None:
+    html = page(f"<article><h1>T</h1>{BODY}<p>© 2021 Chamber News Ltd. All rights reserved.</p>")
+    result = extract_page(html, "https://example.org/news/a")
+    assert has_story(result.text) and "All rights reserved" not in result.text
+
+
+# -- hostile input never breaks extraction, nothing executable comes out -----------------------
+
+_FRAGMENTS = st.sampled_from(
+    [
+        "<p>",
+        "</p>",
+        "<div class='nav share modal'>",
+        "</div>",
+        "<form id='aspnetForm'>",
+        "<script>alert(1)</script>",
+        "<a href='javascript:alert(1)'>x</a>",
+        "<a href=' JaVa\tScRiPt:alert(2)'>y</a>",
+        "<img src=x onerror=alert(3)>",
+        "<iframe src='https://evil.invalid'></iframe>",
+        "[label](javascript:alert(4))",
+        "&lt;script&gt;alert(5)&lt;/script&gt;",
+        "<meta charset='gb2312'>",
+        "企业社会责任",
+        PARAS[0],
+        "\x00\x0b\ufffe",
+        "<table><tr><td>",
+        "<a href='http://[bogus'>z</a>",
+    ]
+)
+
+
+@settings(max_examples=80, deadline=None)
+@given(st.lists(_FRAGMENTS, max_size=30), st.sampled_from(["utf-8", "gb18030", "cp1252"]))
+def test_hostile_pages_extract_without_error_or_anything_executable(
+    parts: list[str], encoding: str
+) -> None:
+    data = "".join(parts).encode(encoding, "xmlcharrefreplace")
+    for body in (data, data[: len(data) // 2] + b"\xff\x80" + data[len(data) // 2 :]):
+        result = extract_page(body, "https://example.org/news/a")
+        assert result.encoding and result.encoding_reason
+        # What the site shows is the Markdown rendered: no element or attribute there may run
+        # anything (text that only looks like a tag, "\\<img onerror=...>", is text).
+        rendered = markdown.markdown(result.markdown)
+        if not rendered.strip():
+            continue
+        for el in lxml_html.fragment_fromstring(rendered, create_parent="div").iter():
+            assert el.tag not in ("script", "iframe", "img", "object", "embed", "style"), rendered
+            for name, value in el.attrib.items():
+                assert not name.lower().startswith("on"), rendered
+                assert not value.strip().lower().startswith(("javascript", "data:")), rendered

@@ -19,6 +19,7 @@ SHORT = 500  # a text shorter than this (weighted characters) is worth a retry i
 # that is a short label and one link points to another story.
 _ONE_LINK_RE = re.compile(r"\[(?:\\.|[^\]\\\n])+\]\([^)\s]*\)")
 _BAR_REST_RE = re.compile(r"[\s|>»/·•,;:\-–—*_\\]*")
+_COPYRIGHT_RE = re.compile(r"(?i)^\W{0,6}(?:©|\(c\)\s|copyright\b)")
 _LABEL_END = (":", "：", "»", ">>", "→", "|")
 _EMPHASIS = "*_ \t\u00a0"
 
@@ -78,9 +79,17 @@ def _is_link_bar(line: str) -> bool:
     return _BAR_REST_RE.fullmatch(rest) is not None and len(_ONE_LINK_RE.findall(line)) >= 2
 
 
-def drop_link_lines(markdown: str) -> str:
-    """Remove paragraphs that are only a label and a link to another story ("Read more: …")
-    and navigation bars (links and separators only) left in the chosen text."""
+def _is_copyright(line: str) -> bool:
+    """A short copyright or credit notice ("© 2020 Example Ltd. All rights reserved")."""
+    visible = _visible(line)
+    return len(visible) < 120 and _COPYRIGHT_RE.match(visible) is not None
+
+
+def drop_chrome_lines(markdown: str) -> str:
+    """Remove what is left of chrome in the chosen text: paragraphs that are only a label and a
+    link to another story ("Read more: …"), bars of links, copyright notices."""
     return "\n".join(
-        line for line in markdown.split("\n") if not (_is_see_also(line) or _is_link_bar(line))
+        line
+        for line in markdown.split("\n")
+        if not (_is_see_also(line) or _is_link_bar(line) or _is_copyright(line))
     )

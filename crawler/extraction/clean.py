@@ -56,12 +56,27 @@ def _safe_url(url: str, base: str | None) -> str | None:
     return url
 
 
+_CHAR_REF_RE = re.compile(r"&#(?:[xX]([0-9a-fA-F]{1,8})|([0-9]{1,10}));?")
+
+
+def _xml_safe_reference(match: re.Match[str]) -> str:
+    """A numeric character reference, or nothing when it names a character XML cannot hold."""
+    hexa, decimal = match.groups()
+    code = int(hexa, 16) if hexa else int(decimal)
+    if code > 0x10FFFF or (code < 0x20 and code not in (9, 10, 13)):
+        return ""
+    if 0xD800 <= code <= 0xDFFF or code in (0xFFFE, 0xFFFF):
+        return ""
+    return match.group(0)
+
+
 def parse_html(text: str) -> html.HtmlElement:
     """Parse page text into a tree (an empty document for empty or broken input)."""
     text = re.sub(r"^\s*<\?xml[^>]*\?>", "", text)
     # Control characters are not allowed in XML: lxml refuses them when the extractor copies
     # text between elements, and the whole page would be lost for one stray byte.
     text = _CONTROL_RE.sub("", text)
+    text = _CHAR_REF_RE.sub(_xml_safe_reference, text)
     try:
         return html.document_fromstring(text or "<html></html>")
     except (etree.ParserError, ValueError):

@@ -14,7 +14,7 @@ import trafilatura
 from lxml import html
 from trafilatura.settings import use_config
 
-from crawler.extraction.choose import SHORT, drop_link_lines, lost_story, prose, size, weight
+from crawler.extraction.choose import SHORT, drop_chrome_lines, lost_story, prose, size, weight
 from crawler.extraction.chrome import plain_story, remove_chrome
 from crawler.extraction.clean import (
     clean_tree,
@@ -152,13 +152,17 @@ def _trafilatura_markdown(
         "with_metadata": False,
     }
     settings.update(options)
-    result = trafilatura.extract(
-        tree,
-        url=url,
-        output_format="markdown",
-        config=_CJK_CONFIG if cjk else _CONFIG,
-        **settings,
-    )
+    try:
+        result = trafilatura.extract(
+            tree,
+            url=url,
+            output_format="markdown",
+            config=_CJK_CONFIG if cjk else _CONFIG,
+            **settings,
+        )
+    except (ValueError, TypeError, AttributeError, IndexError):  # odd input, one mode: others try
+        logger.debug("trafilatura failed on %s with %s", url, options, exc_info=True)
+        return ""
     return result or ""
 
 
@@ -313,7 +317,7 @@ def extract_page(
         restored = _with_lead(markdown, safe, raw_tree, title)
         if restored != markdown:
             markdown, how = sanitize_markdown(restored, base_url=url), how + "+lead"
-    markdown = drop_link_lines(markdown)
+    markdown = drop_chrome_lines(markdown)
     plain = markdown_to_text(markdown)
     return Extracted(
         url=url,
