@@ -159,7 +159,7 @@ def check_pages(script: Path) -> dict[str, Any]:
         "pages_lost": lost,
         "extract_cpu_s": round(cpu, 2),
         "startup_cpu_s": round(startup, 2),
-        "extract_ms_per_page": round((cpu - startup) / len(files) * 1000, 1),
+        "extract_ms_per_page": round(max(cpu - startup, 0.0) / len(files) * 1000, 1),
     }
 
 
