@@ -14,7 +14,7 @@ import trafilatura
 from lxml import html
 from trafilatura.settings import use_config
 
-from crawler.extraction.choose import SHORT, drop_chrome_lines, lost_story, prose, size, weight
+from crawler.extraction.choose import SHORT, drop_chrome_lines, lost_story, prose, size
 from crawler.extraction.chrome import plain_story, remove_chrome
 from crawler.extraction.clean import (
     clean_tree,
@@ -75,22 +75,30 @@ def detect_lang(text: str, declared: str | None = None, default: str | None = No
     return (default or "en").lower()
 
 
-def _meta(tree: html.HtmlElement, *names: str) -> str:
-    for name in names:
-        for attr in ("property", "name", "itemprop"):
-            found = tree.xpath(f'//meta[@{attr}="{name}"]/@content')
-            if found and found[0].strip():
-                return " ".join(found[0].split())
-    return ""
+def _metas(tree: html.HtmlElement) -> dict[str, str]:
+    """The page's <meta> values by property, name or itemprop (the first of each), read once."""
+    found: dict[str, str] = {}
+    for meta in tree.iter("meta"):
+        content = " ".join((meta.get("content") or "").split())
+        if content:
+            for attr in ("property", "name", "itemprop"):
+                key = meta.get(attr)
+                if key:
+                    found.setdefault(key, content)
+    return found
 
 
-def _find_title(tree: html.HtmlElement) -> str:
+def _meta(metas: dict[str, str], *names: str) -> str:
+    return next((metas[name] for name in names if metas.get(name)), "")
+
+
+def _find_title(tree: html.HtmlElement, metas: dict[str, str]) -> str:
     for expr in ("//article//h1", "//main//h1", "//*[@itemprop='headline']", "//h1"):
         for el in tree.xpath(expr):
             text = " ".join(el.text_content().split())
             if text:
                 return text
-    og = _meta(tree, "og:title", "twitter:title", "headline")
+    og = _meta(metas, "og:title", "twitter:title", "headline")
     if og:
         return og
     titles = tree.xpath("//title")
@@ -113,11 +121,11 @@ def _links(tree: html.HtmlElement, base: str | None, limit: int = 500) -> list[s
     return list(found)
 
 
-def _canonical(tree: html.HtmlElement) -> str | None:
+def _canonical(tree: html.HtmlElement, metas: dict[str, str]) -> str | None:
     found = tree.xpath('//link[@rel="canonical"]/@href')
     if found and found[0].strip():
         return found[0].strip()
-    return _meta(tree, "og:url") or None
+    return _meta(metas, "og:url") or None
 
 
 def _config(min_size: int | None = None) -> ConfigParser:
@@ -185,7 +193,8 @@ def _choose_markdown(
     """
     markdown, how = _trafilatura_markdown(cleaned, url, cjk), "cleaned"
     short = size(markdown) < SHORT
-    # The raw tree's text cannot have twice the prose of a cleaned text holding half the page.
+    # The raw tree's text cannot have twice the prose of a cleaned text that holds half of the
+    # page's text (prose is text outside links, bar a few words).
     if not short and 2 * prose(markdown) >= page_size:
         return markdown, how
     if short or lost_story(markdown, _trafilatura_markdown(raw_tree, url, cjk, fast=True)):
@@ -216,21 +225,18 @@ def _story_start(markdown: str) -> str:
     return ""
 
 
-def _page_size(safe: html.HtmlElement, raw_tree: html.HtmlElement) -> int:
-    """Weighted characters a reader could see on the page (what <noscript> holds included)."""
-    body = safe.find("body")
-    text = (body if body is not None else safe).text_content()
-    text += " ".join(el.text_content() for el in raw_tree.iter("noscript"))
-    return weight(" ".join(text.split()))
+def _page_size(found: Content, raw_tree: html.HtmlElement, cjk: bool) -> int:
+    """Weighted characters of the page's text outside links (what <noscript> holds included):
+    the most prose any extraction of the page can have."""
+    noscript = sum(len(el.text_content().strip()) for el in raw_tree.iter("noscript"))
+    return (found.page + noscript) * (3 if cjk else 1)
 
 
-def _with_lead(
-    markdown: str, safe: html.HtmlElement, raw_tree: html.HtmlElement, title: str
-) -> str:
+def _with_lead(markdown: str, safe: html.HtmlElement, metas: dict[str, str], title: str) -> str:
     """The Markdown with the page's lead paragraph first, when the extractor left it out."""
     start = _story_start(markdown)
     names = ("description", "og:description", "twitter:description")
-    for description in dict.fromkeys(_meta(raw_tree, name) for name in names):
+    for description in dict.fromkeys(_meta(metas, name) for name in names):
         lead = find_lead(safe, description, start) if description else None
         if lead:
             if lead == title or _has(markdown, lead):
@@ -274,8 +280,9 @@ def extract_page(
     # No handler or unsafe URL survives in any tree an extractor sees; elements all stay, so that
     # trafilatura's own cleaning (and its rescue from JSON-LD) works on the page as it is.
     raw_tree = sanitize_attributes(parse_html(text))
+    metas = _metas(raw_tree)
     declared = (
-        raw_tree.get("lang") or _meta(raw_tree, "og:locale", "content-language") or ""
+        raw_tree.get("lang") or _meta(metas, "og:locale", "content-language") or ""
     ).strip() or None
     for el in raw_tree.xpath("//meta[@http-equiv]"):
         if (el.get("http-equiv") or "").lower() == "content-language" and not declared:
@@ -287,7 +294,7 @@ def extract_page(
         date = parse_date_text(select_text(text, selectors["date"]))
     if not date:
         date = find_published(raw_tree, url)
-    canonical = _canonical(raw_tree)
+    canonical = _canonical(raw_tree, metas)
 
     safe = security_clean(copy.deepcopy(raw_tree), attributes=False)
     cjk = _is_cjk(safe)
@@ -307,14 +314,14 @@ def extract_page(
     found = find_content(cleaned)
     remove_chrome(cleaned, found)
     if not title:
-        title = _find_title(cleaned) or _find_title(raw_tree)
+        title = _find_title(cleaned, {}) or _find_title(raw_tree, metas)
     lead_allowed = not markdown
     if not markdown:
-        page_size = _page_size(safe, raw_tree)
+        page_size = _page_size(found, raw_tree, cjk)
         markdown, how = _choose_markdown(raw_tree, cleaned, found, url, cjk, page_size)
     markdown = _drop_title_line(sanitize_markdown(markdown, base_url=url), title)
     if lead_allowed:
-        restored = _with_lead(markdown, safe, raw_tree, title)
+        restored = _with_lead(markdown, safe, metas, title)
         if restored != markdown:
             markdown, how = sanitize_markdown(restored, base_url=url), how + "+lead"
     markdown = drop_chrome_lines(markdown)
