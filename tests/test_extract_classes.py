@@ -155,6 +155,26 @@ def test_a_layout_table_read_as_one_row_does_not_beat_the_cleaned_text() -> None
     assert "|" not in result.markdown
 
 
+def test_a_short_chinese_story_beside_a_long_headline_list_stays_clean() -> None:
+    heads = "".join(
+        f"<li><a href='/n/{i}'>第{i}条：某市召开企业社会责任工作推进会部署全年重点任务安排</a></li>"
+        for i in range(1, 16)
+    )
+    story = (
+        "<p>十月九日，市工商联组织二十家民营企业签署诚信经营承诺书，承诺依法纳税、按时足额发放工资。</p>"
+        "<p>工商联表示，将对承诺落实情况进行跟踪。</p>"
+    )
+    html = (
+        '<html><head><meta charset="utf-8"><title>民营企业签署诚信经营承诺书</title></head><body>'
+        '<div class="top">首页 | 新闻 | 公告</div><div class="wrap"><div class="main">'
+        f'<h1>民营企业签署诚信经营承诺书</h1><div class="txt">{story}</div></div>'
+        f'<div class="list-box"><h3>推荐阅读</h3><ul>{heads}</ul></div></div></body></html>'
+    )
+    result = extract_page(html.encode("utf-8"), "https://example.org/a")
+    assert result.lang == "zh" and "签署诚信经营承诺书" in result.text
+    assert "工作推进会" not in result.text and "推荐阅读" not in result.text
+
+
 # -- leads, "read more" lines, escapes, control characters ------------------------------------
 
 

@@ -35,14 +35,19 @@ def _visible(line: str) -> str:
 
 
 def prose(markdown: str) -> int:
-    """Weighted characters in lines long enough to be prose: not headings, labels, links, nor
-    table rows (a layout table read as one row holds a whole page, chrome and all)."""
+    """Weighted characters in lines long enough to be prose: not headings, labels, nor table
+    rows (a layout table read as one row holds a whole page, chrome and all), nor lines that
+    are mostly links (lists of headlines)."""
     total = 0
     for line in markdown.split("\n"):
         if line.lstrip().startswith(("|", "#")):
             continue
-        size = weight(_visible(line))
-        if size >= PROSE_MIN:
+        visible = _visible(line)
+        size = weight(visible)
+        if size < PROSE_MIN:
+            continue
+        linked = sum(weight(label) for label in _LINK_RE.findall(line))
+        if linked < 0.5 * size:
             total += size
     return total
 
