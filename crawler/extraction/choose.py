@@ -42,13 +42,12 @@ def prose(markdown: str) -> int:
     for line in markdown.split("\n"):
         if line.lstrip().startswith(("|", "#")):
             continue
-        visible = _visible(line)
-        size = weight(visible)
-        if size < PROSE_MIN:
+        chars = weight(_visible(line))
+        if chars < PROSE_MIN:
             continue
         linked = sum(weight(label) for label in _LINK_RE.findall(line))
-        if linked < 0.5 * size:
-            total += size
+        if linked < 0.5 * chars:
+            total += chars
     return total
 
 

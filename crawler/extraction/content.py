@@ -61,7 +61,9 @@ class Content:
         return False
 
 
-def text_lengths(tree: html.HtmlElement) -> tuple[dict[html.HtmlElement, int], dict]:
+def text_lengths(
+    tree: html.HtmlElement,
+) -> tuple[dict[html.HtmlElement, int], dict[html.HtmlElement, bool]]:
     """Characters of text outside links under each element, and which elements hold blocks."""
     lengths: dict[html.HtmlElement, int] = {}
     has_block: dict[html.HtmlElement, bool] = {}
