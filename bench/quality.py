@@ -40,7 +40,9 @@ _NUMBER_RE = re.compile(r"(type acc|org F1|std F1) ([\d.]+)")
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(
-        prog="python -m bench quality", description=__doc__.splitlines()[0]
+        prog="python -m bench quality",
+        description="Extraction and enrichment quality on the development sets in ../shared: "
+        "both score.py scripts, a page-by-page check against plain trafilatura, a JSON result.",
     )
     parser.add_argument(
         "--shared",
@@ -164,7 +166,7 @@ def check_pages(script: Path) -> dict[str, Any]:
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Run the scoring scripts (and the check); exit 1 when a script failed."""
+    """Run the scoring scripts (and the check); exit 1 when one failed."""
     args = parse_args(argv)
     shared = args.shared.resolve()
     if not shared.is_dir():
