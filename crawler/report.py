@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
+from urllib.parse import urlsplit
 
 COUNTERS = ("fetched", "new", "updated", "unchanged", "merged", "kept", "skipped", "failed")
 
@@ -18,13 +19,40 @@ class SourceReport:
     unchanged: int = 0  # stories already stored and not changed
     merged: int = 0  # reprints added to another story's Also_reported_by
     kept: int = 0  # story files an editor changed, left as they are
-    skipped: int = 0  # requests robots.txt or the source's limits ruled out
+    skipped: int = 0  # requests robots.txt, the source's hosts or its limits ruled out
     failed: int = 0  # pages that could not be fetched or extracted
+    offsite: int = 0  # of the skipped: links to hosts outside the source's allowed_domains
+    robots: int = 0  # of the skipped: pages robots.txt forbids
     errors: list[str] = field(default_factory=list)
+    offsite_hosts: list[str] = field(default_factory=list)  # the first few such hosts
     index_ok: int = 0  # feeds, sitemaps and listings that answered
     index_failed: int = 0
     status: str = "ok"  # ok | failed
     finish_reason: str = ""  # Scrapy's: finished, closespider_timeout, shutdown ...
+
+    def skip_offsite(self, url: str) -> None:
+        """A link to a host the source may not fetch from: counted, never lost in silence."""
+        self.skipped += 1
+        self.offsite += 1
+        host = urlsplit(url).hostname or url
+        if host not in self.offsite_hosts and len(self.offsite_hosts) < 10:
+            self.offsite_hosts.append(host)
+
+    def skip_robots(self) -> None:
+        self.skipped += 1
+        self.robots += 1
+
+    def skipped_note(self) -> str:
+        """ "skipped: 3 off-site (cdn.example), 1 robots.txt", or "" when none was."""
+        parts = []
+        if self.offsite:
+            hosts = ", ".join(self.offsite_hosts)
+            parts.append(
+                f"{self.offsite} off-site ({hosts})" if hosts else f"{self.offsite} off-site"
+            )
+        if self.robots:
+            parts.append(f"{self.robots} robots.txt")
+        return f"skipped: {', '.join(parts)}" if parts else ""
 
     def error(self, reason: str) -> None:
         self.failed += 1

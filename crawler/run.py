@@ -68,6 +68,11 @@ def scrapy_settings(
         "LOG_LEVEL": "WARNING",
         "CLOSESPIDER_TIMEOUT": source_timeout or defaults.SOURCE_TIMEOUT,
         "ITEM_PIPELINES": PIPELINES,
+        # Scrapy's offsite filter, counting what it drops (redirects to other hosts).
+        "DOWNLOADER_MIDDLEWARES": {
+            "scrapy.downloadermiddlewares.offsite.OffsiteMiddleware": None,
+            "crawler.offsite.CountingOffsiteMiddleware": 50,
+        },
     }
     values.update(overrides or {})
     return values

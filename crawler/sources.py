@@ -34,6 +34,45 @@ class SourcesError(ValueError):
     """The sources file is invalid; the message names the file, the source and the key."""
 
 
+class _DuplicateKey(yaml.YAMLError):
+    """A mapping gives one key twice (YAML says keys are unique; PyYAML keeps the last)."""
+
+
+class _StrictLoader(yaml.SafeLoader):
+    """PyYAML's safe loader, refusing a key given twice in one mapping."""
+
+    def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
+        seen: dict[Any, int] = {}
+        for key_node, _ in node.value:
+            key = self.construct_object(key_node, deep=deep)  # type: ignore[no-untyped-call]
+            line = key_node.start_mark.line + 1
+            try:
+                first = seen.get(key)
+            except TypeError:  # an unhashable key: the constructor reports it
+                continue
+            if first is not None:
+                raise _DuplicateKey(
+                    f"line {line}: key {key!r} is given twice (also on line {first})"
+                )
+            seen[key] = line
+        return super().construct_mapping(node, deep=deep)
+
+
+def _load_yaml(text: str, path: Path) -> Any:
+    """YAML text to data, every way it can fail a one-line SourcesError naming the file."""
+    try:
+        return yaml.load(text, Loader=_StrictLoader)  # a SafeLoader: no arbitrary objects
+    except _DuplicateKey as exc:
+        raise SourcesError(f"{path}: {exc}") from None
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f"line {mark.line + 1}: " if mark is not None else ""
+        what = getattr(exc, "problem", None) or str(exc).splitlines()[0]
+        raise SourcesError(f"{path}: {where}not valid YAML: {what}") from None
+    except RecursionError:
+        raise SourcesError(f"{path}: nested too deeply to be a sources file") from None
+
+
 @dataclass
 class Source:
     """One source of stories, as sources.yaml describes it."""
@@ -47,7 +86,21 @@ class Source:
     selectors: dict[str, str] = field(default_factory=dict)
     republish: str = "full"
     max_pages: int = defaults.MAX_PAGES
+    # Hosts whose pages the source may fetch (and their subdomains); empty: any host. A feed
+    # lists its publisher's own article URLs, wherever they live, so a feed follows its
+    # entries to any host unless `allowed_domains` says otherwise; sitemaps and listings stay
+    # on the hosts of their URLs by default.
     allowed_domains: list[str] = field(default_factory=list)
+
+    def allows(self, url: str) -> bool:
+        """True when ``url``'s host is one of allowed_domains (or a subdomain), or any is."""
+        if not self.allowed_domains:
+            return True
+        host = (urlsplit(url).hostname or "").lower().rstrip(".")
+        return any(
+            host == domain or host.endswith("." + domain)
+            for domain in (d.lower().strip().rstrip(".") for d in self.allowed_domains)
+        )
 
 
 @dataclass
@@ -144,9 +197,11 @@ def _parse_source(path: Path, index: int, raw: object, seen: set[str]) -> Source
         raise fail("max_pages", "expected a positive integer")
     allowed = raw.get("allowed_domains")
     if allowed is None:
-        allowed = sorted({urlsplit(u).hostname or "" for u in urls})
+        allowed = [] if kind == "feed" else sorted({urlsplit(u).hostname or "" for u in urls})
     elif not isinstance(allowed, list) or not all(isinstance(d, str) and d for d in allowed):
         raise fail("allowed_domains", "expected a list of domain names")
+    elif not all(re.fullmatch(r"[A-Za-z0-9.-]+", d.strip()) for d in allowed):
+        raise fail("allowed_domains", "expected host names such as example.org (no URLs)")
     return Source(
         name=name.strip(),
         kind="listing" if kind == "start_urls" else kind,
@@ -164,10 +219,7 @@ def _parse_source(path: Path, index: int, raw: object, seen: set[str]) -> Source
 def parse_sources(text: str, path: str | Path = "sources.yaml") -> SourcesConfig:
     """Parse and validate the text of a sources file."""
     path = Path(path)
-    try:
-        data: Any = yaml.safe_load(text)
-    except yaml.YAMLError as exc:
-        raise SourcesError(f"{path}: not valid YAML: {exc}") from None
+    data: Any = _load_yaml(text, path)
     if not isinstance(data, dict):
         raise SourcesError(f"{path}: expected a mapping with a 'sources:' list")
     for key in data:
@@ -198,7 +250,15 @@ def load_sources(path: str | Path) -> SourcesConfig:
     """Read and validate a sources file."""
     path = Path(path)
     try:
-        text = path.read_text(encoding="utf-8")
+        raw = path.read_bytes()
     except OSError as exc:
         raise SourcesError(f"{path}: cannot read the sources file: {exc.strerror}") from None
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = raw.count(b"\n", 0, exc.start) + 1
+        byte = raw[exc.start : exc.start + 1].hex()
+        raise SourcesError(
+            f"{path}: line {line}: not UTF-8 text (byte 0x{byte}); save the file as UTF-8"
+        ) from None
     return parse_sources(text, path)

@@ -7,7 +7,7 @@ import logging
 import click
 
 from csrnews import __version__
-from csrnews.commands import build, crawl, demo, extract, nightly, search, serve, top10
+from csrnews.commands import build, crawl, demo, desk, extract, nightly, search, serve, top10
 
 COMMANDS: list[click.Command] = [
     crawl.crawl,
@@ -18,6 +18,7 @@ COMMANDS: list[click.Command] = [
     nightly.nightly,
     nightly.rollback,
     top10.top10,
+    desk.desk,
     demo.demo,
     demo.demo_server,
 ]

@@ -100,6 +100,7 @@ def run_demo(*, host: str, port: int, workdir: str | os.PathLike[str], serve: bo
         host,
         "--port",
         str(port),
+        *_desk_args(work, content, host, port),
     ]
     try:
         result = subprocess.run([sys.executable, "-m", "csrnews", *args], check=False)
@@ -108,6 +109,28 @@ def run_demo(*, host: str, port: int, workdir: str | os.PathLike[str], serve: bo
     if result.returncode == EXIT_NOT_BUILT:
         return _serve_static(output, host, port)
     return result.returncode
+
+
+def _desk_args(work: Path, content: Path, host: str, port: int) -> list[str]:
+    """Serve the editors' desk too, with a user made for this demo only; say how to log in."""
+    from csrnews.desk.demo import demo_user
+
+    desk_dir = work / "desk"
+    name, password = demo_user(desk_dir)
+    console.summary(
+        f"Editors' desk: http://{host}:{port}/desk/ - log in as {name} with password "
+        f"{password}\n  (DEMO ONLY: this user lives in {desk_dir} and gets a new password each "
+        "run; for a real site add users with `csrnews desk user add NAME`)"
+    )
+    return [
+        "--desk",
+        "--content",
+        str(content),
+        "--desk-dir",
+        str(desk_dir),
+        "--root",
+        str(work / "nightly"),
+    ]
 
 
 def _serve_static(output: Path, host: str, port: int) -> int:

@@ -7,14 +7,18 @@ import os
 import re
 import shutil
 import subprocess
+import sys
 import tempfile
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from csrnews import incremental as incremental_mod
 from csrnews import settings as defaults
+from csrnews.quarantine import BuildQuarantine
+from csrnews.storycheck import Quarantined, find_quarantine
 
 logger = logging.getLogger(__name__)
 _CACHE_NAME = re.compile(r"[0-9a-f]{16}")
@@ -38,6 +42,7 @@ class SiteStats:
     seconds: float = 0.0
     output: str = ""
     warnings: list[str] = field(default_factory=list)
+    quarantined: list[Quarantined] = field(default_factory=list)  # files left out, and why
 
 
 class _QuietFeedWarning(logging.Filter):
@@ -57,6 +62,10 @@ class _Recorder(logging.Handler):
 
     def emit(self, record: logging.LogRecord) -> None:
         message = record.getMessage()
+        active = sys.exc_info()[1]
+        if record.levelno >= logging.ERROR and not record.exc_info and active is not None:
+            # Pelican logs "Could not process FILE" without its reason: add the exception's.
+            message = f"{message}: {type(active).__name__}: {active}"
         (self.errors if record.levelno >= logging.ERROR else self.warnings).append(message)
 
 
@@ -101,8 +110,15 @@ def build_site(
     previous: str | os.PathLike[str] | None = None,
     cache_dir: str | os.PathLike[str] | None = None,
     incremental: bool = True,
+    quarantine: bool = True,
+    before_swap: Callable[[SiteStats], None] | None = None,
 ) -> SiteStats:
     """Build into a temporary sibling folder, then swap it in place of ``output_dir``.
+
+    With ``quarantine`` (the default) story and page files that fail csrnews.storycheck, or
+    that Pelican cannot read, are left out and listed in ``stats.quarantined``; the rest is
+    built. ``before_swap(stats)`` runs when the new site is complete, before it replaces the
+    old one: if it raises, the old site stays (csrnews build commits the index there).
 
     With ``incremental`` (the default) Pelican's reader cache is on (in ``cache_dir``, by
     default ``.pelican-cache`` beside the output) and pages whose inputs did not change since
@@ -129,6 +145,7 @@ def build_site(
         stats.pages = len(generator.pages) + len(generator.translations)
 
     recorder = _Recorder()
+    guard = BuildQuarantine(content, recorder.errors)
     pelican_logger = logging.getLogger("pelican")
     plugin_logger = logging.getLogger("plugins")
     pelican_logger.addHandler(recorder)
@@ -157,12 +174,19 @@ def build_site(
 
         signals.get_writer.connect(writer_hook)
         signals.article_generator_pretaxonomy.connect(_reattach_cached)
+        if quarantine:
+            guard.leave_out(find_quarantine(content, cache_dir=conf["CACHE_PATH"]))
+            guard.connect()
         Pelican(conf).run()
         if recorder.errors:
             raise SiteBuildError("; ".join(recorder.errors[:5]))
         counts = incremental_mod.finish(plan, staging)
         stats.rendered, stats.unchanged = counts.rendered, counts.unchanged
         stats.removed, stats.incremental = counts.removed, counts.incremental
+        stats.quarantined = sorted(guard.found, key=lambda q: q.path)
+        stats.warnings = recorder.warnings
+        if before_swap is not None:
+            before_swap(stats)
     except SiteBuildError:
         shutil.rmtree(staging, ignore_errors=True)
         raise
@@ -170,6 +194,7 @@ def build_site(
         shutil.rmtree(staging, ignore_errors=True)
         raise SiteBuildError(f"{type(exc).__name__}: {exc}") from exc
     finally:
+        guard.disconnect()
         if writer_hook is not None:
             signals.get_writer.disconnect(writer_hook)
         signals.article_generator_pretaxonomy.disconnect(_reattach_cached)
@@ -181,7 +206,6 @@ def build_site(
         signals.page_generator_finalized.disconnect(count_pages)
     _swap_in(staging, output)
     stats.files = count_files(output)
-    stats.warnings = recorder.warnings
     if not quiet:
         for message in recorder.warnings[:20]:
             logger.warning("pelican: %s", message)

@@ -161,6 +161,29 @@ def render_story(story: Story, *, fingerprint: bool = True) -> str:
     return f"{header}Fingerprint: {fp}\n\n{body}"
 
 
+def render_edited(story: Story) -> str:
+    """Render a story an editor changed: the file reads as edited, so no crawl overwrites it.
+
+    The crawler's recorded ``Fingerprint`` is kept as it was (it no longer matches the new
+    text); when it would match after all (nothing changed) or there is none, the key is left
+    out. Either way ``is_edited()`` of the result is true.
+    """
+    header, body = _render_parts(story)
+    text = f"{header}\n{body}"
+    recorded = story.meta.get("Fingerprint", "")
+    if recorded and recorded != compute_fingerprint(text):
+        return f"{header}Fingerprint: {_one_line(recorded)}\n\n{body}"
+    story.meta.pop("Fingerprint", None)
+    return text
+
+
+def write_edited_story(path: str | os.PathLike[str], story: Story) -> str:
+    """Write an editor's version of a story atomically (see render_edited); returns the text."""
+    text = render_edited(story)
+    write_text_atomic(path, text)
+    return text
+
+
 def is_edited(text: str) -> bool:
     """True when a file was changed by hand: no Fingerprint, or one that no longer matches."""
     story = parse_story(text)

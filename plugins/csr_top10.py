@@ -19,6 +19,10 @@ class Top10Generator(Generator):
     def generate_context(self) -> None:
         self.lists: list[dict[str, Any]] = []
         content = Path(self.path)
+        from csrnews.top10.io import unknown_file_warning, unknown_files
+
+        for path in unknown_files(content):
+            logger.warning("%s", unknown_file_warning(path))
         if not any((content / "top10").glob("*.yaml")):
             return
         from csrnews.top10 import load_lists

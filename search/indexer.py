@@ -11,16 +11,17 @@ import re
 import shutil
 import time
 import warnings as warnings_module
-from collections.abc import Callable
-from dataclasses import asdict, dataclass
+from collections.abc import Callable, Iterable
+from dataclasses import asdict, dataclass, field
 from datetime import datetime
 from pathlib import Path
 
 from whoosh import index as whoosh_index
 from whoosh.index import LockError
 
+from csrnews.storycheck import Quarantined, find_quarantine
 from csrnews.storyfile import FULLTEXT_SUFFIX, Story, parse_story
-from csrnews.urls import story_url
+from csrnews.urls import story_url, title_slug
 from csrnews.vocabulary import event_type_id
 from search.fastwrite import tune_writer
 from search.filemap import (
@@ -43,6 +44,10 @@ class IndexLockedError(RuntimeError):
     """Another writer holds the index's lock for longer than the timeout."""
 
 
+class IndexAborted(RuntimeError):
+    """The update was called off before its commit (the site build failed): nothing changed."""
+
+
 @dataclass
 class IndexStats:
     """What one index update did."""
@@ -54,6 +59,7 @@ class IndexStats:
     rebuilt: bool = False
     seconds: float = 0.0
     warnings: tuple[str, ...] = ()
+    quarantined: list[dict[str, str]] = field(default_factory=list)  # left out, and why
 
     @property
     def total(self) -> int:
@@ -121,7 +127,7 @@ def story_document(
         if sidecar.exists():
             fulltext = sidecar.read_text(encoding="utf-8")
     body = markdown_to_text(story.body) if fulltext is None else fulltext
-    slug = story.slug or Path(doc_id).stem
+    slug = story.slug or title_slug(story.title)  # as Pelican makes it (SLUGIFY_SOURCE)
     organisations = story.get_list("Organisations")
     doc: dict[str, object] = {
         "id": doc_id,
@@ -221,6 +227,8 @@ def update_index(
     lock_timeout: float = 30.0,
     progress: Callable[[int, int], None] | None = None,
     limitmb: int = 256,
+    leave_out: bool = True,
+    confirm: Callable[[], Iterable[str] | None] | None = None,
 ) -> IndexStats:
     """Bring the index in line with the story files under ``content_dir``.
 
@@ -229,6 +237,12 @@ def update_index(
     update reads only the files whose size or mtime changed; without a valid side file the
     hashes stored in the index are used. Raises IndexLockedError when another writer holds the
     lock past ``lock_timeout``.
+
+    With ``leave_out`` (the default) the files csrnews.storycheck quarantines are not indexed
+    (and removed from the index if they were), as the site build leaves them out. With
+    ``confirm`` the update waits, before its commit, for ``confirm()``: None calls it off
+    (IndexAborted, the index unchanged), else it names more files to leave out (ones the site
+    build could not read) and the update commits.
     """
     started = time.monotonic()
     content_dir, index_dir = Path(content_dir), Path(index_dir)
@@ -245,21 +259,33 @@ def update_index(
         ) from exc
     tune_writer(writer)
     gc_was_enabled = gc.isenabled()
+    late: list[str] = []  # left out after this writer indexed them: a second commit
+    now: dict[str, FileEntry] = {}
     try:
         # Under the lock: nobody else changes the index (nor its generation) meanwhile.
+        quarantine = find_quarantine(content_dir, cache_dir=index_dir) if leave_out else []
+        skip = {q.path: q.reason for q in quarantine}
         generation = ix.latest_generation()
         known = load_file_map(index_dir, generation)
         map_changed = known is None
         if known is None:
             known = _indexed_from_stored(ix) if ix.doc_count_all() else {}
         files = scan_stories(content_dir)
-        now: dict[str, FileEntry] = {}
+        changed: set[str] = set()
         # Whoosh's pool holds millions of small tuples in a full build: the cyclic collector
         # would walk them over and over, for nothing (they hold no cycles).
         gc.disable()
         for done, story in enumerate(files, 1):
             old = known.get(story.doc_id)
-            if old is not None and old.stat == story.stat:
+            if story.doc_id in skip:
+                # Read again next time (_UNREAD): a file left out for another one's sake (the
+                # same address) may be fine once the other is gone, without changing itself.
+                map_changed = True
+                now[story.doc_id] = FileEntry(_UNREAD, old.digest if old else "", False)
+                if old is not None and old.indexed:
+                    writer.delete_by_term("id", story.doc_id)
+                    stats.deleted += 1
+            elif old is not None and old.stat == story.stat:
                 now[story.doc_id] = old
                 stats.unchanged += old.indexed
             else:
@@ -268,38 +294,45 @@ def update_index(
                     digest, text, fulltext = _read_story_file(story)
                 except FileNotFoundError:
                     pass  # removed since the scan: not in `now`, so deleted below if indexed
-                except UnicodeDecodeError as exc:  # keep what the index has; read again next time
-                    message = f"story file {story.path} is not UTF-8 ({exc.reason}); skipped"
+                except UnicodeDecodeError as exc:  # changed since the check: left out too
+                    message = f"story file {story.path} is not UTF-8 ({exc.reason}); left out"
                     logger.warning(message)
                     warnings.append(message)
-                    if old is not None:
-                        now[story.doc_id] = FileEntry(_UNREAD, old.digest, old.indexed)
-                        stats.unchanged += old.indexed
+                    now[story.doc_id] = FileEntry(_UNREAD, old.digest if old else "", False)
+                    if old is not None and old.indexed:
+                        writer.delete_by_term("id", story.doc_id)
+                        stats.deleted += 1
                 else:
-                    if old is not None and old.digest == digest:
+                    if old is not None and old.digest == digest and old.stat != _UNREAD:
                         now[story.doc_id] = FileEntry(story.stat, digest, old.indexed)
                         stats.unchanged += old.indexed
-                    else:
-                        doc = story_document(
-                            parse_story(text), story.doc_id, digest, fulltext=fulltext
-                        )
-                        now[story.doc_id] = FileEntry(story.stat, digest, doc is not None)
-                        if doc is None:
-                            if old is not None and old.indexed:
-                                writer.delete_by_term("id", story.doc_id)
-                                stats.deleted += 1
-                        elif old is None or not old.indexed:
-                            writer.add_document(**doc)
-                            stats.added += 1
-                        else:
-                            writer.update_document(**doc)
-                            stats.updated += 1
+                    else:  # changed, or left out last time (never in the index then)
+                        now[story.doc_id] = _reindex(writer, story, text, fulltext, digest, old)
+                        changed.add(story.doc_id)
+                        _count(stats, old, now[story.doc_id])
             if progress is not None:
                 progress(done, len(files))
         for doc_id, old in known.items():
             if doc_id not in now:
                 map_changed = True
                 if old.indexed:
+                    writer.delete_by_term("id", doc_id)
+                    stats.deleted += 1
+        if confirm is not None:
+            more = confirm()
+            if more is None:
+                raise IndexAborted("the index update was called off before its commit")
+            for doc_id in sorted(set(more) - set(skip)):
+                entry = now.get(doc_id)
+                if entry is None:
+                    continue
+                map_changed = True
+                quarantine.append(Quarantined(doc_id, "the site build could not read it"))
+                now[doc_id] = FileEntry(_UNREAD, entry.digest, False)
+                if doc_id in changed:
+                    if entry.indexed:
+                        late.append(doc_id)
+                elif entry.indexed:
                     writer.delete_by_term("id", doc_id)
                     stats.deleted += 1
         if stats.added or stats.updated or stats.deleted:
@@ -313,12 +346,100 @@ def update_index(
     finally:
         if gc_was_enabled:
             gc.enable()
+    if late:
+        generation = _delete_now(ix, late, lock_timeout)
+        stats.deleted += len(late)
     if map_changed:
         try:
             save_file_map(index_dir, generation, now)
         except OSError as exc:  # the next update falls back to the stored hashes
             logger.warning("could not write the index side file in %s: %s", index_dir, exc)
             discard_file_map(index_dir)
+    for item in quarantine:
+        message = f"story file {item.path} left out: {item.reason}"
+        logger.warning(message)
+        warnings.append(message)
+    stats.quarantined = [q.as_dict() for q in sorted(quarantine, key=lambda q: q.path)]
     stats.seconds = time.monotonic() - started
     stats.warnings = tuple(warnings)
     return stats
+
+
+def _reindex(
+    writer: object,
+    story: StoryFile,
+    text: str,
+    fulltext: str | None,
+    digest: str,
+    old: FileEntry | None,
+) -> FileEntry:
+    """Add, update or delete one changed story's document; its new side-file entry."""
+    doc = story_document(parse_story(text), story.doc_id, digest, fulltext=fulltext)
+    if doc is None:
+        if old is not None and old.indexed:
+            writer.delete_by_term("id", story.doc_id)  # type: ignore[attr-defined]
+    elif old is None or not old.indexed:
+        writer.add_document(**doc)  # type: ignore[attr-defined]
+    else:
+        writer.update_document(**doc)  # type: ignore[attr-defined]
+    return FileEntry(story.stat, digest, doc is not None)
+
+
+def _count(stats: IndexStats, old: FileEntry | None, new: FileEntry) -> None:
+    """Count what _reindex did."""
+    was = old is not None and old.indexed
+    if not new.indexed:
+        stats.deleted += was
+    elif was:
+        stats.updated += 1
+    else:
+        stats.added += 1
+
+
+def _delete_now(ix: whoosh_index.Index, doc_ids: list[str], lock_timeout: float) -> int:
+    """Delete documents in a commit of their own; returns the new generation."""
+    writer = ix.writer(timeout=lock_timeout)
+    try:
+        for doc_id in doc_ids:
+            writer.delete_by_term("id", doc_id)
+        writer.commit()
+    except BaseException:
+        writer.cancel()
+        raise
+    logger.warning(
+        "left out %d stories after indexing them (the site build could not read them)",
+        len(doc_ids),
+    )
+    return ix.latest_generation()
+
+
+def leave_out_documents(index_dir: str | os.PathLike[str], doc_ids: Iterable[str]) -> int:
+    """Remove the documents of story files the site build left out; how many were indexed.
+
+    Their side-file entries are marked unread, so the next update reads them again.
+    """
+    index_dir = Path(index_dir)
+    wanted = sorted(set(doc_ids))
+    if not wanted:
+        return 0
+    ix = whoosh_index.open_dir(str(index_dir))
+    writer = ix.writer(timeout=30.0)
+    try:
+        known = load_file_map(index_dir, ix.latest_generation())
+        with ix.searcher() as searcher:
+            present = [d for d in wanted if searcher.document_number(id=d) is not None]
+        for doc_id in present:
+            writer.delete_by_term("id", doc_id)
+        if present:
+            writer.commit()
+        else:
+            writer.cancel()
+    except BaseException:
+        writer.cancel()
+        raise
+    if known is not None:
+        for doc_id in wanted:
+            if doc_id in known:
+                known[doc_id] = FileEntry(_UNREAD, known[doc_id].digest, False)
+        save_file_map(index_dir, ix.latest_generation(), known)
+    return len(present)

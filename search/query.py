@@ -7,6 +7,7 @@ import logging
 import os
 import re
 import threading
+import time
 from collections import OrderedDict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -24,15 +25,16 @@ from search.facets import FACETS, FacetTable, facet_answer  # noqa: F401 (FACETS
 from search.fastmatch import FastIndex, fast_matches
 from search.highlight import FastHighlighter, snippet_formatter, snippet_fragmenter
 from search.indexer import markdown_to_text
+from search.limits import Budget, BudgetExceeded, ExpensiveGate, QueryLimits
 
 logger = logging.getLogger(__name__)
 
 MAX_QUERY_LENGTH = 500
-MAX_EXPANSIONS = 20  # terms a wildcard, prefix or fuzzy term may expand to, per field
 MAX_CLAUSES = 400
 MAX_PAGE = 1000
 # Spelling correction costs a fuzzy scan per word: only for a few plain Latin words.
-_SUGGESTIBLE_RE = re.compile(r"\s*(?:[A-Za-z][A-Za-z'-]{1,23}\s*){1,6}")
+_SUGGESTIBLE_WORD_RE = re.compile(r"[A-Za-z][A-Za-z'-]{1,23}")
+MAX_SUGGESTIBLE_WORDS = 6
 PER_PAGE = 10
 SEARCH_FIELDS = ("title", "summary", "body", "organisations", "standards", "tags")
 FILTER_FIELDS = {
@@ -85,35 +87,100 @@ def _parser(schema: Any) -> qparser.QueryParser:
     return parser
 
 
-def _bound(q: query.Query, reader: Any) -> query.Query:
-    """Replace expanding queries (wildcard, prefix, fuzzy, range on text) by bounded ORs."""
+def _suggestible(qstring: str) -> bool:
+    """A few plain Latin words (one linear check per word: no regex that can backtrack)."""
+    words = qstring.split()
+    return 0 < len(words) <= MAX_SUGGESTIBLE_WORDS and all(
+        _SUGGESTIBLE_WORD_RE.fullmatch(word) for word in words
+    )
+
+
+_EXPANDING = (query.ExpandingTerm, query.PatternQuery, query.FuzzyTerm)
+
+
+def _expanding_leaves(q: query.Query) -> list[query.Query]:
+    """The terms of a parsed query that expand to many index terms (fuzzy, wildcard, range)."""
+    if isinstance(q, query.Every):
+        return []
+    if isinstance(q, _EXPANDING) or (
+        isinstance(q, query.TermRange) and q.fieldname not in ("year", "date")
+    ):
+        return [q]
+    if q.is_leaf():
+        return []
+    return [leaf for child in q.children() for leaf in _expanding_leaves(child)]
+
+
+def check_expanding(parsed: query.Query, limits: QueryLimits) -> int:
+    """Refuse a query whose fuzzy and wildcard terms break the limits; returns how many.
+
+    The parser gives one such term per search field, so a word counts once however many
+    fields it is searched in.
+    """
+    words: set[tuple[str, str]] = set()
+    for leaf in _expanding_leaves(parsed):
+        text = str(getattr(leaf, "text", "") or "")
+        if isinstance(leaf, query.Wildcard):
+            if len(text) > limits.wildcard_max_length:
+                raise QueryError(
+                    f"a wildcard term may have at most {limits.wildcard_max_length} characters"
+                )
+            if sum(text.count(c) for c in "*?") > limits.wildcard_max_stars:
+                raise QueryError(
+                    f"a wildcard term may have at most {limits.wildcard_max_stars} * or ?"
+                )
+        words.add((type(leaf).__name__, text or repr(leaf)))
+    if len(words) > limits.max_expanding_terms:
+        raise QueryError(
+            f"query has more than {limits.max_expanding_terms} wildcard, fuzzy or range terms"
+        )
+    return len(words)
+
+
+def _bound(q: query.Query, reader: Any, budget: Budget | None = None) -> query.Query:
+    """Replace expanding queries (wildcard, prefix, fuzzy, range on text) by bounded ORs.
+
+    A fuzzy term's edit distance depends on its length (QueryLimits.fuzzy_distance); each
+    term expands to at most ``max_expansions`` index terms, all of them together to at most
+    ``max_total_expansions``, and nothing more is expanded once the budget's time is up
+    (``budget.cut`` then says the answer may miss matches).
+    """
+    budget = budget or Budget(QueryLimits())
+    limits = budget.limits
     if isinstance(q, query.Every):
         return query.Every()  # a field's Every walks all of its terms; the plain one does not
     if isinstance(q, query.FuzzyTerm):
-        # A Levenshtein automaton grows fast with the distance: "word~9" would take seconds.
+        # A Levenshtein automaton grows fast with the distance and the word's length.
+        distance = limits.fuzzy_distance(q.text, q.maxdist)
+        if distance == 0:
+            return query.Term(q.fieldname, q.text, boost=q.boost)
         q = query.FuzzyTerm(
             q.fieldname,
             q.text,
             boost=q.boost,
-            maxdist=min(q.maxdist, 2),
+            maxdist=distance,
             prefixlength=max(q.prefixlength, 1),
         )
-    if isinstance(q, query.ExpandingTerm | query.PatternQuery | query.FuzzyTerm):
-        terms = []
-        for i, (fieldname, text) in enumerate(q.expanded_terms(reader)):
-            if i >= MAX_EXPANSIONS:
+    expanding = isinstance(q, _EXPANDING)
+    if expanding or (isinstance(q, query.TermRange) and q.fieldname not in ("year", "date")):
+        terms: list[query.Query] = []
+        allowed = min(limits.max_expansions, budget.expansions_left)
+        if allowed <= 0 or budget.expired():
+            budget.cut = True
+            return query.NullQuery
+        for fieldname, text in q.expanded_terms(reader):
+            if len(terms) >= allowed:
+                budget.cut = budget.cut or allowed < limits.max_expansions
                 break
             terms.append(query.Term(fieldname, text))
-        return query.Or(terms) if terms else query.NullQuery
-    if isinstance(q, query.TermRange) and q.fieldname not in ("year", "date"):
-        terms = [
-            query.Term(f, t)
-            for i, (f, t) in zip(range(MAX_EXPANSIONS), q.expanded_terms(reader), strict=False)
-        ]
+            if budget.expired():
+                budget.cut = True
+                break
+        budget.expansions_left -= len(terms)
         return query.Or(terms) if terms else query.NullQuery
     if q.is_leaf():
         return q
-    return q.apply(lambda sub: _bound(sub, reader))
+    return q.apply(lambda sub: _bound(sub, reader, budget))
 
 
 def _words_query(parser: qparser.QueryParser, qstring: str) -> query.Query:
@@ -211,33 +278,48 @@ class _Matches:
     top: tuple[int, ...]  # docnums in answer order; all of them when len(top) == total
 
 
+class _OutOfTime(Exception):
+    """A collector's deadline passed; what it has collected is the answer."""
+
+
+_CLOCK_EVERY = 256  # documents collected between two looks at the clock
+
+
 class _AllDocsTop(collectors.TopCollector):
     """Whoosh's top-N collector that also lists every matched docnum.
 
     Block-quality skipping and matcher "replacement" are off: every match is visited anyway
     (for the total and the facets), and with replacement an AND of ORs loses some of its best
-    documents.
+    documents. Past ``deadline`` (time.monotonic()) it stops with _OutOfTime.
     """
 
-    def __init__(self, limit: int) -> None:
+    def __init__(self, limit: int, deadline: float = float("inf")) -> None:
         super().__init__(limit, usequality=False, replace=0)
         self.all_docnums: list[int] = []
+        self.deadline = deadline
 
     def _collect(self, global_docnum: int, score: float) -> Any:
         self.all_docnums.append(global_docnum)
-        return super()._collect(global_docnum, score)
+        kept = super()._collect(global_docnum, score)
+        if len(self.all_docnums) % _CLOCK_EVERY == 0 and time.monotonic() > self.deadline:
+            raise _OutOfTime
+        return kept
 
 
 class _AllDocsSorted(collectors.SortingCollector):
     """Whoosh's sorting collector (keeps the first ``limit``) that lists every matched docnum."""
 
-    def __init__(self, sortedby: Any, limit: int) -> None:
+    def __init__(self, sortedby: Any, limit: int, deadline: float = float("inf")) -> None:
         super().__init__(sortedby, limit=limit)
         self.all_docnums: list[int] = []
+        self.deadline = deadline
 
     def collect(self, sub_docnum: int) -> Any:
         self.all_docnums.append(self.offset + sub_docnum)
-        return super().collect(sub_docnum)
+        kept = super().collect(sub_docnum)
+        if len(self.all_docnums) % _CLOCK_EVERY == 0 and time.monotonic() > self.deadline:
+            raise _OutOfTime
+        return kept
 
 
 class _StaleSnapshot(Exception):
@@ -349,6 +431,7 @@ class SearchService:
         index_dir: str | os.PathLike[str],
         cache_size: int | None = None,
         fastpath: bool | None = None,
+        limits: QueryLimits | None = None,
     ) -> None:
         self.index_dir = Path(index_dir)
         self._lock = threading.Lock()
@@ -360,6 +443,8 @@ class SearchService:
         if fastpath is None:
             fastpath = os.environ.get("CSRNEWS_SEARCH_FASTPATH", "1").strip() != "0"
         self.fastpath = fastpath
+        self.limits = QueryLimits.from_env() if limits is None else limits
+        self._gate = ExpensiveGate(self.limits)
 
     def _current(self) -> _Snapshot:
         real = os.path.realpath(self.index_dir)
@@ -399,6 +484,7 @@ class SearchService:
         for name in request.filters:
             if name not in FILTER_FIELDS:
                 raise QueryError(f"unknown filter {name!r}; use one of {sorted(FILTER_FIELDS)}")
+        budget = Budget(self.limits)
         for attempt in range(3):
             snapshot = self._current()
             try:
@@ -408,34 +494,54 @@ class SearchService:
                     raise
                 continue
             try:
-                return self._search(snapshot, searcher, request)
+                return self._search(snapshot, searcher, request, budget)
             finally:
                 snapshot.release(searcher)
         raise AssertionError("unreachable")
 
-    def _query(self, searcher: Searcher, request: SearchRequest) -> tuple[query.Query, str]:
-        parser = _parser(searcher.schema)
+    def _parse(self, searcher: Searcher, request: SearchRequest) -> tuple[query.Query, str]:
+        """The query string parsed (not yet bounded), and the string as searched."""
         qstring = " ".join(request.q.split())
+        if not qstring:
+            return query.Every(), qstring
+        parser = _parser(searcher.schema)
+        try:
+            parsed = parser.parse(qstring)
+        except Exception:  # the parser trips on some syntax: search the words instead
+            logger.debug("query syntax not understood, searching words: %r", qstring)
+            parsed = _words_query(parser, qstring)
+        return parsed, qstring
+
+    def _query(
+        self,
+        searcher: Searcher,
+        request: SearchRequest,
+        budget: Budget | None = None,
+        parsed: tuple[query.Query, str] | None = None,
+    ) -> tuple[query.Query, str]:
+        budget = budget or Budget(self.limits)
+        words, qstring = parsed or self._parse(searcher, request)
         if qstring:
-            try:
-                parsed = parser.parse(qstring)
-            except Exception:  # the parser trips on some syntax: search the words instead
-                logger.debug("query syntax not understood, searching words: %r", qstring)
-                parsed = _words_query(parser, qstring)
-            parsed = _bound(parsed, searcher.reader())
-            if _count_leaves(parsed) > MAX_CLAUSES:
+            if parsed is None:
+                check_expanding(words, self.limits)
+            words = _bound(words, searcher.reader(), budget)
+            if _count_leaves(words) > MAX_CLAUSES:
                 raise QueryError(f"query has more than {MAX_CLAUSES} terms")
-        else:
-            parsed = query.Every()
-        clauses = [parsed] + [_filter_query(n, v) for n, v in request.filters.items() if v]
+        clauses = [words] + [_filter_query(n, v) for n, v in request.filters.items() if v]
         start, end = (_date_bound(request.date_from, "from"), _date_bound(request.date_to, "to"))
         if start or end:
             clauses.append(query.DateRange("date", start, end))
-        final = query.And(clauses) if len(clauses) > 1 else parsed
+        final = query.And(clauses) if len(clauses) > 1 else words
         return final, qstring
 
     def _matches(
-        self, snapshot: _Snapshot, searcher: Searcher, final: query.Query, sort: str, needed: int
+        self,
+        snapshot: _Snapshot,
+        searcher: Searcher,
+        final: query.Query,
+        sort: str,
+        needed: int,
+        budget: Budget | None = None,
     ) -> _Matches:
         """The matched set's summary, from the cache when it holds the ``needed`` best docs."""
         key = (repr(final), sort)
@@ -453,13 +559,15 @@ class SearchService:
         if fast is not None:
             top, docnums = fast.top, fast.docs
         else:
-            top, docnums = self._whoosh_matches(searcher, final, sort, limit)
+            top, docnums = self._whoosh_matches(searcher, final, sort, limit, budget)
         counts = snapshot.facet_table(searcher).counts(docnums)
         matches = _Matches(
             total=len(docnums),
             facets=facet_answer(counts, _facet_label),
             top=top,
         )
+        if budget is not None and budget.cut:
+            return matches  # an answer cut short by the clock is not kept
         if len(top) > MAX_CACHED_TOP:  # a deeper page than that is ranked again
             snapshot.results.put(key, _Matches(matches.total, matches.facets, top[:MAX_CACHED_TOP]))
         else:
@@ -468,27 +576,59 @@ class SearchService:
 
     @staticmethod
     def _whoosh_matches(
-        searcher: Searcher, final: query.Query, sort: str, limit: int
+        searcher: Searcher,
+        final: query.Query,
+        sort: str,
+        limit: int,
+        budget: Budget | None = None,
     ) -> tuple[tuple[int, ...], list[int]]:
-        """The ``limit`` best docnums and every matched docnum, by Whoosh's collectors."""
+        """The ``limit`` best docnums and every matched docnum, by Whoosh's collectors.
+
+        With a budget, collecting stops when its time is up: the documents found so far are
+        the answer (and ``budget.cut`` is set).
+        """
         collector: _AllDocsTop | _AllDocsSorted
+        deadline = budget.deadline if budget is not None else float("inf")
         if sort == "relevance":
-            collector = _AllDocsTop(limit)
+            collector = _AllDocsTop(limit, deadline)
         else:
-            collector = _AllDocsSorted(sorting.FieldFacet("date", reverse=True), limit=limit)
+            collector = _AllDocsSorted(sorting.FieldFacet("date", reverse=True), limit, deadline)
         # needs_current as under a grouped search: the same matchers, so the same scores.
         context = searcher.context(needs_current=True)
-        searcher.search_with_collector(final, collector, context=context)
+        try:
+            searcher.search_with_collector(final, collector, context=context)
+        except _OutOfTime:
+            collector.finish()
+            assert budget is not None
+            budget.cut = True
         results = collector.results()
         top = tuple(results.docnum(i) for i in range(results.scored_length()))
         return top, collector.all_docnums
 
     def _search(
-        self, snapshot: _Snapshot, searcher: Searcher, request: SearchRequest
+        self,
+        snapshot: _Snapshot,
+        searcher: Searcher,
+        request: SearchRequest,
+        budget: Budget | None = None,
     ) -> dict[str, Any]:
-        final, qstring = self._query(searcher, request)
-        per_page = request.per_page
-        matches = self._matches(snapshot, searcher, final, request.sort, request.page * per_page)
+        budget = budget or Budget(self.limits)
+        parsed = self._parse(searcher, request)
+        expensive = check_expanding(parsed[0], self.limits) if parsed[1] else 0
+        if expensive and not self._gate.enter(budget):
+            raise BudgetExceeded(
+                "too many wildcard or fuzzy searches at once; try again shortly",
+                self.limits.retry_after,
+            )
+        try:
+            final, qstring = self._query(searcher, request, budget, parsed)
+            per_page = request.per_page
+            matches = self._matches(
+                snapshot, searcher, final, request.sort, request.page * per_page, budget
+            )
+        finally:
+            if expensive:
+                self._gate.leave()
         total = matches.total
         # As Whoosh's ResultsPage: a page past the last shows the last page.
         pagecount = -(-total // per_page)
@@ -504,8 +644,11 @@ class SearchService:
             "facets": {name: [dict(v) for v in values] for name, values in matches.facets.items()},
             "suggestion": None,
         }
-        if qstring and total < 3 and _SUGGESTIBLE_RE.fullmatch(qstring):
+        if qstring and total < 3 and _suggestible(qstring) and not budget.expired():
             answer["suggestion"] = self._suggest(snapshot, searcher, qstring)
+        if budget.cut:
+            # Over its budget: the best answer found in the time (documented in operations.md).
+            answer["partial"] = True
         return answer
 
     def _hits(

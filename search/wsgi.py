@@ -19,6 +19,8 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, unquote
 
+from search.headers import SecureHeaders
+from search.limits import BudgetExceeded
 from search.query import (
     FILTER_FIELDS,
     PER_PAGE,
@@ -32,15 +34,16 @@ logger = logging.getLogger(__name__)
 
 StartResponse = Callable[..., Any]
 MAX_PER_PAGE = 50
-SECURITY_HEADERS = [
-    ("X-Content-Type-Options", "nosniff"),
-    ("Referrer-Policy", "same-origin"),
-]
 mimetypes.add_type("text/calendar", ".ics")
 mimetypes.add_type("application/atom+xml", ".atom")
 
 
-def _json(start_response: StartResponse, status: str, payload: dict[str, Any]) -> list[bytes]:
+def _json(
+    start_response: StartResponse,
+    status: str,
+    payload: dict[str, Any],
+    extra: list[tuple[str, str]] | None = None,
+) -> list[bytes]:
     body = json.dumps(payload, ensure_ascii=False).encode("utf-8")
     start_response(
         status,
@@ -48,8 +51,7 @@ def _json(start_response: StartResponse, status: str, payload: dict[str, Any]) -
             ("Content-Type", "application/json; charset=utf-8"),
             ("Content-Length", str(len(body))),
             ("Cache-Control", "no-store"),
-            ("Access-Control-Allow-Origin", "*"),
-            *SECURITY_HEADERS,
+            *(extra or []),
         ],
     )
     return [body]
@@ -129,6 +131,13 @@ class SiteApp:
             return _json(start_response, "400 Bad Request", {"error": str(exc)})
         except IndexMissingError as exc:
             return _json(start_response, "503 Service Unavailable", {"error": str(exc)})
+        except BudgetExceeded as exc:
+            return _json(
+                start_response,
+                "503 Service Unavailable",
+                {"error": str(exc)},
+                [("Retry-After", str(exc.retry_after))],
+            )
         except Exception:  # a query must never take the service down; log and answer 400
             logger.exception("search failed for %r", environ.get("QUERY_STRING", ""))
             return _json(
@@ -200,22 +209,37 @@ class SiteApp:
                 ("Last-Modified", last_modified),
                 ("ETag", etag),
                 ("Cache-Control", "public, max-age=300"),
-                *SECURITY_HEADERS,
             ],
         )
         return [body]
 
 
-def make_app(output_dir: str | os.PathLike[str], index_dir: str | os.PathLike[str]) -> SiteApp:
-    """The WSGI app for a site folder and an index folder."""
-    return SiteApp(output_dir, index_dir)
+def allowed_origins_from_env() -> list[str]:
+    """CSRNEWS_API_ALLOW_ORIGIN: origins (or ``*``) allowed to read /api/search, comma-separated."""
+    raw = os.environ.get("CSRNEWS_API_ALLOW_ORIGIN", "")
+    return [part.strip() for part in raw.replace(" ", ",").split(",") if part.strip()]
 
 
-def app_from_env() -> SiteApp:
+def make_app(
+    output_dir: str | os.PathLike[str],
+    index_dir: str | os.PathLike[str],
+    *,
+    allow_origins: Iterable[str] | None = None,
+) -> SecureHeaders:
+    """The WSGI app for a site folder and an index folder, with security headers and gzip.
+
+    ``allow_origins`` (default: CSRNEWS_API_ALLOW_ORIGIN) lists the other sites whose pages
+    may read /api/search answers in a browser; none by default.
+    """
+    origins = allowed_origins_from_env() if allow_origins is None else list(allow_origins)
+    return SecureHeaders(SiteApp(output_dir, index_dir), allow_origins=origins)
+
+
+def app_from_env() -> SecureHeaders:
     """The WSGI app configured by CSRNEWS_OUTPUT and CSRNEWS_INDEX (for gunicorn and uWSGI)."""
     from csrnews import settings
 
-    return SiteApp(
+    return make_app(
         os.environ.get("CSRNEWS_OUTPUT", settings.OUTPUT_DIR),
         os.environ.get("CSRNEWS_INDEX", settings.INDEX_DIR),
     )

@@ -110,10 +110,18 @@ def test_offsite_redirects_are_dropped_and_failed_pages_use_the_feed(
         "/moved.html": (301, {"Location": f"http://localhost:{port}/elsewhere.html"}, b""),
         "/broken.html": (500, {}, b"server error"),
     }
-    write_sources(tmp_path, f'sources:\n  - name: Site\n    feed: "{site.base}/feed.xml"\n')
+    # A feed follows its entries to any host unless allowed_domains restricts it (then a
+    # redirect to another host is not followed, and counted).
+    write_sources(
+        tmp_path,
+        f'sources:\n  - name: Site\n    feed: "{site.base}/feed.xml"\n'
+        "    allowed_domains: [127.0.0.1]\n",
+    )
     run = crawl(tmp_path)
     assert run.returncode == 0, run.stderr[-2000:]
     assert ("localhost:" + str(port), "/elsewhere.html") not in site.log
+    assert run.report["sources"]["Site"]["offsite"] == 1
+    assert run.report["sources"]["Site"]["offsite_hosts"] == ["localhost"]
     assert all(host.startswith("127.0.0.1") for host, _ in site.log)
     stories = {s.title: s for s in (read_story(p) for p in iter_story_files(tmp_path / "content"))}
     assert "Good story" in stories and "Moved story" not in stories

@@ -36,7 +36,7 @@ def test_a_good_file_loads() -> None:
     assert config.user_agent == "csrnews-test/1.0 (+https://example.org/contact)"
     feed, sitemap, listing = config.sources
     assert feed.republish == "excerpt" and feed.max_pages == 20 and feed.lang == "en"
-    assert feed.allowed_domains == ["example.org"]
+    assert feed.allowed_domains == [] and feed.allows("https://cdn.elsewhere.example/a")  # any host
     assert sitemap.article_links is not None and sitemap.article_links.search("/news/2019/x")
     assert listing.follow_links is not None
     assert listing.selectors["date"].startswith("//")

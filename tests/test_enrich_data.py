@@ -83,7 +83,7 @@ def test_gazetteer_is_complete_and_unambiguous() -> None:
     for entry in entries:
         assert any("\u4e00" <= c <= "\u9fff" for a in entry["aliases"] for c in a) or entry[
             "name"
-        ] in {"Sedex", "UN Women"}, f"{entry['name']} has no Chinese alias"
+        ] in {"Sedex", "UN Women", "ELEVATE", "Shift"}, f"{entry['name']} has no Chinese alias"
         for alias in [entry["name"], *entry["aliases"]]:
             key = alias_key(alias)
             assert owner.setdefault(key, entry["name"]) == entry["name"], f"{alias} is ambiguous"
@@ -97,7 +97,8 @@ def test_standards_and_event_types_are_valid() -> None:
     assert set(EVENT_TYPES) - {"other"} <= set(types)
     for rules in types.values():
         for rule in rules:
-            assert rule["weight"] > 0 and rule["words"]
+            assert rule["weight"] > 0 and (rule.get("words") or rule.get("patterns"))
+            assert set(rule.get("zones") or ["body"]) <= {"headline", "lead", "body"}
 
 
 def _append(path: Path, text: str) -> None:

@@ -214,7 +214,9 @@ def test_status_page_marks_stale_and_failed_sources_and_escapes(tmp_path: Path) 
     folder = write_status_page(tmp_path, doc)
     page = (folder / "index.html").read_text(encoding="utf-8")
     assert "<script>" not in page and "&lt;b&gt;Evil&lt;/b&gt;" in page
-    assert "Needs attention" in page and "<link" not in page and "src=" not in page
+    assert "Needs attention" in page and "src=" not in page and "<style" not in page
+    assert '<link rel="stylesheet" href="status.css">' in page  # a file: the CSP allows it
+    assert "border-collapse" in (folder / "status.css").read_text(encoding="utf-8")
     assert json.loads((folder / "status.json").read_text())["sources"][0]["name"]
     assert "Every source is healthy" in render_status_html(
         status_document({"sources": {}}, run_id="r", outcome="ok", now=now, stories_total=0)

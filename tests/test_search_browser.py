@@ -26,6 +26,16 @@ def _free_port() -> int:
         return sock.getsockname()[1]
 
 
+def wait_until(page: object, expression: str, seconds: float = 10.0) -> None:
+    """page.wait_for_function without eval: `csrnews serve`'s CSP refuses eval (as it should),
+    and Playwright's wait_for_function evaluates its string with it. Polls page.evaluate."""
+    deadline = time.monotonic() + seconds
+    while not page.evaluate(expression):  # type: ignore[attr-defined]
+        if time.monotonic() > deadline:
+            raise AssertionError(f"not true within {seconds} s: {expression}")
+        page.wait_for_timeout(50)  # type: ignore[attr-defined]
+
+
 @dataclass
 class Served:
     url: str
@@ -88,25 +98,25 @@ def test_typing_shows_results_and_facets_narrow_them(
     page.goto(f"{served_site.url}/search/")
     page.wait_for_selector("#search-results .hit")  # the empty query lists everything
     page.fill("#search-form input[name=q]", "supply chain")
-    page.wait_for_function(
-        "document.getElementById('search-status').textContent.includes('supply chain')"
+    wait_until(
+        page, "document.getElementById('search-status').textContent.includes('supply chain')"
     )
     titles = page.locator("#search-results .hit-title").all_inner_texts()
     assert titles[0].startswith("Shenzhen supply chain forum")
     assert "q=supply+chain" in page.url  # the query is kept in the URL
 
     page.fill("#search-form input[name=q]", "")
-    page.wait_for_function("document.querySelectorAll('#search-results .hit').length >= 5")
+    wait_until(page, "document.querySelectorAll('#search-results .hit').length >= 5")
     before = page.locator("#search-results .hit").count()
     page.click("#search-facets [data-facet=year] [data-value='2018']")
-    page.wait_for_function(f"document.querySelectorAll('#search-results .hit').length < {before}")
+    wait_until(page, f"document.querySelectorAll('#search-results .hit').length < {before}")
     years = page.locator("#search-results .hit-meta").all_inner_texts()
     assert years and all(text.startswith("2018") for text in years)
     assert "year=2018" in page.url
     page.screenshot(path=str(artifacts_dir / "search-facet.png"), full_page=True)
 
     page.go_back()  # the back button undoes the facet
-    page.wait_for_function(f"document.querySelectorAll('#search-results .hit').length === {before}")
+    wait_until(page, f"document.querySelectorAll('#search-results .hit').length === {before}")
 
 
 def test_misspelling_offers_a_suggestion(browser, served_site: Served) -> None:

@@ -252,14 +252,31 @@ def test_cli_build_and_failed_build_keeps_last_site(tmp_path: Path) -> None:
     assert done.returncode == 0, done.stderr
     assert "Built 12 stories and 1 page " in done.stdout
     assert (out / STORY).is_file()
+    # One bad story is left out of site and index (quarantine); the build goes on.
     bad = content / "news" / "2025" / "broken.md"
     bad.write_text("Title: Broken\nDate: not a date at all\n\nBody\n", encoding="utf-8")
+    quarantined = run_cli(
+        "build", "--content", str(content), "--output", str(out), "--index", str(index)
+    )
+    assert quarantined.returncode == 0, quarantined.stderr
+    assert "news/2025/broken.md: line 2: Date 'not a date at all'" in quarantined.stderr
+    assert "1 story file left out" in quarantined.stdout and (out / STORY).is_file()
+    # A failure of the whole build (a published top-10 list that does not parse) changes
+    # neither the site nor the index, though a new story was indexed meanwhile.
+    bad.unlink()
+    (content / "news" / "2025" / "newcomer.md").write_text(
+        "Title: The okapi newcomer\nDate: 2025-03-01\n\nAn okapi joins.\n", encoding="utf-8"
+    )
+    (content / "top10").mkdir(exist_ok=True)
+    (content / "top10" / "2025.yaml").write_text("year: 2025\nstatus: [published\n")
     failed = run_cli(
         "build", "--content", str(content), "--output", str(out), "--index", str(index)
     )
     assert failed.returncode != 0
-    assert "site build failed" in failed.stderr
-    assert (out / STORY).is_file()
+    assert "site build failed" in failed.stderr and "left as they were" in failed.stderr
+    assert (out / STORY).is_file() and not (out / "news" / "2025" / "newcomer").exists()
+    found = run_cli("search", "--index", str(index), "--json", "okapi")
+    assert json.loads(found.stdout)["total"] == 0  # the index did not commit either
     assert not list(tmp_path.glob(".out.building-*"))
 
 
@@ -268,20 +285,24 @@ def test_missing_content_is_an_error(tmp_path: Path) -> None:
         build_site(tmp_path / "nope", tmp_path / "out", quiet=True)
 
 
-def test_a_failed_site_build_stops_a_running_index_update() -> None:
-    import subprocess
-    import sys
+def test_a_failed_site_build_calls_the_index_update_off(tmp_path: Path) -> None:
+    """The index child waits for the build's word before its commit: no word, no change."""
     import time
 
-    from csrnews.commands.build import _stop_index
+    from csrnews.commands.build import _start_index, _stop_index
+    from search import SearchRequest, SearchService, update_index
 
-    child = subprocess.Popen(
-        [sys.executable, "-c", "import time; time.sleep(60)"],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
+    content, index = tmp_path / "content", tmp_path / "index"
+    shutil.copytree(SAMPLES, content)
+    update_index(content, index)
+    before = sorted(p.name for p in index.glob("*.toc"))
+    (content / "news" / "2025" / "newcomer.md").write_text(
+        "Title: The okapi newcomer\nDate: 2025-03-01\n\nAn okapi joins.\n", encoding="utf-8"
     )
+    child = _start_index(str(content), str(index))
+    time.sleep(1.0)  # let it do its work and wait
     started = time.monotonic()
-    _stop_index(child, "idx")
-    assert child.returncode is not None and child.returncode != 0
-    assert time.monotonic() - started < 20
+    _stop_index(child, str(index))
+    assert child.returncode == 3 and time.monotonic() - started < 20
+    assert sorted(p.name for p in index.glob("*.toc")) == before  # no commit
+    assert SearchService(index).search(SearchRequest(q="okapi"))["total"] == 0

@@ -159,11 +159,16 @@ def test_the_previous_site_is_never_written_to(content: Path, tmp_path: Path) ->
 def test_a_failed_incremental_build_keeps_the_last_site(content: Path, tmp_path: Path) -> None:
     site = tmp_path / "site"
     build_site(content, site, quiet=True)
+    broken = content / NEWS / "2025" / "broken.md"
+    broken.write_text("Title: Broken\nDate: not a date at all\n\nBody\n", encoding="utf-8")
+    stats = build_site(content, site, quiet=True)  # one bad story: left out, nothing else
+    assert [q.path for q in stats.quarantined] == ["news/2025/broken.md"]
+    assert stats.rendered == 0  # the site is the same as before, no page rendered again
     before = digest_tree(site)
-    (content / NEWS / "2025" / "broken.md").write_text(
-        "Title: Broken\nDate: not a date at all\n\nBody\n", encoding="utf-8"
-    )
-    with pytest.raises(Exception, match=r"broken|date"):
+    broken.unlink()
+    (content / "top10").mkdir(exist_ok=True)
+    (content / "top10" / "2025.yaml").write_text("year: 2025\nstatus: [published\n")
+    with pytest.raises(Exception, match=r"2025.yaml"):  # a failure of the whole build
         build_site(content, site, quiet=True)
     assert digest_tree(site) == before
     assert not list(tmp_path.glob(".site.building-*"))

@@ -73,8 +73,12 @@ _WINDOW_BEFORE = timedelta(days=400)
 _WINDOW_AFTER = timedelta(days=2)
 
 
-def _candidate(match: re.Match[str], published: date | None) -> tuple[date, bool] | None:
-    """The date a match names and whether it has day precision (None when it is not a date)."""
+def _candidate(
+    match: re.Match[str], published: date | None, retrospective: bool = False
+) -> tuple[date, bool] | None:
+    """The date a match names and whether it has day precision (None when it is not a date).
+    `retrospective` (a look back, such as a top-10 list): a year-less date is the latest one
+    not after publication, not the nearest."""
     g = match.groupdict()
     if g["m1"] or g["m2"]:
         month = _MONTHS[(g["m1"] or g["m2"]).lower().rstrip(".")]
@@ -91,10 +95,17 @@ def _candidate(match: re.Match[str], published: date | None) -> tuple[date, bool
         # A year-less date takes the year that puts it nearest publication: "On December 28"
         # in a January story is last year's, "from March 1" in a February story this year's.
         try:
-            year = min(
-                (published.year + delta for delta in (-1, 0, 1)),
-                key=lambda y: abs((date(y, month, min(day, 28)) - published).days),
-            )
+            if retrospective:
+                year = max(
+                    y
+                    for y in (published.year - 1, published.year)
+                    if date(y, month, min(day, 28)) <= published + _WINDOW_AFTER
+                )
+            else:
+                year = min(
+                    (published.year + delta for delta in (-1, 0, 1)),
+                    key=lambda y: abs((date(y, month, min(day, 28)) - published).days),
+                )
         except ValueError:
             return None
     else:
@@ -126,12 +137,12 @@ def _relative(text: str, published: date | None) -> date | None:
     return published - timedelta(days=back)
 
 
-def find_event_date(text: str, published: date | None) -> date | None:
+def find_event_date(text: str, published: date | None, retrospective: bool = False) -> date | None:
     """The first day-precise date near publication; else a weekday or "yesterday" resolved
-    against publication; else the first month-precise date."""
+    against publication; else the first month-precise date. `retrospective`: see _candidate."""
     month_only: date | None = None
     for match in _DATE_RE.finditer(text):
-        found = _candidate(match, published)
+        found = _candidate(match, published, retrospective)
         if found is None:
             continue
         when, precise = found

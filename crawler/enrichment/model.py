@@ -18,3 +18,5 @@ class Enrichment:
     event_date: date | None = None
     # [{"rank": 2, "headline": "MOFCOM convenes ...", "reason": "..."}]
     top10_items: list[dict[str, object]] = field(default_factory=list)
+    # Which words decided `category`: "headline: MoU", "lead: signed" (strongest first).
+    category_evidence: list[str] = field(default_factory=list)

@@ -20,6 +20,7 @@ class PlaceMatcher:
     index: PhraseIndex
     pattern: re.Pattern[str] | None
     pattern_names: dict[str, str]
+    countries: frozenset[str] = frozenset()
 
     @classmethod
     def from_data(cls, data: dict[str, Any]) -> PlaceMatcher:
@@ -35,7 +36,10 @@ class PlaceMatcher:
                 pattern_names[group] = name
                 branches.append(f"(?P<{group}>{pat})")
         pattern = re.compile("|".join(branches)) if branches else None
-        return cls(index, pattern, pattern_names)
+        countries = frozenset(
+            str(e["name"]) for e in data.get("locations") or [] if e.get("kind") == "country"
+        )
+        return cls(index, pattern, pattern_names, countries)
 
     def find(self, text: str, masked: Sequence[tuple[int, int]] = ()) -> list[str]:
         """Canonical place names in order of first mention, skipping matches inside `masked`."""
@@ -44,7 +48,12 @@ class PlaceMatcher:
             for match in self.pattern.finditer(text):
                 matches.append((*match.span(), self.pattern_names[match.lastgroup or ""]))
         found: dict[str, None] = {}
+        national: dict[str, None] = {}
         for start, end, name in drop_overlaps(matches):
             if not any(s < end and start < e for s, e in masked):
                 found.setdefault(str(name), None)
-        return list(found)
+            elif name in self.countries:
+                # "中国ESG研究院", "Canon (China)": a national body's country is the story's
+                # scope too, after every place named in its own right.
+                national.setdefault(str(name), None)
+        return list(found) + [n for n in national if n not in found]

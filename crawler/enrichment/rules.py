@@ -18,7 +18,7 @@ from crawler.enrichment.model import Enrichment
 from crawler.enrichment.places import PlaceMatcher
 from crawler.enrichment.standards import StandardsMatcher
 from crawler.enrichment.textutil import normalise, strip_markdown
-from crawler.enrichment.top10 import find_items
+from crawler.enrichment.top10 import find_items_with_title
 from crawler.enrichment.topics import TopicTagger
 from csrnews.vocabulary import event_type_label
 
@@ -33,6 +33,10 @@ DATA_FILES = (
     "topics.yaml",
 )
 
+# libyaml's safe loader when PyYAML was built with it (reading the data files is most of
+# the compile time), else the pure-Python one.
+_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
 _cache: dict[tuple[str, tuple[float, ...]], Enricher] = {}
 _lock = threading.Lock()
 
@@ -42,7 +46,7 @@ def _load_yaml(path: Path) -> dict[str, Any]:
         logger.warning("enrichment data file %s is missing; it finds nothing", path)
         return {}
     with path.open(encoding="utf-8") as handle:
-        data = yaml.safe_load(handle) or {}
+        data = yaml.load(handle, Loader=_LOADER) or {}
     if not isinstance(data, dict):
         raise ValueError(f"{path}: expected a mapping at the top level")
     return data
@@ -62,11 +66,20 @@ class Enricher:
     def from_dir(cls, data_dir: str | Path) -> Enricher:
         """Read and compile the data files in `data_dir`."""
         data_dir = Path(data_dir)
+        locations = _load_yaml(data_dir / "locations.yaml")
+        gazetteer = Gazetteer.from_data(_load_yaml(data_dir / "organisations.yaml"))
+        gazetteer.use_places(
+            tuple(
+                str(name)
+                for entry in locations.get("locations") or []
+                for name in [entry["name"], *(entry.get("aliases") or [])]
+            )
+        )
         return cls(
             types=TypeClassifier.from_data(_load_yaml(data_dir / "event_types.yaml")),
-            gazetteer=Gazetteer.from_data(_load_yaml(data_dir / "organisations.yaml")),
+            gazetteer=gazetteer,
             standards=StandardsMatcher.from_data(_load_yaml(data_dir / "standards.yaml")),
-            places=PlaceMatcher.from_data(_load_yaml(data_dir / "locations.yaml")),
+            places=PlaceMatcher.from_data(locations),
             topics=TopicTagger.from_data(_load_yaml(data_dir / "topics.yaml")),
         )
 
@@ -78,12 +91,15 @@ class Enricher:
         title = normalise(title or "")
         body = normalise(strip_markdown(text or ""))
         full = f"{title}\n\n{body}"
-        items = find_items(text or "")  # unnormalised: headlines keep Chinese punctuation
-        category, runners = self.types.classify(title, body, len(items))
-        if category != "top10" and not any(item["reason"] for item in items):
+        # Unnormalised: headlines keep Chinese punctuation.
+        items = find_items_with_title(title, text or "")
+        reasons = sum(1 for item in items if item["reason"])
+        decision = self.types.classify(title, body, len(items), reasons)
+        category, runners = decision.category, decision.runners
+        if category != "top10" and not reasons:
             items = []
-        organisations, org_spans = self.gazetteer.find(full)
-        standards, std_spans = self.standards.find(full)
+        standards, std_spans = self.standards.find(full, len(title) + 2)
+        organisations, org_spans = self.gazetteer.find(full, std_spans, len(title) + 2)
         locations = self.places.find(full, masked=org_spans + std_spans)
         tags = [event_type_label(r) for r in runners] + self.topics.tags(title, body)
         return Enrichment(
@@ -92,8 +108,9 @@ class Enricher:
             organisations=organisations,
             standards=standards,
             locations=locations,
-            event_date=find_event_date(full, published),
+            event_date=find_event_date(full, published, retrospective=category == "top10"),
             top10_items=items,
+            category_evidence=decision.evidence,
         )
 
 

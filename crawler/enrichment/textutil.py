@@ -49,6 +49,21 @@ _TOKEN_RE = re.compile(r"[A-Za-z0-9]+")
 _MEMO_WORDS = 200_000  # distinct words whose candidate phrases a PhraseIndex remembers
 
 
+class _LazyPattern:
+    """A regex compiled the first time it is tried."""
+
+    __slots__ = ("_compiled", "_flags", "_source")
+
+    def __init__(self, source: str, flags: int) -> None:
+        self._source, self._flags = source, flags
+        self._compiled: re.Pattern[str] | None = None
+
+    def match(self, text: str, pos: int) -> re.Match[str] | None:
+        if self._compiled is None:
+            self._compiled = re.compile(self._source, self._flags)
+        return self._compiled.match(text, pos)
+
+
 class PhraseIndex:
     """Find many literal phrases fast: candidates are looked up by their first word or character.
 
@@ -59,12 +74,12 @@ class PhraseIndex:
     """
 
     def __init__(self) -> None:
-        self._by_word: dict[str, list[tuple[int, re.Pattern[str], object]]] = {}
-        self._by_prefix: dict[str, list[tuple[int, re.Pattern[str], object]]] = {}
+        self._by_word: dict[str, list[tuple[int, _LazyPattern, object]]] = {}
+        self._by_prefix: dict[str, list[tuple[int, _LazyPattern, object]]] = {}
         self._by_char: dict[str, list[tuple[str, object]]] = {}
         self._scan: re.Pattern[str] | None = None
         # A scanned word as written -> the phrases filed under it (most words: none).
-        self._candidates: dict[str, list[tuple[int, re.Pattern[str], object]]] = {}
+        self._candidates: dict[str, list[tuple[int, _LazyPattern, object]]] = {}
 
     def add(
         self, phrase: str, payload: object, *, ignore_case: bool, wildcard: bool = False
@@ -82,8 +97,8 @@ class PhraseIndex:
         pattern = alias_pattern(phrase)
         if wildcard:
             pattern = pattern.removesuffix(_RIGHT) + r"[A-Za-z-]*"
-        compiled = re.compile(pattern, re.IGNORECASE if ignore_case else 0)
-        entry = (len(phrase), compiled, payload)
+        # Compiled on first use: most aliases never meet their first word in a given corpus.
+        entry = (len(phrase), _LazyPattern(pattern, re.IGNORECASE if ignore_case else 0), payload)
         word = first.group(0).casefold()
         is_prefix = wildcard and first.end() == len(phrase)
         (self._by_prefix if is_prefix else self._by_word).setdefault(word, []).append(entry)
@@ -99,7 +114,7 @@ class PhraseIndex:
         branches = [rf"{_LEFT}[A-Za-z0-9]+"] + ([f"[{chars}]"] if chars else [])
         return re.compile("|".join(branches))
 
-    def _candidates_of(self, word: str) -> list[tuple[int, re.Pattern[str], object]]:
+    def _candidates_of(self, word: str) -> list[tuple[int, _LazyPattern, object]]:
         """The phrases that may start at `word`: filed under it, or under a prefix of it."""
         key = word.casefold()
         candidates = list(self._by_word.get(key, ()))

@@ -8,10 +8,13 @@ import re
 from pathlib import Path
 from typing import Any
 
+from scrapy.exceptions import DropItem
+
 from crawler.context import CrawlContext
 from crawler.extraction.clean import markdown_to_text
 from crawler.pipelines.step import PipelineStep
 from crawler.urls import url_key
+from csrnews.storycheck import MAX_YEAR, MIN_YEAR, check_text, parse_story_date
 from csrnews.storyfile import (
     FULLTEXT_SUFFIX,
     Story,
@@ -57,6 +60,20 @@ def excerpt_of(markdown: str, paragraphs: int, url: str, source: str) -> str:
     return "\n\n".join(kept)
 
 
+def story_date(value: str | None, now: str) -> str:
+    """The page's date when it is one the story format takes (ISO 8601, a real year), else now.
+
+    A feed or page may say anything ("0000-00-00", year 99999): the story file must still be
+    one the site can publish.
+    """
+    parsed = parse_story_date(value or "")
+    if parsed is None or not MIN_YEAR <= parsed.year <= MAX_YEAR:
+        if value:
+            logger.info("date %r is not a usable date; using the crawl time", value)
+        return now
+    return str(value).strip()
+
+
 def sidecar_path(path: Path) -> Path:
     """Where an excerpt story's full plain text lives: `<slug>` + FULLTEXT_SUFFIX."""
     return path.with_name(path.stem + FULLTEXT_SUFFIX)
@@ -67,7 +84,7 @@ def build_story(item: dict[str, Any], source: Any, ctx: CrawlContext, slug: str)
     ex, en = item["extracted"], item["enrichment"]
     story = Story()
     story.set("Title", ex.title)
-    story.set("Date", ex.date or ctx.now)
+    story.set("Date", story_date(ex.date, ctx.now))
     story.set("Slug", slug)
     story.set("Lang", ex.lang)
     story.set("Summary", summary_of(ex.text))
@@ -108,14 +125,18 @@ class WritePipeline(PipelineStep):
         ctx: CrawlContext = spider.ctx  # type: ignore[attr-defined]
         report = spider.report  # type: ignore[attr-defined]
         source = spider.source  # type: ignore[attr-defined]
-        if item["duplicate"] and item.get("original"):
-            outcome, rel = self.supersede(item, source, ctx)
-        elif item["duplicate"]:
-            outcome, rel = self.merge(item, ctx)
-        elif item["path"] and ctx.abs(item["path"]).exists():
-            outcome, rel = self.update(item, source, ctx)
-        else:
-            outcome, rel = self.create(item, source, ctx, item["path"])
+        try:
+            if item["duplicate"] and item.get("original"):
+                outcome, rel = self.supersede(item, source, ctx)
+            elif item["duplicate"]:
+                outcome, rel = self.merge(item, ctx)
+            elif item["path"] and ctx.abs(item["path"]).exists():
+                outcome, rel = self.update(item, source, ctx)
+            else:
+                outcome, rel = self.create(item, source, ctx, item["path"])
+        except DropItem as exc:
+            report.error(str(exc))
+            raise
         setattr(report, outcome, getattr(report, outcome) + 1)
         item["outcome"], item["path"] = outcome, rel
         entry_hash = item.get("entry_hash")
@@ -137,6 +158,9 @@ class WritePipeline(PipelineStep):
         return {"url": item["url"], "path": rel, "outcome": outcome}
 
     def _write(self, path: Path, story: Story, item: dict[str, Any]) -> None:
+        problem = check_text(render_story(story))
+        if problem:  # never write a file the site would have to leave out
+            raise DropItem(f"{item['url']}: the story file would be invalid: {problem}")
         sidecar = sidecar_path(path)
         if story.get("Republish") == "excerpt":
             write_text_atomic(sidecar, item["extracted"].text + "\n")
@@ -152,7 +176,7 @@ class WritePipeline(PipelineStep):
             slug = path.stem
         else:
             ex = item["extracted"]
-            year = (ex.date or ctx.now)[:4]
+            year = story_date(ex.date, ctx.now)[:4]
             base = slugify(ex.title, key=item["url"])
             slug, n = base, 1
             path = story_path(ctx.content_dir, year, slug)

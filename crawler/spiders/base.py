@@ -48,6 +48,39 @@ class StoryMixin:
         self.report = ctx.report.source(source.name)
         self.story_count = 0
         self.seen: set[str] = set()
+        # The hosts a source may reach are checked here (offsite()), before a request is made,
+        # where a link to another host is counted in the report. Scrapy's own offsite filter
+        # (empty: any host) is left to stop redirects to other hosts; story_error counts them.
+        self.allowed_domains: list[str] = list(source.allowed_domains)
+        self._filtered: set[str] = set()
+
+    def offsite(self, url: str) -> bool:
+        """True (and counted, and logged) when ``url`` is on a host the source may not use."""
+        if self.source.allows(url):
+            return False
+        self.report.skip_offsite(url)
+        logger.info(
+            "source %s: %s skipped (off-site: not in allowed_domains)", self.source.name, url
+        )
+        return True
+
+    def offsite_filtered(self, url: str) -> None:
+        """Scrapy's offsite filter dropped a request (a redirect to another host): count it."""
+        if url in self._filtered:
+            return
+        self._filtered.add(url)
+        self.report.skip_offsite(url)
+        logger.info("source %s: %s skipped (off-site redirect)", self.source.name, url)
+
+    def _ignored(self, failure: Failure, url: str) -> None:
+        """A request Scrapy's middlewares ruled out (robots.txt, off-site): counted as skipped."""
+        if "robots.txt" in str(failure.value):
+            self.report.skip_robots()
+        elif "offsite" in str(failure.value).lower():
+            self.offsite_filtered(url)
+        else:
+            self.report.skipped += 1
+        logger.info("source %s: %s not fetched (%s)", self.source.name, url, failure.value)
 
     # Index documents (feeds, sitemaps, listings).
     def index_request(self, url: str, callback: Callable[..., Any], **kw: Any) -> scrapy.Request:
@@ -91,9 +124,9 @@ class StoryMixin:
     def index_error(self, failure: Failure) -> None:
         request = failure.request  # type: ignore[attr-defined]
         if failure.check(IgnoreRequest) and not failure.check(HttpError):
-            self.report.skipped += 1
+            self._ignored(failure, request.url)
             self.report.index_failed += 1
-            self.report.errors.append(f"{request.url}: not allowed (robots.txt or off-site)")
+            self.report.errors.append(f"{request.url}: not allowed ({failure.value})")
             return
         self.index_failed(request.url, failure_reason(failure))
 
@@ -107,6 +140,8 @@ class StoryMixin:
         if key in self.seen:
             return None
         self.seen.add(key)
+        if self.offsite(url):
+            return None
         stored = self.ctx.lookup(key)
         if stored is not None:
             record = self.ctx.state.story(key)
@@ -125,6 +160,8 @@ class StoryMixin:
 
     def parse_story(self, response: Response) -> Iterator[dict[str, Any]]:
         self.report.fetched += 1
+        if response.url != response.meta["story_url"] and self.offsite(response.url):
+            return  # redirected to a host the source may not use
         content_type = response.headers.get("Content-Type", b"").decode("latin-1")
         yield {
             "source": self.source.name,
@@ -139,10 +176,7 @@ class StoryMixin:
     def story_error(self, failure: Failure) -> Iterator[dict[str, Any]]:
         request = failure.request  # type: ignore[attr-defined]
         if failure.check(IgnoreRequest) and not failure.check(HttpError):
-            self.report.skipped += 1
-            logger.info(
-                "source %s: %s not fetched (robots.txt or off-site)", self.source.name, request.url
-            )
+            self._ignored(failure, request.url)
             return
         fallback = request.meta.get("fallback")
         if fallback and fallback.get("html"):

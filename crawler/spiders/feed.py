@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime
 import hashlib
 import logging
 from collections.abc import AsyncIterator, Iterator
@@ -26,10 +27,16 @@ def _entry_html(entry: Any) -> str:
 
 
 def _entry_date(entry: Any) -> str | None:
+    """The entry's date as YYYY-MM-DD, when the feed gives a real one (feeds give "0000-00-00")."""
     for key in ("published_parsed", "updated_parsed", "created_parsed"):
         value = dict.get(entry, key)  # plain dict access: no feedparser fallback warnings
         if value:
-            return f"{value[0]:04d}-{value[1]:02d}-{value[2]:02d}"
+            try:
+                day = datetime.date(int(value[0]), int(value[1]), int(value[2]))
+            except (ValueError, TypeError, IndexError):
+                continue
+            if day.year >= 1000:
+                return day.isoformat()
     return None
 
 
@@ -70,7 +77,6 @@ class FeedSpider(StoryMixin, scrapy.Spider):
     def __init__(self, source: Source, ctx: CrawlContext, **kw: Any) -> None:
         super().__init__(name=f"feed:{source.name}", **kw)
         self.setup(source, ctx)
-        self.allowed_domains = source.allowed_domains
 
     async def start(self) -> AsyncIterator[Any]:
         for url in self.source.urls:

@@ -26,7 +26,6 @@ class ListingSpider(StoryMixin, scrapy.Spider):
     def __init__(self, source: Source, ctx: CrawlContext, **kw: Any) -> None:
         super().__init__(name=f"listing:{source.name}", **kw)
         self.setup(source, ctx)
-        self.allowed_domains = source.allowed_domains
         self.listings_seen: set[str] = set()
 
     async def start(self) -> AsyncIterator[Any]:
@@ -65,4 +64,5 @@ class ListingSpider(StoryMixin, scrapy.Spider):
         for url in found.get("follow", []):
             if url not in self.listings_seen:
                 self.listings_seen.add(url)
-                yield self.index_request(url, self.parse_listing)
+                if not self.offsite(url):
+                    yield self.index_request(url, self.parse_listing)

@@ -27,7 +27,6 @@ class StorySitemapSpider(StoryMixin, SitemapSpider):
         self.sitemap_rules = [(source.article_links or "", "parse_story")]
         super().__init__(name=f"sitemap:{source.name}", **kw)
         self.setup(source, ctx)
-        self.allowed_domains = source.allowed_domains
         self.lastmod: dict[str, str] = {}
 
     async def start(self) -> AsyncIterator[Any]:
@@ -59,7 +58,8 @@ class StorySitemapSpider(StoryMixin, SitemapSpider):
                     children["stories"].append([request.url, self.lastmod.get(request.url)])
             self.save_index(response, children)
         for url in children.get("sitemaps", []):
-            yield self.index_request(url, self._parse_sitemap)
+            if not self.offsite(url):
+                yield self.index_request(url, self._parse_sitemap)
         for url, lastmod in children.get("stories", []):
             story = self.story_request(url, lastmod)
             if story is not None:

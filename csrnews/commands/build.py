@@ -6,11 +6,15 @@ import json
 import subprocess
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
 from csrnews import console
 from csrnews.options import content_option, index_option, output_option, quiet_option
+
+if TYPE_CHECKING:
+    from csrnews.site import SiteStats
 
 
 @click.command("build")
@@ -45,6 +49,15 @@ from csrnews.options import content_option, index_option, output_option, quiet_o
     is_flag=True,
     help="Build the site only; leave the search index as it is.",
 )
+@click.option(
+    "--report",
+    "report_path",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    envvar="CSRNEWS_BUILD_REPORT",
+    help="Also write what the build did as JSON to this file, with the story files left out "
+    "and why (the nightly run reads it).",
+)
 @quiet_option
 def build(
     content: str,
@@ -55,16 +68,35 @@ def build(
     cache_dir: Path | None,
     full: bool,
     no_index: bool,
+    report_path: Path | None,
 ) -> None:
     """Build the site with Pelican and update the search index in a second process beside it.
 
     Only pages whose stories, settings or theme changed since the last build are rendered
-    again; `--full` renders all of them. The old site is replaced in one step when the new one
-    is complete; if the build fails, the old site stays.
+    again; `--full` renders all of them. The site and the index change together or not at
+    all: the index commits only once the new site is complete, and the new site replaces the
+    old one in one step only once the index has committed; if either fails, both stay as
+    they were.
+
+    A story or page file that cannot be read or is invalid (no Title, a bad Date, not UTF-8,
+    ...) is left out of the site and the index, named with its reason; the rest is built.
     """
     from csrnews.site import SiteBuildError, build_site
 
     indexer = None if no_index else _start_index(content, index)
+    index_note = ["search index: not updated (--no-index)"]
+
+    def commit_index(stats: SiteStats) -> None:
+        """The new site is complete: the index commits now (or the site is not swapped in)."""
+        if indexer is None:
+            return
+        console.info(f"site complete; committing the search index update in {index} ...")
+        leave_out = [q.path for q in stats.quarantined]
+        finished = _finish_index(indexer, index, {"commit": True, "leave_out": leave_out})
+        if finished is None:
+            raise SiteBuildError("the search index update failed, so the new site is not used")
+        index_note[0] = finished
+
     console.info(f"building the site from {content} into {output} ...")
     try:
         stats = build_site(
@@ -75,30 +107,55 @@ def build(
             previous=previous,
             cache_dir=cache_dir,
             incremental=not full,
+            before_swap=commit_index,
         )
     except SiteBuildError as exc:
-        console.error(f"site build failed, {output} left as it was: {exc}")
-        if indexer is not None:
+        console.error(f"site build failed, {output} and {index} left as they were: {exc}")
+        if indexer is not None and indexer.poll() is None:
             _stop_index(indexer, index)
         raise SystemExit(1) from exc
+    for item in stats.quarantined:
+        console.warn(f"left out of the site and the index: {item.path}: {item.reason}")
     reused = f", {stats.unchanged} unchanged pages kept" if stats.unchanged else ""
     console.info(
         f"site: {stats.articles} stories, {stats.pages} pages, {stats.files} files "
         f"({stats.rendered} rendered{reused}) in {stats.seconds:.1f} s"
     )
-    if indexer is None:
-        index_note = "search index: not updated (--no-index)"
-    else:
-        console.info(f"waiting for the search index update in {index} ...")
-        finished = _finish_index(indexer, index)
-        if finished is None:
-            raise SystemExit(1)
-        index_note = finished
+    left_out = (
+        f"; {_plural(len(stats.quarantined), 'story file', 'story files')} left out "
+        "(see the warnings)"
+        if stats.quarantined
+        else ""
+    )
+    if report_path is not None:
+        _write_report(report_path, stats, index_note[0])
     console.summary(
         f"Built {_plural(stats.articles, 'story', 'stories')} and "
         f"{_plural(stats.pages, 'page', 'pages')} into {output} "
-        f"in {stats.seconds:.1f} s; {index_note}"
+        f"in {stats.seconds:.1f} s; {index_note[0]}{left_out}"
     )
+
+
+def _write_report(path: Path, stats: SiteStats, index_note: str) -> None:
+    """The build's JSON report: counts, time, index note and the files left out."""
+    from csrnews.nightly.status import write_json_atomic
+
+    try:
+        write_json_atomic(
+            path,
+            {
+                "articles": stats.articles,
+                "pages": stats.pages,
+                "files": stats.files,
+                "rendered": stats.rendered,
+                "unchanged": stats.unchanged,
+                "seconds": round(stats.seconds, 3),
+                "index": index_note,
+                "quarantined": [q.as_dict() for q in stats.quarantined],
+            },
+        )
+    except OSError as exc:
+        console.warn(f"cannot write the build report {path}: {exc}")
 
 
 def _plural(count: int, one: str, many: str) -> str:
@@ -106,35 +163,43 @@ def _plural(count: int, one: str, many: str) -> str:
 
 
 def _start_index(content: str, index: str) -> subprocess.Popen[str]:
-    """The index update as a child process, so it runs on the other core while Pelican works."""
+    """The index update as a child process, so it runs on the other core while Pelican works.
+
+    It waits before its commit for the word of this process (`--confirm`, on its stdin).
+    """
     console.info(f"updating the search index in {index} (in a second process) ...")
     return subprocess.Popen(
-        [sys.executable, "-m", "csrnews.nightly.indexstep", content, index],
+        [sys.executable, "-m", "csrnews.nightly.indexstep", content, index, "--confirm"],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
-        stdin=subprocess.DEVNULL,
+        stdin=subprocess.PIPE,
         text=True,
     )
 
 
 def _stop_index(child: subprocess.Popen[str], index: str) -> None:
-    """After a failed site build: stop the index update unless it has already committed.
+    """After a failed site build: call the index update off before its commit.
 
     The site and the index go together; an index that describes stories the live site does
-    not show yet would send readers to missing pages. A commit is atomic, so a stopped update
-    leaves the index as it was.
+    not show yet would send readers to missing pages. The child has not committed (it waits
+    for our word), and a stopped update leaves the index as it was.
     """
-    if child.poll() is None:
-        child.terminate()
+    try:
+        child.communicate(json.dumps({"commit": False}) + "\n", timeout=600)
+    except subprocess.TimeoutExpired:
+        child.kill()
         child.communicate()
-        console.warn(f"search index update in {index} stopped; the index is as it was")
-    elif _finish_index(child, index) is not None:
-        console.warn(f"the search index in {index} was updated before the site build failed")
+    console.warn(f"search index update in {index} called off; the index is as it was")
 
 
-def _finish_index(child: subprocess.Popen[str], index: str) -> str | None:
-    """Wait for the index update; its summary, or None (after printing why) when it failed."""
-    stdout, stderr = child.communicate()
+def _finish_index(
+    child: subprocess.Popen[str], index: str, decision: dict[str, object] | None = None
+) -> str | None:
+    """Let the index update commit and wait for it; its summary, or None (after saying why)."""
+    try:
+        stdout, stderr = child.communicate(json.dumps(decision or {"commit": True}) + "\n")
+    except BrokenPipeError:  # it ended already (and failed): read what it said
+        stdout, stderr = child.communicate()
     if child.returncode != 0:
         reason = (stderr.strip() or stdout.strip() or f"exit {child.returncode}").splitlines()
         console.error(f"search index update in {index} failed: {reason[-1]}")
@@ -145,6 +210,7 @@ def _finish_index(child: subprocess.Popen[str], index: str) -> str | None:
         console.error(f"search index update in {index} printed no statistics")
         return None
     for message in stats.get("warnings", []) or []:
-        console.warn(f"search index: {message}")
+        if " left out: " not in message:  # the build names the files it left out itself
+            console.warn(f"search index: {message}")
     parts = [f"{stats[key]} {key}" for key in ("added", "updated", "deleted") if key in stats]
     return f"search index: {', '.join(parts) or 'updated'}"

@@ -25,6 +25,8 @@ def format_report(report: object) -> str:
         lines.append(
             f"{name:{width}}  {src.status:6}" + "".join(f" {getattr(src, c):>9}" for c in COUNTERS)
         )
+        if src.skipped_note():
+            lines.append(f"    {src.skipped_note()}")
         for problem in src.errors[:5]:
             lines.append(f"    ! {problem}")
         if len(src.errors) > 5:
@@ -43,6 +45,8 @@ def print_report(report: object) -> None:
         for src in report.sources.values():
             if src.status == "failed":
                 console.error(f"source {src.name} failed: {'; '.join(src.errors[:3])}")
+            elif src.offsite:
+                console.warn(f"source {src.name}: {src.skipped_note()}")
     console.summary(report.summary_line())
 
 

@@ -47,6 +47,7 @@ def extract_one(target: str, url: str | None) -> dict[str, Any]:
         "text": ex.text,
         "markdown": ex.markdown,
         "category": en.category,
+        "category_evidence": en.category_evidence,
         "tags": en.tags,
         "organisations": en.organisations,
         "standards": en.standards,

@@ -106,6 +106,12 @@ root_option = click.option(
     "e.g. 'nice -n 10 csrnews build'); it gets --content, --output, --index.",
 )
 @click.option(
+    "--no-crawl",
+    is_flag=True,
+    help="Skip the crawl: build, index and publish the content as it is (the editors' desk "
+    "runs this for its rebuild button).",
+)
+@click.option(
     "-v",
     "--verbose",
     count=True,
@@ -129,6 +135,7 @@ def nightly(
     stale_after: float,
     build_args: tuple[str, ...],
     build_command: str | None,
+    no_crawl: bool,
     verbose: int,
     quiet: bool,
 ) -> None:
@@ -164,6 +171,7 @@ def nightly(
             build_command=shlex.split(build_command) if build_command else None,
             stale_after_hours=stale_after,
             verbose=verbose,
+            crawl=not no_crawl,
         )
     )
     code = report.exit_code if report.exit_code is not None else 1

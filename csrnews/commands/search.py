@@ -46,7 +46,7 @@ def search(
     QUERY takes words, "phrases", AND/OR/NOT, field filters (org:, type:, year:, source:,
     lang:, standard:) and wildcards, e.g. `csrnews search '"supply chain" org:amfori'`.
     """
-    from search import IndexMissingError, QueryError, SearchRequest, SearchService
+    from search import BudgetExceeded, IndexMissingError, QueryError, SearchRequest, SearchService
 
     filters = {
         name: list(values)
@@ -62,9 +62,11 @@ def search(
     request = SearchRequest(q=" ".join(query), filters=filters, page=page, sort=sort)
     try:
         answer = SearchService(index).search(request)
-    except (QueryError, IndexMissingError) as exc:
+    except (QueryError, IndexMissingError, BudgetExceeded) as exc:
         console.error(str(exc))
         raise SystemExit(1) from exc
+    if answer.get("partial"):
+        console.warn("the search used up its time budget: the answer may miss some stories")
     if as_json:
         click.echo(json.dumps(answer, ensure_ascii=False, indent=2))
         return

@@ -153,31 +153,23 @@ def add(
     content: str,
 ) -> None:
     """Add story SLUG to YEAR's list at --rank (others shift down)."""
-    from csrnews.top10 import Top10Error, find_list
+    from csrnews.top10 import find_list
     from csrnews.top10.archive import load_archive
-    from csrnews.top10.edit import ListEditor
+    from csrnews.top10.edit import add_story
 
     path = find_list(content, year, list_name)
-    archive = load_archive(content)
-    story = archive.get(slug)
-    if story is None:
-        raise Top10Error(f"story {slug!r} not found under {Path(content) / 'news'}")
-    if story.year != year and not out_of_year_reason:
-        raise Top10Error(
-            f"story {slug!r} is dated {story.date}, not in {year}; "
-            "give --out-of-year-reason to list it anyway"
-        )
-    editor = ListEditor(path)
-    if slug in editor.lst.story_ranks():
-        raise Top10Error(f"{path}: story {slug!r} is already No. {editor.lst.story_ranks()[slug]}")
-    values: dict[str, Any] = {"headline": headline or story.title, "stories": [slug]}
-    if account or story.story.get("Summary"):
-        values["account"] = account or story.story.get("Summary")
-    values["reason"] = reason
-    if out_of_year_reason:
-        values["out_of_year_reason"] = out_of_year_reason
-    editor.add(values, rank)
-    console.summary(f"Added {slug} as No. {rank or editor.count + 1} in {path}.")
+    given = add_story(
+        path,
+        load_archive(content),
+        year,
+        slug,
+        reason,
+        rank=rank,
+        headline=headline,
+        account=account,
+        out_of_year_reason=out_of_year_reason,
+    )
+    console.summary(f"Added {slug} as No. {given} in {path}.")
 
 
 @top10.command("move")
@@ -287,15 +279,21 @@ def show(year: int, as_json: bool, list_name: str | None, content: str) -> None:
 @quiet_option
 @_stops_on_error
 def check(content: str) -> None:
-    """Validate every list (and weights.yaml) in content/top10/ (exit 1 on any problem)."""
+    """Validate every list (and weights.yaml) in content/top10/ (exit 1 on any problem).
+
+    Other files in content/top10/ (a list saved as latest.yaml) are named in a warning.
+    """
     from csrnews.top10 import Problem, Top10Error, check_lists
     from csrnews.top10.candidates import load_weights
+    from csrnews.top10.io import unknown_file_warning, unknown_files
 
     lists, problems = check_lists(content)
     try:
         load_weights(content)  # the candidates' weights file, when there is one
     except Top10Error as exc:
         problems += exc.problems or [Problem(Path(content), 0, str(exc))]
+    for path in unknown_files(content):
+        console.warn(unknown_file_warning(path))
     for problem in problems:
         console.error(str(problem))
     files = len(

@@ -1,21 +1,50 @@
-"""Child process of `csrnews build` and the nightly run: update one index folder, print stats."""
+"""Child process of `csrnews build` and the nightly run: update one index folder, print stats.
+
+    python -m csrnews.nightly.indexstep CONTENT INDEX [--confirm]
+
+With ``--confirm`` the update does all its work, then waits before its commit for one JSON
+line on stdin from the parent: ``{"commit": true, "leave_out": [paths]}`` commits (leaving
+out those story files too), anything else or end of input calls it off and the index stays
+as it was. `csrnews build` uses this to change site and index together or neither.
+"""
 
 from __future__ import annotations
 
 import json
 import sys
 
+EXIT_ABORTED = 3  # called off before the commit (the site build failed): nothing changed
+
+
+def _read_decision() -> list[str] | None:
+    """The parent's decision: the paths to leave out as well, or None to call it off."""
+    line = sys.stdin.readline()
+    try:
+        decision = json.loads(line) if line.strip() else {}
+    except ValueError:
+        return None
+    if not isinstance(decision, dict) or decision.get("commit") is not True:
+        return None
+    return [str(path) for path in decision.get("leave_out") or []]
+
 
 def main(argv: list[str] | None = None) -> int:
-    """`python -m csrnews.nightly.indexstep CONTENT INDEX`: JSON IndexStats on stdout."""
-    from search.indexer import IndexLockedError, update_index
+    """Run the update; JSON IndexStats on stdout (exit 0), or a one-line error on stderr."""
+    from search.indexer import IndexAborted, IndexLockedError, update_index
 
     args = sys.argv[1:] if argv is None else argv
-    if len(args) != 2:
-        print("usage: python -m csrnews.nightly.indexstep CONTENT INDEX", file=sys.stderr)
+    confirm = "--confirm" in args
+    paths = [a for a in args if a != "--confirm"]
+    if len(paths) != 2:
+        print(
+            "usage: python -m csrnews.nightly.indexstep CONTENT INDEX [--confirm]", file=sys.stderr
+        )
         return 2
     try:
-        stats = update_index(args[0], args[1])
+        stats = update_index(paths[0], paths[1], confirm=_read_decision if confirm else None)
+    except IndexAborted as exc:
+        print(str(exc), file=sys.stderr)
+        return EXIT_ABORTED
     except (IndexLockedError, OSError) as exc:
         print(f"{type(exc).__name__}: {exc}", file=sys.stderr)
         return 1

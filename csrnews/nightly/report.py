@@ -36,6 +36,7 @@ class NightlyReport:
     stories_total: int | None = None
     index: dict[str, Any] = field(default_factory=dict)
     hook: dict[str, Any] | None = None
+    quarantined: list[dict[str, str]] = field(default_factory=list)  # story files left out
     recovered: list[str] = field(default_factory=list)
     pruned: list[str] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)

@@ -42,6 +42,7 @@ logger = logging.getLogger(__name__)
 
 CRAWL_SHARE = 0.6  # of the time left, what the crawl may use before it is asked to stop
 CRAWL_GRACE = 60.0  # seconds past its own timeout before the crawl process is killed
+QUARANTINE_WARNINGS = 20  # story files left out named one by one among the warnings
 
 
 class Terminated(BaseException):
@@ -67,6 +68,7 @@ class NightlyOptions:
     build_command: list[str] | None = None  # argv prefix of the build; default `csrnews build`
     stale_after_hours: float = STALE_AFTER_HOURS
     verbose: int = 0
+    crawl: bool = True  # False: publish the content as it is (the editors' desk "rebuild now")
 
     def resolved(self) -> NightlyOptions:
         root = self.root.resolve()
@@ -171,9 +173,20 @@ class _Run:
                 "status": src.get("status") or "failed",
                 **{
                     k: int(src.get(k) or 0)
-                    for k in ("new", "updated", "unchanged", "failed", "fetched", "kept", "merged")
+                    for k in (
+                        "new",
+                        "updated",
+                        "unchanged",
+                        "failed",
+                        "fetched",
+                        "kept",
+                        "merged",
+                        "skipped",
+                        "offsite",
+                    )
                 },
                 "errors": [str(e) for e in src.get("errors") or []],
+                "offsite_hosts": [str(h) for h in src.get("offsite_hosts") or []],
             }
             for name, src in sources.items()
         }
@@ -203,6 +216,13 @@ class _Run:
                 )
             elif src.get("errors"):
                 self.report.warn(f"source {name}: {'; '.join(src['errors'][:3])}")
+            if src.get("offsite"):
+                hosts = ", ".join(src.get("offsite_hosts") or [])
+                self.report.warn(
+                    f"source {name}: skipped: {src['offsite']} off-site"
+                    + (f" ({hosts})" if hosts else "")
+                    + "; allowed_domains in the sources file decides which hosts it may use"
+                )
         if self.report.sources and not set(self.report.sources) - set(self.report.failed_sources):
             self.report.warn("every source failed; the site is rebuilt from the stories kept")
         history = load_history(opts.state)
@@ -253,7 +273,8 @@ class _Run:
         except (ValueError, IndexError):
             self.report.warn("the index step printed no statistics")
         for message in self.report.index.get("warnings", []) or []:
-            self.report.warn(f"index: {message}")
+            if " left out: " not in message:  # named once, by quarantine() below
+                self.report.warn(f"index: {message}")
         return None
 
     def index_and_build(self, building: Path) -> int | None:
@@ -290,7 +311,14 @@ class _Run:
             str(opts.state / "pelican-cache"),
             *opts.build_args,
         ]
-        result = run_step("build", argv, timeout=self.remaining())
+        report_file = opts.state / "last-build.json"
+        report_file.unlink(missing_ok=True)
+        result = run_step(
+            "build",
+            argv,
+            timeout=self.remaining(),
+            env={"CSRNEWS_BUILD_REPORT": str(report_file)},
+        )
         self._timed("build", result)
         if not result.ok:
             self.report.fail(f"the build failed ({self._how(result)}): {result.tail()}")
@@ -302,6 +330,41 @@ class _Run:
             return EXIT_FAILED
         return None
 
+    def quarantine(self, building: Path) -> None:
+        """The story files the build left out: in the report, and out of the new index too.
+
+        The build's report lists them all (with the files Pelican itself could not read);
+        without it (a build command of one's own) the index step's list is used.
+        """
+        assert self.opts.state is not None
+        found: list[dict[str, str]] = []
+        try:
+            data = json.loads((self.opts.state / "last-build.json").read_text(encoding="utf-8"))
+            found = [
+                {"path": str(q["path"]), "reason": str(q["reason"])}
+                for q in data.get("quarantined") or []
+            ]
+        except (OSError, ValueError, TypeError, KeyError):
+            found = [dict(q) for q in self.report.index.get("quarantined") or []]
+        indexed_out = {q["path"] for q in self.report.index.get("quarantined") or []}
+        more = [q["path"] for q in found if q["path"] not in indexed_out]
+        if more and self.report.index:
+            from search.indexer import leave_out_documents
+
+            removed = leave_out_documents(building / INDEX, more)
+            logger.info("left %d more stories out of the new index", removed)
+        self.report.quarantined = found
+        for item in found[:QUARANTINE_WARNINGS]:
+            self.report.warn(f"story file {item['path']} left out: {item['reason']}")
+        if len(found) > QUARANTINE_WARNINGS:
+            self.report.warn(
+                f"... and {len(found) - QUARANTINE_WARNINGS} more story files left out "
+                "(all in the report and on the status page)"
+            )
+        if self.report.stories_total is not None:
+            news = [q for q in found if q["path"].startswith("news/")]
+            self.report.stories_total = max(0, self.report.stories_total - len(news))
+
     @staticmethod
     def _how(result: StepResult) -> str:
         return "killed at the deadline" if result.timed_out else f"exit {result.returncode}"
@@ -309,9 +372,16 @@ class _Run:
     def status_page(self, building: Path) -> None:
         assert self.opts.state is not None
         history = load_history(self.opts.state)
-        all_ok = not self.report.failed_sources and not self.report.crawl_timed_out
+        all_ok = (
+            not self.report.failed_sources
+            and not self.report.crawl_timed_out
+            and not self.report.quarantined
+        )
         outcome = "ok" if all_ok else "partial"
-        if all_ok:
+        if not self.opts.crawl:
+            # No crawl ran: the sources' health and the last successful run stay as they were.
+            outcome = "rebuilt without a crawl"
+        elif all_ok:
             history["last_successful_run"] = {
                 "run_id": self.report.run_id,
                 "finished_at": iso(time.time()),
@@ -323,6 +393,7 @@ class _Run:
             now=time.time(),
             stories_total=self.report.stories_total or 0,
             stale_after_hours=self.opts.stale_after_hours,
+            quarantined=self.report.quarantined,
         )
         write_status_page(building / SITE, doc)
         self._history_after_publish = history
@@ -370,23 +441,27 @@ class _Run:
         self.report.recovered = self.releases.recover()
         for message in self.report.recovered:
             self.report.warnings.append(f"recovered: {message}")
-        if not self.opts.sources.is_file():
+        if not self.opts.crawl:
+            logger.info("crawl skipped: publishing the content as it is")
+        elif not self.opts.sources.is_file():
             self.report.fail(f"no sources file at {self.opts.sources}")
             return EXIT_USAGE
-        code = self.crawl()
-        if code is not None:
-            return code
+        else:
+            code = self.crawl()
+            if code is not None:
+                return code
         self.count_stories()
         self.building = self.releases.start(self.report.run_id)
         code = self.index_and_build(self.building)
         if code is not None:
             return code
+        self.quarantine(self.building)
         self.status_page(self.building)
         self.publish(self.building)
         hook_ok = self.hook()
         if not hook_ok:
             return EXIT_HOOK_FAILED
-        if self.report.failed_sources or self.report.crawl_timed_out:
+        if self.report.failed_sources or self.report.crawl_timed_out or self.report.quarantined:
             return EXIT_PARTIAL
         return EXIT_OK
 

@@ -81,8 +81,9 @@ def status_document(
     now: float,
     stories_total: int,
     stale_after_hours: float = STALE_AFTER_HOURS,
+    quarantined: list[dict[str, str]] | None = None,
 ) -> dict[str, Any]:
-    """The status.json of a site: the last runs and the health of each source."""
+    """The status.json of a site: the last runs, the health of each source, files left out."""
     rows = []
     for name, entry in sorted(history.get("sources", {}).items()):
         last = _parse_iso(entry.get("last_success"))
@@ -106,6 +107,10 @@ def status_document(
         "stories_total": stories_total,
         "stale_after_hours": stale_after_hours,
         "sources": rows,
+        "quarantined": [
+            {"path": str(q.get("path", "")), "reason": str(q.get("reason", ""))}
+            for q in quarantined or []
+        ],
     }
 
 
@@ -114,11 +119,16 @@ body{font:15px/1.5 system-ui,sans-serif;margin:2rem auto;max-width:60rem;padding
 table{border-collapse:collapse;width:100%}th,td{text-align:left;padding:.35rem .6rem;
 border-bottom:1px solid #ddd;vertical-align:top}th{background:#f4f4f4}
 .ok{color:#17662c}.failed,.stale{color:#a11;font-weight:bold}small{color:#666}
+h2{font-size:1.15rem;margin-top:2rem}
 """
 
 
 def render_status_html(doc: dict[str, Any]) -> str:
-    """A self-contained page (inline CSS, no script, no external resource), every value escaped."""
+    """A page of its own (no script, no resource but status.css beside it), values escaped.
+
+    The style sheet is a file, not an inline ``<style>``, so the page satisfies the site's
+    Content-Security-Policy (``style-src 'self'``).
+    """
 
     def e(value: object) -> str:
         return html.escape("" if value is None else str(value))
@@ -137,16 +147,36 @@ def render_status_html(doc: dict[str, Any]) -> str:
             f"<td><small>{problems}</small></td></tr>"
         )
     broken = [s["name"] for s in doc["sources"] if s["status"] != "ok" or s["stale"]]
+    left_out = doc.get("quarantined") or []
     headline = (
         "Every source is healthy."
         if not broken
         else "Needs attention: " + ", ".join(e(n) for n in broken) + "."
     )
+    if left_out:
+        headline += (
+            f" {len(left_out)} story file{'s' if len(left_out) != 1 else ''} left out of the "
+            "site and the search (see below)."
+        )
+    quarantine_rows = "\n".join(
+        f'<tr><td><code>{e(q["path"])}</code></td><td class="failed">{e(q["reason"])}</td></tr>'
+        for q in left_out
+    )
+    quarantine_table = (
+        '<h2 id="left-out">Story files left out</h2>\n'
+        "<p>These files could not be read or break the story file format; every other story "
+        "was published. Fix a file and the next build publishes it.</p>\n"
+        "<table><thead><tr><th>file (in the content folder)</th><th>why</th></tr></thead>\n"
+        f"<tbody>\n{quarantine_rows}\n</tbody></table>\n"
+        if left_out
+        else ""
+    )
     return f"""<!DOCTYPE html>
 <html lang="en"><head><meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <meta name="robots" content="noindex">
-<title>Site status</title><style>{_CSS}</style></head>
+<title>Site status</title><link rel="stylesheet" href="status.css">
+<link rel="icon" href="data:,"></head>
 <body><h1>Site status</h1>
 <p>{headline}</p>
 <p>This build: run {e(doc["run_id"])}, {e(doc["outcome"])}, at {e(doc["generated_at"])};
@@ -159,15 +189,16 @@ Last fully successful run: {e(last.get("finished_at", "none yet"))}
 <tbody>
 {chr(10).join(rows)}
 </tbody></table>
-<p><small>Machine-readable: <a href="status.json">status.json</a>.</small></p>
+{quarantine_table}<p><small>Machine-readable: <a href="status.json">status.json</a>.</small></p>
 </body></html>
 """
 
 
 def write_status_page(site_dir: str | Path, doc: dict[str, Any]) -> Path:
-    """Write status/index.html and status/status.json into a built site; returns the folder."""
+    """Write status/index.html, status.css and status.json into a built site; returns the folder."""
     folder = Path(site_dir) / "status"
     folder.mkdir(parents=True, exist_ok=True)
     write_json_atomic(folder / "status.json", doc)
+    (folder / "status.css").write_text(_CSS.lstrip(), encoding="utf-8")
     (folder / "index.html").write_text(render_status_html(doc), encoding="utf-8")
     return folder

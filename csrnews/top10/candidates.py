@@ -58,7 +58,11 @@ def load_weights(content_dir: str | os.PathLike[str], path: str | None = None) -
         if path:
             raise Top10Error(f"weights file {file} not found")
         return weights
-    data = parse_yaml(file.read_text(encoding="utf-8"), file) or {}
+    try:
+        text = file.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise Top10Error(Problem(file, 0, f"cannot read: {exc}")) from None
+    data = parse_yaml(text, file) or {}
     if not isinstance(data, dict):
         raise Top10Error(Problem(file, 1, "the weights file must be a YAML mapping"))
     for key, value in data.items():

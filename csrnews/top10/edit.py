@@ -280,6 +280,33 @@ class ListEditor:
         expected.insert(dst - 1, expected.pop(src - 1))
         return self.write(list(order), expected)
 
+    def update(self, rank: int, values: dict[str, Any]) -> str:
+        """Change some values of the entry ranked rank (an empty value removes the key).
+
+        The entry is written again from its values (keys in their order, then new ones); the
+        comment lines directly above it stay, comments inside it are not kept. Every other
+        entry and line stays byte for byte.
+        """
+        if not 1 <= rank <= self.count:
+            raise Top10Error(f"{self.path}: rank {rank} is outside 1..{self.count}")
+        order: list[Any] = list(self._blocks_in_order())
+        item, block, _ = order[rank - 1]
+        merged: dict[str, Any] = {}
+        for key, value in item.items():
+            merged[str(key)] = [str(v) for v in value] if isinstance(value, list) else value
+        for key, value in values.items():
+            if value in ("", None, []):
+                merged.pop(key, None)
+            else:
+                merged[key] = value
+        merged["rank"] = rank
+        merged = {"rank": rank, **{k: v for k, v in merged.items() if k != "rank"}}
+        dash = next(i for i, line in enumerate(block) if line.lstrip().startswith("-"))
+        order[rank - 1] = [*block[:dash], *render_entry(merged, *self.indentation())]
+        expected = self.headlines()
+        expected[rank - 1] = str(merged.get("headline", ""))
+        return self.write(order, expected)
+
     def remove(self, rank: int) -> tuple[str, str]:
         """Remove the entry ranked rank; the ones after shift up. Returns (headline, text)."""
         if not 1 <= rank <= self.count:
@@ -289,3 +316,108 @@ class ListEditor:
         expected = self.headlines()
         headline = expected.pop(rank - 1)
         return headline, self.write(list(order), expected)
+
+
+def story_entry(
+    archive: dict[str, Any],
+    year: int,
+    slug: str,
+    reason: str,
+    *,
+    headline: str = "",
+    account: str = "",
+    out_of_year_reason: str = "",
+    out_of_year_hint: str = "--out-of-year-reason",
+) -> dict[str, Any]:
+    """The values of a new entry for an archived story (headline and account default to the
+    story's title and summary); Top10Error when the story is missing or not of the year."""
+    story = archive.get(slug)
+    if story is None:
+        raise Top10Error(f"story {slug!r} not found in the archive")
+    if story.year != year and not out_of_year_reason:
+        raise Top10Error(
+            f"story {slug!r} is dated {story.date}, not in {year}; "
+            f"give {out_of_year_hint} to list it anyway"
+        )
+    values: dict[str, Any] = {"headline": headline or story.title, "stories": [slug]}
+    if account or story.story.get("Summary"):
+        values["account"] = account or story.story.get("Summary")
+    values["reason"] = reason
+    if out_of_year_reason:
+        values["out_of_year_reason"] = out_of_year_reason
+    return values
+
+
+def add_story(
+    path: Path,
+    archive: dict[str, Any],
+    year: int,
+    slug: str,
+    reason: str,
+    *,
+    rank: int | None = None,
+    headline: str = "",
+    account: str = "",
+    out_of_year_reason: str = "",
+    out_of_year_hint: str = "--out-of-year-reason",
+) -> int:
+    """Add an archived story to a list file at rank (default last); returns the rank given."""
+    values = story_entry(
+        archive,
+        year,
+        slug,
+        reason,
+        headline=headline,
+        account=account,
+        out_of_year_reason=out_of_year_reason,
+        out_of_year_hint=out_of_year_hint,
+    )
+    editor = ListEditor(path)
+    ranks = editor.lst.story_ranks()
+    if slug in ranks:
+        raise Top10Error(f"{path}: story {slug!r} is already No. {ranks[slug]}")
+    given = editor.count + 1 if rank is None else rank
+    editor.add(values, rank)
+    return given
+
+
+_STATUS_LINE_RE = re.compile(r"^(status:[ \t]*)([\"']?)([A-Za-z]*)\2")
+
+
+def set_status(path: Path, status: str) -> str:
+    """Set a list's `status:` (draft or published), changing only that value; returns the text.
+
+    A list without a `status:` line gets one after its `title:`. The result is read back and
+    must be the same list with the new status before it is written atomically.
+    """
+    from csrnews.top10.model import STATUSES
+
+    if status not in STATUSES:
+        raise Top10Error(f"status {status!r} must be one of: {', '.join(STATUSES)}")
+    text = path.read_text(encoding="utf-8")
+    data = parse_yaml(text, path)
+    before = build_list(data, path)
+    lines = text.split("\n")
+    if "status" in data:
+        at = data.lc.key("status")[0]
+        match = _STATUS_LINE_RE.match(lines[at])
+        if match is None:
+            raise Top10Error(
+                Problem(path, at + 1, "write the status on one line (status: draft) to change it")
+            )
+        lines[at] = match.group(1) + status + lines[at][match.end() :]
+    else:
+        after = data.lc.key("title")[0] + 1 if "title" in data else 0
+        lines.insert(after, f"status: {status}")
+    new_text = "\n".join(lines)
+    check = build_list(parse_yaml(new_text, path), path)
+    same = [(e.rank, e.headline) for e in check.entries] == [
+        (e.rank, e.headline) for e in before.entries
+    ]
+    if check.status != status or not same or check.title != before.title:
+        raise Top10Error(
+            Problem(path, 0, "the status change did not come out as expected; file unchanged")
+        )
+    write_text_atomic(path, new_text)
+    logger.info("set %s to %s", path, status)
+    return new_text

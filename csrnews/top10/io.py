@@ -46,6 +46,30 @@ def top10_dir(content_dir: str | os.PathLike[str]) -> Path:
     return Path(content_dir) / settings.TOP10_SUBDIR
 
 
+def unknown_files(content_dir: str | os.PathLike[str]) -> list[Path]:
+    """Files in <content>/top10 that are neither lists (<year>[-<topic>].yaml) nor weights.yaml.
+
+    A list saved under another name (latest.yaml, 2019.yml) would be ignored in silence.
+    """
+    folder = top10_dir(content_dir)
+    if not folder.is_dir():
+        return []
+    known = set(list_files(content_dir))
+    return sorted(
+        p
+        for p in folder.iterdir()
+        if p not in known and p.name != WEIGHTS_NAME and not p.name.startswith(".")
+    )
+
+
+def unknown_file_warning(path: Path) -> str:
+    """The warning about one unknown file in content/top10."""
+    return (
+        f"{path}: not a top-10 list file and ignored (a list is named <year>.yaml or "
+        "<year>-<topic>.yaml, e.g. 2019.yaml)"
+    )
+
+
 def list_files(content_dir: str | os.PathLike[str]) -> list[Path]:
     """Every list file in <content>/top10 (<year>.yaml, <year>-<topic>.yaml), sorted."""
     folder = top10_dir(content_dir)
@@ -67,6 +91,8 @@ def parse_yaml(text: str, path: Path) -> Any:
         raise Top10Error(Problem(path, line, f"YAML syntax error: {what}")) from None
     except YAMLError as exc:
         raise Top10Error(Problem(path, 0, f"YAML error: {exc}")) from None
+    except RecursionError:
+        raise Top10Error(Problem(path, 0, "nested too deeply to be a top-10 list")) from None
 
 
 def key_line(node: Any, key: str | int, default: int = 0) -> int:

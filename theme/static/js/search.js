@@ -145,7 +145,9 @@
       results.appendChild(nav);
     }
     var total = answer.total === 1 ? "1 story" : answer.total + " stories";
-    say(state.q ? total + " found for \u201c" + state.q + "\u201d" : total);
+    var line = state.q ? total + " found for \u201c" + state.q + "\u201d" : total;
+    if (answer.partial) { line += " (the search ran out of time: some stories may be missing)"; }
+    say(line);
   }
 
   function run(state) {

@@ -1,0 +1,166 @@
+"""The desk's Flask app: sessions, login on every page, CSRF, security headers, error pages."""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import time
+from typing import Any
+
+from flask import Flask, g, jsonify, redirect, render_template, request, url_for
+from flask.sessions import SecureCookieSessionInterface
+from flask_wtf.csrf import CSRFError, CSRFProtect
+from werkzeug.wrappers import Response
+
+from csrnews.desk import views_auth, views_rebuild, views_stories, views_top10
+from csrnews.desk.config import DeskConfig
+from csrnews.desk.history import HistoryError
+from csrnews.desk.lists import ListNotFound
+from csrnews.desk.service import Desk
+from csrnews.desk.stories import StoryNotFound
+from csrnews.desk.users import UserError
+from csrnews.desk.web import current_user, desk_of, wants_json
+from csrnews.vocabulary import EVENT_TYPES
+
+logger = logging.getLogger(__name__)
+
+CSP = (
+    "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+    "font-src 'self'; connect-src 'self'; form-action 'self'; base-uri 'none'; "
+    "frame-ancestors 'none'"
+)
+OPEN_ENDPOINTS = frozenset({"auth.login", "static"})
+
+
+class DeskSessionInterface(SecureCookieSessionInterface):
+    """Flask's signed-cookie sessions, the cookie limited to the desk's path and marked Secure
+    whenever the request came over HTTPS (through a proxy the WSGI server trusts)."""
+
+    def get_cookie_secure(self, app: Flask) -> bool:
+        return bool(app.config["SESSION_COOKIE_SECURE"] or request.is_secure)
+
+    def get_cookie_path(self, app: Flask) -> str:
+        return request.script_root or "/"
+
+
+def _require_login() -> Response | tuple[Any, int] | None:
+    """No desk URL answers without a valid session (the login page and its CSS aside)."""
+    if request.endpoint in OPEN_ENDPOINTS:
+        return None
+    user = current_user()
+    if user is None:
+        if request.method in ("GET", "HEAD") and not wants_json():
+            return redirect(
+                url_for("auth.login", next=request.script_root + request.full_path.rstrip("?"))
+            )
+        return jsonify({"error": "log in first"}), 401
+    g.user = user
+    return None
+
+
+def _headers(response: Response) -> Response:
+    response.headers["Content-Security-Policy"] = CSP
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    response.headers["X-Frame-Options"] = "DENY"
+    response.headers["Referrer-Policy"] = "same-origin"
+    response.headers["Cross-Origin-Opener-Policy"] = "same-origin"
+    if request.endpoint != "static":
+        response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+def _error_page(status: int, title: str, message: str) -> tuple[str, int]:
+    if wants_json():
+        return jsonify({"error": message}), status  # type: ignore[return-value]
+    return render_template("desk/error.html", title=title, message=message), status
+
+
+def create_app(config: DeskConfig, *, testing: bool = False) -> Flask:
+    """A Flask app serving the desk for one content folder and site."""
+    app = Flask(__name__, static_folder="static", template_folder="templates")
+    desk = Desk(config)
+    app.config.update(
+        SECRET_KEY=desk.secret,
+        SESSION_COOKIE_NAME="csrnews_desk",
+        SESSION_COOKIE_HTTPONLY=True,
+        SESSION_COOKIE_SAMESITE="Strict",
+        SESSION_COOKIE_SECURE=False,  # True per request over HTTPS (DeskSessionInterface)
+        PERMANENT_SESSION_LIFETIME=dt.timedelta(hours=12),
+        WTF_CSRF_TIME_LIMIT=None,  # valid as long as the session: a long edit is not lost
+        WTF_CSRF_SSL_STRICT=True,
+        MAX_CONTENT_LENGTH=2 * 1024 * 1024,
+        TESTING=testing,
+    )
+    app.session_interface = DeskSessionInterface()
+    app.extensions["csrnews_desk"] = desk
+    app.before_request(_require_login)  # before the CSRF check: no session, no answer
+    CSRFProtect(app)
+    app.after_request(_headers)
+    for module in (views_auth, views_stories, views_top10, views_rebuild):
+        app.register_blueprint(module.bp)
+
+    @app.context_processor
+    def _context() -> dict[str, Any]:
+        return {
+            "user": g.get("user"),
+            "event_types": EVENT_TYPES,
+            "pending_count": _pending_count(),
+        }
+
+    @app.template_filter("when")
+    def _when(moment: float | None) -> str:
+        if not moment:
+            return ""
+        return time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime(moment))
+
+    @app.errorhandler(CSRFError)
+    def _csrf(exc: CSRFError) -> tuple[str, int]:
+        logger.warning("desk: refused a form without a valid CSRF token: %s", exc.description)
+        return _error_page(
+            400,
+            "Form refused",
+            "This form could not be accepted: its security token was missing or did not match "
+            "your session. Nothing was changed. Open the page again and repeat what you did.",
+        )
+
+    @app.errorhandler(StoryNotFound)
+    @app.errorhandler(ListNotFound)
+    def _not_found(exc: Exception) -> tuple[str, int]:
+        return _error_page(404, "Not found", str(exc))
+
+    @app.errorhandler(404)
+    def _404(exc: Exception) -> tuple[str, int]:
+        return _error_page(404, "Not found", "There is no such page on the desk.")
+
+    @app.errorhandler(403)
+    def _403(exc: Exception) -> tuple[str, int]:
+        return _error_page(403, "Not allowed", "This page is for the desk's administrators.")
+
+    @app.errorhandler(405)
+    def _405(exc: Exception) -> tuple[str, int]:
+        return _error_page(405, "Not allowed", "This address does not take that kind of request.")
+
+    @app.errorhandler(UnicodeDecodeError)
+    def _not_text(exc: UnicodeDecodeError) -> tuple[str, int]:
+        logger.warning("desk: a file is not UTF-8 text: %s", exc)
+        return _error_page(
+            422,
+            "This file cannot be read",
+            "The file is not UTF-8 text, so the desk will not open or change it. "
+            "Fix its encoding in the content folder (or restore an earlier version).",
+        )
+
+    @app.errorhandler(HistoryError)
+    @app.errorhandler(UserError)
+    def _history(exc: Exception) -> tuple[str, int]:
+        logger.error("desk: %s", exc)
+        return _error_page(500, "Could not record the change", str(exc))
+
+    def _pending_count() -> int:
+        if g.get("user") is None:
+            return 0
+        if "pending" not in g:
+            g.pending = views_rebuild.pending_changes(desk_of())
+        return len(g.pending)
+
+    return app
