@@ -1,5 +1,6 @@
 """Extraction's failure classes: chrome words around the article, whole-page forms, a guard on the
-raw tree, leads, "read more" lines, Markdown escapes, control characters, encodings by evidence."""
+raw tree, leads, "read more" lines, link lists at the story's edges, credit lines, Markdown
+escapes, control characters, encodings by evidence."""
 
 from __future__ import annotations
 
@@ -15,6 +16,7 @@ from crawler.extraction import extract_page
 from crawler.extraction.chrome import remove_chrome
 from crawler.extraction.clean import markdown_to_text, parse_html, sanitize_markdown
 from crawler.extraction.encoding import decode_page
+from crawler.extraction.lines import drop_chrome_lines
 from tests.fixtures.extraction.evaluate import FIXTURES, fixtures
 
 PARAS = [
@@ -235,6 +237,86 @@ def test_a_control_character_does_not_lose_the_page() -> None:
     html = page(f"<article><h1>T</h1><p>{PARAS[0]}\x0b <b>bold</b>\x01 tail</p>{BODY}</article>")
     result = extract_page(html, "https://example.org/news/a")
     assert has_story(result.text) and "bold" in result.text
+
+
+# -- chrome inside the article's container: link lists at the edges, credit lines -------------
+
+
+def test_link_lists_at_the_story_edges_go_with_their_title() -> None:
+    html = page(
+        '<article><a href="/news">Back to news overview</a><h1>T</h1>'
+        f"{BODY}<h3>More from the chamber</h3><ul>"
+        '<li><a href="/n/1">Members back a common audit format</a></li>'
+        '<li><a href="/n/2">Chamber opens an office in the port</a></li></ul>'
+        '<p><a href="/news">Back to the list</a></p></article>'
+    )
+    result = extract_page(html, "https://example.org/news/a")
+    assert has_story(result.text)
+    for chrome in ("Back to", "More from the chamber", "common audit format", "in the port"):
+        assert chrome not in result.text, chrome
+
+
+@pytest.mark.parametrize(
+    "ending",
+    [
+        "Details are on the\n\n[council's website](https://example.org/c).",  # ends a sentence
+        "[Full report (PDF)](https://example.org/report.pdf)",  # a file of the story's
+        "[https://example.org/petition](https://example.org/petition)",  # a visible address
+        "[Contact the press office](https://example.org/press)\n\nThe chamber meets again in "
+        "May to agree the next steps with the unions and the buyers of the region.",  # mid-text
+    ],
+)
+def test_links_that_belong_to_the_story_stay(ending: str) -> None:
+    story = "\n\n".join(PARAS)
+    markdown = f"{story}\n\n{ending}"
+    assert drop_chrome_lines(markdown) == markdown
+
+
+def test_a_text_of_links_only_is_left_as_it_is() -> None:
+    markdown = "\n\n".join(f"- [Headline number {i}](https://example.org/{i})" for i in range(5))
+    assert drop_chrome_lines(markdown) == markdown
+
+
+def test_lists_after_lists_and_a_dangling_label_go() -> None:
+    story = "\n\n".join(PARAS)
+    tail = (
+        "**Read also:**\n\n[Members back a common format](https://example.org/1)\n\n"
+        "## Most read\n\n1. [Port strike ends](https://example.org/2)\n"
+        "2. [New mayor sworn in](https://example.org/3)\n\nRelated:"
+    )
+    assert drop_chrome_lines(f"{story}\n\n{tail}").strip() == story
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        "Photo: Harbour Times / J. Miller",
+        "*Foto: dpa*",
+        "Crédits photos : Agence X",
+        "Source: Ministry of Commerce",
+        "图片来源：港口管理局",
+        "（责任编辑：陈静）",
+    ],
+)
+def test_credit_and_source_lines_go(line: str) -> None:
+    story = "\n\n".join(PARAS)
+    assert drop_chrome_lines(f"{PARAS[0]}\n\n{line}\n\n{story}") == f"{PARAS[0]}\n\n\n{story}"
+
+
+def test_a_paragraph_that_starts_like_a_credit_stays() -> None:
+    line = (
+        "Source: the ministry said in its statement that the rules would be reviewed after "
+        "eighteen months of use by the city's buyers."
+    )
+    assert drop_chrome_lines(f"{PARAS[0]}\n\n{line}") == f"{PARAS[0]}\n\n{line}"
+
+
+@pytest.mark.parametrize("name", ["en-news-edge-links", "zh-news-edge-links"])
+def test_fixture_pages_of_the_edge_chrome_class(name: str) -> None:
+    fx, result = _fixture(name)
+    expected = (FIXTURES / f"{name}.expected.txt").read_text(encoding="utf-8")
+    assert "".join(result.text.split()) == "".join(expected.split())
+    assert result.title == fx["title"] and result.lang == fx["lang"]
 
 
 # -- encodings by evidence ---------------------------------------------------------------------

@@ -14,7 +14,7 @@ import trafilatura
 from lxml import html
 from trafilatura.settings import use_config
 
-from crawler.extraction.choose import SHORT, drop_chrome_lines, lost_story, prose, size
+from crawler.extraction.choose import SHORT, lost_story, prose, size
 from crawler.extraction.chrome import plain_story, remove_chrome
 from crawler.extraction.clean import (
     clean_tree,
@@ -29,6 +29,7 @@ from crawler.extraction.clean import (
 from crawler.extraction.content import Content, find_content, find_lead
 from crawler.extraction.dates import find_published, parse_date_text
 from crawler.extraction.encoding import decode_page
+from crawler.extraction.lines import drop_chrome_lines
 from crawler.extraction.selectors import select_html, select_text
 
 logger = logging.getLogger(__name__)
@@ -319,12 +320,12 @@ def extract_page(
     if not markdown:
         page_size = _page_size(found, raw_tree, cjk)
         markdown, how = _choose_markdown(raw_tree, cleaned, found, url, cjk, page_size)
-    markdown = _drop_title_line(sanitize_markdown(markdown, base_url=url), title)
+    markdown = sanitize_markdown(markdown, base_url=url)
+    markdown = _drop_title_line(drop_chrome_lines(markdown), title)
     if lead_allowed:
         restored = _with_lead(markdown, safe, metas, title)
         if restored != markdown:
             markdown, how = sanitize_markdown(restored, base_url=url), how + "+lead"
-    markdown = drop_chrome_lines(markdown)
     plain = markdown_to_text(markdown)
     return Extracted(
         url=url,
