@@ -112,6 +112,22 @@ root_option = click.option(
     "runs this for its rebuild button).",
 )
 @click.option(
+    "--redis",
+    "redis_url",
+    metavar="URL",
+    envvar="CSRNEWS_REDIS",
+    help="Crawl with the workers of a distributed crawl (redis://HOST:PORT/DB; default: the "
+    "sources file's `redis:` key): seed the frontier, ingest until it drains, then build.",
+)
+@click.option(
+    "--until-idle",
+    type=click.FloatRange(min=0.5),
+    default=10,
+    show_default=True,
+    help="With Redis: seconds the frontier and the item queue must stay empty (or no worker "
+    "alive) before the crawl counts as done.",
+)
+@click.option(
     "-v",
     "--verbose",
     count=True,
@@ -136,6 +152,8 @@ def nightly(
     build_args: tuple[str, ...],
     build_command: str | None,
     no_crawl: bool,
+    redis_url: str | None,
+    until_idle: float,
     verbose: int,
     quiet: bool,
 ) -> None:
@@ -147,6 +165,7 @@ def nightly(
     published), 2 usage or invalid sources file, 3 partial (published, some sources failed),
     4 published but the publish hook failed, 75 another run holds the lock.
     """
+    from csrnews.commands.distributed import resolve_redis
     from csrnews.nightly.report import summary_text
     from csrnews.nightly.run import NightlyOptions, run_nightly
 
@@ -172,6 +191,8 @@ def nightly(
             stale_after_hours=stale_after,
             verbose=verbose,
             crawl=not no_crawl,
+            redis=resolve_redis(redis_url, sources, strict=False),
+            until_idle=until_idle,
         )
     )
     code = report.exit_code if report.exit_code is not None else 1

@@ -69,6 +69,8 @@ class NightlyOptions:
     stale_after_hours: float = STALE_AFTER_HOURS
     verbose: int = 0
     crawl: bool = True  # False: publish the content as it is (the editors' desk "rebuild now")
+    redis: str | None = None  # a distributed crawl: seed the frontier, then ingest (csrnews ingest)
+    until_idle: float = 10.0  # with redis: seconds of empty frontier and queue that end the crawl
 
     def resolved(self) -> NightlyOptions:
         root = self.root.resolve()
@@ -154,7 +156,13 @@ class _Run:
         if opts.delay is not None:
             argv += ["--delay", f"{opts.delay:g}"]
         hard = None if left is None else min(left, soft + CRAWL_GRACE)
-        result = run_step("crawl", argv, timeout=hard)
+        if opts.redis:
+            result = self._seed()
+            if result.ok:
+                argv = self._ingest_argv(report_file, soft)
+                result = run_step("ingest", argv, timeout=hard)
+        else:
+            result = run_step("crawl", argv, timeout=hard)
         self._timed("crawl", result)
         if result.returncode == 2:
             self.report.fail(
@@ -197,7 +205,8 @@ class _Run:
                 if result.timed_out
                 else f"ended with exit {result.returncode} and no report"
             )
-            self.report.warn(f"the crawl {why}: {result.tail(3)}")
+            step = "crawl" if result.name == "crawl" else f"crawl's {result.name} step"
+            self.report.warn(f"the {step} {why}: {result.tail(3)}")
             self._mark_all_failed(f"crawl {why}")
         elif self.report.crawl_timed_out:
             self.report.warn("the crawl reached its time limit; some sources were cut short")
@@ -229,6 +238,31 @@ class _Run:
         record_crawl(history, self.report.sources, time.time())
         save_history(opts.state, history)
         return None
+
+    def _seed(self) -> StepResult:
+        """A distributed crawl's first step: the sources' start requests into the frontier."""
+        opts = self.opts
+        assert opts.redis is not None and opts.state is not None
+        argv = [
+            *[sys.executable, "-m", "csrnews", "crawl", "--redis", opts.redis, "--seed"],
+            *["--sources", str(opts.sources), "--content", str(opts.content)],
+            *["--state", str(opts.state), "--quiet"],
+        ]
+        left = self.remaining()
+        result = run_step("seed", argv, timeout=None if left is None else min(left, 600))
+        self._timed("seed", result)
+        return result
+
+    def _ingest_argv(self, report_file: Path, soft: float) -> list[str]:
+        """The single writer until the frontier drains (or the crawl's share of the time)."""
+        opts = self.opts
+        assert opts.redis is not None and opts.state is not None
+        return [
+            *[sys.executable, "-m", "csrnews", "ingest", "--redis", opts.redis],
+            *["--sources", str(opts.sources), "--content", str(opts.content)],
+            *["--state", str(opts.state), "--until-idle", f"{opts.until_idle:g}"],
+            *["--timeout", f"{soft:g}", "--report", str(report_file), "--quiet"],
+        ]
 
     def _mark_all_failed(self, reason: str) -> None:
         try:
