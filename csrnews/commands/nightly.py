@@ -91,6 +91,20 @@ root_option = click.option(
     help="Hours without a successful crawl after which a source is shown as stale.",
 )
 @click.option(
+    "--site-url",
+    default="",
+    envvar="CSRNEWS_SITEURL",
+    help="The public URL of the site, with its path if any (https://example.org/csr), "
+    "passed to `csrnews build --site-url`; empty: SITEURL of the settings file.",
+)
+@click.option(
+    "--static-search/--no-static-search",
+    default=True,
+    show_default=True,
+    help="Bring the static search (Pagefind) up to date after the new release is live "
+    "(only the shards whose stories changed; the publish does not wait for it).",
+)
+@click.option(
     "--build-arg",
     "build_args",
     multiple=True,
@@ -149,6 +163,8 @@ def nightly(
     publish_hook: str | None,
     hook_timeout: float,
     stale_after: float,
+    site_url: str,
+    static_search: bool,
     build_args: tuple[str, ...],
     build_command: str | None,
     no_crawl: bool,
@@ -186,7 +202,8 @@ def nightly(
             keep_reports=keep_reports,
             publish_hook=publish_hook,
             hook_timeout=hook_timeout,
-            build_args=list(build_args),
+            build_args=[*(["--site-url", site_url] if site_url else []), *build_args],
+            static_search=static_search,
             build_command=shlex.split(build_command) if build_command else None,
             stale_after_hours=stale_after,
             verbose=verbose,

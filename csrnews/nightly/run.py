@@ -69,6 +69,7 @@ class NightlyOptions:
     stale_after_hours: float = STALE_AFTER_HOURS
     verbose: int = 0
     crawl: bool = True  # False: publish the content as it is (the editors' desk "rebuild now")
+    static_search: bool = True  # refresh the Pagefind bundle after the publish
     redis: str | None = None  # a distributed crawl: seed the frontier, then ingest (csrnews ingest)
     until_idle: float = 10.0  # with redis: seconds of empty frontier and queue that end the crawl
 
@@ -340,6 +341,7 @@ class _Run:
             "--index",
             str(building / INDEX),
             "--no-index",
+            "--no-static-search",  # refreshed after the publish (static_search below)
             *reuse,
             "--cache-dir",
             str(opts.state / "pelican-cache"),
@@ -432,6 +434,51 @@ class _Run:
         write_status_page(building / SITE, doc)
         self._history_after_publish = history
 
+    def carry_static_search(self, building: Path) -> None:
+        """The live release's static search goes with the new one until it is refreshed."""
+        live = self.releases.current()
+        if not self.opts.static_search or live is None:
+            return
+        from search.staticsearch import carry_over
+
+        try:
+            carry_over(live / SITE, building / SITE)
+        except OSError as exc:
+            self.report.warn(f"the static search could not be carried over: {exc}")
+
+    def static_search(self) -> None:
+        """After the publish: bring the live site's static search up to date.
+
+        Only the shards whose story files changed are built again (search.staticsearch);
+        the publish did not wait for it, and until it ends the live site searches the
+        previous release's bundle. A failure is a warning: the bundle stays as it was.
+        """
+        if not self.opts.static_search or not self.report.published:
+            return
+        site = self.opts.root / "current" / SITE
+        argv = [
+            sys.executable,
+            "-m",
+            "search.staticsearch",
+            str(self.opts.content),
+            str(site.resolve()),
+        ]
+        quarantined = [q["path"] for q in self.report.quarantined]
+        for path in quarantined:
+            argv += ["--leave-out", path]
+        result = run_step("static-search", argv, timeout=self.remaining())
+        self._timed("static_search", result)
+        if not result.ok:
+            self.report.warn(
+                f"the static search was not brought up to date ({self._how(result)}): "
+                f"{result.tail(2)}; the site keeps the previous one"
+            )
+            return
+        try:
+            self.report.static_search = json.loads(result.stdout.strip().splitlines()[-1])
+        except (ValueError, IndexError):
+            self.report.warn("the static search step printed no statistics")
+
     def publish(self, building: Path) -> None:
         began = time.monotonic()
         old = self.releases.current()
@@ -491,7 +538,9 @@ class _Run:
             return code
         self.quarantine(self.building)
         self.status_page(self.building)
+        self.carry_static_search(self.building)
         self.publish(self.building)
+        self.static_search()
         hook_ok = self.hook()
         if not hook_ok:
             return EXIT_HOOK_FAILED
