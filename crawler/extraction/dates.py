@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import json
 import logging
 import re
@@ -188,7 +189,8 @@ def url_date(url: str | None) -> str | None:
 
 
 def find_published(tree: html.HtmlElement, url: str | None = None) -> str | None:
-    """The publication date of a page (before chrome is removed) as ISO 8601, or None."""
+    """The publication date of a page (before chrome is removed) as ISO 8601, or None. The tree
+    is not changed."""
     for finder in (_jsonld_dates, _meta_dates, _time_dates, _byline_dates):
         found = finder(tree)
         if found:
@@ -200,7 +202,7 @@ def find_published(tree: html.HtmlElement, url: str | None = None) -> str | None
     try:
         from htmldate import find_date
 
-        return find_date(tree, extensive_search=True, original_date=True, url=url)
+        return find_date(copy.deepcopy(tree), extensive_search=True, original_date=True, url=url)
     except Exception:  # htmldate gives up in many ways on odd pages
         logger.debug("htmldate failed on %s", url, exc_info=True)
         return None
