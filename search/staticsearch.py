@@ -73,7 +73,7 @@ class Shard:
     files: list[StoryFile] = field(default_factory=list)
 
     def key(self) -> str:
-        """Changes when a story file of the shard (or the record-making code) changes: by content."""
+        """Changes when a shard's story files (by content) or the record-making code change."""
         digest = hashlib.blake2b(digest_size=16)
         digest.update(f"{FORMAT}\0{pagefind_version()}\0".encode())
         digest.update(hashlib.blake2b(_CODE, digest_size=16).digest())
