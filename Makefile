@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 
-.PHONY: demo test test-quick lint bench golden clean
+.PHONY: demo test test-quick lint bench bench-quality golden clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -39,6 +39,10 @@ lint: $(VENV)/.installed-test
 ## make bench: the benchmarks in bench/ (see docs/benchmarks.md)
 bench: $(VENV)/.installed-test
 	$(BIN)/python -m bench
+
+## make bench-quality: extraction and enrichment scores on ../shared's development sets, when present
+bench-quality: $(VENV)/.installed-test
+	$(BIN)/python -m bench quality
 
 ## make golden: regenerate the golden site in tests/golden/ after an intended change
 golden: $(VENV)/.installed-test

@@ -11,6 +11,11 @@ _ROOT = Path(__file__).resolve().parent
 AUTHOR = "csrnews"
 SITENAME = "CSR News"
 SITESUBTITLE = "Corporate social responsibility news, events and standards"
+# The public URL of the site, with its path if it lives under one ("https://example.org/csr").
+# Empty: links are root-relative, fine for a local preview; production needs it (the sitemap,
+# robots.txt, canonical links, og:url, JSON-LD, feed ids and events.ics must be absolute).
+# `csrnews build --site-url URL` / `csrnews nightly --site-url URL` or CSRNEWS_SITEURL
+# override this value.
 SITEURL = ""
 PATH = "content"
 THEME = str(_ROOT / "theme")
@@ -117,8 +122,15 @@ MENUITEMS = (
     ("Organisations", "org/"),
     ("Standards", "standard/"),
     ("Top 10", "top10/"),
+    ("Events", "events/"),
     ("Archives", "archives/"),
     ("Search", "search/"),
 )
 # Fixed in tests for a deterministic golden site; the time stamps in generated files otherwise.
 CSR_BUILD_TIME = None
+# The day the events page divides upcoming from past events (ISO date); None: today.
+CSR_TODAY = None
+# The image of a story that has none of its own (JSON-LD, og:image) and the site's logo
+# (JSON-LD publisher): path in the site, width, height.
+SITE_IMAGE = ("theme/images/share.png", 1200, 630)
+SITE_LOGO = ("theme/images/logo.png", 512, 512)

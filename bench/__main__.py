@@ -4,6 +4,7 @@
     python -m bench --sizes 1000,5000     # other corpus sizes
     python -m bench --quick               # a tiny run (20 stories) to check the harness
     python -m bench --sections build,query
+    python -m bench quality               # extraction and enrichment quality (../shared)
 
 Figures go to bench/results/<timestamp>.json with a description of the machine.
 """
@@ -142,7 +143,14 @@ def options_from(args: argparse.Namespace) -> Options:
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Run the benchmarks; exit 1 when a section failed (targets missed are reported, not fatal)."""
+    """Run the benchmarks; exit 1 when a section failed (targets missed are reported, not fatal).
+
+    `python -m bench quality ...` runs the quality scores instead (bench/quality.py)."""
+    argv = sys.argv[1:] if argv is None else argv
+    if argv[:1] == ["quality"]:
+        from bench.quality import main as quality
+
+        return quality(argv[1:])
     args = parse_args(argv)
     logging.basicConfig(
         level=logging.DEBUG if args.verbose else logging.WARNING,

@@ -87,6 +87,17 @@ def _rows(results: dict[str, Any]) -> list[tuple[str, str, str]]:
                     f"peak RSS {_fmt(inc['peak_rss_mb'], ' MB')}",
                 )
             )
+            for key, what in (("static_full", "build"), ("static_incremental", "update")):
+                if key in index:
+                    got = index[key]
+                    shards = (got.get("stats") or {}).get("built", "?")
+                    rows.append(
+                        (
+                            f"static search {what} (Pagefind), {index['stories']:,} stories",
+                            _fmt(got["wall_s"], " s"),
+                            f"peak RSS {_fmt(got['peak_rss_mb'], ' MB')}, {shards} shards built",
+                        )
+                    )
     nightly = results.get("nightly")
     if nightly:
         if "error" in nightly:

@@ -374,9 +374,21 @@ class Bench:
         self.say(
             f"index {size}: full build {full.wall_s:.1f} s, peak RSS {full.peak_rss_mb:.0f} MB"
         )
+        # The static search (Pagefind) of the same stories, as `csrnews build` makes it.
+        static_site = self._dir(f"corpus-{size}", "static-bench")
+        shutil.rmtree(static_site, ignore_errors=True)
+        static_site.mkdir(parents=True)
+        static = [sys.executable, "-m", "csrnews.search.staticsearch", str(self.content(size))]
+        static_full = run_measured([*static, str(static_site)], cwd=ROOT)
+        self.say(
+            f"static search {size}: full build {static_full.wall_s:.1f} s, "
+            f"peak RSS {static_full.peak_rss_mb:.0f} MB"
+        )
         changes = self._changes(size)
         incremental = run_measured(worker, cwd=ROOT)
         inc_stats = _last_json(incremental)
+        static_inc = run_measured([*static, str(static_site)], cwd=ROOT)
+        shutil.rmtree(static_site, ignore_errors=True)
         self.say(
             f"index {size}: incremental ({sum(changes.values())} stories) "
             f"{incremental.wall_s:.1f} s"
@@ -390,6 +402,11 @@ class Bench:
                 **_figures(incremental, tail=False),
                 "changes": changes,
                 "stats": inc_stats,
+            },
+            "static_full": {**_figures(static_full, tail=False), "stats": _last_json(static_full)},
+            "static_incremental": {
+                **_figures(static_inc, tail=False),
+                "stats": _last_json(static_inc),
             },
         }
 

@@ -63,7 +63,7 @@ class StoryItem:
     original: bool = False  # ... of which this page is the original
     # WritePipeline's.
     superseded: bool = False
-    outcome: str = ""  # new | updated | unchanged | merged | kept
+    outcome: str = ""  # new | updated | unchanged | merged | kept (a worker's: queued)
 
     @property
     def page(self) -> Extracted:

@@ -80,6 +80,27 @@ def index_existing(content_dir: str | Path, state_dir: str | Path) -> int:
         state.close()
 
 
+def create_process(values: Settings) -> CrawlerProcess:
+    """A CrawlerProcess with these settings, logging as the CLI's -v says (not Scrapy's way)."""
+    root_level = logging.root.level
+    # Scrapy's own log only with -v: the crawl's report says what failed and why.
+    scrapy_level = logging.INFO if root_level < logging.WARNING else logging.CRITICAL
+    logging.disable(logging.INFO if scrapy_level > logging.INFO else logging.NOTSET)
+    try:
+        process = CrawlerProcess(values)
+    finally:
+        logging.disable(logging.NOTSET)
+    # Scrapy sets its own loggers to DEBUG and the root to NOTSET; the CLI's -v decides.
+    logging.root.setLevel(root_level)
+    logging.getLogger("scrapy").setLevel(scrapy_level)
+    for noisy in ("trafilatura", "htmldate", "courlan", "justext"):
+        # Their per-page warnings ("missing link attribute") are not the operator's business.
+        logging.getLogger(noisy).setLevel(
+            logging.ERROR if scrapy_level > logging.INFO else logging.NOTSET
+        )
+    return process
+
+
 def crawl(
     sources_path: str | Path,
     content_dir: str | Path,
@@ -113,29 +134,9 @@ def crawl(
     fill_signatures(ctx)
     run_id = state.start_run()
     report = ctx.report
-    root_level = logging.root.level
-    # Scrapy's own log only with -v: the crawl's report says what failed and why.
-    scrapy_level = logging.INFO if root_level < logging.WARNING else logging.CRITICAL
-    logging.disable(logging.INFO if scrapy_level > logging.INFO else logging.NOTSET)
-    try:
-        process = CrawlerProcess(
-            scrapy_settings(
-                config,
-                delay=delay,
-                source_timeout=source_timeout,
-                overrides=overrides,
-            )
-        )
-    finally:
-        logging.disable(logging.NOTSET)
-    # Scrapy sets its own loggers to DEBUG and the root to NOTSET; the CLI's -v decides.
-    logging.root.setLevel(root_level)
-    logging.getLogger("scrapy").setLevel(scrapy_level)
-    for noisy in ("trafilatura", "htmldate", "courlan", "justext"):
-        # Their per-page warnings ("missing link attribute") are not the operator's business.
-        logging.getLogger(noisy).setLevel(
-            logging.ERROR if scrapy_level > logging.INFO else logging.NOTSET
-        )
+    process = create_process(
+        scrapy_settings(config, delay=delay, source_timeout=source_timeout, overrides=overrides)
+    )
 
     def done(_: object, name: str, crawler: Any) -> None:
         src = report.source(name)

@@ -26,7 +26,7 @@ SOURCE_KEYS = frozenset(
         "allowed_domains",
     }
 )
-TOP_KEYS = frozenset({"sources", "user_agent", "contact"})
+TOP_KEYS = frozenset({"sources", "user_agent", "contact", "redis"})
 SELECTOR_KEYS = frozenset({"title", "date", "body"})
 
 
@@ -110,6 +110,7 @@ class SourcesConfig:
     path: Path
     sources: list[Source]
     user_agent: str = defaults.USER_AGENT
+    redis: str | None = None  # the shared frontier of a distributed crawl (redis://HOST:PORT/DB)
 
 
 def _url_ok(value: object) -> bool:
@@ -241,7 +242,12 @@ def parse_sources(text: str, path: str | Path = "sources.yaml") -> SourcesConfig
             user_agent = f"csrnews/0.1 (+{contact.strip()})"
         elif contact not in user_agent:
             user_agent = f"{user_agent.strip()} (+{contact.strip()})"
-    return SourcesConfig(path=path, sources=sources, user_agent=user_agent.strip())
+    redis = data.get("redis")
+    if redis is not None and (
+        not isinstance(redis, str) or not redis.startswith(("redis://", "rediss://", "unix://"))
+    ):
+        raise SourcesError(f"{path}: key 'redis': expected a URL such as redis://HOST:6379/0")
+    return SourcesConfig(path=path, sources=sources, user_agent=user_agent.strip(), redis=redis)
 
 
 def load_sources(path: str | Path) -> SourcesConfig:

@@ -137,6 +137,11 @@ class CrawlState:
             (url, etag, last_modified, json.dumps(children, ensure_ascii=False), time.time()),
         )
 
+    def all_docs(self) -> list[tuple[str, str | None, str | None, Any]]:
+        """Every index document: (url, etag, last_modified, children)."""
+        rows = self.db.execute("SELECT url, etag, last_modified, children FROM docs")
+        return [(u, e, m, json.loads(c) if c else None) for u, e, m, c in rows]
+
     # Stories.
     def story(self, key: str) -> StoryRecord | None:
         row = self.db.execute(
@@ -207,6 +212,10 @@ class CrawlState:
             "INSERT OR REPLACE INTO gone VALUES (?, ?, ?, ?, ?)",
             (key, url, status, entry_hash, time.time()),
         )
+
+    def all_gone(self) -> list[tuple[str, str | None, float]]:
+        """Every gone story URL: (key, entry_hash, seen)."""
+        return list(self.db.execute("SELECT key, entry_hash, seen FROM gone"))
 
     def forget_gone(self, key: str) -> None:
         self.db.execute("DELETE FROM gone WHERE key=?", (key,))

@@ -7,10 +7,22 @@ import logging
 import click
 
 from csrnews import __version__
-from csrnews.commands import build, crawl, demo, desk, extract, nightly, search, serve, top10
+from csrnews.commands import (
+    build,
+    crawl,
+    demo,
+    desk,
+    extract,
+    ingest,
+    nightly,
+    search,
+    serve,
+    top10,
+)
 
 COMMANDS: list[click.Command] = [
     crawl.crawl,
+    ingest.ingest,
     extract.extract,
     build.build,
     search.search,

@@ -14,6 +14,7 @@ from csrnews.story import schema
 # Facet name -> field, as the search answer names them (from the story schema's table).
 FACETS: dict[str, str] = schema.facets()
 MAX_FACET_VALUES = 30
+ORDERED_FACETS = {"year"}  # listed in their own order (newest first), not by count
 
 
 def facet_objects(facets: Mapping[str, str] | None = None) -> sorting.Facets:
@@ -102,16 +103,21 @@ class FacetTable:
 def facet_answer(
     counts: Mapping[str, Counter[Any]], label: Any, limit: int = MAX_FACET_VALUES
 ) -> dict[str, list[dict[str, Any]]]:
-    """The answer's facets: the ``limit`` largest groups, most documents first, then by name.
+    """The answer's facets: the ``limit`` largest groups, most documents first, then by name;
+    years newest first (every year: there are not that many).
 
     ``label(facet, value)`` gives the display label of a value.
     """
     out: dict[str, list[dict[str, Any]]] = {}
     for name in schema.facets():
-        ranked = sorted(
-            ((k, c) for k, c in counts.get(name, Counter()).items() if k is not None),
-            key=lambda kv: (-kv[1], str(kv[0])),
-        )
+        groups = [(k, c) for k, c in counts.get(name, Counter()).items() if k is not None]
+        if name in ORDERED_FACETS:
+            out[name] = [
+                {"value": str(k), "count": c, "label": label(name, str(k))}
+                for k, c in sorted(groups, key=lambda kv: str(kv[0]), reverse=True)
+            ]
+            continue
+        ranked = sorted(groups, key=lambda kv: (-kv[1], str(kv[0])))
         out[name] = [
             {"value": str(k), "count": c, "label": label(name, str(k))} for k, c in ranked[:limit]
         ]

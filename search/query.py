@@ -18,26 +18,25 @@ from typing import Any
 import numpy as np
 from csrnews.search import viewfile, whoosh_compat
 from csrnews.search.analysis import mixed_analyzer
-from csrnews.search.facets import FacetTable, facet_answer
+from csrnews.search.facets import FACETS, FacetTable, facet_answer  # noqa: F401 (FACETS: kept here)
 from csrnews.search.fastmatch import FastIndex, fast_matches
 from csrnews.search.highlight import FastHighlighter, snippet_formatter, snippet_fragmenter
 from csrnews.search.indexer import markdown_to_text
 from csrnews.search.limits import Budget, BudgetExceeded, ExpensiveGate, QueryLimits
+from csrnews.search.suggest import Speller
+from csrnews.search.syntax import plain_words, syntax_problem
 from whoosh import collectors, qparser, query, sorting
 from whoosh import index as whoosh_index
 from whoosh.searching import Searcher
 
 from csrnews.story import schema
-from csrnews.story.vocabulary import event_type_id, event_type_label
+from csrnews.story.vocabulary import event_type_id, event_type_label, language_name
 
 logger = logging.getLogger(__name__)
 
 MAX_QUERY_LENGTH = 500
 MAX_CLAUSES = 400
 MAX_PAGE = 1000
-# Spelling correction costs a fuzzy scan per word: only for a few plain Latin words.
-_SUGGESTIBLE_WORD_RE = re.compile(r"[A-Za-z][A-Za-z'-]{1,23}")
-MAX_SUGGESTIBLE_WORDS = 6
 PER_PAGE = 10
 # The words of a query are looked for in these fields, in this order (the order of the matcher
 # tree, which the fast path reproduces); text and keyword fields the story schema adds follow.
@@ -87,14 +86,6 @@ def _parser(index_schema: Any) -> qparser.QueryParser:
     parser.add_plugin(qparser.FieldAliasPlugin(schema.aliases()))
     parser.add_plugin(qparser.FuzzyTermPlugin())
     return parser
-
-
-def _suggestible(qstring: str) -> bool:
-    """A few plain Latin words (one linear check per word: no regex that can backtrack)."""
-    words = qstring.split()
-    return 0 < len(words) <= MAX_SUGGESTIBLE_WORDS and all(
-        _SUGGESTIBLE_WORD_RE.fullmatch(word) for word in words
-    )
 
 
 _EXPANDING = (query.ExpandingTerm, query.PatternQuery, query.FuzzyTerm)
@@ -348,6 +339,7 @@ class _Snapshot:
         self.results = _LRU(cache_size)
         self.suggestions = _LRU(SUGGESTION_CACHE_SIZE if cache_size > 0 else 0)
         self._highlighters: dict[str, FastHighlighter] = {}
+        self._speller: Speller | None = None
 
     def acquire(self) -> Searcher:
         with self._lock:
@@ -389,6 +381,13 @@ class _Snapshot:
                     self._fast = FastIndex()
         return self._fast
 
+    def speller(self, searcher: Searcher) -> Speller:
+        if self._speller is None:
+            with self._facet_lock:
+                if self._speller is None:
+                    self._speller = Speller(searcher.schema["body"].analyzer)
+        return self._speller
+
     def highlighter(self, schema: Any, fieldname: str) -> FastHighlighter:
         found = self._highlighters.get(fieldname)
         if found is None:
@@ -397,7 +396,11 @@ class _Snapshot:
 
 
 def _facet_label(name: str, value: str) -> str:
-    return event_type_label(value) if name == "type" else value
+    if name == "type":
+        return event_type_label(value)
+    if name == "lang":
+        return language_name(value)
+    return value
 
 
 def _field_words(q: query.Query, reader: Any, fieldname: str) -> frozenset[str]:
@@ -499,8 +502,14 @@ class SearchService:
         raise AssertionError("unreachable")
 
     def _parse(self, searcher: Searcher, request: SearchRequest) -> tuple[query.Query, str]:
-        """The query string parsed (not yet bounded), and the string as searched."""
+        """The query string parsed (not yet bounded), and the string as searched.
+
+        A query whose syntax would be misread (csrnews.search.syntax) is searched as its plain
+        words.
+        """
         qstring = " ".join(request.q.split())
+        if qstring and syntax_problem(qstring):
+            qstring = plain_words(qstring)
         if not qstring:
             return query.Every(), qstring
         parser = _parser(searcher.schema)
@@ -630,22 +639,38 @@ class SearchService:
             if expensive:
                 self._gate.leave()
         total = matches.total
-        # As Whoosh's ResultsPage: a page past the last shows the last page.
-        pagecount = -(-total // per_page)
-        offset = (min(pagecount, request.page) - 1) * per_page
-        page_docs = matches.top[offset : offset + per_page] if total else ()
+        pagecount = max(1, -(-total // per_page))
+        # A page past the last is answered as such: no hits, and a notice naming the last page.
+        offset = (request.page - 1) * per_page
+        page_docs = matches.top[offset : offset + per_page] if request.page <= pagecount else ()
         hits = self._hits(snapshot, searcher, final, page_docs)
+        given = " ".join(request.q.split())
+        problem = syntax_problem(given) if given else None
+        notice = None
+        if problem:
+            notice = (
+                f"The query could not be read as written ({problem}); "
+                f"searched for {qstring or 'everything'} instead."
+            )
+        elif request.page > pagecount:
+            notice = (
+                f"There is no page {request.page}: the results end on page {pagecount}."
+                if total
+                else f"There is no page {request.page}: nothing was found."
+            )
         answer: dict[str, Any] = {
             "query": request.q,
+            "searched": qstring,
             "total": total,
             "page": request.page,
-            "pages": max(1, pagecount),
+            "pages": pagecount,
             "hits": hits,
             "facets": {name: [dict(v) for v in values] for name, values in matches.facets.items()},
             "suggestion": None,
+            "notice": notice,
         }
-        if qstring and total < 3 and _suggestible(qstring) and not budget.expired():
-            answer["suggestion"] = self._suggest(snapshot, searcher, qstring)
+        if qstring and not budget.expired():
+            answer["suggestion"] = self._suggest(snapshot, searcher, request, qstring, total)
         if budget.cut:
             # Over its budget: the best answer found in the time (documented in operations.md).
             answer["partial"] = True
@@ -686,25 +711,50 @@ class SearchService:
             hits.append({**hit_fields(stored), "snippet": snippet})
         return hits
 
-    @staticmethod
-    def _suggest(snapshot: _Snapshot, searcher: Searcher, qstring: str) -> str | None:
-        """ "Did you mean": Whoosh's spelling correction of the words, against the body."""
+    def _suggest(
+        self,
+        snapshot: _Snapshot,
+        searcher: Searcher,
+        request: SearchRequest,
+        qstring: str,
+        total: int,
+    ) -> str | None:
+        """ "Did you mean": the query with its misspelt words corrected (csrnews.search.suggest).
+
+        Of the likeliest corrections (fewest edits first), the one that finds the most stories
+        with the same filters is offered, and only when it finds more than the query itself:
+        never a suggestion that leads to no results.
+        """
+        key = (qstring, tuple(sorted((k, tuple(v)) for k, v in request.filters.items())))
         missing = object()
-        found = snapshot.suggestions.get(qstring, missing)
+        found = snapshot.suggestions.get(key, missing)
         if found is not missing:
             return found
+        tried: list[tuple[int, int, int, str]] = []  # (edits, -stories, rank, suggestion)
         try:
-            plain = qparser.QueryParser("body", searcher.schema).parse(qstring)
-            corrected = searcher.correct_query(plain, qstring, maxdist=2, prefix=1)
+            speller = snapshot.speller(searcher)
+            reader = searcher.reader()
+            for rank, candidate in enumerate(speller.corrections(reader, qstring)):
+                edits = speller.edits(qstring, candidate)
+                if tried and edits > tried[0][0]:
+                    break  # only the fewest edits that find stories
+                request_tried = SearchRequest(
+                    q=candidate,
+                    filters=request.filters,
+                    date_from=request.date_from,
+                    date_to=request.date_to,
+                )
+                final, _ = self._query(searcher, request_tried)
+                found = self._matches(snapshot, searcher, final, "relevance", 1).total
+                if found > total:
+                    tried.append((edits, -found, rank, candidate))
+        except (QueryError, BudgetExceeded):
+            tried = []
         except Exception:  # correction is a nicety; never fail a search for it
             logger.debug("spelling correction failed for %r", qstring, exc_info=True)
-            return None
-        suggestion: str | None = corrected.string
-        if not suggestion or "".join(suggestion.lower().split()) == "".join(
-            qstring.lower().split()
-        ):
-            suggestion = None
-        snapshot.suggestions.put(qstring, suggestion)
+            tried = []
+        suggestion = min(tried)[3] if tried else None
+        snapshot.suggestions.put(key, suggestion)
         return suggestion
 
 

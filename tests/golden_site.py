@@ -12,14 +12,29 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 SAMPLES = ROOT / "tests" / "samples" / "content"
 GOLDEN = ROOT / "tests" / "golden"
-SKIP_SUFFIXES = (".css", ".js")  # theme assets are copied verbatim; compare the generated files
+GOLDEN_TODAY = "2024-11-01"  # the events page's "today": some sample events upcoming, some past
+# theme assets are copied verbatim, and the static search's bundle is Pagefind's binary output:
+# compare the generated files (the bundle's list of shards is compared)
+SKIP_SUFFIXES = (
+    ".css",
+    ".js",
+    ".png",
+    ".pagefind",
+    ".pf_meta",
+    ".pf_index",
+    ".pf_fragment",
+    ".pf_filter",
+)
 
 
 def build(target: Path) -> Path:
     """Build the sample content into ``target`` (deterministic: fixed content, no SITEURL)."""
+    from csrnews.search.staticsearch import build_static_search
+
     from csrnews.site.build import build_site
 
-    build_site(SAMPLES, target, quiet=True)
+    build_site(SAMPLES, target, quiet=True, extra_settings={"CSR_TODAY": GOLDEN_TODAY})
+    build_static_search(SAMPLES, target)
     return target
 
 
@@ -29,7 +44,10 @@ def files(folder: Path) -> dict[str, Path]:
         p.relative_to(folder).as_posix(): p
         for p in sorted(folder.rglob("*"))
         # the incremental build's manifest (.csrnews-manifest.json) is bookkeeping, not site
-        if p.is_file() and not p.name.endswith(SKIP_SUFFIXES) and not p.name.startswith(".")
+        if p.is_file()
+        and not p.name.endswith(SKIP_SUFFIXES)
+        and not p.name.startswith(".")
+        and p.name != "pagefind-entry.json"  # names the bundle's files by their hashes
     }
 
 

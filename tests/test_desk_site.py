@@ -131,8 +131,19 @@ def test_a_rebuild_publishes_new_and_hidden_stories_and_a_failed_one_changes_not
         desk.service.rebuilder.wait(120)
         assert client.get("/news/2018/audit-forum-in-shenzhen/").status == 404  # hidden now
         home = (tmp_path / "output" / "index.html").read_bytes()
+        # A story the site cannot read is left out, named, and the rest goes live.
         broken = content / "news" / "2019" / "broken.md"
         broken.write_text("Title: Broken\nDate: the day after tomorrow\n\nText.\n", "utf-8")
+        status = _rebuild(client, desk)
+        assert status["state"] == "ok", status
+        assert any("broken.md" in line for line in status["lines"]), status
+        assert "Written on the desk." in client.get("/news/2019/our-own-note/").text
+        home = (tmp_path / "output" / "index.html").read_bytes()
+        # A top-10 list that cannot be read stops the build: the live site stays as it was.
+        broken.unlink()
+        lists = content / "top10"
+        lists.mkdir(exist_ok=True)
+        (lists / "2019.yaml").write_text("year: 2019\nstatus: published\nentries: [\n", "utf-8")
         status = _rebuild(client, desk)
         assert status["state"] == "failed", status
         assert "the live site was left as it was" in status["summary"]

@@ -288,6 +288,8 @@ def test_a_local_network_is_its_own_name(text: str) -> None:
             ["北京绿源科技有限公司", "华信电子有限公司"],
         ),
         ("日本绿源协会和四川省有色金属工业协会参加。", ["日本绿源协会", "四川省有色金属工业协会"]),
+        # A filler word that starts with a soft character goes whole ("其中", "有关").
+        ("项目投入五百万元，其中绿源公益基金会出资三百万元。", ["绿源公益基金会"]),
     ],
 )
 def test_chinese_names_are_not_cut_inside(text: str, expected: list[str]) -> None:
@@ -438,6 +440,24 @@ def test_named_laws_and_regulations_without_a_code(text: str, expected: list[str
 
 
 @pytest.mark.parametrize(
+    "text",
+    [
+        "Delegates met at the Qingdao Convention and Exhibition Centre on Tuesday.",
+        "Venue: Xiamen International Convention and Exhibition Center, Siming District",
+        "The forum moved to the Harbour Convention and Expo Hall this year.",
+    ],
+)
+def test_a_venue_named_convention_is_no_instrument(text: str) -> None:
+    """A venue's name that holds "Convention" and ends with Centre, Hall, ... is one place."""
+    assert enrich("", text).standards == []
+
+
+def test_two_conventions_joined_by_and_are_still_two() -> None:
+    text = "Ports apply the Basel Convention and the Hong Kong Convention on ship recycling."
+    assert enrich("", text).standards == ["Basel Convention", "Hong Kong Convention"]
+
+
+@pytest.mark.parametrize(
     ("text", "expected"),
     [
         (
@@ -459,6 +479,12 @@ def test_named_laws_and_regulations_without_a_code(text: str, expected: list[str
         (
             "《2023年可持续发展报告》《企业社会责任蓝皮书》《示范企业名单》《绿色制造实施方案》发布。",
             [],
+        ),
+        # A short form defined for a full title is that title, not a second instrument.
+        (
+            "工信部印发《关于加快电子行业绿色供应链建设的实施意见》（以下简称《实施意见》）。"
+            "《实施意见》提出三项任务。",
+            ["关于加快电子行业绿色供应链建设的实施意见"],
         ),
     ],
 )

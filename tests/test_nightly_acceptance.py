@@ -172,6 +172,7 @@ p = argparse.ArgumentParser()
 for name in ("--content", "--output", "--index", "--theme", "--previous", "--cache-dir"):
     p.add_argument(name)
 p.add_argument("--no-index", action="store_true")
+p.add_argument("--no-static-search", action="store_true")
 a = p.parse_args()
 build_site(
     a.content,

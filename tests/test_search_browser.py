@@ -122,15 +122,17 @@ def test_typing_shows_results_and_facets_narrow_them(
 def test_misspelling_offers_a_suggestion(browser, served_site: Served) -> None:
     page = browser.new_page()
     page.goto(f"{served_site.url}/search/?q=suply%20chian")
-    page.wait_for_selector("#search-results .suggestion a")
-    page.click("#search-results .suggestion a")
+    page.wait_for_selector("#search-notice .suggestion a")
+    page.click("#search-notice .suggestion a")
     page.wait_for_selector("#search-results .hit")
     assert page.locator("#search-results .hit-title").first.inner_text().startswith("Shenzhen")
 
 
-def test_on_a_plain_static_host_the_page_says_search_needs_the_service(
-    browser, served_site: Served
+def test_on_a_static_host_without_a_static_index_the_page_says_so(
+    browser, served_site: Served, tmp_path: Path
 ) -> None:
+    """A copy of the site without its static search (built with --no-static-search): the
+    page says search is not available here (tests/test_readers_browser.py: with it)."""
     import functools
     import threading
     from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
@@ -139,7 +141,10 @@ def test_on_a_plain_static_host_the_page_says_search_needs_the_service(
         def log_message(self, *args: object) -> None:
             pass
 
-    output = served_site.output
+    import shutil
+
+    output = tmp_path / "site"
+    shutil.copytree(served_site.output, output, ignore=shutil.ignore_patterns("pagefind"))
     handler = functools.partial(Quiet, directory=str(output))
     with ThreadingHTTPServer(("127.0.0.1", 0), handler) as static:
         thread = threading.Thread(target=static.serve_forever, daemon=True)
@@ -147,8 +152,10 @@ def test_on_a_plain_static_host_the_page_says_search_needs_the_service(
         try:
             page = browser.new_page()
             page.goto(f"http://127.0.0.1:{static.server_address[1]}/search/?q=forum")
-            page.wait_for_function(
-                "document.getElementById('search-status').textContent.includes('search service')"
+            wait_until(
+                page,
+                "document.getElementById('search-status').textContent"
+                ".includes('no search service and no static search index')",
             )
         finally:
             static.shutdown()

@@ -79,7 +79,7 @@ def _requests() -> list[SearchRequest]:
     out += [
         SearchRequest(q="audit", page=2),
         SearchRequest(q="supply", page=3, per_page=7),
-        SearchRequest(q="supply", page=999),  # past the last page: the last page
+        SearchRequest(q="supply", page=999),  # past the last page: no hits
         SearchRequest(q="", sort="date", page=4),
         SearchRequest(q="", filters={"org": ["amfori", "MIIT"], "lang": ["en"]}),
     ]
@@ -113,6 +113,8 @@ def _reference(service: SearchService, request: SearchRequest) -> dict:
         counts = {}
         for name in FACETS:
             counts[name] = {k: len(v) for k, v in page.results.groups(name).items()}
+        if request.page > max(1, -(-len(page) // request.per_page)):
+            hits = []  # a page past the last is answered with no hits (not the last page's)
         return {"total": len(page), "hits": hits, "facets": counts}
     finally:
         snapshot.release(searcher)

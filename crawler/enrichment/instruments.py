@@ -63,6 +63,12 @@ _NOT_INSTRUMENT = {
     "Secretary", "President", "Minister", "Expert", "Experts", "Advisor", "Adviser", "Lead",
     "Coordinator", "Analyst", "Professor", "Dean", "Committee", "Department", "Division",
 }  # fmt: skip
+# Last words of a venue's or a body's name: "Shenzhen Convention and Exhibition Center" is one
+# place, not "Shenzhen Convention" and a centre.
+_VENUE_ENDS = {
+    "Centre", "Center", "Hall", "Hotel", "Park", "Expo", "Exhibition", "Exhibitions", "Stadium",
+    "Arena", "Museum", "Palace", "Square", "Building", "Plaza", "Office", "Institute",
+}  # fmt: skip
 _WORD = r"(?:No\.\s*\d+|[A-Z][\w'’\-]*)"
 _CONN_RE = "|".join(sorted(_CONNECT - {"&"})) + "|&"
 _RUN = rf"{_WORD}(?:[ \t]+(?:{_WORD}|(?:{_CONN_RE})(?![\w'’])))*"
@@ -163,7 +169,11 @@ def _split_and(tokens: list[str], lo: int, hi: int) -> list[tuple[int, int]]:
             # Two names: each has its instrument word, or the first ends with one ("the
             # Kyoto Protocol and the Paris Agreement"); not "Prevention and Control of …".
             before_head = _head(tokens[b_lo:b_hi])
-            if before_head and (_head(tokens[a_lo:a_hi]) or not before_head[1]):
+            after_head = _head(tokens[a_lo:a_hi])
+            name_end = next((i for i in range(a_lo, a_hi) if tokens[i] in _CONNECT), a_hi)
+            if not after_head and name_end > a_lo and tokens[name_end - 1] in _VENUE_ENDS:
+                continue  # "… Convention and Exhibition Centre (on …)": one venue's name
+            if before_head and (after_head or not before_head[1]):
                 return [(lo, index), *_split_and(tokens, index + 1, hi)]
     return [(lo, hi)]
 
@@ -209,7 +219,11 @@ def chinese_instruments(text: str) -> list[tuple[int, int, str]]:
             if "〈" in title:
                 continue  # a title that quotes another: the quoted one is the instrument
             found.append((match.start(1), match.end(1), title))
-    return sorted(found)
+    # A short form ("以下简称《指导意见》") is the end of a full title found in the same text.
+    titles = {title for _, _, title in found}
+    return sorted(
+        item for item in found if not any(t != item[2] and t.endswith(item[2]) for t in titles)
+    )
 
 
 def variant_key(name: str) -> str:

@@ -353,6 +353,9 @@ class ChineseNames:
             return name[anchored:]
         # Otherwise the soft function characters cut too ("…对绿源纺织协会").
         cut = max((i for i, c in enumerate(_guard(name)) if c in _ZH_SOFT_STOPS), default=-1)
+        if cut >= 0:  # a filler word the stop starts goes whole ("其中", "有关", "本报")
+            filler = next((w for w in _ZH_LEAD_WORDS if name.startswith(w, cut)), "")
+            cut += max(len(filler) - 1, 0)
         name = name[cut + 1 :]
         # Cut after a job title ("…副总工程师兼科技委" is a title, not a body), a verb, a
         # count ("两家", "40余家") or a date.

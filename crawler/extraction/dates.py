@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import json
 import logging
 import re
@@ -189,7 +190,8 @@ def url_date(url: str | None) -> str | None:
 
 
 def find_published(tree: html.HtmlElement, url: str | None = None) -> str | None:
-    """The publication date of a page (before chrome is removed) as ISO 8601, or None."""
+    """The publication date of a page (before chrome is removed) as ISO 8601, or None. The tree
+    is not changed."""
     for finder in (_jsonld_dates, _meta_dates, _time_dates, _byline_dates):
         found = finder(tree)
         if found:
@@ -199,7 +201,7 @@ def find_published(tree: html.HtmlElement, url: str | None = None) -> str | None
     if found:
         return found
     try:
-        return find_date(tree, extensive_search=True, original_date=True, url=url)
+        return find_date(copy.deepcopy(tree), extensive_search=True, original_date=True, url=url)
     except Exception:  # htmldate gives up in many ways on odd pages
         logger.debug("htmldate failed on %s", url, exc_info=True)
         return None

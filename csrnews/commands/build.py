@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -25,7 +27,25 @@ if TYPE_CHECKING:
     "--site-url",
     default="",
     envvar="CSRNEWS_SITEURL",
-    help="The public URL of the site (empty: root-relative links).",
+    help="The public URL of the site, with its path if any (https://example.org/csr); "
+    "overrides SITEURL of the settings file. Empty: the file's SITEURL (empty there too: "
+    "root-relative links, for a local preview only).",
+)
+@click.option(
+    "--settings",
+    "settings_file",
+    type=click.Path(dir_okay=False, exists=True),
+    default=None,
+    envvar="CSRNEWS_SETTINGS",
+    help="The Pelican settings file (default: the project's pelicanconf.py; "
+    "publishconf.py for production).",
+)
+@click.option(
+    "--static-search/--no-static-search",
+    default=True,
+    show_default=True,
+    help="Also build the static search index (Pagefind, in pagefind/ of the site), which "
+    "the search page uses where /api/search does not answer (a static host).",
 )
 @click.option(
     "--previous",
@@ -64,6 +84,8 @@ def build(
     output: str,
     index: str,
     site_url: str,
+    settings_file: str | None,
+    static_search: bool,
     previous: Path | None,
     cache_dir: Path | None,
     full: bool,
@@ -85,9 +107,18 @@ def build(
 
     indexer = None if no_index else _start_index(content, index)
     index_note = ["search index: not updated (--no-index)"]
+    reuse_from = Path(previous) if previous else Path(output)
+    static = (
+        _start_static_search(content, output, None if full else reuse_from)
+        if static_search
+        else None
+    )
+    static_note = [""]
 
     def commit_index(stats: SiteStats) -> None:
         """The new site is complete: the index commits now (or the site is not swapped in)."""
+        if static is not None:
+            static_note[0] = _finish_static_search(static, Path(stats.staging), reuse_from)
         if indexer is None:
             return
         console.info(f"site complete; committing the search index update in {index} ...")
@@ -108,11 +139,14 @@ def build(
             cache_dir=cache_dir,
             incremental=not full,
             before_swap=commit_index,
+            settings_file=settings_file,
         )
     except SiteBuildError as exc:
         console.error(f"site build failed, {output} and {index} left as they were: {exc}")
         if indexer is not None and indexer.poll() is None:
             _stop_index(indexer, index)
+        if static is not None:
+            static.stop()
         raise SystemExit(1) from exc
     for item in stats.quarantined:
         console.warn(f"left out of the site and the index: {item.path}: {item.reason}")
@@ -132,7 +166,72 @@ def build(
     console.summary(
         f"Built {_plural(stats.articles, 'story', 'stories')} and "
         f"{_plural(stats.pages, 'page', 'pages')} into {output} "
-        f"in {stats.seconds:.1f} s; {index_note[0]}{left_out}"
+        f"in {stats.seconds:.1f} s; {index_note[0]}{static_note[0]}{left_out}"
+    )
+
+
+class _StaticSearch:
+    """The static search (csrnews.search.staticsearch) built in a child process beside Pelican."""
+
+    def __init__(self, child: subprocess.Popen[str], scratch: Path) -> None:
+        self.child = child
+        self.scratch = scratch
+
+    def wait(self) -> tuple[dict[str, object] | None, str]:
+        """Its statistics (None when it failed) and what it said."""
+        stdout, stderr = self.child.communicate()
+        if self.child.returncode != 0:
+            lines = (stderr.strip() or f"exit {self.child.returncode}").splitlines()
+            return None, lines[-1]
+        try:
+            return json.loads(stdout.strip().splitlines()[-1]), ""
+        except (ValueError, IndexError):
+            return None, "it printed no statistics"
+
+    def stop(self) -> None:
+        if self.child.poll() is None:
+            self.child.kill()
+        self.child.communicate()
+        shutil.rmtree(self.scratch, ignore_errors=True)
+
+
+def _start_static_search(content: str, output: str, previous: Path | None) -> _StaticSearch:
+    """Start the static search build in a folder beside the output (moved in at the end)."""
+    out = Path(output).resolve()
+    scratch = out.parent / f".{out.name}.static-search-{os.getpid()}"
+    shutil.rmtree(scratch, ignore_errors=True)
+    scratch.mkdir(parents=True)
+    argv = [sys.executable, "-m", "csrnews.search.staticsearch", content, str(scratch)]
+    if previous is not None:
+        argv += ["--previous", str(previous)]
+    console.info("building the static search (Pagefind, in a third process) ...")
+    child = subprocess.Popen(
+        argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, stdin=subprocess.DEVNULL, text=True
+    )
+    return _StaticSearch(child, scratch)
+
+
+def _finish_static_search(static: _StaticSearch, staging: Path, previous: Path) -> str:
+    """Move the finished bundle into the new site; on failure keep the previous one."""
+    from csrnews.search.staticsearch import BUNDLE_DIR, carry_over
+
+    stats, problem = static.wait()
+    try:
+        if stats is None:
+            kept = carry_over(previous, staging)
+            console.warn(
+                f"static search not built ({problem}); "
+                + ("the previous site's is kept" if kept else "the site has none")
+            )
+            return "; static search: not built (see the warning)"
+        target = staging / BUNDLE_DIR
+        shutil.rmtree(target, ignore_errors=True)
+        os.replace(static.scratch / BUNDLE_DIR, target)
+    finally:
+        shutil.rmtree(static.scratch, ignore_errors=True)
+    return (
+        f"; static search: {stats['stories']} stories in {stats['shards']} shards "
+        f"({stats['built']} built, {stats['reused']} kept)"
     )
 
 

@@ -8,6 +8,7 @@ from pathlib import Path
 import click
 
 from csrnews import console
+from csrnews.commands.distributed import redis_option
 from csrnews.options import content_option, quiet_option, sources_option
 from csrnews.story import settings
 from csrnews.tables import text_table
@@ -91,6 +92,33 @@ def print_report(report: object) -> None:
     type=click.Path(dir_okay=False),
     help="Also write the run's report as JSON to this file.",
 )
+@redis_option(
+    "Crawl as a worker of a distributed crawl: requests come from and go to the shared "
+    "frontier in Redis (redis://HOST:PORT/DB), stories go to its item queue for `csrnews "
+    "ingest`. Default: the sources file's `redis:` key; without either, a local crawl."
+)
+@click.option(
+    "--seed",
+    is_flag=True,
+    help="With Redis: put the sources' start requests (feeds, sitemaps, listings) into the "
+    "frontier and exit. Run it where the crawl state is, beside `csrnews ingest`.",
+)
+@click.option(
+    "--until-idle",
+    type=click.FloatRange(min=0),
+    default=0,
+    show_default=True,
+    help="With Redis: stop the worker once the frontier has been empty this many seconds "
+    "(0: run until stopped).",
+)
+@click.option(
+    "--worker-ttl",
+    type=click.FloatRange(min=1),
+    default=30,
+    show_default=True,
+    help="With Redis: seconds without this worker's heartbeat after which the other "
+    "processes put its unfinished requests back into the frontier.",
+)
 @quiet_option
 def crawl(
     sources: str,
@@ -101,12 +129,42 @@ def crawl(
     source_timeout: float,
     run_timeout: float,
     report_path: str | None,
+    redis_url: str | None,
+    seed: bool,
+    until_idle: float,
+    worker_ttl: float,
 ) -> None:
     """Crawl every source in the sources file and write or update story files.
 
+    With --redis (or `redis:` in the sources file) the crawl is a worker of a distributed
+    crawl instead: it takes requests from the shared frontier and queues the stories it
+    extracts for `csrnews ingest`, the single writer; with --seed it only puts the sources'
+    start requests into the frontier. See docs/operations.md.
+
     Exits 2 when the sources file is invalid (nothing is fetched), 1 when every source failed
-    or the crawl state cannot be read.
+    or the crawl state (or Redis) cannot be read.
     """
+    from csrnews.commands import distributed
+
+    url = distributed.resolve_redis(redis_url, sources)
+    if url and seed:
+        distributed.run_seed_command(sources, content, state_dir, url, only=list(only) or None)
+        return
+    if url:
+        distributed.run_worker_command(
+            sources,
+            url,
+            only=list(only) or None,
+            delay=delay,
+            until_idle=until_idle,
+            run_timeout=run_timeout,
+            worker_ttl=worker_ttl,
+            report_path=report_path,
+        )
+        return
+    if seed or until_idle:
+        console.error("--seed and --until-idle are for a distributed crawl: give --redis URL")
+        raise SystemExit(2)
     from csrnews.crawler.run import crawl as run_crawl
     from csrnews.crawler.sources import SourcesError
     from csrnews.crawler.state import StateError

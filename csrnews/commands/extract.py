@@ -41,6 +41,9 @@ def extract_one(target: str, url: str | None) -> dict[str, Any]:
         "title": ex.title,
         "date": ex.date,
         "lang": ex.lang,
+        "encoding": ex.encoding,
+        "encoding_reason": ex.encoding_reason,
+        "extraction": ex.extraction,
         "text": ex.text,
         "markdown": ex.markdown,
         "category": en.category,
@@ -84,6 +87,7 @@ def extract(targets: tuple[str, ...], url: str | None, as_json: bool) -> None:
             "title",
             "date",
             "lang",
+            "encoding",
             "url",
             "category",
             "tags",
@@ -93,6 +97,8 @@ def extract(targets: tuple[str, ...], url: str | None, as_json: bool) -> None:
             "event_date",
         ):
             value = result[key]
+            if key == "encoding" and value and result["encoding_reason"]:
+                value = f"{value} ({result['encoding_reason']})"
             if isinstance(value, list):
                 value = ", ".join(map(str, value))
             click.echo(f"{key + ':':15} {value or '-'}")

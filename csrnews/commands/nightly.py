@@ -91,6 +91,20 @@ root_option = click.option(
     help="Hours without a successful crawl after which a source is shown as stale.",
 )
 @click.option(
+    "--site-url",
+    default="",
+    envvar="CSRNEWS_SITEURL",
+    help="The public URL of the site, with its path if any (https://example.org/csr), "
+    "passed to `csrnews build --site-url`; empty: SITEURL of the settings file.",
+)
+@click.option(
+    "--static-search/--no-static-search",
+    default=True,
+    show_default=True,
+    help="Bring the static search (Pagefind) up to date after the new release is live "
+    "(only the shards whose stories changed; the publish does not wait for it).",
+)
+@click.option(
     "--build-arg",
     "build_args",
     multiple=True,
@@ -110,6 +124,22 @@ root_option = click.option(
     is_flag=True,
     help="Skip the crawl: build, index and publish the content as it is (the editors' desk "
     "runs this for its rebuild button).",
+)
+@click.option(
+    "--redis",
+    "redis_url",
+    metavar="URL",
+    envvar="CSRNEWS_REDIS",
+    help="Crawl with the workers of a distributed crawl (redis://HOST:PORT/DB; default: the "
+    "sources file's `redis:` key): seed the frontier, ingest until it drains, then build.",
+)
+@click.option(
+    "--until-idle",
+    type=click.FloatRange(min=0.5),
+    default=10,
+    show_default=True,
+    help="With Redis: seconds the frontier and the item queue must stay empty (or no worker "
+    "alive) before the crawl counts as done.",
 )
 @click.option(
     "-v",
@@ -133,9 +163,13 @@ def nightly(
     publish_hook: str | None,
     hook_timeout: float,
     stale_after: float,
+    site_url: str,
+    static_search: bool,
     build_args: tuple[str, ...],
     build_command: str | None,
     no_crawl: bool,
+    redis_url: str | None,
+    until_idle: float,
     verbose: int,
     quiet: bool,
 ) -> None:
@@ -147,6 +181,7 @@ def nightly(
     published), 2 usage or invalid sources file, 3 partial (published, some sources failed),
     4 published but the publish hook failed, 75 another run holds the lock.
     """
+    from csrnews.commands.distributed import resolve_redis
     from csrnews.nightly.report import summary_text
     from csrnews.nightly.run import NightlyOptions, run_nightly
 
@@ -167,11 +202,14 @@ def nightly(
             keep_reports=keep_reports,
             publish_hook=publish_hook,
             hook_timeout=hook_timeout,
-            build_args=list(build_args),
+            build_args=[*(["--site-url", site_url] if site_url else []), *build_args],
+            static_search=static_search,
             build_command=shlex.split(build_command) if build_command else None,
             stale_after_hours=stale_after,
             verbose=verbose,
             crawl=not no_crawl,
+            redis=resolve_redis(redis_url, sources, strict=False),
+            until_idle=until_idle,
         )
     )
     code = report.exit_code if report.exit_code is not None else 1

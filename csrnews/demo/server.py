@@ -115,9 +115,15 @@ class DemoServer:
     """A running demo publisher. Use start_demo_server() to get one."""
 
     def __init__(
-        self, host: str, port: int, stories_dir: Path | str | None, slow_seconds: float
+        self,
+        host: str,
+        port: int,
+        stories_dir: Path | str | None,
+        slow_seconds: float,
+        latency: float = 0.0,
     ) -> None:
         self.slow_seconds = slow_seconds
+        self.latency = latency  # seconds every answer waits (benchmarks of slow sites)
         self._lock = threading.Lock()
         self._stories: list[DemoStory] = load_stories(stories_dir)
         self._routes: dict[str, Callable[[], _Response]] | None = None
@@ -340,6 +346,8 @@ class _Handler(BaseHTTPRequestHandler):
             response = _Response(500, b"Internal Server Error\n", "text/plain; charset=utf-8")
         if response.slow:
             time.sleep(demo.slow_seconds)
+        if demo.latency:
+            time.sleep(demo.latency)
         self._send(response, send_body)
 
     def _send(self, response: _Response, send_body: bool) -> None:
@@ -375,10 +383,14 @@ def start_demo_server(
     port: int = 0,
     stories_dir: Path | str | None = None,
     slow_seconds: float | None = None,
+    latency: float = 0.0,
 ) -> DemoServer:
-    """Start the demo publisher in a background thread; stop it with .stop()."""
+    """Start the demo publisher in a background thread; stop it with .stop().
+
+    `latency` makes every answer wait that many seconds (a far or slow site, for benchmarks).
+    """
     return DemoServer(
-        host, port, stories_dir, SLOW_SECONDS if slow_seconds is None else slow_seconds
+        host, port, stories_dir, SLOW_SECONDS if slow_seconds is None else slow_seconds, latency
     )
 
 

@@ -263,7 +263,9 @@ class GitHistory(History):
             if not lines:
                 continue
             parts = lines[0].split("\x1f")
-            if len(parts) != 4 or parts[0] == SYSTEM_AUTHOR or float(parts[2]) <= since:
+            # Commit times are whole seconds: a commit in the build's own second counts as
+            # pending (shown once too often rather than never).
+            if len(parts) != 4 or parts[0] == SYSTEM_AUTHOR or int(parts[2]) < int(since):
                 continue
             if not parts[1].endswith(f"@{DESK_EMAIL_DOMAIN}"):
                 continue  # not a desk change

@@ -36,6 +36,9 @@ class NightlyReport:
     crawl_timed_out: bool = False
     stories_total: int | None = None
     index: dict[str, Any] = field(default_factory=dict)
+    static_search: dict[str, Any] = field(
+        default_factory=dict
+    )  # csrnews.search.staticsearch's stats
     hook: dict[str, Any] | None = None
     quarantined: list[dict[str, str]] = field(default_factory=list)  # story files left out
     recovered: list[str] = field(default_factory=list)

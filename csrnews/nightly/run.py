@@ -72,6 +72,9 @@ class NightlyOptions:
     stale_after_hours: float = STALE_AFTER_HOURS
     verbose: int = 0
     crawl: bool = True  # False: publish the content as it is (the editors' desk "rebuild now")
+    static_search: bool = True  # refresh the Pagefind bundle after the publish
+    redis: str | None = None  # a distributed crawl: seed the frontier, then ingest (csrnews ingest)
+    until_idle: float = 10.0  # with redis: seconds of empty frontier and queue that end the crawl
 
     def resolved(self) -> NightlyOptions:
         root = self.root.resolve()
@@ -157,7 +160,13 @@ class _Run:
         if opts.delay is not None:
             argv += ["--delay", f"{opts.delay:g}"]
         hard = None if left is None else min(left, soft + CRAWL_GRACE)
-        result = run_step("crawl", argv, timeout=hard)
+        if opts.redis:
+            result = self._seed()
+            if result.ok:
+                argv = self._ingest_argv(report_file, soft)
+                result = run_step("ingest", argv, timeout=hard)
+        else:
+            result = run_step("crawl", argv, timeout=hard)
         self._timed("crawl", result)
         if result.returncode == 2:
             self.report.fail(
@@ -200,7 +209,8 @@ class _Run:
                 if result.timed_out
                 else f"ended with exit {result.returncode} and no report"
             )
-            self.report.warn(f"the crawl {why}: {result.tail(3)}")
+            step = "crawl" if result.name == "crawl" else f"crawl's {result.name} step"
+            self.report.warn(f"the {step} {why}: {result.tail(3)}")
             self._mark_all_failed(f"crawl {why}")
         elif self.report.crawl_timed_out:
             self.report.warn("the crawl reached its time limit; some sources were cut short")
@@ -232,6 +242,31 @@ class _Run:
         record_crawl(history, self.report.sources, time.time())
         save_history(opts.state, history)
         return None
+
+    def _seed(self) -> StepResult:
+        """A distributed crawl's first step: the sources' start requests into the frontier."""
+        opts = self.opts
+        assert opts.redis is not None and opts.state is not None
+        argv = [
+            *[sys.executable, "-m", "csrnews", "crawl", "--redis", opts.redis, "--seed"],
+            *["--sources", str(opts.sources), "--content", str(opts.content)],
+            *["--state", str(opts.state), "--quiet"],
+        ]
+        left = self.remaining()
+        result = run_step("seed", argv, timeout=None if left is None else min(left, 600))
+        self._timed("seed", result)
+        return result
+
+    def _ingest_argv(self, report_file: Path, soft: float) -> list[str]:
+        """The single writer until the frontier drains (or the crawl's share of the time)."""
+        opts = self.opts
+        assert opts.redis is not None and opts.state is not None
+        return [
+            *[sys.executable, "-m", "csrnews", "ingest", "--redis", opts.redis],
+            *["--sources", str(opts.sources), "--content", str(opts.content)],
+            *["--state", str(opts.state), "--until-idle", f"{opts.until_idle:g}"],
+            *["--timeout", f"{soft:g}", "--report", str(report_file), "--quiet"],
+        ]
 
     def _mark_all_failed(self, reason: str) -> None:
         try:
@@ -305,6 +340,7 @@ class _Run:
             "--index",
             str(building / INDEX),
             "--no-index",
+            "--no-static-search",  # refreshed after the publish (static_search below)
             *reuse,
             "--cache-dir",
             str(opts.state / "pelican-cache"),
@@ -395,6 +431,51 @@ class _Run:
         write_status_page(building / SITE, doc)
         self._history_after_publish = history
 
+    def carry_static_search(self, building: Path) -> None:
+        """The live release's static search goes with the new one until it is refreshed."""
+        live = self.releases.current()
+        if not self.opts.static_search or live is None:
+            return
+        from csrnews.search.staticsearch import carry_over
+
+        try:
+            carry_over(live / SITE, building / SITE)
+        except OSError as exc:
+            self.report.warn(f"the static search could not be carried over: {exc}")
+
+    def static_search(self) -> None:
+        """After the publish: bring the live site's static search up to date.
+
+        Only the shards whose story files changed are built again (csrnews.search.staticsearch);
+        the publish did not wait for it, and until it ends the live site searches the
+        previous release's bundle. A failure is a warning: the bundle stays as it was.
+        """
+        if not self.opts.static_search or not self.report.published:
+            return
+        site = self.opts.root / "current" / SITE
+        argv = [
+            sys.executable,
+            "-m",
+            "csrnews.search.staticsearch",
+            str(self.opts.content),
+            str(site.resolve()),
+        ]
+        quarantined = [q["path"] for q in self.report.quarantined]
+        for path in quarantined:
+            argv += ["--leave-out", path]
+        result = run_step("static-search", argv, timeout=self.remaining())
+        self._timed("static_search", result)
+        if not result.ok:
+            self.report.warn(
+                f"the static search was not brought up to date ({self._how(result)}): "
+                f"{result.tail(2)}; the site keeps the previous one"
+            )
+            return
+        try:
+            self.report.static_search = json.loads(result.stdout.strip().splitlines()[-1])
+        except (ValueError, IndexError):
+            self.report.warn("the static search step printed no statistics")
+
     def publish(self, building: Path) -> None:
         began = time.monotonic()
         old = self.releases.current()
@@ -454,7 +535,9 @@ class _Run:
             return code
         self.quarantine(self.building)
         self.status_page(self.building)
+        self.carry_static_search(self.building)
         self.publish(self.building)
+        self.static_search()
         hook_ok = self.hook()
         if not hook_ok:
             return EXIT_HOOK_FAILED

@@ -16,9 +16,12 @@ WSGIApp = Callable[[dict[str, Any], StartResponse], Iterable[bytes]]
 
 # The theme loads its scripts and styles from files of its own (no inline script, no inline
 # style), images may come from the site or over https (a story may show its publisher's
-# picture), and nothing may frame the site.
+# picture), and nothing may frame the site. 'wasm-unsafe-eval' lets the search page's static
+# search (Pagefind, search/staticsearch.py) compile its WebAssembly module, which browsers
+# otherwise refuse under a script-src without 'unsafe-eval'; it allows no JavaScript eval.
 CONTENT_SECURITY_POLICY = (
-    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data: https:; "
+    "default-src 'self'; script-src 'self' 'wasm-unsafe-eval'; style-src 'self'; "
+    "img-src 'self' data: https:; "
     "font-src 'self'; connect-src 'self'; media-src 'self'; object-src 'none'; "
     "frame-src 'none'; base-uri 'self'; form-action 'self'; frame-ancestors 'none'"
 )

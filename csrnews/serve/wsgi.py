@@ -154,6 +154,8 @@ class SiteApp:
         root = Path(os.path.realpath(self.output_dir))
         clean = posixpath.normpath(unquote(url_path, errors="strict"))
         parts = [p for p in clean.split("/") if p and p not in (".", "..")]
+        if any(p.startswith(".") for p in parts):
+            return None  # the build's bookkeeping (.csrnews-manifest.json), leftovers: not served
         candidate = root.joinpath(*parts)
         if candidate.is_dir():
             candidate = candidate / "index.html"

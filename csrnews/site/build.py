@@ -46,6 +46,7 @@ class SiteStats:
     incremental: bool = False
     seconds: float = 0.0
     output: str = ""
+    staging: str = ""  # the new site's folder until it is swapped in (for before_swap)
     warnings: list[str] = field(default_factory=list)
     quarantined: list[Quarantined] = field(default_factory=list)  # files left out, and why
 
@@ -84,12 +85,14 @@ def pelican_settings(
     extra: dict[str, Any] | None = None,
     cache_dir: str | os.PathLike[str] | None = None,
 ) -> dict[str, Any]:
-    """pelicanconf.py read with this build's paths and URL merged over it."""
+    """pelicanconf.py (or ``conf``) read with this build's paths and URL merged over it.
+
+    ``site_url``, when given, replaces the settings file's SITEURL (and FEED_DOMAIN); else the
+    file's SITEURL is the site's URL (empty: root-relative links, for a local preview).
+    """
     override: dict[str, Any] = {
         "PATH": str(Path(content_dir).resolve()),
         "OUTPUT_PATH": str(Path(output_dir).resolve()),
-        "SITEURL": site_url.rstrip("/"),
-        "FEED_DOMAIN": site_url.rstrip("/"),
         "RELATIVE_URLS": relative_urls,
         "THEME": str(defaults.THEME_DIR),
         "CACHE_PATH": str(
@@ -98,8 +101,14 @@ def pelican_settings(
             else Path(output_dir).resolve().parent / ".pelican-cache"
         ),
     }
+    if site_url:
+        override["SITEURL"] = override["FEED_DOMAIN"] = site_url.rstrip("/")
     override.update(extra or {})
-    return read_settings(str(conf or defaults.PELICANCONF), override=override)
+    settings = read_settings(str(conf or defaults.PELICANCONF), override=override)
+    settings["SITEURL"] = str(settings.get("SITEURL") or "").rstrip("/")
+    if not site_url and not settings.get("FEED_DOMAIN"):
+        settings["FEED_DOMAIN"] = settings["SITEURL"]
+    return settings
 
 
 def build_site(
@@ -115,6 +124,7 @@ def build_site(
     incremental: bool = True,
     quarantine: bool = True,
     before_swap: Callable[[SiteStats], None] | None = None,
+    settings_file: str | os.PathLike[str] | None = None,
 ) -> SiteStats:
     """Build into a temporary sibling folder, then swap it in place of ``output_dir``.
 
@@ -165,6 +175,7 @@ def build_site(
             relative_urls=relative_urls,
             extra=extra_settings,
             cache_dir=cache_dir,
+            conf=settings_file,
         )
         previous_site = Path(previous) if previous else output
         plan = _plan(conf, previous_site, staging, output, reuse=incremental)
@@ -185,6 +196,7 @@ def build_site(
         stats.removed, stats.incremental = counts.removed, counts.incremental
         stats.quarantined = sorted(guard.found, key=lambda q: q.path)
         stats.warnings = recorder.warnings
+        stats.staging = str(staging)
         if before_swap is not None:
             before_swap(stats)
     except SiteBuildError:

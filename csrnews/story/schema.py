@@ -24,7 +24,7 @@ from __future__ import annotations
 import hashlib
 from dataclasses import astuple, dataclass
 
-# How a Whoosh field analyses a value (search.schema maps each to a Whoosh field type).
+# How a Whoosh field analyses a value (csrnews.search.schema maps each to a Whoosh field type).
 TEXT = "text"  # the mixed English/Chinese analyzer, stemmed
 TEXT_UNSTEMMED = "text-unstemmed"  # the same, without stemming (codes: SJ/T 16000-2016)
 KEYWORD = "keyword"  # comma-separated values, lower-cased, one term each

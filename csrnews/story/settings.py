@@ -26,5 +26,12 @@ SERVE_PORT = 8000
 USER_AGENT = "csrnews/0.1 (+https://github.com/csrnews/csrnews)"
 
 DEMO_DIR = PACKAGE_DIR / "demo"
+# The enrichment data files (crawler/data/ of a checkout, csrnews/crawler/data/ installed): the
+# crawler tags stories with them, the site names organisations and places by them.
+ENRICHMENT_DATA_DIR = (
+    _CHECKOUT / "crawler" / "data"
+    if (_CHECKOUT / "crawler" / "data").is_dir()
+    else PACKAGE_DIR / "crawler" / "data"
+)
 THEME_DIR = PROJECT_ROOT / "theme"
 PELICANCONF = PROJECT_ROOT / "pelicanconf.py"

@@ -8,16 +8,22 @@ import logging
 import weakref
 from collections.abc import Iterable
 from typing import Any
+from urllib.parse import urlsplit
 
 from jinja2 import Environment, pass_environment
 from markupsafe import Markup, escape
 from pelican import signals
 
+from csrnews.site.gazetteer import event_place, org_names
 from csrnews.site.plugins.csr_meta import clean_html
+from csrnews.story.vocabulary import EVENT_TYPES, is_event_type, language_name
 
 logger = logging.getLogger(__name__)
 
-EVENT_CATEGORIES = {"summit & forum", "training", "award", "mou & partnership"}
+# The site's default image (for stories without one of their own) and logo: path, width,
+# height (SITE_IMAGE and SITE_LOGO in pelicanconf.py override them).
+DEFAULT_SITE_IMAGE = ("theme/images/share.png", 1200, 630)
+DEFAULT_SITE_LOGO = ("theme/images/logo.png", 512, 512)
 
 
 # Sanitised summaries by their HTML: a summary is printed on every listing its story is on,
@@ -107,21 +113,50 @@ def _script(data: dict[str, Any]) -> Markup:
     return Markup(text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026"))
 
 
+def _image(siteurl: str, path: str, width: int, height: int) -> dict[str, Any]:
+    return {"@type": "ImageObject", "url": _abs(siteurl, path), "width": width, "height": height}
+
+
 def article_jsonld(article: Any, siteurl: str = "", sitename: str = "") -> Markup:
-    """schema.org NewsArticle for a story page."""
+    """schema.org NewsArticle for a story page.
+
+    headline, image (the story's own, else the site's share image), author (the source the
+    story came from, as an Organization; the site when it has none), publisher (the site, with
+    its logo), datePublished and dateModified (the publication date when never modified).
+    """
+    settings = getattr(article, "settings", {}) or {}
+    source = getattr(article, "source_obj", None)
+    own_image = str(getattr(article, "image", "") or "")
+    if own_image.startswith(("http://", "https://")):
+        image: Any = own_image
+    else:
+        image = _image(siteurl, *settings.get("SITE_IMAGE", DEFAULT_SITE_IMAGE))
+    publisher = {
+        "@type": "Organization",
+        "name": sitename,
+        "url": _abs(siteurl, ""),
+        "logo": _image(siteurl, *settings.get("SITE_LOGO", DEFAULT_SITE_LOGO)),
+    }
+    author: dict[str, Any]
+    if source is not None:
+        author = {"@type": "Organization", "name": str(source), "url": _abs(siteurl, source.url)}
+    else:
+        author = {"@type": "Organization", "name": sitename, "url": _abs(siteurl, "")}
+    modified = getattr(article, "modified", None) or article.date
     data: dict[str, Any] = {
         "@context": "https://schema.org",
         "@type": "NewsArticle",
-        "headline": str(article.title),
+        "headline": str(article.title)[:110],
+        "image": [image],
+        "author": [author],
+        "publisher": publisher,
         "datePublished": article.date.isoformat(),
+        "dateModified": modified.isoformat(),
         "inLanguage": article.lang,
         "url": _abs(siteurl, article.url),
         "mainEntityOfPage": _abs(siteurl, article.url),
         "articleSection": str(article.category),
-        "publisher": {"@type": "Organization", "name": sitename},
     }
-    if getattr(article, "modified", None):
-        data["dateModified"] = article.modified.isoformat()
     if getattr(article, "summary", None):
         data["description"] = striptags_text(article.summary)
     if getattr(article, "tags", None):
@@ -133,22 +168,37 @@ def article_jsonld(article: Any, siteurl: str = "", sitename: str = "") -> Marku
     return _script(data)
 
 
+def is_event(article: Any) -> bool:
+    """A story about an event people attend, with its date and one place: an Event too."""
+    return bool(
+        getattr(article, "event_date_obj", None)
+        and is_event_type(str(article.category))
+        and getattr(article, "locations", None)
+    )
+
+
 def event_jsonld(article: Any, siteurl: str = "") -> Markup:
-    """schema.org Event for a story whose event date is known (empty otherwise)."""
-    when = getattr(article, "event_date_obj", None)
-    if when is None:
+    """schema.org Event for a story about a summit, training or award ceremony with an event
+    date and a place (empty otherwise). Its location is one Place: the event's city (or
+    province, or country) as csrnews.site.gazetteer.event_place picks it."""
+    if not is_event(article):
         return Markup("")
+    place = event_place(list(article.locations))
+    assert place is not None  # is_event: the story names a place
+    when = article.event_date_obj
     data: dict[str, Any] = {
         "@context": "https://schema.org",
         "@type": "Event",
         "name": str(article.title),
         "startDate": when.isoformat(),
+        "endDate": when.isoformat(),
         "url": _abs(siteurl, article.url),
         "eventAttendanceMode": "https://schema.org/OfflineEventAttendanceMode",
         "eventStatus": "https://schema.org/EventScheduled",
+        "location": {"@type": "Place", "name": place[0], "address": place[1]},
     }
-    if getattr(article, "locations", None):
-        data["location"] = {"@type": "Place", "name": ", ".join(article.locations)}
+    if getattr(article, "summary", None):
+        data["description"] = striptags_text(article.summary)
     if getattr(article, "organisations", None):
         data["organizer"] = _orgs(article)
     return _script(data)
@@ -156,14 +206,30 @@ def event_jsonld(article: Any, siteurl: str = "") -> Markup:
 
 def lang_name(lang: str) -> str:
     """A language code as readers know it."""
-    return {"zh": "中文", "en": "English"}.get((lang or "").split("-")[0].lower(), lang)
+    return language_name(lang)
+
+
+def event_place_name(locations: Any) -> str:
+    """The one place of an event (csrnews.site.gazetteer.event_place), as the events page has it."""
+    place = event_place([str(loc) for loc in locations or []])
+    return place[1] if place else ""
+
+
+def url_path(siteurl: str) -> str:
+    """The path of the site URL ("https://example.org/repo" -> "/repo"; "" for the root)."""
+    return urlsplit(siteurl or "").path.rstrip("/")
 
 
 def add_filters(generator: Any) -> None:
+    generator.env.globals["event_types_json"] = json.dumps(EVENT_TYPES, ensure_ascii=False)
     generator.env.filters.update(
         safe_html=safe_html,
         article_jsonld=article_jsonld,
         event_jsonld=event_jsonld,
+        org_names=org_names,
+        is_event=is_event,
+        event_place_name=event_place_name,
+        url_path=url_path,
         lang_name=lang_name,
         striptags_text=striptags_text,
         story_items=story_items,

@@ -62,7 +62,7 @@ class TaxonomyGenerator(Generator):
                     articles,
                     self.context,
                     f"feeds/{kind}/{item.slug}.atom.xml",
-                    feed_title=f"{self.settings['SITENAME']}: {item.name}",
+                    feed_title=item.name,  # Pelican puts the site's name before it
                 )
             url = self.settings[f"{kind.upper()}S_URL"]
             write(
@@ -82,7 +82,7 @@ class TaxonomyGenerator(Generator):
                     period["articles"],
                     self.context,
                     path,
-                    feed_title=f"{self.settings['SITENAME']}: {label}",
+                    feed_title=label,
                 )
 
 
@@ -137,8 +137,36 @@ _CACHED = {Atom1Feed: _CachedAtom1Feed, Rss201rev2Feed: _CachedRss201rev2Feed}
 _BASES = {cached: base for base, cached in _CACHED.items()}
 
 
+NO_HOST = "csrnews.invalid"  # the tag URIs' authority when no site URL is set (RFC 4151)
+
+
+def _tag_uri(path: str) -> str:
+    return f"tag:{NO_HOST},2006:{path}"
+
+
+def complete_feed(context: Any, feed: Any) -> None:
+    """Pelican's feed_generated: what Atom requires that Pelican leaves out or gets wrong.
+
+    A feed-level author (the site); each feed's own id (its absolute URL; Pelican gives every
+    feed the site's URL); without a site URL, tag URIs under ``csrnews.invalid`` instead of
+    ``tag:None,...`` and of a bare path. Then this feed's entries come from the entry cache.
+    """
+    info = feed.feed
+    info["author_name"] = info.get("author_name") or context.get("SITENAME") or "csrnews"
+    feed_url = str(info.get("feed_url") or "")
+    if feed_url.startswith(("http://", "https://")):
+        info["id"] = feed_url
+    else:
+        info["id"] = _tag_uri(feed_url or "/")
+    for item in feed.items:
+        unique_id = str(item.get("unique_id") or "")
+        if unique_id.startswith("tag:None,"):
+            item["unique_id"] = f"tag:{NO_HOST}," + unique_id[len("tag:None,") :]
+    cache_feed_entries(context, feed)
+
+
 def cache_feed_entries(_context: Any, feed: Any) -> None:
-    """Pelican's feed_generated: write this feed's entries from the entry cache."""
+    """This feed's entries written from the build's entry cache (each entry's XML made once)."""
     cached = _CACHED.get(type(feed))
     if cached is not None:
         feed.__class__ = cached
@@ -208,6 +236,6 @@ def register() -> None:
     signals.get_generators.connect(get_generators)
     signals.article_generator_init.connect(fast_period_archives)
     signals.article_generator_finalized.connect(fast_membership)
-    signals.feed_generated.connect(cache_feed_entries)
+    signals.feed_generated.connect(complete_feed)
     signals.initialized.connect(forget_entries)
     signals.finalized.connect(forget_entries)

@@ -66,7 +66,10 @@ class Top10Generator(Generator):
                 f"    <summary>{escape(summary)}</summary>\n"
                 "  </entry>\n"
             )
-        feed_id = f"{siteurl}/top10/" if siteurl else "tag:csrnews.invalid,2006:/top10/"
+        feed_id = (
+            f"{siteurl}/feeds/top10.atom.xml" if siteurl else "tag:csrnews.invalid,2006:/top10/"
+        )
+        author = self.settings.get("SITENAME", "") or "csrnews"
         updated = f"{max((int(i['year']) for i in self.lists), default=2000)}-12-31T00:00:00Z"
         feed = (
             '<?xml version="1.0" encoding="utf-8"?>\n'
@@ -75,6 +78,7 @@ class Top10Generator(Generator):
             f'  <link href="{escape(siteurl)}/top10/" rel="alternate"/>\n'
             f'  <link href="{escape(siteurl)}/feeds/top10.atom.xml" rel="self"/>\n'
             f"  <id>{escape(feed_id)}</id>\n"
+            f"  <author><name>{escape(author)}</name></author>\n"
             f"  <updated>{updated}</updated>\n" + "".join(entries) + "</feed>\n"
         )
         target = Path(self.output_path) / "feeds" / "top10.atom.xml"

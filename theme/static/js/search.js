@@ -1,6 +1,9 @@
-/* csrnews search page: queries /api/search as the reader types, shows facets, highlights and
- * "did you mean", and keeps the query in the URL (shareable; the back button works).
- * Everything from the API is inserted as text; only <mark> from snippets becomes an element. */
+/* csrnews search page. Asks /api/search (csrnews serve: ranking, highlights, suggestions);
+ * where no search service answers (a static host), searches the site's Pagefind bundles in
+ * the browser instead (pagefind/shards.json, built by `csrnews build`). Shows the results
+ * first, the filters beside them (a panel that opens on narrow screens), and keeps the query
+ * and filters in the URL (shareable; the back button works).
+ * Everything from the API or the index is inserted as text; only <mark> becomes an element. */
 (function () {
   "use strict";
 
@@ -8,14 +11,33 @@
   if (!form) { return; }
   var input = form.querySelector("input[name=q]");
   var results = document.getElementById("search-results");
+  var noticeBox = document.getElementById("search-notice");
   var facetsBox = document.getElementById("search-facets");
+  var panel = document.getElementById("search-filters");
+  var filterCount = document.getElementById("search-filter-count");
   var statusLine = document.getElementById("search-status");
   var api = form.getAttribute("data-api") || "/api/search";
+  var root = form.getAttribute("data-root") || "/";
+  var bundleRoot = form.getAttribute("data-pagefind") || "/pagefind/";
+  var TYPES = {};
+  try { TYPES = JSON.parse(form.getAttribute("data-types") || "{}"); } catch (e) { TYPES = {}; }
+  var LANGS = { en: "English", zh: "\u4e2d\u6587" };
+  var PER_PAGE = 10;
+  var SHOWN = 5; // facet values shown before "show more"
   var FILTERS = ["type", "org", "year", "source", "lang"];
-  var FACET_TO_FILTER = { type: "type", organisation: "org", year: "year", source: "source", lang: "lang" };
-  var FACET_TITLES = { type: "Event type", organisation: "Organisation", year: "Year", source: "Source", lang: "Language" };
+  var FACETS = [
+    ["type", "type", "Event type"],
+    ["organisation", "org", "Organisation"],
+    ["year", "year", "Year"],
+    ["lang", "lang", "Language"],
+    ["source", "source", "Source"]
+  ];
+  var expanded = {};
+  var mode = "api"; // "static" once the API did not answer
+  var staticSearch = null; // a promise of the merged Pagefind instance
   var timer = null;
   var latest = 0;
+  var wide = window.matchMedia("(min-width: 52rem)");
 
   function el(tag, attrs, text) {
     var node = document.createElement(tag);
@@ -39,9 +61,15 @@
     return p;
   }
 
+  function siteUrl(url) {
+    if (/^(https?:)?\/\//.test(url)) { return url; }
+    return (root + String(url || "").replace(/^\/+/, "")).replace(/\/{2,}/g, "/");
+  }
+
   function currentState() {
     var params = new URLSearchParams(window.location.search);
-    var state = { q: params.get("q") || "", page: params.get("page") || "1", sort: params.get("sort") || "" };
+    var page = parseInt(params.get("page") || "1", 10);
+    var state = { q: params.get("q") || "", page: isFinite(page) && page > 0 ? page : 1 };
     FILTERS.forEach(function (f) { state[f] = params.getAll(f); });
     return state;
   }
@@ -50,122 +78,283 @@
     var params = new URLSearchParams();
     if (state.q) { params.set("q", state.q); }
     FILTERS.forEach(function (f) { (state[f] || []).forEach(function (v) { params.append(f, v); }); });
-    if (state.page && state.page !== "1") { params.set("page", state.page); }
-    if (state.sort) { params.set("sort", state.sort); }
+    if (state.page && state.page !== 1) { params.set("page", String(state.page)); }
     return params;
   }
 
-  function pushState(state, replace) {
-    var url = window.location.pathname + "?" + toParams(state).toString();
-    if (replace) { history.replaceState(state, "", url); } else { history.pushState(state, "", url); }
+  function href(state) { return "?" + toParams(state).toString(); }
+
+  function go(state, replace) {
+    var url = window.location.pathname + href(state);
+    if (replace) { history.replaceState(null, "", url); } else { history.pushState(null, "", url); }
+    run(state);
   }
 
   function say(text) { statusLine.textContent = text; }
 
-  function unavailable() {
-    results.textContent = "";
-    facetsBox.textContent = "";
-    say("Search needs the csrnews search service (csrnews serve), which this copy of the site " +
-        "cannot reach. Browse by event type, organisation, standard or year instead.");
-    document.body.classList.add("search-unavailable");
+  function label(filter, value, given) {
+    if (filter === "type") { return TYPES[value] || given || value; }
+    if (filter === "lang") { return LANGS[value] || given || value; }
+    return given || value;
   }
 
+  /* Facets: each value a toggle (counts from the answer); the top values, then "show more". */
   function renderFacets(state, facets) {
     facetsBox.textContent = "";
-    Object.keys(FACET_TITLES).forEach(function (name) {
-      var values = (facets || {})[name] || [];
-      if (!values.length) { return; }
-      var filter = FACET_TO_FILTER[name];
-      var group = el("fieldset", { "class": "facet", "data-facet": name });
-      group.appendChild(el("legend", {}, FACET_TITLES[name]));
-      values.forEach(function (item) {
-        var active = (state[filter] || []).indexOf(item.value) !== -1;
-        var button = el("button", { type: "button", "class": "facet-value" + (active ? " active" : ""),
-                                    "aria-pressed": active ? "true" : "false",
-                                    "data-filter": filter, "data-value": item.value });
-        button.appendChild(el("span", { "class": "facet-label" }, item.label || item.value));
-        button.appendChild(el("span", { "class": "facet-count" }, item.count));
-        button.addEventListener("click", function () {
-          var next = currentState();
-          var list = next[filter] || [];
-          var i = list.indexOf(item.value);
-          if (i === -1) { list.push(item.value); } else { list.splice(i, 1); }
-          next[filter] = list;
-          next.page = "1";
-          pushState(next, false);
-          run(next);
-        });
-        group.appendChild(button);
+    var active = 0;
+    FACETS.forEach(function (spec) {
+      var name = spec[0], filter = spec[1], values = (facets || {})[name] || [];
+      var chosen = state[filter] || [];
+      active += chosen.length;
+      chosen.forEach(function (value) { // a chosen value stays visible even with no count
+        if (!values.some(function (v) { return v.value === value; })) {
+          values = values.concat([{ value: value, count: 0 }]);
+        }
       });
+      if (!values.length) { return; }
+      var group = el("section", { "class": "facet", "data-facet": name });
+      var headingId = "facet-" + name;
+      group.appendChild(el("h2", { "class": "facet-title", id: headingId }, spec[2]));
+      var list = el("ul", { "class": "facet-values", "aria-labelledby": headingId });
+      var open = expanded[name] || values.length <= SHOWN + 1;
+      values.forEach(function (item, i) {
+        var on = chosen.indexOf(item.value) !== -1;
+        var li = el("li", i >= SHOWN && !open && !on ? { hidden: "" } : {});
+        var next = currentState();
+        next.page = 1;
+        next[filter] = on ? chosen.filter(function (v) { return v !== item.value; })
+                          : chosen.concat([item.value]);
+        var link = el("a", { href: href(next), "class": "facet-value" + (on ? " active" : ""),
+                             "aria-pressed": on ? "true" : "false", role: "button",
+                             "data-filter": filter, "data-value": item.value });
+        if (filter === "lang") { link.setAttribute("lang", item.value); }
+        link.appendChild(el("span", { "class": "facet-label" }, label(filter, item.value, item.label)));
+        link.appendChild(el("span", { "class": "facet-count" }, item.count));
+        link.addEventListener("click", function (event) {
+          event.preventDefault();
+          go(next, false);
+        });
+        li.appendChild(link);
+        list.appendChild(li);
+      });
+      group.appendChild(list);
+      var hidden = list.querySelectorAll("li[hidden]").length;
+      if (hidden) {
+        var more = el("button", { type: "button", "class": "facet-more", "aria-expanded": "false" },
+                      "Show " + hidden + " more");
+        more.addEventListener("click", function () {
+          expanded[name] = true;
+          list.querySelectorAll("li[hidden]").forEach(function (li) { li.hidden = false; });
+          more.remove();
+        });
+        group.appendChild(more);
+      }
       facetsBox.appendChild(group);
     });
+    if (active) {
+      var clear = currentState();
+      FILTERS.forEach(function (f) { clear[f] = []; });
+      clear.page = 1;
+      var reset = el("a", { href: href(clear), "class": "facet-clear" }, "Clear all filters");
+      reset.addEventListener("click", function (event) { event.preventDefault(); go(clear, false); });
+      facetsBox.insertBefore(reset, facetsBox.firstChild);
+    }
+    filterCount.textContent = active ? " (" + active + " on)" : "";
   }
 
-  function renderResults(state, answer) {
+  function noticeLine(text, link) {
+    var p = el("p", { "class": "notice" }, text);
+    if (link) { p.appendChild(document.createTextNode(" ")); p.appendChild(link); }
+    noticeBox.appendChild(p);
+  }
+
+  function renderAnswer(state, answer) {
     results.textContent = "";
+    noticeBox.textContent = "";
+    if (answer.notice) {
+      var fix = null;
+      if (answer.total && state.page > answer.pages) {
+        var last = currentState(); last.page = answer.pages;
+        fix = el("a", { href: href(last) }, "Go to page " + answer.pages);
+        fix.addEventListener("click", function (event) { event.preventDefault(); go(last, false); });
+      }
+      noticeLine(answer.notice, fix);
+    }
     if (answer.suggestion) {
       var hint = el("p", { "class": "suggestion" }, "Did you mean ");
-      var link = el("a", { href: "?" + toParams({ q: answer.suggestion }).toString() }, answer.suggestion);
+      var next = currentState(); next.q = answer.suggestion; next.page = 1;
+      var link = el("a", { href: href(next) }, answer.suggestion);
       link.addEventListener("click", function (event) {
         event.preventDefault();
         input.value = answer.suggestion;
-        var next = currentState(); next.q = answer.suggestion; next.page = "1";
-        pushState(next, false);
-        run(next);
+        go(next, false);
       });
       hint.appendChild(link);
       hint.appendChild(document.createTextNode("?"));
-      results.appendChild(hint);
+      noticeBox.appendChild(hint);
     }
-    var list = el("ol", { "class": "hits", start: String((answer.page - 1) * 10 + 1) });
+    var list = el("ol", { "class": "hits", start: String((state.page - 1) * PER_PAGE + 1) });
     (answer.hits || []).forEach(function (hit) {
       var item = el("li", { "class": "hit", lang: hit.lang || "" });
       var title = el("h2", { "class": "hit-title" });
-      title.appendChild(el("a", { href: hit.url }, hit.title));
+      title.appendChild(el("a", { href: siteUrl(hit.url) }, hit.title));
       item.appendChild(title);
-      var meta = [hit.date, hit.category_label || hit.category, hit.source].filter(Boolean).join(" · ");
-      item.appendChild(el("p", { "class": "hit-meta" }, meta));
+      var meta = [hit.date, hit.category_label || TYPES[hit.category] || hit.category, hit.source]
+        .filter(Boolean).join(" \u00b7 ");
+      item.appendChild(el("p", { "class": "hit-meta", lang: "en" }, meta));
       item.appendChild(snippetNode(hit.snippet));
       list.appendChild(item);
     });
-    results.appendChild(list);
-    if (answer.pages > 1) {
-      var nav = el("nav", { "class": "pagination", "aria-label": "Search result pages" });
-      [["Previous", answer.page - 1], ["Next", answer.page + 1]].forEach(function (pair) {
-        if (pair[1] < 1 || pair[1] > answer.pages) { return; }
-        var button = el("button", { type: "button" }, pair[0]);
-        button.addEventListener("click", function () {
-          var next = currentState(); next.page = String(pair[1]);
-          pushState(next, false);
-          run(next);
+    if (answer.hits && answer.hits.length) { results.appendChild(list); }
+    if (answer.pages > 1 && state.page <= answer.pages) {
+      var nav = el("nav", { "class": "pagination", "aria-label": "Result pages" });
+      [["Previous", state.page - 1, "prev"], ["Next", state.page + 1, "next"]].forEach(function (p) {
+        if (p[1] < 1 || p[1] > answer.pages) { return; }
+        var target = currentState(); target.page = p[1];
+        var a = el("a", { href: href(target), rel: p[2] }, p[0]);
+        a.addEventListener("click", function (event) {
+          event.preventDefault();
+          go(target, false);
           window.scrollTo(0, 0);
         });
-        nav.appendChild(button);
+        nav.appendChild(a);
       });
+      nav.insertBefore(el("span", {}, "Page " + state.page + " of " + answer.pages), nav.children[1] || null);
       results.appendChild(nav);
     }
     var total = answer.total === 1 ? "1 story" : answer.total + " stories";
-    var line = state.q ? total + " found for \u201c" + state.q + "\u201d" : total;
+    var line = state.q ? total + " found for \u201c" + (answer.searched || state.q) + "\u201d" : total;
     if (answer.partial) { line += " (the search ran out of time: some stories may be missing)"; }
+    if (mode === "static") { line += " \u2014 searched in your browser"; }
     say(line);
+    renderFacets(state, answer.facets);
+  }
+
+  /* The static search: Pagefind's bundles, merged into one instance, searched in the page. */
+  function loadStatic() {
+    if (staticSearch) { return staticSearch; }
+    staticSearch = fetch(bundleRoot + "shards.json")
+      .then(function (response) {
+        if (!response.ok) { throw new Error("no static search bundle"); }
+        return response.json();
+      })
+      .then(function (manifest) {
+        var shards = (manifest.shards || []).map(function (s) { return bundleRoot + s.id + "/"; });
+        if (!shards.length) { throw new Error("the static search bundle is empty"); }
+        return import(shards[0] + "pagefind.js").then(function (pagefind) {
+          return pagefind.options({ baseUrl: root, excerptLength: 30 })
+            .then(function () {
+              return shards.slice(1).reduce(function (chain, path) {
+                return chain.then(function () { return pagefind.mergeIndex(path); });
+              }, Promise.resolve());
+            })
+            .then(function () { return pagefind.filters(); }) // loads the filter indexes
+            .then(function () { return pagefind; });
+        });
+      });
+    return staticSearch;
+  }
+
+  function staticFacets(counts, state) {
+    var facets = {};
+    FACETS.forEach(function (spec) {
+      var values = Object.keys((counts || {})[spec[1]] || {}).map(function (value) {
+        return { value: value, count: counts[spec[1]][value] };
+      }).filter(function (v) { return v.count > 0 || (state[spec[1]] || []).indexOf(v.value) !== -1; });
+      if (spec[1] === "year") {
+        values.sort(function (a, b) { return b.value.localeCompare(a.value); });
+      } else {
+        values.sort(function (a, b) { return b.count - a.count || a.value.localeCompare(b.value); });
+        values = values.slice(0, 30);
+      }
+      facets[spec[0]] = values;
+    });
+    return facets;
+  }
+
+  function runStatic(state, ticket) {
+    return loadStatic().then(function (pagefind) {
+      var filters = {};
+      FILTERS.forEach(function (f) { if ((state[f] || []).length) { filters[f] = { any: state[f] }; } });
+      var options = { filters: filters };
+      if (!state.q) { options.sort = { date: "desc" }; }
+      return pagefind.search(state.q || null, options).then(function (search) {
+        var total = search.results.length;
+        var pages = Math.max(1, Math.ceil(total / PER_PAGE));
+        var slice = state.page <= pages
+          ? search.results.slice((state.page - 1) * PER_PAGE, state.page * PER_PAGE) : [];
+        return Promise.all(slice.map(function (r) { return r.data(); })).then(function (data) {
+          if (ticket !== latest) { return; }
+          var notice = null;
+          if (state.page > pages) {
+            notice = total ? "There is no page " + state.page + ": the results end on page " + pages + "."
+                           : "There is no page " + state.page + ": nothing was found.";
+          }
+          renderAnswer(state, {
+            total: total, pages: pages, notice: notice, suggestion: null, searched: state.q,
+            facets: staticFacets(search.filters, state),
+            hits: data.map(function (d) {
+              var meta = d.meta || {};
+              return { title: meta.title || d.url, url: d.url, date: meta.date, lang: meta.lang,
+                       category: meta.category, category_label: meta.category_label,
+                       source: meta.source, snippet: d.excerpt };
+            })
+          });
+        });
+      });
+    });
+  }
+
+  function unavailable() {
+    results.textContent = "";
+    facetsBox.textContent = "";
+    noticeBox.textContent = "";
+    say("Search is not available on this copy of the site (no search service and no static " +
+        "search index). Browse by event type, organisation, standard or year instead.");
+    document.body.classList.add("search-unavailable");
   }
 
   function run(state) {
     var ticket = ++latest;
+    input.value = state.q;
     say("Searching\u2026");
-    fetch(api + "?" + toParams(state).toString(), { headers: { Accept: "application/json" } })
+    if (mode === "static") {
+      runStatic(state, ticket).catch(function () { if (ticket === latest) { unavailable(); } });
+      return;
+    }
+    var params = toParams(state);
+    fetch(api + "?" + params.toString(), { headers: { Accept: "application/json" } })
       .then(function (response) {
         var type = response.headers.get("Content-Type") || "";
-        if (type.indexOf("application/json") === -1) { throw new Error("no search service"); }
+        if (type.indexOf("application/json") === -1 || response.status === 404 ||
+            response.status >= 500) {
+          throw new Error("no search service");
+        }
         return response.json().then(function (body) { return { ok: response.ok, body: body }; });
       })
       .then(function (reply) {
         if (ticket !== latest) { return; }
-        if (!reply.ok) { say(reply.body.error || "This search could not be answered."); return; }
-        renderFacets(state, reply.body.facets);
-        renderResults(state, reply.body);
-      })
-      .catch(function () { if (ticket === latest) { unavailable(); } });
+        if (!reply.ok) {
+          results.textContent = "";
+          noticeBox.textContent = "";
+          say(reply.body.error || "This search could not be answered.");
+          return;
+        }
+        renderAnswer(state, reply.body);
+      }, function () {
+        if (ticket !== latest) { return; }
+        mode = "static";
+        document.body.classList.add("search-static");
+        runStatic(state, ticket).catch(function () { if (ticket === latest) { unavailable(); } });
+      });
+  }
+
+  function submitNow() {
+    clearTimeout(timer);
+    var next = currentState();
+    next.q = input.value.trim();
+    next.page = 1;
+    go(next, false);
   }
 
   input.addEventListener("input", function () {
@@ -173,29 +362,20 @@
     timer = setTimeout(function () {
       var next = currentState();
       next.q = input.value.trim();
-      next.page = "1";
-      pushState(next, true);
-      run(next);
-    }, 250);
+      next.page = 1;
+      go(next, true);
+    }, 300);
   });
 
   form.addEventListener("submit", function (event) {
     event.preventDefault();
-    clearTimeout(timer);
-    var next = currentState();
-    next.q = input.value.trim();
-    next.page = "1";
-    pushState(next, false);
-    run(next);
+    submitNow();
   });
 
-  window.addEventListener("popstate", function () {
-    var state = currentState();
-    input.value = state.q;
-    run(state);
-  });
+  window.addEventListener("popstate", function () { run(currentState()); });
 
-  var initial = currentState();
-  input.value = initial.q;
-  run(initial);
+  function placePanel() { panel.open = wide.matches; }
+  if (wide.addEventListener) { wide.addEventListener("change", placePanel); }
+  placePanel();
+  run(currentState());
 }());

@@ -1,0 +1,405 @@
+"""The static search: Pagefind bundles built from the story files, for hosts without /api/search.
+
+    python -m csrnews.search.staticsearch CONTENT SITE [--previous SITE]
+
+Records go to Pagefind through its Python API (``pagefind[extended]``, whose binary segments
+Chinese), one record per story built from the story file itself (title, summary, full text,
+event type, organisations, year, language), never by parsing the built HTML pages. All records
+use one index language (``zh``): Pagefind otherwise keeps one index per language and a search
+sees only the page's own, and the Chinese segmenter leaves English words whole.
+
+Pagefind holds every record of an index in memory and needs about 130 kB per story while it
+writes the index; so the stories are split into shards of at most SHARD_TARGET stories (whole
+years, oldest first; a year larger than that is split by a hash of its file names), each its
+own bundle under ``SITE/pagefind/<shard>/``, listed in ``SITE/pagefind/shards.json``; the
+search page merges them in the browser (Pagefind's ``mergeIndex``). A shard whose story files
+did not change since the previous site (same names, sizes and times) is linked from there,
+not built again: a night that adds stories to this year rebuilds one shard.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import hashlib
+import json
+import logging
+import os
+import shutil
+import sys
+import time
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any, cast
+
+from csrnews.search.filemap import StoryFile, scan_story_files
+from csrnews.search.indexer import story_document
+
+from csrnews.story.storycheck import find_quarantine
+from csrnews.story.storyfile import parse_story
+from csrnews.story.vocabulary import event_type_label
+
+logger = logging.getLogger(__name__)
+
+FORMAT = 1  # bump when the records change: every shard is built again
+BUNDLE_DIR = "pagefind"
+SHARDS_FILE = "shards.json"
+SHARD_TARGET = 4000  # stories per shard at most (memory: about 130 kB a story while writing)
+INDEX_LANGUAGE = "zh"
+IN_FLIGHT = 64  # records sent to Pagefind before waiting for its answers
+# What the browser needs of a bundle; Pagefind's own UI files are not used by the site.
+_UNUSED = (
+    "pagefind-ui.js",
+    "pagefind-ui.css",
+    "pagefind-modular-ui.js",
+    "pagefind-modular-ui.css",
+    "pagefind-component-ui.js",
+    "pagefind-component-ui.css",
+    "pagefind-highlight.js",
+)
+_CODE = Path(__file__).read_bytes()
+
+
+class StaticSearchError(RuntimeError):
+    """Pagefind is missing or failed; the site keeps the static search it had."""
+
+
+@dataclass
+class Shard:
+    """Stories indexed together in one Pagefind bundle."""
+
+    id: str
+    files: list[StoryFile] = field(default_factory=list)
+
+    def key(self) -> str:
+        """Changes when a shard's story files (by content) or the record-making code change."""
+        digest = hashlib.blake2b(digest_size=16)
+        digest.update(f"{FORMAT}\0{pagefind_version()}\0".encode())
+        digest.update(hashlib.blake2b(_CODE, digest_size=16).digest())
+        for story in self.files:
+            digest.update(f"{story.doc_id}\0".encode())
+            digest.update(_content_digest(story))
+        return digest.hexdigest()
+
+
+def _content_digest(story: StoryFile) -> bytes:
+    """The bytes of a story file and its full-text sidecar, hashed: a checkout, a copy or a
+    touch that changes no byte changes no key (a file's stat would)."""
+    digest = hashlib.blake2b(digest_size=16)
+    for path in (story.path, story.sidecar):
+        if path is None:
+            continue
+        try:
+            digest.update(path.read_bytes())
+        except OSError as exc:  # read again (and reported) when the shard is built
+            digest.update(f"unreadable {exc.errno} {story.stat}".encode())
+        digest.update(b"\0")
+    return digest.digest()
+
+
+@dataclass
+class StaticSearchStats:
+    """What one static-search build did."""
+
+    stories: int = 0
+    shards: int = 0
+    built: int = 0  # shards built now
+    reused: int = 0  # shards linked from the previous site
+    seconds: float = 0.0
+    warnings: list[str] = field(default_factory=list)
+
+    def as_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def pagefind_version() -> str:
+    try:
+        from importlib.metadata import version
+
+        return version("pagefind")
+    except Exception:  # not installed: found out when building
+        return "none"
+
+
+def _year_of(story: StoryFile) -> str:
+    parts = story.doc_id.split("/")
+    return parts[1] if len(parts) > 2 else "undated"
+
+
+def plan_shards(files: Iterable[StoryFile], target: int = SHARD_TARGET) -> list[Shard]:
+    """Whole years together up to ``target`` stories, oldest first; a larger year alone, split
+    in parts by a hash of the file names. Adding stories to the newest year changes only the
+    shards that hold it."""
+    by_year: dict[str, list[StoryFile]] = defaultdict(list)
+    for story in files:
+        by_year[_year_of(story)].append(story)
+    shards: list[Shard] = []
+    group: list[str] = []
+    count = 0
+
+    def close() -> None:
+        nonlocal group, count
+        if group:
+            name = group[0] if len(group) == 1 else f"{group[0]}-{group[-1]}"
+            shards.append(Shard(name, [s for year in group for s in by_year[year]]))
+        group, count = [], 0
+
+    for year in sorted(by_year):
+        stories = by_year[year]
+        if len(stories) > target:
+            close()
+            parts = -(-len(stories) // target)
+            split: list[list[StoryFile]] = [[] for _ in range(parts)]
+            for story in stories:
+                bucket = int(hashlib.blake2b(story.doc_id.encode(), digest_size=4).hexdigest(), 16)
+                split[bucket % parts].append(story)
+            shards += [Shard(f"{year}.{i + 1}", part) for i, part in enumerate(split)]
+            continue
+        if count + len(stories) > target:
+            close()
+        group.append(year)
+        count += len(stories)
+    close()
+    return shards
+
+
+def record_of(story: StoryFile) -> dict[str, Any] | None:
+    """The Pagefind record of one story file (None when hidden, untitled or undated)."""
+    text = story.path.read_text(encoding="utf-8")
+    fulltext = None
+    if story.sidecar is not None:
+        try:
+            fulltext = story.sidecar.read_text(encoding="utf-8")
+        except FileNotFoundError:
+            fulltext = None
+    doc = story_document(parse_story(text, story.path), story.doc_id, "", fulltext=fulltext)
+    if doc is None or "date" not in doc:
+        return None
+    organisations = [o for o in str(doc["organisations"]).split(",") if o]
+    summary = str(doc.get("summary") or "")
+    content = "\n".join(part for part in (str(doc["title"]), summary, str(doc["body"])) if part)
+    date = doc["date"].date().isoformat()  # type: ignore[attr-defined]
+    category = str(doc["category"])
+    return {
+        "url": str(doc["url"]).lstrip("/"),  # joined to the site's path by the search page
+        "content": content,
+        "language": str(doc["lang"]),
+        "meta": {
+            "title": str(doc["title"]),
+            "date": date,
+            "category": category,
+            "category_label": event_type_label(category),
+            "source": str(doc["source"]),
+            "lang": str(doc["lang"]),
+        },
+        "filters": {
+            "type": [category],
+            "org": organisations,
+            "year": [str(doc["year"])],
+            "lang": [str(doc["lang"])],
+        },
+        "sort": {"date": date},
+    }
+
+
+def _fast_service() -> Any:
+    """Pagefind's service client, reading answers as they come.
+
+    pagefind's own client sleeps 100 ms before reading each answer, which caps it at ten
+    records a second (over half an hour for 20,000 stories); this one reads without pause.
+    """
+    from pagefind.service import PagefindService
+
+    class FastService(PagefindService):
+        async def _wait_for_responses(self) -> None:
+            assert self._backend.stdout is not None
+            while True:
+                try:
+                    output = await self._backend.stdout.readuntil(b",")
+                except (asyncio.IncompleteReadError, asyncio.LimitOverrunError) as exc:
+                    for future in self._responses.values():
+                        if not future.done():
+                            future.set_exception(StaticSearchError(f"pagefind stopped: {exc}"))
+                    return
+                answer = json.loads(base64.b64decode(output[:-1]))
+                if not answer:
+                    continue
+                payload = answer.get("payload") or {}
+                message_id = answer.get("message_id")
+                if message_id is None and payload.get("original_message"):
+                    message_id = json.loads(payload["original_message"]).get("message_id")
+                waiting = self._responses.pop(message_id, None) if message_id is not None else None
+                if waiting is None or waiting.done():
+                    continue
+                if payload.get("type") == "Error":
+                    waiting.set_exception(StaticSearchError(str(payload.get("message"))))
+                else:
+                    waiting.set_result(cast(Any, payload))
+
+    return FastService()
+
+
+async def _build_shard(shard: Shard, target: Path) -> int:
+    """One bundle into ``target``; returns the number of records."""
+    try:
+        service = await _fast_service().launch()
+    except (ImportError, FileNotFoundError) as exc:
+        raise StaticSearchError(
+            f"Pagefind is not installed ({exc}); pip install 'pagefind[extended]', or build "
+            "with --no-static-search"
+        ) from exc
+    count = 0
+    try:
+        index = await service.create_index({"force_language": INDEX_LANGUAGE})
+        pending: list[asyncio.Future[Any]] = []
+        for story in shard.files:
+            try:
+                record = record_of(story)
+            except (OSError, UnicodeDecodeError) as exc:
+                logger.warning("static search: %s left out: %s", story.doc_id, exc)
+                continue
+            if record is None:
+                continue
+            pending.append(asyncio.ensure_future(index.add_custom_record(**record)))
+            count += 1
+            if len(pending) >= IN_FLIGHT:
+                await asyncio.gather(*pending)
+                pending = []
+        await asyncio.gather(*pending)
+        await index.write_files(str(target))
+    finally:
+        await service.close()
+    for name in _UNUSED:
+        (target / name).unlink(missing_ok=True)
+    return count
+
+
+def _link_tree(source: Path, target: Path) -> None:
+    """A copy of a folder made of hard links (copies where links cannot be made)."""
+    shutil.copytree(source, target, copy_function=_link_or_copy)
+
+
+def _link_or_copy(src: str, dst: str) -> None:
+    try:
+        os.link(src, dst)
+    except OSError:
+        shutil.copy2(src, dst)
+
+
+def _read_shards(bundle: Path) -> dict[str, str]:
+    try:
+        data = json.loads((bundle / SHARDS_FILE).read_text(encoding="utf-8"))
+        return {str(s["id"]): str(s["key"]) for s in data.get("shards", [])}
+    except (OSError, ValueError, TypeError, KeyError, AttributeError):
+        return {}
+
+
+def build_static_search(
+    content_dir: str | os.PathLike[str],
+    site_dir: str | os.PathLike[str],
+    *,
+    previous: str | os.PathLike[str] | None = None,
+    leave_out: Iterable[str] = (),
+    target: int = SHARD_TARGET,
+) -> StaticSearchStats:
+    """Build (or bring up to date) SITE/pagefind/ from the story files under CONTENT.
+
+    Shards whose files did not change since ``previous`` (a site built before; default the
+    site itself) are linked from it. The new bundle folder replaces the old one with two
+    renames, so a live site always has a whole bundle. Story files csrnews.story.storycheck
+    quarantines, and those in ``leave_out``, are not indexed. Raises StaticSearchError when
+    Pagefind is missing or fails (the site's bundle is then as it was).
+    """
+    started = time.monotonic()
+    content, site = Path(content_dir), Path(site_dir)
+    old_bundle = Path(previous or site) / BUNDLE_DIR
+    skip = set(leave_out) | {q.path for q in find_quarantine(content)}
+    files = [f for f in scan_story_files(content) if f.doc_id not in skip]
+    shards = plan_shards(files, target)
+    known = _read_shards(old_bundle)
+    stats = StaticSearchStats(shards=len(shards))
+    staging = site / f".{BUNDLE_DIR}.building-{os.getpid()}"
+    shutil.rmtree(staging, ignore_errors=True)
+    staging.mkdir(parents=True)
+    listed = []
+    try:
+        for shard in shards:
+            key = shard.key()
+            there = old_bundle / shard.id
+            if known.get(shard.id) == key and there.is_dir():
+                _link_tree(there, staging / shard.id)
+                stats.reused += 1
+                count = _stored_count(old_bundle, shard.id, len(shard.files))
+            else:
+                logger.info(
+                    "static search: building shard %s (%d files)", shard.id, len(shard.files)
+                )
+                count = asyncio.run(_build_shard(shard, staging / shard.id))
+                stats.built += 1
+            stats.stories += count
+            listed.append({"id": shard.id, "key": key, "stories": count})
+        manifest = {"format": FORMAT, "language": INDEX_LANGUAGE, "shards": listed}
+        (staging / SHARDS_FILE).write_text(json.dumps(manifest, indent=1), encoding="utf-8")
+        _swap(staging, site / BUNDLE_DIR)
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
+    stats.seconds = time.monotonic() - started
+    return stats
+
+
+def _stored_count(bundle: Path, shard_id: str, default: int) -> int:
+    try:
+        data = json.loads((bundle / SHARDS_FILE).read_text(encoding="utf-8"))
+        for shard in data.get("shards", []):
+            if shard.get("id") == shard_id:
+                return int(shard.get("stories", default))
+    except (OSError, ValueError, TypeError, AttributeError):
+        pass
+    return default
+
+
+def _swap(staging: Path, bundle: Path) -> None:
+    old = bundle.with_name(f".{bundle.name}.old-{os.getpid()}-{time.time_ns()}")
+    if bundle.exists():
+        os.replace(bundle, old)
+    os.replace(staging, bundle)
+    shutil.rmtree(old, ignore_errors=True)
+
+
+def carry_over(previous_site: Path, site: Path) -> bool:
+    """Link the previous site's bundle into a new site (until the new one is built)."""
+    source = previous_site / BUNDLE_DIR
+    if not (source / SHARDS_FILE).is_file() or (site / BUNDLE_DIR).exists():
+        return False
+    _link_tree(source, site / BUNDLE_DIR)
+    return True
+
+
+def main(argv: list[str] | None = None) -> int:
+    """The command line of the child process: JSON statistics on stdout, or a one-line error."""
+    import argparse
+
+    parser = argparse.ArgumentParser(
+        prog="python -m csrnews.search.staticsearch", description=__doc__
+    )
+    parser.add_argument("content")
+    parser.add_argument("site")
+    parser.add_argument("--previous", default=None)
+    parser.add_argument("--leave-out", action="append", default=[])
+    args = parser.parse_args(argv)
+    try:
+        stats = build_static_search(
+            args.content, args.site, previous=args.previous, leave_out=args.leave_out
+        )
+    except (StaticSearchError, OSError) as exc:
+        print(f"{type(exc).__name__}: {exc}", file=sys.stderr)
+        return 1
+    print(json.dumps(stats.as_dict()))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,1 @@
+"""Tests of the distributed crawl against a real redis-server on loopback."""

@@ -1,0 +1,153 @@
+"""A real redis-server on a free loopback port (once a session) and helpers for cluster tests."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.conftest import ROOT
+
+REDIS_SERVER = os.environ.get("CSRNEWS_REDIS_SERVER", "redis-server")
+
+
+def _free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@dataclass
+class RedisServer:
+    """A redis-server process of this test session."""
+
+    port: int
+    proc: subprocess.Popen[bytes]
+
+    def url(self, db: int = 0) -> str:
+        return f"redis://127.0.0.1:{self.port}/{db}"
+
+
+@pytest.fixture(scope="session")
+def redis_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RedisServer]:
+    """redis-server on loopback, no persistence; skipped with a reason when not installed."""
+    exe = shutil.which(REDIS_SERVER)
+    if exe is None:
+        pytest.skip(f"{REDIS_SERVER} not found (apt-get install redis-server); .ci/run installs it")
+    folder = tmp_path_factory.mktemp("redis")
+    port = _free_port()
+    log = (folder / "redis.log").open("wb")
+    argv = [exe, "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"]
+    proc = subprocess.Popen(
+        [*argv, "--dir", str(folder), "--databases", "4"],
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )
+    server = RedisServer(port, proc)
+    import redis
+
+    client = redis.Redis(port=port)
+    deadline = time.monotonic() + 15
+    while True:
+        try:
+            client.ping()
+            break
+        except redis.ConnectionError:
+            if proc.poll() is not None or time.monotonic() > deadline:
+                log_text = (folder / "redis.log").read_text()
+                raise RuntimeError(f"redis-server did not start: {log_text}") from None
+            time.sleep(0.05)
+    try:
+        yield server
+    finally:
+        client.close()
+        proc.terminate()
+        proc.wait(timeout=10)
+        log.close()
+
+
+@pytest.fixture()
+def redis_url(redis_server: RedisServer) -> Iterator[str]:
+    """An empty database of the session's redis-server."""
+    import redis
+
+    client = redis.Redis.from_url(redis_server.url())
+    client.flushdb()
+    client.close()
+    yield redis_server.url()
+
+
+@pytest.fixture()
+def rdb(redis_url: str) -> Iterator[Any]:
+    """A client of that database."""
+    import redis
+
+    client = redis.Redis.from_url(redis_url)
+    yield client
+    client.close()
+
+
+class Processes:
+    """csrnews subprocesses a test started; every one still running is killed at the end."""
+
+    def __init__(self, folder: Path) -> None:
+        self.folder = folder
+        self.started: list[subprocess.Popen[str]] = []
+
+    def start(self, name: str, *args: str) -> subprocess.Popen[str]:
+        with (
+            (self.folder / f"{name}.out").open("w") as out,
+            (self.folder / f"{name}.err").open("w") as err,
+        ):  # the child keeps its own copies of the descriptors
+            proc = subprocess.Popen(
+                [sys.executable, "-m", "csrnews", *args],
+                cwd=ROOT,
+                stdout=out,
+                stderr=err,
+                text=True,
+            )
+        self.started.append(proc)
+        return proc
+
+    def output(self, name: str) -> str:
+        return (self.folder / f"{name}.out").read_text() + (self.folder / f"{name}.err").read_text()
+
+    def wait(self, proc: subprocess.Popen[str], timeout: float = 180) -> int:
+        return proc.wait(timeout=timeout)
+
+    def kill_all(self) -> None:
+        for proc in self.started:
+            if proc.poll() is None:
+                proc.send_signal(signal.SIGKILL)
+                proc.wait(timeout=10)
+
+
+@pytest.fixture()
+def procs(tmp_path: Path) -> Iterator[Processes]:
+    """Start csrnews subprocesses whose output goes to files in the test's folder."""
+    folder = tmp_path / "logs"
+    folder.mkdir()
+    keeper = Processes(folder)
+    try:
+        yield keeper
+    finally:
+        keeper.kill_all()
+
+
+def wait_for(predicate: Any, timeout: float, what: str, every: float = 0.05) -> None:
+    """Poll until predicate() is true; fail the test with `what` after `timeout` seconds."""
+    deadline = time.monotonic() + timeout
+    while not predicate():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out after {timeout:g} s waiting for {what}")
+        time.sleep(every)

@@ -1,0 +1,28 @@
+"""The scaling benchmark's harness on a tiny run (the figures are in docs/benchmarks.md)."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+
+pytestmark = pytest.mark.slow
+
+
+def test_the_distributed_benchmark_runs_and_checks_its_crawl(tmp_path: Path) -> None:
+    if shutil.which("redis-server") is None:
+        pytest.skip("redis-server not found (apt-get install redis-server)")
+    from bench.distributed import main
+
+    code = main(
+        ["--pages", "8", "--latency", "0.05", "--workers", "1,2", "--results-dir", str(tmp_path)]
+    )
+    assert code == 0
+    (result,) = tmp_path.glob("distributed-*.json")
+    runs = json.loads(result.read_text())["runs"]
+    assert [r["workers"] for r in runs] == [1, 2]
+    for run in runs:
+        assert run["story_pages_fetched"] == 8 and run["fetched_twice"] == 0
+        assert run["pages_per_s"] > 0 and run["workers_cpu_s"] > 0 and run["writer_cpu_s"] > 0
