@@ -143,3 +143,58 @@ def test_importing_the_packages_patches_nothing() -> None:
         [sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=False
     )
     assert result.stdout.strip() == "unpatched", result.stderr
+
+
+# Where the environment may be read: the command line and the WSGI entry points.
+ENV_EDGE = {"csrnews.cli", "csrnews.options", "csrnews.serve.wsgi", "csrnews.desk.wsgi"}
+
+
+def _environment_reads(path: Path) -> list[int]:
+    """Lines that read a variable of os.environ, also through a name bound to it (copying the
+    whole environment for a child process is not a read)."""
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+
+    def is_environ(node: ast.AST) -> bool:
+        return isinstance(node, ast.Attribute) and node.attr == "environ"
+
+    def binds_environ(value: ast.AST) -> bool:  # os.environ, or `os.environ if ... else x`
+        if isinstance(value, ast.IfExp):
+            return is_environ(value.body) or is_environ(value.orelse)
+        return is_environ(value)
+
+    aliases = {
+        target.id
+        for node in ast.walk(tree)
+        if isinstance(node, ast.Assign) and binds_environ(node.value)
+        for target in node.targets
+        if isinstance(target, ast.Name)
+    }
+    found = []
+    for node in ast.walk(tree):
+        target = None
+        if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute):
+            if node.func.attr == "getenv" and isinstance(node.func.value, ast.Name):
+                found.append(node.lineno)  # os.getenv
+                continue
+            if node.func.attr in ("get", "pop", "setdefault"):
+                target = node.func.value
+        elif isinstance(node, ast.Subscript) and isinstance(node.ctx, ast.Load):
+            target = node.value
+        if target is not None and (
+            is_environ(target) or (isinstance(target, ast.Name) and target.id in aliases)
+        ):
+            found.append(node.lineno)
+    return found
+
+
+def test_environment_variables_are_read_only_at_the_edge() -> None:
+    bad = [
+        f"{path.relative_to(ROOT)}:{line}"
+        for name, path in _modules().items()
+        if name not in ENV_EDGE and not name.startswith("csrnews.commands")
+        for line in _environment_reads(path)
+    ]
+    assert not bad, bad
+    # the rule sees the reads where they are
+    assert _environment_reads(ROOT / "csrnews" / "serve" / "wsgi.py")
+    assert _environment_reads(ROOT / "csrnews" / "desk" / "wsgi.py")
