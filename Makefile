@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 
-.PHONY: demo test lint bench bench-quality golden clean
+.PHONY: demo test test-quick lint bench bench-quality golden clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -25,9 +25,16 @@ test: $(VENV)/.installed-test
 	$(BIN)/ruff check .
 	$(BIN)/python -m pytest
 
+## make test-quick: ruff and the tests not marked slow (under 2 minutes on 2 cores)
+test-quick: $(VENV)/.installed-test
+	$(BIN)/ruff check .
+	$(BIN)/python -m pytest -m "not slow"
+
+## make lint: ruff (lint and format) and the type checker (mypy, see tests/typecheck.py)
 lint: $(VENV)/.installed-test
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/python -m tests.typecheck
 
 ## make bench: the benchmarks in bench/ (see docs/benchmarks.md)
 bench: $(VENV)/.installed-test

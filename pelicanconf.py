@@ -1,13 +1,12 @@
-"""The site's Pelican settings: theme, plugins, URLs, feeds (csrnews.site merges overrides)."""
+"""The site's Pelican settings: theme, plugins, URLs, feeds (csrnews.site.build adds overrides)."""
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 
+from csrnews.story import urls as _urls
+
 _ROOT = Path(__file__).resolve().parent
-if str(_ROOT) not in sys.path:  # the plugins package lives next to this file
-    sys.path.insert(0, str(_ROOT))
 
 AUTHOR = "csrnews"
 SITENAME = "CSR News"
@@ -47,9 +46,11 @@ PAGINATION_PATTERNS = (
     (2, "{base_name}/page/{number}/", "{base_name}/page/{number}/index.html"),
 )
 
-# URL scheme: pretty directory URLs (csrnews serve serves index.html).
-ARTICLE_URL = "news/{date:%Y}/{slug}/"
-ARTICLE_SAVE_AS = "news/{date:%Y}/{slug}/index.html"
+# URL scheme: pretty directory URLs (csrnews serve serves index.html). Stories and taxonomy
+# pages (CATEGORY_URL, TAG_URL, ORG_URL, STANDARD_URL, SOURCE_URL, their *_SAVE_AS and the
+# lists: CATEGORIES_URL, ...) come from the story contract, which the search index shares.
+ARTICLE_URL = _urls.ARTICLE_URL
+ARTICLE_SAVE_AS = _urls.ARTICLE_SAVE_AS
 ARTICLE_LANG_URL = ARTICLE_URL
 ARTICLE_LANG_SAVE_AS = ARTICLE_SAVE_AS
 DRAFT_SAVE_AS = ""
@@ -60,23 +61,7 @@ PAGE_URL = "{slug}/"
 PAGE_SAVE_AS = "{slug}/index.html"
 PAGE_LANG_URL = PAGE_URL
 PAGE_LANG_SAVE_AS = PAGE_SAVE_AS
-CATEGORY_URL = "type/{slug}/"
-CATEGORY_SAVE_AS = "type/{slug}/index.html"
-CATEGORIES_URL = "type/"
-CATEGORIES_SAVE_AS = "type/index.html"
-TAG_URL = "tag/{slug}/"
-TAG_SAVE_AS = "tag/{slug}/index.html"
-TAGS_URL = "tag/"
-TAGS_SAVE_AS = "tag/index.html"
-ORG_URL = "org/{slug}/"
-ORG_SAVE_AS = "org/{slug}/index.html"
-STANDARD_URL = "standard/{slug}/"
-STANDARD_SAVE_AS = "standard/{slug}/index.html"
-SOURCE_URL = "source/{slug}/"
-SOURCE_SAVE_AS = "source/{slug}/index.html"
-ORGS_URL = "org/"
-STANDARDS_URL = "standard/"
-SOURCES_URL = "source/"
+globals().update(_urls.taxonomy_urls())
 AUTHOR_SAVE_AS = ""
 AUTHORS_SAVE_AS = ""
 ARCHIVES_URL = "archives/"
@@ -88,15 +73,10 @@ MONTH_ARCHIVE_SAVE_AS = "{date:%Y}/{date:%m}/index.html"
 SEARCH_URL = "search/"
 SEARCH_SAVE_AS = "search/index.html"
 DIRECT_TEMPLATES = ["index", "tags", "categories", "archives", "search", "404"]
-SLUG_REGEX_SUBSTITUTIONS = [
-    (r"[^\w\s-]", ""),
-    (r"(?u)\A\s*", ""),
-    (r"(?u)\s*\Z", ""),
-    (r"[-\s]+", "-"),
-]
+SLUG_REGEX_SUBSTITUTIONS = list(_urls.SLUG_SUBSTITUTIONS)
 
 # Feeds: Atom and RSS site-wide and per event type; Atom per tag (org/standard/source/period
-# feeds are written by plugins.csr_taxonomy).
+# feeds are written by csrnews.site.plugins.csr_taxonomy).
 FEED_DOMAIN = SITEURL
 FEED_ALL_ATOM = "feeds/all.atom.xml"
 FEED_ALL_RSS = "feeds/all.rss.xml"
@@ -128,13 +108,13 @@ JINJA_ENVIRONMENT = {"trim_blocks": True, "lstrip_blocks": True, "autoescape": T
 
 PLUGIN_PATHS: list[str] = []
 PLUGINS = [
-    "plugins.csr_reader",
-    "plugins.csr_meta",
-    "plugins.csr_related",
-    "plugins.csr_taxonomy",
-    "plugins.csr_markup",
-    "plugins.csr_extras",
-    "plugins.csr_top10",
+    "csrnews.site.plugins.csr_reader",
+    "csrnews.site.plugins.csr_meta",
+    "csrnews.site.plugins.csr_related",
+    "csrnews.site.plugins.csr_taxonomy",
+    "csrnews.site.plugins.csr_markup",
+    "csrnews.site.plugins.csr_extras",
+    "csrnews.site.plugins.csr_top10",
 ]
 RELATED_MAX = 5
 MENUITEMS = (

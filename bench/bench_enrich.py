@@ -11,8 +11,8 @@ import logging
 import sys
 import time
 
-from crawler.enrichment import load_rules
-from crawler.enrichment.evaluate import DEFAULT_DIRS, iter_labelled
+from csrnews.crawler.enrichment import load_rules
+from csrnews.crawler.enrichment.evaluate import DEFAULT_DIRS, iter_labelled
 
 logger = logging.getLogger(__name__)
 

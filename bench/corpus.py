@@ -35,8 +35,8 @@ from bench.wordpools import (
     ZH_TITLES,
     ZH_TOPICS,
 )
-from csrnews.storyfile import Story, read_story, slugify, story_path, write_story
-from csrnews.vocabulary import EVENT_TYPES
+from csrnews.story.storyfile import Story, read_story, slugify, story_path, write_story
+from csrnews.story.vocabulary import EVENT_TYPES
 
 logger = logging.getLogger(__name__)
 

@@ -109,7 +109,7 @@ def run_one(
     workers: int, work: Path, server: Any, redis: Redis, pages: int, timeout: float
 ) -> dict[str, Any]:
     """One crawl of the publisher with `workers` workers and one writer; its figures."""
-    from demo.server import render_sources
+    from csrnews.demo.server import render_sources
 
     redis.client.flushdb()
     run = work / f"workers-{workers}"
@@ -201,7 +201,7 @@ def main(argv: list[str] | None = None) -> int:
     logging.basicConfig(level=logging.WARNING)
 
     from bench.publisher import write_publisher_stories
-    from demo.server import start_demo_server
+    from csrnews.demo.server import start_demo_server
 
     work = args.keep or Path(tempfile.mkdtemp(prefix="csrnews-bench-distributed-"))
     work.mkdir(parents=True, exist_ok=True)

@@ -1,10 +1,10 @@
 """Profile one stage with cProfile on a synthetic corpus: where does the time go?
 
-    python -m bench.profiling site --stories 500      # csrnews.site.build_site
+    python -m bench.profiling site --stories 500      # csrnews.site.build.build_site
     python -m bench.profiling pelican --stories 500   # plain Pelican, default theme
-    python -m bench.profiling index --stories 500     # search.indexer.update_index
+    python -m bench.profiling index --stories 500     # csrnews.search.indexer.update_index
     python -m bench.profiling query --stories 500     # the query mix through SearchService
-    python -m bench.profiling crawl --stories 300     # crawler.run.crawl, loopback publisher
+    python -m bench.profiling crawl --stories 300     # csrnews.crawler.run.crawl (loopback)
 
 Prints the top functions by own time and by cumulative time; --out keeps the .prof file
 (open it with `python -m pstats` or snakeviz).
@@ -34,9 +34,10 @@ def _stage(stage: str, work: Path, content: Path, rounds: int) -> cProfile.Profi
     if stage == "crawl":
         import os
 
+        from csrnews.crawler.run import crawl, index_existing
+
         from bench.publisher import write_publisher_stories
-        from crawler.run import crawl, index_existing
-        from demo.server import render_sources, start_demo_server
+        from csrnews.demo.server import render_sources, start_demo_server
 
         # CSRNEWS_BENCH_CRAWL_EXISTING=N: crawl into a folder already holding N corpus stories.
         existing = int(os.environ.get("CSRNEWS_BENCH_CRAWL_EXISTING", "0") or 0)
@@ -52,7 +53,7 @@ def _stage(stage: str, work: Path, content: Path, rounds: int) -> cProfile.Profi
         finally:
             server.stop()
     elif stage == "site":
-        from csrnews.site import build_site
+        from csrnews.site.build import build_site
 
         profiler.runcall(build_site, content, work / "output", quiet=True)
     elif stage == "pelican":
@@ -66,12 +67,13 @@ def _stage(stage: str, work: Path, content: Path, rounds: int) -> cProfile.Profi
         )
         profiler.runcall(Pelican(settings).run)
     elif stage == "index":
-        from search.indexer import update_index
+        from csrnews.search.indexer import update_index
 
         profiler.runcall(update_index, content, work / "index")
     else:
+        from csrnews.search.indexer import update_index
+
         from bench.queries import in_process_latency
-        from search.indexer import update_index
 
         update_index(content, work / "index")
         profiler.runcall(in_process_latency, work / "index", rounds)

@@ -1,4 +1,4 @@
-"""A synthetic publisher on loopback: M seeded stories in demo/stories format, served by demo/."""
+"""A synthetic publisher on loopback: M seeded stories in the demo's format (csrnews.demo)."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from pathlib import Path
 import yaml
 
 from bench.corpus import SEED, make_story
-from csrnews.vocabulary import event_type_id
+from csrnews.story.vocabulary import event_type_id
 
 logger = logging.getLogger(__name__)
 

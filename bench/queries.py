@@ -81,9 +81,9 @@ def in_process_latency(
     rounds after the warm-up are answered mostly from the cache. Stops after the round that
     passes ``max_seconds`` (at least one round is always run).
     """
-    from search.query import SearchRequest, SearchService
+    from csrnews.search.query import RESULT_CACHE_SIZE, SearchRequest, SearchService
 
-    service = SearchService(index_dir, cache_size=None if cache else 0)
+    service = SearchService(index_dir, cache_size=RESULT_CACHE_SIZE if cache else 0)
 
     def run(item: BenchQuery) -> tuple[float, dict[str, Any]]:
         request = SearchRequest(

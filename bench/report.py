@@ -6,6 +6,8 @@ import json
 from pathlib import Path
 from typing import Any
 
+from csrnews.tables import text_table
+
 
 def _fmt(value: Any, unit: str = "") -> str:
     if value is None:
@@ -143,21 +145,22 @@ def format_table(results: dict[str, Any]) -> str:
     rows = _rows(results)
     lines = []
     if rows:
-        w0 = max(len(r[0]) for r in rows)
-        w1 = max(len(r[1]) for r in rows)
-        lines.append(f"{'benchmark':{w0}}  {'figure':>{w1}}  detail")
-        lines.append("-" * (w0 + w1 + 12))
-        lines += [f"{a:{w0}}  {b:>{w1}}  {c}" for a, b, c in rows]
+        lines.append(text_table(["benchmark", "figure", "detail"], rows, "lrl", max_width=None))
     targets = results.get("targets") or []
     if targets:
-        width = max(len(t["target"]) for t in targets)
-        lines += ["", f"{'target':{width}}  {'limit':>8}  {'measured':>9}  {'at':>7}  met"]
-        for t in targets:
-            met = {True: "yes", False: "NO", None: "-"}[t["met"]]
-            lines.append(
-                f"{t['target']:{width}}  {t['limit']:>8}  {_fmt(t['measured']):>9}  "
-                f"{_fmt(t.get('at')):>7}  {met}"
-            )
+        met = {True: "yes", False: "NO", None: "-"}
+        lines += [
+            "",
+            text_table(
+                ["target", "limit", "measured", "at", "met"],
+                [
+                    [t["target"], t["limit"], _fmt(t["measured"]), _fmt(t.get("at")), met[t["met"]]]
+                    for t in targets
+                ],
+                "lrrrl",
+                max_width=None,
+            ),
+        ]
     machine = results.get("machine") or {}
     if machine:
         lines += [
@@ -228,16 +231,12 @@ def format_comparison(old: dict[str, Any], new: dict[str, Any]) -> str:
     """Two runs side by side: each headline figure, and the change from the first to the second."""
     a, b = key_figures(old), key_figures(new)
     names = [name for name in a if name in b] + [name for name in b if name not in a]
-    width = max([len("figure"), *(len(n) for n in names)])
-    lines = [
-        f"{'figure':{width}}  {'first':>16}  {'second':>16}  change",
-        f"{'':{width}}  {old.get('started', '')[:16]:>16}  {new.get('started', '')[:16]:>16}",
-    ]
+    rows = [["", old.get("started", "")[:16], new.get("started", "")[:16], ""]]
     for name in names:
         x, y = a.get(name), b.get(name)
         change = f"{(y - x) / x * 100:+.0f}%" if x and y is not None else ""
-        lines.append(f"{name:{width}}  {_fmt(x):>16}  {_fmt(y):>16}  {change}")
-    return "\n".join(lines)
+        rows.append([name, _fmt(x), _fmt(y), change])
+    return text_table(["figure", "first", "second", "change"], rows, "lrrr", max_width=None)
 
 
 def main(argv: list[str] | None = None) -> int:

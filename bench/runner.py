@@ -206,8 +206,9 @@ class Bench:
         that already holds N corpus stories, with their signatures in the crawl state as a
         previous crawl would have left them (figures under ``existing``).
         """
-        from crawler.run import index_existing
-        from demo.server import render_sources, start_demo_server
+        from csrnews.crawler.run import index_existing
+
+        from csrnews.demo.server import render_sources, start_demo_server
 
         root = self._dir("crawl")
         shutil.rmtree(root, ignore_errors=True)
@@ -377,7 +378,7 @@ class Bench:
         static_site = self._dir(f"corpus-{size}", "static-bench")
         shutil.rmtree(static_site, ignore_errors=True)
         static_site.mkdir(parents=True)
-        static = [sys.executable, "-m", "search.staticsearch", str(self.content(size))]
+        static = [sys.executable, "-m", "csrnews.search.staticsearch", str(self.content(size))]
         static_full = run_measured([*static, str(static_site)], cwd=ROOT)
         self.say(
             f"static search {size}: full build {static_full.wall_s:.1f} s, "
@@ -516,10 +517,10 @@ class Bench:
             except subprocess.TimeoutExpired:
                 server.kill()
                 server.wait()
-        from csrnews.prefork import auto_workers
+        from csrnews.serve.server import auto_workers
 
         workers = auto_workers()
         result["workers"] = workers
-        result["server"] = f"csrnews serve --workers auto: {workers} x 8 waitress threads"
+        result["server"] = f"csrnews serve --workers auto: {workers} x 8 gunicorn gthreads"
         result["cache"] = cache
         return result

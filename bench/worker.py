@@ -17,7 +17,7 @@ logger = logging.getLogger(__name__)
 
 
 def _index(args: argparse.Namespace) -> dict[str, object]:
-    from search.indexer import update_index
+    from csrnews.search.indexer import update_index
 
     started = time.perf_counter()
     stats = update_index(args.content, args.index)

@@ -7,13 +7,18 @@ import os
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
-from crawler import settings
-from crawler.dedupe import SignatureIndex
-from crawler.report import CrawlReport
-from crawler.state import CrawlState
-from crawler.urls import url_key
-from csrnews.storyfile import iter_story_files, read_story
+from csrnews.crawler import settings
+from csrnews.crawler.dedupe import SignatureIndex, signature
+from csrnews.crawler.extraction.clean import markdown_to_text
+from csrnews.crawler.report import CrawlReport
+from csrnews.crawler.state import CrawlState
+from csrnews.crawler.urls import url_key
+from scrapy import signals
+from scrapy.crawler import Crawler
+
+from csrnews.story.storyfile import iter_story_files, read_story
 
 logger = logging.getLogger(__name__)
 
@@ -103,3 +108,63 @@ class CrawlContext:
             if key in self.paths:
                 return self.paths[key]
         return None
+
+
+def fill_signatures(ctx: CrawlContext) -> None:
+    """Signatures for story files the state has none for (a run killed after the write, files
+    added by hand, or signatures of an older scheme); saved in batches of one commit each."""
+    missing = [rel for rel in ctx.owners if rel not in ctx.signatures]
+    if len(missing) > 100:
+        logger.info("computing signatures of %d stories", len(missing))
+    for start in range(0, len(missing), 500):
+        with ctx.state.transaction():
+            for rel in missing[start : start + 500]:
+                try:
+                    story = read_story(ctx.abs(rel))
+                except (OSError, UnicodeDecodeError):
+                    continue
+                sig = signature(markdown_to_text(story.body))
+                if sig:
+                    ctx.signatures[rel] = sig
+                    ctx.state.save_signature(rel, sig)
+
+
+def open_run(crawler: Crawler, source: Any = None) -> CrawlContext:
+    """The context of a crawl Scrapy runs itself (`scrapy crawl NAME`), from its settings.
+
+    CSRNEWS_CONTENT and CSRNEWS_STATE name the folders (the defaults of `csrnews crawl`); the
+    run is recorded in the state and its summary logged when the spider closes.
+    """
+    state = CrawlState(crawler.settings.get("CSRNEWS_STATE") or settings.CSRNEWS_STATE)
+    ctx = CrawlContext(
+        content_dir=Path(crawler.settings.get("CSRNEWS_CONTENT") or settings.CSRNEWS_CONTENT),
+        state=state,
+    )
+    ctx.content_dir.mkdir(parents=True, exist_ok=True)
+    ctx.load()
+    fill_signatures(ctx)
+    run_id = state.start_run()
+
+    def closed(spider: Any, reason: str) -> None:
+        for src in ctx.report.sources.values():
+            src.finish_reason = reason
+            src.finish()
+        status = "failed" if ctx.report.all_failed else "ok"
+        state.finish_run(run_id, status, ctx.report.as_dict())
+        state.close()
+        name = getattr(source, "name", spider.name)
+        src = ctx.report.source(name)
+        logger.warning(
+            "source %s: %s (%d fetched, %d new, %d updated, %d unchanged, %d failed) into %s",
+            name,
+            src.status,
+            src.fetched,
+            src.new,
+            src.updated,
+            src.unchanged,
+            src.failed,
+            ctx.content_dir,
+        )
+
+    crawler.signals.connect(closed, signal=signals.spider_closed, weak=False)
+    return ctx

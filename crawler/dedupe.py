@@ -25,7 +25,7 @@ import sys
 from array import array
 from collections.abc import Iterable, Iterator, MutableMapping, Sequence
 
-from crawler import settings
+from csrnews.crawler import settings
 
 _TOKEN_RE = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]|[^\W_]+", re.UNICODE)
 _MASK32 = (1 << 32) - 1

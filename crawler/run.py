@@ -9,15 +9,15 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from crawler import settings as defaults
-from crawler.context import CrawlContext
-from crawler.dedupe import signature
-from crawler.extraction.clean import markdown_to_text
-from crawler.pipelines import PIPELINES
-from crawler.report import CrawlReport
-from crawler.sources import SourcesConfig, load_sources
-from crawler.state import CrawlState
-from csrnews.storyfile import read_story
+from csrnews.crawler import settings as defaults
+from csrnews.crawler.context import CrawlContext, fill_signatures
+from csrnews.crawler.report import CrawlReport
+from csrnews.crawler.sources import SourcesConfig, SourcesError, load_sources
+from csrnews.crawler.spiderloader import source_spider
+from csrnews.crawler.state import CrawlState
+from scrapy.crawler import CrawlerProcess
+from scrapy.settings import Settings
+from twisted.internet import task
 
 logger = logging.getLogger(__name__)
 
@@ -30,71 +30,36 @@ def scrapy_settings(
     delay: float | None = None,
     source_timeout: float = 0,
     overrides: dict[str, Any] | None = None,
-) -> dict[str, Any]:
-    """The Scrapy settings of a run: politeness, retries, limits and the pipeline."""
+) -> Settings:
+    """The Scrapy settings of a run: the project's settings module, the run's values over it.
+
+    csrnews.crawler.settings goes in at Scrapy's "project" priority; what this run decides
+    (the sources file's user agent, --delay, --source-timeout, logging) at "cmdline", and
+    ``overrides`` (tests, benchmarks) over that.
+    """
+    settings = Settings()
+    settings.setmodule(defaults, priority="project")
     start_delay = defaults.AUTOTHROTTLE_START_DELAY if delay is None else delay
-    values: dict[str, Any] = {
+    run: dict[str, Any] = {
         "USER_AGENT": config.user_agent,
-        "ROBOTSTXT_OBEY": defaults.ROBOTSTXT_OBEY,
         "ROBOTSTXT_USER_AGENT": config.user_agent,
-        "AUTOTHROTTLE_ENABLED": defaults.AUTOTHROTTLE_ENABLED,
         "AUTOTHROTTLE_START_DELAY": start_delay,
         "AUTOTHROTTLE_MAX_DELAY": max(defaults.AUTOTHROTTLE_MAX_DELAY, start_delay),
-        "AUTOTHROTTLE_TARGET_CONCURRENCY": defaults.AUTOTHROTTLE_TARGET_CONCURRENCY,
-        "DOWNLOAD_DELAY": defaults.DOWNLOAD_DELAY if delay is None else delay,
-        "CONCURRENT_REQUESTS": defaults.CONCURRENT_REQUESTS,
-        "CONCURRENT_REQUESTS_PER_DOMAIN": defaults.CONCURRENT_REQUESTS_PER_DOMAIN,
-        "CONCURRENT_ITEMS": defaults.CONCURRENT_ITEMS,
-        "RETRY_ENABLED": defaults.RETRY_ENABLED,
-        "RETRY_TIMES": defaults.RETRY_TIMES,
-        "RETRY_HTTP_CODES": defaults.RETRY_HTTP_CODES,
-        # With a per-source limit, one hanging request (and its retries) must fit inside it.
-        "DOWNLOAD_TIMEOUT": (
-            min(defaults.DOWNLOAD_TIMEOUT, max(1.0, source_timeout / (defaults.RETRY_TIMES + 1)))
-            if source_timeout
-            else defaults.DOWNLOAD_TIMEOUT
-        ),
-        "DOWNLOAD_MAXSIZE": defaults.DOWNLOAD_MAXSIZE,
-        "DOWNLOAD_WARNSIZE": defaults.DOWNLOAD_WARNSIZE,
-        "REDIRECT_MAX_TIMES": defaults.REDIRECT_MAX_TIMES,
-        "COOKIES_ENABLED": False,
-        "TELNETCONSOLE_ENABLED": False,
-        # Scrapy re-reads a generator callback's source for this check on every response
-        # (its cache is keyed by the bound method, made anew each time): about 1 ms a page.
-        "WARN_ON_GENERATOR_RETURN_VALUE": False,
-        "HTTPCACHE_ENABLED": False,
+        "CLOSESPIDER_TIMEOUT": source_timeout or defaults.SOURCE_TIMEOUT,
         "LOG_ENABLED": True,
         "LOG_INSTALL_ROOT_HANDLER": False,  # the CLI configured logging already
         "LOG_LEVEL": "WARNING",
-        "CLOSESPIDER_TIMEOUT": source_timeout or defaults.SOURCE_TIMEOUT,
-        "ITEM_PIPELINES": PIPELINES,
-        # Scrapy's offsite filter, counting what it drops (redirects to other hosts).
-        "DOWNLOADER_MIDDLEWARES": {
-            "scrapy.downloadermiddlewares.offsite.OffsiteMiddleware": None,
-            "crawler.offsite.CountingOffsiteMiddleware": 50,
-        },
     }
-    values.update(overrides or {})
-    return values
-
-
-def _fill_signatures(ctx: CrawlContext) -> None:
-    """Signatures for story files the state has none for (a run killed after the write, files
-    added by hand, or signatures of an older scheme); saved in batches of one commit each."""
-    missing = [rel for rel in ctx.owners if rel not in ctx.signatures]
-    if len(missing) > 100:
-        logger.info("computing signatures of %d stories", len(missing))
-    for start in range(0, len(missing), 500):
-        with ctx.state.transaction():
-            for rel in missing[start : start + 500]:
-                try:
-                    story = read_story(ctx.abs(rel))
-                except (OSError, UnicodeDecodeError):
-                    continue
-                sig = signature(markdown_to_text(story.body))
-                if sig:
-                    ctx.signatures[rel] = sig
-                    ctx.state.save_signature(rel, sig)
+    if delay is not None:
+        run["DOWNLOAD_DELAY"] = delay
+    if source_timeout:
+        # With a per-source limit, one hanging request (and its retries) must fit inside it.
+        each = max(1.0, source_timeout / (defaults.RETRY_TIMES + 1))
+        run["DOWNLOAD_TIMEOUT"] = min(defaults.DOWNLOAD_TIMEOUT, each)
+    settings.setdict(run, priority="cmdline")
+    if overrides:
+        settings.setdict(overrides, priority="cmdline")
+    return settings
 
 
 def index_existing(content_dir: str | Path, state_dir: str | Path) -> int:
@@ -109,16 +74,14 @@ def index_existing(content_dir: str | Path, state_dir: str | Path) -> int:
     try:
         ctx = CrawlContext(content_dir=Path(content_dir), state=state)
         ctx.load()
-        _fill_signatures(ctx)
+        fill_signatures(ctx)
         return len(ctx.signatures)
     finally:
         state.close()
 
 
-def create_process(values: dict[str, Any]) -> Any:
+def create_process(values: Settings) -> CrawlerProcess:
     """A CrawlerProcess with these settings, logging as the CLI's -v says (not Scrapy's way)."""
-    from scrapy.crawler import CrawlerProcess
-
     root_level = logging.root.level
     # Scrapy's own log only with -v: the crawl's report says what failed and why.
     scrapy_level = logging.INFO if root_level < logging.WARNING else logging.CRITICAL
@@ -154,11 +117,6 @@ def crawl(
 
     Runs Twisted's reactor, so call it once per process (the CLI runs in its own process).
     """
-    from twisted.internet import task
-
-    from crawler.sources import SourcesError
-    from crawler.spiders import SPIDERS
-
     config = load_sources(sources_path)
     sources = config.sources
     if only:
@@ -173,7 +131,7 @@ def crawl(
     state = CrawlState(state_dir)
     ctx = CrawlContext(content_dir=content, state=state)
     ctx.load()
-    _fill_signatures(ctx)
+    fill_signatures(ctx)
     run_id = state.start_run()
     report = ctx.report
     process = create_process(
@@ -194,7 +152,7 @@ def crawl(
 
     for source in sources:
         report.source(source.name)
-        crawler = process.create_crawler(SPIDERS[source.kind])
+        crawler = process.create_crawler(source_spider(source))
         deferred = process.crawl(crawler, source=source, ctx=ctx)
         deferred.addBoth(done, source.name, crawler)
 
@@ -205,10 +163,13 @@ def crawl(
             f"({time.monotonic() - started:.0f} s)"
         )
 
-    from twisted.internet import reactor
+    # Imported only now: importing it installs a reactor, and Scrapy chose which one above.
+    from twisted.internet import reactor as installed
 
+    # Twisted declares the reactor's methods on zope interfaces (without `self`): as Any.
+    reactor: Any = installed
     ticker = task.LoopingCall(progress)
-    reactor.callWhenRunning(ticker.start, PROGRESS_INTERVAL, False)  # type: ignore[attr-defined]
+    reactor.callWhenRunning(ticker.start, PROGRESS_INTERVAL, False)
     if run_timeout:
 
         def stop() -> None:
@@ -216,7 +177,7 @@ def crawl(
             say(f"crawl: the run timeout ({run_timeout:g} s) is reached; stopping")
             process.stop()
 
-        reactor.callLater(run_timeout, stop)  # type: ignore[attr-defined]
+        reactor.callLater(run_timeout, stop)
     # Everything loaded so far (Scrapy, the enrichment data, the story index of a large site)
     # lives until the end of the run: keep the cyclic GC from walking it again and again.
     gc.freeze()

@@ -1,8 +1,30 @@
-"""The crawler's UPPERCASE defaults in one place; sources.yaml and CLI options override them."""
+"""The Scrapy project's settings module: UPPERCASE defaults, at Scrapy's "project" priority.
+
+`csrnews crawl` (csrnews.crawler.run) reads this module into a scrapy Settings and puts the
+run's values (sources.yaml's user agent, --delay, --source-timeout) over it at "cmdline"
+priority; `scrapy crawl NAME` in the checkout (scrapy.cfg) reads it as Scrapy always does.
+"""
 
 from __future__ import annotations
 
-from csrnews import settings as csrnews_settings
+from csrnews.crawler.pipelines import PIPELINES
+
+from csrnews.story import settings as csrnews_settings
+
+BOT_NAME = "csrnews"
+# One spider per source of sources.yaml (`scrapy list`), made from the spider of its type.
+SPIDER_MODULES = ["csrnews.crawler.spiders"]
+SPIDER_LOADER_CLASS = "csrnews.crawler.spiderloader.SourcesSpiderLoader"
+ITEM_PIPELINES = PIPELINES
+DOWNLOADER_MIDDLEWARES = {
+    # Scrapy's offsite filter, counting what it drops (redirects to other hosts).
+    "scrapy.downloadermiddlewares.offsite.OffsiteMiddleware": None,
+    "csrnews.crawler.offsite.CountingOffsiteMiddleware": 50,
+}
+# Where `scrapy crawl NAME` reads sources and writes stories (`csrnews crawl` has options).
+CSRNEWS_SOURCES = csrnews_settings.SOURCES_FILE
+CSRNEWS_CONTENT = csrnews_settings.CONTENT_DIR
+CSRNEWS_STATE = csrnews_settings.STATE_DIR
 
 USER_AGENT = csrnews_settings.USER_AGENT
 
@@ -27,6 +49,12 @@ DOWNLOAD_TIMEOUT = 30
 DOWNLOAD_MAXSIZE = 10 * 1024 * 1024  # a page or feed larger than this is dropped
 DOWNLOAD_WARNSIZE = 4 * 1024 * 1024
 REDIRECT_MAX_TIMES = 5
+COOKIES_ENABLED = False
+TELNETCONSOLE_ENABLED = False
+HTTPCACHE_ENABLED = False
+# Scrapy re-reads a generator callback's source for this check on every response (its cache
+# is keyed by the bound method, made anew each time): about 1 ms a page.
+WARN_ON_GENERATOR_RETURN_VALUE = False
 
 # Per-source and whole-run limits (seconds; 0 = none).
 SOURCE_TIMEOUT = 0

@@ -9,8 +9,8 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import yaml
-
-from crawler import settings as defaults
+from csrnews.crawler import settings as defaults
+from csrnews.crawler.extraction.selectors import check_selector
 
 TYPE_KEYS = ("feed", "sitemap", "start_urls")
 SOURCE_KEYS = frozenset(
@@ -44,7 +44,7 @@ class _StrictLoader(yaml.SafeLoader):
     def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
         seen: dict[Any, int] = {}
         for key_node, _ in node.value:
-            key = self.construct_object(key_node, deep=deep)  # type: ignore[no-untyped-call]
+            key = self.construct_object(key_node, deep=deep)
             line = key_node.start_mark.line + 1
             try:
                 first = seen.get(key)
@@ -185,8 +185,6 @@ def _parse_source(path: Path, index: int, raw: object, seen: set[str]) -> Source
             raise fail(f"selectors.{key}", "unknown selector (known: body, date, title)")
         if not isinstance(sel, str) or not sel.strip():
             raise fail(f"selectors.{key}", "expected a CSS or XPath string")
-        from crawler.extraction.selectors import check_selector
-
         problem = check_selector(sel)
         if problem:
             raise fail(f"selectors.{key}", problem)

@@ -13,8 +13,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from crawler import settings
-from crawler.dedupe import SCHEME, pack, unpack
+from csrnews.crawler import settings
+from csrnews.crawler.dedupe import SCHEME, pack, unpack
 
 logger = logging.getLogger(__name__)
 
@@ -162,7 +162,7 @@ class CrawlState:
         )
 
     def signatures(self) -> dict[str, array[int]]:
-        """Story path -> MinHash signature (of the current `crawler.dedupe.SCHEME`)."""
+        """Story path -> MinHash signature (of the current `csrnews.crawler.dedupe.SCHEME`)."""
         rows = self.db.execute("SELECT path, signature FROM signatures")
         return {path: unpack(sig) for path, sig in rows if isinstance(sig, bytes)}
 

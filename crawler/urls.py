@@ -5,7 +5,7 @@ from __future__ import annotations
 import posixpath
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
-from crawler import settings
+from csrnews.crawler import settings
 
 
 def _is_tracking(name: str) -> bool:

@@ -7,7 +7,8 @@ from typing import Any
 
 import click
 
-from csrnews import settings
+from csrnews import console
+from csrnews.story import settings
 
 F = Callable[..., Any]
 
@@ -44,8 +45,6 @@ def quiet_option(func: F) -> F:
     """--quiet: only the summary line and problems."""
 
     def _set(ctx: click.Context, param: click.Parameter, value: bool) -> bool:
-        from csrnews import console
-
         if value:
             console.set_quiet(True)
         return value

@@ -1,17 +1,15 @@
-"""Search: the Whoosh schema and analyzers, indexer, query layer and WSGI search API.
+"""Search: the Whoosh schema and analyzers, the indexer and the query layer.
 
-The rest of csrnews uses only what this package exports; nothing else imports whoosh.
+The rest of csrnews uses only what this package exports; nothing else imports whoosh, and
+Whoosh's private names are used only through csrnews.search.whoosh_compat. Importing it
+changes nothing in Whoosh: SearchService installs the shared segment views when it starts.
 """
 
 from __future__ import annotations
 
-from search import viewfile
-from search.indexer import IndexLockedError, IndexStats, update_index
-from search.limits import BudgetExceeded, QueryLimits
-from search.query import IndexMissingError, QueryError, SearchRequest, SearchService
-from search.wsgi import make_app
-
-viewfile.install()  # before any index is opened: segment files shared, not copied per searcher
+from csrnews.search.indexer import IndexLockedError, IndexStats, update_index
+from csrnews.search.limits import BudgetExceeded, QueryLimits
+from csrnews.search.query import IndexMissingError, QueryError, SearchRequest, SearchService
 
 __all__ = [
     "BudgetExceeded",
@@ -22,6 +20,5 @@ __all__ = [
     "QueryLimits",
     "SearchRequest",
     "SearchService",
-    "make_app",
     "update_index",
 ]

@@ -175,7 +175,7 @@ class MixedAnalyzer(Analyzer):
         self.is_morph = stem
 
     def __eq__(self, other: object) -> bool:
-        return type(other) is type(self) and other.stem == self.stem  # type: ignore[attr-defined]
+        return type(other) is type(self) and other.stem == self.stem
 
     def __hash__(self) -> int:
         return hash((type(self).__name__, self.stem))
@@ -212,7 +212,7 @@ class MixedAnalyzer(Analyzer):
             return first, _stem_all(kept)
         return first, kept
 
-    def __call__(  # type: ignore[override]
+    def __call__(
         self,
         value: str,
         positions: bool = False,

@@ -9,24 +9,26 @@ from typing import Any
 import numpy as np
 from whoosh import sorting
 
-# Facet name -> field, as the search answer names them.
-FACETS: dict[str, str] = {
-    "type": "category",
-    "organisation": "org_facet",
-    "year": "year",
-    "source": "source",
-    "lang": "lang",
-}
+from csrnews.story import schema
+
+# Facet name -> field, as the search answer names them (from the story schema's table).
+FACETS: dict[str, str] = schema.facets()
 MAX_FACET_VALUES = 30
 ORDERED_FACETS = {"year"}  # listed in their own order (newest first), not by count
 
 
-def facet_objects(facets: Mapping[str, str] = FACETS) -> sorting.Facets:
+def facet_objects(facets: Mapping[str, str] | None = None) -> sorting.Facets:
     """The Whoosh facets the answer is grouped by (organisations may overlap)."""
+    facets = schema.facets() if facets is None else facets
     out = sorting.Facets()
     for name, fieldname in facets.items():
-        out.add_facet(name, sorting.FieldFacet(fieldname, allow_overlap=fieldname == "org_facet"))
+        out.add_facet(name, sorting.FieldFacet(fieldname, allow_overlap=_is_list(fieldname)))
     return out
+
+
+def _is_list(fieldname: str) -> bool:
+    """Whether an index field holds several values a document (a story may name many orgs)."""
+    return fieldname == "org_facet" or any(f.index == fieldname and f.list for f in schema.fields())
 
 
 class FacetTable:
@@ -39,7 +41,7 @@ class FacetTable:
     Build one per index generation (reader); it never changes afterwards.
     """
 
-    def __init__(self, searcher: Any, facets: Mapping[str, str] = FACETS) -> None:
+    def __init__(self, searcher: Any, facets: Mapping[str, str] | None = None) -> None:
         self.doc_count_all = searcher.doc_count_all()
         self.names: dict[str, list[Any]] = {}  # facet -> group name per code
         self.single: dict[str, np.ndarray] = {}  # facet -> code per docnum
@@ -107,7 +109,7 @@ def facet_answer(
     ``label(facet, value)`` gives the display label of a value.
     """
     out: dict[str, list[dict[str, Any]]] = {}
-    for name in FACETS:
+    for name in schema.facets():
         groups = [(k, c) for k, c in counts.get(name, Counter()).items() if k is not None]
         if name in ORDERED_FACETS:
             out[name] = [

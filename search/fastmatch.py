@@ -14,10 +14,10 @@ from operator import attrgetter, itemgetter
 from typing import Any
 
 import numpy as np
+from csrnews.search import whoosh_compat
 from whoosh import formats, query, scoring, sorting
-from whoosh.codec.whoosh3 import W3LeafMatcher, _lenfield
+from whoosh.codec.whoosh3 import W3LeafMatcher
 from whoosh.matching import binary, mcore, wrappers
-from whoosh.system import _INT_SIZE
 from whoosh.util.numeric import byte_to_length
 
 # What Whoosh computes, and how this module computes the same:
@@ -40,8 +40,8 @@ _EMPTY_DOCS = np.empty(0, dtype=np.int64)
 _EMPTY_SCORES = np.empty(0, dtype=np.float64)
 _LENGTHS = np.array([byte_to_length(b) for b in range(256)], dtype=np.float64)
 _LAST_BYTE = itemgetter(slice(-1, None))
-_PROTO_BYTES = itemgetter(slice(_INT_SIZE, _INT_SIZE + 2))
-_PICKLE_BODY = itemgetter(slice(_INT_SIZE + 2, -1))
+_PROTO_BYTES = itemgetter(slice(whoosh_compat.INT_SIZE, whoosh_compat.INT_SIZE + 2))
+_PICKLE_BODY = itemgetter(slice(whoosh_compat.INT_SIZE + 2, -1))
 _PROTO2 = "\x80\x02"
 _VALUES_GLOBAL = b"c_codecs\nencode\n"
 _SLICE_GLOBAL = b"cbuiltins\nslice\n"
@@ -114,27 +114,23 @@ class FastIndex:
 def _read_lengths(reader: Any, fieldname: str) -> np.ndarray:
     count = reader.doc_count_all()
     try:
-        column = reader._perdoc._cached_reader(_lenfield(fieldname), _length_column())
+        column = whoosh_compat.segment_lengths_column(reader, fieldname)
     except AttributeError:
         column = False
     if column is None:  # no lengths stored: Whoosh's doc_field_length gives the default, 1
         return np.ones(count, dtype=np.float64)
-    if column is False or not hasattr(column, "_dbfile"):
+    found = whoosh_compat.fixed_column_bytes(column) if column is not False else None
+    if found is None:
         return np.array(
             [reader.doc_field_length(d, fieldname, 1) or 0 for d in range(count)],
             dtype=np.float64,
         )
-    stored = min(column._count, count)
+    dbfile, basepos, column_count = found
+    stored = min(column_count, count)
     raw = np.zeros(count, dtype=np.uint8)
     if stored:
-        raw[:stored] = np.frombuffer(column._dbfile.get(column._basepos, stored), dtype=np.uint8)
+        raw[:stored] = np.frombuffer(dbfile.get(basepos, stored), dtype=np.uint8)
     return _LENGTHS[raw]
-
-
-def _length_column() -> Any:
-    from whoosh.codec.whoosh3 import LENGTHS_COLUMN
-
-    return LENGTHS_COLUMN
 
 
 def _date_rank(searcher: Any) -> np.ndarray:
@@ -221,13 +217,12 @@ def _resolve(node: Any) -> _Hits:
 
 def _read_w3(m: Any, want_values: bool) -> _Leaf:
     """All blocks of a whoosh3 posting list, from its start, as arrays."""
-    if m._byteids:
+    byteids, postfile, position = whoosh_compat.w3_postings(m)
+    if byteids:
         raise Unsupported("byte ids")
-    postfile = m._postfile
-    position = m._baseoffset
     deltas: list[int] = []
     weights: list[float] = []
-    values: list[bytes] = []
+    values: list[str] = []
     starts: list[int] = []
     previous_max: list[int] = []
     last_max = 0
@@ -235,7 +230,7 @@ def _read_w3(m: Any, want_values: bool) -> _Leaf:
         postfile.seek(position)
         length = postfile.read_int()
         last = length < 0
-        nextoffset = position + _INT_SIZE + abs(length)
+        nextoffset = position + whoosh_compat.INT_SIZE + abs(length)
         info = postfile.read_pickle()
         dataoffset = postfile.tell()
         count, maxid, compression = info[0], info[1], info[3]
@@ -298,22 +293,23 @@ def _load_block(raw: bytes, want_values: bool) -> tuple[Any, Any, Any]:
 
 def _read_list(m: Any, want_values: bool) -> _Leaf:
     """A ListMatcher's postings (inlined terms and synthetic lists)."""
-    docs = np.array(m._ids, dtype=np.int64)
-    if m._all_weights:
-        weights = np.full(len(docs), float(m._all_weights))
-    elif m._weights:
-        weights = np.array(m._weights, dtype=np.float64)
+    held = whoosh_compat.list_postings(m)
+    docs = np.array(held.ids, dtype=np.int64)
+    if held.all_weights:
+        weights = np.full(len(docs), float(held.all_weights))
+    elif held.weights:
+        weights = np.array(held.weights, dtype=np.float64)
         if weights.shape != docs.shape:
             raise Unsupported("weights")
     else:
         weights = np.ones(len(docs))
     values = None
     if want_values:
-        if not m._values or len(m._values) != len(docs):
+        if not held.values or len(held.values) != len(docs):
             raise Unsupported("list values")
-        if any(not isinstance(v, bytes) for v in m._values):
+        if any(not isinstance(v, bytes) for v in held.values):
             raise Unsupported("combined values")
-        values = [v.decode("latin-1") for v in m._values]
+        values = [v.decode("latin-1") for v in held.values]
     return _Leaf(docs, weights, values)
 
 
@@ -441,7 +437,8 @@ class _Segment:
             return _boosted(self.matcher(m.child), m.boost)
         if kind is wrappers.ConstantScoreWrapperMatcher:
             hits = self.matcher(m.child)
-            return _Hits(hits.docs, np.full(len(hits.docs), float(m._score)))
+            score = whoosh_compat.constant_score(m)
+            return _Hits(hits.docs, np.full(len(hits.docs), score))
         if isinstance(m, mcore.NullMatcherClass):
             return _empty()
         return self._leaf_matcher(m, want_values=False)[0]
@@ -451,13 +448,15 @@ class _Segment:
         excluded = None
         boost = 1.0
         if type(m) is wrappers.FilterMatcher:
-            if not m._exclude:
+            exclude, excluded = whoosh_compat.filter_exclusion(m)
+            if not exclude:
                 raise Unsupported("inclusive filter")
-            excluded, boost, m = m._ids, m.boost, m.child
+            boost, m = m.boost, m.child
         if type(m) is W3LeafMatcher:
             leaf, scorer = _read_w3(m, want_values), m.scorer
         elif type(m) is mcore.ListMatcher:
-            leaf, scorer = _read_list(m, want_values), m._scorer
+            leaf = _read_list(m, want_values)
+            scorer = whoosh_compat.list_postings(m).scorer
         else:
             raise Unsupported(type(m).__name__)
         scores = self._scores(m, leaf, scorer)

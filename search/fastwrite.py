@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from csrnews.search import whoosh_compat
 from whoosh.codec.whoosh3 import LENGTHS_COLUMN
 from whoosh.util.numeric import byte_to_length
 from whoosh.writing import SegmentWriter
@@ -25,7 +26,9 @@ class _CachedLengths:
         self._lengths: dict[str, list[int | None] | None] = {}
 
     def _column(self, fieldname: str) -> list[int | None] | None:
-        column = self._reader._cached_reader(f"_{fieldname}_len", LENGTHS_COLUMN)
+        column = whoosh_compat.cached_column(
+            self._reader, whoosh_compat.length_column_name(fieldname), LENGTHS_COLUMN
+        )
         if column is None:
             lengths = None
         else:

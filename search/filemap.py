@@ -7,7 +7,7 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
-from csrnews.storyfile import FULLTEXT_SUFFIX
+from csrnews.story.storyfile import FULLTEXT_SUFFIX
 
 FILES_FILE = "csrnews-files.json"
 FILES_FORMAT = 1
@@ -38,7 +38,7 @@ class StoryFile:
 def scan_story_files(content_dir: Path) -> list[StoryFile]:
     """Every story file under ``<content>/news`` with its stat, sorted by id.
 
-    The same files as ``csrnews.storyfile.iter_story_files`` (``*.md`` at any depth, names not
+    The same files as ``csrnews.story.storyfile.iter_story_files`` (``*.md`` at any depth, names not
     starting with a dot), found with ``os.scandir`` instead of pathlib's glob, which costs more
     than the rest of a small update at 20,000 stories.
     """

@@ -8,8 +8,10 @@ from bisect import bisect_left, bisect_right
 from collections.abc import Callable, Iterator
 from itertools import accumulate, compress, count
 from operator import add
-from typing import Any
+from typing import Any, cast
 
+from csrnews.search import whoosh_compat
+from csrnews.search.analysis import _ALNUM_SPLIT_RE, _CJK, _TOKEN_RE, MixedTokenizer
 from whoosh.analysis import CompositeAnalyzer, Token
 from whoosh.highlight import (
     FIRST,
@@ -17,13 +19,10 @@ from whoosh.highlight import (
     ContextFragmenter,
     Formatter,
     Fragment,
-    Highlighter,
     HtmlFormatter,
     mkfrag,
     top_fragments,
 )
-
-from search.analysis import _ALNUM_SPLIT_RE, _CJK, _TOKEN_RE, MixedTokenizer
 
 MAX_CACHED_WORDS = 200_000
 
@@ -84,8 +83,8 @@ def mixed_token_columns(text: str) -> tuple[list[str], list[int], list[int]]:
             _split_tokens(raws, starts, ends, mixed, _alnum_pieces)
         return raws, starts, ends
     parts = _PIECES_SPLIT(text)
-    offsets = list(accumulate(map(len, parts)))
-    raws, starts, ends = parts[1::2], offsets[0:-1:2], offsets[1::2]
+    bounds = list(accumulate(map(len, parts)))
+    raws, starts, ends = parts[1::2], bounds[0:-1:2], bounds[1::2]
     if _CJK_PAIR(text) is None:
         return raws, starts, ends
     out: tuple[list[str], list[int], list[int]] = ([], [], [])
@@ -320,15 +319,18 @@ class FastHighlighter:
                 if len(cache) >= MAX_CACHED_WORDS:
                     cache.clear()
                 cache[raw] = norm
-        return norm  # type: ignore[return-value]
+        return norm
 
     def _tokens(self, text: str, words: frozenset[str]) -> Iterator[Token]:
+        tokenizer = self.tokenizer
+        if tokenizer is None:  # the caller falls back to the plain tokens
+            raise _NotOneToken
         raws = (
             mixed_raw_tokens(text)
             if self.raw_tokens
             else [
                 (t.startchar, t.endchar, t.text)
-                for t in self.tokenizer(text, chars=True, mode="index", removestops=False)
+                for t in tokenizer(text, chars=True, mode="index", removestops=False)
             ]
         )
         # One Token object, as Whoosh's tokenizers do: the fragmenter copies what it keeps.
@@ -389,7 +391,9 @@ class FastHighlighter:
             norms = [self._norm(raw) for raw in distinct]
             if None in norms:
                 return None
-        matched = dict(compress(zip(distinct, norms, strict=True), map(words.__contains__, norms)))
+        # Every norm is a word here (a None returned above).
+        pairs = compress(zip(distinct, norms, strict=True), map(words.__contains__, norms))
+        matched = cast("dict[str, str]", dict(pairs))
         if not matched:
             return []
         hits = list(compress(range(len(raws)), map(matched.__contains__, raws)))
@@ -413,5 +417,5 @@ class FastHighlighter:
         tokens: Iterator[Token], text: str, fragmenter: ContextFragmenter
     ) -> list[Fragment]:
         # Materialise the fragments: a fallback must not leave the formatter half-used.
-        merged = Highlighter._merge_matched_tokens(tokens)
+        merged = whoosh_compat.merge_matched_tokens(tokens)
         return list(fragmenter.fragment_tokens(text, merged))

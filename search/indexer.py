@@ -16,23 +16,24 @@ from dataclasses import asdict, dataclass, field
 from datetime import datetime
 from pathlib import Path
 
-from whoosh import index as whoosh_index
-from whoosh.index import LockError
-
-from csrnews.storycheck import Quarantined, find_quarantine
-from csrnews.storyfile import FULLTEXT_SUFFIX, Story, parse_story
-from csrnews.urls import story_url, title_slug
-from csrnews.vocabulary import event_type_id
-from search.fastwrite import tune_writer
-from search.filemap import (
+from csrnews.search.fastwrite import tune_writer
+from csrnews.search.filemap import (
     FileEntry,
     StoryFile,
     discard_file_map,
     load_file_map,
     save_file_map,
 )
-from search.filemap import scan_story_files as scan_stories
-from search.schema import SCHEMA_VERSION, build_schema
+from csrnews.search.filemap import scan_story_files as scan_stories
+from csrnews.search.schema import build_schema, schema_version
+from whoosh import index as whoosh_index
+from whoosh.index import LockError
+
+from csrnews.story import schema
+from csrnews.story.storycheck import Quarantined, find_quarantine
+from csrnews.story.storyfile import FULLTEXT_SUFFIX, Story, parse_story
+from csrnews.story.urls import story_url, title_slug
+from csrnews.story.vocabulary import event_type_id
 
 logger = logging.getLogger(__name__)
 
@@ -128,26 +129,30 @@ def story_document(
             fulltext = sidecar.read_text(encoding="utf-8")
     body = markdown_to_text(story.body) if fulltext is None else fulltext
     slug = story.slug or title_slug(story.title)  # as Pelican makes it (SLUGIFY_SOURCE)
-    organisations = story.get_list("Organisations")
     doc: dict[str, object] = {
         "id": doc_id,
         "hash": digest,
         "url": story_url(date.year if date else "undated", slug),
-        "title": story.title,
-        "summary": story.get("Summary"),
         "body": body,
-        "organisations": ",".join(organisations),
-        "org_facet": ",".join(organisations),
-        "standards": ",".join(story.get_list("Standards")),
-        "tags": ",".join(story.get_list("Tags")),
-        "category": event_type_id(story.get("Category") or "other"),
-        "source": story.get("Source") or "unknown",
-        "lang": (story.get("Lang") or "en").lower(),
     }
+    for item in schema.indexed():  # every field of the story schema with an index field
+        if item.index in _DERIVED_VALUES:
+            continue
+        doc[str(item.index)] = (
+            ",".join(story.get_list(item.key)) if item.list else story.get(item.key)
+        )
+    doc["org_facet"] = doc["organisations"]
+    doc["category"] = event_type_id(story.get("Category") or "other")
+    doc["source"] = story.get("Source") or "unknown"
+    doc["lang"] = (story.get("Lang") or "en").lower()
     if date is not None:
         doc["date"] = date
         doc["year"] = date.year
     return doc
+
+
+# Index fields whose values story_document works out itself (not the header value as it is).
+_DERIVED_VALUES = frozenset({"date", "category", "source", "lang"})
 
 
 def _read_meta(index_dir: Path) -> dict[str, object]:
@@ -162,7 +167,7 @@ def _open_or_create(index_dir: Path, warnings: list[str]) -> tuple[whoosh_index.
     reason = ""
     if not index_dir.is_dir() or not any(index_dir.iterdir()):
         reason = "missing"
-    elif _read_meta(index_dir).get("schema_version") != SCHEMA_VERSION:
+    elif _read_meta(index_dir).get("schema_version") != schema_version():
         reason = "of another schema version (or not a csrnews index)"
     else:
         # Whoosh leaves a damaged index's files open when it fails to read them.
@@ -186,7 +191,7 @@ def _open_or_create(index_dir: Path, warnings: list[str]) -> tuple[whoosh_index.
     index_dir.mkdir(parents=True, exist_ok=True)
     ix = whoosh_index.create_in(str(index_dir), build_schema())
     (index_dir / META_FILE).write_text(
-        json.dumps({"schema_version": SCHEMA_VERSION}), encoding="utf-8"
+        json.dumps({"schema_version": schema_version()}), encoding="utf-8"
     )
     return ix, reason != "missing"
 
@@ -233,12 +238,12 @@ def update_index(
     """Bring the index in line with the story files under ``content_dir``.
 
     Only stories whose content hash changed are (re)indexed; stories whose files are gone are
-    deleted. The side file (search.filemap) keeps each file's size, mtime and hash, so that an
-    update reads only the files whose size or mtime changed; without a valid side file the
+    deleted. The side file (csrnews.search.filemap) keeps each file's size, mtime and hash, so
+    that an update reads only the files whose size or mtime changed; without a valid side file the
     hashes stored in the index are used. Raises IndexLockedError when another writer holds the
     lock past ``lock_timeout``.
 
-    With ``leave_out`` (the default) the files csrnews.storycheck quarantines are not indexed
+    With ``leave_out`` (the default) the files csrnews.story.storycheck quarantines are not indexed
     (and removed from the index if they were), as the site build leaves them out. With
     ``confirm`` the update waits, before its commit, for ``confirm()``: None calls it off
     (IndexAborted, the index unchanged), else it names more files to leave out (ones the site

@@ -1,13 +1,12 @@
 """The cost budget of one search: limits on fuzzy and wildcard terms, and a wall-clock budget.
 
 Every limit is a setting with a default here and an environment variable for `csrnews serve`
-(and any WSGI server running `search.wsgi:app_from_env()`); docs/operations.md lists them.
+(and any WSGI server running `csrnews.serve.wsgi:app_from_env()`); docs/operations.md lists them.
 """
 
 from __future__ import annotations
 
 import logging
-import os
 import threading
 import time
 from collections.abc import Mapping
@@ -54,12 +53,13 @@ class QueryLimits:
     retry_after: int = RETRY_AFTER
 
     @classmethod
-    def from_env(cls, environ: Mapping[str, str] | None = None) -> QueryLimits:
+    def from_env(cls, env: Mapping[str, str]) -> QueryLimits:
         """Defaults, overridden by CSRNEWS_SEARCH_BUDGET, CSRNEWS_SEARCH_MAX_EXPANSIONS, ...
 
-        A value that is not a number (or is negative) is ignored with a warning.
+        ``env`` is the environment the caller read (the CLI or a WSGI entry point passes
+        ``os.environ``; nothing below them reads it). A value that is not a number (or is
+        negative) is ignored with a warning.
         """
-        env = os.environ if environ is None else environ
         values: dict[str, float | int] = {}
         for item in fields(cls):
             name = f"CSRNEWS_SEARCH_{item.name.upper()}"

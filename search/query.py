@@ -1,4 +1,4 @@
-"""Queries: parse, bound, filter, facet, highlight, suggest and page, in the JSON of DESIGN.md."""
+"""Queries: parse, bound, filter, facet, highlight, suggest and page; the API's JSON answer."""
 
 from __future__ import annotations
 
@@ -9,25 +9,28 @@ import re
 import threading
 import time
 from collections import OrderedDict
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+from csrnews.search import viewfile, whoosh_compat
+from csrnews.search.analysis import mixed_analyzer
+from csrnews.search.facets import FACETS, FacetTable, facet_answer  # noqa: F401 (FACETS: kept here)
+from csrnews.search.fastmatch import FastIndex, fast_matches
+from csrnews.search.highlight import FastHighlighter, snippet_formatter, snippet_fragmenter
+from csrnews.search.indexer import markdown_to_text
+from csrnews.search.limits import Budget, BudgetExceeded, ExpensiveGate, QueryLimits
+from csrnews.search.suggest import Speller
+from csrnews.search.syntax import plain_words, syntax_problem
 from whoosh import collectors, qparser, query, sorting
 from whoosh import index as whoosh_index
 from whoosh.searching import Searcher
 
-from csrnews.vocabulary import event_type_id, event_type_label, language_name
-from search.analysis import mixed_analyzer
-from search.facets import FACETS, FacetTable, facet_answer  # noqa: F401 (FACETS: kept here)
-from search.fastmatch import FastIndex, fast_matches
-from search.highlight import FastHighlighter, snippet_formatter, snippet_fragmenter
-from search.indexer import markdown_to_text
-from search.limits import Budget, BudgetExceeded, ExpensiveGate, QueryLimits
-from search.suggest import Speller
-from search.syntax import plain_words, syntax_problem
+from csrnews.story import schema
+from csrnews.story.vocabulary import event_type_id, event_type_label, language_name
 
 logger = logging.getLogger(__name__)
 
@@ -35,16 +38,24 @@ MAX_QUERY_LENGTH = 500
 MAX_CLAUSES = 400
 MAX_PAGE = 1000
 PER_PAGE = 10
+# The words of a query are looked for in these fields, in this order (the order of the matcher
+# tree, which the fast path reproduces); text and keyword fields the story schema adds follow.
 SEARCH_FIELDS = ("title", "summary", "body", "organisations", "standards", "tags")
-FILTER_FIELDS = {
-    "type": "category",
-    "org": "organisations",
-    "year": "year",
-    "source": "source",
-    "lang": "lang",
-    "standard": "standards",
-    "tag": "tags",
-}
+_SEARCHED = (schema.TEXT, schema.TEXT_UNSTEMMED, schema.KEYWORD)
+# Query filter name -> index field, from the story schema's table (plus `year`).
+FILTER_FIELDS = schema.filters()
+
+
+def search_fields() -> list[str]:
+    """The fields a query's words are looked for in."""
+    extra = [
+        str(f.index)
+        for f in schema.indexed()
+        if f.analyzer in _SEARCHED and f.index not in SEARCH_FIELDS
+    ]
+    return [*SEARCH_FIELDS, *extra]
+
+
 RESULT_CACHE_DEPTH = 50  # the best docs ranked (and kept) per query: five pages of ten
 MAX_CACHED_TOP = 1000  # ranked docnums kept in the cache for one query, at most
 
@@ -70,18 +81,9 @@ class SearchRequest:
     date_to: str = ""
 
 
-def _parser(schema: Any) -> qparser.QueryParser:
-    parser = qparser.MultifieldParser(list(SEARCH_FIELDS), schema, group=qparser.AndGroup)
-    parser.add_plugin(
-        qparser.FieldAliasPlugin(
-            {
-                "category": ["type"],
-                "organisations": ["org", "organisation", "organization"],
-                "standards": ["standard", "std"],
-                "tags": ["tag"],
-            }
-        )
-    )
+def _parser(index_schema: Any) -> qparser.QueryParser:
+    parser = qparser.MultifieldParser(search_fields(), index_schema, group=qparser.AndGroup)
+    parser.add_plugin(qparser.FieldAliasPlugin(schema.aliases()))
     parser.add_plugin(qparser.FuzzyTermPlugin())
     return parser
 
@@ -189,7 +191,8 @@ def _count_leaves(q: query.Query) -> int:
 
 
 def _filter_query(name: str, values: list[str]) -> query.Query:
-    fieldname = FILTER_FIELDS[name]
+    fieldname = schema.filters()[name]
+    analyzer = next((f.analyzer for f in schema.indexed() if f.index == fieldname), None)
     clauses: list[query.Query] = []
     for value in values:
         value = value.strip()
@@ -199,7 +202,7 @@ def _filter_query(name: str, values: list[str]) -> query.Query:
             if not value.isdigit() or len(value) != 4:
                 raise QueryError(f"year must be a four-digit year, not {value!r}")
             clauses.append(query.Term("year", int(value)))
-        elif fieldname == "standards":
+        elif analyzer in (schema.TEXT, schema.TEXT_UNSTEMMED):
             words = [t.text for t in mixed_analyzer(stem=False)(value)]
             if words:
                 clauses.append(
@@ -207,7 +210,7 @@ def _filter_query(name: str, values: list[str]) -> query.Query:
                     if len(words) > 1
                     else query.Term(fieldname, words[0])
                 )
-        elif fieldname in ("organisations", "tags"):
+        elif analyzer == schema.KEYWORD:
             clauses.append(query.Term(fieldname, value.lower()))
         elif fieldname == "category":
             clauses.append(query.Term(fieldname, event_type_id(value)))
@@ -276,7 +279,7 @@ class _OutOfTime(Exception):
 _CLOCK_EVERY = 256  # documents collected between two looks at the clock
 
 
-class _AllDocsTop(collectors.TopCollector):
+class _AllDocsTop(whoosh_compat.ObservedTopCollector):
     """Whoosh's top-N collector that also lists every matched docnum.
 
     Block-quality skipping and matcher "replacement" are off: every match is visited anyway
@@ -289,12 +292,10 @@ class _AllDocsTop(collectors.TopCollector):
         self.all_docnums: list[int] = []
         self.deadline = deadline
 
-    def _collect(self, global_docnum: int, score: float) -> Any:
+    def observe(self, global_docnum: int) -> None:
         self.all_docnums.append(global_docnum)
-        kept = super()._collect(global_docnum, score)
         if len(self.all_docnums) % _CLOCK_EVERY == 0 and time.monotonic() > self.deadline:
             raise _OutOfTime
-        return kept
 
 
 class _AllDocsSorted(collectors.SortingCollector):
@@ -425,28 +426,25 @@ class SearchService:
 
     Matching runs on a vectorised fast path (search/fastmatch.py) that gives Whoosh's exact
     answers for the query shapes searches produce, and on Whoosh's collectors for any other.
-    ``fastpath=False``, or the environment variable ``CSRNEWS_SEARCH_FASTPATH=0`` when the
-    service is created, always uses Whoosh's collectors (to compare the two).
+    ``fastpath=False`` always uses Whoosh's collectors (to compare the two). The environment
+    (CSRNEWS_SEARCH_*) is read by the command line and the WSGI entry points, which pass
+    ``service_options(os.environ)`` here.
     """
 
     def __init__(
         self,
         index_dir: str | os.PathLike[str],
-        cache_size: int | None = None,
-        fastpath: bool | None = None,
+        cache_size: int = RESULT_CACHE_SIZE,
+        fastpath: bool = True,
         limits: QueryLimits | None = None,
     ) -> None:
         self.index_dir = Path(index_dir)
+        viewfile.install()  # before any index is opened: segment files shared, not copied
         self._lock = threading.Lock()
         self._snapshot: _Snapshot | None = None
-        if cache_size is None:
-            raw = os.environ.get("CSRNEWS_SEARCH_CACHE", "")
-            cache_size = int(raw) if raw.strip().isdigit() else RESULT_CACHE_SIZE
         self.cache_size = cache_size
-        if fastpath is None:
-            fastpath = os.environ.get("CSRNEWS_SEARCH_FASTPATH", "1").strip() != "0"
         self.fastpath = fastpath
-        self.limits = QueryLimits.from_env() if limits is None else limits
+        self.limits = QueryLimits() if limits is None else limits
         self._gate = ExpensiveGate(self.limits)
 
     def _current(self) -> _Snapshot:
@@ -484,9 +482,10 @@ class SearchService:
             raise QueryError("per_page must be at least 1")
         if request.sort not in ("relevance", "date"):
             raise QueryError("sort must be 'relevance' or 'date'")
+        known = schema.filters()
         for name in request.filters:
-            if name not in FILTER_FIELDS:
-                raise QueryError(f"unknown filter {name!r}; use one of {sorted(FILTER_FIELDS)}")
+            if name not in known:
+                raise QueryError(f"unknown filter {name!r}; use one of {sorted(known)}")
         budget = Budget(self.limits)
         for attempt in range(3):
             snapshot = self._current()
@@ -505,7 +504,8 @@ class SearchService:
     def _parse(self, searcher: Searcher, request: SearchRequest) -> tuple[query.Query, str]:
         """The query string parsed (not yet bounded), and the string as searched.
 
-        A query whose syntax would be misread (search.syntax) is searched as its plain words.
+        A query whose syntax would be misread (csrnews.search.syntax) is searched as its plain
+        words.
         """
         qstring = " ".join(request.q.split())
         if qstring and syntax_problem(qstring):
@@ -564,6 +564,7 @@ class SearchService:
             if self.fastpath
             else None
         )
+        docnums: list[int] | np.ndarray
         if fast is not None:
             top, docnums = fast.top, fast.docs
         else:
@@ -686,7 +687,7 @@ class SearchService:
         if not docnums:
             return []
         reader = searcher.reader()
-        schema = searcher.schema
+        index_schema = searcher.schema
         # One formatter for the page: like Whoosh's, it numbers terms across the page's hits.
         formatter = snippet_formatter()
         fragmenter = snippet_fragmenter()
@@ -696,33 +697,18 @@ class SearchService:
         for docnum in docnums:
             stored = searcher.stored_fields(docnum)
             text = stored.get("body") or markdown_to_text(stored.get("summary") or "")
-            snippet = snapshot.highlighter(schema, "body").highlight(
+            snippet = snapshot.highlighter(index_schema, "body").highlight(
                 text, body_words, formatter, fragmenter, top=2
             )
             if not snippet and stored.get("summary"):
                 if summary_words is None:
                     summary_words = _field_words(final, reader, "summary")
-                snippet = snapshot.highlighter(schema, "summary").highlight(
+                snippet = snapshot.highlighter(index_schema, "summary").highlight(
                     stored["summary"], summary_words, formatter, fragmenter, top=1
                 )
             if not snippet:
                 snippet = html.escape(text[:240] + ("…" if len(text) > 240 else ""))
-            date = stored.get("date")
-            hits.append(
-                {
-                    "title": stored["title"],
-                    "url": stored["url"],
-                    "date": date.date().isoformat() if date else None,
-                    "category": stored.get("category"),
-                    "category_label": event_type_label(stored.get("category") or "other"),
-                    "source": stored.get("source"),
-                    "lang": stored.get("lang"),
-                    "organisations": [
-                        o for o in (stored.get("organisations") or "").split(",") if o
-                    ],
-                    "snippet": snippet,
-                }
-            )
+            hits.append({**hit_fields(stored), "snippet": snippet})
         return hits
 
     def _suggest(
@@ -733,7 +719,7 @@ class SearchService:
         qstring: str,
         total: int,
     ) -> str | None:
-        """ "Did you mean": the query with its misspelt words corrected (search.suggest).
+        """ "Did you mean": the query with its misspelt words corrected (csrnews.search.suggest).
 
         Of the likeliest corrections (fewest edits first), the one that finds the most stories
         with the same filters is offered, and only when it finds more than the query itself:
@@ -770,6 +756,53 @@ class SearchService:
         suggestion = min(tried)[3] if tried else None
         snapshot.suggestions.put(key, suggestion)
         return suggestion
+
+
+def service_options(env: Mapping[str, str]) -> dict[str, Any]:
+    """SearchService's options from an environment the caller read (CLI, WSGI entry points).
+
+    CSRNEWS_SEARCH_CACHE (matched sets kept per index generation; 0: none),
+    CSRNEWS_SEARCH_FASTPATH=0 (always Whoosh's collectors) and the limits of QueryLimits.
+    """
+    raw = env.get("CSRNEWS_SEARCH_CACHE", "").strip()
+    return {
+        "cache_size": int(raw) if raw.isdigit() else RESULT_CACHE_SIZE,
+        "fastpath": env.get("CSRNEWS_SEARCH_FASTPATH", "1").strip() != "0",
+        "limits": QueryLimits.from_env(env),
+    }
+
+
+# The hit's keys in the API's order; fields the story schema adds follow.
+_HIT_ORDER = (
+    "title",
+    "url",
+    "date",
+    "category",
+    "category_label",
+    "source",
+    "lang",
+    "organisations",
+)
+
+
+def hit_fields(stored: Mapping[str, Any]) -> dict[str, Any]:
+    """A hit's fields (without the snippet) from a document's stored fields, by the schema."""
+    hit: dict[str, Any] = {"title": stored["title"], "url": stored["url"]}
+    for item in schema.json_fields():
+        value = stored.get(str(item.index))
+        if item.index == "date":
+            value = value.date().isoformat() if value else None
+        elif item.list:
+            value = [v for v in (value or "").split(",") if v]
+        elif item.index == "title":
+            continue
+        hit[str(item.json)] = value
+        if item.index == "category":
+            hit["category_label"] = event_type_label(value or "other")
+    return {
+        **{key: hit[key] for key in _HIT_ORDER if key in hit},
+        **{key: value for key, value in hit.items() if key not in _HIT_ORDER},
+    }
 
 
 def _index_key(index_path: str) -> tuple[Any, ...] | None:

@@ -1,35 +1,53 @@
-"""The Whoosh schema of the story index: what is searched, filtered, faceted and shown."""
+"""The Whoosh schema of the story index, made from the story schema's table (one field a row)."""
 
 from __future__ import annotations
 
-from whoosh.fields import DATETIME, ID, KEYWORD, NUMERIC, STORED, TEXT, Schema
+from typing import Any
 
-from search.analysis import mixed_analyzer
+from csrnews.search.analysis import mixed_analyzer
+from whoosh.fields import DATETIME, ID, KEYWORD, NUMERIC, STORED, TEXT, FieldType, Schema
 
-# Bump when the schema or the analysis changes: an index of another version is rebuilt.
-SCHEMA_VERSION = 2
+from csrnews.story import schema as story_schema
+
+# Bump when the analysis changes; the table's own digest is added (a new field rebuilds too).
+ANALYSIS_VERSION = 2
+SPELLING = frozenset({"title", "body"})  # the words behind "did you mean"
+UNSTORED = frozenset({"org_facet"})  # facet helpers: counted, never shown
+
+
+def schema_version() -> str:
+    """What an index records: an index of another version is rebuilt from the story files."""
+    return f"{ANALYSIS_VERSION}-{story_schema.version()}"
+
+
+def _field(name: str, analyzer: str, boost: float, text: Any, unstemmed: Any) -> FieldType:
+    stored = name not in UNSTORED
+    if analyzer == story_schema.TEXT:
+        return TEXT(analyzer=text, stored=stored, field_boost=boost, spelling=name in SPELLING)
+    if analyzer == story_schema.TEXT_UNSTEMMED:
+        return TEXT(analyzer=unstemmed, stored=stored, field_boost=boost)
+    if analyzer == story_schema.KEYWORD:
+        if not stored:
+            return KEYWORD(commas=True)
+        return KEYWORD(commas=True, lowercase=True, stored=True, scorable=True, field_boost=boost)
+    if analyzer == story_schema.ID:
+        return ID(stored=stored, sortable=True, unique=name == "id")
+    if analyzer == story_schema.DATETIME:
+        return DATETIME(stored=stored, sortable=True)
+    if analyzer == story_schema.NUMERIC:
+        return NUMERIC(stored=stored, sortable=True)
+    if analyzer == story_schema.STORED:
+        return STORED()
+    raise ValueError(f"unknown analyzer {analyzer!r} of index field {name!r}")
 
 
 def build_schema() -> Schema:
     """The schema: text fields share the mixed English/Chinese analyzer."""
-    text = mixed_analyzer()
-    return Schema(
-        id=ID(unique=True, stored=True),  # the story file's path relative to content/
-        hash=STORED(),  # content hash of the story file (and its full-text sidecar)
-        url=STORED(),
-        title=TEXT(analyzer=text, stored=True, field_boost=3.0, spelling=True),
-        summary=TEXT(analyzer=text, stored=True, field_boost=1.5),
-        body=TEXT(analyzer=text, stored=True, spelling=True),
-        organisations=KEYWORD(
-            commas=True, lowercase=True, stored=True, scorable=True, field_boost=2.0
-        ),
-        standards=TEXT(analyzer=mixed_analyzer(stem=False), stored=True, field_boost=2.0),
-        tags=KEYWORD(commas=True, lowercase=True, stored=True, scorable=True),
-        category=ID(stored=True, sortable=True),  # the event-type id (csrnews.vocabulary)
-        source=ID(stored=True, sortable=True),
-        lang=ID(stored=True, sortable=True),
-        date=DATETIME(stored=True, sortable=True),
-        year=NUMERIC(stored=True, sortable=True),
-        # facet helpers: one keyword per value, kept as written for display
-        org_facet=KEYWORD(commas=True),
-    )
+    text, unstemmed = mixed_analyzer(), mixed_analyzer(stem=False)
+    fields: dict[str, FieldType] = {}
+    for name, analyzer in story_schema.DERIVED_INDEX.items():
+        fields[name] = _field(name, analyzer, 1.0, text, unstemmed)
+    for item in story_schema.indexed():
+        assert item.index is not None and item.analyzer is not None
+        fields[item.index] = _field(item.index, item.analyzer, item.boost, text, unstemmed)
+    return Schema(**fields)

@@ -1,6 +1,6 @@
 """The static search: Pagefind bundles built from the story files, for hosts without /api/search.
 
-    python -m search.staticsearch CONTENT SITE [--previous SITE]
+    python -m csrnews.search.staticsearch CONTENT SITE [--previous SITE]
 
 Records go to Pagefind through its Python API (``pagefind[extended]``, whose binary segments
 Chinese), one record per story built from the story file itself (title, summary, full text,
@@ -32,13 +32,14 @@ from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
-from csrnews.storycheck import find_quarantine
-from csrnews.storyfile import parse_story
-from csrnews.vocabulary import event_type_label
-from search.filemap import StoryFile, scan_story_files
-from search.indexer import story_document
+from csrnews.search.filemap import StoryFile, scan_story_files
+from csrnews.search.indexer import story_document
+
+from csrnews.story.storycheck import find_quarantine
+from csrnews.story.storyfile import parse_story
+from csrnews.story.vocabulary import event_type_label
 
 logger = logging.getLogger(__name__)
 
@@ -211,7 +212,7 @@ def _fast_service() -> Any:
     """
     from pagefind.service import PagefindService
 
-    class FastService(PagefindService):  # type: ignore[misc]
+    class FastService(PagefindService):
         async def _wait_for_responses(self) -> None:
             assert self._backend.stdout is not None
             while True:
@@ -229,13 +230,13 @@ def _fast_service() -> Any:
                 message_id = answer.get("message_id")
                 if message_id is None and payload.get("original_message"):
                     message_id = json.loads(payload["original_message"]).get("message_id")
-                future = self._responses.pop(message_id, None)
-                if future is None or future.done():
+                waiting = self._responses.pop(message_id, None) if message_id is not None else None
+                if waiting is None or waiting.done():
                     continue
                 if payload.get("type") == "Error":
-                    future.set_exception(StaticSearchError(str(payload.get("message"))))
+                    waiting.set_exception(StaticSearchError(str(payload.get("message"))))
                 else:
-                    future.set_result(payload)
+                    waiting.set_result(cast(Any, payload))
 
     return FastService()
 
@@ -307,7 +308,7 @@ def build_static_search(
 
     Shards whose files did not change since ``previous`` (a site built before; default the
     site itself) are linked from it. The new bundle folder replaces the old one with two
-    renames, so a live site always has a whole bundle. Story files csrnews.storycheck
+    renames, so a live site always has a whole bundle. Story files csrnews.story.storycheck
     quarantines, and those in ``leave_out``, are not indexed. Raises StaticSearchError when
     Pagefind is missing or fails (the site's bundle is then as it was).
     """
@@ -381,7 +382,9 @@ def main(argv: list[str] | None = None) -> int:
     """The command line of the child process: JSON statistics on stdout, or a one-line error."""
     import argparse
 
-    parser = argparse.ArgumentParser(prog="python -m search.staticsearch", description=__doc__)
+    parser = argparse.ArgumentParser(
+        prog="python -m csrnews.search.staticsearch", description=__doc__
+    )
     parser.add_argument("content")
     parser.add_argument("site")
     parser.add_argument("--previous", default=None)

@@ -14,7 +14,7 @@ from __future__ import annotations
 import io
 from typing import Any
 
-from whoosh.filedb import compound
+from csrnews.search import whoosh_compat
 from whoosh.filedb.structfile import BufferFile
 
 READ_BUFFER = 8192  # bytes a seek-and-read copies out of the map at a time
@@ -69,14 +69,15 @@ class ViewBufferFile(BufferFile):
 
     def __init__(self, buf: Any, name: str | None = None, onclose: Any = None) -> None:
         view = memoryview(buf)
-        self._buf = view
-        self._name = name
-        self.file = io.BufferedReader(_ViewRaw(view), buffer_size=READ_BUFFER)
-        self.onclose = onclose
-        self.is_real = False
-        self.is_closed = False
+        raw = io.BufferedReader(_ViewRaw(view), buffer_size=READ_BUFFER)
+        whoosh_compat.init_buffer_file(self, view, name, raw, onclose)
 
 
 def install() -> None:
-    """Make Whoosh's compound storage open its sub-files as ``ViewBufferFile`` (idempotent)."""
-    compound.BufferFile = ViewBufferFile
+    """Make Whoosh's compound storage open its sub-files as ``ViewBufferFile`` (idempotent).
+
+    Process-wide: called by SearchService when it starts (the code that needs shared views),
+    never on import.
+    """
+    if whoosh_compat.compound_file_class() is not ViewBufferFile:
+        whoosh_compat.use_compound_file_class(ViewBufferFile)

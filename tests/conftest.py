@@ -21,7 +21,7 @@ ARTIFACTS = ROOT / "test-artifacts"
 @pytest.fixture(scope="session")
 def demo_server() -> Iterator[object]:
     """The bundled demo publisher, started once on port 0 in a thread of this process."""
-    from demo.server import start_demo_server
+    from csrnews.demo.server import start_demo_server
 
     server = start_demo_server(port=0)
     try:
@@ -33,7 +33,7 @@ def demo_server() -> Iterator[object]:
 @pytest.fixture()
 def fresh_demo_server() -> Iterator[object]:
     """A demo publisher of the test's own, for tests that change it (add stories, fail a site)."""
-    from demo.server import start_demo_server
+    from csrnews.demo.server import start_demo_server
 
     server = start_demo_server(port=0)
     try:
@@ -109,14 +109,14 @@ class DemoSite:
 @pytest.fixture(scope="session")
 def demo_site(demo_server: object, tmp_path_factory: pytest.TempPathFactory) -> DemoSite:
     """Crawl the demo publisher with `csrnews crawl`, then `csrnews build` it (once a session)."""
-    from demo.server import render_sources
+    from csrnews.demo.server import render_sources
 
     base = tmp_path_factory.mktemp("demo-site")
     sources = base / "sources.yaml"
     sources.write_text(render_sources(demo_server.url), encoding="utf-8")  # type: ignore[attr-defined]
     site = DemoSite(base / "content", base / "output", base / "index")
     shutil.copytree(ROOT / "content" / "pages", site.content / "pages")
-    shutil.copytree(ROOT / "demo" / "top10", site.content / "top10")
+    shutil.copytree(ROOT / "csrnews" / "demo" / "top10", site.content / "top10")
     crawl = run_cli(
         "crawl",
         "--sources",

@@ -29,8 +29,9 @@ SKIP_SUFFIXES = (
 
 def build(target: Path) -> Path:
     """Build the sample content into ``target`` (deterministic: fixed content, no SITEURL)."""
-    from csrnews.site import build_site
-    from search.staticsearch import build_static_search
+    from csrnews.search.staticsearch import build_static_search
+
+    from csrnews.site.build import build_site
 
     build_site(SAMPLES, target, quiet=True, extra_settings={"CSR_TODAY": GOLDEN_TODAY})
     build_static_search(SAMPLES, target)

@@ -16,7 +16,7 @@ from bench.publisher import write_publisher_stories
 from bench.report import format_table
 from bench.runner import SECTIONS
 from bench.targets import check_targets
-from csrnews.storyfile import is_edited, read_story
+from csrnews.story.storyfile import is_edited, read_story
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -69,7 +69,7 @@ def test_nightly_changes_add_and_edit(tmp_path: Path) -> None:
 
 
 def test_publisher_stories_load_in_the_demo_server(tmp_path: Path) -> None:
-    from demo.stories import load_stories
+    from csrnews.demo.stories import load_stories
 
     assert write_publisher_stories(tmp_path, 9) == 9
     stories = load_stories(tmp_path)

@@ -9,9 +9,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from csrnews.crawler.urls import url_key
 
-from crawler.urls import url_key
-from csrnews.storyfile import is_edited, iter_story_files, read_story
+from csrnews.story.storyfile import is_edited, iter_story_files, read_story
 from tests.test_crawl_support import CrawlRun, crawl, snapshot, write_sources
 
 pytestmark = pytest.mark.slow
@@ -25,7 +25,7 @@ INDEX_PATH_RE = re.compile(
 @pytest.fixture(scope="module")
 def server() -> Iterator[Any]:
     """This module's own demo publisher (the tests read its request log)."""
-    from demo.server import start_demo_server
+    from csrnews.demo.server import start_demo_server
 
     srv = start_demo_server(port=0)
     try:
@@ -37,7 +37,7 @@ def server() -> Iterator[Any]:
 @pytest.fixture(scope="module")
 def first(server: Any, tmp_path_factory: pytest.TempPathFactory) -> tuple[CrawlRun, list[Any]]:
     """The first crawl of the demo and the requests it made."""
-    from demo.server import render_sources
+    from csrnews.demo.server import render_sources
 
     work = tmp_path_factory.mktemp("demo-crawl")
     write_sources(work, render_sources(server.url))
@@ -140,7 +140,7 @@ def test_the_date_is_right_for_every_dating_style(
 
 
 def test_no_chrome_in_any_story_body(first: tuple[CrawlRun, list[Any]]) -> None:
-    from demo.server import CHROME_TEXTS
+    from csrnews.demo.server import CHROME_TEXTS
 
     run, _ = first
     for story in _stories(run.content):

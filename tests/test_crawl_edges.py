@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from csrnews.storyfile import iter_story_files, read_story
+from csrnews.story.storyfile import iter_story_files, read_story
 from tests.test_crawl_support import crawl, write_sources
 
 pytestmark = pytest.mark.slow

@@ -11,9 +11,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from csrnews.crawler.urls import url_key
 
-from crawler.urls import url_key
-from csrnews.storyfile import FULLTEXT_SUFFIX, is_edited, iter_story_files, read_story
+from csrnews.story.storyfile import FULLTEXT_SUFFIX, is_edited, iter_story_files, read_story
 from tests.conftest import ROOT
 from tests.test_crawl_support import crawl, write_sources
 
@@ -21,7 +21,7 @@ pytestmark = pytest.mark.slow
 
 
 def _demo_sources(server: Any, work: Path) -> Path:
-    from demo.server import render_sources
+    from csrnews.demo.server import render_sources
 
     return write_sources(work, render_sources(server.url))
 

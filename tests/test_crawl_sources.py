@@ -5,8 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-
-from crawler.sources import SourcesError, load_sources, parse_sources
+from csrnews.crawler.sources import SourcesError, load_sources, parse_sources
 
 GOOD = """
 user_agent: "csrnews-test/1.0"
@@ -51,7 +50,7 @@ def test_contact_alone_makes_the_user_agent() -> None:
 
 
 def test_the_default_user_agent_identifies_the_project() -> None:
-    from csrnews.settings import USER_AGENT
+    from csrnews.story.settings import USER_AGENT
 
     config = parse_sources("sources:\n  - {name: A, feed: 'https://example.org/f'}\n")
     assert config.user_agent == USER_AGENT and "+http" in USER_AGENT
@@ -131,7 +130,7 @@ def test_not_yaml_and_missing_file(tmp_path: Path) -> None:
 
 
 def test_the_repository_sources_file_is_valid() -> None:
-    from csrnews.settings import PROJECT_ROOT
+    from csrnews.story.settings import PROJECT_ROOT
 
     config = load_sources(PROJECT_ROOT / "sources.yaml")
     assert config.sources

@@ -7,16 +7,15 @@ from typing import Any
 
 import pytest
 import scrapy
+from csrnews.crawler.context import CrawlContext
+from csrnews.crawler.dedupe import jaccard, signature, similarity
+from csrnews.crawler.sources import parse_sources
+from csrnews.crawler.spiders.feed import FeedSpider, feed_entries
+from csrnews.crawler.spiders.listing import ListingSpider
+from csrnews.crawler.spiders.sitemap import StorySitemapSpider
+from csrnews.crawler.state import CrawlState
+from csrnews.crawler.urls import clean_url, url_key
 from scrapy.http import HtmlResponse, Response, TextResponse, XmlResponse
-
-from crawler.context import CrawlContext
-from crawler.dedupe import jaccard, signature, similarity
-from crawler.sources import parse_sources
-from crawler.spiders.feed import FeedSpider, feed_entries
-from crawler.spiders.listing import ListingSpider
-from crawler.spiders.sitemap import StorySitemapSpider
-from crawler.state import CrawlState
-from crawler.urls import clean_url, url_key
 
 # -- URL forms ------------------------------------------------------------------------------
 

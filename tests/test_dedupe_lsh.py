@@ -12,12 +12,8 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
-from hypothesis import given, settings
-from hypothesis import strategies as st
-
-from bench.corpus import make_story
-from crawler.context import CrawlContext
-from crawler.dedupe import (
+from csrnews.crawler.context import CrawlContext
+from csrnews.crawler.dedupe import (
     BINS,
     SignatureIndex,
     band_slices,
@@ -26,11 +22,15 @@ from crawler.dedupe import (
     similarity,
     tokens,
 )
-from crawler.extraction.clean import markdown_to_text
-from crawler.run import index_existing
-from crawler.settings import SHINGLE_SIZE
-from crawler.state import CrawlState, StateError
-from csrnews.storyfile import Story, write_story
+from csrnews.crawler.extraction.clean import markdown_to_text
+from csrnews.crawler.run import index_existing
+from csrnews.crawler.settings import SHINGLE_SIZE
+from csrnews.crawler.state import CrawlState, StateError
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from bench.corpus import make_story
+from csrnews.story.storyfile import Story, write_story
 
 THRESHOLD = 0.8
 
@@ -117,6 +117,7 @@ def _old_signature(text: str) -> list[int]:
     return out
 
 
+@pytest.mark.slow
 def test_pairs_near_the_threshold_are_judged_as_well_as_by_the_old_scheme(
     labelled: tuple,
 ) -> None:
@@ -314,7 +315,7 @@ def test_an_unchanged_story_file_is_not_read_again(tmp_path: Path) -> None:
 
 
 def test_csrnews_crawl_on_a_corrupt_state_exits_1_with_the_message(tmp_path: Path) -> None:
-    from demo.server import render_sources
+    from csrnews.demo.server import render_sources
     from tests.conftest import run_cli
 
     state_dir = tmp_path / "state"

@@ -63,7 +63,9 @@ def test_demo_crawls_builds_and_serves_the_site_with_search(tmp_path: Path) -> N
         assert "<html" in home.lower()
         stories = list((tmp_path / "demo" / "content" / "news").rglob("*.md"))
         demo_stories = [
-            p for p in (ROOT / "demo" / "stories").rglob("*.md") if p.name != "README.md"
+            p
+            for p in (ROOT / "csrnews" / "demo" / "stories").rglob("*.md")
+            if p.name != "README.md"
         ]
         assert len(stories) == len(demo_stories)  # every story once (the reprint merged)
         with urllib.request.urlopen(
@@ -85,3 +87,125 @@ def test_demo_crawls_builds_and_serves_the_site_with_search(tmp_path: Path) -> N
             proc.wait()
         if proc.stdout:
             proc.stdout.close()
+
+
+def _children(pid: int) -> set[int]:
+    """Live child processes of PID (from /proc)."""
+    found = set()
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            raw = Path(f"/proc/{entry}/stat").read_text()
+        except OSError:
+            continue
+        fields = raw[raw.rindex(")") + 2 :].split()
+        if int(fields[1]) == pid and fields[0] not in ("Z", "X"):
+            found.add(int(entry))
+    return found
+
+
+def _descendants(pid: int) -> set[int]:
+    found, todo = set(), [pid]
+    while todo:
+        for child in _children(todo.pop()):
+            if child not in found:
+                found.add(child)
+                todo.append(child)
+    return found
+
+
+def _alive(pid: int) -> bool:
+    try:
+        raw = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return False
+    return raw[raw.rindex(")") + 2 :].split()[0] not in ("Z", "X")
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads processes from /proc")
+def test_a_taken_port_is_said_at_once_and_sigterm_stops_everything(tmp_path: Path) -> None:
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        taken = busy.getsockname()[1]
+        log = tmp_path / "demo.log"
+        with log.open("w") as out:
+            proc = subprocess.Popen(
+                [
+                    sys.executable,
+                    "-m",
+                    "csrnews",
+                    "demo",
+                    "--port",
+                    str(taken),
+                    "--workdir",
+                    "demo",
+                ],
+                cwd=tmp_path,
+                stdout=out,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
+            )
+        try:
+            deadline = time.monotonic() + 30
+            while "is not free" not in log.read_text() and time.monotonic() < deadline:
+                time.sleep(0.1)
+            text = log.read_text()
+            first = text.splitlines()[0]
+            # said before the publisher starts, with the port it will use instead
+            assert f"port {taken} on 127.0.0.1 is not free" in first, text
+            port = int(first.split("on port ")[1].split()[0])
+            assert port != taken and "--port" in first
+            home = _wait_for(f"http://127.0.0.1:{port}/", proc, 240)
+            assert b"<html" in home.lower()
+            started = _descendants(proc.pid)
+            assert len(started) >= 2  # `csrnews serve` and its gunicorn workers
+            proc.send_signal(signal.SIGTERM)  # to the demo alone, as `kill PID` would
+            assert proc.wait(timeout=30) == 0
+            deadline = time.monotonic() + 10
+            while any(_alive(pid) for pid in started) and time.monotonic() < deadline:
+                time.sleep(0.1)
+            assert not [pid for pid in started if _alive(pid)]
+            with pytest.raises(OSError):
+                socket.create_connection(("127.0.0.1", port), timeout=2).close()
+            assert "Traceback" not in log.read_text()
+        finally:
+            if proc.poll() is None:
+                os.killpg(proc.pid, signal.SIGKILL)
+                proc.wait()
+
+
+def test_a_second_run_finds_nothing_new_and_reports_nothing_twice(tmp_path: Path) -> None:
+    work = tmp_path / "demo"
+
+    def run() -> str:
+        result = subprocess.run(
+            [sys.executable, "-m", "csrnews", "demo", "--no-serve", "--workdir", str(work)],
+            cwd=ROOT,
+            capture_output=True,
+            text=True,
+            timeout=600,
+            check=False,
+        )
+        assert result.returncode == 0, result.stdout + result.stderr
+        return result.stdout + result.stderr
+
+    def also_reported() -> dict[str, str]:
+        found = {}
+        for path in sorted((work / "content" / "news").rglob("*.md")):
+            for line in path.read_text(encoding="utf-8").splitlines():
+                if line.startswith("Also_reported_by:"):
+                    found[path.name] = line
+        return found
+
+    first = run()
+    assert ", 43 new," in first
+    assert "deliberate dead link" in first and "2015-csr-forum-notice.html" in first
+    before = also_reported()
+    assert len(before) == 1  # the demo's one reprint, merged into its original
+    second = run()
+    assert ", 0 new," in second and ", 0 merged," in second, second
+    assert also_reported() == before
+    publisher = [line for line in first.splitlines() if line.startswith("demo publisher:")]
+    assert publisher and publisher[0] in second  # the same address both times

@@ -22,10 +22,10 @@ import feedparser
 import pytest
 import yaml
 
-from demo.chrome import CHROME_TEXTS, PUBLISHERS
-from demo.render import DEAD_LINK_PATH, MEMBERS_PATH, PAGE_SIZE, display_date
-from demo.server import DemoServer, StoryError, render_sources, start_demo_server
-from demo.stories import DemoStory
+from csrnews.demo.chrome import CHROME_TEXTS, PUBLISHERS
+from csrnews.demo.render import DEAD_LINK_PATH, MEMBERS_PATH, PAGE_SIZE, display_date
+from csrnews.demo.server import DemoServer, StoryError, render_sources, start_demo_server
+from csrnews.demo.stories import DemoStory
 
 logger = logging.getLogger(__name__)
 
@@ -138,7 +138,7 @@ def page_text(server: DemoServer, path: str, encoding: str = "utf-8") -> str:
 
 def pages_of(story: DemoStory) -> list[tuple[str, str, str]]:
     """(publisher, path, date style) of every page a story has: its own and its reprint."""
-    from demo.stories import reprint_date_style
+    from csrnews.demo.stories import reprint_date_style
 
     found = [(story.publisher, story.path, story.date_style)]
     if story.reprinted_by and story.reprint_path:
@@ -215,7 +215,7 @@ def test_mini_corpus_loads_and_skips_broken_files(mini_server: DemoServer) -> No
 
 
 def test_real_stories_all_load(demo_server: DemoServer) -> None:
-    files = sorted((ROOT / "demo" / "stories").glob("*/*.md"))
+    files = sorted((ROOT / "csrnews" / "demo" / "stories").glob("*/*.md"))
     assert {s.id for s in demo_server.stories} == {
         yaml.safe_load(p.read_text(encoding="utf-8").split("---")[1])["id"] for p in files
     }
@@ -405,7 +405,7 @@ def test_slow_page_waits(mini_server: DemoServer) -> None:
 
 
 def test_slow_flag_of_real_stories_uses_default_delay(demo_server: DemoServer) -> None:
-    from demo.server import SLOW_SECONDS
+    from csrnews.demo.server import SLOW_SECONDS
 
     assert demo_server.slow_seconds == SLOW_SECONDS == 1.5
     slow = [s for s in demo_server.stories if "slow" in s.flags][:1]
@@ -767,7 +767,7 @@ def test_chrome_texts_appear_on_pages_and_never_in_bodies(demo_server: DemoServe
 
 @pytest.mark.parametrize(
     "command",
-    [["-m", "csrnews", "demo-server", "--port", "0"], ["-m", "demo.server", "--port", "0"]],
+    [["-m", "csrnews", "demo-server", "--port", "0"], ["-m", "csrnews.demo.server", "--port", "0"]],
 )
 def test_command_prints_url_and_serves(command: list[str]) -> None:
     proc = subprocess.Popen(

@@ -12,10 +12,11 @@ from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
 import pytest
+from csrnews.search import SearchRequest, SearchService
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from search import SearchRequest, SearchService, make_app
+from csrnews.serve.wsgi import make_app
 from tests.conftest import DemoSite, wsgi_server
 from tests.test_site_build import check_html
 
@@ -70,8 +71,8 @@ def test_iso_code_without_a_space(service: SearchService) -> None:
 
 
 def test_facet_counts_match_the_story_files(service: SearchService, demo_site: DemoSite) -> None:
-    from csrnews.storyfile import iter_story_files, read_story
-    from csrnews.vocabulary import event_type_id
+    from csrnews.story.storyfile import iter_story_files, read_story
+    from csrnews.story.vocabulary import event_type_id
 
     answer = service.search(SearchRequest(q=""))
     facet = {f["value"]: f["count"] for f in answer["facets"]["type"]}
@@ -175,7 +176,7 @@ def test_a_changed_story_reindexes_exactly_one_document(
 ) -> None:
     import shutil
 
-    from csrnews.storyfile import iter_story_files, read_story, write_story
+    from csrnews.story.storyfile import iter_story_files, read_story, write_story
     from tests.conftest import run_cli
 
     content, index = tmp_path / "content", tmp_path / "index"

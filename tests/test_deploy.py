@@ -61,7 +61,7 @@ def test_deploy_has_units_cron_ci_nginx_and_a_readme() -> None:
     ):
         assert (DEPLOY / path).is_file(), path
     readme = (DEPLOY / "README.md").read_text(encoding="utf-8")
-    assert "search.wsgi:app_from_env()" in readme and "nginx" in readme
+    assert "csrnews.serve.wsgi:app_from_env()" in readme and "nginx" in readme
 
 
 @pytest.mark.parametrize("unit", UNITS, ids=[u.name for u in UNITS])

@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 
-from csrnews.storyfile import is_edited, iter_story_files, read_story
+from csrnews.story.storyfile import is_edited, iter_story_files, read_story
 from csrnews.top10.io import read_list
 from tests.conftest import run_cli
 from tests.test_desk_support import (

@@ -27,6 +27,7 @@ def _cli(*args: str, stdin: str = "") -> object:
     return CliRunner().invoke(main, list(args), input=stdin)
 
 
+@pytest.mark.slow
 def test_desk_users_are_added_listed_and_removed(tmp_path: Path) -> None:
     desk_dir = tmp_path / "desk"
     added = _cli(

@@ -12,7 +12,7 @@ import pytest
 
 from csrnews.desk.history import JournalHistory
 from csrnews.nightly.lock import RunLock
-from csrnews.storyfile import is_edited, read_story
+from csrnews.story.storyfile import is_edited, read_story
 from csrnews.top10.io import read_list
 from tests.test_desk_support import (
     ADMIN,
@@ -187,7 +187,7 @@ def test_the_history_lists_every_version_and_restores_one(desk: Desk) -> None:
 
 
 def read_story_text(text: str) -> object:
-    from csrnews.storyfile import parse_story
+    from csrnews.story.storyfile import parse_story
 
     return parse_story(text)
 

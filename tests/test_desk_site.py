@@ -13,7 +13,7 @@ import pytest
 
 from csrnews.desk.preview import Previewer
 from csrnews.nightly.release import Releases
-from csrnews.storyfile import read_story
+from csrnews.story.storyfile import read_story
 from tests.conftest import run_cli
 from tests.test_desk_support import (
     Client,

@@ -18,8 +18,8 @@ from typing import Any
 
 from csrnews.desk import DeskConfig, create_app
 from csrnews.desk.users import UserStore
-from csrnews.storyfile import Story, render_story, story_path, write_text_atomic
-from csrnews.vocabulary import event_type_label
+from csrnews.story.storyfile import Story, render_story, story_path, write_text_atomic
+from csrnews.story.vocabulary import event_type_label
 
 EDITOR, ADMIN = "editor1", "chief"
 PASSWORD = "desk password one"
@@ -110,7 +110,7 @@ class Desk:
 def desk_server(config: DeskConfig, users: bool = True) -> Iterator[Desk]:
     from werkzeug.middleware.dispatcher import DispatcherMiddleware
 
-    from search import make_app
+    from csrnews.serve.wsgi import make_app
 
     config.desk_dir.mkdir(parents=True, exist_ok=True)
     if users and not config.users_file.exists():

@@ -14,7 +14,7 @@ from csrnews.desk.history import GitHistory, JournalHistory, open_history
 from csrnews.desk.stories import StoryNotFound, resolve_id
 from csrnews.desk.throttle import LoginThrottle
 from csrnews.desk.users import UserError, UserStore
-from csrnews.storyfile import (
+from csrnews.story.storyfile import (
     compute_fingerprint,
     is_edited,
     parse_story,
@@ -236,7 +236,7 @@ def test_publishing_a_list_changes_only_its_status_line(tmp_path: Path) -> None:
 
 def test_the_preview_is_the_sites_markdown_sanitised_the_sites_way(tmp_path: Path) -> None:
     from csrnews.desk.preview import Previewer
-    from csrnews.storyfile import Story
+    from csrnews.story.storyfile import Story
 
     story = Story()
     story.set("Title", "T")

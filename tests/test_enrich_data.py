@@ -8,10 +8,10 @@ from pathlib import Path
 
 import pytest
 import yaml
+from csrnews.crawler.enrichment import DEFAULT_DATA_DIR, enrich, load_rules
+from csrnews.crawler.enrichment.textutil import alias_key
 
-from crawler.enrichment import DEFAULT_DATA_DIR, enrich, load_rules
-from crawler.enrichment.textutil import alias_key
-from csrnews.vocabulary import EVENT_TYPES
+from csrnews.story.vocabulary import EVENT_TYPES
 
 REQUIRED_ORGANISATIONS = [
     "amfori",

@@ -7,8 +7,7 @@ rule that fixes one wording and not the class fails here."""
 from __future__ import annotations
 
 import pytest
-
-from crawler.enrichment import enrich, load_rules
+from csrnews.crawler.enrichment import enrich, load_rules
 
 # --- event type ------------------------------------------------------------------------------
 
@@ -356,8 +355,7 @@ def test_full_official_names_link_to_their_entries(text: str, expected: list[str
 def test_every_listed_company_of_the_gazetteer_knows_a_legal_name() -> None:
     """Class 10, in the data: the companies carry their legal names as aliases."""
     import yaml
-
-    from crawler.enrichment import DEFAULT_DATA_DIR
+    from csrnews.crawler.enrichment import DEFAULT_DATA_DIR
 
     data = yaml.safe_load((DEFAULT_DATA_DIR / "organisations.yaml").read_text(encoding="utf-8"))
     companies = [

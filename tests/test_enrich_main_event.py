@@ -11,9 +11,8 @@ import sys
 from pathlib import Path
 
 import pytest
-
-from crawler.enrichment import enrich, load_rules
-from crawler.enrichment.eventtypes import TypeClassifier
+from csrnews.crawler.enrichment import enrich, load_rules
+from csrnews.crawler.enrichment.eventtypes import TypeClassifier
 
 TRAINING_HEAVY_MOU = (
     "amfori and CESA sign MoU on supplier programmes",

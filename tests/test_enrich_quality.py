@@ -16,9 +16,8 @@ from pathlib import Path
 
 import pytest
 import yaml
-
-from crawler.enrichment import DEFAULT_DATA_DIR, load_rules
-from crawler.enrichment.evaluate import DEFAULT_DIRS, Report, evaluate, iter_labelled
+from csrnews.crawler.enrichment import DEFAULT_DATA_DIR, load_rules
+from csrnews.crawler.enrichment.evaluate import DEFAULT_DIRS, Report, evaluate, iter_labelled
 
 logger = logging.getLogger(__name__)
 

@@ -6,9 +6,8 @@ from __future__ import annotations
 from datetime import date
 
 import pytest
-
-from crawler.enrichment import enrich
-from crawler.enrichment.top10 import find_items
+from csrnews.crawler.enrichment import enrich
+from csrnews.crawler.enrichment.top10 import find_items
 
 REASON_1 = "Suppliers get one set of rules."
 REASON_2A = "A ministry now speaks of supply chains."

@@ -5,14 +5,14 @@ from __future__ import annotations
 import inspect
 from datetime import UTC, date, datetime
 
+import csrnews.crawler.enrichment as enrichment
 import pytest
+from csrnews.crawler.enrichment import Enrichment, enrich
+from csrnews.crawler.enrichment.wordrules import WordRules
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-import crawler.enrichment as enrichment
-from crawler.enrichment import Enrichment, enrich
-from crawler.enrichment.wordrules import WordRules
-from csrnews.vocabulary import EVENT_TYPES
+from csrnews.story.vocabulary import EVENT_TYPES
 
 
 def test_interface_is_unchanged() -> None:

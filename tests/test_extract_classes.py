@@ -8,15 +8,15 @@ import json
 
 import markdown
 import pytest
+from csrnews.crawler.extraction import extract_page
+from csrnews.crawler.extraction.chrome import remove_chrome
+from csrnews.crawler.extraction.clean import markdown_to_text, parse_html, sanitize_markdown
+from csrnews.crawler.extraction.encoding import decode_page
+from csrnews.crawler.extraction.lines import drop_chrome_lines
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from lxml import html as lxml_html
 
-from crawler.extraction import extract_page
-from crawler.extraction.chrome import remove_chrome
-from crawler.extraction.clean import markdown_to_text, parse_html, sanitize_markdown
-from crawler.extraction.encoding import decode_page
-from crawler.extraction.lines import drop_chrome_lines
 from tests.fixtures.extraction.evaluate import FIXTURES, fixtures
 
 PARAS = [

@@ -55,7 +55,8 @@ def test_extraction_f1_does_not_drop_below_the_baseline() -> None:
 
 
 def test_titles_dates_and_languages_of_the_fixtures() -> None:
-    from crawler.extraction import extract_page
+    from csrnews.crawler.extraction import extract_page
+
     from tests.fixtures.extraction.evaluate import FIXTURES
 
     for fx in fixtures():

@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 import pytest
-
-from crawler.extraction import extract_page
-from crawler.extraction.clean import markdown_to_text, sanitize_markdown
-from crawler.extraction.dates import parse_date_text, url_date
-from crawler.extraction.encoding import decode_html
+from csrnews.crawler.extraction import extract_page
+from csrnews.crawler.extraction.clean import markdown_to_text, sanitize_markdown
+from csrnews.crawler.extraction.dates import parse_date_text, url_date
+from csrnews.crawler.extraction.encoding import decode_html
 
 ZH_BODY = (
     "<p>八月十五日，面向电子供应商的安全生产培训班在东莞开班，"

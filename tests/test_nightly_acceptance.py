@@ -24,9 +24,9 @@ from typing import Any
 
 import pytest
 
-from csrnews import settings
 from csrnews.nightly import EXIT_FAILED, EXIT_OK, EXIT_PARTIAL
-from csrnews.storyfile import iter_story_files, read_story
+from csrnews.story import settings
+from csrnews.story.storyfile import iter_story_files, read_story
 from tests.conftest import ROOT, run_cli, wsgi_server
 from tests.test_nightly_run import (
     NEW_BODY,
@@ -68,7 +68,7 @@ def nightly(tmp_path: Path, sources: Path, *extra: str) -> subprocess.CompletedP
 @contextmanager
 def serving(root: Path) -> Iterator[str]:
     """The live release on waitress, exactly as `csrnews serve` is pointed at it."""
-    from search.wsgi import make_app
+    from csrnews.serve.wsgi import make_app
 
     with wsgi_server(
         make_app(root / "current" / "site", root / "current" / "index"), threads=2
@@ -166,8 +166,8 @@ def _break_theme(theme: Path) -> Path:
 # build_site's THEME setting pointed at a copy of the theme that the test can break.
 THEMED_BUILD = r"""
 import argparse
-from csrnews.site import build_site
-from search.indexer import update_index
+from csrnews.site.build import build_site
+from csrnews.search.indexer import update_index
 p = argparse.ArgumentParser()
 for name in ("--content", "--output", "--index", "--theme", "--previous", "--cache-dir"):
     p.add_argument(name)

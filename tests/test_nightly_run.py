@@ -70,7 +70,7 @@ NEW_BODY = (
 
 
 def write_sources(server: Any, folder: Path) -> Path:
-    from demo.server import render_sources
+    from csrnews.demo.server import render_sources
 
     path = folder / "sources.yaml"
     path.write_text(render_sources(server.url), encoding="utf-8")
@@ -126,7 +126,7 @@ def source_prefix(server: Any, name: str) -> str:
     """The URL path prefix of one demo publisher, from the sources file."""
     import yaml
 
-    from demo.server import render_sources
+    from csrnews.demo.server import render_sources
 
     config = yaml.safe_load(render_sources(server.url))
     for src in config["sources"]:

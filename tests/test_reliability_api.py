@@ -15,9 +15,9 @@ import urllib.parse
 from pathlib import Path
 
 import pytest
+from csrnews.search import update_index
 
 from bench.corpus import generate_corpus
-from search import update_index
 from tests.test_search_index import STORIES, _write
 from tests.test_serve_workers import Server, Site
 
@@ -174,6 +174,7 @@ def test_hostile_api_requests_get_no_5xx(served: Site, tmp_path: Path) -> None:
         ):
             asked.append(("GET", path))
         statuses: dict[int, int] = {}
+        refused_by_server: list[str] = []
         slowest = 0.0
         for method, target in asked:
             status, body, seconds = _ask(server.port, method, target)
@@ -182,11 +183,16 @@ def test_hostile_api_requests_get_no_5xx(served: Site, tmp_path: Path) -> None:
             assert status < 500, (method, target[:120], status, body[:200])
             assert seconds < 2.0, (method, target[:120], seconds)
             if target.startswith("/api/search?") and method == "GET":
+                if status in (400, 414) and not body.startswith(b"{"):
+                    # a request line the HTTP server itself refuses (gunicorn's parser)
+                    refused_by_server.append(target)
+                    continue
                 answer = json.loads(body)
                 assert ("error" in answer) == (status == 400), (target[:120], answer)
         # The figures this suite keeps: hundreds of hostile requests, not one 5xx.
         assert len(asked) >= 430 and not [s for s in statuses if s >= 500], statuses
         assert statuses.get(200, 0) > 50 and statuses.get(400, 0) > 30, statuses
+        assert len(refused_by_server) <= 5, refused_by_server
         assert server.proc.poll() is None  # and the server is still up
         assert server.search("forum")["total"] > 0
     finally:

@@ -17,8 +17,8 @@ from pathlib import Path
 import pytest
 from lxml import html as lxml_html
 
-from csrnews.storycheck import find_quarantine
-from csrnews.storyfile import iter_story_files, read_story
+from csrnews.story.storycheck import find_quarantine
+from csrnews.story.storyfile import iter_story_files, read_story
 from tests.conftest import run_cli
 from tests.hostile import (
     ACTIVE,

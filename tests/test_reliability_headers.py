@@ -21,9 +21,10 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from csrnews.search import update_index
 
-from search import make_app, update_index
-from search.headers import CONTENT_SECURITY_POLICY, SECURITY_HEADERS
+from csrnews.serve.headers import CONTENT_SECURITY_POLICY, SECURITY_HEADERS
+from csrnews.serve.wsgi import app_from_env, make_app
 from tests.conftest import ROOT, wsgi_server
 from tests.test_search_index import STORIES, _write
 from tests.test_serve_workers import Server, Site
@@ -166,12 +167,13 @@ def test_cors_is_for_the_origins_an_operator_allows(site: Site) -> None:
         assert headers["Access-Control-Allow-Origin"] is None
         _, headers, _ = request(url, "/", headers={"Origin": allowed})
         assert headers["Access-Control-Allow-Origin"] is None  # pages are not the API
-    os.environ["CSRNEWS_API_ALLOW_ORIGIN"] = "*"
-    try:
-        app = make_app(site.output, site.index)  # the environment, as `csrnews serve` reads it
-    finally:
-        del os.environ["CSRNEWS_API_ALLOW_ORIGIN"]
-    with wsgi_server(app) as url:
+    # the environment, read by the entry point for other WSGI servers as `csrnews serve` does
+    env = {
+        "CSRNEWS_API_ALLOW_ORIGIN": "*",
+        "CSRNEWS_OUTPUT": str(site.output),
+        "CSRNEWS_INDEX": str(site.index),
+    }
+    with wsgi_server(app_from_env(env)) as url:
         _, headers, _ = request(url, "/api/search?q=forum")
         assert headers["Access-Control-Allow-Origin"] == "*"
 

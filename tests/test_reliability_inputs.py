@@ -14,11 +14,11 @@ import shutil
 from pathlib import Path
 
 import pytest
+from csrnews.search import SearchRequest, SearchService, update_index
 
-from csrnews.site import build_site
-from csrnews.storycheck import check_bytes, find_quarantine
-from csrnews.storyfile import iter_story_files
-from search import SearchRequest, SearchService, update_index
+from csrnews.site.build import build_site
+from csrnews.story.storycheck import check_bytes, find_quarantine
+from csrnews.story.storyfile import iter_story_files
 from tests.conftest import run_cli
 
 GOOD = (
@@ -141,8 +141,8 @@ def test_the_index_gives_a_slugless_story_the_url_pelican_gives_it(title: str) -
     from pelican.settings import read_settings
     from pelican.utils import slugify
 
-    from csrnews import settings
-    from csrnews.urls import SLUG_SUBSTITUTIONS, title_slug
+    from csrnews.story import settings
+    from csrnews.story.urls import SLUG_SUBSTITUTIONS, title_slug
 
     conf = read_settings(str(settings.PELICANCONF))
     assert [tuple(p) for p in conf["SLUG_REGEX_SUBSTITUTIONS"]] == list(SLUG_SUBSTITUTIONS)
@@ -262,6 +262,7 @@ def _one_line_error(result: object, *words: str) -> str:
         ),
     ],
 )
+@pytest.mark.slow
 def test_a_malformed_sources_file_is_one_line_naming_it(
     tmp_path: Path, name: str, raw: bytes, words: tuple[str, ...]
 ) -> None:
@@ -298,6 +299,7 @@ def test_a_malformed_sources_file_is_one_line_naming_it(
         (("year: 2019\nentries:\n" + "  - " * 3000 + "x\n").encode(), ("2019.yaml",)),
     ],
 )
+@pytest.mark.slow
 def test_a_malformed_top10_list_is_named_by_check_and_build(
     tmp_path: Path, raw: bytes, words: tuple[str, ...]
 ) -> None:

@@ -24,8 +24,8 @@ from typing import Any
 import pytest
 
 from csrnews.nightly import EXIT_OK, EXIT_PARTIAL
-from csrnews.storycheck import find_quarantine
-from csrnews.storyfile import is_edited, iter_story_files, read_story
+from csrnews.story.storycheck import find_quarantine
+from csrnews.story.storyfile import is_edited, iter_story_files, read_story
 from tests.conftest import ROOT, run_cli
 from tests.test_nightly_acceptance import get, nightly, nightly_args, outcome, serving
 from tests.test_nightly_run import index_count, latest_report, write_sources
@@ -38,7 +38,7 @@ SEED = int(os.environ.get("CSRNEWS_RELIABILITY_SEED", "0") or 0) or int(time.tim
 
 @dataclass
 class DemoProcess:
-    """The demo publisher in a process of its own (`python -m demo.server`).
+    """The demo publisher in a process of its own (`python -m csrnews.demo.server`).
 
     A crawler killed mid-request leaves the server a half-open connection; in a process of
     its own that is the server's business, not this test process's.
@@ -50,10 +50,10 @@ class DemoProcess:
 
 @pytest.fixture()
 def demo_process() -> Iterator[DemoProcess]:
-    from demo.stories import load_stories
+    from csrnews.demo.stories import load_stories
 
     proc = subprocess.Popen(
-        [sys.executable, "-m", "demo.server", "--port", "0"],
+        [sys.executable, "-m", "csrnews.demo.server", "--port", "0"],
         cwd=ROOT,
         stdout=subprocess.PIPE,
         stderr=subprocess.DEVNULL,

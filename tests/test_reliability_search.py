@@ -20,10 +20,11 @@ import urllib.parse
 from pathlib import Path
 
 import pytest
+from csrnews.search import QueryError, QueryLimits, SearchRequest, SearchService, update_index
+from csrnews.search.limits import Budget, BudgetExceeded, ExpensiveGate
 
 from bench.corpus import generate_corpus
-from search import QueryError, QueryLimits, SearchRequest, SearchService, make_app, update_index
-from search.limits import Budget, BudgetExceeded, ExpensiveGate
+from csrnews.serve.wsgi import make_app
 from tests.conftest import wsgi_server
 from tests.test_search_index import STORIES, _write
 from tests.test_serve_workers import Server, Site
@@ -215,6 +216,7 @@ def test_fuzzy_and_wildcard_searches_still_find_stories(service: SearchService) 
     assert "partial" not in answer
 
 
+@pytest.mark.slow
 def test_a_search_over_its_budget_answers_what_it_found(tmp_path: Path) -> None:
     content, index = tmp_path / "content", tmp_path / "index"
     generate_corpus(content, 600)

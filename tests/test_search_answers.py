@@ -7,10 +7,10 @@ import random
 from pathlib import Path
 
 import pytest
+from csrnews.search import SearchRequest, SearchService, update_index
+from csrnews.search.suggest import Speller, distance
+from csrnews.search.syntax import plain_words, syntax_problem
 
-from search import SearchRequest, SearchService, update_index
-from search.suggest import Speller, distance
-from search.syntax import plain_words, syntax_problem
 from tests.test_search_index import STORIES, _write
 
 ENVIRONMENT = [

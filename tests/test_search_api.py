@@ -12,10 +12,11 @@ from email.message import Message
 from pathlib import Path
 
 import pytest
+from csrnews.search import update_index
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from search import make_app, update_index
+from csrnews.serve.wsgi import make_app
 from tests.conftest import wsgi_server
 from tests.test_search_index import STORIES, _write
 

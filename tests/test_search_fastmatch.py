@@ -6,12 +6,14 @@ import shutil
 from pathlib import Path
 
 import pytest
+from csrnews.search import SearchRequest, SearchService, update_index
+from csrnews.search.fastmatch import FastIndex, fast_matches
+from csrnews.search.query import RESULT_CACHE_DEPTH, service_options
 
 from bench.corpus import generate_corpus
-from search import SearchRequest, SearchService, update_index
-from search.fastmatch import FastIndex, fast_matches
-from search.query import RESULT_CACHE_DEPTH
 from tests.test_search_query_fast import mix_requests
+
+pytestmark = pytest.mark.slow
 
 STORIES = 1500
 
@@ -141,12 +143,11 @@ def test_unsupported_queries_fall_back(indexes: dict[str, Path], request_: Searc
     assert answer["total"] == len(docnums) > 0
 
 
-def test_the_switch_turns_the_fast_path_off(
-    indexes: dict[str, Path], monkeypatch: pytest.MonkeyPatch
-) -> None:
-    monkeypatch.setenv("CSRNEWS_SEARCH_FASTPATH", "0")
-    assert SearchService(indexes["single"]).fastpath is False
-    monkeypatch.setenv("CSRNEWS_SEARCH_FASTPATH", "1")
+def test_the_switch_turns_the_fast_path_off(indexes: dict[str, Path]) -> None:
+    off = service_options({"CSRNEWS_SEARCH_FASTPATH": "0"})
+    assert SearchService(indexes["single"], **off).fastpath is False
+    on = service_options({"CSRNEWS_SEARCH_FASTPATH": "1"})
+    assert SearchService(indexes["single"], **on).fastpath is True
     assert SearchService(indexes["single"]).fastpath is True
     assert SearchService(indexes["single"], fastpath=False).fastpath is False
 
@@ -168,7 +169,7 @@ def test_field_lengths_are_whooshs(indexes: dict[str, Path]) -> None:
 def test_a_failing_fast_path_leaves_the_answer_to_whoosh(
     indexes: dict[str, Path], monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
 ) -> None:
-    from search import fastmatch
+    from csrnews.search import fastmatch
 
     request = _request('"supply chain"', filters={"lang": ["en"]})
     want = SearchService(indexes["multi"], cache_size=0, fastpath=False).search(request)
@@ -178,7 +179,7 @@ def test_a_failing_fast_path_leaves_the_answer_to_whoosh(
 
     monkeypatch.setattr(fastmatch, "_match_all", broken)
     monkeypatch.setattr(fastmatch, "_warned", fastmatch.threading.Event())
-    with caplog.at_level("WARNING", logger="search.fastmatch"):
+    with caplog.at_level("WARNING", logger="csrnews.search.fastmatch"):
         got = SearchService(indexes["multi"], cache_size=0).search(request)
     assert got == want and want["total"] > 0
     assert "fast path failed" in caplog.text

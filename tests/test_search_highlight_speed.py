@@ -14,6 +14,16 @@ from collections import Counter
 from typing import Any
 
 import pytest
+from csrnews.search.analysis import MixedTokenizer
+from csrnews.search.highlight import (
+    FastHighlighter,
+    mixed_raw_tokens,
+    mixed_token_columns,
+    snippet_formatter,
+    snippet_fragmenter,
+)
+from csrnews.search.indexer import markdown_to_text
+from csrnews.search.schema import build_schema
 from whoosh.analysis import Filter, LowercaseFilter, StandardAnalyzer, Token
 from whoosh.highlight import (
     FIRST,
@@ -25,17 +35,9 @@ from whoosh.highlight import (
 )
 
 from bench.corpus import generate_corpus
-from csrnews.storyfile import read_story
-from search.analysis import MixedTokenizer
-from search.highlight import (
-    FastHighlighter,
-    mixed_raw_tokens,
-    mixed_token_columns,
-    snippet_formatter,
-    snippet_fragmenter,
-)
-from search.indexer import markdown_to_text
-from search.schema import build_schema
+from csrnews.story.storyfile import read_story
+
+pytestmark = pytest.mark.slow
 
 STORIES = 300
 

@@ -7,10 +7,10 @@ import shutil
 from pathlib import Path
 
 import pytest
+from csrnews.search import IndexLockedError, QueryError, SearchRequest, SearchService, update_index
+from csrnews.search.analysis import mixed_analyzer
 
-from csrnews.storyfile import Story, read_story, story_path, write_story
-from search import IndexLockedError, QueryError, SearchRequest, SearchService, update_index
-from search.analysis import mixed_analyzer
+from csrnews.story.storyfile import Story, read_story, story_path, write_story
 from tests.conftest import run_cli
 
 STORIES = [

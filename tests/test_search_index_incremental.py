@@ -8,15 +8,15 @@ import time
 from pathlib import Path
 
 import pytest
+from csrnews.search import SearchRequest, SearchService, update_index
+from csrnews.search.analysis import MixedAnalyzer, mixed_analyzer
+from csrnews.search.fastwrite import tune_writer
+from csrnews.search.filemap import FILES_FILE, load_file_map, scan_story_files
+from csrnews.search.indexer import content_hash, parse_story, story_document
+from csrnews.search.schema import build_schema
 from whoosh import index as whoosh_index
 
-from csrnews.storyfile import iter_story_files, read_story, write_story
-from search import SearchRequest, SearchService, update_index
-from search.analysis import MixedAnalyzer, mixed_analyzer
-from search.fastwrite import tune_writer
-from search.filemap import FILES_FILE, load_file_map, scan_story_files
-from search.indexer import content_hash, parse_story, story_document
-from search.schema import build_schema
+from csrnews.story.storyfile import iter_story_files, read_story, write_story
 from tests.test_search_index import STORIES, _write
 
 

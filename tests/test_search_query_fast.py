@@ -8,6 +8,10 @@ from collections import Counter
 from pathlib import Path
 
 import pytest
+from csrnews.search import IndexMissingError, QueryError, SearchRequest, SearchService, update_index
+from csrnews.search.facets import FACETS, FacetTable, facet_answer, facet_objects
+from csrnews.search.highlight import FastHighlighter, snippet_formatter, snippet_fragmenter
+from csrnews.search.indexer import markdown_to_text
 from whoosh import sorting
 from whoosh.highlight import (
     FIRST,
@@ -21,10 +25,6 @@ from whoosh.highlight import (
 
 from bench.corpus import generate_corpus
 from bench.queries import QUERY_MIX
-from search import IndexMissingError, QueryError, SearchRequest, SearchService, update_index
-from search.facets import FACETS, FacetTable, facet_answer, facet_objects
-from search.highlight import FastHighlighter, snippet_formatter, snippet_fragmenter
-from search.indexer import markdown_to_text
 from tests.test_search_index import STORIES, _write
 
 EXTRA_QUERIES = [
@@ -120,6 +120,7 @@ def _reference(service: SearchService, request: SearchRequest) -> dict:
         snapshot.release(searcher)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("cache_size", [0, 64])
 def test_answers_equal_whooshs_grouped_search(corpus: Path, cache_size: int) -> None:
     service = SearchService(corpus, cache_size=cache_size)
@@ -161,6 +162,7 @@ def test_facet_table_counts_equal_grouped_search_counts(corpus: Path) -> None:
         snapshot.release(searcher)
 
 
+@pytest.mark.slow
 def test_fast_highlighter_equals_whoosh_highlight(corpus: Path) -> None:
     service = SearchService(corpus, cache_size=0)
     snapshot = service._current()
@@ -268,8 +270,8 @@ def test_misspelled_words_still_get_suggestions(corpus: Path) -> None:
     ],
 )
 def test_raw_tokens_are_the_tokenizers(text: str) -> None:
-    from search.analysis import MixedTokenizer
-    from search.highlight import mixed_raw_tokens
+    from csrnews.search.analysis import MixedTokenizer
+    from csrnews.search.highlight import mixed_raw_tokens
 
     want = [(t.startchar, t.endchar, t.text) for t in MixedTokenizer()(text, chars=True)]
     assert mixed_raw_tokens(text) == want

@@ -10,13 +10,13 @@ import tracemalloc
 from pathlib import Path
 
 import pytest
+from csrnews.search import SearchRequest, SearchService, update_index
+from csrnews.search.viewfile import ViewBufferFile
 from whoosh import index as whoosh_index
 from whoosh.filedb import compound
 from whoosh.filedb.structfile import BufferFile
 
 from bench.corpus import generate_corpus
-from search import SearchRequest, SearchService, update_index
-from search.viewfile import ViewBufferFile
 
 
 def _payload() -> bytes:
@@ -69,6 +69,7 @@ def test_a_negative_seek_is_refused() -> None:
         ViewBufferFile(b"abc").seek(-1)
 
 
+@pytest.mark.slow
 def test_searchers_share_the_segment_instead_of_copying_it(tmp_path: Path) -> None:
     content, index = tmp_path / "content", tmp_path / "index"
     generate_corpus(content, 400, seed=11)

@@ -10,10 +10,10 @@ from pathlib import Path
 
 import pytest
 
-from csrnews.site import build_site
+from csrnews.site.build import build_site
 from tests.golden_site import SAMPLES
 
-pytestmark = pytest.mark.browser
+pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
 
 class _Quiet(SimpleHTTPRequestHandler):

@@ -11,10 +11,10 @@ from urllib.parse import unquote, urlsplit
 from xml.etree import ElementTree
 
 import pytest
+from csrnews.search.staticsearch import build_static_search
 
-from csrnews.site import SiteBuildError, build_site
-from csrnews.storyfile import iter_story_files, read_story
-from search.staticsearch import build_static_search
+from csrnews.site.build import SiteBuildError, build_site
+from csrnews.story.storyfile import iter_story_files, read_story
 from tests.conftest import run_cli
 from tests.golden_site import GOLDEN, GOLDEN_TODAY, SAMPLES, compare
 
@@ -249,6 +249,7 @@ def test_golden_site(site: Path) -> None:
     assert not problems, "golden site differs (make golden to accept):\n" + "\n".join(problems)
 
 
+@pytest.mark.slow
 def test_cli_build_and_failed_build_keeps_last_site(tmp_path: Path) -> None:
     content = tmp_path / "content"
     shutil.copytree(SAMPLES, content)
@@ -294,8 +295,9 @@ def test_a_failed_site_build_calls_the_index_update_off(tmp_path: Path) -> None:
     """The index child waits for the build's word before its commit: no word, no change."""
     import time
 
+    from csrnews.search import SearchRequest, SearchService, update_index
+
     from csrnews.commands.build import _start_index, _stop_index
-    from search import SearchRequest, SearchService, update_index
 
     content, index = tmp_path / "content", tmp_path / "index"
     shutil.copytree(SAMPLES, content)

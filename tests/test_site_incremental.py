@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from csrnews.incremental import MANIFEST
-from csrnews.site import build_site
+from csrnews.site.build import build_site
+from csrnews.site.incremental import MANIFEST
 from tests.conftest import run_cli
 
 SAMPLES = Path(__file__).resolve().parent / "samples" / "content"
@@ -174,6 +174,7 @@ def test_a_failed_incremental_build_keeps_the_last_site(content: Path, tmp_path:
     assert not list(tmp_path.glob(".site.building-*"))
 
 
+@pytest.mark.slow
 def test_rebuilding_unchanged_content_renders_nothing_across_processes(
     content: Path, tmp_path: Path
 ) -> None:

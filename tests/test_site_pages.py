@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from csrnews.site import build_site
+from csrnews.site.build import build_site
 from tests.golden_site import SAMPLES
 from tests.test_site_build import check_html
 
@@ -62,7 +62,7 @@ def test_relative_urls_build(tmp_path: Path) -> None:
 def test_related_prefers_shared_organisations_and_standards() -> None:
     from types import SimpleNamespace as NS
 
-    from plugins.csr_related import compute_related
+    from csrnews.site.plugins.csr_related import compute_related
 
     def story(name: str, orgs: list[str], stds: list[str], tags: list[str]) -> NS:
         return NS(

@@ -76,8 +76,8 @@ def test_the_site_url_is_one_setting_everywhere(tmp_path: Path) -> None:
 
 
 def _sample_events() -> list:
-    from csrnews.storyfile import iter_story_files, read_story
-    from csrnews.vocabulary import is_event_type
+    from csrnews.story.storyfile import iter_story_files, read_story
+    from csrnews.story.vocabulary import is_event_type
 
     stories = [read_story(p) for p in iter_story_files(SAMPLES)]
     return [
@@ -292,7 +292,7 @@ def test_the_pages_and_nginx_examples_keep_the_manifest_private() -> None:
 
 
 def test_csrnews_serve_does_not_serve_the_manifest(site: Path, tmp_path: Path) -> None:
-    from search.wsgi import make_app
+    from csrnews.serve.wsgi import make_app
     from tests.conftest import wsgi_server
 
     assert (site / ".csrnews-manifest.json").is_file()

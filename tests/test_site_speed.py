@@ -11,7 +11,7 @@ from feedgenerator import Atom1Feed, Rss201rev2Feed
 from pelican.readers import MarkdownReader
 from pelican.settings import read_settings
 
-from csrnews.site import build_site, pelican_settings
+from csrnews.site.build import build_site, pelican_settings
 from tests.golden_site import SAMPLES
 
 STORY = """Title: {title}
@@ -39,7 +39,7 @@ def settings(tmp_path_factory: pytest.TempPathFactory) -> dict:
 
 
 def test_reused_markdown_parser_reads_like_a_fresh_one(settings: dict, tmp_path: Path) -> None:
-    from plugins.csr_reader import ReusingMarkdownReader
+    from csrnews.site.plugins.csr_reader import ReusingMarkdownReader
 
     paths = []
     for n in (1, 2, 3):
@@ -84,7 +84,7 @@ def test_story_pages_are_where_their_links_point(site: Path) -> None:
 def test_frozen_urls_equal_pelicans_and_keep_overrides(settings: dict) -> None:
     from pelican.contents import Article
 
-    from plugins.csr_meta import freeze_urls
+    from csrnews.site.plugins.csr_meta import freeze_urls
 
     meta = {"title": "T", "date": dt.datetime(2024, 3, 1), "slug": "t"}
     plain = Article("", metadata=dict(meta), settings=settings)
@@ -99,7 +99,7 @@ def test_frozen_urls_equal_pelicans_and_keep_overrides(settings: dict) -> None:
 def test_taxa_are_shared_within_a_build_and_have_their_urls(settings: dict) -> None:
     from pelican.urlwrappers import URLWrapper
 
-    from plugins.csr_meta import Org, forget_taxa, taxon
+    from csrnews.site.plugins.csr_meta import Org, forget_taxa, taxon
 
     forget_taxa(None)
     first, again = taxon(Org, "Amfori", settings), taxon(Org, "Amfori", settings)
@@ -116,7 +116,7 @@ def test_taxa_are_shared_within_a_build_and_have_their_urls(settings: dict) -> N
 
 
 def test_cached_sanitising_cleans_every_time() -> None:
-    from plugins.csr_markup import forget, safe_html
+    from csrnews.site.plugins.csr_markup import forget, safe_html
 
     forget(None)
     hostile = '<p onclick="x()">Hi<script>alert(1)</script><a href="javascript:x()">l</a></p>'
@@ -141,7 +141,7 @@ def test_story_items_filter_matches_macro_output() -> None:
     from jinja2 import DictLoader, Environment
     from markupsafe import Markup
 
-    from plugins.csr_markup import add_filters
+    from csrnews.site.plugins.csr_markup import add_filters
 
     class Story:
         lang, url, title, locale_date = "en", "news/x/", "A <b> & \x00 title", "2024-01-01"
@@ -185,7 +185,7 @@ def _feed(cls: type, items: list[dict]) -> str:
 
 @pytest.mark.parametrize("cls", [Atom1Feed, Rss201rev2Feed])
 def test_cached_feed_entries_are_feedgenerators(cls: type) -> None:
-    from plugins.csr_taxonomy import cache_feed_entries, forget_entries
+    from csrnews.site.plugins.csr_taxonomy import cache_feed_entries, forget_entries
 
     when = dt.datetime(2024, 1, 2, tzinfo=dt.UTC)
     items = [
@@ -230,7 +230,7 @@ def test_period_archives_and_members_match_pelicans(settings: dict) -> None:
 
     from pelican.generators import ArticlesGenerator
 
-    from plugins.csr_taxonomy import Members, fast_period_archives
+    from csrnews.site.plugins.csr_taxonomy import Members, fast_period_archives
 
     stories = [NS(n=n, date=dt.datetime(2020 + n % 3, 1 + n % 5, 1 + n % 7)) for n in range(40)]
     dates = sorted(stories, key=lambda s: s.date, reverse=True)

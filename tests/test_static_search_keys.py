@@ -6,8 +6,8 @@ import os
 import shutil
 from pathlib import Path
 
-from search.filemap import scan_story_files
-from search.staticsearch import plan_shards
+from csrnews.search.filemap import scan_story_files
+from csrnews.search.staticsearch import plan_shards
 
 SAMPLES = Path(__file__).parent / "samples" / "content"
 

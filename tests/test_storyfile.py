@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from csrnews.storyfile import (
+from csrnews.story.storyfile import (
     Story,
     compute_fingerprint,
     is_edited,

@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
+from csrnews.serve.wsgi import make_app
 from csrnews.top10 import load_lists
-from search import make_app
 from tests.conftest import DemoSite, wsgi_server
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]

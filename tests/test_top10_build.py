@@ -5,11 +5,14 @@ from __future__ import annotations
 import shutil
 from pathlib import Path
 
+import pytest
+
 from tests.conftest import ROOT, run_cli
 
 SAMPLES = ROOT / "tests" / "samples" / "content"
 
 
+@pytest.mark.slow
 def test_malformed_list_stops_the_build_with_path_and_line(tmp_path: Path) -> None:
     content, output, index = tmp_path / "content", tmp_path / "out", tmp_path / "idx"
     shutil.copytree(SAMPLES, content)

@@ -184,6 +184,7 @@ def test_syntax_error_stops_the_edit(path: Path) -> None:
         ListEditor(path)
 
 
+@pytest.mark.slow
 @settings(
     max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
 )

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from csrnews.storyfile import Story, slugify, write_story
+from csrnews.story.storyfile import Story, slugify, write_story
 from csrnews.top10 import Top10Error, badges, check_lists, find_list, load_lists
 
 FIXTURE = Path(__file__).parent / "fixtures" / "top10" / "content"
@@ -258,13 +258,13 @@ def test_find_list_with_several_lists(content: Path) -> None:
 def _demo_content(tmp_path: Path) -> Path:
     """Story files made from the demo publisher's stories, slugged as the crawler slugs them."""
     content = tmp_path / "demo-content"
-    for source in sorted((ROOT / "demo" / "stories").glob("*/*.md")):
+    for source in sorted((ROOT / "csrnews" / "demo" / "stories").glob("*/*.md")):
         front = yaml.safe_load(source.read_text(encoding="utf-8").split("---")[1])
         date = str(front["date"])[:10]
         slug = slugify(front["title"], f"https://demo.example/{front['id']}")
         story = Story(meta={"Title": front["title"], "Date": date, "Slug": slug})
         write_story(content / "news" / date[:4] / f"{slug}.md", story)
-    shutil.copytree(ROOT / "demo" / "top10", content / "top10")
+    shutil.copytree(ROOT / "csrnews" / "demo" / "top10", content / "top10")
     return content
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
-from crawler.distributed import DistributedError, require
+from csrnews.crawler.distributed import DistributedError, require
 
 
 def redacted(url: str) -> str:

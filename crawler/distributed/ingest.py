@@ -24,13 +24,14 @@ from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
 
-from crawler.context import CrawlContext
-from crawler.distributed import DistributedError, keys
-from crawler.distributed.connect import connect
-from crawler.distributed.items import RecordError, loads
-from crawler.distributed.leases import Leases
-from crawler.report import CrawlReport
-from crawler.state import CrawlState
+from csrnews.crawler.context import CrawlContext, fill_signatures
+from csrnews.crawler.distributed import DistributedError, keys
+from csrnews.crawler.distributed.connect import connect
+from csrnews.crawler.distributed.items import RecordError, loads
+from csrnews.crawler.distributed.leases import Leases
+from csrnews.crawler.items import StoryItem
+from csrnews.crawler.report import CrawlReport
+from csrnews.crawler.state import CrawlState
 
 logger = logging.getLogger(__name__)
 
@@ -102,14 +103,13 @@ class Writer:
     """Applies records to the content folder and the crawl state (one process, one thread)."""
 
     def __init__(self, content_dir: Path, state: CrawlState, server: Any) -> None:
-        from crawler.pipelines.dedupe import DedupePipeline
-        from crawler.pipelines.write import WritePipeline
-        from crawler.run import _fill_signatures
+        from csrnews.crawler.pipelines.dedupe import DedupePipeline
+        from csrnews.crawler.pipelines.write import WritePipeline
 
         self.server = server
         self.ctx = CrawlContext(content_dir=content_dir, state=state)
         self.ctx.load()
-        _fill_signatures(self.ctx)
+        fill_signatures(self.ctx)
         # The pipeline steps read their spider's ctx, report and source; the host stands in.
         self.host = SimpleNamespace(spider=None)
         self.dedupe = DedupePipeline(self.host)  # type: ignore[arg-type]
@@ -129,18 +129,18 @@ class Writer:
             self.host.spider = SimpleNamespace(
                 ctx=self.ctx, report=self.report.source(source.name), source=source
             )
-            item = {
-                "url": record["url"],
-                "final_url": record["final_url"],
-                "entry_hash": record.get("entry_hash"),
-                "extracted": record["extracted"],
-                "enrichment": record["enrichment"],
-            }
-            if record.get("from_fallback"):
-                item["from_fallback"] = True
+            item = StoryItem(
+                source=source.name,
+                url=record["url"],
+                final_url=record["final_url"],
+                entry_hash=record.get("entry_hash"),
+                extracted=record["extracted"],
+                enrichment=record["enrichment"],
+                from_fallback=bool(record.get("from_fallback")),
+            )
             result = self.write.process_item(self.dedupe.process_item(item))
-            self._publish_stored(item)
-            return str(result["outcome"])
+            self._publish_stored(result)
+            return result.outcome
         if kind == "doc":
             state.save_doc(
                 record["url"], record.get("etag"), record.get("modified"), record.get("children")
@@ -160,13 +160,13 @@ class Writer:
                 src.errors.append(str(error))
         return "report"
 
-    def _publish_stored(self, item: dict[str, Any]) -> None:
+    def _publish_stored(self, item: StoryItem) -> None:
         """Tell the workers the story's URLs are stored now (the next round's seed does too)."""
-        entry_hash = item.get("entry_hash")
-        if item.get("from_fallback"):
+        entry_hash = item.entry_hash
+        if item.from_fallback:
             entry_hash = f"fallback:{entry_hash}"
         value = json.dumps(entry_hash)
-        self.server.hset(keys.STATE_STORIES, mapping=dict.fromkeys(item["keys"], value))
+        self.server.hset(keys.STATE_STORIES, mapping=dict.fromkeys(item.keys, value))
 
 
 def run_ingest(

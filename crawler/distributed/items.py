@@ -13,8 +13,9 @@ import json
 from datetime import date
 from typing import Any
 
-from crawler.enrichment import Enrichment
-from crawler.extraction import Extracted
+from csrnews.crawler.enrichment import Enrichment
+from csrnews.crawler.extraction import Extracted
+from csrnews.crawler.items import StoryItem
 
 VERSION = 1
 KINDS = frozenset({"story", "doc", "gone", "report"})
@@ -29,9 +30,9 @@ def dumps(record: dict[str, Any]) -> bytes:
     return json.dumps(record, ensure_ascii=False, default=str, separators=(",", ":")).encode()
 
 
-def story_record(item: dict[str, Any], source: Any) -> dict[str, Any]:
+def story_record(item: StoryItem, source: Any) -> dict[str, Any]:
     """What the writer needs of an extracted, enriched item (the page body is not sent)."""
-    enrichment = dataclasses.asdict(item["enrichment"])
+    enrichment = dataclasses.asdict(item.found)
     if enrichment.get("event_date"):
         enrichment["event_date"] = enrichment["event_date"].isoformat()
     return {
@@ -39,11 +40,11 @@ def story_record(item: dict[str, Any], source: Any) -> dict[str, Any]:
         "v": VERSION,
         "source": source.name,
         "republish": source.republish,
-        "url": item["url"],
-        "final_url": item["final_url"],
-        "entry_hash": item.get("entry_hash"),
-        "from_fallback": bool(item.get("from_fallback")),
-        "extracted": dataclasses.asdict(item["extracted"]),
+        "url": item.url,
+        "final_url": item.final_url,
+        "entry_hash": item.entry_hash,
+        "from_fallback": item.from_fallback,
+        "extracted": dataclasses.asdict(item.page),
         "enrichment": enrichment,
     }
 

@@ -22,7 +22,7 @@ import threading
 import uuid
 from typing import Any
 
-from crawler.distributed import keys
+from csrnews.crawler.distributed import keys
 
 logger = logging.getLogger(__name__)
 

@@ -5,9 +5,9 @@ from __future__ import annotations
 import logging
 from typing import Any, Self
 
+from csrnews.crawler.distributed.items import story_record
+from csrnews.crawler.items import StoryItem
 from scrapy_redis.pipelines import RedisPipeline
-
-from crawler.distributed.items import story_record
 
 logger = logging.getLogger(__name__)
 
@@ -29,10 +29,11 @@ class ItemQueuePipeline(RedisPipeline):
         pipeline.crawler = crawler
         return pipeline
 
-    def process_item(self, item: dict[str, Any]) -> dict[str, Any]:  # type: ignore[override]
+    def process_item(self, item: StoryItem) -> StoryItem:
         spider = self.crawler.spider
         record = story_record(item, spider.source)
         self.server.rpush(self.key, self.serialize(record))
         spider.ctx.queued += 1
-        logger.info("%s: %s queued for the writer", spider.source.name, item["url"])
-        return {"url": item["url"], "queued": True}
+        logger.info("%s: %s queued for the writer", spider.source.name, item.url)
+        item.outcome = "queued"
+        return item

@@ -11,6 +11,7 @@ import inspect
 import logging
 from typing import Any, Self
 
+from csrnews.crawler.distributed import keys
 from scrapy.core.downloader.handlers.http11 import HTTP11DownloadHandler
 from scrapy.downloadermiddlewares.robotstxt import RobotsTxtMiddleware
 from scrapy.http import Request, Response
@@ -18,8 +19,6 @@ from scrapy.utils.defer import maybe_deferred_to_future
 from scrapy.utils.httpobj import urlparse_cached
 from scrapy.utils.misc import build_from_crawler
 from scrapy_redis import connection
-
-from crawler.distributed import keys
 
 logger = logging.getLogger(__name__)
 
@@ -154,20 +153,21 @@ class PoliteDownloadHandler(HTTP11DownloadHandler):
 
     if _ASYNC_HANDLER:  # Scrapy 2.14 and later
 
-        async def download_request(self, request: Request) -> Response:  # type: ignore[override]
+        async def download_request(self, request: Request) -> Response:
             if self.token is not None:
                 await self.token.wait(request)
             return await super().download_request(request)
 
     else:  # pragma: no cover - Scrapy 2.13: download_request(request, spider) -> Deferred
 
-        def download_request(self, request: Request, spider: Any) -> Any:  # type: ignore[override]
+        def download_request(self, request: Request, spider: Any) -> Any:  # type: ignore[misc]
             from scrapy.utils.defer import deferred_from_coro
 
             async def polite() -> Response:
                 if self.token is not None:
                     await self.token.wait(request)
                 parent = super(PoliteDownloadHandler, self).download_request
-                return await maybe_deferred_to_future(parent(request, spider))  # type: ignore[call-arg]
+                deferred = parent(request, spider)  # type: ignore[call-arg]
+                return await maybe_deferred_to_future(deferred)  # type: ignore[arg-type]
 
             return deferred_from_coro(polite())

@@ -5,11 +5,10 @@ from __future__ import annotations
 import logging
 from typing import Any
 
+from csrnews.crawler.distributed import keys
+from csrnews.crawler.distributed.leases import Leases
 from scrapy import Request
 from scrapy_redis.queue import PriorityQueue
-
-from crawler.distributed import keys
-from crawler.distributed.leases import Leases
 
 logger = logging.getLogger(__name__)
 

@@ -5,13 +5,12 @@ from __future__ import annotations
 import logging
 from typing import Any, Self
 
+from csrnews.crawler.distributed.leases import Leases
+from csrnews.crawler.distributed.queue import LeasedPriorityQueue
 from scrapy import Request
 from scrapy.utils.misc import load_object
 from scrapy_redis.scheduler import Scheduler
 from twisted.internet import task
-
-from crawler.distributed.leases import Leases
-from crawler.distributed.queue import LeasedPriorityQueue
 
 logger = logging.getLogger(__name__)
 
@@ -31,6 +30,7 @@ class LeasedScheduler(Scheduler):
 
     crawler: Any
     leases: Leases
+    df: Any  # scrapy-redis's duplicate filter (set by its from_crawler, or in open())
 
     @classmethod
     def from_crawler(cls, crawler: Any) -> Self:

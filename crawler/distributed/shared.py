@@ -16,12 +16,12 @@ import time
 from dataclasses import dataclass, field
 from typing import Any
 
-from crawler import settings
-from crawler.context import CrawlContext
-from crawler.distributed import keys
-from crawler.distributed.items import dumps
-from crawler.report import CrawlReport
-from crawler.state import StoryRecord
+from csrnews.crawler import settings
+from csrnews.crawler.context import CrawlContext
+from csrnews.crawler.distributed import keys
+from csrnews.crawler.distributed.items import dumps
+from csrnews.crawler.report import CrawlReport
+from csrnews.crawler.state import StoryRecord
 
 logger = logging.getLogger(__name__)
 

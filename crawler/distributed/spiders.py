@@ -6,11 +6,11 @@ from collections.abc import AsyncIterator, Callable
 from typing import Any, Self
 
 import scrapy
+from csrnews.crawler.distributed import keys
+from csrnews.crawler.items import FeedEntry
+from csrnews.crawler.spiders import FeedSpider, ListingSpider, StorySitemapSpider
 from scrapy import signals
 from scrapy.exceptions import DontCloseSpider
-
-from crawler.distributed import keys
-from crawler.spiders import FeedSpider, ListingSpider, StorySitemapSpider
 
 
 class DistributedMixin:
@@ -54,7 +54,7 @@ class DistributedMixin:
         return request.replace(dont_filter=False)
 
     def story_request(
-        self, url: str, entry_hash: str | None = None, fallback: dict[str, Any] | None = None
+        self, url: str, entry_hash: str | None = None, fallback: FeedEntry | None = None
     ) -> scrapy.Request | None:
         request = super().story_request(url, entry_hash, fallback)  # type: ignore[misc]
         self.story_count = 0  # the per-process count is replaced by the round's counter
@@ -84,7 +84,7 @@ def spider_name(source: Any) -> str:
     return f"{source.kind}:{source.name}"
 
 
-SPIDERS: dict[str, type[scrapy.Spider]] = {
+SPIDERS: dict[str, Any] = {  # spider classes by source type, built (source, context)
     "feed": DistributedFeedSpider,
     "listing": DistributedListingSpider,
     "sitemap": DistributedSitemapSpider,

@@ -11,13 +11,14 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from crawler import settings as defaults
-from crawler.distributed import keys
-from crawler.distributed.connect import connect, redacted
-from crawler.distributed.leases import Heartbeat, Leases
-from crawler.distributed.shared import SharedState, WorkerContext, export_state
-from crawler.report import COUNTERS, CrawlReport
-from crawler.sources import Source, SourcesConfig, SourcesError, load_sources
+from csrnews.crawler import settings as defaults
+from csrnews.crawler.distributed import keys
+from csrnews.crawler.distributed.connect import connect, redacted
+from csrnews.crawler.distributed.leases import Heartbeat, Leases
+from csrnews.crawler.distributed.shared import SharedState, WorkerContext, export_state
+from csrnews.crawler.report import COUNTERS, CrawlReport
+from csrnews.crawler.sources import Source, SourcesConfig, SourcesError, load_sources
+from scrapy.settings import Settings
 
 logger = logging.getLogger(__name__)
 
@@ -43,36 +44,36 @@ def worker_settings(
     worker_id: str,
     *,
     delay: float | None = None,
-) -> dict[str, Any]:
+) -> Settings:
     """The local crawl's settings, with scrapy-redis's scheduler, dupefilter and item queue."""
-    from crawler.run import scrapy_settings
+    from csrnews.crawler.run import scrapy_settings
 
     host_delay = defaults.DOWNLOAD_DELAY if delay is None else delay
     values = scrapy_settings(config, delay=delay)
-    values.update(
+    values.setdict(
         {
             "REDIS_URL": redis_url,
-            "SCHEDULER": "crawler.distributed.scheduler.LeasedScheduler",
-            "SCHEDULER_QUEUE_CLASS": "crawler.distributed.queue.LeasedPriorityQueue",
+            "SCHEDULER": "csrnews.crawler.distributed.scheduler.LeasedScheduler",
+            "SCHEDULER_QUEUE_CLASS": "csrnews.crawler.distributed.queue.LeasedPriorityQueue",
             "SCHEDULER_QUEUE_KEY": keys.SCHEDULER_QUEUE_KEY,
             "SCHEDULER_DUPEFILTER_KEY": keys.SCHEDULER_DUPEFILTER_KEY,
             "DUPEFILTER_CLASS": "scrapy_redis.dupefilter.RFPDupeFilter",
             "SCHEDULER_PERSIST": True,  # the frontier is shared: a worker never clears it
-            "SCHEDULER_SERIALIZER": "crawler.distributed.serializer",
+            "SCHEDULER_SERIALIZER": "csrnews.crawler.distributed.serializer",
             "REDIS_ITEMS_KEY": keys.ITEMS,
-            "REDIS_ITEMS_SERIALIZER": "crawler.distributed.items.dumps",
+            "REDIS_ITEMS_SERIALIZER": "csrnews.crawler.distributed.items.dumps",
             "ITEM_PIPELINES": {
-                "crawler.pipelines.extract.ExtractPipeline": 100,
-                "crawler.pipelines.enrich.EnrichPipeline": 200,
-                "crawler.distributed.pipeline.ItemQueuePipeline": 300,
+                "csrnews.crawler.pipelines.extract.ExtractPipeline": 100,
+                "csrnews.crawler.pipelines.enrich.EnrichPipeline": 200,
+                "csrnews.crawler.distributed.pipeline.ItemQueuePipeline": 300,
             },
             "DOWNLOADER_MIDDLEWARES": {
                 "scrapy.downloadermiddlewares.robotstxt.RobotsTxtMiddleware": None,
-                "crawler.distributed.politeness.SharedRobotsTxtMiddleware": 100,
+                "csrnews.crawler.distributed.politeness.SharedRobotsTxtMiddleware": 100,
             },
             "DOWNLOAD_HANDLERS": {
-                "http": "crawler.distributed.politeness.PoliteDownloadHandler",
-                "https": "crawler.distributed.politeness.PoliteDownloadHandler",
+                "http": "csrnews.crawler.distributed.politeness.PoliteDownloadHandler",
+                "https": "csrnews.crawler.distributed.politeness.PoliteDownloadHandler",
             },
             "DISTRIBUTED_HOST_DELAY": host_delay,
             # A worker holds no more of a source's requests than it can download at once, so
@@ -80,7 +81,8 @@ def worker_settings(
             "DISTRIBUTED_MAX_LEASES": defaults.CONCURRENT_REQUESTS_PER_DOMAIN,
             "CLOSESPIDER_TIMEOUT": 0,  # a worker's sources never finish on their own
             "CSRNEWS_WORKER_ID": worker_id,
-        }
+        },
+        priority="cmdline",
     )
     return values
 
@@ -95,7 +97,7 @@ class ReportSender:
         self.errors_sent: dict[str, int] = {}
 
     def send(self, *, force: bool = False) -> None:
-        from crawler.distributed.items import dumps
+        from csrnews.crawler.distributed.items import dumps
 
         records = []
         for name, src in self.report.sources.items():
@@ -139,9 +141,9 @@ def run_worker(
 
     Runs Twisted's reactor, so call it once per process (the CLI runs in its own process).
     """
-    from crawler.distributed.scheduler import RUNTIMES
-    from crawler.distributed.spiders import SPIDERS
-    from crawler.run import create_process
+    from csrnews.crawler.distributed.scheduler import RUNTIMES
+    from csrnews.crawler.distributed.spiders import SPIDERS
+    from csrnews.crawler.run import create_process
 
     config = load_sources(sources_path)
     sources = pick_sources(config, only)
@@ -160,13 +162,17 @@ def run_worker(
         report.source(source.name)
         process.crawl(process.create_crawler(SPIDERS[source.kind]), source=source, ctx=ctx)
     sender.send(force=True)  # every source appears in the writer's report
-    from twisted.internet import reactor, task  # only now: the first crawl() installed it
+    from twisted.internet import reactor as installed  # only now: the first crawl() installed it
+    from twisted.internet import task
+
+    # Twisted declares the reactor's methods on zope interfaces (without `self`): as Any.
+    reactor: Any = installed
 
     say(
         f"worker {leases.worker_id}: {len(sources)} sources, frontier {redacted(redis_url)}"
         + (f", until idle for {until_idle:g} s" if until_idle else "")
     )
-    state = {"idle_since": None, "last_progress": started, "why": "stopped"}
+    state: dict[str, Any] = {"idle_since": None, "last_progress": started, "why": "stopped"}
 
     def stop(why: str) -> None:
         state["why"] = why
@@ -198,9 +204,9 @@ def run_worker(
                 stop("idle")
 
     ticker = task.LoopingCall(tick)
-    reactor.callWhenRunning(ticker.start, TICK, False)  # type: ignore[attr-defined]
+    reactor.callWhenRunning(ticker.start, TICK, False)
     if run_timeout:
-        reactor.callLater(run_timeout, stop, "timeout")  # type: ignore[attr-defined]
+        reactor.callLater(run_timeout, stop, "timeout")
     gc.freeze()
     requeued = 0
     try:
@@ -238,7 +244,7 @@ class SeedResult:
 
 def _clear_round(server: Any, config: SourcesConfig) -> None:
     """A new round: forget the last round's duplicate filters, page counts and robots.txt."""
-    from crawler.distributed.spiders import spider_name
+    from csrnews.crawler.distributed.spiders import spider_name
 
     doomed = []
     for source in config.sources:
@@ -265,13 +271,12 @@ def seed(
     the requests join the round under way, and a start URL already fetched in it is not
     fetched again.
     """
+    from csrnews.crawler.context import CrawlContext
+    from csrnews.crawler.distributed import serializer
+    from csrnews.crawler.distributed.queue import LeasedPriorityQueue
+    from csrnews.crawler.distributed.spiders import SPIDERS
+    from csrnews.crawler.state import CrawlState
     from scrapy_redis.dupefilter import RFPDupeFilter
-
-    from crawler.context import CrawlContext
-    from crawler.distributed import serializer
-    from crawler.distributed.queue import LeasedPriorityQueue
-    from crawler.distributed.spiders import SPIDERS
-    from crawler.state import CrawlState
 
     config = load_sources(sources_path)
     sources = pick_sources(config, only)

@@ -12,8 +12,8 @@ from __future__ import annotations
 
 from datetime import date
 
-from crawler.enrichment.model import Enrichment
-from crawler.enrichment.rules import DEFAULT_DATA_DIR, Enricher, load_rules
+from csrnews.crawler.enrichment.model import Enrichment
+from csrnews.crawler.enrichment.rules import DEFAULT_DATA_DIR, Enricher, load_rules
 
 __all__ = ["DEFAULT_DATA_DIR", "Enricher", "Enrichment", "enrich", "load_rules"]
 

@@ -1,6 +1,6 @@
 """Score enrichment against labelled stories: type accuracy, organisation and standard P/R/F1.
 
-Run ``python -m crawler.enrichment.evaluate [DIR ...]`` for a report with every miss listed.
+Run ``python -m csrnews.crawler.enrichment.evaluate [DIR ...]`` for a report with every miss listed.
 Labelled stories are YAML front matter (``title``, ``date``, ``lang``, ``labels: {type,
 organisations, standards, locations, event_date}``) between ``---`` lines, then a Markdown body.
 """
@@ -16,15 +16,15 @@ from pathlib import Path
 from typing import Any
 
 import yaml
+from csrnews.crawler.enrichment.rules import Enricher, load_rules
+from csrnews.crawler.enrichment.textutil import strip_markdown
 
-from crawler.enrichment.rules import Enricher, load_rules
-from crawler.enrichment.textutil import strip_markdown
-from csrnews.settings import PROJECT_ROOT
+from csrnews.story.settings import DEMO_DIR, PROJECT_ROOT
 
 logger = logging.getLogger(__name__)
 
 DEFAULT_DIRS = (
-    PROJECT_ROOT / "demo" / "stories",
+    DEMO_DIR / "stories",
     PROJECT_ROOT / "tests" / "fixtures" / "enrichment",
 )
 FIELDS = ("organisations", "standards", "locations")

@@ -16,9 +16,10 @@ from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
 
-from crawler.enrichment.textutil import PhraseIndex, normalise
-from crawler.enrichment.zones import ZONES, Zones, split_zones, venue_spans
-from csrnews.vocabulary import EVENT_TYPES
+from csrnews.crawler.enrichment.textutil import PhraseIndex, normalise
+from csrnews.crawler.enrichment.zones import ZONES, Zones, split_zones, venue_spans
+
+from csrnews.story.vocabulary import EVENT_TYPES
 
 logger = logging.getLogger(__name__)
 
@@ -320,13 +321,13 @@ class TypeClassifier:
         described: Counter[str] = Counter()
         for hit in hits:
             zone = head if hit.zone == "headline" else lead if hit.zone == "lead" else body
-            zone[hit.type_id] += hit.points
-            described[hit.type_id] += hit.described
+            zone[hit.type_id] += hit.points  # type: ignore[assignment]  # a Counter of float points
+            described[hit.type_id] += hit.described  # type: ignore[assignment]  # a Counter of float points
             where = (ZONES.index(hit.zone), hit.start)
             first[hit.type_id] = min(first.get(hit.type_id, where), where)
         for type_id in lead:
             # The lead confirms or adds to the headline; many lead words do not outvote it.
-            lead[type_id] = min(lead[type_id], self.lead_cap)
+            lead[type_id] = min(lead[type_id], self.lead_cap)  # type: ignore[assignment]  # a Counter of float points
         for type_id in set(head) | set(lead) | set(body):
             primary[type_id] = head[type_id] + lead[type_id]
             total[type_id] = primary[type_id] + body[type_id]
@@ -368,6 +369,6 @@ def _evidence(hits: list[Hit], limit: int = 6) -> list[str]:
     """'zone: word' for the words that earned the winner most, strongest first."""
     points: Counter[tuple[str, str]] = Counter()
     for hit in hits:
-        points[(hit.zone, hit.word)] += hit.points
+        points[(hit.zone, hit.word)] += hit.points  # type: ignore[assignment]  # a Counter of float points
     ranked = sorted(points.items(), key=lambda kv: (-kv[1], ZONES.index(kv[0][0])))
     return [f"{zone}: {word.rstrip('*')}" for (zone, word), _ in ranked[:limit]]

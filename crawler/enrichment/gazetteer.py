@@ -7,14 +7,14 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
-from crawler.enrichment.orgnames import (
+from csrnews.crawler.enrichment.orgnames import (
     _ZH_NATIONAL,
     ChineseNames,
     english_names,
     linking_forms,
     short_forms,
 )
-from crawler.enrichment.textutil import PhraseIndex, alias_key, is_acronym
+from csrnews.crawler.enrichment.textutil import PhraseIndex, alias_key, is_acronym
 
 logger = logging.getLogger(__name__)
 

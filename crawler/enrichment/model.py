@@ -8,7 +8,7 @@ from datetime import date
 
 @dataclass
 class Enrichment:
-    """What enrichment found in one story. `category` is an event-type id (csrnews.vocabulary)."""
+    """What enrichment found in one story; `category` is an event-type id (story.vocabulary)."""
 
     category: str = "other"
     tags: list[str] = field(default_factory=list)

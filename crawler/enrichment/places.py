@@ -8,7 +8,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from crawler.enrichment.textutil import PhraseIndex, drop_overlaps
+from csrnews.crawler.enrichment.textutil import PhraseIndex, drop_overlaps
 
 logger = logging.getLogger(__name__)
 

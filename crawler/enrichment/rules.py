@@ -10,17 +10,17 @@ from pathlib import Path
 from typing import Any
 
 import yaml
+from csrnews.crawler.enrichment.dates import find_event_date
+from csrnews.crawler.enrichment.eventtypes import TypeClassifier
+from csrnews.crawler.enrichment.gazetteer import Gazetteer
+from csrnews.crawler.enrichment.model import Enrichment
+from csrnews.crawler.enrichment.places import PlaceMatcher
+from csrnews.crawler.enrichment.standards import StandardsMatcher
+from csrnews.crawler.enrichment.textutil import normalise, strip_markdown
+from csrnews.crawler.enrichment.top10 import find_items_with_title
+from csrnews.crawler.enrichment.topics import TopicTagger
 
-from crawler.enrichment.dates import find_event_date
-from crawler.enrichment.eventtypes import TypeClassifier
-from crawler.enrichment.gazetteer import Gazetteer
-from crawler.enrichment.model import Enrichment
-from crawler.enrichment.places import PlaceMatcher
-from crawler.enrichment.standards import StandardsMatcher
-from crawler.enrichment.textutil import normalise, strip_markdown
-from crawler.enrichment.top10 import find_items_with_title
-from crawler.enrichment.topics import TopicTagger
-from csrnews.vocabulary import event_type_label
+from csrnews.story.vocabulary import event_type_label
 
 logger = logging.getLogger(__name__)
 

@@ -7,8 +7,12 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-from crawler.enrichment.instruments import chinese_instruments, english_instruments, variant_key
-from crawler.enrichment.textutil import PhraseIndex, alias_key, drop_overlaps, is_acronym
+from csrnews.crawler.enrichment.instruments import (
+    chinese_instruments,
+    english_instruments,
+    variant_key,
+)
+from csrnews.crawler.enrichment.textutil import PhraseIndex, alias_key, drop_overlaps, is_acronym
 
 logger = logging.getLogger(__name__)
 

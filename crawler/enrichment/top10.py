@@ -147,7 +147,8 @@ def find_items(text: str) -> list[dict[str, object]]:
         reason = _REASON_RE.match(line)
         if reason is not None and not current["has_reason"]:
             current["has_reason"] = True
-            paragraphs = current["paragraphs"] = []  # type: ignore[assignment]
+            paragraphs = []
+            current["paragraphs"] = paragraphs
             if reason.group("text").strip():
                 paragraphs.append(_clean(reason.group("text")))
             blank = False

@@ -6,7 +6,7 @@ import logging
 from dataclasses import dataclass
 from typing import Any
 
-from crawler.enrichment.wordrules import WordRules
+from csrnews.crawler.enrichment.wordrules import WordRules
 
 logger = logging.getLogger(__name__)
 

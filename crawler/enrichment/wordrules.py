@@ -7,7 +7,7 @@ from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from crawler.enrichment.textutil import PhraseIndex, normalise
+from csrnews.crawler.enrichment.textutil import PhraseIndex, normalise
 
 logger = logging.getLogger(__name__)
 
@@ -43,5 +43,5 @@ class WordRules:
         totals: Counter[str] = Counter()
         for word, count in self.counts(text).items():
             for key, weight in self.groups[word]:
-                totals[key] += weight * min(count, max_count) * factor
+                totals[key] += weight * min(count, max_count) * factor  # type: ignore[assignment]  # a Counter of float points
         return totals

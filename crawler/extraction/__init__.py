@@ -2,6 +2,6 @@
 
 from __future__ import annotations
 
-from crawler.extraction.page import Extracted, extract_page
+from csrnews.crawler.extraction.page import Extracted, extract_page
 
 __all__ = ["Extracted", "extract_page"]

@@ -5,9 +5,8 @@ from __future__ import annotations
 
 import re
 
+from csrnews.crawler.extraction.content import MOST_OF_PAGE, Content, find_content
 from lxml import etree, html
-
-from crawler.extraction.content import MOST_OF_PAGE, Content, find_content
 
 # Elements that are site chrome by their tag: removed after the content is chosen, never when
 # they hold it (ASP.NET wraps a whole page in one <form>; some themes put the story in <aside>).

@@ -128,7 +128,9 @@ def security_clean(tree: html.HtmlElement, *, attributes: bool = True) -> html.H
 
 def clean_tree(tree: html.HtmlElement) -> html.HtmlElement:
     """Security cleaning, layout tables as divs, then chrome removal around the chosen content."""
-    from crawler.extraction.chrome import remove_chrome  # chrome needs content, which is apart
+    from csrnews.crawler.extraction.chrome import (
+        remove_chrome,  # chrome needs content, which is apart
+    )
 
     security_clean(tree)
     unwrap_layout_tables(tree)

@@ -8,6 +8,7 @@ import logging
 import re
 from datetime import date, datetime
 
+from htmldate import find_date
 from lxml import html
 
 logger = logging.getLogger(__name__)
@@ -200,8 +201,6 @@ def find_published(tree: html.HtmlElement, url: str | None = None) -> str | None
     if found:
         return found
     try:
-        from htmldate import find_date
-
         return find_date(copy.deepcopy(tree), extensive_search=True, original_date=True, url=url)
     except Exception:  # htmldate gives up in many ways on odd pages
         logger.debug("htmldate failed on %s", url, exc_info=True)

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import re
 
-from crawler.extraction.choose import PROSE_MIN, prose, visible, weight
+from csrnews.crawler.extraction.choose import PROSE_MIN, prose, visible, weight
 
 # "Read more: [headline](url)", "See also » [headline](url)", ">> [headline](url)": a paragraph
 # that is a short label and one link points to another story.

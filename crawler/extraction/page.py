@@ -8,15 +8,13 @@ import logging
 import re
 from configparser import ConfigParser
 from dataclasses import asdict, dataclass, field
+from typing import Any
 from urllib.parse import urljoin
 
 import trafilatura
-from lxml import html
-from trafilatura.settings import use_config
-
-from crawler.extraction.choose import SHORT, lost_story, prose, size
-from crawler.extraction.chrome import plain_story, remove_chrome
-from crawler.extraction.clean import (
+from csrnews.crawler.extraction.choose import SHORT, lost_story, prose, size
+from csrnews.crawler.extraction.chrome import plain_story, remove_chrome
+from csrnews.crawler.extraction.clean import (
     clean_tree,
     escape_markdown,
     markdown_to_text,
@@ -26,11 +24,13 @@ from crawler.extraction.clean import (
     security_clean,
     unwrap_layout_tables,
 )
-from crawler.extraction.content import Content, find_content, find_lead
-from crawler.extraction.dates import find_published, parse_date_text
-from crawler.extraction.encoding import decode_page
-from crawler.extraction.lines import drop_chrome_lines
-from crawler.extraction.selectors import select_html, select_text
+from csrnews.crawler.extraction.content import Content, find_content, find_lead
+from csrnews.crawler.extraction.dates import find_published, parse_date_text
+from csrnews.crawler.extraction.encoding import decode_page
+from csrnews.crawler.extraction.lines import drop_chrome_lines
+from csrnews.crawler.extraction.selectors import select_html, select_text
+from lxml import html
+from trafilatura.settings import use_config
 
 logger = logging.getLogger(__name__)
 
@@ -151,7 +151,7 @@ def _is_cjk(tree: html.HtmlElement) -> bool:
 def _trafilatura_markdown(
     tree: html.HtmlElement, url: str | None, cjk: bool, **options: bool
 ) -> str:
-    settings: dict[str, bool] = {
+    settings: dict[str, Any] = {  # keyword arguments of trafilatura.extract
         "include_tables": True,
         "include_links": True,
         "include_formatting": True,

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 PIPELINES = {
-    "crawler.pipelines.extract.ExtractPipeline": 100,
-    "crawler.pipelines.enrich.EnrichPipeline": 200,
-    "crawler.pipelines.dedupe.DedupePipeline": 300,
-    "crawler.pipelines.write.WritePipeline": 400,
+    "csrnews.crawler.pipelines.extract.ExtractPipeline": 100,
+    "csrnews.crawler.pipelines.enrich.EnrichPipeline": 200,
+    "csrnews.crawler.pipelines.dedupe.DedupePipeline": 300,
+    "csrnews.crawler.pipelines.write.WritePipeline": 400,
 }

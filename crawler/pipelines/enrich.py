@@ -4,12 +4,11 @@ from __future__ import annotations
 
 import logging
 from datetime import date
-from typing import Any
 
+from csrnews.crawler.enrichment import Enricher, Enrichment, enrich, load_rules
+from csrnews.crawler.items import StoryItem
+from csrnews.crawler.pipelines.step import PipelineStep
 from scrapy.crawler import Crawler
-
-from crawler.enrichment import Enricher, Enrichment, enrich, load_rules
-from crawler.pipelines.step import PipelineStep
 
 logger = logging.getLogger(__name__)
 
@@ -45,12 +44,12 @@ class EnrichPipeline(PipelineStep):
         super().__init__(crawler)
         self._enricher: Enricher | None = None
 
-    def process_item(self, item: dict[str, Any]) -> dict[str, Any]:
-        ex = item["extracted"]
+    def process_item(self, item: StoryItem) -> StoryItem:
+        ex = item.page
         if self._enricher is None:
             try:
                 self._enricher = load_rules()
             except Exception:  # unreadable data files: run_enrich logs it for every story
                 pass
-        item["enrichment"] = run_enrich(ex.title, ex.text, ex.lang, ex.date, self._enricher)
+        item.enrichment = run_enrich(ex.title, ex.text, ex.lang, ex.date, self._enricher)
         return item

@@ -6,16 +6,17 @@ import json
 import logging
 import re
 from pathlib import Path
-from typing import Any
 
+from csrnews.crawler.context import CrawlContext
+from csrnews.crawler.extraction.clean import markdown_to_text
+from csrnews.crawler.items import StoryItem
+from csrnews.crawler.pipelines.step import PipelineStep
+from csrnews.crawler.sources import Source
+from csrnews.crawler.urls import url_key
 from scrapy.exceptions import DropItem
 
-from crawler.context import CrawlContext
-from crawler.extraction.clean import markdown_to_text
-from crawler.pipelines.step import PipelineStep
-from crawler.urls import url_key
-from csrnews.storycheck import MAX_YEAR, MIN_YEAR, check_text, parse_story_date
-from csrnews.storyfile import (
+from csrnews.story.storycheck import MAX_YEAR, MIN_YEAR, check_text, parse_story_date
+from csrnews.story.storyfile import (
     FULLTEXT_SUFFIX,
     Story,
     is_edited,
@@ -26,7 +27,7 @@ from csrnews.storyfile import (
     write_story,
     write_text_atomic,
 )
-from csrnews.vocabulary import event_type_label
+from csrnews.story.vocabulary import event_type_label
 
 logger = logging.getLogger(__name__)
 
@@ -79,9 +80,9 @@ def sidecar_path(path: Path) -> Path:
     return path.with_name(path.stem + FULLTEXT_SUFFIX)
 
 
-def build_story(item: dict[str, Any], source: Any, ctx: CrawlContext, slug: str) -> Story:
+def build_story(item: StoryItem, source: Source, ctx: CrawlContext, slug: str) -> Story:
     """The story file for a processed item (without Fingerprint)."""
-    ex, en = item["extracted"], item["enrichment"]
+    ex, en = item.page, item.found
     story = Story()
     story.set("Title", ex.title)
     story.set("Date", story_date(ex.date, ctx.now))
@@ -95,12 +96,12 @@ def build_story(item: dict[str, Any], source: Any, ctx: CrawlContext, slug: str)
     story.set_list("Locations", en.locations)
     story.set("Event_date", en.event_date.isoformat() if en.event_date else None)
     story.set("Source", source.name)
-    story.set("Source_url", item["url"])
+    story.set("Source_url", item.url)
     if en.top10_items:
         story.set("Top10_items", json.dumps(en.top10_items, ensure_ascii=False, default=str))
     if source.republish == "excerpt":
         story.set("Republish", "excerpt")
-        story.body = excerpt_of(ex.markdown, ctx.excerpt_paragraphs, item["url"], source.name)
+        story.body = excerpt_of(ex.markdown, ctx.excerpt_paragraphs, item.url, source.name)
     else:
         story.body = ex.markdown
     story.set("Crawled", ctx.now)
@@ -120,64 +121,62 @@ def _comparable(story: Story) -> str:
 class WritePipeline(PipelineStep):
     """Creates, updates, merges or keeps the story file; records it in the crawl state."""
 
-    def process_item(self, item: dict[str, Any]) -> dict[str, Any]:
-        spider = self.crawler.spider
-        ctx: CrawlContext = spider.ctx  # type: ignore[attr-defined]
-        report = spider.report  # type: ignore[attr-defined]
-        source = spider.source  # type: ignore[attr-defined]
+    def process_item(self, item: StoryItem) -> StoryItem:
+        spider = self.spider
+        ctx, report, source = spider.ctx, spider.report, spider.source
         try:
-            if item["duplicate"] and item.get("original"):
+            if item.duplicate and item.original:
                 outcome, rel = self.supersede(item, source, ctx)
-            elif item["duplicate"]:
+            elif item.duplicate:
                 outcome, rel = self.merge(item, ctx)
-            elif item["path"] and ctx.abs(item["path"]).exists():
+            elif item.path and ctx.abs(item.path).exists():
                 outcome, rel = self.update(item, source, ctx)
             else:
-                outcome, rel = self.create(item, source, ctx, item["path"])
+                outcome, rel = self.create(item, source, ctx, item.path)
         except DropItem as exc:
             report.error(str(exc))
             raise
         setattr(report, outcome, getattr(report, outcome) + 1)
-        item["outcome"], item["path"] = outcome, rel
-        entry_hash = item.get("entry_hash")
-        if item.get("from_fallback"):
+        item.outcome, item.path = outcome, rel
+        entry_hash = item.entry_hash
+        if item.from_fallback:
             entry_hash = f"fallback:{entry_hash}"  # the page failed: fetch it again next run
         with ctx.state.transaction():  # one commit per story, not one per row
-            for key in item["keys"]:
+            for key in item.keys:
                 ctx.paths[key] = rel
-                ctx.state.save_story(key, item["url"], rel, source.name, entry_hash)
-            if item.get("superseded"):
-                ctx.owners[rel] = item["keys"][0]
-            if not item["duplicate"] or item.get("superseded"):
-                ctx.owners.setdefault(rel, item["keys"][0])
-                if item["signature"]:
-                    ctx.signatures[rel] = item["signature"]
-                    ctx.state.save_signature(rel, item["signature"])
-                ctx.state.save_links(rel, sorted({url_key(u) for u in item["extracted"].links}))
-        logger.info("%s: %s -> %s (%s)", source.name, item["url"], rel, outcome)
-        return {"url": item["url"], "path": rel, "outcome": outcome}
+                ctx.state.save_story(key, item.url, rel, source.name, entry_hash)
+            if item.superseded:
+                ctx.owners[rel] = item.keys[0]
+            if not item.duplicate or item.superseded:
+                ctx.owners.setdefault(rel, item.keys[0])
+                if item.signature:
+                    ctx.signatures[rel] = item.signature
+                    ctx.state.save_signature(rel, item.signature)
+                ctx.state.save_links(rel, sorted({url_key(u) for u in item.page.links}))
+        logger.info("%s: %s -> %s (%s)", source.name, item.url, rel, outcome)
+        return item
 
-    def _write(self, path: Path, story: Story, item: dict[str, Any]) -> None:
+    def _write(self, path: Path, story: Story, item: StoryItem) -> None:
         problem = check_text(render_story(story))
         if problem:  # never write a file the site would have to leave out
-            raise DropItem(f"{item['url']}: the story file would be invalid: {problem}")
+            raise DropItem(f"{item.url}: the story file would be invalid: {problem}")
         sidecar = sidecar_path(path)
         if story.get("Republish") == "excerpt":
-            write_text_atomic(sidecar, item["extracted"].text + "\n")
+            write_text_atomic(sidecar, item.page.text + "\n")
         write_story(path, story)
         if story.get("Republish") != "excerpt" and sidecar.exists():
             sidecar.unlink()  # the story now keeps its full text itself
 
     def create(
-        self, item: dict[str, Any], source: Any, ctx: CrawlContext, rel: str | None
+        self, item: StoryItem, source: Source, ctx: CrawlContext, rel: str | None
     ) -> tuple[str, str]:
         if rel:  # the story's file was deleted: write it again where it was
             path = ctx.abs(rel)
             slug = path.stem
         else:
-            ex = item["extracted"]
+            ex = item.page
             year = story_date(ex.date, ctx.now)[:4]
-            base = slugify(ex.title, key=item["url"])
+            base = slugify(ex.title, key=item.url)
             slug, n = base, 1
             path = story_path(ctx.content_dir, year, slug)
             while path.exists() or ctx.rel(path) in ctx.owners:
@@ -187,8 +186,8 @@ class WritePipeline(PipelineStep):
         self._write(path, build_story(item, source, ctx, slug), item)
         return "new", ctx.rel(path)
 
-    def update(self, item: dict[str, Any], source: Any, ctx: CrawlContext) -> tuple[str, str]:
-        rel = item["path"]
+    def update(self, item: StoryItem, source: Source, ctx: CrawlContext) -> tuple[str, str]:
+        rel = item.stored
         path = ctx.abs(rel)
         text = path.read_text(encoding="utf-8")
         if is_edited(text):
@@ -205,9 +204,9 @@ class WritePipeline(PipelineStep):
         self._write(path, story, item)
         return "updated", rel
 
-    def supersede(self, item: dict[str, Any], source: Any, ctx: CrawlContext) -> tuple[str, str]:
+    def supersede(self, item: StoryItem, source: Source, ctx: CrawlContext) -> tuple[str, str]:
         """The original of a stored reprint arrived: it becomes the story, the reprint a URL."""
-        rel = item["path"]
+        rel = item.stored
         path = ctx.abs(rel)
         if is_edited(path.read_text(encoding="utf-8")):
             return "kept", rel
@@ -217,20 +216,20 @@ class WritePipeline(PipelineStep):
             "Also_reported_by", [old.get("Source_url"), *old.get_list("Also_reported_by")]
         )
         self._write(path, story, item)
-        item["superseded"] = True
+        item.superseded = True
         return "merged", rel
 
-    def merge(self, item: dict[str, Any], ctx: CrawlContext) -> tuple[str, str]:
-        rel = item["path"]
+    def merge(self, item: StoryItem, ctx: CrawlContext) -> tuple[str, str]:
+        rel = item.stored
         path = ctx.abs(rel)
         text = path.read_text(encoding="utf-8")
         if is_edited(text):
             return "kept", rel
         story = read_story(path)
         others = story.get_list("Also_reported_by")
-        if item["url"] in others or item["url"] == story.get("Source_url"):
+        if item.url in others or item.url == story.get("Source_url"):
             return "unchanged", rel
-        story.set_list("Also_reported_by", [*others, item["url"]])
+        story.set_list("Also_reported_by", [*others, item.url])
         write_story(path, story)
         return "merged", rel
 

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from crawler.spiders.feed import FeedSpider
-from crawler.spiders.listing import ListingSpider
-from crawler.spiders.sitemap import StorySitemapSpider
+from csrnews.crawler.spiders.feed import FeedSpider
+from csrnews.crawler.spiders.listing import ListingSpider
+from csrnews.crawler.spiders.sitemap import StorySitemapSpider
 
 SPIDERS = {"feed": FeedSpider, "sitemap": StorySitemapSpider, "listing": ListingSpider}
 

@@ -7,16 +7,29 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 import scrapy
+from csrnews.crawler.context import CrawlContext, open_run
+from csrnews.crawler.items import FeedEntry, StoryItem
+from csrnews.crawler.report import SourceReport
+from csrnews.crawler.sources import Source
+from csrnews.crawler.urls import clean_url, url_key
+from scrapy.crawler import Crawler
 from scrapy.exceptions import IgnoreRequest
 from scrapy.http import Response
 from scrapy.spidermiddlewares.httperror import HttpError
 from twisted.python.failure import Failure
 
-from crawler.context import CrawlContext
-from crawler.sources import Source
-from crawler.urls import clean_url, url_key
-
 logger = logging.getLogger(__name__)
+
+
+def content_type(response: Response) -> str:
+    """The response's Content-Type header ("" when it has none)."""
+    value = response.headers.get("Content-Type")
+    return value.decode("latin-1") if value else ""
+
+
+def request_url(response: Response) -> str:
+    """The URL that was asked for (before redirects), as the crawl state keeps it."""
+    return response.request.url if response.request else response.url
 
 
 def failure_reason(failure: Failure) -> str:
@@ -40,7 +53,22 @@ class StoryMixin:
 
     source: Source
     ctx: CrawlContext
+    report: SourceReport
     name: str
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler, *args: Any, **kwargs: Any) -> Any:
+        """Scrapy's constructor; run by `scrapy crawl NAME`, the run's context is opened here."""
+        if kwargs.get("ctx") is None:
+            kwargs["ctx"] = open_run(crawler, getattr(cls, "source", None))
+        return super().from_crawler(crawler, *args, **kwargs)  # type: ignore[misc]
+
+    def given(self, source: Source | None, ctx: CrawlContext | None) -> tuple[Source, CrawlContext]:
+        """The source (given, or the class's own: csrnews.crawler.spiderloader) and context."""
+        source = source or getattr(type(self), "source", None)
+        if source is None or ctx is None:
+            raise ValueError(f"{type(self).__name__} needs a source and a crawl context")
+        return source, ctx
 
     def setup(self, source: Source, ctx: CrawlContext) -> None:
         self.source = source
@@ -110,7 +138,7 @@ class StoryMixin:
         etag = response.headers.get("ETag")
         modified = response.headers.get("Last-Modified")
         self.ctx.state.save_doc(
-            response.request.url if response.request else response.url,
+            request_url(response),
             etag.decode("latin-1") if etag else None,
             modified.decode("latin-1") if modified else None,
             children,
@@ -132,7 +160,7 @@ class StoryMixin:
 
     # Stories.
     def story_request(
-        self, url: str, entry_hash: str | None = None, fallback: dict[str, Any] | None = None
+        self, url: str, entry_hash: str | None = None, fallback: FeedEntry | None = None
     ) -> scrapy.Request | None:
         """A request for a story page, or None when it is stored and unchanged (or over limits)."""
         url = clean_url(url)
@@ -155,46 +183,48 @@ class StoryMixin:
             self.report.skipped += 1
             return None
         self.story_count += 1
-        meta = {"entry_hash": entry_hash, "fallback": fallback, "story_url": url}
+        # Meta stays plain data: a distributed crawl keeps requests as JSON.
+        meta = {
+            "entry_hash": entry_hash,
+            "fallback": fallback.as_meta() if fallback else None,
+            "story_url": url,
+        }
         return scrapy.Request(url, callback=self.parse_story, errback=self.story_error, meta=meta)
 
-    def parse_story(self, response: Response) -> Iterator[dict[str, Any]]:
+    def parse_story(self, response: Response) -> Iterator[StoryItem]:
         self.report.fetched += 1
         if response.url != response.meta["story_url"] and self.offsite(response.url):
             return  # redirected to a host the source may not use
-        content_type = response.headers.get("Content-Type", b"").decode("latin-1")
-        yield {
-            "source": self.source.name,
-            "url": response.meta["story_url"],
-            "final_url": response.url,
-            "body": response.body,
-            "content_type": content_type,
-            "entry_hash": response.meta.get("entry_hash"),
-            "fallback": response.meta.get("fallback"),
-        }
+        yield StoryItem(
+            source=self.source.name,
+            url=response.meta["story_url"],
+            final_url=response.url,
+            body=response.body,
+            content_type=content_type(response),
+            entry_hash=response.meta.get("entry_hash"),
+            fallback=FeedEntry.from_meta(response.meta.get("fallback")),
+        )
 
-    def story_error(self, failure: Failure) -> Iterator[dict[str, Any]]:
+    def story_error(self, failure: Failure) -> Iterator[StoryItem]:
         request = failure.request  # type: ignore[attr-defined]
         if failure.check(IgnoreRequest) and not failure.check(HttpError):
             self._ignored(failure, request.url)
             return
-        fallback = request.meta.get("fallback")
-        if fallback and fallback.get("html"):
+        fallback = FeedEntry.from_meta(request.meta.get("fallback"))
+        if fallback and fallback.html:
             logger.info(
                 "source %s: %s: %s; using the feed's own text",
                 self.source.name,
                 request.url,
                 failure_reason(failure),
             )
-            yield {
-                "source": self.source.name,
-                "url": request.meta["story_url"],
-                "final_url": request.url,
-                "body": None,
-                "content_type": None,
-                "entry_hash": request.meta.get("entry_hash"),
-                "fallback": fallback,
-            }
+            yield StoryItem(
+                source=self.source.name,
+                url=request.meta["story_url"],
+                final_url=request.url,
+                entry_hash=request.meta.get("entry_hash"),
+                fallback=fallback,
+            )
             return
         if failure.check(HttpError) and failure.value.response.status in (404, 410):
             self.ctx.state.save_gone(

@@ -10,11 +10,11 @@ from typing import Any
 
 import feedparser
 import scrapy
+from csrnews.crawler.context import CrawlContext
+from csrnews.crawler.items import FeedEntry
+from csrnews.crawler.sources import Source
+from csrnews.crawler.spiders.base import StoryMixin, content_type, request_url
 from scrapy.http import Response
-
-from crawler.context import CrawlContext
-from crawler.sources import Source
-from crawler.spiders.base import StoryMixin
 
 logger = logging.getLogger(__name__)
 
@@ -74,8 +74,12 @@ class FeedSpider(StoryMixin, scrapy.Spider):
 
     name = "feed"
 
-    def __init__(self, source: Source, ctx: CrawlContext, **kw: Any) -> None:
-        super().__init__(name=f"feed:{source.name}", **kw)
+    def __init__(
+        self, source: Source | None = None, ctx: CrawlContext | None = None, **kw: Any
+    ) -> None:
+        source, ctx = self.given(source, ctx)
+        name = self.name if self.name != "feed" else f"feed:{source.name}"
+        super().__init__(name=name, **kw)
         self.setup(source, ctx)
 
     async def start(self) -> AsyncIterator[Any]:
@@ -85,17 +89,16 @@ class FeedSpider(StoryMixin, scrapy.Spider):
     def parse_feed(self, response: Response) -> Iterator[Any]:
         self.index_response(response)
         if response.status == 304:
-            entries = self.ctx.state.children(response.request.url) or []
+            entries = self.ctx.state.children(request_url(response)) or []
         else:
-            content_type = response.headers.get("Content-Type", b"").decode("latin-1")
-            entries, problem = feed_entries(response.body, content_type)
+            entries, problem = feed_entries(response.body, content_type(response))
             if problem:
                 self.report.index_ok -= 1
                 self.index_failed(response.url, problem)
                 return
             self.save_index(response, entries)
         for entry in entries:
-            fallback = {"title": entry["title"], "date": entry["date"], "html": entry["html"]}
+            fallback = FeedEntry(entry["title"], entry["date"], entry["html"])
             request = self.story_request(entry["url"], entry["hash"], fallback)
             if request is not None:
                 yield request

@@ -8,12 +8,11 @@ from typing import Any
 from urllib.parse import urljoin
 
 import scrapy
+from csrnews.crawler.context import CrawlContext
+from csrnews.crawler.sources import Source
+from csrnews.crawler.spiders.base import StoryMixin, request_url
+from csrnews.crawler.urls import clean_url
 from scrapy.http import Response
-
-from crawler.context import CrawlContext
-from crawler.sources import Source
-from crawler.spiders.base import StoryMixin
-from crawler.urls import clean_url
 
 logger = logging.getLogger(__name__)
 
@@ -23,8 +22,13 @@ class ListingSpider(StoryMixin, scrapy.Spider):
 
     name = "listing"
 
-    def __init__(self, source: Source, ctx: CrawlContext, **kw: Any) -> None:
-        super().__init__(name=f"listing:{source.name}", **kw)
+    def __init__(
+        self, source: Source | None = None, ctx: CrawlContext | None = None, **kw: Any
+    ) -> None:
+        source, ctx = self.given(source, ctx)
+        super().__init__(
+            name=self.name if self.name != "listing" else f"listing:{source.name}", **kw
+        )
         self.setup(source, ctx)
         self.listings_seen: set[str] = set()
 
@@ -53,7 +57,7 @@ class ListingSpider(StoryMixin, scrapy.Spider):
     def parse_listing(self, response: Response) -> Iterator[Any]:
         self.index_response(response)
         if response.status == 304:
-            found = self.ctx.state.children(response.request.url) or {}
+            found = self.ctx.state.children(request_url(response)) or {}
         else:
             found = self.links(response)
             self.save_index(response, found)

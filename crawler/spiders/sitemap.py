@@ -7,12 +7,11 @@ from collections.abc import AsyncIterator, Iterable, Iterator
 from typing import Any
 
 import scrapy
+from csrnews.crawler.context import CrawlContext
+from csrnews.crawler.sources import Source
+from csrnews.crawler.spiders.base import StoryMixin
 from scrapy.http import Response
 from scrapy.spiders import SitemapSpider
-
-from crawler.context import CrawlContext
-from crawler.sources import Source
-from crawler.spiders.base import StoryMixin
 
 logger = logging.getLogger(__name__)
 
@@ -22,10 +21,14 @@ class StorySitemapSpider(StoryMixin, SitemapSpider):
 
     name = "sitemap"
 
-    def __init__(self, source: Source, ctx: CrawlContext, **kw: Any) -> None:
+    def __init__(
+        self, source: Source | None = None, ctx: CrawlContext | None = None, **kw: Any
+    ) -> None:
+        source, ctx = self.given(source, ctx)
         self.sitemap_urls = list(source.urls)
         self.sitemap_rules = [(source.article_links or "", "parse_story")]
-        super().__init__(name=f"sitemap:{source.name}", **kw)
+        name = self.name if self.name != "sitemap" else f"sitemap:{source.name}"
+        super().__init__(name=name, **kw)
         self.setup(source, ctx)
         self.lastmod: dict[str, str] = {}
 
@@ -39,7 +42,7 @@ class StorySitemapSpider(StoryMixin, SitemapSpider):
                 self.lastmod[entry["loc"]] = entry["lastmod"]
             yield entry
 
-    def _parse_sitemap(self, response: Response) -> Iterator[scrapy.Request]:  # type: ignore[override]
+    def _parse_sitemap(self, response: Response) -> Iterator[scrapy.Request]:
         self.index_response(response)
         request_url = response.request.url if response.request else response.url
         if response.status == 304:

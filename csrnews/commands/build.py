@@ -16,7 +16,7 @@ from csrnews import console
 from csrnews.options import content_option, index_option, output_option, quiet_option
 
 if TYPE_CHECKING:
-    from csrnews.site import SiteStats
+    from csrnews.site.build import SiteStats
 
 
 @click.command("build")
@@ -103,7 +103,7 @@ def build(
     A story or page file that cannot be read or is invalid (no Title, a bad Date, not UTF-8,
     ...) is left out of the site and the index, named with its reason; the rest is built.
     """
-    from csrnews.site import SiteBuildError, build_site
+    from csrnews.site.build import SiteBuildError, build_site
 
     indexer = None if no_index else _start_index(content, index)
     index_note = ["search index: not updated (--no-index)"]
@@ -171,7 +171,7 @@ def build(
 
 
 class _StaticSearch:
-    """The static search (search.staticsearch) building in a child process beside Pelican."""
+    """The static search (csrnews.search.staticsearch) built in a child process beside Pelican."""
 
     def __init__(self, child: subprocess.Popen[str], scratch: Path) -> None:
         self.child = child
@@ -201,7 +201,7 @@ def _start_static_search(content: str, output: str, previous: Path | None) -> _S
     scratch = out.parent / f".{out.name}.static-search-{os.getpid()}"
     shutil.rmtree(scratch, ignore_errors=True)
     scratch.mkdir(parents=True)
-    argv = [sys.executable, "-m", "search.staticsearch", content, str(scratch)]
+    argv = [sys.executable, "-m", "csrnews.search.staticsearch", content, str(scratch)]
     if previous is not None:
         argv += ["--previous", str(previous)]
     console.info("building the static search (Pagefind, in a third process) ...")
@@ -213,7 +213,7 @@ def _start_static_search(content: str, output: str, previous: Path | None) -> _S
 
 def _finish_static_search(static: _StaticSearch, staging: Path, previous: Path) -> str:
     """Move the finished bundle into the new site; on failure keep the previous one."""
-    from search.staticsearch import BUNDLE_DIR, carry_over
+    from csrnews.search.staticsearch import BUNDLE_DIR, carry_over
 
     stats, problem = static.wait()
     try:

@@ -7,37 +7,35 @@ from pathlib import Path
 
 import click
 
-from csrnews import console, settings
+from csrnews import console
 from csrnews.commands.distributed import redis_option
 from csrnews.options import content_option, quiet_option, sources_option
+from csrnews.story import settings
+from csrnews.tables import text_table
 
 
 def format_report(report: object) -> str:
-    """The per-source summary table as plain text (one row a source, problems below it)."""
-    from crawler.report import COUNTERS, CrawlReport
+    """The per-source summary table as plain text (one row a source), each source's problems
+    below it."""
+    from csrnews.crawler.report import COUNTERS, CrawlReport
 
     assert isinstance(report, CrawlReport)
-    width = max([len("source"), *(len(name) for name in report.sources)])
-    width = min(width, 40)
-    head = f"{'source':{width}}  {'status':6}" + "".join(f" {c:>9}" for c in COUNTERS)
-    lines = [head, "-" * len(head)]
-    for src in report.sources.values():
-        name = src.name if len(src.name) <= width else src.name[: width - 1] + "…"
-        lines.append(
-            f"{name:{width}}  {src.status:6}" + "".join(f" {getattr(src, c):>9}" for c in COUNTERS)
-        )
-        if src.skipped_note():
-            lines.append(f"    {src.skipped_note()}")
-        for problem in src.errors[:5]:
-            lines.append(f"    ! {problem}")
+    sources = list(report.sources.values())
+    rows = [[src.name, src.status, *(getattr(src, c) for c in COUNTERS)] for src in sources]
+    lines = [text_table(["source", "status", *COUNTERS], rows, "ll" + "r" * len(COUNTERS))]
+    for src in sources:
+        notes = [src.skipped_note()] if src.skipped_note() else []
+        notes += [f"! {problem}" for problem in src.errors[:5]]
         if len(src.errors) > 5:
-            lines.append(f"    ! … and {len(src.errors) - 5} more")
+            notes.append(f"! … and {len(src.errors) - 5} more")
+        if notes:
+            lines += [f"{src.name}:", *(f"    {note}" for note in notes)]
     return "\n".join(lines)
 
 
 def print_report(report: object) -> None:
     """The per-source summary table (stdout, unless quiet) and the closing one-line summary."""
-    from crawler.report import CrawlReport
+    from csrnews.crawler.report import CrawlReport
 
     assert isinstance(report, CrawlReport)
     if not console.is_quiet():
@@ -71,7 +69,7 @@ def print_report(report: object) -> None:
     type=click.FloatRange(min=0),
     default=None,
     help="Seconds between requests to one site (AutoThrottle's start delay too); "
-    "default from crawler.settings, 0 on loopback tests.",
+    "default from csrnews.crawler.settings, 0 on loopback tests.",
 )
 @click.option(
     "--source-timeout",
@@ -167,9 +165,9 @@ def crawl(
     if seed or until_idle:
         console.error("--seed and --until-idle are for a distributed crawl: give --redis URL")
         raise SystemExit(2)
-    from crawler.run import crawl as run_crawl
-    from crawler.sources import SourcesError
-    from crawler.state import StateError
+    from csrnews.crawler.run import crawl as run_crawl
+    from csrnews.crawler.sources import SourcesError
+    from csrnews.crawler.state import StateError
 
     try:
         report = run_crawl(

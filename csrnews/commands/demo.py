@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import click
 
-from csrnews import settings
+from csrnews.demo.run import run_demo
+from csrnews.demo.server import serve_forever
 from csrnews.options import quiet_option
+from csrnews.story import settings
 
 
 @click.command("demo")
@@ -35,11 +37,11 @@ def demo(host: str, port: int, workdir: str, no_serve: bool) -> None:
     """Start the demo publisher on loopback, run the whole job against it and serve the site.
 
     The bundled demo publisher (fictional CSR news sites with RSS, Atom, listings and a
-    sitemap) starts on a free loopback port; the crawl, the build and the index run against it;
-    the site and its search are then served on http://HOST:PORT until Ctrl-C.
+    sitemap) starts on a loopback port (the same one as last time in WORKDIR, so a second run
+    finds nothing new); the crawl, the build and the index run against it; the site and its
+    search are then served on http://HOST:PORT until Ctrl-C or SIGTERM, which stop everything
+    the demo started. A PORT that is taken is said at once, and a free one is used instead.
     """
-    from csrnews.demo_run import run_demo
-
     raise SystemExit(run_demo(host=host, port=port, workdir=workdir, serve=not no_serve))
 
 
@@ -53,6 +55,4 @@ def demo_server(host: str, port: int) -> None:
 
     Prints the server's URL on the first line of stdout, then serves until Ctrl-C.
     """
-    from demo.server import serve_forever
-
     serve_forever(host=host, port=port)

@@ -23,7 +23,7 @@ def resolve_redis(redis_url: str | None, sources: str, *, strict: bool = True) -
     `strict=False` gives None (the crawl step then reports it)."""
     if redis_url:
         return redis_url
-    from crawler.sources import SourcesError, load_sources
+    from csrnews.crawler.sources import SourcesError, load_sources
 
     if not Path(sources).is_file():
         return None
@@ -48,9 +48,9 @@ def run_worker_command(
     report_path: str | None,
 ) -> None:
     """`csrnews crawl --redis URL`: crawl from the frontier; print a closing summary line."""
-    from crawler.distributed import DistributedError
-    from crawler.distributed.worker import run_worker
-    from crawler.sources import SourcesError
+    from csrnews.crawler.distributed import DistributedError
+    from csrnews.crawler.distributed.worker import run_worker
+    from csrnews.crawler.sources import SourcesError
 
     try:
         result = run_worker(
@@ -96,11 +96,11 @@ def run_seed_command(
     sources: str, content: str, state_dir: str, redis_url: str, *, only: list[str] | None
 ) -> None:
     """`csrnews crawl --redis URL --seed`: the start requests into the frontier; one line."""
-    from crawler.distributed import DistributedError
-    from crawler.distributed.connect import redacted
-    from crawler.distributed.worker import seed
-    from crawler.sources import SourcesError
-    from crawler.state import StateError
+    from csrnews.crawler.distributed import DistributedError
+    from csrnews.crawler.distributed.connect import redacted
+    from csrnews.crawler.distributed.worker import seed
+    from csrnews.crawler.sources import SourcesError
+    from csrnews.crawler.state import StateError
 
     try:
         result = seed(sources, content, state_dir, redis_url, only=only)

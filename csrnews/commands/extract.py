@@ -13,7 +13,7 @@ from csrnews import console
 def _fetch(url: str) -> tuple[bytes, str | None]:
     import urllib.request
 
-    from crawler import settings
+    from csrnews.crawler import settings
 
     request = urllib.request.Request(url, headers={"User-Agent": settings.USER_AGENT})
     with urllib.request.urlopen(request, timeout=settings.DOWNLOAD_TIMEOUT) as response:
@@ -24,8 +24,8 @@ def extract_one(target: str, url: str | None) -> dict[str, Any]:
     """Extract and enrich one file or URL into the JSON fields `csrnews extract` prints."""
     from pathlib import Path
 
-    from crawler.extraction import extract_page
-    from crawler.pipelines.enrich import run_enrich
+    from csrnews.crawler.extraction import extract_page
+    from csrnews.crawler.pipelines.enrich import run_enrich
 
     if target.startswith(("http://", "https://")):
         body, content_type = _fetch(target)

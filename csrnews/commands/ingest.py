@@ -7,10 +7,11 @@ from pathlib import Path
 
 import click
 
-from csrnews import console, settings
+from csrnews import console
 from csrnews.commands.crawl import print_report
 from csrnews.commands.distributed import redis_option, resolve_redis
 from csrnews.options import content_option, quiet_option, sources_option
+from csrnews.story import settings
 
 
 @click.command("ingest")
@@ -70,10 +71,10 @@ def ingest(
     source names and its `redis:` key. Exits 1 when Redis cannot be reached or every source
     failed, 2 on an invalid sources file, 75 when another writer holds the lock.
     """
-    from crawler.distributed import DistributedError
-    from crawler.distributed.ingest import WriterLocked, run_ingest
-    from crawler.sources import SourcesError, load_sources
-    from crawler.state import StateError
+    from csrnews.crawler.distributed import DistributedError
+    from csrnews.crawler.distributed.ingest import WriterLocked, run_ingest
+    from csrnews.crawler.sources import SourcesError, load_sources
+    from csrnews.crawler.state import StateError
 
     url = resolve_redis(redis_url, sources)
     if not url:

@@ -2,12 +2,24 @@
 
 from __future__ import annotations
 
+import html
 import json
+import os
+import re
 
 import click
+from rich.table import Table
 
 from csrnews import console
 from csrnews.options import index_option
+from csrnews.search import (
+    BudgetExceeded,
+    IndexMissingError,
+    QueryError,
+    SearchRequest,
+    SearchService,
+)
+from csrnews.search.query import service_options
 
 
 @click.command("search")
@@ -46,8 +58,6 @@ def search(
     QUERY takes words, "phrases", AND/OR/NOT, field filters (org:, type:, year:, source:,
     lang:, standard:) and wildcards, e.g. `csrnews search '"supply chain" org:amfori'`.
     """
-    from search import BudgetExceeded, IndexMissingError, QueryError, SearchRequest, SearchService
-
     filters = {
         name: list(values)
         for name, values in (
@@ -61,7 +71,7 @@ def search(
     }
     request = SearchRequest(q=" ".join(query), filters=filters, page=page, sort=sort)
     try:
-        answer = SearchService(index).search(request)
+        answer = SearchService(index, **service_options(os.environ)).search(request)
     except (QueryError, IndexMissingError, BudgetExceeded) as exc:
         console.error(str(exc))
         raise SystemExit(1) from exc
@@ -74,11 +84,6 @@ def search(
 
 
 def _print_table(answer: dict[str, object]) -> None:
-    import html
-    import re
-
-    from rich.table import Table
-
     table = Table(show_lines=False, highlight=False)
     for column in ("#", "date", "type", "title", "source"):
         table.add_column(column, overflow="fold")

@@ -1,20 +1,28 @@
-"""The `csrnews serve` command: the built site and /api/search on waitress."""
+"""The `csrnews serve` command: the built site and /api/search on gunicorn (gthread workers)."""
 
 from __future__ import annotations
 
-import socket
+import os
 from pathlib import Path
 from typing import Any
 
 import click
 
-from csrnews import console, prefork, settings
+from csrnews import console
 from csrnews.commands.desk import desk_dir_option
+from csrnews.desk import DeskConfig, DeskConfigError, mount
+from csrnews.desk.service import load_secret
+from csrnews.desk.users import UserError, UserStore
 from csrnews.options import content_option, index_option, output_option, quiet_option
+from csrnews.search.query import service_options
+from csrnews.serve.server import PortInUse, ServeOptions, auto_workers
+from csrnews.serve.server import serve as run_server
+from csrnews.serve.wsgi import allowed_origins_from_env, make_app
+from csrnews.story import settings
 
 
 class WorkersType(click.ParamType):
-    """`auto` (the usable CPUs, at most 4) or a whole number >= 1."""
+    """`auto` (one per usable CPU) or a whole number >= 1."""
 
     name = "auto|N"
 
@@ -49,8 +57,8 @@ class WorkersType(click.ParamType):
     default="auto",
     show_default=True,
     type=WorkersType(),
-    help="Worker processes sharing the port, each with its own threads and search caches; "
-    f"auto = the usable CPUs, at most {prefork.MAX_AUTO_WORKERS}. 1 serves in this process.",
+    help="gunicorn worker processes sharing the port, each with its own threads and search "
+    "caches; auto = one per usable CPU.",
 )
 @click.option(
     "--threads",
@@ -72,8 +80,10 @@ class WorkersType(click.ParamType):
     show_default=True,
     envvar="CSRNEWS_ROOT",
     type=click.Path(file_okay=False),
-    help="With --desk: the nightly folder, whose lock every desk rebuild takes; when it has a "
-    "live release, a rebuild publishes a new one as `csrnews nightly --no-crawl`.",
+    help="The nightly folder (`csrnews nightly --root`): when it has a live release "
+    "(ROOT/current) and --output/--index are not given, that release is served. With --desk "
+    "every desk rebuild takes its lock and publishes a new release as `csrnews nightly "
+    "--no-crawl`.",
 )
 @click.option(
     "--trust-proxy",
@@ -84,7 +94,9 @@ class WorkersType(click.ParamType):
     "(its session cookie is then marked Secure).",
 )
 @quiet_option
+@click.pass_context
 def serve(
+    ctx: click.Context,
     output: str,
     index: str,
     host: str,
@@ -97,15 +109,16 @@ def serve(
     root: str,
     trust_proxy: str | None,
 ) -> None:
-    """Serve the built site and /api/search on a WSGI server (waitress).
+    """Serve the built site and /api/search on gunicorn (gthread workers).
 
-    The app is `search.wsgi:make_app(OUTPUT, INDEX)`; any WSGI server can run it (see deploy/).
-    A new build or index is picked up without a restart. With --desk the editors' desk answers
-    under /desk/ (off by default).
+    The app is `csrnews.serve.wsgi:make_app(OUTPUT, INDEX)`; any WSGI server can run it (see
+    deploy/). A new build or index is picked up without a restart. After `csrnews nightly` the
+    live release (ROOT/current) is served unless --output or --index is given. With --desk the
+    editors' desk answers under /desk/ (off by default).
 
-    Searching is CPU-bound Python, so with --workers N (the default, auto, uses the CPUs) the
-    command binds the port, forks N worker processes that share it, replaces a worker that
-    dies and stops them all on SIGTERM or Ctrl-C.
+    Searching is CPU-bound Python, so --workers N (the default, auto, is one per CPU) runs N
+    worker processes sharing the port with --threads threads each; a worker that dies is
+    replaced, and SIGTERM or Ctrl-C stops them all.
 
     Every response carries security headers (a Content-Security-Policy without
     unsafe-inline, X-Frame-Options, Permissions-Policy, ...) and text is gzipped. Each search
@@ -113,30 +126,66 @@ def serve(
     CSRNEWS_API_ALLOW_ORIGIN lets other sites' pages read /api/search. See
     docs/operations.md.
     """
+    output, index = _live_release(ctx, Path(root), output, index)
+    _warn_missing(output, index)
     desk_config = _desk_config(desk, content, output, index, desk_dir, root)
-    proxy = _proxy_settings(trust_proxy)
-    count = prefork.auto_workers() if workers == "auto" else int(workers)
-    if count > 1 and not prefork.can_fork():
-        console.warn(f"--workers {workers}: this platform cannot fork; serving with one worker")
-        count = 1
-    if count == 1:
-        _serve_single(output, index, host, port, threads, desk_config, proxy)
-    else:
-        raise SystemExit(
-            _serve_forked(output, index, host, port, threads, count, desk_config, proxy)
-        )
+    count = auto_workers() if workers == "auto" else int(workers)
+    origins = allowed_origins_from_env(os.environ)
+    search_options = service_options(os.environ)
+
+    def app_factory() -> Any:
+        """The site's app in a worker, with the desk mounted under /desk when it is on."""
+        app = make_app(output, index, allow_origins=origins, search_options=search_options)
+        return app if desk_config is None else mount(app, desk_config)
+
+    options = ServeOptions(
+        host=host,
+        port=port,
+        workers=count,
+        threads=threads,
+        app_factory=app_factory,
+        trust_proxy=trust_proxy,
+        quiet=console.is_quiet(),
+    )
+    console.info(
+        f"serving {output} with search on {index} at http://{host}:{port}/ "
+        f"with {count} workers of {threads} threads (Ctrl-C stops)"
+    )
+    if desk_config is not None:
+        console.info(f"editors' desk: http://{host}:{port}/desk/")
+    try:
+        run_server(options)
+    except PortInUse as exc:
+        console.error(f"cannot listen on {host}:{port}: {exc.strerror or exc}")
+        raise SystemExit(1) from None
 
 
-def _proxy_settings(address: str | None) -> dict[str, Any]:
-    """waitress's settings for one trusted reverse proxy (none: its headers are dropped)."""
-    if not address:
-        return {}
-    return {
-        "trusted_proxy": address,
-        "trusted_proxy_count": 1,
-        "trusted_proxy_headers": {"x-forwarded-for", "x-forwarded-proto", "x-forwarded-host"},
-        "clear_untrusted_proxy_headers": True,
+def _live_release(ctx: click.Context, root: Path, output: str, index: str) -> tuple[str, str]:
+    """ROOT/current's site and index when the nightly published one and no path was given."""
+    given = {
+        name
+        for name in ("output", "index")
+        if ctx.get_parameter_source(name) != click.core.ParameterSource.DEFAULT
     }
+    current = root / "current"
+    if given or not (current / "site").is_dir():
+        return output, index
+    console.info(f"serving the live release of {root} ({current} -> {current.resolve().name})")
+    return str(current / "site"), str(current / "index")
+
+
+def _warn_missing(output: str, index: str) -> None:
+    """Say so when there is nothing to serve yet (pages answer 404, searches 503)."""
+    if not (Path(output) / "index.html").is_file():
+        console.warn(
+            f"no built site in {output}: pages will answer 404 until `csrnews build --output "
+            f"{output}` (or `csrnews nightly`) makes one"
+        )
+    if not Path(index).is_dir() or not any(Path(index).glob("_MAIN_*.toc")):
+        console.warn(
+            f"no search index in {index}: /api/search will answer 503 until `csrnews build "
+            f"--index {index}` makes one"
+        )
 
 
 def _desk_config(
@@ -150,10 +199,6 @@ def _desk_config(
     """The desk's settings, checked before any worker starts (None without --desk)."""
     if not desk:
         return None
-    from csrnews.desk import DeskConfig, DeskConfigError
-    from csrnews.desk.service import load_secret
-    from csrnews.desk.users import UserError, UserStore
-
     config = DeskConfig(
         content=Path(content),
         output=Path(output),
@@ -174,88 +219,3 @@ def _desk_config(
             f"`csrnews desk user add NAME --desk-dir {desk_dir}`"
         )
     return config
-
-
-def _make_app(output: str, index: str, desk_config: Any) -> Any:
-    """The site's app, with the desk mounted under /desk when it is on."""
-    from search import make_app
-
-    app = make_app(output, index)
-    if desk_config is None:
-        return app
-    from csrnews.desk import mount
-
-    return mount(app, desk_config)
-
-
-def _serve_single(
-    output: str,
-    index: str,
-    host: str,
-    port: int,
-    threads: int,
-    desk_config: Any = None,
-    proxy: dict[str, Any] | None = None,
-) -> None:
-    """One process: waitress binds HOST:PORT itself and serves with THREADS threads."""
-    import waitress
-
-    app = _make_app(output, index, desk_config)
-    console.info(f"serving {output} with search on {index} at http://{host}:{port}/ (Ctrl-C stops)")
-    if desk_config is not None:
-        console.info(f"editors' desk: http://{host}:{port}/desk/")
-    try:
-        waitress.serve(
-            app,
-            host=host,
-            port=port,
-            threads=threads,
-            ident="csrnews",
-            _quiet=console.is_quiet(),
-            **(proxy or {}),
-        )
-    except (OSError, ValueError) as exc:  # waitress: ValueError("Invalid host/port specified.")
-        console.error(f"cannot listen on {host}:{port}: {exc}")
-        raise SystemExit(1) from exc
-
-
-def _serve_forked(
-    output: str,
-    index: str,
-    host: str,
-    port: int,
-    threads: int,
-    count: int,
-    desk_config: Any = None,
-    proxy: dict[str, Any] | None = None,
-) -> int:
-    """The parent binds HOST:PORT, then supervises COUNT forked waitress workers."""
-    try:
-        sockets = prefork.bind_sockets(host, port)
-    except (OSError, ValueError) as exc:
-        console.error(f"cannot listen on {host}:{port}: {exc}")
-        return 1
-    bound = sockets[0].getsockname()[1] if sockets else port
-    console.info(
-        f"serving {output} with search on {index} at http://{host}:{bound}/ "
-        f"with {count} workers of {threads} threads (Ctrl-C stops)"
-    )
-    if desk_config is not None:
-        console.info(f"editors' desk: http://{host}:{bound}/desk/")
-    quiet = console.is_quiet()
-
-    def worker_main(listening: list[socket.socket]) -> None:
-        # In the worker, after the fork: its own app, caches, threads and locks.
-        import logging
-
-        import waitress.server
-
-        if not quiet:
-            logging.basicConfig()
-        app = _make_app(output, index, desk_config)
-        server = waitress.server.create_server(
-            app, sockets=listening, threads=threads, ident="csrnews", **(proxy or {})
-        )
-        server.run()
-
-    return prefork.serve_prefork(sockets, count, worker_main)

@@ -2,7 +2,7 @@
 
 They find, fix, hide and write stories, compile the top-10 lists, see and restore earlier
 versions and rebuild the site, on the same files as everything else: story files through
-csrnews.storyfile, lists through csrnews.top10. `csrnews serve --desk` mounts it beside the
+csrnews.story.storyfile, lists through csrnews.top10. `csrnews serve --desk` mounts it beside the
 public site.
 """
 
@@ -15,6 +15,7 @@ __all__ = ["DeskConfig", "DeskConfigError", "create_app", "mount"]
 
 def create_app(config: DeskConfig, *, testing: bool = False) -> object:
     """The desk's Flask app (serves paths under its own root; mount it at /desk)."""
+    # Flask only when the desk runs: `csrnews serve` without --desk (and --help) never loads it.
     from csrnews.desk.app import create_app as _create
 
     return _create(config, testing=testing)

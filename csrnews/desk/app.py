@@ -20,7 +20,7 @@ from csrnews.desk.service import Desk
 from csrnews.desk.stories import StoryNotFound
 from csrnews.desk.users import UserError
 from csrnews.desk.web import current_user, desk_of, wants_json
-from csrnews.vocabulary import EVENT_TYPES
+from csrnews.story.vocabulary import EVENT_TYPES
 
 logger = logging.getLogger(__name__)
 

@@ -16,7 +16,7 @@ from wtforms import (
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, NumberRange, Optional, Regexp, ValidationError
 
-from csrnews.vocabulary import EVENT_TYPES
+from csrnews.story.vocabulary import EVENT_TYPES
 
 SHA = Regexp(r"^[0-9a-f]{64}$", message="This form is out of date; open the page again.")
 LANGS = [SelectChoice("en", "English"), SelectChoice("zh", "中文 (Chinese)")]

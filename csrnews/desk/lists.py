@@ -14,11 +14,12 @@ from typing import Any
 from csrnews.desk.objects import text_sha
 from csrnews.desk.service import Desk
 from csrnews.desk.storyedit import diff_lines, who_changed
+from csrnews.story.storyfile import write_text_atomic
 from csrnews.top10 import Top10Error, Top10List
 from csrnews.top10.candidates import Candidate, load_weights, rank_candidates
 from csrnews.top10.create import create_list, default_title, list_name, list_text
 from csrnews.top10.edit import ListEditor, add_story, set_status
-from csrnews.top10.io import list_files, read_list, top10_dir
+from csrnews.top10.io import build_list, list_files, parse_yaml, read_list, top10_dir
 from csrnews.top10.model import Problem
 from csrnews.top10.validate import validate_list
 
@@ -51,7 +52,7 @@ def list_path(desk: Desk, name: str, *, exists: bool = True) -> Path:
 
 def all_lists(desk: Desk) -> list[tuple[str, Top10List | None, str]]:
     """(name, list or None when unreadable, problem text) for every list file."""
-    found = []
+    found: list[tuple[str, Top10List | None, str]] = []
     for path in list_files(desk.content):
         try:
             found.append((path.stem, read_list(path), ""))
@@ -214,22 +215,24 @@ def new(desk: Desk, year: int, user: str, topic: str = "", title: str = "") -> s
     name = list_name(year, topic)
     path = list_path(desk, name, exists=False)
     text = list_text(year, title or default_title(year, "", topic), topic=topic)
+
+    def write() -> str:
+        create_list(path, text)
+        return text
+
     with desk.writing():
         desk.history.record(
             f"top10/{name}.yaml",
             None,
             user,
             f"{title or default_title(year, '', topic)}: started on the desk",
-            lambda: (create_list(path, text), text)[1],
+            write,
         )
     return name
 
 
 def restore(desk: Desk, name: str, version_id: str, user: str) -> None:
     """Make an earlier version of a list the current one, if it reads as a list."""
-    from csrnews.storyfile import write_text_atomic
-    from csrnews.top10.io import build_list, parse_yaml
-
     rel = f"top10/{name}.yaml"
     with desk.writing():
         path = list_path(desk, name)
@@ -238,10 +241,15 @@ def restore(desk: Desk, name: str, version_id: str, user: str) -> None:
             raise ListNotFound(f"no version {version_id!r} of list {name!r}")
         build_list(parse_yaml(old, path), path)
         current = path.read_text(encoding="utf-8")
+
+        def write() -> str:
+            write_text_atomic(path, old)
+            return old
+
         desk.history.record(
             rel,
             current,
             user,
             f"{name}: restored the version {version_id[:10]}",
-            lambda: (write_text_atomic(path, old), old)[1],
+            write,
         )

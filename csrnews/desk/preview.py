@@ -1,9 +1,9 @@
 """The live preview: a story rendered by the site's own Markdown reader and HTML sanitiser.
 
-The text goes through the reader the site's build uses (``plugins.csr_reader``, Pelican's
-MarkdownReader with the ``MARKDOWN`` settings of pelicanconf.py) and then through
-``plugins.csr_meta.clean_html``, the allow-list sanitiser every story's HTML passes before a
-template may print it. Nothing about the rendering is re-implemented here.
+The text goes through the reader the site's build uses (``csrnews.site.plugins.csr_reader``,
+Pelican's MarkdownReader with the ``MARKDOWN`` settings of pelicanconf.py) and then through
+``csrnews.site.plugins.csr_meta.clean_html``, the allow-list sanitiser every story's HTML passes
+before a template may print it. Nothing about the rendering is re-implemented here.
 """
 
 from __future__ import annotations
@@ -15,8 +15,8 @@ import threading
 from pathlib import Path
 from typing import Any
 
-from csrnews import settings as defaults
-from csrnews.storyfile import Story, render_story
+from csrnews.story import settings as defaults
+from csrnews.story.storyfile import Story, render_story
 
 logger = logging.getLogger(__name__)
 
@@ -31,9 +31,10 @@ class Previewer:
 
     def _get_reader(self) -> Any:
         if self._reader is None:
+            # Pelican only at the first preview: the CLI imports this module for every command.
             from pelican.settings import read_settings
 
-            from plugins.csr_reader import ReusingMarkdownReader
+            from csrnews.site.plugins.csr_reader import ReusingMarkdownReader
 
             # Feeds are not rendered here; a domain keeps Pelican from warning about them.
             conf = read_settings(
@@ -44,7 +45,7 @@ class Previewer:
 
     def render(self, story: Story) -> dict[str, str]:
         """{"title", "summary_html", "body_html"}: the HTML sanitised as the site's is."""
-        from plugins.csr_meta import clean_html
+        from csrnews.site.plugins.csr_meta import clean_html
 
         text = render_story(story, fingerprint=False)
         self.tmp_dir.mkdir(parents=True, exist_ok=True)

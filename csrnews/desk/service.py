@@ -19,7 +19,8 @@ from csrnews.desk.rebuild import Rebuilder
 from csrnews.desk.stories import Catalogue
 from csrnews.desk.throttle import LoginThrottle
 from csrnews.desk.users import UserStore
-from csrnews.storyfile import write_text_atomic
+from csrnews.search.query import SearchService
+from csrnews.story.storyfile import write_text_atomic
 
 logger = logging.getLogger(__name__)
 
@@ -60,8 +61,6 @@ class Desk:
     def search(self) -> object:
         """The Whoosh search service on the live index (opened on first use)."""
         if self._search is None:
-            from search.query import SearchService
-
             self._search = SearchService(self.config.index)  # type: ignore[assignment]
         return self._search
 

@@ -16,10 +16,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from csrnews.storyfile import Story, is_edited, iter_story_files, parse_story
+from csrnews.search.query import IndexMissingError, QueryError, SearchRequest
+from csrnews.story.storyfile import Story, is_edited, iter_story_files, parse_story
+from csrnews.story.urls import story_url
+from csrnews.story.vocabulary import EVENT_TYPES, event_type_id
 from csrnews.top10.archive import ArchivedStory, story_slug
-from csrnews.urls import story_url
-from csrnews.vocabulary import EVENT_TYPES, event_type_id
 
 logger = logging.getLogger(__name__)
 
@@ -266,8 +267,6 @@ def _matches(record: StoryRecord, query: StoryQuery) -> bool:
 
 def _index_ranking(search: Any, q: str, notes: list[str]) -> dict[str, int]:
     """url -> rank of the index's best matches for q (empty when the index cannot answer)."""
-    from search.query import IndexMissingError, QueryError, SearchRequest
-
     try:
         answer = search.search(SearchRequest(q=q, per_page=SEARCH_DEPTH))
     except QueryError as exc:

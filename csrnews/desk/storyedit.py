@@ -1,4 +1,4 @@
-"""Fix, hide, write and restore stories: every write through csrnews.storyfile, recorded, and
+"""Fix, hide, write and restore stories: every write through csrnews.story.storyfile, recorded, and
 refused with a conflict when the file changed since the editor opened it."""
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ from pathlib import Path
 from csrnews.desk.objects import text_sha
 from csrnews.desk.service import Desk
 from csrnews.desk.stories import StoryNotFound, id_of, resolve_id
-from csrnews.storyfile import (
+from csrnews.story.storyfile import (
     Story,
     parse_story,
     render_story,
@@ -20,7 +20,7 @@ from csrnews.storyfile import (
     story_path,
     write_edited_story,
 )
-from csrnews.vocabulary import event_type_id, event_type_label
+from csrnews.story.vocabulary import event_type_id, event_type_label
 
 logger = logging.getLogger(__name__)
 

@@ -14,7 +14,7 @@ from pathlib import Path
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
 
-from csrnews.storyfile import write_text_atomic
+from csrnews.story.storyfile import write_text_atomic
 
 logger = logging.getLogger(__name__)
 

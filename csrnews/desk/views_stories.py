@@ -12,8 +12,8 @@ from csrnews.desk.forms import BaseForm, NewStoryForm, RestoreForm, StoryForm
 from csrnews.desk.objects import text_sha
 from csrnews.desk.stories import SORTS, StoryNotFound, StoryQuery, find, resolve_id
 from csrnews.desk.web import desk_of
-from csrnews.storyfile import Story, is_edited, parse_story
-from csrnews.urls import story_url
+from csrnews.story.storyfile import Story, is_edited, parse_story
+from csrnews.story.urls import story_url
 
 bp = Blueprint("stories", __name__)
 

@@ -13,16 +13,16 @@ import os
 from pathlib import Path
 from typing import Any
 
-from csrnews import settings
 from csrnews.desk import DeskConfig, mount
 from csrnews.desk.config import DEFAULT_DESK_DIR
 from csrnews.desk.service import load_secret
+from csrnews.search.query import service_options
+from csrnews.serve.wsgi import allowed_origins_from_env, make_app
+from csrnews.story import settings
 
 
 def app_from_env() -> Any:
     """The site's WSGI app with the desk mounted, from CSRNEWS_* environment variables."""
-    from search import make_app
-
     env = os.environ
     config = DeskConfig(
         content=Path(env.get("CSRNEWS_CONTENT", settings.CONTENT_DIR)),
@@ -33,4 +33,10 @@ def app_from_env() -> Any:
     )
     config.check()
     load_secret(config.secret_file)
-    return mount(make_app(config.output, config.index), config)
+    app = make_app(
+        config.output,
+        config.index,
+        allow_origins=allowed_origins_from_env(env),
+        search_options=service_options(env),
+    )
+    return mount(app, config)

@@ -13,6 +13,8 @@ from __future__ import annotations
 import json
 import sys
 
+from csrnews.search.indexer import IndexAborted, IndexLockedError, update_index
+
 EXIT_ABORTED = 3  # called off before the commit (the site build failed): nothing changed
 
 
@@ -30,8 +32,6 @@ def _read_decision() -> list[str] | None:
 
 def main(argv: list[str] | None = None) -> int:
     """Run the update; JSON IndexStats on stdout (exit 0), or a one-line error on stderr."""
-    from search.indexer import IndexAborted, IndexLockedError, update_index
-
     args = sys.argv[1:] if argv is None else argv
     confirm = "--confirm" in args
     paths = [a for a in args if a != "--confirm"]

@@ -10,6 +10,7 @@ from typing import Any
 
 from csrnews.nightly import EXIT_CODES
 from csrnews.nightly.status import write_json_atomic
+from csrnews.tables import text_table
 
 logger = logging.getLogger(__name__)
 
@@ -35,7 +36,9 @@ class NightlyReport:
     crawl_timed_out: bool = False
     stories_total: int | None = None
     index: dict[str, Any] = field(default_factory=dict)
-    static_search: dict[str, Any] = field(default_factory=dict)  # search.staticsearch's stats
+    static_search: dict[str, Any] = field(
+        default_factory=dict
+    )  # csrnews.search.staticsearch's stats
     hook: dict[str, Any] | None = None
     quarantined: list[dict[str, str]] = field(default_factory=list)  # story files left out
     recovered: list[str] = field(default_factory=list)
@@ -79,15 +82,12 @@ def summary_text(report: NightlyReport) -> str:
     else:
         lines.append("nothing published: the live site and index are as they were")
     if report.sources:
-        width = min(40, max(len("source"), *(len(n) for n in report.sources)))
-        head = f"{'source':{width}}  {'status':7}" + "".join(f" {c:>9}" for c in REPORT_COUNTERS)
-        lines += [head, "-" * len(head)]
-        for name, src in report.sources.items():
-            shown = name if len(name) <= width else name[: width - 1] + "…"
-            lines.append(
-                f"{shown:{width}}  {src.get('status', '?'):7}"
-                + "".join(f" {int(src.get(c, 0)):>9}" for c in REPORT_COUNTERS)
-            )
+        rows = [
+            [name, src.get("status", "?"), *(int(src.get(c, 0)) for c in REPORT_COUNTERS)]
+            for name, src in report.sources.items()
+        ]
+        align = "ll" + "r" * len(REPORT_COUNTERS)
+        lines.append(text_table(["source", "status", *REPORT_COUNTERS], rows, align))
     stories = "?" if report.stories_total is None else str(report.stories_total)
     times = ", ".join(
         f"{step} {report.times[step]:.1f} s"

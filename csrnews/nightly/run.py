@@ -15,6 +15,7 @@ from pathlib import Path
 from types import FrameType
 from typing import Any
 
+from csrnews.crawler.sources import load_sources
 from csrnews.nightly import (
     EXIT_FAILED,
     EXIT_HOOK_FAILED,
@@ -37,6 +38,8 @@ from csrnews.nightly.status import (
     write_status_page,
 )
 from csrnews.nightly.steps import StepResult, kill_running_steps, run_step
+from csrnews.search.indexer import leave_out_documents
+from csrnews.story.storyfile import iter_story_files
 
 logger = logging.getLogger(__name__)
 
@@ -93,7 +96,7 @@ def _signals_raise() -> Iterator[None]:
     def handler(signum: int, frame: FrameType | None) -> None:
         raise Terminated(f"stopped by signal {signal.Signals(signum).name}")
 
-    saved: dict[int, Any] = {}
+    saved: dict[signal.Signals, Any] = {}
     try:
         for sig in (signal.SIGTERM, signal.SIGHUP):
             saved[sig] = signal.signal(sig, handler)
@@ -267,8 +270,6 @@ class _Run:
 
     def _mark_all_failed(self, reason: str) -> None:
         try:
-            from crawler.sources import load_sources
-
             names = [s.name for s in load_sources(self.opts.sources).sources]
         except Exception:  # the crawl said nothing; a broken file is reported elsewhere
             names = []
@@ -286,8 +287,6 @@ class _Run:
             )
 
     def count_stories(self) -> None:
-        from csrnews.storyfile import iter_story_files
-
         self.report.stories_total = sum(1 for _ in iter_story_files(self.opts.content))
 
     def index(self, building: Path) -> int | None:
@@ -329,7 +328,7 @@ class _Run:
         prefix = opts.build_command or [sys.executable, "-m", "csrnews", "build"]
         live = self.releases.current()
         # Unchanged pages are linked from the live release (never written to: see
-        # csrnews.incremental); parsed stories are cached in the state folder between runs.
+        # csrnews.site.incremental); parsed stories are cached in the state folder between runs.
         reuse = ["--previous", str(live / SITE)] if live and (live / SITE).is_dir() else []
         assert opts.state is not None
         argv = [
@@ -385,8 +384,6 @@ class _Run:
         indexed_out = {q["path"] for q in self.report.index.get("quarantined") or []}
         more = [q["path"] for q in found if q["path"] not in indexed_out]
         if more and self.report.index:
-            from search.indexer import leave_out_documents
-
             removed = leave_out_documents(building / INDEX, more)
             logger.info("left %d more stories out of the new index", removed)
         self.report.quarantined = found
@@ -439,7 +436,7 @@ class _Run:
         live = self.releases.current()
         if not self.opts.static_search or live is None:
             return
-        from search.staticsearch import carry_over
+        from csrnews.search.staticsearch import carry_over
 
         try:
             carry_over(live / SITE, building / SITE)
@@ -449,7 +446,7 @@ class _Run:
     def static_search(self) -> None:
         """After the publish: bring the live site's static search up to date.
 
-        Only the shards whose story files changed are built again (search.staticsearch);
+        Only the shards whose story files changed are built again (csrnews.search.staticsearch);
         the publish did not wait for it, and until it ends the live site searches the
         previous release's bundle. A failure is a warning: the bundle stays as it was.
         """
@@ -459,7 +456,7 @@ class _Run:
         argv = [
             sys.executable,
             "-m",
-            "search.staticsearch",
+            "csrnews.search.staticsearch",
             str(self.opts.content),
             str(site.resolve()),
         ]

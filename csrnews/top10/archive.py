@@ -7,7 +7,7 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
-from csrnews.storyfile import Story, iter_story_files, read_story
+from csrnews.story.storyfile import Story, iter_story_files, read_story
 
 logger = logging.getLogger(__name__)
 

@@ -7,15 +7,15 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from csrnews.story.vocabulary import EVENT_TYPES, event_type_id, event_type_label
 from csrnews.top10.archive import ArchivedStory
 from csrnews.top10.io import WEIGHTS_NAME, key_line, parse_yaml, top10_dir
 from csrnews.top10.model import Problem, Top10Error
-from csrnews.vocabulary import EVENT_TYPES, event_type_id, event_type_label
 
 # Editors override any of these in content/top10/weights.yaml.
 DEFAULT_WEIGHTS: dict[str, Any] = {
     "per_source": 2.0,  # points for each source that covered the story (1 + Also_reported_by)
-    "event_types": {  # points by event type id (see csrnews.vocabulary)
+    "event_types": {  # points by event type id (see csrnews.story.vocabulary)
         "policy": 3.0,
         "summit": 2.0,
         "mou": 2.0,

@@ -6,7 +6,7 @@ import io
 from pathlib import Path
 from typing import Any
 
-from csrnews.storyfile import slugify, write_text_atomic
+from csrnews.story.storyfile import slugify, write_text_atomic
 from csrnews.top10.edit import render_entry
 from csrnews.top10.io import build_list, parse_yaml, yaml_rt
 from csrnews.top10.model import Top10Error

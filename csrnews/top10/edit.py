@@ -18,9 +18,9 @@ from typing import Any
 
 from ruamel.yaml.comments import CommentedMap, CommentedSeq
 
-from csrnews.storyfile import write_text_atomic
+from csrnews.story.storyfile import write_text_atomic
 from csrnews.top10.io import build_list, key_line, parse_yaml, yaml_rt
-from csrnews.top10.model import Problem, Top10Error, Top10List
+from csrnews.top10.model import STATUSES, Problem, Top10Error, Top10List
 from csrnews.top10.validate import check_ranks
 
 logger = logging.getLogger(__name__)
@@ -390,8 +390,6 @@ def set_status(path: Path, status: str) -> str:
     A list without a `status:` line gets one after its `title:`. The result is read back and
     must be the same list with the new status before it is written atomically.
     """
-    from csrnews.top10.model import STATUSES
-
     if status not in STATUSES:
         raise Top10Error(f"status {status!r} must be one of: {', '.join(STATUSES)}")
     text = path.read_text(encoding="utf-8")

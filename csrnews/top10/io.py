@@ -13,7 +13,7 @@ from ruamel.yaml import YAML
 from ruamel.yaml.comments import CommentedMap, CommentedSeq
 from ruamel.yaml.error import MarkedYAMLError, YAMLError
 
-from csrnews import settings
+from csrnews.story import settings
 from csrnews.top10.model import DEFAULT_MAX_ENTRIES, STATUSES, Entry, Problem, Top10Error, Top10List
 
 logger = logging.getLogger(__name__)

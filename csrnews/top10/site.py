@@ -7,9 +7,9 @@ from collections.abc import Mapping
 from typing import Any
 from urllib.parse import urlsplit
 
+from csrnews.story.urls import story_url
 from csrnews.top10.archive import ArchivedStory
 from csrnews.top10.model import Top10List
-from csrnews.urls import story_url
 
 INDEX_URL = "/top10/"
 

@@ -11,12 +11,13 @@ from typing import Any
 
 import pytest
 import scrapy
+from csrnews.crawler.distributed import keys, serializer
+from csrnews.crawler.distributed.items import RecordError, dumps, loads, story_record
+from csrnews.crawler.distributed.leases import Leases
+from csrnews.crawler.enrichment import Enrichment
+from csrnews.crawler.extraction import Extracted
+from csrnews.crawler.items import StoryItem
 
-from crawler.distributed import keys, serializer
-from crawler.distributed.items import RecordError, dumps, loads, story_record
-from crawler.distributed.leases import Leases
-from crawler.enrichment import Enrichment
-from crawler.extraction import Extracted
 from tests.conftest import run_cli
 
 
@@ -62,7 +63,7 @@ def test_the_serializer_refuses_what_json_cannot_hold() -> None:
         serializer.dumps({"meta": {"when": date(2020, 1, 1)}})
 
 
-def _item() -> tuple[dict[str, Any], Any]:
+def _item() -> tuple[StoryItem, Any]:
     extracted = Extracted(
         url="http://pub.example/s.html",
         title="Forum on supply chains",
@@ -79,13 +80,14 @@ def _item() -> tuple[dict[str, Any], Any]:
         event_date=date(2021, 5, 3),
         top10_items=[{"rank": 1, "headline": "H", "reason": "R"}],
     )
-    item = {
-        "url": "http://pub.example/s.html",
-        "final_url": "http://pub.example/s.html",
-        "entry_hash": "e1",
-        "extracted": extracted,
-        "enrichment": enrichment,
-    }
+    item = StoryItem(
+        source="Pub",
+        url="http://pub.example/s.html",
+        final_url="http://pub.example/s.html",
+        entry_hash="e1",
+        extracted=extracted,
+        enrichment=enrichment,
+    )
 
     class Source:
         name = "Pub"
@@ -97,8 +99,8 @@ def _item() -> tuple[dict[str, Any], Any]:
 def test_a_story_record_round_trips() -> None:
     item, source = _item()
     record = loads(dumps(story_record(item, source)))
-    assert record["extracted"] == item["extracted"]
-    assert record["enrichment"] == item["enrichment"]
+    assert record["extracted"] == item.extracted
+    assert record["enrichment"] == item.enrichment
     assert record["enrichment"].event_date == date(2021, 5, 3)
     assert (record["source"], record["republish"]) == ("Pub", "excerpt")
     assert "body" not in record
@@ -172,7 +174,7 @@ def test_a_stopping_worker_puts_back_what_it_holds(rdb: Any) -> None:
 def test_one_writer_at_a_time_and_a_dead_ones_lock_is_taken_over(rdb: Any) -> None:
     import socket
 
-    from crawler.distributed.ingest import WRITER_LOCK, WriterLock, WriterLocked
+    from csrnews.crawler.distributed.ingest import WRITER_LOCK, WriterLock, WriterLocked
 
     first, second = WriterLock(rdb), WriterLock(rdb)
     second.me = f"{socket.gethostname()}:{99999999}"  # never a live pid
@@ -187,7 +189,7 @@ def test_one_writer_at_a_time_and_a_dead_ones_lock_is_taken_over(rdb: Any) -> No
 
 
 def test_the_host_token_spaces_requests_across_clients(rdb: Any) -> None:
-    from crawler.distributed.politeness import _TOKEN
+    from csrnews.crawler.distributed.politeness import _TOKEN
 
     one, two = rdb.register_script(_TOKEN), rdb.register_script(_TOKEN)
     key = keys.HOST_PREFIX + "pub.example"
@@ -199,9 +201,9 @@ def test_the_host_token_spaces_requests_across_clients(rdb: Any) -> None:
 
 
 def test_the_workers_see_what_the_writers_state_knows(rdb: Any, tmp_path: Path) -> None:
-    from crawler.context import CrawlContext
-    from crawler.distributed.shared import SharedState, WorkerContext, export_state
-    from crawler.state import CrawlState
+    from csrnews.crawler.context import CrawlContext
+    from csrnews.crawler.distributed.shared import SharedState, WorkerContext, export_state
+    from csrnews.crawler.state import CrawlState
 
     state = CrawlState(tmp_path / "var")
     state.save_doc("http://pub.example/feed.xml", '"e1"', "Mon, 01 Jan 2024", [{"url": "u"}])
@@ -236,7 +238,7 @@ def test_the_workers_see_what_the_writers_state_knows(rdb: Any, tmp_path: Path) 
 def test_the_writer_sets_aside_a_record_it_cannot_read(
     redis_url: str, rdb: Any, tmp_path: Path
 ) -> None:
-    from crawler.distributed.ingest import run_ingest
+    from csrnews.crawler.distributed.ingest import run_ingest
 
     item, source = _item()
     rdb.rpush(keys.ITEMS, b"garbage \xff", dumps(story_record(item, source)))
@@ -255,9 +257,9 @@ def test_the_writer_sets_aside_a_record_it_cannot_read(
 
 
 def test_spider_names_match_the_keys_the_seed_clears() -> None:
-    from crawler.distributed.shared import SharedState, WorkerContext
-    from crawler.distributed.spiders import SPIDERS, spider_name
-    from crawler.sources import parse_sources
+    from csrnews.crawler.distributed.shared import SharedState, WorkerContext
+    from csrnews.crawler.distributed.spiders import SPIDERS, spider_name
+    from csrnews.crawler.sources import parse_sources
 
     config = parse_sources(
         """
@@ -273,7 +275,7 @@ sources:
 
 
 def test_the_sources_files_redis_key_is_checked() -> None:
-    from crawler.sources import SourcesError, parse_sources
+    from csrnews.crawler.sources import SourcesError, parse_sources
 
     base = 'sources:\n  - {name: F, feed: "http://a.example/f.xml"}\n'
     assert parse_sources(base + "redis: redis://10.0.0.5:6379/2").redis == "redis://10.0.0.5:6379/2"

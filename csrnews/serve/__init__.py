@@ -1,0 +1,1 @@
+"""Serving: the WSGI app (site files and /api/search) and the server."""

@@ -1,0 +1,140 @@
+"""`csrnews serve`'s server: gunicorn's arbiter and gthread workers running the site's WSGI app.
+
+The arbiter (this process) binds the port, forks the workers, replaces one that dies and stops
+them all on SIGTERM or SIGINT; each worker builds its own app (search caches, threads) after
+the fork. A port that is taken is reported before gunicorn starts.
+"""
+
+from __future__ import annotations
+
+import errno
+import logging
+import os
+import socket
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+from gunicorn.app.base import BaseApplication
+from werkzeug.middleware.proxy_fix import ProxyFix
+
+logger = logging.getLogger(__name__)
+
+WSGIApp = Callable[..., Iterable[bytes]]
+STOP_GRACE_SECONDS = 5  # SIGTERM: workers finish their requests for this long, then are killed
+WORKER_TIMEOUT = 60  # a worker silent for this long is killed and replaced
+KEEPALIVE_SECONDS = 5
+_FORWARDED = ("HTTP_X_FORWARDED_FOR", "HTTP_X_FORWARDED_PROTO", "HTTP_X_FORWARDED_HOST")
+
+
+class PortInUse(OSError):
+    """The address cannot be bound (taken, or not an address of this host)."""
+
+
+def auto_workers() -> int:
+    """One worker per usable CPU (the process's affinity mask where known)."""
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except (AttributeError, OSError):
+        return max(1, os.cpu_count() or 1)
+
+
+def bind_address(host: str, port: int) -> str:
+    """gunicorn's bind string: IPv6 addresses in brackets."""
+    return f"[{host}]:{port}" if ":" in host and not host.startswith("[") else f"{host}:{port}"
+
+
+def check_port(host: str, port: int) -> None:
+    """Raise PortInUse when HOST:PORT cannot be bound now (as gunicorn binds: SO_REUSEADDR)."""
+    try:
+        infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE)
+    except (socket.gaierror, UnicodeError) as exc:
+        raise PortInUse(errno.EADDRNOTAVAIL, f"{host} is not an address to listen on") from exc
+    for family, socktype, proto, _name, sockaddr in infos[:1]:
+        with socket.socket(family, socktype, proto) as sock:
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            try:
+                sock.bind(sockaddr)
+            except OSError as exc:
+                raise PortInUse(exc.errno, exc.strerror or str(exc)) from exc
+
+
+def free_port(host: str) -> int:
+    """A port the system says is free on HOST now."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    with socket.socket(family, socket.SOCK_STREAM) as sock:
+        sock.bind((host, 0))
+        return int(sock.getsockname()[1])
+
+
+class TrustedProxy:
+    """Believe X-Forwarded-For/-Proto/-Host from one proxy address only; drop them otherwise."""
+
+    def __init__(self, app: WSGIApp, address: str | None) -> None:
+        self.app = app
+        self.address = address
+        self.fixed = ProxyFix(app, x_for=1, x_proto=1, x_host=1)
+
+    def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Any:
+        if self.address and environ.get("REMOTE_ADDR") == self.address:
+            return self.fixed(environ, start_response)
+        for name in _FORWARDED:
+            environ.pop(name, None)
+        return self.app(environ, start_response)
+
+
+@dataclass
+class ServeOptions:
+    """What `csrnews serve` runs: where, how many workers and threads, and the app factory."""
+
+    host: str
+    port: int
+    workers: int
+    threads: int
+    app_factory: Callable[[], WSGIApp]
+    trust_proxy: str | None = None
+    quiet: bool = False
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    def gunicorn_settings(self) -> dict[str, Any]:
+        return {
+            "bind": [bind_address(self.host, self.port)],
+            "workers": self.workers,
+            "worker_class": "gthread",
+            "threads": self.threads,
+            "graceful_timeout": STOP_GRACE_SECONDS,
+            "timeout": WORKER_TIMEOUT,
+            "keepalive": KEEPALIVE_SECONDS,
+            "proc_name": "csrnews",
+            "loglevel": "warning" if self.quiet else "info",
+            "accesslog": None,
+            "errorlog": "-",
+            # Forwarded headers are TrustedProxy's business, for one named address only.
+            "forwarded_allow_ips": "",
+            "proxy_allow_ips": "",
+            "control_socket_disable": True,  # no control socket in $HOME (ProtectHome=yes)
+            **self.extra,
+        }
+
+
+class _Application(BaseApplication):
+    """gunicorn configured from ServeOptions instead of its command line."""
+
+    def __init__(self, options: ServeOptions) -> None:
+        self.options = options
+        super().__init__()
+
+    def load_config(self) -> None:
+        known = self.cfg.settings
+        for name, value in self.options.gunicorn_settings().items():
+            if name in known:
+                self.cfg.set(name, value)
+
+    def load(self) -> WSGIApp:
+        return TrustedProxy(self.options.app_factory(), self.options.trust_proxy)
+
+
+def serve(options: ServeOptions) -> None:
+    """Run gunicorn until SIGTERM or SIGINT (then exits 0); raises PortInUse before it starts."""
+    check_port(options.host, options.port)
+    _Application(options).run()

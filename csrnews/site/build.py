@@ -1,0 +1,334 @@
+"""Build the static site with Pelican in-process: our settings merged in one place, atomically."""
+
+from __future__ import annotations
+
+import logging
+import os
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from pelican import Pelican, signals
+from pelican.log import console as pelican_console
+from pelican.settings import read_settings
+
+from csrnews.site import incremental as incremental_mod
+from csrnews.site import pelican_compat
+from csrnews.site.quarantine import BuildQuarantine
+from csrnews.story import settings as defaults
+from csrnews.story.storycheck import Quarantined, find_quarantine
+
+logger = logging.getLogger(__name__)
+_CACHE_NAME = re.compile(r"[0-9a-f]{16}")
+
+
+class SiteBuildError(RuntimeError):
+    """Pelican failed or logged errors; the previous output is left as it was."""
+
+
+@dataclass
+class SiteStats:
+    """What a build made."""
+
+    articles: int = 0
+    pages: int = 0
+    files: int = 0
+    rendered: int = 0
+    unchanged: int = 0
+    removed: int = 0
+    incremental: bool = False
+    seconds: float = 0.0
+    output: str = ""
+    staging: str = ""  # the new site's folder until it is swapped in (for before_swap)
+    warnings: list[str] = field(default_factory=list)
+    quarantined: list[Quarantined] = field(default_factory=list)  # files left out, and why
+
+
+class _QuietFeedWarning(logging.Filter):
+    """Root-relative local builds are intended; Pelican's warning about them is noise."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return not record.getMessage().startswith("Feeds generated without SITEURL")
+
+
+class _Recorder(logging.Handler):
+    """Collects warnings and errors Pelican logs during a build."""
+
+    def __init__(self) -> None:
+        super().__init__(logging.WARNING)
+        self.errors: list[str] = []
+        self.warnings: list[str] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        message = record.getMessage()
+        active = sys.exc_info()[1]
+        if record.levelno >= logging.ERROR and not record.exc_info and active is not None:
+            # Pelican logs "Could not process FILE" without its reason: add the exception's.
+            message = f"{message}: {type(active).__name__}: {active}"
+        (self.errors if record.levelno >= logging.ERROR else self.warnings).append(message)
+
+
+def pelican_settings(
+    content_dir: str | os.PathLike[str],
+    output_dir: str | os.PathLike[str],
+    *,
+    site_url: str = "",
+    relative_urls: bool = False,
+    conf: str | os.PathLike[str] | None = None,
+    extra: dict[str, Any] | None = None,
+    cache_dir: str | os.PathLike[str] | None = None,
+) -> dict[str, Any]:
+    """pelicanconf.py (or ``conf``) read with this build's paths and URL merged over it.
+
+    ``site_url``, when given, replaces the settings file's SITEURL (and FEED_DOMAIN); else the
+    file's SITEURL is the site's URL (empty: root-relative links, for a local preview).
+    """
+    override: dict[str, Any] = {
+        "PATH": str(Path(content_dir).resolve()),
+        "OUTPUT_PATH": str(Path(output_dir).resolve()),
+        "RELATIVE_URLS": relative_urls,
+        "THEME": str(defaults.THEME_DIR),
+        "CACHE_PATH": str(
+            Path(cache_dir).resolve()
+            if cache_dir
+            else Path(output_dir).resolve().parent / ".pelican-cache"
+        ),
+    }
+    if site_url:
+        override["SITEURL"] = override["FEED_DOMAIN"] = site_url.rstrip("/")
+    override.update(extra or {})
+    settings = read_settings(str(conf or defaults.PELICANCONF), override=override)
+    settings["SITEURL"] = str(settings.get("SITEURL") or "").rstrip("/")
+    if not site_url and not settings.get("FEED_DOMAIN"):
+        settings["FEED_DOMAIN"] = settings["SITEURL"]
+    return settings
+
+
+def build_site(
+    content_dir: str | os.PathLike[str],
+    output_dir: str | os.PathLike[str],
+    *,
+    site_url: str = "",
+    relative_urls: bool = False,
+    quiet: bool = False,
+    extra_settings: dict[str, Any] | None = None,
+    previous: str | os.PathLike[str] | None = None,
+    cache_dir: str | os.PathLike[str] | None = None,
+    incremental: bool = True,
+    quarantine: bool = True,
+    before_swap: Callable[[SiteStats], None] | None = None,
+    settings_file: str | os.PathLike[str] | None = None,
+) -> SiteStats:
+    """Build into a temporary sibling folder, then swap it in place of ``output_dir``.
+
+    With ``quarantine`` (the default) story and page files that fail csrnews.story.storycheck, or
+    that Pelican cannot read, are left out and listed in ``stats.quarantined``; the rest is
+    built. ``before_swap(stats)`` runs when the new site is complete, before it replaces the
+    old one: if it raises, the old site stays (csrnews build commits the index there).
+
+    With ``incremental`` (the default) Pelican's reader cache is on (in ``cache_dir``, by
+    default ``.pelican-cache`` beside the output) and pages whose inputs did not change since
+    the build of ``previous`` (by default ``output_dir`` itself) are linked, not rendered
+    (csrnews.site.incremental). Raises SiteBuildError when Pelican raises or logs an error (a
+    story it cannot read, a template error); ``output_dir`` then keeps the last good site.
+    """
+    started = time.monotonic()
+    content, output = Path(content_dir), Path(output_dir).resolve()
+    if not content.is_dir():
+        raise SiteBuildError(f"content folder not found: {content}")
+    output.parent.mkdir(parents=True, exist_ok=True)
+    _remove_leftovers(output)
+    staging = Path(tempfile.mkdtemp(prefix=f".{output.name}.building-", dir=output.parent))
+    stats = SiteStats(output=str(output))
+
+    def count_articles(generator: Any) -> None:
+        stats.articles = len(generator.articles) + len(generator.translations)
+
+    def count_pages(generator: Any) -> None:
+        stats.pages = len(generator.pages) + len(generator.translations)
+
+    recorder = _Recorder()
+    guard = BuildQuarantine(content, recorder.errors)
+    pelican_logger = logging.getLogger("pelican")
+    plugin_logger = logging.getLogger("csrnews.site.plugins")
+    pelican_logger.addHandler(recorder)
+    plugin_logger.addHandler(recorder)
+    quiet_filter = _QuietFeedWarning()
+    settings_logger = logging.getLogger("pelican.settings")
+    settings_logger.addFilter(quiet_filter)
+    was_quiet, pelican_console.quiet = pelican_console.quiet, True  # we print our own summary
+    signals.article_generator_finalized.connect(count_articles)
+    signals.page_generator_finalized.connect(count_pages)
+    writer_hook = None
+    try:
+        conf = pelican_settings(
+            content,
+            staging,
+            site_url=site_url,
+            relative_urls=relative_urls,
+            extra=extra_settings,
+            cache_dir=cache_dir,
+            conf=settings_file,
+        )
+        previous_site = Path(previous) if previous else output
+        plan = _plan(conf, previous_site, staging, output, reuse=incremental)
+
+        def writer_hook(_pelican: Any) -> type:
+            return incremental_mod.make_writer_class(plan)
+
+        signals.get_writer.connect(writer_hook)
+        signals.article_generator_pretaxonomy.connect(_reattach_cached)
+        if quarantine:
+            guard.leave_out(find_quarantine(content, cache_dir=conf["CACHE_PATH"]))
+            guard.connect()
+        Pelican(conf).run()
+        if recorder.errors:
+            raise SiteBuildError("; ".join(recorder.errors[:5]))
+        counts = incremental_mod.finish(plan, staging)
+        stats.rendered, stats.unchanged = counts.rendered, counts.unchanged
+        stats.removed, stats.incremental = counts.removed, counts.incremental
+        stats.quarantined = sorted(guard.found, key=lambda q: q.path)
+        stats.warnings = recorder.warnings
+        stats.staging = str(staging)
+        if before_swap is not None:
+            before_swap(stats)
+    except SiteBuildError:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
+    except Exception as exc:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise SiteBuildError(f"{type(exc).__name__}: {exc}") from exc
+    finally:
+        guard.disconnect()
+        if writer_hook is not None:
+            signals.get_writer.disconnect(writer_hook)
+        signals.article_generator_pretaxonomy.disconnect(_reattach_cached)
+        pelican_logger.removeHandler(recorder)
+        plugin_logger.removeHandler(recorder)
+        settings_logger.removeFilter(quiet_filter)
+        pelican_console.quiet = was_quiet
+        signals.article_generator_finalized.disconnect(count_articles)
+        signals.page_generator_finalized.disconnect(count_pages)
+    _swap_in(staging, output)
+    stats.files = count_files(output)
+    if not quiet:
+        for message in recorder.warnings[:20]:
+            logger.warning("pelican: %s", message)
+    stats.seconds = time.monotonic() - started
+    return stats
+
+
+def _reattach_cached(generator: Any) -> None:
+    """Stories from Pelican's generator cache carry the context of the build that cached them.
+
+    Pelican reads links to other stories and the local site URL from a story's context; give
+    every story this build's context and settings before anything is rendered.
+    """
+    for name in (
+        "articles",
+        "translations",
+        "hidden_articles",
+        "hidden_translations",
+        "drafts",
+        "drafts_translations",
+    ):
+        for article in getattr(generator, name, []) or []:
+            pelican_compat.set_context(article, generator.context)
+            article.settings = generator.settings
+
+
+def count_files(folder: Path) -> int:
+    """Files under a folder (os.scandir's cached types: no stat per file)."""
+    count, todo = 0, [str(folder)]
+    while todo:
+        with os.scandir(todo.pop()) as entries:
+            for entry in entries:
+                if entry.is_dir(follow_symlinks=False):
+                    todo.append(entry.path)
+                else:
+                    count += 1
+    return count
+
+
+def _plan(
+    conf: dict[str, Any], previous: Path, staging: Path, output: Path, *, reuse: bool
+) -> incremental_mod.Plan:
+    """Turn the reader cache on and seed staging with the previous build's files.
+
+    Without ``reuse`` (a full build) every story is parsed and every page rendered again, and
+    the cache and the manifest are written afresh for the next build.
+    """
+    fingerprint = incremental_mod.build_fingerprint(conf)
+    reader_key = incremental_mod.build_fingerprint(conf, theme=False)[:16]
+    cache_root = Path(conf["CACHE_PATH"])
+    conf.update(
+        CACHE_CONTENT=True,
+        LOAD_CONTENT_CACHE=reuse,
+        CONTENT_CACHING_LAYER="generator",
+        CHECK_MODIFIED_METHOD="mtime",  # a stat, not a read and hash, per story
+        GZIP_CACHE=False,
+        # a cache per build setup: settings, theme or code changes start a fresh one
+        CACHE_PATH=str(cache_root / reader_key),
+    )
+    resolved = cache_root.resolve()
+    for site in (previous.resolve(), output.resolve()):
+        if resolved == site or site in resolved.parents:
+            raise SiteBuildError(f"the cache folder {cache_root} is inside the site {site}")
+    if cache_root.is_dir():
+        for old in cache_root.iterdir():
+            # only caches of other build setups (named like reader_key), never other folders
+            if old.is_dir() and old.name != reader_key and _CACHE_NAME.fullmatch(old.name):
+                shutil.rmtree(old, ignore_errors=True)
+        for cached in (cache_root / reader_key).glob("*"):
+            if cached.is_file() and cached.stat().st_size == 0:
+                cached.unlink()  # a killed build's empty cache file: Pelican fails on EOFError
+    keys = (
+        incremental_mod.read_manifest(previous, fingerprint) if reuse and previous.is_dir() else {}
+    )
+    seeded = incremental_mod.seed(previous, staging, keys) if keys else set()
+    return incremental_mod.Plan(fingerprint, keys, seeded)
+
+
+def _swap_in(staging: Path, output: Path) -> None:
+    """Replace ``output`` with ``staging`` with two renames; the old site is removed after."""
+    staging.chmod(0o755)
+    old = output.with_name(f".{output.name}.old-{os.getpid()}-{time.time_ns()}")
+    if output.exists():
+        os.replace(output, old)
+    os.replace(staging, output)
+    remove_later(old)
+
+
+def remove_later(folder: Path) -> None:
+    """Delete a folder in a detached `rm -rf`, so the command does not wait for it.
+
+    Removing a site of tens of thousands of folders can take longer than building it (each
+    rmdir is a synchronous metadata write on some disks); nothing reads the old folder once it
+    has been renamed away. Falls back to deleting in-process where `rm` cannot be started.
+    """
+    if not folder.exists():
+        return
+    try:
+        # sh puts rm in the background and exits at once: rm is adopted by init, no zombie
+        subprocess.run(
+            ["sh", "-c", 'rm -rf -- "$1" </dev/null >/dev/null 2>&1 &', "sh", str(folder)],
+            check=True,
+            start_new_session=True,
+            timeout=30,
+        )
+    except (OSError, subprocess.SubprocessError):
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+def _remove_leftovers(output: Path) -> None:
+    """Old sites a crashed or killed build left beside the output: remove them (detached)."""
+    for leftover in output.parent.glob(f".{output.name}.old-*"):
+        if leftover.is_dir():
+            remove_later(leftover)

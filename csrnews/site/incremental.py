@@ -1,0 +1,483 @@
+"""Incremental site builds: render only the pages whose inputs changed since the last build.
+
+Every file Pelican's writer makes (pages and feeds) gets a key: a hash of the build's code,
+theme and settings, the template, the output name and the values of every variable the
+template (with what it extends, includes and imports) can read. The keys go into a manifest
+in the output folder. The next build seeds its staging folder with hard links to the previous
+site's files, and a page whose key is unchanged is not rendered again; everything else is
+rendered into a fresh file (the link is removed first, so the previous site is never written
+to). Seeded files that this build no longer makes are removed.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import hashlib
+import io
+import json
+import logging
+import os
+import re
+import shutil
+from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pelican
+from jinja2 import meta
+from pelican.contents import Content
+from pelican.paginator import Page, Paginator
+from pelican.urlwrappers import URLWrapper
+
+from csrnews.site import pelican_compat
+
+logger = logging.getLogger(__name__)
+
+MANIFEST = ".csrnews-manifest.json"
+FORMAT = 1
+_PACKAGE = Path(__file__).resolve().parent.parent  # csrnews/, the site plugins included
+_ROOT = _PACKAGE.parent
+# Context keys that are not inputs of a page (paths of this very build, the context itself).
+_SETTINGS_SKIP = frozenset({"OUTPUT_PATH", "CACHE_PATH", "_ROOT"})
+# Attributes of a story object that are not inputs of its pages.
+_CONTENT_SKIP = frozenset({"settings", pelican_compat.CONTENT_CONTEXT_ATTR, "timezone"})
+_MAX_DEPTH = 6
+# Pelican's intra-site link markers ({filename}x.md, |static|img.png ...), as its default
+# INTRASITE_LINK_REGEX matches them.
+_INTRASITE = re.compile(r"[{|](?:filename|static|attach|index|tag|category|author)[|}]")
+
+
+@dataclass
+class RenderCounts:
+    """What the writer did in one build."""
+
+    rendered: int = 0
+    unchanged: int = 0
+    removed: int = 0
+    incremental: bool = False
+
+
+def _h(*parts: str) -> str:
+    """A short hash of the parts (NUL-separated; parts never hold NUL in practice)."""
+    joined = "\x00".join(parts).encode("utf-8", "surrogatepass")
+    return hashlib.blake2b(joined, digest_size=16).hexdigest()
+
+
+def _pack(tag: str, parts: list[str]) -> str:
+    """Small values stay readable strings (cheap); long ones are hashed."""
+    text = f"{tag}({chr(31).join(parts)})"
+    return text if len(text) <= 96 else _h(text)
+
+
+def _stable(value: Any) -> str:
+    """A representation of a settings value that is the same in every process."""
+    if isinstance(value, Mapping):
+        return (
+            "{" + ",".join(f"{k!r}:{_stable(v)}" for k, v in sorted(value.items(), key=str)) + "}"
+        )
+    if isinstance(value, (list, tuple, set, frozenset)):
+        items = sorted(value, key=repr) if isinstance(value, (set, frozenset)) else value
+        return "[" + ",".join(_stable(v) for v in items) + "]"
+    if callable(value):
+        return f"<{getattr(value, '__module__', '')}.{getattr(value, '__qualname__', '')}>"
+    return repr(value)
+
+
+def _tree_digest(paths: Iterable[Path]) -> str:
+    digest = hashlib.blake2b(digest_size=16)
+    for path in sorted(paths):
+        if path.is_file() and "__pycache__" not in path.parts:
+            digest.update(
+                str(path.relative_to(_ROOT) if path.is_relative_to(_ROOT) else path).encode()
+            )
+            digest.update(path.read_bytes())
+    return digest.hexdigest()
+
+
+def build_fingerprint(settings: Mapping[str, Any], *, theme: bool = True) -> str:
+    """The part of every page's key that is the same for the whole build.
+
+    The code of csrnews and its plugins, Pelican's version and the settings; with ``theme``
+    also the theme's files and the top-10 lists (which plugins read beside the stories).
+    Without it, the fingerprint of what Pelican's reader cache holds.
+    """
+    files: list[Path] = list(_PACKAGE.rglob("*.py"))
+    if theme:
+        folder = Path(str(settings.get("THEME", ""))).resolve()
+        if folder.is_dir():
+            files += folder.rglob("*")
+        top10 = Path(str(settings.get("PATH", ""))) / "top10"
+        if top10.is_dir():
+            files += top10.rglob("*")
+    kept = {k: v for k, v in settings.items() if k not in _SETTINGS_SKIP}
+    return _h(str(FORMAT), str(theme), pelican.__version__, _tree_digest(files), _stable(kept))
+
+
+def _pelican_types() -> tuple[Any, Any, Any, Any]:
+    return Content, Page, Paginator, URLWrapper
+
+
+class Fingerprinter:
+    """Hashes of the values templates read: stories, taxonomy objects, pages of a paginator."""
+
+    def __init__(self) -> None:
+        self._memo: dict[int, str] = {}
+        self._base_memo: dict[int, str] = {}
+        self._full_memo: dict[int, str] = {}
+        self._alive: list[Any] = []  # memoised objects stay alive, so their ids stay theirs
+
+    def _remember(self, value: Any, digest: str) -> str:
+        self._memo[id(value)] = digest
+        self._alive.append(value)
+        return digest
+
+    def of_variable(self, value: Any) -> str:
+        """A template variable: a story counts in full (its related stories, neighbours...)."""
+        return self._content(value) if isinstance(value, _pelican_types()[0]) else self.of(value)
+
+    def of(self, value: Any, depth: int = 0) -> str:
+        """The hash of one value (stories inside other values count by their own content).
+
+        Objects are remembered by identity for the rest of the build: the site's objects do
+        not change while Pelican writes it.
+        """
+        if value is None or isinstance(value, (bool, int, float)):
+            return repr(value)
+        if isinstance(value, str):
+            return _h("s", value) if len(value) > 64 else repr(value)
+        if isinstance(value, (dt.datetime, dt.date)):
+            return value.isoformat()
+        known = self._memo.get(id(value))
+        if known is not None:
+            return known
+        content, page, paginator, wrapper = _pelican_types()
+        if isinstance(value, content):
+            return self._base(value)  # in a list or another object: its own text and metadata
+        if depth > _MAX_DEPTH:
+            digest = _h("deep", type(value).__name__, repr(value))
+        elif isinstance(value, wrapper):
+            # the slug comes from the name and the settings, unless one was set explicitly
+            own_slug = "" if pelican_compat.slug_from_name(value) else str(value.slug)
+            digest = _pack("w", [type(value).__name__, str(value.name), own_slug])
+        elif isinstance(value, page):
+            digest = _h(
+                "page",
+                value.full_name,
+                str(value.base_url),
+                str(value.number),
+                str(value.paginator.num_pages),
+                str(value.paginator.count),
+                self.of(value.object_list, depth + 1),
+            )
+        elif isinstance(value, paginator):
+            digest = _h(
+                "paginator", value.name, str(value.url), str(value.num_pages), str(value.count)
+            )
+        elif isinstance(value, (list, tuple)):
+            digest = _pack("l", [self.of(v, depth + 1) for v in value])
+        elif isinstance(value, (set, frozenset)):
+            digest = _h("set", *sorted(self.of(v, depth + 1) for v in value))
+        elif isinstance(value, Mapping):
+            items = sorted((str(k), self.of(v, depth + 1)) for k, v in value.items())
+            digest = _pack("d", [f"{k}={v}" for k, v in items])
+        elif isinstance(value, type) or callable(value):
+            digest = _stable(value)
+        elif hasattr(value, "__dict__"):
+            fields = sorted((k, self.of(v, depth + 1)) for k, v in vars(value).items())
+            digest = _h("o", type(value).__qualname__, *[f"{k}={v}" for k, v in fields])
+        else:
+            # Unknown objects: their repr, which holds an address when it is the default one,
+            # so such a value never matches the previous build and the page is rendered (safe).
+            digest = _h("r", type(value).__qualname__, repr(value))
+        return self._remember(value, digest)
+
+    def _content(self, obj: Any) -> str:
+        """A story or page in full: its text, metadata and every attribute plugins set on it.
+
+        Other stories it points to (related, neighbours, translations) count by their own
+        text and metadata only, so a change to a story re-renders the pages that show it.
+        """
+        known = self._full_memo.get(id(obj))
+        if known is None:
+            content = _pelican_types()[0]
+            parts = [self._base(obj)]
+            for name, value in vars(obj).items():
+                if isinstance(value, content):
+                    parts.append(f"{name}={self._base(value)}")
+                elif isinstance(value, (list, tuple)) and any(
+                    isinstance(v, content) for v in value
+                ):
+                    parts.append(f"{name}={self.of(value)}")
+            known = self._full_memo[id(obj)] = _h(*parts)
+            self._alive.append(obj)
+        return known
+
+    def _base(self, obj: Any) -> str:
+        """A story as a list or a link shows it: its own attributes, not the stories it points to.
+
+        Hashes the repr of its attributes: fast, and stable for the values stories hold
+        (strings, dates, lists, Pelican's categories and tags). A value whose repr holds a
+        memory address only makes the page render every time, never go stale.
+        """
+        known = self._base_memo.get(id(obj))
+        if known is not None:
+            return known
+        content = _pelican_types()[0]
+        own = [
+            (name, value)
+            for name, value in vars(obj).items()
+            if name not in _CONTENT_SKIP
+            and not isinstance(value, content)
+            and not (
+                isinstance(value, (list, tuple)) and any(isinstance(v, content) for v in value)
+            )
+        ]
+        raw = pelican_compat.raw_html(obj)
+        if isinstance(raw, str) and _INTRASITE.search(raw):
+            # links to other files ({filename}...) resolve to their current URLs at render time
+            own.append(("resolved_content", str(obj.content)))
+        own.sort(key=lambda item: item[0])
+        digest = self._base_memo[id(obj)] = _h(type(obj).__name__, repr(own))
+        self._alive.append(obj)
+        return digest
+
+
+class TemplateInputs:
+    """The variables a template can read, following extends, include and import."""
+
+    def __init__(self) -> None:
+        self._names: dict[str, frozenset[str] | None] = {}
+
+    def names(self, template: Any) -> frozenset[str] | None:
+        """Undeclared variables of the template and everything it pulls in; None: unknown."""
+        name = template.name
+        if name not in self._names:
+            self._names[name] = self._collect(template.environment, name)
+        return self._names[name]
+
+    @staticmethod
+    def _collect(env: Any, name: str) -> frozenset[str] | None:
+        seen: set[str] = set()
+        names: set[str] = set()
+        todo = [name]
+        while todo:
+            current = todo.pop()
+            if current in seen:
+                continue
+            seen.add(current)
+            try:
+                source = env.loader.get_source(env, current)[0]
+            except Exception:
+                return None
+            ast = env.parse(source)
+            names |= meta.find_undeclared_variables(ast)
+            for ref in meta.find_referenced_templates(ast):
+                if ref is None:  # a template chosen at run time: cannot tell what it reads
+                    return None
+                todo.append(ref)
+        return frozenset(names)
+
+
+class Plan:
+    """One build's decisions: which outputs to render and which to keep from the last build."""
+
+    def __init__(self, fingerprint: str, previous: Mapping[str, str], seeded: set[str]) -> None:
+        self.fingerprint = fingerprint
+        self.previous = dict(previous)
+        self.seeded = seeded
+        self.keys: dict[str, str] = {}
+        self.unchanged: set[str] = set()
+        self.rendered: set[str] = set()
+        self.pending_skip: set[str] = set()
+        self.fp = Fingerprinter()
+        self.inputs = TemplateInputs()
+
+    def page_key(self, template: Any, localcontext: Mapping[str, Any]) -> str:
+        """The key of one page about to be rendered."""
+        names = self.inputs.names(template)
+        chosen = [
+            n
+            for n in (sorted(localcontext) if names is None else sorted(names))
+            # a paginated list counts through its page (items, number, count of pages)
+            if n in localcontext and f"{n}_page" not in localcontext
+        ]
+        parts = [self.fingerprint, "page", template.name, str(localcontext.get("output_file"))]
+        parts += [f"{n}={self._variable(n, localcontext[n])}" for n in chosen]
+        return _h(*parts)
+
+    def _variable(self, name: str, value: Any) -> str:
+        if isinstance(value, Page) and name.endswith(("_previous_page", "_next_page")):
+            # the pager links to the pages before and after: their place, not their stories
+            return _h("link", value.full_name, str(value.number), str(value.paginator.num_pages))
+        return self.fp.of_variable(value)
+
+    def feed_key(self, path: str, elements: list[Any], extra: tuple[Any, ...]) -> str:
+        """The key of one feed about to be written."""
+        return _h(self.fingerprint, "feed", path, _stable(extra), self.fp.of(list(elements)))
+
+    def decide(self, name: str, key: str) -> bool:
+        """Record the key; True when the seeded file from the last build can be kept."""
+        name = os.path.normpath(name)
+        # A second output of the same name (a page saved as index.html over the front page):
+        # the manifest keeps only the last key, so neither write may be skipped.
+        again = name in self.keys
+        self.keys[name] = key
+        if not again and name in self.seeded and self.previous.get(name) == key:
+            self.unchanged.add(name)
+            return True
+        self.rendered.add(name)
+        return False
+
+
+def make_writer_class(plan: Plan) -> type:
+    """A Pelican Writer that asks ``plan`` before rendering and never writes through a link."""
+
+    class IncrementalWriter(pelican_compat.WriterBase):
+        """Pelican's writer: skips unchanged pages, replaces (never rewrites) seeded files."""
+
+        def _rel(self, path: str) -> str:
+            return os.path.normpath(os.path.relpath(path, self.output_path))
+
+        def write_file(
+            self, name: Any, template: Any, context: Any, *args: Any, **kwargs: Any
+        ) -> Any:
+            return super().write_file(
+                name, _KeyedTemplate(template, plan), context, *args, **kwargs
+            )
+
+        def write_feed(
+            self,
+            elements: Any,
+            context: Any,
+            path: Any = None,
+            url: Any = None,
+            feed_type: str = "atom",
+            override_output: bool = False,
+            feed_title: Any = None,
+        ) -> Any:
+            if path:
+                items = list(elements[: self.settings["FEED_MAX_ITEMS"]])
+                key = plan.feed_key(str(path), items, (url, feed_type, feed_title))
+                if plan.decide(str(path), key):
+                    # unchanged since the last build: keep its file, do not even build the feed
+                    self.written_files().add(os.path.join(self.output_path, str(path)))
+                    return None
+            return super().write_feed(
+                elements, context, path, url, feed_type, override_output, feed_title
+            )
+
+        def open_output(self, filename: str, encoding: str, override: bool = False) -> Any:
+            rel = self._rel(filename)
+            if rel in plan.pending_skip:
+                plan.pending_skip.discard(rel)
+                if override:
+                    self.overridden_files().add(filename)
+                self.written_files().add(filename)
+                return contextlib.nullcontext(_NullText())
+            redirected = filename in self.overridden_files()  # Pelican writes to /dev/null
+            refused = filename in self.written_files() and not override  # Pelican raises
+            if not (redirected or refused):
+                with contextlib.suppress(FileNotFoundError):
+                    os.unlink(filename)  # a link to the previous site's file: never rewrite it
+            return super().open_output(filename, encoding, override)
+
+    return IncrementalWriter
+
+
+class _NullText(io.StringIO):
+    """Where the bytes of a page kept from the last build go: nowhere."""
+
+    def write(self, s: str) -> int:
+        return len(s)
+
+
+class _KeyedTemplate:
+    """A Jinja template that renders only when the page's key changed."""
+
+    def __init__(self, template: Any, plan: Plan) -> None:
+        self._template = template
+        self._plan = plan
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._template, name)
+
+    def render(self, *args: Any, **kwargs: Any) -> str:
+        context = args[0] if args else kwargs
+        name = context.get("output_file")
+        if name:
+            key = self._plan.page_key(self._template, context)
+            if self._plan.decide(str(name), key):
+                self._plan.pending_skip.add(os.path.normpath(str(name)))
+                return ""
+        return self._template.render(*args, **kwargs)
+
+
+def read_manifest(site: Path, fingerprint: str) -> dict[str, str]:
+    """The previous build's keys, or nothing when it was another build setup or unreadable."""
+    try:
+        data = json.loads((site / MANIFEST).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+    if not isinstance(data, dict) or data.get("format") != FORMAT:
+        return {}
+    if data.get("fingerprint") != fingerprint:
+        return {}
+    keys = data.get("keys")
+    return {str(k): str(v) for k, v in keys.items()} if isinstance(keys, dict) else {}
+
+
+def seed(previous_site: Path, staging: Path, names: Iterable[str]) -> set[str]:
+    """Hard-link (or copy, across file systems) the previous site's files into staging."""
+    seeded: set[str] = set()
+    made: set[str] = set()
+    previous, stage = str(previous_site), str(staging)
+    for name in names:
+        if os.path.isabs(name) or ".." in name.split(os.sep):
+            continue
+        source, target = os.path.join(previous, name), os.path.join(stage, name)
+        parent = os.path.dirname(target)
+        if parent not in made:
+            os.makedirs(parent, exist_ok=True)
+            made.add(parent)
+        try:
+            os.link(source, target)
+        except FileNotFoundError:
+            continue
+        except OSError:
+            try:
+                shutil.copy2(source, target)
+            except OSError:
+                continue
+        seeded.add(os.path.normpath(name))
+    return seeded
+
+
+def finish(plan: Plan, staging: Path) -> RenderCounts:
+    """Remove seeded files this build did not make, write the manifest, count."""
+    made = plan.unchanged | plan.rendered
+    stale = sorted(plan.seeded - made)
+    for name in stale:
+        path = staging / name
+        with contextlib.suppress(FileNotFoundError):
+            path.unlink()
+        for parent in _parents_within(path.parent, staging):
+            try:
+                parent.rmdir()
+            except OSError:
+                break
+    manifest = {"format": FORMAT, "fingerprint": plan.fingerprint, "keys": plan.keys}
+    (staging / MANIFEST).write_text(json.dumps(manifest, sort_keys=True), encoding="utf-8")
+    return RenderCounts(
+        rendered=len(plan.rendered),
+        unchanged=len(plan.unchanged),
+        removed=len(stale),
+        incremental=bool(plan.seeded),
+    )
+
+
+def _parents_within(folder: Path, root: Path) -> Iterator[Path]:
+    while folder != root and root in folder.parents:
+        yield folder
+        folder = folder.parent

@@ -1,0 +1,206 @@
+"""Normalise story metadata (comma lists, taxonomies, dates), sanitise story HTML, drop hidden."""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from typing import Any
+
+import nh3
+from pelican import signals
+from pelican.contents import Article, Page
+from pelican.urlwrappers import URLWrapper
+
+from csrnews.site import pelican_compat
+from csrnews.story import schema
+
+logger = logging.getLogger(__name__)
+
+ALLOWED_TAGS = set(nh3.ALLOWED_TAGS) - {"area", "map"} | {"figure", "figcaption"}
+URL_SCHEMES = {"http", "https", "mailto"}
+
+
+class _Taxon(URLWrapper):
+    """A URLWrapper whose name never changes: its URLs are formatted once, when it is made.
+
+    Pelican's wrappers format ``*_URL``/``*_SAVE_AS`` on every access; templates ask for a
+    taxon's URL on every page that lists a story naming it.
+    """
+
+    def __init__(self, name: str, settings: dict[str, Any]) -> None:
+        super().__init__(name, settings)
+        self._urls = (
+            pelican_compat.url_setting(self, "URL"),
+            pelican_compat.url_setting(self, "SAVE_AS"),
+            pelican_compat.url_setting(self, "URL", get_page_name=True),
+        )
+
+    @property
+    def url(self) -> str:
+        return self._urls[0]
+
+    @property
+    def save_as(self) -> str:
+        return self._urls[1]
+
+    @property
+    def page_name(self) -> str:
+        return self._urls[2]
+
+
+class Org(_Taxon):
+    """An organisation named by stories (ORG_URL / ORG_SAVE_AS)."""
+
+
+class Standard(_Taxon):
+    """A standard named by stories (STANDARD_URL / STANDARD_SAVE_AS)."""
+
+
+class Source(_Taxon):
+    """The publisher a story came from (SOURCE_URL / SOURCE_SAVE_AS)."""
+
+
+_TAXA: dict[tuple[type, str], tuple[dict[str, Any], _Taxon]] = {}
+
+
+def taxon(kind: type[_Taxon], name: str, settings: dict[str, Any]) -> _Taxon:
+    """The one ``kind`` object for ``name`` in this build (stories naming it share it)."""
+    known = _TAXA.get((kind, name))
+    if known is not None and known[0] is settings:
+        return known[1]
+    made = kind(name, settings)
+    _TAXA[(kind, name)] = (settings, made)
+    return made
+
+
+def clean_html(html: str) -> str:
+    """Allow-list sanitise HTML from a crawled page: no script, handlers, frames or js: links."""
+    return nh3.clean(
+        html or "", tags=ALLOWED_TAGS, url_schemes=URL_SCHEMES, link_rel="noopener noreferrer"
+    )
+
+
+def split_list(value: Any) -> list[str]:
+    """A comma-separated metadata value (or a list) as a list of stripped, unique strings."""
+    if isinstance(value, list | tuple):
+        parts = [str(v) for v in value]
+    else:
+        parts = str(value or "").split(",")
+    seen: dict[str, None] = {}
+    for part in parts:
+        part = part.strip().replace("%2C", ",")
+        if part:
+            seen.setdefault(part, None)
+    return list(seen)
+
+
+def parse_date(value: Any) -> dt.date | None:
+    """An ISO date (or datetime) string as a date, or None."""
+    if isinstance(value, dt.datetime):
+        return value.date()
+    if isinstance(value, dt.date):
+        return value
+    text = str(value or "").strip()
+    if not text:
+        return None
+    try:
+        return dt.date.fromisoformat(text[:10])
+    except ValueError:
+        logger.warning("unreadable Event_date %r", text)
+        return None
+
+
+# Taxonomy of the story schema -> the class of its value pages.
+TAXA: dict[str, type[_Taxon]] = {"org": Org, "standard": Standard, "source": Source}
+_LINK = ("http://", "https://")
+
+
+def field_value(item: schema.Field, raw: Any, settings: dict[str, Any]) -> Any:
+    """A story's attribute for one field of the story schema, from its metadata value."""
+    if item.kind == "taxon":
+        kind = TAXA[str(item.taxonomy)]
+        if item.list:
+            return [taxon(kind, name, settings) for name in split_list(raw)]
+        name = str(raw or "").strip()
+        return taxon(kind, name, settings) if name else None
+    if item.kind == "list":
+        return split_list(raw)
+    if item.kind == "urls":
+        return [url for url in split_list(raw) if url.startswith(_LINK)]
+    if item.kind == "url":
+        url = str(raw or "").strip()
+        return url if url.startswith(_LINK) else ""
+    if item.kind == "date":
+        return parse_date(raw)
+    return str(raw or "").strip()  # "text"
+
+
+def normalise(content: Any) -> None:
+    """Give a story the attributes of the story schema's fields, and clean its HTML."""
+    if not isinstance(content, Article | Page):
+        return
+    settings = content.settings
+    meta = content.metadata
+    for item in schema.fields():
+        if item.kind != "pelican" and item.attr:
+            setattr(content, item.attr, field_value(item, meta.get(item.meta), settings))
+    pelican_compat.set_raw_html(content, clean_html(pelican_compat.raw_html(content)))
+    if "summary" in meta:
+        content.metadata["summary"] = clean_html(str(meta["summary"]))
+        pelican_compat.set_summary_html(content, content.metadata["summary"])
+
+
+def drop_hidden(generator: Any) -> None:
+    """Hidden stories appear nowhere: not listed, not written."""
+    dropped = len(generator.hidden_articles) + len(generator.hidden_translations)
+    generator.hidden_articles = []
+    generator.hidden_translations = []
+    generator.drafts = []
+    generator.drafts_translations = []
+    if dropped:
+        logger.info("left out %d hidden stories", dropped)
+
+
+def freeze_urls(contents: Any) -> None:
+    """Give each story or page its final ``url`` and ``save_as`` as Pelican overrides.
+
+    Pelican formats ``ARTICLE_URL`` (copying the metadata, computing the source path) on
+    every access; a story's URL is read on every page that links it. Once the generator has
+    finalised its content, slug, date, language and category no longer change, so the
+    formatted values are stored in ``override_url``/``override_save_as``, which Pelican's
+    ``get_url_setting`` returns as they are. Overrides already set (``URL``/``Save_as``
+    metadata) are kept.
+    """
+    for content in contents:
+        if not hasattr(content, "override_url"):
+            content.override_url = content.url
+        if not hasattr(content, "override_save_as"):
+            content.override_save_as = content.save_as
+
+
+def freeze_article_urls(generator: Any) -> None:
+    freeze_urls([*generator.articles, *generator.translations])
+
+
+def freeze_page_urls(generator: Any) -> None:
+    freeze_urls(
+        [
+            *generator.pages,
+            *generator.translations,
+            *generator.hidden_pages,
+            *generator.hidden_translations,
+        ]
+    )
+
+
+def forget_taxa(_pelican: Any) -> None:
+    _TAXA.clear()
+
+
+def register() -> None:
+    signals.initialized.connect(forget_taxa)
+    signals.finalized.connect(forget_taxa)
+    signals.content_object_init.connect(normalise)
+    signals.article_generator_pretaxonomy.connect(drop_hidden)
+    signals.article_generator_finalized.connect(freeze_article_urls)
+    signals.page_generator_finalized.connect(freeze_page_urls)

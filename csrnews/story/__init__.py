@@ -1,0 +1,1 @@
+"""The story contract: story files, vocabulary, URLs, default settings, the field schema."""

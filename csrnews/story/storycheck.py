@@ -1,0 +1,311 @@
+"""Check story files before they are published: what makes one unpublishable, and why.
+
+A story (or page) file that cannot be read or breaks the contract of csrnews.story.storyfile is
+*quarantined*: left out of the site and of the search index alike, and named with its reason
+in the build's output, the nightly report and the status page, while every other story is
+published. The site build (csrnews.site.build) and the index (csrnews.search.indexer) call the same
+function, so both leave out the same files.
+"""
+
+from __future__ import annotations
+
+import codecs
+import json
+import logging
+import os
+import re
+from collections.abc import Iterable
+from dataclasses import asdict, dataclass
+from datetime import datetime
+from pathlib import Path
+
+from csrnews.story import settings
+from csrnews.story.urls import title_slug
+
+logger = logging.getLogger(__name__)
+
+MAX_STORY_BYTES = 5 * 1024 * 1024
+MIN_YEAR, MAX_YEAR = 1000, 9999
+STATUSES = frozenset({"published", "hidden", "draft"})
+# Keys whose items become pages of their own (/org/<slug>/, /standard/<slug>/, ...).
+TAXON_KEYS = ("Organisations", "Standards", "Source")
+DATE_KEYS = ("Date", "Modified")
+CACHE_FILE = "story-checks.json"
+CHECKS_VERSION = 1  # raise when a check changes: cached results of older checks are dropped
+
+# As Python-Markdown's meta extension reads a header (what Pelican sees) and as
+# csrnews.story.storyfile reads it (what the index sees): a file both read the same way passes.
+_KEY_LINE_RE = re.compile(r"^[ ]{0,3}([A-Za-z0-9_-]+):[ \t]*(.*)$")
+_OUR_KEY_RE = re.compile(r"^[A-Za-z][A-Za-z0-9_]*$")
+_CONTINUATION_RE = re.compile(r"^(?: {4,}|\t)")
+_ISO_DATE_RE = re.compile(r"^\d{4}-?\d{2}-?\d{2}(?:[T ]\d{2}(?::?\d{2}){0,2}(?:[.,]\d{1,6})?)?")
+_SLUG_RE = re.compile(r"^[\w-]+$")
+# XML 1.0 refuses these (the feeds would fail to build), and no text has them.
+_CONTROL_RE = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
+
+
+@dataclass(frozen=True)
+class Quarantined:
+    """A file left out: its path relative to the content folder, and why."""
+
+    path: str
+    reason: str
+
+    def as_dict(self) -> dict[str, str]:
+        return asdict(self)
+
+    def __str__(self) -> str:
+        return f"{self.path}: {self.reason}"
+
+
+def parse_story_date(value: str) -> datetime | None:
+    """A story's ISO 8601 Date or Modified as a naive datetime (its own local time), or None."""
+    value = value.strip()
+    if not _ISO_DATE_RE.match(value):
+        return None
+    try:
+        parsed = datetime.fromisoformat(value.replace("Z", "+00:00").replace(",", "."))
+    except ValueError:
+        return None
+    return parsed.replace(tzinfo=None)
+
+
+def _line_of(text: str, index: int) -> int:
+    return text.count("\n", 0, index) + 1
+
+
+def _decode(raw: bytes) -> tuple[str | None, str | None]:
+    """The text of a file's bytes, or the reason it has none."""
+    if raw.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)) or (
+        len(raw) > 3 and (raw[0] == 0) != (raw[1] == 0) and raw.count(0) > len(raw) // 4
+    ):
+        return None, "UTF-16 text: save the file as UTF-8"
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = raw.count(b"\n", 0, exc.start) + 1
+        bad = raw[exc.start : exc.start + 1].hex()
+        return None, f"not UTF-8 text (byte 0x{bad} on line {line}; binary data?)"
+    return text.lstrip("\ufeff").replace("\r\n", "\n").replace("\r", "\n"), None
+
+
+def _header(text: str) -> tuple[dict[str, tuple[int, str]], str | None]:
+    """The header's keys (canonical case) with their line and value, or the reason it is bad."""
+    meta: dict[str, tuple[int, str]] = {}
+    last: str | None = None
+    for number, line in enumerate(text.split("\n"), 1):
+        if not line.strip():
+            break
+        match = _KEY_LINE_RE.match(line)
+        if match and line[:1] not in (" ", "\t"):
+            key = match.group(1)
+            if not _OUR_KEY_RE.match(key):
+                return meta, f"line {number}: {key!r} is not a key (letters, digits and _)"
+            canonical = key.lower()
+            if canonical in meta:
+                first = meta[canonical][0]
+                return meta, f"line {number}: key {key!r} is given twice (also on line {first})"
+            meta[canonical] = (number, match.group(2).strip())
+            last = canonical
+        elif last is not None and _CONTINUATION_RE.match(line):
+            meta[last] = (meta[last][0], f"{meta[last][1]} {line.strip()}".strip())
+        elif number == 1:
+            shown = line.strip()[:40]
+            return meta, f"line 1: the file does not start with a 'Key: value' header ({shown!r})"
+        else:
+            shown = line.strip()[:40]
+            return meta, (
+                f"line {number}: no colon in header line {shown!r} "
+                "(a blank line must end the header)"
+            )
+    return meta, None
+
+
+def _has_word(name: str) -> bool:
+    """A name that gives a page address (Pelican's slug keeps letters and digits only)."""
+    return any(char.isalnum() for char in name)
+
+
+def check_text(text: str, *, story: bool = True) -> str | None:
+    """Why a story's (or, with ``story=False``, a page's) text cannot be published, or None."""
+    if not text.strip():
+        return "empty file"
+    control = _CONTROL_RE.search(text)
+    if control:
+        line = _line_of(text, control.start())
+        return (
+            f"control character U+{ord(control.group()):04X} on line {line} "
+            "(binary data? feeds cannot carry it)"
+        )
+    meta, problem = _header(text)
+    if problem:
+        return problem
+    title = meta.get("title", (0, ""))[1]
+    if not title:
+        return "no Title"
+    slug = meta.get("slug")
+    if slug is not None:
+        if not _SLUG_RE.match(slug[1]):
+            return f"line {slug[0]}: Slug {slug[1]!r} may only have letters, digits, - and _"
+    elif not title_slug(title).strip("-_"):
+        return "the Title has no letter or digit to make an address of (add a Slug:)"
+    for key in DATE_KEYS:
+        found = meta.get(key.lower())
+        if found is None:
+            if key == "Date" and story:
+                return "no Date"
+            continue
+        line, value = found
+        date = parse_story_date(value)
+        if date is None and re.match(r"^\d{5,}-", value):
+            return f"line {line}: {key} {value[:40]!r}: the year must be {MIN_YEAR}..{MAX_YEAR}"
+        if date is None:
+            return f"line {line}: {key} {value[:40]!r} is not an ISO 8601 date (2018-06-30)"
+        if not MIN_YEAR <= date.year <= MAX_YEAR:
+            return f"line {line}: {key} {value[:40]!r}: the year must be {MIN_YEAR}..{MAX_YEAR}"
+    status = meta.get("status")
+    if status is not None and status[1] and status[1].lower() not in STATUSES:
+        return (
+            f"line {status[0]}: Status {status[1][:40]!r} must be one of "
+            f"{', '.join(sorted(STATUSES))}"
+        )
+    for key in TAXON_KEYS:
+        found = meta.get(key.lower())
+        if found is None:
+            continue
+        names = [found[1]] if key == "Source" else found[1].split(",")
+        for name in names:
+            if name.strip() and not _has_word(name):
+                return f"line {found[0]}: {key}: {name.strip()[:40]!r} has no letter or digit"
+    return None
+
+
+def check_bytes(raw: bytes, *, story: bool = True) -> str | None:
+    """Why a story file's bytes cannot be published, or None when they can."""
+    if len(raw) > MAX_STORY_BYTES:
+        return f"{len(raw) // (1024 * 1024)} MB, larger than {MAX_STORY_BYTES // (1024 * 1024)} MB"
+    text, problem = _decode(raw)
+    if text is None:
+        return problem
+    return check_text(text, story=story)
+
+
+def check_file(path: str | os.PathLike[str], *, story: bool = True) -> str | None:
+    """Why a story file cannot be published (unreadable, invalid), or None when it can."""
+    try:
+        with open(path, "rb") as handle:
+            raw = handle.read(MAX_STORY_BYTES + 1)
+    except OSError as exc:
+        return f"cannot be read: {exc.strerror or exc}"
+    return check_bytes(raw, story=story)
+
+
+def _address(text: str, story: bool) -> tuple[str, bool]:
+    """Where a valid file's page goes (``news/YEAR/SLUG``), and whether it is published."""
+    meta, _ = _header(text.lstrip("\ufeff").replace("\r\n", "\n").replace("\r", "\n"))
+    slug = meta.get("slug", (0, ""))[1] or title_slug(meta.get("title", (0, ""))[1])
+    published = meta.get("status", (0, ""))[1].lower() in ("", "published")
+    if not story:
+        return f"pages/{slug}", published
+    date = parse_story_date(meta.get("date", (0, ""))[1])
+    return f"news/{date.year if date else '?'}/{slug}", published
+
+
+def _files(content: Path) -> Iterable[tuple[str, Path, bool]]:
+    """(relative path, path, is a story) of every Markdown file Pelican would read."""
+    for sub, story in ((settings.NEWS_SUBDIR, True), (settings.PAGES_SUBDIR, False)):
+        folder = content / sub
+        if not folder.is_dir():
+            continue
+        for path in sorted(folder.rglob("*.md")):
+            rel = path.relative_to(content)
+            if any(part.startswith(".") for part in rel.parts):
+                continue  # Pelican's IGNORE_FILES ".*" (and the crawler's temporary files)
+            yield rel.as_posix(), path, story
+
+
+def _load_cache(path: Path | None) -> dict[str, list[object]]:
+    if path is None:
+        return {}
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+    if not isinstance(data, dict) or data.get("version") != CHECKS_VERSION:
+        return {}
+    files = data.get("files")
+    return files if isinstance(files, dict) else {}
+
+
+def _save_cache(path: Path | None, files: dict[str, list[object]]) -> None:
+    if path is None:
+        return
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+        data = {"version": CHECKS_VERSION, "files": files}
+        tmp.write_text(json.dumps(data, ensure_ascii=False), encoding="utf-8")
+        os.replace(tmp, path)
+    except OSError as exc:  # the next build checks every file again
+        logger.warning("cannot save the story-check cache %s: %s", path, exc)
+
+
+def _check_one(path: Path, story: bool) -> tuple[str | None, str, bool]:
+    """(reason or None, address, published) of one file, read once."""
+    try:
+        with open(path, "rb") as handle:
+            raw = handle.read(MAX_STORY_BYTES + 1)
+    except OSError as exc:
+        return f"cannot be read: {exc.strerror or exc}", "", False
+    reason = check_bytes(raw, story=story)
+    if reason is not None:
+        return reason, "", False
+    address, published = _address(raw.decode("utf-8"), story)
+    return None, address, published
+
+
+def find_quarantine(
+    content_dir: str | os.PathLike[str], *, cache_dir: str | os.PathLike[str] | None = None
+) -> list[Quarantined]:
+    """Every story and page file to leave out of the site and the index, with its reason.
+
+    Each file is checked on its own (check_bytes); then, among the published ones, a second
+    file at the address of another (same year and slug, as a copied file would be) is left
+    out too: the one whose file name is its slug stays, else the first by path. With
+    ``cache_dir`` the result per file is kept by size and mtime, so an unchanged file is not
+    read again.
+    """
+    content = Path(content_dir)
+    cache_path = Path(cache_dir) / CACHE_FILE if cache_dir is not None else None
+    cache = _load_cache(cache_path)
+    fresh: dict[str, list[object]] = {}
+    found: list[Quarantined] = []
+    holders: dict[str, list[str]] = {}
+    for rel, path, story in _files(content):
+        try:
+            stat = path.stat()
+        except OSError as exc:
+            found.append(Quarantined(rel, f"cannot be read: {exc.strerror or exc}"))
+            continue
+        stamp: list[object] = [stat.st_size, stat.st_mtime_ns]
+        cached = cache.get(rel)
+        if isinstance(cached, list) and len(cached) == 5 and cached[:2] == stamp:
+            reason, address, published = cached[2], str(cached[3]), bool(cached[4])
+        else:
+            reason, address, published = _check_one(path, story)
+        fresh[rel] = [*stamp, reason, address, published]
+        if reason:
+            found.append(Quarantined(rel, str(reason)))
+        elif published:
+            holders.setdefault(address, []).append(rel)
+    for address, rels in holders.items():
+        if len(rels) < 2:
+            continue
+        slug = address.rsplit("/", 1)[-1]
+        keep = next((rel for rel in rels if Path(rel).stem == slug), rels[0])
+        for rel in rels:
+            if rel != keep:
+                found.append(Quarantined(rel, f"the same address as {keep} (give it its own Slug)"))
+    if cache_path is not None and fresh != cache:
+        _save_cache(cache_path, fresh)
+    return sorted(found, key=lambda q: q.path)

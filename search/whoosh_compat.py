@@ -1,0 +1,136 @@
+"""The one door to Whoosh's private names: the fast paths read its internals only through here.
+
+Whoosh stays the search engine; its internals are read (posting lists, length columns, matcher
+state) and, once, swapped (the compound file class) by csrnews.search.fastmatch, fastwrite,
+viewfile and query only through these functions. tests/test_compat_whoosh.py checks each
+private name against the installed Whoosh (pyproject.toml pins whoosh-reloaded's range);
+nothing here runs on import.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from whoosh import collectors
+from whoosh.codec import whoosh3
+from whoosh.filedb import compound
+from whoosh.filedb.structfile import BufferFile
+from whoosh.highlight import Highlighter
+from whoosh.system import _INT_SIZE
+
+# Every private name used, and what for (tests/test_compat_whoosh.py checks each one).
+PRIVATE_NAMES: dict[str, str] = {
+    "whoosh.system._INT_SIZE": "the size of a posting block's length prefix",
+    "whoosh.codec.whoosh3._lenfield": "the column name of a field's lengths",
+    "SegmentReader._perdoc": "a segment's per-document reader (length columns)",
+    "W3PerDocReader._cached_reader": "a column reader, cached as Whoosh caches it",
+    "column reader ._dbfile, ._basepos, ._count": "a fixed-size column's bytes, at once",
+    "W3LeafMatcher._byteids, ._postfile, ._baseoffset": "where a posting list starts",
+    "ListMatcher._ids, ._all_weights, ._weights, ._values, ._scorer": "an inlined list",
+    "ConstantScoreWrapperMatcher._score": "the constant score",
+    "FilterMatcher._exclude, ._ids": "the documents a filter leaves out",
+    "TopCollector._collect": "each collected document (every match is listed too)",
+    "Highlighter._merge_matched_tokens": "Whoosh's merging of adjacent matched tokens",
+    "compound.BufferFile": "the class compound storage opens sub-files as (viewfile)",
+    "BufferFile._buf, ._name": "what BufferFile.__init__ keeps (viewfile's subclass)",
+}
+
+INT_SIZE: int = _INT_SIZE
+
+
+def length_column_name(fieldname: str) -> str:
+    """The per-document column holding a field's (quantised) lengths."""
+    return str(whoosh3._lenfield(fieldname))
+
+
+def cached_column(perdoc: Any, name: str, column: Any) -> Any:
+    """A per-document reader's column reader (None when the segment has no such column)."""
+    return perdoc._cached_reader(name, column)
+
+
+def segment_lengths_column(reader: Any, fieldname: str) -> Any:
+    """A segment reader's lengths column of a field (None: no lengths stored)."""
+    return cached_column(reader._perdoc, length_column_name(fieldname), whoosh3.LENGTHS_COLUMN)
+
+
+def fixed_column_bytes(column: Any) -> tuple[Any, int, int] | None:
+    """(file, offset, count) of a fixed-size column's bytes; None for other column readers."""
+    if not hasattr(column, "_dbfile"):
+        return None
+    return column._dbfile, int(column._basepos), int(column._count)
+
+
+def w3_postings(matcher: Any) -> tuple[bool, Any, int]:
+    """(ids are bytes, posting file, offset of the first block) of a whoosh3 leaf matcher."""
+    return bool(matcher._byteids), matcher._postfile, int(matcher._baseoffset)
+
+
+@dataclass
+class ListPostings:
+    """What a ListMatcher holds (inlined terms and synthetic lists)."""
+
+    ids: Any
+    all_weights: Any
+    weights: Any
+    values: Any
+    scorer: Any
+
+
+def list_postings(matcher: Any) -> ListPostings:
+    return ListPostings(
+        matcher._ids, matcher._all_weights, matcher._weights, matcher._values, matcher._scorer
+    )
+
+
+def constant_score(matcher: Any) -> float:
+    """The score a ConstantScoreWrapperMatcher gives every document."""
+    return float(matcher._score)
+
+
+def filter_exclusion(matcher: Any) -> tuple[bool, Any]:
+    """(exclude, docnums) of a FilterMatcher: the docnums it leaves out, or keeps only."""
+    return bool(matcher._exclude), matcher._ids
+
+
+def merge_matched_tokens(tokens: Any) -> Any:
+    """Whoosh's highlighter merging adjacent matched tokens, as its own highlight() does."""
+    return Highlighter._merge_matched_tokens(tokens)
+
+
+class ObservedTopCollector(collectors.TopCollector):
+    """Whoosh's top-N collector that calls ``observe(docnum)`` for every document it collects."""
+
+    def _collect(self, global_docnum: int, score: float) -> Any:
+        kept = super()._collect(global_docnum, score)
+        self.observe(global_docnum)
+        return kept
+
+    def observe(self, global_docnum: int) -> None:
+        """Called after each document is collected; raise to stop collecting."""
+
+
+def init_buffer_file(file: Any, buf: Any, name: str | None, raw: Any, onclose: Any) -> None:
+    """Set what BufferFile.__init__ sets, with ``raw`` as the file object read from."""
+    file._buf = buf
+    file._name = name
+    file.file = raw
+    file.onclose = onclose
+    file.is_real = False
+    file.is_closed = False
+
+
+def use_compound_file_class(cls: type[BufferFile]) -> Callable[[], None]:
+    """Make compound storage open its sub-files as ``cls`` (process-wide); returns the undo."""
+    previous = compound.BufferFile
+    compound.BufferFile = cls
+
+    def undo() -> None:
+        compound.BufferFile = previous
+
+    return undo
+
+
+def compound_file_class() -> type[BufferFile]:
+    return compound.BufferFile

@@ -1,0 +1,183 @@
+"""Pelican's private names, one contract each, against the installed Pelican (pelican_compat).
+
+Each private name csrnews.site.pelican_compat lists has a check here that fails, naming it,
+when a Pelican (or Markdown) release renames it or changes what it does; and no other module
+of the site stage reaches into those names.
+"""
+
+from __future__ import annotations
+
+import ast
+import inspect
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+from markdown import Markdown
+from pelican.contents import Article
+from pelican.generators import ArticlesGenerator, Generator
+from pelican.readers import MarkdownReader
+from pelican.settings import DEFAULT_CONFIG
+from pelican.urlwrappers import Tag
+from pelican.writers import Writer
+
+from csrnews.site import pelican_compat
+from csrnews.site.plugins.csr_reader import ReusingMarkdownReader
+from tests.conftest import ROOT
+
+STORY = "Title: A forum\nDate: 2024-05-01\nTags: labour, audits\n\nThe *forum* met.\n"
+
+
+@pytest.fixture()
+def settings() -> dict[str, object]:
+    return dict(DEFAULT_CONFIG)
+
+
+def _article(settings: dict[str, object]) -> Article:
+    return Article("<p>text</p>", {"title": "A forum", "summary": "<p>s</p>"}, settings=settings)
+
+
+def check_content(settings: dict[str, object], tmp_path: Path) -> None:
+    article = _article(settings)
+    assert pelican_compat.raw_html(article) == "<p>text</p>"
+    pelican_compat.set_raw_html(article, "<p>clean</p>")
+    assert article.content == "<p>clean</p>"
+
+
+def check_summary(settings: dict[str, object], tmp_path: Path) -> None:
+    article = _article(settings)
+    pelican_compat.set_summary_html(article, "<p>short</p>")
+    article.refresh_metadata_intersite_links()  # Pelican takes a plugin's _summary here
+    assert article.metadata["summary"] == "<p>short</p>" == article.summary
+
+
+def check_context(settings: dict[str, object], tmp_path: Path) -> None:
+    article = _article(settings)
+    pelican_compat.set_context(article, {"localsiteurl": "/here"})
+    assert vars(article)[pelican_compat.CONTENT_CONTEXT_ATTR] == {"localsiteurl": "/here"}
+    assert article.get_siteurl() == "/here"  # Pelican reads a story's site URL from it
+
+
+def check_from_settings(settings: dict[str, object], tmp_path: Path) -> None:
+    tag = Tag("Supply chain", settings)
+    assert pelican_compat.url_setting(tag, "URL") == tag.url
+    assert pelican_compat.url_setting(tag, "SAVE_AS") == tag.save_as
+    assert pelican_compat.url_setting(tag, "URL", get_page_name=True) == tag.page_name
+
+
+def check_slug_from_name(settings: dict[str, object], tmp_path: Path) -> None:
+    tag = Tag("Supply chain", settings)
+    assert pelican_compat.slug_from_name(tag) is True
+    tag.slug = "own-slug"
+    assert pelican_compat.slug_from_name(tag) is False
+
+
+def check_reader(settings: dict[str, object], tmp_path: Path) -> None:
+    path = tmp_path / "story.md"
+    path.write_text(STORY, encoding="utf-8")
+    ours = ReusingMarkdownReader(settings)
+    theirs = MarkdownReader(settings)
+    for _ in range(2):  # the shared Markdown instance is reset between documents
+        assert ours.read(str(path)) == theirs.read(str(path))
+    assert ours.markdown() is not None
+    params = list(inspect.signature(MarkdownReader._parse_metadata).parameters)
+    assert params == ["self", "meta"]
+
+
+def check_registry_priority(settings: dict[str, object], tmp_path: Path) -> None:
+    md = Markdown(extensions=["markdown.extensions.meta"])
+    priority = pelican_compat.preprocessor_priority(md, "meta")
+    md.preprocessors.deregister("meta")
+    assert "meta" not in md.preprocessors and priority > 0
+
+
+def check_period_archives(settings: dict[str, object], tmp_path: Path) -> None:
+    generator = object.__new__(ArticlesGenerator)
+    build = pelican_compat.period_archives_builder(generator)
+    assert build is not None
+    assert list(inspect.signature(build).parameters) == [
+        "self",
+        "sorted_articles",
+        "articles",
+        "settings",
+    ]
+    pelican_compat.replace_period_archives(generator, len)
+    assert vars(generator)["_build_period_archives"] is len
+
+
+def check_source_paths(settings: dict[str, object], tmp_path: Path) -> None:
+    assert list(inspect.signature(Generator._include_path).parameters) == [
+        "self",
+        "path",
+        "extensions",
+    ]
+    assert list(inspect.signature(Generator._add_failed_source_path).parameters) == [
+        "self",
+        "path",
+        "static",
+    ]
+    generator = object.__new__(Generator)
+    pelican_compat.set_source_path_hooks(generator, bool, print)
+    assert pelican_compat.source_path_hooks(generator) == (bool, print)
+
+
+def check_writer(settings: dict[str, object], tmp_path: Path) -> None:
+    conf = {**settings, "OUTPUT_PATH": str(tmp_path)}
+    writer = pelican_compat.WriterBase(str(tmp_path), settings=conf)
+    assert isinstance(writer.written_files(), set) and isinstance(writer.overridden_files(), set)
+    target = str(tmp_path / "page.html")
+    with writer.open_output(target, "utf-8") as out:  # Pelican's _open_w
+        out.write("<p>page</p>")
+    assert (tmp_path / "page.html").read_text(encoding="utf-8") == "<p>page</p>"
+    assert target in writer.written_files()
+    assert list(inspect.signature(Writer._open_w).parameters) == [
+        "self",
+        "filename",
+        "encoding",
+        "override",
+    ]
+
+
+CHECKS: dict[str, Callable[[dict[str, object], Path], None]] = {
+    "Content._content": check_content,
+    "Content._summary": check_summary,
+    "Content._context": check_context,
+    "URLWrapper._from_settings": check_from_settings,
+    "URLWrapper._slug_from_name": check_slug_from_name,
+    "MarkdownReader._parse_metadata": check_reader,
+    "MarkdownReader._source_path": check_reader,
+    "MarkdownReader._md": check_reader,
+    "ArticlesGenerator._build_period_archives": check_period_archives,
+    "Generator._include_path": check_source_paths,
+    "Generator._add_failed_source_path": check_source_paths,
+    "Writer._open_w": check_writer,
+    "Writer._written_files": check_writer,
+    "Writer._overridden_files": check_writer,
+    "markdown.util.Registry._priority": check_registry_priority,
+}
+
+
+def test_every_private_name_has_a_contract() -> None:
+    assert set(CHECKS) == set(pelican_compat.PRIVATE_NAMES)
+
+
+@pytest.mark.parametrize("name", sorted(pelican_compat.PRIVATE_NAMES))
+def test_private_name_contract(name: str, settings: dict[str, object], tmp_path: Path) -> None:
+    CHECKS[name](settings, tmp_path)
+
+
+def test_only_the_door_uses_pelicans_private_names() -> None:
+    names = {key.rsplit(".", 1)[1] for key in pelican_compat.PRIVATE_NAMES}
+    names.discard("_content")  # csrnews.site.incremental has a method of that name
+    found = []
+    folders = [ROOT / "csrnews" / "site", ROOT / "csrnews" / "desk"]
+    for path in sorted(p for folder in folders for p in folder.rglob("*.py")):
+        if path.name == "pelican_compat.py":
+            continue
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        for node in ast.walk(tree):
+            if isinstance(node, ast.Attribute) and node.attr in names:
+                found.append(f"{path.relative_to(ROOT)}:{node.lineno}: .{node.attr}")
+            if isinstance(node, ast.Constant) and node.value in names | {"_content"}:
+                found.append(f"{path.relative_to(ROOT)}:{node.lineno}: {node.value!r}")
+    assert not found, found

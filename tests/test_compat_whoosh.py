@@ -1,0 +1,207 @@
+"""Whoosh's private names, one contract each, against the installed Whoosh (whoosh_compat).
+
+Each private name csrnews.search.whoosh_compat lists has a check here that fails, naming it,
+when a Whoosh release renames it or changes what it holds; and no other module of the
+search package reaches into Whoosh's private names.
+"""
+
+from __future__ import annotations
+
+import ast
+import struct
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+from csrnews.search import update_index, whoosh_compat
+from csrnews.search.fastmatch import _read_w3
+from whoosh import index as whoosh_index
+from whoosh import query
+from whoosh.analysis import Token
+from whoosh.codec.whoosh3 import W3LeafMatcher
+from whoosh.filedb import compound
+from whoosh.filedb.structfile import BufferFile
+from whoosh.matching import mcore, wrappers
+from whoosh.util.numeric import byte_to_length
+
+from csrnews.story import storyfile
+from tests.conftest import ROOT
+
+
+@pytest.fixture(scope="module")
+def searcher(tmp_path_factory: pytest.TempPathFactory) -> Iterator[object]:
+    content = tmp_path_factory.mktemp("compat") / "content"
+    for n, title in enumerate(["Supply chain forum", "Audit forum in Suzhou", "Labour report"]):
+        story = storyfile.Story()
+        story.set("Title", title)
+        story.set("Date", f"2024-0{n + 1}-01")
+        story.body = f"{title}. " + "Suppliers and buyers met. " * (n + 1)
+        storyfile.write_story(storyfile.story_path(content, 2024, f"s{n}"), story)
+    index = content.parent / "index"
+    update_index(content, index)
+    ix = whoosh_index.open_dir(str(index))
+    with ix.searcher() as found:
+        yield found
+
+
+def _leaf_reader(searcher: object) -> object:
+    return searcher.reader().leaf_readers()[0][0]  # type: ignore[attr-defined]
+
+
+def check_int_size(searcher: object) -> None:
+    assert whoosh_compat.INT_SIZE == struct.calcsize("!i")
+
+
+def check_lenfield(searcher: object) -> None:
+    assert whoosh_compat.length_column_name("body") == "_body_len"
+    column = whoosh_compat.segment_lengths_column(_leaf_reader(searcher), "body")
+    assert column is not None  # the column of that name holds the lengths (check_column_bytes)
+
+
+def check_perdoc_and_cached_reader(searcher: object) -> None:
+    column = whoosh_compat.segment_lengths_column(_leaf_reader(searcher), "body")
+    assert column is not None
+
+
+def check_column_bytes(searcher: object) -> None:
+    reader = _leaf_reader(searcher)
+    column = whoosh_compat.segment_lengths_column(reader, "body")
+    found = whoosh_compat.fixed_column_bytes(column)
+    assert found is not None
+    dbfile, basepos, count = found
+    raw = dbfile.get(basepos, count)
+    lengths = [byte_to_length(b) for b in raw]
+    assert lengths == [
+        reader.doc_field_length(d, "body")  # type: ignore[attr-defined]
+        for d in range(count)
+    ]
+
+
+def check_w3_postings(searcher: object) -> None:
+    matcher = _leaf_reader(searcher).postings("body", "forum")  # type: ignore[attr-defined]
+    assert type(matcher) is W3LeafMatcher
+    byteids, postfile, offset = whoosh_compat.w3_postings(matcher)
+    assert byteids is False and offset > 0 and hasattr(postfile, "read_int")
+    expected = list(matcher.all_ids())
+    fresh = _leaf_reader(searcher).postings("body", "forum")  # type: ignore[attr-defined]
+    assert list(_read_w3(fresh, want_values=False).docs) == expected
+
+
+def check_list_postings(searcher: object) -> None:
+    matcher = mcore.ListMatcher([1, 4, 9], weights=[1.0, 2.0, 3.0], values=[b"a", b"b", b"c"])
+    held = whoosh_compat.list_postings(matcher)
+    assert list(held.ids) == [1, 4, 9] and list(held.weights) == [1.0, 2.0, 3.0]
+    assert list(held.values) == [b"a", b"b", b"c"] and held.all_weights is None
+    assert held.scorer is None
+
+
+def check_constant_score(searcher: object) -> None:
+    child = mcore.ListMatcher([2, 3])
+    assert whoosh_compat.constant_score(wrappers.ConstantScoreWrapperMatcher(child, 2.5)) == 2.5
+
+
+def check_filter(searcher: object) -> None:
+    matcher = wrappers.FilterMatcher(mcore.ListMatcher([1, 2, 3]), {2}, exclude=True)
+    assert whoosh_compat.filter_exclusion(matcher) == (True, {2})
+    assert list(matcher.all_ids()) == [1, 3]
+
+
+def check_top_collector(searcher: object) -> None:
+    seen: list[int] = []
+
+    class Listing(whoosh_compat.ObservedTopCollector):
+        def observe(self, global_docnum: int) -> None:
+            seen.append(global_docnum)
+
+    collector = Listing(10)
+    searcher.search_with_collector(query.Term("body", "forum"), collector)  # type: ignore[attr-defined]
+    found = collector.results()
+    assert sorted(seen) == sorted(found.docs()) and len(seen) == 2
+
+
+def check_merge_matched_tokens(searcher: object) -> None:
+    tokens = []
+    for text, start, matched in (("supply", 0, True), ("chain", 6, True), ("forum", 13, False)):
+        token = Token(text=text, startchar=start, endchar=start + len(text))
+        token.matched = matched
+        tokens.append(token.copy())
+    merged = list(whoosh_compat.merge_matched_tokens(tokens))
+    assert [(t.startchar, t.endchar, t.matched) for t in merged] == [(0, 11, True), (13, 18, False)]
+
+
+def check_compound_buffer_file(searcher: object) -> None:
+    assert whoosh_compat.compound_file_class() is compound.BufferFile
+
+    class Other(BufferFile):
+        pass
+
+    undo = whoosh_compat.use_compound_file_class(Other)
+    try:
+        assert compound.BufferFile is Other
+    finally:
+        undo()
+    assert compound.BufferFile is not Other
+
+
+def check_buffer_file_attributes(searcher: object) -> None:
+    real = BufferFile(b"abc", name="x")
+    made = object.__new__(BufferFile)
+    whoosh_compat.init_buffer_file(made, memoryview(b"abc"), "x", real.file, None)
+    assert set(vars(made)) == set(vars(real))  # BufferFile.__init__ sets these and no others
+    assert made.read(3) == b"abc"
+
+
+CHECKS: dict[str, Callable[[object], None]] = {
+    "whoosh.system._INT_SIZE": check_int_size,
+    "whoosh.codec.whoosh3._lenfield": check_lenfield,
+    "SegmentReader._perdoc": check_perdoc_and_cached_reader,
+    "W3PerDocReader._cached_reader": check_perdoc_and_cached_reader,
+    "column reader ._dbfile, ._basepos, ._count": check_column_bytes,
+    "W3LeafMatcher._byteids, ._postfile, ._baseoffset": check_w3_postings,
+    "ListMatcher._ids, ._all_weights, ._weights, ._values, ._scorer": check_list_postings,
+    "ConstantScoreWrapperMatcher._score": check_constant_score,
+    "FilterMatcher._exclude, ._ids": check_filter,
+    "TopCollector._collect": check_top_collector,
+    "Highlighter._merge_matched_tokens": check_merge_matched_tokens,
+    "compound.BufferFile": check_compound_buffer_file,
+    "BufferFile._buf, ._name": check_buffer_file_attributes,
+}
+
+
+def test_every_private_name_has_a_contract() -> None:
+    assert set(CHECKS) == set(whoosh_compat.PRIVATE_NAMES)
+
+
+@pytest.mark.parametrize("name", sorted(whoosh_compat.PRIVATE_NAMES))
+def test_private_name_contract(name: str, searcher: object) -> None:
+    CHECKS[name](searcher)
+
+
+def _private_uses(path: Path, names: set[str]) -> list[str]:
+    found = []
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.Attribute) and node.attr in names:
+            found.append(f"{path.relative_to(ROOT)}:{node.lineno}: .{node.attr}")
+        if isinstance(node, ast.ImportFrom) and (node.module or "").startswith("whoosh"):
+            found += [
+                f"{path.relative_to(ROOT)}:{node.lineno}: import {alias.name}"
+                for alias in node.names
+                if alias.name.startswith("_")
+            ]
+    return found
+
+
+def test_only_the_door_uses_whooshs_private_names() -> None:
+    names = {
+        part.strip().lstrip(".").split(".")[-1]
+        for key in whoosh_compat.PRIVATE_NAMES
+        for part in key.replace(" ", ",").split(",")
+        if part.strip().lstrip(".").split(".")[-1].startswith("_")
+    }
+    assert {"_perdoc", "_cached_reader", "_dbfile", "_byteids", "_collect"} <= names
+    names -= {"_collect", "_count", "_name"}  # also our own methods' and attributes' names
+    found = []
+    for path in sorted((ROOT / "search").glob("*.py")):
+        if path.name != "whoosh_compat.py":
+            found += _private_uses(path, names)
+    assert not found, found
