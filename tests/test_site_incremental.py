@@ -151,9 +151,7 @@ def test_a_new_story_changes_only_the_newest_page_of_each_list(
     assert "Water stewardship forum in Kunming" in (nxt / "org/amfori/index.html").read_text(
         encoding="utf-8"
     )
-    full = build_site(
-        content, tmp_path / "full", quiet=True, incremental=False, extra_settings=settings
-    )
+    build_site(content, tmp_path / "full", quiet=True, incremental=False, extra_settings=settings)
     assert differences(tree(nxt), tree(tmp_path / "full")) == []
     assert stats.unchanged > stats.rendered, stats
 
