@@ -156,6 +156,33 @@ def test_a_new_story_changes_only_the_newest_page_of_each_list(
     assert stats.unchanged > stats.rendered, stats
 
 
+def test_an_edit_to_a_storys_text_renders_its_page_and_feeds_not_the_lists(
+    content: Path, tmp_path: Path
+) -> None:
+    # Lists and links show a story's title, date, summary...: what the theme's templates
+    # read of it. Its text and a Modified date show on its own page and in the feeds only.
+    live, nxt = tmp_path / "live", tmp_path / "next"
+    build_site(content, live, quiet=True)
+    story = content / NEWS / "2025" / "iso-26000-forum-in-shanghai.md"
+    edit(story, "\n\n", "\nModified: 2026-01-06T02:00:00+00:00\n\nA new first paragraph.\n\n")
+    build_site(content, nxt, quiet=True, previous=live)
+
+    def kept(name: str) -> bool:
+        return (nxt / name).stat().st_ino == (live / name).stat().st_ino
+
+    page = "news/2025/iso-26000-forum-in-shanghai/index.html"
+    assert not kept(page) and "A new first paragraph." in (nxt / page).read_text("utf-8")
+    assert not kept("feeds/all.atom.xml")
+    for listing in ("index.html", "org/index.html", "2025/index.html", "archives/index.html"):
+        assert kept(listing), listing
+    build_site(content, tmp_path / "full", quiet=True, incremental=False)
+    assert differences(tree(nxt), tree(tmp_path / "full")) == []
+    # a new title shows in every list: those are rendered again
+    edit(story, "Title: ", "Title: Revised: ")
+    build_site(content, tmp_path / "third", quiet=True, previous=nxt)
+    assert "Revised: " in (tmp_path / "third" / "index.html").read_text("utf-8")
+
+
 def test_a_top10_edit_and_a_theme_change_rebuild_what_shows_them(
     content: Path, tmp_path: Path
 ) -> None:

@@ -110,9 +110,13 @@ def test_related_prefers_shared_organisations_and_standards() -> None:
     b = story("b", [], [], ["labour"])
     c = story("c", ["amfori"], ["iso-26000"], [])
     d = story("d", [], [], ["water"])
-    compute_related([a, b, c, d], limit=5)
+    compute_related([a, b, c, d], limit=5)  # newest first
     assert [r.name for r in a.related] == ["c", "b"]
-    assert d.related == [] and [r.name for r in b.related] == ["a"]
+    # earlier stories only: b shares a tag with a, which is newer
+    assert d.related == [] and b.related == [] and c.related == []
+    e = story("e", [], ["iso-26000"], ["water"])  # older than d
+    compute_related([a, b, c, d, e], limit=5)
+    assert [r.name for r in a.related] == ["c", "e", "b"] and [r.name for r in d.related] == ["e"]
 
 
 def _root_relative_links(site: Path) -> list[str]:
