@@ -133,6 +133,10 @@ class Fingerprinter:
         # item, a link); None: every attribute (a story in a feed shows its text).
         self.listed = listed
 
+    def share_own(self, other: Fingerprinter) -> None:
+        """Use ``other``'s digests of stories' own attributes (the same in both)."""
+        self._own_memo = other._own_memo
+
     def _remember(self, value: Any, digest: str) -> str:
         self._memo[id(value)] = digest
         self._alive.append(value)
@@ -374,6 +378,7 @@ class Plan:
         self.pending_skip: set[str] = set()
         self.fp = Fingerprinter()  # pages: listed stories count by what templates read
         self.feed_fp = Fingerprinter()  # feeds: entries hold a story's text
+        self.feed_fp.share_own(self.fp)  # a story's own digest is made once for both
         self._listed_known = False
         self.inputs = TemplateInputs()
 
