@@ -30,7 +30,7 @@ def oldest_first(stories: Any) -> list[Any]:
     return sorted(reversed(list(stories)), key=attrgetter("date"))
 
 
-class StablePagesWriter(pelican_compat.WriterBase):  # type: ignore[misc]
+class StablePagesWriter(pelican_compat.WriterBase):
     """Pelican's writer, paginating every list oldest story first (see the module's text)."""
 
     def write_file(
@@ -45,7 +45,7 @@ class StablePagesWriter(pelican_compat.WriterBase):  # type: ignore[misc]
         url: Any = None,
         **kwargs: Any,
     ) -> Any:
-        settings = self.settings
+        settings: dict[str, Any] = self.settings  # type: ignore[has-type]
         pages = settings.get("PAGINATED_TEMPLATES") or {}
         if name and template_name in pages:
             lists = paginated
