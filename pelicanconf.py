@@ -41,9 +41,12 @@ PAGINATED_TEMPLATES = {
     "period_archives": None,
     "taxonomy": None,
 }
+# Pages numbered from the oldest story (csrnews.site.pagination): page 1 holds the oldest 20,
+# the newest page (rule -1) is the list's own URL and holds the newest 20 to 39 stories, so a
+# new story changes only that page and a page's URL keeps its stories.
 PAGINATION_PATTERNS = (
-    (1, "{url}", "{save_as}"),
-    (2, "{base_name}/page/{number}/", "{base_name}/page/{number}/index.html"),
+    (1, "{base_name}/page/{number}/", "{base_name}/page/{number}/index.html"),
+    (-1, "{url}", "{save_as}"),
 )
 
 # URL scheme: pretty directory URLs (csrnews serve serves index.html). Stories and taxonomy
@@ -64,6 +67,8 @@ PAGE_LANG_SAVE_AS = PAGE_SAVE_AS
 globals().update(_urls.taxonomy_urls())
 AUTHOR_SAVE_AS = ""
 AUTHORS_SAVE_AS = ""
+INDEX_URL = ""  # the newest page of the front list is the site's root, not /index.html
+INDEX_SAVE_AS = "index.html"
 ARCHIVES_URL = "archives/"
 ARCHIVES_SAVE_AS = "archives/index.html"
 YEAR_ARCHIVE_URL = "{date:%Y}/"

@@ -1,6 +1,6 @@
 """`python -m bench` (`make bench`): run the whole-pipeline benchmarks, print a table, save JSON.
 
-    python -m bench                       # sizes 1000,5000,20000; crawl 1000 pages
+    python -m bench                       # sizes 5k,10k,20k,40k; crawl 1000 pages
     python -m bench --sizes 1000,5000     # other corpus sizes
     python -m bench --quick               # a tiny run (20 stories) to check the harness
     python -m bench --sections build,query
@@ -24,7 +24,7 @@ from bench.runner import SECTIONS, Bench, Options
 logger = logging.getLogger("bench")
 
 RESULTS_DIR = Path(__file__).resolve().parent / "results"
-FULL_SIZES = (1000, 5000, 20000)
+FULL_SIZES = (5000, 10000, 20000, 40000)
 QUICK_SIZE = 20
 
 
@@ -53,8 +53,8 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         "--sizes",
         type=_sizes,
         default=None,
-        help="corpus sizes for the build (default 1000,5000,20000; quick: 20); "
-        "nightly, index and query use the largest",
+        help="corpus sizes for the build (default 5000,10000,20000,40000; quick: 20); "
+        "nightly, index and query use --main-size",
     )
     parser.add_argument(
         "--quick", action="store_true", help="tiny sizes and counts: checks the harness in seconds"
@@ -104,6 +104,20 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     )
     parser.add_argument("--seed", type=int, default=None, help="corpus seed")
     parser.add_argument(
+        "--nightly-dates",
+        choices=("recent", "spread"),
+        default="recent",
+        help="dates of the nightly's 50 new stories: the day before the night (recent, what a "
+        "nightly crawl finds) or spread over the corpus's years like old stories found late",
+    )
+    parser.add_argument(
+        "--main-size",
+        type=int,
+        default=None,
+        help="the corpus size index, nightly and query run at (default 20000 when among the "
+        "sizes, else the largest)",
+    )
+    parser.add_argument(
         "--workdir",
         type=Path,
         default=None,
@@ -137,6 +151,8 @@ def options_from(args: argparse.Namespace) -> Options:
         http_seconds=pick(args.http_seconds, 30.0, 10.0),  # type: ignore[arg-type]
         sections=args.sections,
         seed=args.seed if args.seed is not None else SEED,
+        nightly_dates=args.nightly_dates,
+        main_size=args.main_size,
         quick=quick,
         keep=args.keep or args.workdir is not None,
     )

@@ -210,16 +210,49 @@ def generate_corpus(
     return written
 
 
+NIGHTLY_DATES = ("recent", "spread")
+# The night the nightly changes are crawled: after every corpus story (years up to LAST_YEAR).
+NIGHT = dt.datetime(LAST_YEAR + 1, 1, 5, 1, 0, tzinfo=dt.timezone(dt.timedelta(hours=8)))
+
+
+def _date_recent(content: Path, paths: list[Path]) -> list[Path]:
+    """Give new stories the dates a nightly crawl finds: the day before the night, in order."""
+    moved = []
+    for number, path in enumerate(paths):
+        story = read_story(path)
+        published = NIGHT - dt.timedelta(minutes=10 * (len(paths) - number))
+        story.set("Date", published.isoformat())
+        target = story_path(content, published.year, path.stem)
+        write_story(target, story)
+        if target != path:
+            path.unlink()
+        moved.append(target)
+    return moved
+
+
 def nightly_changes(
-    content_dir: str | Path, existing: int, *, new: int = 50, changed: int = 20, seed: int = SEED
+    content_dir: str | Path,
+    existing: int,
+    *,
+    new: int = 50,
+    changed: int = 20,
+    seed: int = SEED,
+    dates: str = "recent",
 ) -> tuple[list[Path], list[Path]]:
     """The nightly case: add ``new`` stories after the first ``existing`` and edit ``changed``.
 
-    The changed stories are spread evenly over the corpus; each gets a new paragraph and a
-    Modified date, as a re-crawled story that its publisher updated would.
+    With ``dates="recent"`` the new stories are published in the day before the night (what a
+    nightly crawl of news sites finds); with ``"spread"`` they keep the generator's dates, spread
+    over 2010-2025 like the corpus (stories found late, for old dates). The changed stories
+    are spread evenly over the corpus; each gets a new paragraph and a Modified date, as a
+    re-crawled story that its publisher updated would.
     """
+    if dates not in NIGHTLY_DATES:
+        raise ValueError(f"dates must be one of {', '.join(NIGHTLY_DATES)}, not {dates!r}")
     content = Path(content_dir)
     added = generate_corpus(content, new, seed=seed, start=existing)
+    if dates == "recent":
+        added = _date_recent(content, added)
     fresh = set(added)
     files = sorted(p for p in (content / "news").rglob("*.md") if p not in fresh)
     step = max(1, len(files) // max(1, changed))

@@ -31,13 +31,16 @@ class RunResult:
     returncode: int
     wall_s: float
     peak_rss_mb: float  # the largest resident set of the process (and any it waited for)
-    cpu_s: float  # user + system
+    cpu_s: float  # user + system, of the command and every process it waited for
     output_tail: str = ""
+    peak_rss_sum_mb: float = 0.0  # the peaks of every process of the command's tree, added up
+    processes: int = 0  # how many processes that tree had
 
     def as_dict(self) -> dict[str, Any]:
         data = asdict(self)
         data["wall_s"] = round(self.wall_s, 3)
         data["peak_rss_mb"] = round(self.peak_rss_mb, 1)
+        data["peak_rss_sum_mb"] = round(self.peak_rss_sum_mb, 1)
         data["cpu_s"] = round(self.cpu_s, 2)
         return data
 
@@ -96,6 +99,8 @@ def run_measured(
         peak_rss_mb=usage["peak_rss_kb"] / 1024.0,
         cpu_s=usage["cpu_s"],
         output_tail="\n".join(output.strip().splitlines()[-5:]),
+        peak_rss_sum_mb=usage.get("peak_rss_sum_kb", usage["peak_rss_kb"]) / 1024.0,
+        processes=int(usage.get("processes", 1)),
     )
     if check and result.returncode != 0:
         raise BenchError(f"{' '.join(command[:4])} … exited {result.returncode}:\n{output[-2000:]}")

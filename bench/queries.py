@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
+import random
 import threading
 import time
 import urllib.error
@@ -71,10 +72,38 @@ QUERY_MIX: tuple[BenchQuery, ...] = (
 )
 
 
+def new_order_seed() -> int:
+    """A seed for the order of the mix, new in every run (recorded with the figures)."""
+    return random.SystemRandom().randrange(2**32)
+
+
+def shuffled_mix(seed: int, rounds: int) -> list[BenchQuery]:
+    """The mix ``rounds`` times, each round in its own random order drawn from ``seed``.
+
+    A fixed order lets each query find the previous one's blocks in the CPU and OS caches; a
+    new order in every run (and every round) measures each query after any other.
+    """
+    rng = random.Random(seed)
+    out: list[BenchQuery] = []
+    for _ in range(rounds):
+        order = list(QUERY_MIX)
+        rng.shuffle(order)
+        out += order
+    return out
+
+
 def in_process_latency(
-    index_dir: str | Path, rounds: int, max_seconds: float = 120.0, *, cache: bool = False
+    index_dir: str | Path,
+    rounds: int,
+    max_seconds: float = 120.0,
+    *,
+    cache: bool = False,
+    order_seed: int | None = None,
 ) -> dict[str, Any]:
     """Run the mix ``rounds`` times through SearchService (after one warm-up round).
+
+    Each round runs the mix in a random order (``order_seed``, by default a new one); every
+    query's wall time and CPU time (of this thread) are recorded.
 
     With ``cache`` off (the default) the service's result cache is disabled, so every query is
     answered from the index, as a query seen for the first time would be; with it on, the
@@ -85,6 +114,8 @@ def in_process_latency(
 
     service = SearchService(index_dir, cache_size=RESULT_CACHE_SIZE if cache else 0)
 
+    cpu: list[float] = []
+
     def run(item: BenchQuery) -> tuple[float, dict[str, Any]]:
         request = SearchRequest(
             q=item.q,
@@ -93,8 +124,9 @@ def in_process_latency(
             date_from=item.date_from,
             date_to=item.date_to,
         )
-        started = time.perf_counter()
+        started, started_cpu = time.perf_counter(), time.thread_time()
         answer = service.search(request)
+        cpu.append(time.thread_time() - started_cpu)
         return time.perf_counter() - started, answer
 
     cold, _ = run(QUERY_MIX[0])  # opens the index
@@ -104,24 +136,32 @@ def in_process_latency(
         totals[item.query_string()] = answer["total"]
         if not answer["facets"]:
             raise RuntimeError(f"no facets for {item}")
+    seed = new_order_seed() if order_seed is None else order_seed
+    order = shuffled_mix(seed, rounds)
     samples: list[float] = []
     by_kind: dict[str, list[float]] = {}
+    cpu_by_kind: dict[str, list[float]] = {}
+    cpu.clear()
     deadline = time.perf_counter() + max_seconds
     done = 0
     while done < rounds and (done == 0 or time.perf_counter() < deadline):
-        done += 1
-        for item in QUERY_MIX:
+        for item in order[done * len(QUERY_MIX) : (done + 1) * len(QUERY_MIX)]:
             seconds, _ = run(item)
             samples.append(seconds)
             by_kind.setdefault(item.kind, []).append(seconds)
+            cpu_by_kind.setdefault(item.kind, []).append(cpu[-1])
+        done += 1
     return {
         "cache": cache,
         "queries": len(samples),
         "rounds": done,
         "mix_size": len(QUERY_MIX),
+        "order_seed": seed,
         "first_query_ms": round(cold * 1000.0, 1),
         **percentiles(samples),
+        "cpu": percentiles(cpu),
         "by_kind": {kind: percentiles(values) for kind, values in by_kind.items()},
+        "cpu_by_kind": {kind: percentiles(values) for kind, values in cpu_by_kind.items()},
         "hits": totals,
     }
 
@@ -133,8 +173,14 @@ def http_load(
     max_requests: int = 400,
     max_seconds: float = 30.0,
     timeout: float = 30.0,
+    order_seed: int | None = None,
 ) -> dict[str, Any]:
-    """``clients`` threads request /api/search over the mix until a count or a time is reached."""
+    """``clients`` threads request /api/search over the mix until a count or a time is reached.
+
+    The requests go through the mix round after round, each round in a new random order.
+    """
+    seed = new_order_seed() if order_seed is None else order_seed
+    order = shuffled_mix(seed, -(-max_requests // len(QUERY_MIX)))
     lock = threading.Lock()
     state = {"next": 0}
     latencies: list[float] = []
@@ -150,7 +196,7 @@ def http_load(
 
     def client() -> None:
         while (number := take()) is not None:
-            item = QUERY_MIX[number % len(QUERY_MIX)]
+            item = order[number]
             url = f"{base_url}/api/search?{item.query_string()}"
             started = time.perf_counter()
             try:
@@ -177,6 +223,7 @@ def http_load(
     wall = time.perf_counter() - started
     return {
         "clients": clients,
+        "order_seed": seed,
         "requests": len(latencies),
         "errors": len(errors),
         "first_errors": errors[:3],

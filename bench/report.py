@@ -19,6 +19,38 @@ def _fmt(value: Any, unit: str = "") -> str:
     return f"{text}{unit}"
 
 
+def _cpu(run: dict[str, Any]) -> str:
+    return f"{_fmt(run.get('cpu_s'), ' s')} CPU"
+
+
+def _mem(run: dict[str, Any]) -> str:
+    """The peaks of every process of the command added up (older runs: the largest one)."""
+    total = run.get("peak_rss_sum_mb")
+    if total is None:
+        return f"peak RSS {_fmt(run.get('peak_rss_mb'), ' MB')} (largest process)"
+    return f"peak RSS {_fmt(total, ' MB')} summed over {run.get('processes', '?')} processes"
+
+
+def _pcts(figures: dict[str, Any] | None) -> str:
+    if not figures:
+        return "-"
+    return "/".join(_fmt(figures.get(f"p{p}_ms")) for p in (50, 95, 99)) + " ms"
+
+
+def _kind(figures: dict[str, Any], kind: str) -> dict[str, Any]:
+    return dict((figures.get("by_kind") or {}).get(kind) or {})
+
+
+def _per_story(row: dict[str, Any], smallest: dict[str, Any] | None) -> str:
+    """CPU a story, and how it grew from the smallest size (1.00x: linear)."""
+    per = row["csrnews"].get("cpu_s", 0) / row["stories"] * 1000.0
+    text = f"{per:.2f} ms CPU a story"
+    if smallest and smallest is not row and smallest["csrnews"].get("cpu_s"):
+        base = smallest["csrnews"]["cpu_s"] / smallest["stories"] * 1000.0
+        text += f" ({per / base:.2f}x that at {smallest['stories']:,})"
+    return text
+
+
 def _rows(results: dict[str, Any]) -> list[tuple[str, str, str]]:
     rows: list[tuple[str, str, str]] = []
     crawl = results.get("crawl")
@@ -30,8 +62,7 @@ def _rows(results: dict[str, Any]) -> list[tuple[str, str, str]]:
                 (
                     f"crawl {crawl['pages']} pages (loopback, delay 0)",
                     f"{_fmt(crawl['pages_per_s'])} pages/s",
-                    f"{_fmt(crawl['wall_s'], ' s')}, peak RSS "
-                    f"{_fmt(crawl['peak_rss_mb'], ' MB')}, "
+                    f"{_fmt(crawl['wall_s'], ' s')}, {_cpu(crawl)}, {_mem(crawl)}, "
                     f"{crawl['stories_written']} stories written",
                 )
             )
@@ -41,8 +72,7 @@ def _rows(results: dict[str, Any]) -> list[tuple[str, str, str]]:
                     (
                         f"crawl {more['pages']} pages into {more['stories_before']:,} stories",
                         f"{_fmt(more['pages_per_s'])} pages/s",
-                        f"{_fmt(more['wall_s'], ' s')}, peak RSS "
-                        f"{_fmt(more['peak_rss_mb'], ' MB')}, "
+                        f"{_fmt(more['wall_s'], ' s')}, {_cpu(more)}, {_mem(more)}, "
                         f"{more['stories_written']} stories written",
                     )
                 )
@@ -50,21 +80,23 @@ def _rows(results: dict[str, Any]) -> list[tuple[str, str, str]]:
     if isinstance(build, dict):
         rows.append(("build", "error", build["error"]))
         build = []
+    smallest = min(build or [], key=lambda r: r["stories"], default=None)
     for row in build or []:
         ours, plain = row["csrnews"], row["pelican"]
         rows.append(
             (
                 f"csrnews build, {row['stories']:,} stories",
                 f"{_fmt(ours['wall_s'], ' s')}",
-                f"peak RSS {_fmt(ours['peak_rss_mb'], ' MB')}, {ours['files']:,} files",
+                f"{_cpu(ours)}, {_mem(ours)}, {ours['files']:,} files; {_per_story(row, smallest)}",
             )
         )
         rows.append(
             (
                 f"plain Pelican, {row['stories']:,} stories",
                 f"{_fmt(plain['wall_s'], ' s')}",
-                f"peak RSS {_fmt(plain['peak_rss_mb'], ' MB')}, {plain['files']:,} files; "
-                f"ratio {_fmt(row['ratio'])}x (site only {_fmt(row.get('site_ratio'))}x)",
+                f"{_cpu(plain)}, {_mem(plain)}, {plain['files']:,} files; "
+                f"csrnews / Pelican: CPU {_fmt(row.get('cpu_ratio'))}x, wall "
+                f"{_fmt(row['ratio'])}x (site only {_fmt(row.get('site_ratio'))}x)",
             )
         )
     index = results.get("index")
@@ -77,14 +109,14 @@ def _rows(results: dict[str, Any]) -> list[tuple[str, str, str]]:
                 (
                     f"index build, {index['stories']:,} stories",
                     _fmt(full["wall_s"], " s"),
-                    f"peak RSS {_fmt(full['peak_rss_mb'], ' MB')}",
+                    f"{_cpu(full)}, {_mem(full)}",
                 )
             )
             rows.append(
                 (
                     f"index update, {sum(inc['changes'].values())} stories",
                     _fmt(inc["wall_s"], " s"),
-                    f"peak RSS {_fmt(inc['peak_rss_mb'], ' MB')}",
+                    f"{_cpu(inc)}, {_mem(inc)}",
                 )
             )
             for key, what in (("static_full", "build"), ("static_incremental", "update")):
@@ -106,9 +138,12 @@ def _rows(results: dict[str, Any]) -> list[tuple[str, str, str]]:
             rows.append(
                 (
                     f"nightly: {nightly['stories']:,} + {nightly['changes']['new']} new, "
-                    f"{nightly['changes']['changed']} changed",
+                    f"{nightly['changes']['changed']} changed "
+                    f"({nightly.get('new_dates', 'spread')})",
                     _fmt(nightly["wall_s"], " s"),
-                    f"build plus index, peak RSS {_fmt(nightly['peak_rss_mb'], ' MB')}",
+                    f"build plus index, {_cpu(nightly)}, {_mem(nightly)}, "
+                    f"{_fmt(nightly.get('rendered'))} pages rendered, "
+                    f"{_fmt(nightly.get('unchanged'))} kept",
                 )
             )
     query = results.get("query")
@@ -124,7 +159,9 @@ def _rows(results: dict[str, Any]) -> list[tuple[str, str, str]]:
                             f"query in-process, {query['stories']:,} stories, {label}",
                             f"p95 {_fmt(inproc['p95_ms'], ' ms')}",
                             f"p50 {_fmt(inproc['p50_ms'], ' ms')}, p99 "
-                            f"{_fmt(inproc['p99_ms'], ' ms')}, {inproc['queries']} queries",
+                            f"{_fmt(inproc['p99_ms'], ' ms')}, {inproc['queries']} queries; "
+                            f"CPU p50/p95/p99 {_pcts(inproc.get('cpu'))}; phrase p95 "
+                            f"{_fmt(_kind(inproc, 'phrase').get('p95_ms'), ' ms')}",
                         )
                     )
                 if http:
@@ -134,7 +171,8 @@ def _rows(results: dict[str, Any]) -> list[tuple[str, str, str]]:
                             f"{_fmt(http['requests_per_s'])} requests/s",
                             f"p50 {_fmt(http['p50_ms'], ' ms')}, p95 "
                             f"{_fmt(http['p95_ms'], ' ms')}, "
-                            f"{http['requests']} requests, {http['errors']} errors",
+                            f"{http['requests']} requests, {http['errors']} errors; server CPU "
+                            f"{_fmt(http.get('server_cpu_ms_per_request'), ' ms')} a request",
                         )
                     )
     return rows
@@ -205,6 +243,9 @@ def key_figures(results: dict[str, Any]) -> dict[str, float]:
     for row in build if isinstance(build, list) else []:
         n = row["stories"]
         out[f"build {n} csrnews s"] = row["csrnews"]["wall_s"]
+        out[f"build {n} csrnews CPU s"] = row["csrnews"].get("cpu_s", 0.0)
+        out[f"build {n} pelican CPU s"] = row["pelican"].get("cpu_s", 0.0)
+        out[f"build {n} csrnews RSS summed MB"] = row["csrnews"].get("peak_rss_sum_mb", 0.0)
         out[f"build {n} csrnews RSS MB"] = row["csrnews"]["peak_rss_mb"]
         out[f"build {n} pelican s"] = row["pelican"]["wall_s"]
         out[f"build {n} ratio"] = row["ratio"]
@@ -215,6 +256,9 @@ def key_figures(results: dict[str, Any]) -> dict[str, float]:
     nightly = results.get("nightly") or {}
     if "wall_s" in nightly:
         out[f"nightly {nightly['stories']} s"] = nightly["wall_s"]
+        out[f"nightly {nightly['stories']} CPU s"] = nightly.get("cpu_s", 0.0)
+        if nightly.get("rendered") is not None:
+            out[f"nightly {nightly['stories']} pages rendered"] = nightly["rendered"]
     query = results.get("query") or {}
     if "in_process" in query:
         for p in ("p50_ms", "p95_ms", "p99_ms"):

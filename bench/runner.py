@@ -21,6 +21,7 @@ from bench import corpus
 from bench.measure import ROOT, RunResult, describe_machine, run_measured
 from bench.publisher import write_publisher_stories
 from bench.queries import http_load, wait_until_up
+from bench.rusage import tree_cpu_seconds
 from bench.targets import check_targets
 
 logger = logging.getLogger(__name__)
@@ -28,6 +29,7 @@ logger = logging.getLogger(__name__)
 _SITE_SECONDS_RE = re.compile(r" in ([0-9.]+) s; search index")
 SECTIONS: tuple[str, ...] = ("crawl", "build", "index", "nightly", "query")  # in run order
 NIGHTLY_NEW, NIGHTLY_CHANGED = 50, 20
+MAIN_SIZE = 20000
 PELICAN_SETTINGS = """\
 # Plain Pelican, default theme and settings: the baseline `csrnews build` is compared with.
 SITENAME = "Plain Pelican baseline"
@@ -52,6 +54,8 @@ class Options:
     http_seconds: float = 30.0
     sections: tuple[str, ...] = SECTIONS
     seed: int = corpus.SEED
+    nightly_dates: str = "recent"
+    main_size: int | None = None  # where index, nightly and query run (default: 20k or largest)
     quick: bool = False
     keep: bool = False
     progress: Callable[[str], None] = field(default=lambda message: None)
@@ -114,6 +118,8 @@ class Bench:
                 "http_seconds": options.http_seconds,
                 "sections": list(options.sections),
                 "seed": options.seed,
+                "nightly_dates": options.nightly_dates,
+                "main_size": self.main_size(),
                 "quick": options.quick,
             },
         }
@@ -151,8 +157,10 @@ class Bench:
             self.say(f"corpus: {size} stories in {seconds:.1f} s")
         return folder
 
-    def csrnews_build(self, size: int) -> RunResult:
-        """`csrnews build` (site and index) of the corpus of ``size`` stories."""
+    def csrnews_build(self, size: int) -> tuple[RunResult, dict[str, Any]]:
+        """`csrnews build` (site and index) of the corpus of ``size`` stories, and its report."""
+        report = self._dir(f"corpus-{size}", "build-report.json")
+        report.unlink(missing_ok=True)
         result = run_measured(
             _cli(
                 "build",
@@ -163,18 +171,31 @@ class Bench:
                 str(self._dir(f"corpus-{size}", "output")),
                 "--index",
                 str(self._dir(f"corpus-{size}", "index")),
+                "--report",
+                str(report),
             ),
             cwd=self.o.workdir,
         )
         self._built.add(size)
-        return result
+        try:
+            done = json.loads(report.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            done = {}
+        return result, {k: done.get(k) for k in ("rendered", "unchanged", "files")}
+
+    def main_size(self) -> int:
+        """The size index, nightly and query run at: ``main_size``, else 20k if built, else the
+        largest (a 40k build shows how costs grow; the targets are stated at 20k)."""
+        if self.o.main_size:
+            return self.o.main_size
+        return MAIN_SIZE if MAIN_SIZE in self.o.sizes else max(self.o.sizes)
 
     # -- sections -----------------------------------------------------------------------------
 
     def run(self) -> dict[str, Any]:
         """Run the chosen sections in order, saving the figures after each."""
         self.o.workdir.mkdir(parents=True, exist_ok=True)
-        big = max(self.o.sizes)
+        big = self.main_size()
         steps: list[tuple[str, Callable[[], Any]]] = [
             ("crawl", self.crawl),
             ("build", self.build),
@@ -297,10 +318,10 @@ class Bench:
             # a cold build: no earlier site, index or parsed-story cache to reuse
             for leftover in ("output", "index", ".pelican-cache"):
                 shutil.rmtree(self._dir(f"corpus-{size}", leftover), ignore_errors=True)
-            ours = self.csrnews_build(size)
+            ours, _report = self.csrnews_build(size)
             self.say(
-                f"build {size}: csrnews build {ours.wall_s:.1f} s, "
-                f"peak RSS {ours.peak_rss_mb:.0f} MB"
+                f"build {size}: csrnews build {ours.wall_s:.1f} s, {ours.cpu_s:.1f} s CPU, "
+                f"peak RSS {ours.peak_rss_sum_mb:.0f} MB summed over {ours.processes} processes"
             )
             site_s = _site_seconds(ours)
             plain_out = self._dir(f"corpus-{size}", "pelican-output")
@@ -320,8 +341,8 @@ class Bench:
                 cwd=self.o.workdir,
             )
             self.say(
-                f"build {size}: plain pelican {plain.wall_s:.1f} s, "
-                f"peak RSS {plain.peak_rss_mb:.0f} MB"
+                f"build {size}: plain pelican {plain.wall_s:.1f} s, {plain.cpu_s:.1f} s CPU, "
+                f"peak RSS {plain.peak_rss_sum_mb:.0f} MB"
             )
             rows.append(
                 {
@@ -333,12 +354,15 @@ class Bench:
                     },
                     "pelican": {**_figures(plain), "files": _count_files(plain_out)},
                     "ratio": round(ours.wall_s / plain.wall_s, 2),
+                    # CPU (user + system, both processes of csrnews build): what a one-core or
+                    # busy machine pays, whatever the load of the run
+                    "cpu_ratio": round(ours.cpu_s / plain.cpu_s, 2) if plain.cpu_s else None,
                     # the site part alone (csrnews's own timing, without start-up and index)
                     "site_ratio": round(site_s / plain.wall_s, 2) if site_s else None,
                 }
             )
             shutil.rmtree(plain_out, ignore_errors=True)
-            if size != max(self.o.sizes) and not self.o.keep:
+            if size != self.main_size() and not self.o.keep:
                 shutil.rmtree(self._dir(f"corpus-{size}"), ignore_errors=True)
         return rows
 
@@ -347,7 +371,12 @@ class Bench:
         marker = self._dir(f"corpus-{size}", "nightly-applied")
         if not marker.exists():
             added, edited = corpus.nightly_changes(
-                self.content(size), size, new=NIGHTLY_NEW, changed=NIGHTLY_CHANGED, seed=self.o.seed
+                self.content(size),
+                size,
+                new=NIGHTLY_NEW,
+                changed=NIGHTLY_CHANGED,
+                seed=self.o.seed,
+                dates=self.o.nightly_dates,
             )
             marker.write_text(f"{len(added)} {len(edited)}\n", encoding="utf-8")
         new, changed = (int(x) for x in marker.read_text(encoding="utf-8").split())
@@ -418,15 +447,19 @@ class Bench:
             self.say(f"nightly {size}: first a full build to start from")
             self.csrnews_build(size)
         changes = self._changes(size)
-        result = self.csrnews_build(size)
+        result, report = self.csrnews_build(size)
         self.say(
-            f"nightly {size}: build {result.wall_s:.1f} s, peak RSS {result.peak_rss_mb:.0f} MB"
+            f"nightly {size}: build {result.wall_s:.1f} s, {result.cpu_s:.1f} s CPU, "
+            f"{report.get('rendered')} pages rendered, peak RSS {result.peak_rss_sum_mb:.0f} MB "
+            "summed"
         )
         return {
             "stories": size,
             "changes": changes,
+            "new_dates": self.o.nightly_dates,
             **_figures(result),
             "site_s": _site_seconds(result),
+            **report,
         }
 
     def query(self, size: int) -> dict[str, Any]:
@@ -507,8 +540,16 @@ class Bench:
         base = f"http://127.0.0.1:{port}"
         try:
             wait_until_up(f"{base}/api/search?q=csr")
+            server_cpu = tree_cpu_seconds(server.pid)
             result = http_load(
                 base, clients=4, max_requests=self.o.http_requests, max_seconds=self.o.http_seconds
+            )
+            # the server's own CPU (every worker), which client threads on the same cores
+            # do not inflate: what a request costs
+            server_cpu = tree_cpu_seconds(server.pid) - server_cpu
+            result["server_cpu_s"] = round(server_cpu, 2)
+            result["server_cpu_ms_per_request"] = (
+                round(server_cpu / result["requests"] * 1000.0, 2) if result["requests"] else None
             )
         finally:
             server.terminate()

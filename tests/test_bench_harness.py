@@ -114,14 +114,84 @@ def test_targets_are_checked() -> None:
     }
     rows = {row["target"]: row for row in check_targets(results)}
     assert rows["crawl pipeline pages/s"]["met"] is True
-    assert rows["nightly case: build plus index (s)"]["met"] is False
-    assert rows["nightly case: build plus index (s)"]["at"] == 20000
+    assert rows["nightly case: build plus index, wall (s)"]["met"] is False
+    assert rows["nightly case: build plus index, wall (s)"]["at"] == 20000
+    assert rows["nightly case: pages rendered"]["met"] is None  # not measured
     assert rows["query p95 in-process, no cache (ms)"]["met"] is None
     # The crawl target takes the slower of the two crawls.
     results["crawl"]["existing"] = {"pages": 1000, "pages_per_s": 40.0}
     rows = {row["target"]: row for row in check_targets(results)}
     assert rows["crawl pipeline pages/s"]["measured"] == 40.0
     assert rows["crawl pipeline pages/s"]["met"] is False
+
+
+def test_issue_20_targets_read_cpu_summed_memory_pages_and_growth() -> None:
+    def build(stories: int, cpu: float) -> dict[str, object]:
+        return {
+            "stories": stories,
+            "csrnews": {"cpu_s": cpu, "peak_rss_mb": 400.0, "peak_rss_sum_mb": 700.0},
+            "cpu_ratio": 0.9,
+        }
+
+    results = {
+        "options": {"main_size": 20000},
+        "build": [build(5000, 50.0), build(20000, 260.0), build(40000, 400.0)],
+        "nightly": {"stories": 20000, "wall_s": 9.0, "cpu_s": 16.0, "rendered": 420},
+    }
+    rows = {row["target"]: row for row in check_targets(results)}
+    memory = rows["full build, peak RSS of every process summed (MB)"]
+    assert (memory["measured"], memory["at"], memory["met"]) == (700.0, 20000, False)
+    assert rows["full build, CPU ratio to plain Pelican"]["met"] is True
+    growth = rows["full build CPU a story, largest / smallest size"]
+    assert (growth["measured"], growth["at"], growth["met"]) == (1.0, 40000, True)
+    assert rows["nightly case: build plus index, CPU (s)"]["met"] is False
+    assert rows["nightly case: pages rendered"]["measured"] == 420
+    assert rows["nightly case: pages rendered"]["met"] is True
+
+
+def test_peak_memory_of_a_process_tree_is_summed() -> None:
+    # Two processes side by side (as `csrnews build` runs the site and the index): the summed
+    # figure holds both peaks, the largest-process figure only one.
+    child = (
+        "import time; x = bytearray(80 * 2**20); x[::4096] = b'y' * len(x[::4096]); time.sleep(1)"
+    )
+    parent = (
+        "import subprocess, sys, time; "
+        f"p = subprocess.Popen([sys.executable, '-c', {child!r}]); "
+        "x = bytearray(60 * 2**20); x[::4096] = b'y' * len(x[::4096]); time.sleep(1); p.wait()"
+    )
+    result = run_measured([sys.executable, "-c", parent])
+    assert result.processes >= 2
+    assert 80 <= result.peak_rss_mb < 140
+    assert result.peak_rss_sum_mb >= 140 > result.peak_rss_mb
+
+
+def test_query_mix_order_is_new_each_run_and_complete_each_round() -> None:
+    from bench.queries import QUERY_MIX, new_order_seed, shuffled_mix
+
+    first, second = shuffled_mix(1, 3), shuffled_mix(2, 3)
+    assert len(first) == 3 * len(QUERY_MIX)
+    for start in range(0, len(first), len(QUERY_MIX)):
+        assert sorted(map(repr, first[start : start + len(QUERY_MIX)])) == sorted(
+            map(repr, QUERY_MIX)
+        )
+    assert first != second and shuffled_mix(1, 3) == first
+    assert len({new_order_seed() for _ in range(5)}) > 1
+
+
+def test_nightly_new_stories_are_the_newest_unless_spread(tmp_path: Path) -> None:
+    generate_corpus(tmp_path / "a", 30)
+    added, _edited = nightly_changes(tmp_path / "a", 30, new=5, changed=2)
+    dates = [read_story(p).get("Date") for p in (tmp_path / "a" / "news").rglob("*.md")]
+    newest = sorted(dates)[-5:]
+    assert sorted(read_story(p).get("Date") for p in added) == newest
+    assert all(p.parent.name == read_story(p).get("Date")[:4] for p in added)
+    generate_corpus(tmp_path / "b", 30)
+    spread, _ = nightly_changes(tmp_path / "b", 30, new=5, changed=2, dates="spread")
+    assert [p.name for p in spread] == [p.name for p in added]
+    assert sorted(read_story(p).get("Date") for p in spread) != newest
+    with pytest.raises(ValueError, match="dates"):
+        nightly_changes(tmp_path / "b", 35, new=1, changed=0, dates="tomorrow")
 
 
 @pytest.mark.slow
@@ -170,7 +240,16 @@ def test_quick_run_writes_every_section(tmp_path: Path) -> None:
         assert inproc["cache"] is cache and http["cache"] is cache
         assert inproc["queries"] > 0 and inproc["p95_ms"] > 0
         assert http["requests"] > 0 and http["errors"] == 0
-    assert all(row["measured"] is not None for row in results["targets"])
+    growth = "full build CPU a story, largest / smallest size"  # needs two sizes
+    assert all(row["measured"] is not None for row in results["targets"] if row["target"] != growth)
+    assert (
+        row["cpu_ratio"] > 0 and row["csrnews"]["peak_rss_sum_mb"] >= row["csrnews"]["peak_rss_mb"]
+    )
+    nightly = results["nightly"]
+    assert nightly["new_dates"] == "recent" and nightly["rendered"] > 0 and nightly["cpu_s"] > 0
+    assert (
+        query["http"]["server_cpu_ms_per_request"] > 0 and query["in_process"]["cpu"]["p95_ms"] > 0
+    )
     assert "plain Pelican" in done.stdout and format_table(results) in done.stdout
 
 

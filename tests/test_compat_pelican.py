@@ -138,6 +138,54 @@ def check_writer(settings: dict[str, object], tmp_path: Path) -> None:
     ]
 
 
+def check_translations(settings: dict[str, object], tmp_path: Path) -> None:
+    import pelican.generators
+    from pelican.utils import process_translations as pelicans
+
+    def stories() -> list[Article]:
+        made = []
+        for number, (slug, lang, translation) in enumerate(
+            [
+                ("forum", "en", None),
+                ("forum", "zh", None),
+                ("audit", "zh", None),
+                ("report", "en", "true"),
+                ("report", "fr", None),
+                ("award", "en", None),
+                ("award", "de", "true"),
+            ]
+        ):
+            meta = {"title": f"{slug} {lang}", "slug": slug, "lang": lang}
+            if translation:
+                meta["translation"] = translation
+            made.append(Article(f"<p>{number}</p>", meta, settings=settings))
+        return made
+
+    def shape(result: tuple[list[Article], list[Article]]) -> object:
+        index, translations = result
+        return (
+            [a.content for a in index],
+            [a.content for a in translations],
+            [sorted(t.content for t in a.translations) for a in index + translations],
+        )
+
+    assert shape(pelican_compat.process_translations(stories(), "slug")) == shape(
+        pelicans(stories(), "slug")
+    )
+    assert shape(pelican_compat.process_translations(stories(), ["slug", "lang"])) == shape(
+        pelicans(stories(), ["slug", "lang"])
+    )
+    plain = stories()
+    assert pelican_compat.process_translations(plain, None) == (plain, [])
+    # ArticlesGenerator and PagesGenerator call the name through pelican.generators
+    for generator in (pelican.generators.ArticlesGenerator, pelican.generators.PagesGenerator):
+        assert "process_translations(" in inspect.getsource(generator.generate_context)
+    original = pelican.generators.process_translations
+    with pelican_compat.linear_translations():
+        assert pelican.generators.process_translations is pelican_compat.process_translations
+    assert pelican.generators.process_translations is original is pelicans
+
+
 CHECKS: dict[str, Callable[[dict[str, object], Path], None]] = {
     "Content._content": check_content,
     "Content._summary": check_summary,
@@ -154,6 +202,7 @@ CHECKS: dict[str, Callable[[dict[str, object], Path], None]] = {
     "Writer._written_files": check_writer,
     "Writer._overridden_files": check_writer,
     "markdown.util.Registry._priority": check_registry_priority,
+    "pelican.generators.process_translations": check_translations,
 }
 
 

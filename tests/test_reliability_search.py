@@ -27,7 +27,7 @@ from bench.corpus import generate_corpus
 from csrnews.serve.wsgi import make_app
 from tests.conftest import wsgi_server
 from tests.test_search_index import STORIES, _write
-from tests.test_serve_workers import Server, Site
+from tests.test_serve_workers import Server, Site, _wait_for
 
 LONG_FUZZY = ["x" * 100 + "~2", "x" * 300 + "~2"]
 HOSTILE = [
@@ -125,8 +125,9 @@ def test_long_fuzzy_queries_do_not_stall_a_real_server(corpus_site: Site, tmp_pa
     server = Server(corpus_site, tmp_path, "--workers", "2")
     try:
         server.wait_up()
+        # gunicorn answers as soon as its first worker is up; the second follows
+        _wait_for(lambda: len(server.workers()) == 2, seconds=30, message="2 workers")
         workers = server.workers()
-        assert len(workers) == 2
         for q in HOSTILE + ORDINARY:  # every code path warmed up once
             assert _get(server.port, q)[0] in (200, 400), q
         print("figures:", json.dumps({"workers": len(workers)}))

@@ -116,6 +116,73 @@ def test_an_incremental_build_equals_a_full_build(content: Path, tmp_path: Path)
     assert full.unchanged == 0 and full.rendered >= again.rendered + again.unchanged - 1
 
 
+def test_a_new_story_changes_only_the_newest_page_of_each_list(
+    content: Path, tmp_path: Path
+) -> None:
+    # Lists are numbered from the oldest story (csrnews.site.pagination): a story newer than
+    # all others goes onto the newest page of each of its lists; every numbered page keeps its
+    # URL and its file (a link to the live site's file, not rendered again).
+    settings = {"DEFAULT_PAGINATION": 2}
+    live, nxt = tmp_path / "live", tmp_path / "next"
+    build_site(content, live, quiet=True, extra_settings=settings)
+    numbered = sorted(p.relative_to(live) for p in live.rglob("page/*/index.html"))
+    assert len(numbered) > 10
+    (content / NEWS / "2025" / "water-stewardship-forum-in-kunming.md").write_text(
+        NEW_STORY, encoding="utf-8"
+    )
+    stats = build_site(content, nxt, quiet=True, previous=live, extra_settings=settings)
+    stories = re.compile(r'class="story-title"><a href="([^"]+)"')
+    kept, relinked = 0, []
+    for name in numbered:
+        if (nxt / name).stat().st_ino == (live / name).stat().st_ino:
+            kept += 1
+            continue
+        # The one page below a newest page that was full: same stories, and its "Newer" link
+        # now goes to the page the new story split off (the newest page's 2 oldest stories).
+        before, after = (live / name).read_text("utf-8"), (nxt / name).read_text("utf-8")
+        assert stories.findall(before) == stories.findall(after), name
+        number = int(name.parent.name)
+        split_off = name.parent.parent / str(number + 1) / "index.html"
+        assert not (live / split_off).exists() and (nxt / split_off).is_file(), name
+        relinked.append(name)
+    assert kept + len(relinked) == len(numbered) and kept > len(relinked), (kept, relinked)
+    home = (nxt / "index.html").read_text(encoding="utf-8")
+    assert "Water stewardship forum in Kunming" in home
+    assert "Water stewardship forum in Kunming" in (nxt / "org/amfori/index.html").read_text(
+        encoding="utf-8"
+    )
+    build_site(content, tmp_path / "full", quiet=True, incremental=False, extra_settings=settings)
+    assert differences(tree(nxt), tree(tmp_path / "full")) == []
+    assert stats.unchanged > stats.rendered, stats
+
+
+def test_an_edit_to_a_storys_text_renders_its_page_and_feeds_not_the_lists(
+    content: Path, tmp_path: Path
+) -> None:
+    # Lists and links show a story's title, date, summary...: what the theme's templates
+    # read of it. Its text and a Modified date show on its own page and in the feeds only.
+    live, nxt = tmp_path / "live", tmp_path / "next"
+    build_site(content, live, quiet=True)
+    story = content / NEWS / "2025" / "iso-26000-forum-in-shanghai.md"
+    edit(story, "\n\n", "\nModified: 2026-01-06T02:00:00+00:00\n\nA new first paragraph.\n\n")
+    build_site(content, nxt, quiet=True, previous=live)
+
+    def kept(name: str) -> bool:
+        return (nxt / name).stat().st_ino == (live / name).stat().st_ino
+
+    page = "news/2025/iso-26000-forum-in-shanghai/index.html"
+    assert not kept(page) and "A new first paragraph." in (nxt / page).read_text("utf-8")
+    assert not kept("feeds/all.atom.xml")
+    for listing in ("index.html", "org/index.html", "2025/index.html", "archives/index.html"):
+        assert kept(listing), listing
+    build_site(content, tmp_path / "full", quiet=True, incremental=False)
+    assert differences(tree(nxt), tree(tmp_path / "full")) == []
+    # a new title shows in every list: those are rendered again
+    edit(story, "Title: ", "Title: Revised: ")
+    build_site(content, tmp_path / "third", quiet=True, previous=nxt)
+    assert "Revised: " in (tmp_path / "third" / "index.html").read_text("utf-8")
+
+
 def test_a_top10_edit_and_a_theme_change_rebuild_what_shows_them(
     content: Path, tmp_path: Path
 ) -> None:

@@ -21,23 +21,57 @@ def paged(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return out
 
 
-def test_lists_are_paginated_with_working_links(paged: Path) -> None:
-    for first, second in [
-        ("index.html", "page/2/index.html"),
-        ("org/amfori/index.html", "org/amfori/page/2/index.html"),
-        ("2024/index.html", "2024/page/2/index.html"),
-        ("tag/labour/index.html", None),
+_LINK = re.compile(r'rel="(prev|next)" href="/([^"]*)"')
+_DATE = re.compile(r'<li class="story"[^>]*>\s*<article[^>]*>.*?<time datetime="([^"]+)"', re.S)
+
+
+def _walk(site: Path, first: str) -> list[tuple[str, list[str]]]:
+    """A list's pages from its own URL along the "Older" links: (page, its stories' dates)."""
+    pages, page = [], first
+    while page is not None:
+        text = (site / page).read_text(encoding="utf-8")
+        pages.append((page, _DATE.findall(text)))
+        links = dict(_LINK.findall(text))
+        page = links["next"] + "index.html" if "next" in links else None
+        assert len(pages) < 50
+    return pages
+
+
+def test_lists_are_paginated_from_the_oldest_story(paged: Path) -> None:
+    # 12 stories, 4 a page: page 1 holds the oldest 4, page 2 the next 4, the list's own URL
+    # the newest (4 to 7); every page shows its stories newest first.
+    for first, numbered in [
+        ("index.html", ["page/2/index.html", "page/1/index.html"]),
+        ("org/amfori/index.html", None),
+        ("2024/index.html", None),
+        ("tag/labour/index.html", []),
     ]:
-        text = (paged / first).read_text(encoding="utf-8")
-        if second is None:
-            assert 'rel="next"' not in text
-            continue
-        assert (paged / second).is_file(), second
-        assert f'rel="next" href="/{second.removesuffix("index.html")}"' in text
-        assert 'rel="prev"' in (paged / second).read_text(encoding="utf-8")
-        assert not check_html(paged / second).errors
-    assert (paged / "page/3/index.html").is_file()
-    assert not (paged / "page/4").exists()
+        pages = _walk(paged, first)
+        names = [name for name, _dates in pages]
+        if numbered is not None:
+            assert names == [first, *numbered]
+        prefix = first.removesuffix("index.html")
+        assert names[1:] == [f"{prefix}page/{n}/index.html" for n in range(len(names) - 1, 0, -1)]
+        dates = [d for _name, page_dates in pages for d in page_dates]
+        assert dates == sorted(dates, reverse=True) and dates, first  # newest first throughout
+        sizes = [len(page_dates) for _name, page_dates in pages]
+        assert len(sizes) == 1 or (all(size == 4 for size in sizes[1:]) and 4 <= sizes[0] <= 7)
+        for name, _dates in pages[1:]:
+            text = (paged / name).read_text(encoding="utf-8")
+            assert 'rel="prev"' in text  # back to the newer page
+            assert not check_html(paged / name).errors
+    assert not (paged / "page/3").exists()
+    newer = dict(_LINK.findall((paged / "page/2/index.html").read_text(encoding="utf-8")))
+    assert newer["prev"] == ""  # the newest page is the site's root, not /index.html
+
+
+def test_the_theme_prints_no_page_totals() -> None:
+    # A page's key leaves out the number of pages (csrnews.site.incremental): a template that
+    # printed it would go stale when a page is added.
+    theme = Path(__file__).resolve().parent.parent / "theme" / "templates"
+    for template in theme.glob("*.html"):
+        text = template.read_text(encoding="utf-8")
+        assert "paginator" not in text and "num_pages" not in text, template.name
 
 
 def test_top10_pages_and_home_highlight(tmp_path: Path) -> None:
@@ -76,9 +110,13 @@ def test_related_prefers_shared_organisations_and_standards() -> None:
     b = story("b", [], [], ["labour"])
     c = story("c", ["amfori"], ["iso-26000"], [])
     d = story("d", [], [], ["water"])
-    compute_related([a, b, c, d], limit=5)
+    compute_related([a, b, c, d], limit=5)  # newest first
     assert [r.name for r in a.related] == ["c", "b"]
-    assert d.related == [] and [r.name for r in b.related] == ["a"]
+    # earlier stories only: b shares a tag with a, which is newer
+    assert d.related == [] and b.related == [] and c.related == []
+    e = story("e", [], ["iso-26000"], ["water"])  # older than d
+    compute_related([a, b, c, d, e], limit=5)
+    assert [r.name for r in a.related] == ["c", "e", "b"] and [r.name for r in d.related] == ["e"]
 
 
 def _root_relative_links(site: Path) -> list[str]:

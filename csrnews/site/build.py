@@ -188,7 +188,8 @@ def build_site(
         if quarantine:
             guard.leave_out(find_quarantine(content, cache_dir=conf["CACHE_PATH"]))
             guard.connect()
-        Pelican(conf).run()
+        with pelican_compat.linear_translations():
+            Pelican(conf).run()
         if recorder.errors:
             raise SiteBuildError("; ".join(recorder.errors[:5]))
         counts = incremental_mod.finish(plan, staging)

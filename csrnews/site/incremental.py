@@ -26,12 +26,13 @@ from pathlib import Path
 from typing import Any
 
 import pelican
-from jinja2 import meta
+from jinja2 import meta, nodes
 from pelican.contents import Content
 from pelican.paginator import Page, Paginator
 from pelican.urlwrappers import URLWrapper
 
 from csrnews.site import pelican_compat
+from csrnews.site.pagination import StablePagesWriter
 
 logger = logging.getLogger(__name__)
 
@@ -122,11 +123,19 @@ def _pelican_types() -> tuple[Any, Any, Any, Any]:
 class Fingerprinter:
     """Hashes of the values templates read: stories, taxonomy objects, pages of a paginator."""
 
-    def __init__(self) -> None:
+    def __init__(self, listed: frozenset[str] | None = None) -> None:
         self._memo: dict[int, str] = {}
         self._base_memo: dict[int, str] = {}
         self._full_memo: dict[int, str] = {}
+        self._own_memo: dict[int, str] = {}
         self._alive: list[Any] = []  # memoised objects stay alive, so their ids stay theirs
+        # The attributes templates can read from a story that is not the page's own (a list
+        # item, a link); None: every attribute (a story in a feed shows its text).
+        self.listed = listed
+
+    def share_own(self, other: Fingerprinter) -> None:
+        """Use ``other``'s digests of stories' own attributes (the same in both)."""
+        self._own_memo = other._own_memo
 
     def _remember(self, value: Any, digest: str) -> str:
         self._memo[id(value)] = digest
@@ -162,13 +171,16 @@ class Fingerprinter:
             own_slug = "" if pelican_compat.slug_from_name(value) else str(value.slug)
             digest = _pack("w", [type(value).__name__, str(value.name), own_slug])
         elif isinstance(value, page):
+            # a page counts by its place and its stories, not by the number of pages after
+            # it (lists are numbered from the oldest story: csrnews.site.pagination), so a
+            # new story leaves the pages before the newest unchanged. Templates must not
+            # print the paginator's totals (tests/test_site_pages.py checks the theme).
             digest = _h(
                 "page",
                 value.full_name,
                 str(value.base_url),
                 str(value.number),
-                str(value.paginator.num_pages),
-                str(value.paginator.count),
+                str(value.has_next()),
                 self.of(value.object_list, depth + 1),
             )
         elif isinstance(value, paginator):
@@ -202,7 +214,7 @@ class Fingerprinter:
         known = self._full_memo.get(id(obj))
         if known is None:
             content = _pelican_types()[0]
-            parts = [self._base(obj)]
+            parts = [self._own(obj)]
             for name, value in vars(obj).items():
                 if isinstance(value, content):
                     parts.append(f"{name}={self._base(value)}")
@@ -215,13 +227,45 @@ class Fingerprinter:
         return known
 
     def _base(self, obj: Any) -> str:
-        """A story as a list or a link shows it: its own attributes, not the stories it points to.
+        """A story as a list or a link shows it: what templates read of it, or all it holds.
+
+        With ``listed``, only those attributes count (its title, URL, date, summary... not its
+        text or a Modified date no list shows), so an edit to a story's text re-renders its
+        own page and its feeds, not every list and link that shows its title.
+        """
+        if self.listed is None:
+            return self._own(obj)
+        known = self._base_memo.get(id(obj))
+        if known is not None:
+            return known
+        content = _pelican_types()[0]
+        parts = [type(obj).__name__]
+        for name in sorted(self.listed):
+            try:
+                value = getattr(obj, name)
+            except Exception:  # not an attribute of a story (a template reads it elsewhere)
+                continue
+            if isinstance(value, content) or (
+                isinstance(value, (list, tuple)) and any(isinstance(v, content) for v in value)
+            ):
+                continue  # other stories count where they are shown, by their own digest
+            if callable(value) and not isinstance(value, (str, type)):
+                parts = [self._own(obj)]  # a method a template calls: cannot tell what it reads
+                break
+            parts.append(f"{name}={self.of(value, 1)}")
+        digest = self._base_memo[id(obj)] = _h(*parts)
+        self._alive.append(obj)
+        return digest
+
+    def _own(self, obj: Any) -> str:
+        """A story's own attributes, all of them, not the stories it points to.
 
         Hashes the repr of its attributes: fast, and stable for the values stories hold
         (strings, dates, lists, Pelican's categories and tags). A value whose repr holds a
         memory address only makes the page render every time, never go stale.
         """
-        known = self._base_memo.get(id(obj))
+        memo = self._own_memo
+        known = memo.get(id(obj))
         if known is not None:
             return known
         content = _pelican_types()[0]
@@ -239,7 +283,7 @@ class Fingerprinter:
             # links to other files ({filename}...) resolve to their current URLs at render time
             own.append(("resolved_content", str(obj.content)))
         own.sort(key=lambda item: item[0])
-        digest = self._base_memo[id(obj)] = _h(type(obj).__name__, repr(own))
+        digest = memo[id(obj)] = _h(type(obj).__name__, repr(own))
         self._alive.append(obj)
         return digest
 
@@ -256,6 +300,47 @@ class TemplateInputs:
         if name not in self._names:
             self._names[name] = self._collect(template.environment, name)
         return self._names[name]
+
+    @staticmethod
+    def listed(env: Any) -> frozenset[str] | None:
+        """Every attribute a template of the theme reads, except of the page's own story.
+
+        Names only, whatever object they are read from (more than needed, never less); in
+        article.html and page.html the page's own ``article`` or ``page`` counts in full
+        anyway. None when a template reads attributes by a name chosen at run time.
+        """
+        names: set[str] = set()
+        for template in env.list_templates():
+            if template.startswith("!"):  # Pelican's simple theme, which ours does not use
+                continue
+            try:
+                ast = env.parse(env.loader.get_source(env, template)[0])
+            except Exception:
+                return None
+            own = {"article.html": "article", "page.html": "page"}.get(template)
+            for node in ast.find_all((nodes.Getattr, nodes.Getitem, nodes.Filter, nodes.Test)):
+                if isinstance(node, (nodes.Filter, nodes.Test)):
+                    if (
+                        node.name == "attr"
+                        and node.args
+                        and not isinstance(node.args[0], nodes.Const)
+                    ):
+                        return None
+                    for arg in [*node.args, *(kw.value for kw in node.kwargs)]:
+                        if isinstance(arg, nodes.Const) and isinstance(arg.value, str):
+                            names.update(arg.value.split("."))
+                    continue
+                target = node.node
+                if own and isinstance(target, nodes.Name) and target.name == own:
+                    continue
+                if isinstance(node, nodes.Getattr):
+                    names.add(node.attr)
+                elif isinstance(node.arg, nodes.Const):
+                    names.add(str(node.arg.value))
+                elif not isinstance(target, nodes.Dict) and not isinstance(node.arg, nodes.Slice):
+                    # {"a": ...}[key] and x[:3] read no attribute; x[name] may read any
+                    return None
+        return frozenset(names)
 
     @staticmethod
     def _collect(env: Any, name: str) -> frozenset[str] | None:
@@ -291,11 +376,17 @@ class Plan:
         self.unchanged: set[str] = set()
         self.rendered: set[str] = set()
         self.pending_skip: set[str] = set()
-        self.fp = Fingerprinter()
+        self.fp = Fingerprinter()  # pages: listed stories count by what templates read
+        self.feed_fp = Fingerprinter()  # feeds: entries hold a story's text
+        self.feed_fp.share_own(self.fp)  # a story's own digest is made once for both
+        self._listed_known = False
         self.inputs = TemplateInputs()
 
     def page_key(self, template: Any, localcontext: Mapping[str, Any]) -> str:
         """The key of one page about to be rendered."""
+        if not self._listed_known:
+            self.fp.listed = self.inputs.listed(template.environment)
+            self._listed_known = True
         names = self.inputs.names(template)
         chosen = [
             n
@@ -310,12 +401,12 @@ class Plan:
     def _variable(self, name: str, value: Any) -> str:
         if isinstance(value, Page) and name.endswith(("_previous_page", "_next_page")):
             # the pager links to the pages before and after: their place, not their stories
-            return _h("link", value.full_name, str(value.number), str(value.paginator.num_pages))
+            return _h("link", value.full_name, str(value.number), str(value.url))
         return self.fp.of_variable(value)
 
     def feed_key(self, path: str, elements: list[Any], extra: tuple[Any, ...]) -> str:
         """The key of one feed about to be written."""
-        return _h(self.fingerprint, "feed", path, _stable(extra), self.fp.of(list(elements)))
+        return _h(self.fingerprint, "feed", path, _stable(extra), self.feed_fp.of(list(elements)))
 
     def decide(self, name: str, key: str) -> bool:
         """Record the key; True when the seeded file from the last build can be kept."""
@@ -334,7 +425,7 @@ class Plan:
 def make_writer_class(plan: Plan) -> type:
     """A Pelican Writer that asks ``plan`` before rendering and never writes through a link."""
 
-    class IncrementalWriter(pelican_compat.WriterBase):
+    class IncrementalWriter(StablePagesWriter):
         """Pelican's writer: skips unchanged pages, replaces (never rewrites) seeded files."""
 
         def _rel(self, path: str) -> str:

@@ -8,11 +8,16 @@ and this module is the one place to change.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import contextlib
+from collections.abc import Callable, Collection, Iterator
+from itertools import groupby
+from operator import attrgetter
 from typing import Any
 
 from markdown import Markdown
+from pelican import generators as pelican_generators
 from pelican.readers import MarkdownReader
+from pelican.utils import get_original_items
 from pelican.writers import Writer
 
 # Every private name used, what for, and who uses it (tests/test_compat_pelican.py).
@@ -32,6 +37,8 @@ PRIVATE_NAMES: dict[str, str] = {
     "Writer._written_files": "files this build wrote (incremental)",
     "Writer._overridden_files": "files written over (incremental)",
     "markdown.util.Registry._priority": "a preprocessor's priority, to register it again",
+    "pelican.generators.process_translations": "replaced while a site builds: Pelican's is "
+    "quadratic in the number of stories (linear_translations)",
 }
 
 # The attribute of a story that holds its build context (not an input of its pages).
@@ -142,3 +149,59 @@ class WriterBase(Writer):
     def overridden_files(self) -> set[str]:
         """The files written over on purpose (Pelican sends later writes to /dev/null)."""
         return self._overridden_files
+
+
+# -- translations ----------------------------------------------------------------------------
+
+
+def process_translations(
+    content_list: list[Any], translation_id: str | Collection[str] | None = None
+) -> tuple[list[Any], list[Any]]:
+    """``pelican.utils.process_translations`` in linear time, with the same result.
+
+    Pelican's ends with ``[x for x in content_list if x not in index]``: a scan of the list
+    of originals for every story (about 200 million comparisons at 20k stories, 28% of a
+    site build's samples). Stories compare by identity (Content has no ``__eq__``), so a set
+    of ids answers the same. The grouping, the warnings and the order are Pelican's own
+    (``get_original_items``); a fix for Pelican itself is the same one-line change.
+    """
+    if not translation_id:
+        return content_list, []
+    if isinstance(translation_id, str):
+        translation_id = {translation_id}
+    key = attrgetter(*translation_id)
+    try:
+        content_list.sort(key=key)
+    except TypeError:
+        raise TypeError(
+            f"Cannot unpack {translation_id}, 'translation_id' must be falsy, a"
+            " string or a collection of strings"
+        ) from None
+    except AttributeError:
+        raise AttributeError(
+            f"Cannot use {translation_id} as 'translation_id', there "
+            "appear to be items without these metadata attributes"
+        ) from None
+    index: list[Any] = []
+    for id_vals, grouped in groupby(content_list, key):
+        values = (id_vals,) if len(translation_id) == 1 else id_vals
+        with_str = "with" + ", ".join([' {} "{{}}"'] * len(translation_id)).format(
+            *translation_id
+        ).format(*values)
+        items = list(grouped)
+        index.extend(get_original_items(items, with_str))
+        for item in items:
+            item.translations = [x for x in items if x is not item]
+    originals = {id(x) for x in index}
+    return index, [x for x in content_list if id(x) not in originals]
+
+
+@contextlib.contextmanager
+def linear_translations() -> Iterator[None]:
+    """While the block runs, Pelican's generators find translations in linear time."""
+    original = pelican_generators.process_translations
+    pelican_generators.process_translations = process_translations
+    try:
+        yield
+    finally:
+        pelican_generators.process_translations = original

@@ -56,7 +56,7 @@ class BuildQuarantine:
         skip = self.skip
 
         def include_path(path: str, extensions: Any = None) -> bool:
-            if self._rel(path) in skip:
+            if skip and self._rel(path) in skip:  # resolving every path costs: only if needed
                 return False
             return bool(include(path, extensions))
 

@@ -13,7 +13,10 @@ from pelican import signals
 logger = logging.getLogger(__name__)
 
 WEIGHTS = {"org": 3.0, "std": 3.0, "tag": 1.0}
-WINDOW = 25  # per shared key, only the stories nearest in time on either side are candidates
+# Per shared key, only the WINDOW stories published just before a story are candidates: a
+# story's related stories are earlier ones, so a new story never changes an older story's page
+# (the nightly renders the new stories, not the pages of every story they would be related to).
+WINDOW = 50
 
 
 def _keys(article: Any) -> list[tuple[str, str]]:
@@ -24,10 +27,11 @@ def _keys(article: Any) -> list[tuple[str, str]]:
 
 
 def compute_related(articles: list[Any], limit: int = 5) -> None:
-    """Set ``article.related`` on each article (newest first in ``articles``).
+    """Set ``article.related`` on each article (newest first in ``articles``): earlier stories.
 
     Inverted indexes over organisations, standards and tags; each shared key adds a weight
-    that falls with the key's frequency; bounded work per story (no all-pairs comparison).
+    that falls with the key's frequency among the stories up to this one (so later stories
+    change no earlier story's weights); bounded work per story (no all-pairs comparison).
     """
     postings: dict[tuple[str, str], list[int]] = defaultdict(list)
     keys_of = [_keys(a) for a in articles]
@@ -38,12 +42,11 @@ def compute_related(articles: list[Any], limit: int = 5) -> None:
         scores: dict[int, float] = defaultdict(float)
         for key in keys_of[i]:
             posting = postings[key]
-            weight = WEIGHTS[key[0]] / (1.0 + len(posting) / 50.0)
-            pos = bisect.bisect_left(posting, i)
-            for j in posting[max(0, pos - WINDOW) : pos + WINDOW + 1]:
-                if j != i:
-                    scores[j] += weight
-        # highest score first, then the newer story: the same order as key=(-score, j)
+            pos = bisect.bisect_left(posting, i)  # posting[pos] == i; later ones are older
+            weight = WEIGHTS[key[0]] / (1.0 + (len(posting) - pos) / 50.0)
+            for j in posting[pos + 1 : pos + WINDOW + 1]:
+                scores[j] += weight
+        # highest score first, then the newer of the earlier stories
         best = heapq.nsmallest(limit, [(-score, j) for j, score in scores.items()])
         article.related = [articles[j] for _, j in best]
 

@@ -200,8 +200,8 @@ def fast_period_archives(generator: Any) -> None:
 
     ``ArticlesGenerator._build_period_archives`` fills each year's and month's ``articles``
     with ``[a for a in articles if a in dates]`` (every story, for every period). Here
-    Pelican builds the periods with no stories to filter, and the same filter is done with a
-    set of the period's stories: the same lists, in the same order.
+    Pelican builds the periods with no stories to filter, and each story is then put on the
+    lists of its periods in one pass: the same lists, in the same order.
     """
     build = pelican_compat.period_archives_builder(generator)
     if build is None:
@@ -209,10 +209,16 @@ def fast_period_archives(generator: Any) -> None:
 
     def build_period_archives(sorted_articles: Any, articles: Any, settings: Any) -> Any:
         archives = build(generator, sorted_articles, [], settings)
+        # one pass over the stories for all periods (not one per year and month)
+        lists_of: dict[int, list[list[Any]]] = {}
         for periods in archives.values():
             for period in periods:
-                members = Members(period["dates"])
-                period["articles"] = [a for a in articles if a in members]
+                period["articles"] = []
+                for story in period["dates"]:
+                    lists_of.setdefault(id(story), []).append(period["articles"])
+        for story in articles:
+            for members in lists_of.get(id(story), ()):
+                members.append(story)
         return archives
 
     pelican_compat.replace_period_archives(generator, build_period_archives)
