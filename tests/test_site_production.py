@@ -301,3 +301,29 @@ def test_csrnews_serve_does_not_serve_the_manifest(site: Path, tmp_path: Path) -
         assert _status(url + "/news/.hidden") == 404
         assert _status(url + "/pagefind/shards.json") == 200
         assert _status(url + "/events/") == 200
+
+
+def test_story_lists_name_an_events_one_place(tmp_path: Path) -> None:
+    content = tmp_path / "content"
+    shutil.copytree(SAMPLES, content)
+    story = content / "news" / "2024" / "green-supply-chain-summit-opens-in-shenzhen.md"
+    text = story.read_text(encoding="utf-8")
+    story.write_text(
+        text.replace("Locations: Shenzhen", "Locations: Shenzhen, Dongguan, Guangdong, China"),
+        encoding="utf-8",
+    )
+    built = run_cli(
+        "build",
+        "--content",
+        str(content),
+        "--output",
+        str(tmp_path / "output"),
+        "--index",
+        str(tmp_path / "index"),
+        "--no-static-search",
+    )
+    assert built.returncode == 0, built.stdout + built.stderr
+    listing = (tmp_path / "output" / "type" / "summit-forum" / "index.html").read_text("utf-8")
+    assert "in Shenzhen</span>" in listing and "Dongguan" not in listing
+    page = (tmp_path / "output" / "news" / "2024").glob("*shenzhen*/index.html")
+    assert "Dongguan" in next(page).read_text(encoding="utf-8")  # the story keeps them all
