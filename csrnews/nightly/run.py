@@ -476,6 +476,15 @@ class _Run:
         except (ValueError, IndexError):
             self.report.warn("the static search step printed no statistics")
 
+    def save_report_so_far(self) -> None:
+        """The live release's report, saved as soon as it is live (outcome "running"): the
+        static search and the hook still run after the swap, and a run killed then must not
+        leave a live release without its report. The final report replaces it."""
+        try:
+            save_report(self.opts.root / "reports", self.report, self.opts.keep_reports)
+        except OSError as exc:
+            logger.error("cannot save the run's report: %s", exc)
+
     def publish(self, building: Path) -> None:
         began = time.monotonic()
         old = self.releases.current()
@@ -537,6 +546,7 @@ class _Run:
         self.status_page(self.building)
         self.carry_static_search(self.building)
         self.publish(self.building)
+        self.save_report_so_far()
         self.static_search()
         hook_ok = self.hook()
         if not hook_ok:

@@ -239,6 +239,13 @@ def test_a_killed_workers_requests_are_finished_by_the_other(
         lost = rdb.scard(held)
         assert lost >= 1  # it died holding requests
         survivor = _worker(procs, "survivor", redis_url, work / "sources.yaml")
+        # the writer stops when no worker is registered for IDLE seconds: on a loaded machine
+        # the survivor may take longer than that to start
+        wait_for(
+            lambda: {w.decode() for w in rdb.smembers(keys.WORKERS)} - {victim_id},
+            120,
+            "the survivor to register",
+        )
         report = _ingest(redis_url, work)
         assert procs.wait(survivor) == 0, procs.output("survivor")
         assert int(rdb.hget(keys.STATS, "requeued") or 0) >= lost
