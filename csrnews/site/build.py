@@ -185,6 +185,8 @@ def build_site(
 
         signals.get_writer.connect(writer_hook)
         signals.article_generator_pretaxonomy.connect(_reattach_cached)
+        signals.article_generator_init.connect(incremental_mod.save_cache_when_changed)
+        signals.page_generator_init.connect(incremental_mod.save_cache_when_changed)
         if quarantine:
             guard.leave_out(find_quarantine(content, cache_dir=conf["CACHE_PATH"]))
             guard.connect()
@@ -211,6 +213,8 @@ def build_site(
         if writer_hook is not None:
             signals.get_writer.disconnect(writer_hook)
         signals.article_generator_pretaxonomy.disconnect(_reattach_cached)
+        signals.article_generator_init.disconnect(incremental_mod.save_cache_when_changed)
+        signals.page_generator_init.disconnect(incremental_mod.save_cache_when_changed)
         pelican_logger.removeHandler(recorder)
         plugin_logger.removeHandler(recorder)
         settings_logger.removeFilter(quiet_filter)

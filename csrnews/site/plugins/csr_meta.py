@@ -11,7 +11,7 @@ from pelican import signals
 from pelican.contents import Article, Page
 from pelican.urlwrappers import URLWrapper
 
-from csrnews.site import pelican_compat
+from csrnews.site import incremental, pelican_compat
 from csrnews.story import schema
 
 logger = logging.getLogger(__name__)
@@ -161,25 +161,36 @@ def drop_hidden(generator: Any) -> None:
         logger.info("left out %d hidden stories", dropped)
 
 
-def freeze_urls(contents: Any) -> None:
+def freeze_urls(contents: Any) -> int:
     """Give each story or page its final ``url`` and ``save_as`` as Pelican overrides.
 
     Pelican formats ``ARTICLE_URL`` (copying the metadata, computing the source path) on
     every access; a story's URL is read on every page that links it. Once the generator has
-    finalised its content, slug, date, language and category no longer change, so the
+    processed translations, slug, date, language and category no longer change, so the
     formatted values are stored in ``override_url``/``override_save_as``, which Pelican's
     ``get_url_setting`` returns as they are. Overrides already set (``URL``/``Save_as``
-    metadata) are kept.
+    metadata, or frozen by the build that cached the story) are kept. Returns how many
+    values were set.
     """
+    frozen = 0
     for content in contents:
         if not hasattr(content, "override_url"):
             content.override_url = content.url
+            frozen += 1
         if not hasattr(content, "override_save_as"):
             content.override_save_as = content.save_as
+            frozen += 1
+    return frozen
 
 
 def freeze_article_urls(generator: Any) -> None:
-    freeze_urls([*generator.articles, *generator.translations])
+    """Before Pelican saves its reader cache: the cached stories keep their URLs.
+
+    A story's URL depends on its file and the settings only (the reader cache is one per
+    build setup, csrnews.site.build), so a story read from the cache needs no formatting.
+    """
+    if freeze_urls([*generator.articles, *generator.translations]):
+        incremental.mark_cache_changed(generator)  # the cached stories changed: save them
 
 
 def freeze_page_urls(generator: Any) -> None:
@@ -202,5 +213,5 @@ def register() -> None:
     signals.finalized.connect(forget_taxa)
     signals.content_object_init.connect(normalise)
     signals.article_generator_pretaxonomy.connect(drop_hidden)
-    signals.article_generator_finalized.connect(freeze_article_urls)
+    signals.article_generator_pretaxonomy.connect(freeze_article_urls)
     signals.page_generator_finalized.connect(freeze_page_urls)
