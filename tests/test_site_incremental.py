@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import pickle
 import re
 import shutil
 from pathlib import Path
@@ -329,3 +330,40 @@ def test_a_cache_dir_is_never_a_site_nor_emptied_of_other_folders(
     (shared / "keep-me" / "notes.txt").write_text("an operator's notes", encoding="utf-8")
     build_site(content, tmp_path / "other", quiet=True, cache_dir=shared)
     assert (shared / "keep-me" / "notes.txt").is_file()
+
+
+def _cache_files(cache: Path) -> dict[str, int]:
+    return {p.name: p.stat().st_mtime_ns for p in cache.rglob("*") if p.is_file()}
+
+
+def test_the_reader_cache_is_written_only_when_a_story_was_read(
+    content: Path, tmp_path: Path
+) -> None:
+    site, cache = tmp_path / "site", tmp_path / "cache"
+    build_site(content, site, quiet=True, cache_dir=cache)
+    written = _cache_files(cache)
+    assert any(name.startswith("Articles") for name in written), written
+    again = build_site(content, site, quiet=True, cache_dir=cache)
+    assert again.rendered == 0
+    assert _cache_files(cache) == written  # every story came from the cache: not rewritten
+    nightly_changes(content)
+    build_site(content, site, quiet=True, cache_dir=cache)
+    after = _cache_files(cache)
+    articles = next(name for name in written if name.startswith("Articles"))
+    assert after[articles] != written[articles]  # stories were read: the cache is saved
+    build_site(content, tmp_path / "full", quiet=True, incremental=False)
+    assert differences(tree(site), tree(tmp_path / "full")) == []
+
+
+def test_cached_stories_keep_their_urls(content: Path, tmp_path: Path) -> None:
+    """Story URLs are formatted once, when a story is read, and kept in the reader cache."""
+    site, cache = tmp_path / "site", tmp_path / "cache"
+    build_site(content, site, quiet=True, cache_dir=cache)
+    articles = next(p for p in cache.rglob("Articles*") if p.is_file())
+    with articles.open("rb") as handle:
+        cached = pickle.load(handle)
+    published = [story for _stamp, story in cached.values() if story.status == "published"]
+    assert len(published) > 10
+    for story in published:
+        assert story.override_url == f"{NEWS}/{story.date:%Y}/{story.slug}/"
+        assert story.override_save_as == f"{story.override_url}index.html"

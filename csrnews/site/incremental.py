@@ -495,6 +495,9 @@ def make_writer_class(plan: Plan) -> type:
         """Pelican's writer: skips unchanged pages, replaces (never rewrites) seeded files."""
 
         def _rel(self, path: str) -> str:
+            root = os.path.join(self.output_path, "")
+            if path.startswith(root) and os.path.normpath(path) == path:
+                return path[len(root) :]  # the usual case, without relpath's two abspaths
             return os.path.normpath(os.path.relpath(path, self.output_path))
 
         def write_file(

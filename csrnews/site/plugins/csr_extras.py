@@ -13,6 +13,7 @@ from xml.sax.saxutils import escape
 
 from markupsafe import Markup
 from pelican import signals
+from pelican.contents import Content
 from pelican.generators import Generator
 
 from csrnews.story.vocabulary import is_event_type
@@ -30,16 +31,21 @@ def _ical_text(value: str) -> str:
 
 def _fold(line: str) -> list[str]:
     """RFC 5545 line folding at 75 octets (never inside a UTF-8 sequence)."""
+    if len(line) <= 18 or len(line.encode("utf-8")) <= 75:  # 18 characters: at most 72 octets
+        return [line]
     out: list[str] = []
-    current = ""
+    current: list[str] = []
+    size = 0
     for char in line:
         limit = 75 if not out else 74
-        if len((current + char).encode("utf-8")) > limit:
-            out.append(current)
-            current = char
+        width = 1 if char < "\x80" else len(char.encode("utf-8"))
+        if size + width > limit:
+            out.append("".join(current))
+            current, size = [char], width
         else:
-            current += char
-    out.append(current)
+            current.append(char)
+            size += width
+    out.append("".join(current))
     return [out[0]] + [" " + part for part in out[1:]]
 
 
@@ -136,14 +142,26 @@ _PAGES: dict[str, dt.datetime | None] = {}
 _ARTICLES: list[Any] = []  # the site's stories (for the sitemap's fallback date)
 
 
+# When each story last changed, by id (the stories stay alive in _ARTICLES or the generators
+# while the build writes): a list page asks for each of its stories' dates.
+_CHANGED: dict[int, dt.datetime | None] = {}
+
+
 def _start(pelican: Any) -> None:
     _PAGES.clear()
     _ARTICLES.clear()
+    _CHANGED.clear()
 
 
 def _changed(item: Any) -> dt.datetime | None:
+    known = _CHANGED.get(id(item), _CHANGED)
+    if known is not _CHANGED:
+        return known  # type: ignore[return-value]
     value = getattr(item, "modified", None) or getattr(item, "date", None)
-    return value if isinstance(value, dt.datetime) else None
+    when = value if isinstance(value, dt.datetime) else None
+    if isinstance(item, Content):
+        _CHANGED[id(item)] = when
+    return when
 
 
 def _newest(items: Any) -> dt.datetime | None:
@@ -195,11 +213,13 @@ def write_robots_and_sitemap(pelican: Any) -> None:
     siteurl = pelican.settings.get("SITEURL", "").rstrip("/")
     fallback = _newest(_ARTICLES)  # the site's newest change, for pages without a date
     rows = []
-    for folder, when in _PAGES.items():
-        path = Path(folder)
-        if path == output or output in path.parents:
-            rel = path.relative_to(output).as_posix()
-            rows.append((f"{siteurl}/" if rel == "." else f"{siteurl}/{rel}/", when or fallback))
+    root = str(output)
+    inside = os.path.join(root, "")
+    for folder, when in _PAGES.items():  # absolute, normalised folders (_page_written)
+        if folder == root:
+            rows.append((f"{siteurl}/", when or fallback))
+        elif folder.startswith(inside):
+            rows.append((f"{siteurl}/{folder[len(inside) :]}/", when or fallback))
     rows.sort(key=lambda row: row[0])
     body = "".join(
         f"<url><loc>{escape(url)}</loc>"
@@ -214,6 +234,7 @@ def write_robots_and_sitemap(pelican: Any) -> None:
         encoding="utf-8",
     )
     (output / "robots.txt").write_text(robots_txt(siteurl), encoding="utf-8")
+    _CHANGED.clear()
 
 
 def _remember_articles(generator: Any) -> None:

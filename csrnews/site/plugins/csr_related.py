@@ -35,17 +35,23 @@ def compute_related(articles: list[Any], limit: int = 5) -> None:
     """
     postings: dict[tuple[str, str], list[int]] = defaultdict(list)
     keys_of = [_keys(a) for a in articles]
+    places: list[list[tuple[list[int], int, float]]] = []
     for i, keys in enumerate(keys_of):
+        mine = []
         for key in keys:
-            postings[key].append(i)  # ascending, so bisect finds a story's neighbours
-    for i, article in enumerate(articles):
-        scores: dict[int, float] = defaultdict(float)
-        for key in keys_of[i]:
             posting = postings[key]
-            pos = bisect.bisect_left(posting, i)  # posting[pos] == i; later ones are older
-            weight = WEIGHTS[key[0]] / (1.0 + (len(posting) - pos) / 50.0)
+            # where the story's own entry is (its first, should it name a key twice)
+            pos = bisect.bisect_left(posting, i) if posting and posting[-1] == i else len(posting)
+            mine.append((posting, pos, WEIGHTS[key[0]]))
+            posting.append(i)  # ascending: the stories after i in a posting are older ones
+        places.append(mine)
+    for i, article in enumerate(articles):
+        scores: dict[int, float] = {}
+        get = scores.get
+        for posting, pos, base in places[i]:
+            weight = base / (1.0 + (len(posting) - pos) / 50.0)
             for j in posting[pos + 1 : pos + WINDOW + 1]:
-                scores[j] += weight
+                scores[j] = get(j, 0.0) + weight
         # highest score first, then the newer of the earlier stories
         best = heapq.nsmallest(limit, [(-score, j) for j, score in scores.items()])
         article.related = [articles[j] for _, j in best]
