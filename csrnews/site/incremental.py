@@ -27,9 +27,11 @@ from typing import Any
 
 import pelican
 from jinja2 import meta, nodes
+from pelican import signals
 from pelican.contents import Content
 from pelican.paginator import Page, Paginator
 from pelican.urlwrappers import URLWrapper
+from pelican.utils import sanitised_join
 
 from csrnews.site import pelican_compat
 from csrnews.site.pagination import StablePagesWriter
@@ -503,9 +505,37 @@ def make_writer_class(plan: Plan) -> type:
         def write_file(
             self, name: Any, template: Any, context: Any, *args: Any, **kwargs: Any
         ) -> Any:
+            if name and not args and self._kept(name, template, context, kwargs):
+                return None
             return super().write_file(
                 name, _KeyedTemplate(template, plan), context, *args, **kwargs
             )
+
+        def _kept(self, name: str, template: Any, context: Any, kwargs: dict[str, Any]) -> bool:
+            """A page of one file (a story's) whose key is unchanged: keep the seeded file.
+
+            What Pelican's writer does for such a page without rendering it (the context the
+            template would get, the bookkeeping of written files, the content_written signal),
+            without its folder checks, log line and file opening. Lists (which Pelican
+            paginates) and relative URLs go through Pelican's writer.
+            """
+            if kwargs.get("relative_urls") or kwargs.get("paginated") is not None:
+                return False
+            if kwargs.get("template_name") or "articles" in kwargs or "dates" in kwargs:
+                return False
+            values = {k: v for k, v in kwargs.items() if k not in _WRITE_FILE_OPTIONS}
+            localcontext = context.copy()
+            localcontext["localsiteurl"] = localcontext.get("localsiteurl", None)
+            localcontext["output_file"] = name
+            localcontext.update(values)
+            if not plan.decide(str(name), plan.page_key(template, localcontext)):
+                return False  # to be rendered: Pelican's writer decides again, the same way
+            path = sanitised_join(self.output_path, name)
+            if kwargs.get("override_output"):
+                self.overridden_files().add(path)
+            self.written_files().add(path)
+            signals.content_written.send(path, context=localcontext)
+            return True
 
         def write_feed(
             self,
@@ -544,6 +574,12 @@ def make_writer_class(plan: Plan) -> type:
             return super().open_output(filename, encoding, override)
 
     return IncrementalWriter
+
+
+# Pelican's Writer.write_file options: everything else it passes to the template.
+_WRITE_FILE_OPTIONS = frozenset(
+    {"relative_urls", "paginated", "template_name", "override_output", "url"}
+)
 
 
 class _NullText(io.StringIO):
