@@ -80,6 +80,41 @@ def _figures(result: RunResult, *, tail: bool = True) -> dict[str, Any]:
     return data
 
 
+# What each process of `csrnews build` runs (bench/rusage.py's labels), by part of the build.
+BUILD_PARTS: dict[str, str] = {
+    "csrnews": "site",  # the build command itself: Pelican runs in it
+    "csrnews.nightly.indexstep": "index",
+    "csrnews.search.staticsearch": "static_search",
+    "pagefind_extended": "static_search",  # the Pagefind binary the static search starts
+    "pagefind": "static_search",
+    "sh": "old_site_removal",  # the detached `rm -rf` of the site it replaced
+    "rm": "old_site_removal",
+}
+
+
+def cpu_parts(result: RunResult) -> dict[str, float]:
+    """A `csrnews build`'s CPU time (user + system) by part: site, index, static search (of
+    which the pagefind binary), the old site's removal, other processes, and what no reading
+    saw; the parts add up to the whole."""
+    parts: dict[str, float] = {}
+    for label, part in result.parts.items():
+        name = BUILD_PARTS.get(label, "other")
+        parts[name] = parts.get(name, 0.0) + part["cpu_s"]
+    parts["unseen"] = result.unseen_cpu_s
+    out = {
+        name: round(parts.get(name, 0.0), 2)
+        for name in (*dict.fromkeys(BUILD_PARTS.values()), "other", "unseen")
+    }
+    out["pagefind"] = round(
+        sum(
+            result.parts.get(label, {}).get("cpu_s", 0.0)
+            for label in ("pagefind_extended", "pagefind")
+        ),
+        2,
+    )
+    return out
+
+
 def _site_seconds(result: RunResult) -> float | None:
     """The site part of a `csrnews build`, from its summary line ("... in 12.3 s; search ...")."""
     match = _SITE_SECONDS_RE.search(result.output_tail)
@@ -349,6 +384,7 @@ class Bench:
                     "stories": size,
                     "csrnews": {
                         **_figures(ours),
+                        "cpu_parts": cpu_parts(ours),
                         "site_s": site_s,
                         "files": _count_files(self._dir(f"corpus-{size}", "output")),
                     },
@@ -458,6 +494,7 @@ class Bench:
             "changes": changes,
             "new_dates": self.o.nightly_dates,
             **_figures(result),
+            "cpu_parts": cpu_parts(result),
             "site_s": _site_seconds(result),
             **report,
         }
