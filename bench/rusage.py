@@ -146,8 +146,13 @@ class TreePeaks(threading.Thread):
             if pid not in parents or (pid == self.root and not self.include_root):
                 continue
             key = (pid, parents[pid][1])
-            if key not in self.labels:
-                self.labels[key] = label_of(_cmdline(pid))
+            argv = _cmdline(pid)
+            label = label_of(argv) if argv else self.labels.get(key, "?")
+            if self.labels.get(key, label) != label:
+                # a forked child that exec'd its own program: its peak starts again (the
+                # copy of its parent it was until then shared its parent's pages)
+                self.peaks.pop(key, None)
+            self.labels[key] = label
             peak = max(self.peaks.get(key, 0), _hwm_kb(pid))
             self.peaks[key] = peak
             alive += peak

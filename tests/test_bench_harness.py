@@ -193,6 +193,22 @@ def test_cpu_counts_grandchildren_and_orphans() -> None:
     assert result.unseen_cpu_s < 0.5
 
 
+def test_parts_are_named_by_the_program_each_process_runs() -> None:
+    # A process is named by what it runs after exec (the static search's pagefind binary),
+    # not by the Python parent it was forked from.
+    parent = (
+        "import subprocess, sys; "
+        "[subprocess.run(['sleep', '0.3'], check=True) for _ in range(3)]; "
+        "subprocess.run([sys.executable, '-m', 'timeit', '-n1', '-r1', 'import time; "
+        "time.sleep(0.3)'], capture_output=True)"
+    )
+    result = run_measured([sys.executable, "-c", parent])
+    assert result.parts["sleep"]["processes"] == 3
+    assert result.parts[Path(sys.executable).name]["processes"] == 1
+    assert result.parts["timeit"]["processes"] == 1
+    assert result.parts["sleep"]["peak_rss_mb"] < 20
+
+
 def test_peak_memory_sums_processes_alive_together_not_one_after_another() -> None:
     # The static search runs one pagefind binary per shard, one after the other: their peaks
     # never add up. Two side by side do.
