@@ -303,6 +303,7 @@ def build_static_search(
     previous: str | os.PathLike[str] | None = None,
     leave_out: Iterable[str] = (),
     target: int = SHARD_TARGET,
+    cache_dir: str | os.PathLike[str] | None = None,
 ) -> StaticSearchStats:
     """Build (or bring up to date) SITE/pagefind/ from the story files under CONTENT.
 
@@ -310,12 +311,14 @@ def build_static_search(
     site itself) are linked from it. The new bundle folder replaces the old one with two
     renames, so a live site always has a whole bundle. Story files csrnews.story.storycheck
     quarantines, and those in ``leave_out``, are not indexed. Raises StaticSearchError when
-    Pagefind is missing or fails (the site's bundle is then as it was).
+    Pagefind is missing or fails (the site's bundle is then as it was). With ``cache_dir`` (the
+    site build's cache folder) the story checks of unchanged files are read from its cache
+    rather than made again.
     """
     started = time.monotonic()
     content, site = Path(content_dir), Path(site_dir)
     old_bundle = Path(previous or site) / BUNDLE_DIR
-    skip = set(leave_out) | {q.path for q in find_quarantine(content)}
+    skip = set(leave_out) | {q.path for q in find_quarantine(content, cache_dir=cache_dir)}
     files = [f for f in scan_story_files(content) if f.doc_id not in skip]
     shards = plan_shards(files, target)
     known = _read_shards(old_bundle)
@@ -389,10 +392,17 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("site")
     parser.add_argument("--previous", default=None)
     parser.add_argument("--leave-out", action="append", default=[])
+    parser.add_argument(
+        "--cache-dir", default=None, help="where the story checks are cached (the site build's)"
+    )
     args = parser.parse_args(argv)
     try:
         stats = build_static_search(
-            args.content, args.site, previous=args.previous, leave_out=args.leave_out
+            args.content,
+            args.site,
+            previous=args.previous,
+            leave_out=args.leave_out,
+            cache_dir=args.cache_dir,
         )
     except (StaticSearchError, OSError) as exc:
         print(f"{type(exc).__name__}: {exc}", file=sys.stderr)
