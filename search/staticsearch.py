@@ -26,9 +26,11 @@ import hashlib
 import json
 import logging
 import os
+import re
 import shutil
 import sys
 import time
+import zlib
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import asdict, dataclass, field
@@ -294,16 +296,26 @@ async def _build_shard(shard: Shard, target: Path) -> dict[str, str]:
 
 FRAGMENTS = "fragment"
 _FRAGMENT_PREFIX = b"pagefind_dcd"  # what Pagefind puts before the JSON in its gzip files
+_FRAGMENT_URL = re.compile(rb'pagefind_dcd\{"url":("(?:[^"\\]|\\.)*")[,}]')
 
 
 def fragment_url(path: Path) -> str | None:
-    """The URL a Pagefind fragment file is for (None when it cannot be read)."""
+    """The URL a Pagefind fragment file is for (None when it cannot be read).
+
+    The URL comes first in the fragment's JSON: only the start of the file is inflated,
+    unless the URL is longer than that.
+    """
     try:
-        raw = gzip.decompress(path.read_bytes())
+        packed = path.read_bytes()
+        start = zlib.decompressobj(16 + zlib.MAX_WBITS).decompress(packed, 1024)
+        match = _FRAGMENT_URL.match(start)
+        if match is not None:
+            return str(json.loads(match.group(1)))
+        raw = gzip.decompress(packed)
         if raw.startswith(_FRAGMENT_PREFIX):
             raw = raw[len(_FRAGMENT_PREFIX) :]
         return str(json.loads(raw)["url"])
-    except (OSError, ValueError, KeyError, TypeError, EOFError):
+    except (OSError, ValueError, KeyError, TypeError, EOFError, zlib.error):
         return None
 
 

@@ -7,12 +7,18 @@ bundle before a shard is built again: the bundle must come out as a fresh build 
 
 from __future__ import annotations
 
+import gzip
 import json
 import shutil
 from pathlib import Path
 
 from csrnews.search.filemap import scan_story_files
-from csrnews.search.staticsearch import MANIFEST_FILE, build_static_search, plan_shards
+from csrnews.search.staticsearch import (
+    MANIFEST_FILE,
+    build_static_search,
+    fragment_url,
+    plan_shards,
+)
 
 from tests.conftest import run_cli
 from tests.golden_site import SAMPLES
@@ -121,3 +127,19 @@ def test_csrnews_build_caches_the_static_search_beside_the_site(tmp_path: Path) 
     assert again.returncode == 0, again.stderr
     assert "static search: 12 stories in 1 shards (1 built, 0 kept)" in again.stdout
     assert not list((out / "pagefind").rglob(MANIFEST_FILE))
+
+
+def test_a_fragments_url_is_read_from_its_start_or_from_the_whole(tmp_path: Path) -> None:
+    def fragment(url: str) -> Path:
+        path = tmp_path / f"{len(url)}.pf_fragment"
+        data = {"url": url, "content": "words " * 500, "meta": {"title": "A title"}}
+        path.write_bytes(gzip.compress(b"pagefind_dcd" + json.dumps(data).encode()))
+        return path
+
+    assert fragment_url(fragment("news/2025/a-story/")) == "news/2025/a-story/"
+    assert fragment_url(fragment('news/2025/"quoted"/')) == 'news/2025/"quoted"/'
+    long = "news/2025/" + "a" * 3000 + "/"
+    assert fragment_url(fragment(long)) == long  # past the start: the whole file is read
+    broken = tmp_path / "broken.pf_fragment"
+    broken.write_bytes(b"not gzip")
+    assert fragment_url(broken) is None
