@@ -354,6 +354,16 @@ def test_quick_run_writes_every_section(tmp_path: Path) -> None:
         query["http"]["server_cpu_ms_per_request"] > 0 and query["in_process"]["cpu"]["p95_ms"] > 0
     )
     assert "plain Pelican" in done.stdout and format_table(results) in done.stdout
+    # The full build's CPU by part: the site, the index and the static search with its
+    # pagefind binary all counted, adding up to the whole.
+    parts = row["csrnews"]["cpu_parts"]
+    assert parts["site"] > 0 and parts["index"] > 0 and parts["static_search"] > 0
+    assert 0 < parts["pagefind"] <= parts["static_search"]
+    whole = sum(value for name, value in parts.items() if name != "pagefind")
+    assert abs(whole - row["csrnews"]["cpu_s"]) < 0.05
+    assert nightly["cpu_parts"]["static_search"] > 0
+    assert "fragments_kept" in results["index"]["static_incremental"]["stats"]  # all 15 changed
+    assert "CPU by part" in done.stdout
 
 
 def test_command_line_options(tmp_path: Path) -> None:
