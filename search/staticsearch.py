@@ -387,9 +387,14 @@ def build_static_search(
     site itself) are linked from it. The new bundle folder replaces the old one with two
     renames, so a live site always has a whole bundle. Story files csrnews.story.storycheck
     quarantines, and those in ``leave_out``, are not indexed. Raises StaticSearchError when
-    Pagefind is missing or fails (the site's bundle is then as it was). With ``cache_dir`` (the
-    site build's cache folder) the story checks of unchanged files are read from its cache
-    rather than made again.
+    Pagefind is missing or fails (the site's bundle is then as it was).
+
+    With ``cache_dir`` (a folder of its own, kept between builds) the story checks of
+    unchanged files are read from a cache rather than made again, and a shard built again
+    gets the fragments of its unchanged stories linked from the previous bundle first
+    (``MANIFEST_FILE`` there says which those are: each story's digest and URL by shard, for
+    the shards whose keys the previous bundle's ``shards.json`` still lists), which Pagefind
+    then does not compress and write again.
     """
     started = time.monotonic()
     content, site = Path(content_dir), Path(site_dir)
@@ -406,8 +411,9 @@ def build_static_search(
     for old_id, was in before.items():
         if isinstance(was, dict) and was.get("key") == known.get(old_id):
             if (old_bundle / old_id).is_dir():
-                for doc, (digest, url) in (was.get("stories") or {}).items():
-                    previously[doc] = (old_id, digest, url)
+                for doc, entry in dict(was.get("stories") or {}).items():
+                    if isinstance(entry, list) and len(entry) == 2:
+                        previously[doc] = (old_id, str(entry[0]), str(entry[1]))
     stats = StaticSearchStats(shards=len(shards))
     staging = site / f".{BUNDLE_DIR}.building-{os.getpid()}"
     shutil.rmtree(staging, ignore_errors=True)
@@ -531,7 +537,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--previous", default=None)
     parser.add_argument("--leave-out", action="append", default=[])
     parser.add_argument(
-        "--cache-dir", default=None, help="where the story checks are cached (the site build's)"
+        "--cache-dir",
+        default=None,
+        help="a folder kept between builds: story checks and what lets a shard built again "
+        "keep its unchanged stories' fragments",
     )
     args = parser.parse_args(argv)
     try:

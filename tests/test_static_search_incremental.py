@@ -91,6 +91,15 @@ def test_nothing_is_kept_without_the_cache_or_after_a_change_of_code(tmp_path: P
     (cache / MANIFEST_FILE).write_text(json.dumps(manifest))
     _edit_one(content)
     assert build_static_search(content, site, cache_dir=cache).fragments_kept == 0
+    manifest = json.loads((cache / MANIFEST_FILE).read_text())  # written again, right code
+    for shard in manifest["shards"].values():
+        shard["stories"] = {doc: "garbled" for doc in shard["stories"]}
+    (cache / MANIFEST_FILE).write_text(json.dumps(manifest))
+    _edit_one(content)
+    assert build_static_search(content, site, cache_dir=cache).fragments_kept == 0
+    (cache / MANIFEST_FILE).write_text("{not json")
+    _edit_one(content)
+    assert build_static_search(content, site, cache_dir=cache).fragments_kept == 0
     _same_as_a_fresh_build(content, site, tmp_path, target=4000)
 
 
