@@ -12,7 +12,7 @@ import sys
 import tempfile
 import threading
 import time
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -33,14 +33,20 @@ class RunResult:
     peak_rss_mb: float  # the largest resident set of the process (and any it waited for)
     cpu_s: float  # user + system, of the command and every process it waited for
     output_tail: str = ""
-    peak_rss_sum_mb: float = 0.0  # the peaks of every process of the command's tree, added up
+    # the most memory the tree's processes held at one time: the peaks of those alive together
+    peak_rss_sum_mb: float = 0.0
     processes: int = 0  # how many processes that tree had
+    peak_rss_all_mb: float = 0.0  # the peaks of every process the tree ever had, added up
+    # own CPU, largest peak (MB) and count of the tree's processes, by what each runs
+    parts: dict[str, dict[str, float]] = field(default_factory=dict)
+    unseen_cpu_s: float = 0.0  # CPU of the tree no reading of /proc saw (very short processes)
 
     def as_dict(self) -> dict[str, Any]:
         data = asdict(self)
         data["wall_s"] = round(self.wall_s, 3)
         data["peak_rss_mb"] = round(self.peak_rss_mb, 1)
         data["peak_rss_sum_mb"] = round(self.peak_rss_sum_mb, 1)
+        data["peak_rss_all_mb"] = round(self.peak_rss_all_mb, 1)
         data["cpu_s"] = round(self.cpu_s, 2)
         return data
 
@@ -59,10 +65,12 @@ def run_measured(
 ) -> RunResult:
     """Run a command to completion and measure it: wall time, peak RSS and CPU.
 
-    The command runs under a small launcher (bench/rusage.py) that waits for it with wait4():
-    the peak RSS is the command's own and that of the processes it waited for, not at least
-    this harness's peak, as Linux would report for a direct child, and several measurements
-    in one run do not mix (getrusage(RUSAGE_CHILDREN) only ever grows).
+    The command runs under a small launcher (bench/rusage.py) that waits for it and for every
+    process it started, however deep, even those whose parent did not wait for them: the CPU
+    time is the whole tree's; the peak RSS is the command's own, not at least this harness's
+    peak, as Linux would report for a direct child; and several measurements in one run do
+    not mix (getrusage(RUSAGE_CHILDREN) only ever grows). The wall time is the command's own,
+    from its start to its exit (processes it left running are waited for, not timed).
     """
     logger.debug("running %s", " ".join(command))
     merged_env = {**os.environ, **(env or {})}
@@ -95,12 +103,22 @@ def run_measured(
     result = RunResult(
         command=[str(part) for part in command],
         returncode=proc.returncode,
-        wall_s=wall,
+        wall_s=float(usage.get("wall_s", wall)),
         peak_rss_mb=usage["peak_rss_kb"] / 1024.0,
         cpu_s=usage["cpu_s"],
         output_tail="\n".join(output.strip().splitlines()[-5:]),
         peak_rss_sum_mb=usage.get("peak_rss_sum_kb", usage["peak_rss_kb"]) / 1024.0,
         processes=int(usage.get("processes", 1)),
+        peak_rss_all_mb=usage.get("peak_rss_all_kb", usage["peak_rss_kb"]) / 1024.0,
+        parts={
+            label: {
+                "cpu_s": float(part["cpu_s"]),
+                "peak_rss_mb": round(part["peak_rss_kb"] / 1024.0, 1),
+                "processes": int(part["processes"]),
+            }
+            for label, part in (usage.get("parts") or {}).items()
+        },
+        unseen_cpu_s=float(usage.get("unseen_cpu_s", 0.0)),
     )
     if check and result.returncode != 0:
         raise BenchError(f"{' '.join(command[:4])} … exited {result.returncode}:\n{output[-2000:]}")

@@ -24,11 +24,45 @@ def _cpu(run: dict[str, Any]) -> str:
 
 
 def _mem(run: dict[str, Any]) -> str:
-    """The peaks of every process of the command added up (older runs: the largest one)."""
+    """The peaks of the command's processes that ran together, added up (older runs: of every
+    process; before that the largest one)."""
     total = run.get("peak_rss_sum_mb")
     if total is None:
         return f"peak RSS {_fmt(run.get('peak_rss_mb'), ' MB')} (largest process)"
-    return f"peak RSS {_fmt(total, ' MB')} summed over {run.get('processes', '?')} processes"
+    if "peak_rss_all_mb" not in run:
+        return f"peak RSS {_fmt(total, ' MB')} summed over {run.get('processes', '?')} processes"
+    return (
+        f"peak RSS {_fmt(total, ' MB')} summed over the processes alive together "
+        f"({run.get('processes', '?')} processes, largest {_fmt(run.get('peak_rss_mb'), ' MB')})"
+    )
+
+
+def _parts(run: dict[str, Any]) -> str | None:
+    """A `csrnews build`'s CPU by part (site, index, static search), when measured."""
+    parts = run.get("cpu_parts")
+    if not parts:
+        return None
+    total = run.get("cpu_s") or 0.0
+    names = (
+        ("site", "site"),
+        ("index", "index"),
+        ("static_search", "static search"),
+        ("old_site_removal", "old site removal"),
+        ("other", "other"),
+        ("unseen", "unseen"),
+    )
+    shown = []
+    for key, name in names:
+        value = parts.get(key) or 0.0
+        if value or key in ("site", "index", "static_search"):
+            share = f" ({value / total:.0%})" if total else ""
+            extra = (
+                f", of which pagefind {_fmt(parts.get('pagefind'), ' s')}"
+                if key == "static_search"
+                else ""
+            )
+            shown.append(f"{name} {_fmt(value, ' s')}{share}{extra}")
+    return "; ".join(shown)
 
 
 def _pcts(figures: dict[str, Any] | None) -> str:
@@ -90,6 +124,9 @@ def _rows(results: dict[str, Any]) -> list[tuple[str, str, str]]:
                 f"{_cpu(ours)}, {_mem(ours)}, {ours['files']:,} files; {_per_story(row, smallest)}",
             )
         )
+        split = _parts(ours)
+        if split:
+            rows.append((f"  CPU by part, {row['stories']:,} stories", _cpu(ours), split))
         rows.append(
             (
                 f"plain Pelican, {row['stories']:,} stories",
@@ -127,7 +164,7 @@ def _rows(results: dict[str, Any]) -> list[tuple[str, str, str]]:
                         (
                             f"static search {what} (Pagefind), {index['stories']:,} stories",
                             _fmt(got["wall_s"], " s"),
-                            f"peak RSS {_fmt(got['peak_rss_mb'], ' MB')}, {shards} shards built",
+                            f"{_cpu(got)}, {_mem(got)}, {shards} shards built",
                         )
                     )
     nightly = results.get("nightly")
@@ -146,6 +183,9 @@ def _rows(results: dict[str, Any]) -> list[tuple[str, str, str]]:
                     f"{_fmt(nightly.get('unchanged'))} kept",
                 )
             )
+            split = _parts(nightly)
+            if split:
+                rows.append(("  nightly CPU by part", _cpu(nightly), split))
     query = results.get("query")
     if query:
         if "error" in query:

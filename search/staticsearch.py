@@ -21,13 +21,16 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import gzip
 import hashlib
 import json
 import logging
 import os
+import re
 import shutil
 import sys
 import time
+import zlib
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import asdict, dataclass, field
@@ -72,16 +75,25 @@ class Shard:
 
     id: str
     files: list[StoryFile] = field(default_factory=list)
+    digests: dict[str, str] = field(default_factory=dict)  # doc_id: its files' digest (key())
 
     def key(self) -> str:
         """Changes when a shard's story files (by content) or the record-making code change."""
         digest = hashlib.blake2b(digest_size=16)
-        digest.update(f"{FORMAT}\0{pagefind_version()}\0".encode())
-        digest.update(hashlib.blake2b(_CODE, digest_size=16).digest())
+        digest.update(code_key().encode())
         for story in self.files:
             digest.update(f"{story.doc_id}\0".encode())
-            digest.update(_content_digest(story))
+            content = _content_digest(story)
+            self.digests[story.doc_id] = content.hex()
+            digest.update(content)
         return digest.hexdigest()
+
+
+def code_key() -> str:
+    """What makes the records and their fragments besides the story files: the format, the
+    Pagefind version and this module's code."""
+    code = hashlib.blake2b(_CODE, digest_size=16).hexdigest()
+    return f"{FORMAT}\0{pagefind_version()}\0{code}"
 
 
 def _content_digest(story: StoryFile) -> bytes:
@@ -107,6 +119,7 @@ class StaticSearchStats:
     shards: int = 0
     built: int = 0  # shards built now
     reused: int = 0  # shards linked from the previous site
+    fragments_kept: int = 0  # fragments of unchanged stories in built shards, not written again
     seconds: float = 0.0
     warnings: list[str] = field(default_factory=list)
 
@@ -241,8 +254,13 @@ def _fast_service() -> Any:
     return FastService()
 
 
-async def _build_shard(shard: Shard, target: Path) -> int:
-    """One bundle into ``target``; returns the number of records."""
+async def _build_shard(shard: Shard, target: Path) -> dict[str, str]:
+    """One bundle into ``target``; returns each record's URL by story id.
+
+    Pagefind does not write a fragment file that is there already (its name is a hash of its
+    content): fragments of unchanged stories linked into ``target`` beforehand are kept,
+    not compressed and written again.
+    """
     try:
         service = await _fast_service().launch()
     except (ImportError, FileNotFoundError) as exc:
@@ -250,7 +268,7 @@ async def _build_shard(shard: Shard, target: Path) -> int:
             f"Pagefind is not installed ({exc}); pip install 'pagefind[extended]', or build "
             "with --no-static-search"
         ) from exc
-    count = 0
+    urls: dict[str, str] = {}
     try:
         index = await service.create_index({"force_language": INDEX_LANGUAGE})
         pending: list[asyncio.Future[Any]] = []
@@ -263,7 +281,7 @@ async def _build_shard(shard: Shard, target: Path) -> int:
             if record is None:
                 continue
             pending.append(asyncio.ensure_future(index.add_custom_record(**record)))
-            count += 1
+            urls[story.doc_id] = record["url"]
             if len(pending) >= IN_FLIGHT:
                 await asyncio.gather(*pending)
                 pending = []
@@ -273,7 +291,65 @@ async def _build_shard(shard: Shard, target: Path) -> int:
         await service.close()
     for name in _UNUSED:
         (target / name).unlink(missing_ok=True)
-    return count
+    return urls
+
+
+FRAGMENTS = "fragment"
+_FRAGMENT_PREFIX = b"pagefind_dcd"  # what Pagefind puts before the JSON in its gzip files
+_FRAGMENT_URL = re.compile(rb'pagefind_dcd\{"url":("(?:[^"\\]|\\.)*")[,}]')
+
+
+def fragment_url(path: Path) -> str | None:
+    """The URL a Pagefind fragment file is for (None when it cannot be read).
+
+    The URL comes first in the fragment's JSON: only the start of the file is inflated,
+    unless the URL is longer than that.
+    """
+    try:
+        packed = path.read_bytes()
+        start = zlib.decompressobj(16 + zlib.MAX_WBITS).decompress(packed, 1024)
+        match = _FRAGMENT_URL.match(start)
+        if match is not None:
+            return str(json.loads(match.group(1)))
+        raw = gzip.decompress(packed)
+        if raw.startswith(_FRAGMENT_PREFIX):
+            raw = raw[len(_FRAGMENT_PREFIX) :]
+        return str(json.loads(raw)["url"])
+    except (OSError, ValueError, KeyError, TypeError, EOFError, zlib.error):
+        return None
+
+
+def _seed_fragments(old_shard: Path, target: Path, urls: set[str]) -> dict[str, str]:
+    """Link the previous build's fragments of ``urls`` (stories that did not change) into
+    ``target``; returns the names linked, with their URLs."""
+    seeded: dict[str, str] = {}
+    try:
+        entries = list(os.scandir(old_shard / FRAGMENTS))
+    except OSError:
+        return seeded
+    (target / FRAGMENTS).mkdir(parents=True, exist_ok=True)
+    for entry in entries:
+        url = fragment_url(Path(entry.path))
+        if url is None or url not in urls:
+            continue
+        there = os.path.join(target, FRAGMENTS, entry.name)
+        if not os.path.exists(there):  # the same fragment twice (two identical stories)
+            _link_or_copy(entry.path, there)
+        seeded[entry.name] = url
+    return seeded
+
+
+def _drop_superseded(target: Path, seeded: dict[str, str]) -> None:
+    """Remove linked fragments for which Pagefind wrote another (a record that came out
+    different after all, e.g. after a change of code outside this module)."""
+    written = {
+        url
+        for entry in os.scandir(target / FRAGMENTS)
+        if entry.name not in seeded and (url := fragment_url(Path(entry.path))) is not None
+    }
+    for name, url in seeded.items():
+        if url in written:
+            (target / FRAGMENTS / name).unlink(missing_ok=True)
 
 
 def _link_tree(source: Path, target: Path) -> None:
@@ -303,6 +379,7 @@ def build_static_search(
     previous: str | os.PathLike[str] | None = None,
     leave_out: Iterable[str] = (),
     target: int = SHARD_TARGET,
+    cache_dir: str | os.PathLike[str] | None = None,
 ) -> StaticSearchStats:
     """Build (or bring up to date) SITE/pagefind/ from the story files under CONTENT.
 
@@ -311,14 +388,32 @@ def build_static_search(
     renames, so a live site always has a whole bundle. Story files csrnews.story.storycheck
     quarantines, and those in ``leave_out``, are not indexed. Raises StaticSearchError when
     Pagefind is missing or fails (the site's bundle is then as it was).
+
+    With ``cache_dir`` (a folder of its own, kept between builds) the story checks of
+    unchanged files are read from a cache rather than made again, and a shard built again
+    gets the fragments of its unchanged stories linked from the previous bundle first
+    (``MANIFEST_FILE`` there says which those are: each story's digest and URL by shard, for
+    the shards whose keys the previous bundle's ``shards.json`` still lists), which Pagefind
+    then does not compress and write again.
     """
     started = time.monotonic()
     content, site = Path(content_dir), Path(site_dir)
     old_bundle = Path(previous or site) / BUNDLE_DIR
-    skip = set(leave_out) | {q.path for q in find_quarantine(content)}
+    skip = set(leave_out) | {q.path for q in find_quarantine(content, cache_dir=cache_dir)}
     files = [f for f in scan_story_files(content) if f.doc_id not in skip]
     shards = plan_shards(files, target)
     known = _read_shards(old_bundle)
+    manifest_path = Path(cache_dir) / MANIFEST_FILE if cache_dir is not None else None
+    before = _read_manifest(manifest_path)
+    after: dict[str, Any] = {}
+    # story id: (shard, digest, URL) as the previous bundle holds it (its shards' keys match)
+    previously: dict[str, tuple[str, str, str]] = {}
+    for old_id, was in before.items():
+        if isinstance(was, dict) and was.get("key") == known.get(old_id):
+            if (old_bundle / old_id).is_dir():
+                for doc, entry in dict(was.get("stories") or {}).items():
+                    if isinstance(entry, list) and len(entry) == 2:
+                        previously[doc] = (old_id, str(entry[0]), str(entry[1]))
     stats = StaticSearchStats(shards=len(shards))
     staging = site / f".{BUNDLE_DIR}.building-{os.getpid()}"
     shutil.rmtree(staging, ignore_errors=True)
@@ -328,16 +423,36 @@ def build_static_search(
         for shard in shards:
             key = shard.key()
             there = old_bundle / shard.id
+            was = before.get(shard.id)
             if known.get(shard.id) == key and there.is_dir():
                 _link_tree(there, staging / shard.id)
                 stats.reused += 1
                 count = _stored_count(old_bundle, shard.id, len(shard.files))
+                if was is not None and was.get("key") == key:
+                    after[shard.id] = was
             else:
                 logger.info(
                     "static search: building shard %s (%d files)", shard.id, len(shard.files)
                 )
-                count = asyncio.run(_build_shard(shard, staging / shard.id))
+                # unchanged stories' fragments, from the shards they were in before
+                same: dict[str, set[str]] = defaultdict(set)
+                for doc, digest in shard.digests.items():
+                    found = previously.get(doc)
+                    if found is not None and found[1] == digest:
+                        same[found[0]].add(found[2])
+                seeded: dict[str, str] = {}
+                for old_id, urls_there in same.items():
+                    seeded |= _seed_fragments(old_bundle / old_id, staging / shard.id, urls_there)
+                urls = asyncio.run(_build_shard(shard, staging / shard.id))
+                if seeded:
+                    _drop_superseded(staging / shard.id, seeded)
                 stats.built += 1
+                stats.fragments_kept += len(seeded)
+                count = len(urls)
+                after[shard.id] = {
+                    "key": key,
+                    "stories": {doc: [shard.digests[doc], url] for doc, url in urls.items()},
+                }
             stats.stories += count
             listed.append({"id": shard.id, "key": key, "stories": count})
         manifest = {"format": FORMAT, "language": INDEX_LANGUAGE, "shards": listed}
@@ -346,8 +461,40 @@ def build_static_search(
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
         raise
+    _write_manifest(manifest_path, after)
     stats.seconds = time.monotonic() - started
     return stats
+
+
+MANIFEST_FILE = "static-search-shards.json"
+
+
+def _read_manifest(path: Path | None) -> dict[str, Any]:
+    """What the cache folder says of each shard built before: its key and, by story id, the
+    story files' digest and the record's URL (an empty dict when there is none or the code
+    changed: nothing is reused then)."""
+    if path is None:
+        return {}
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+    if not isinstance(data, dict) or data.get("code") != code_key():
+        return {}
+    shards = data.get("shards")
+    return shards if isinstance(shards, dict) else {}
+
+
+def _write_manifest(path: Path | None, shards: dict[str, Any]) -> None:
+    if path is None:
+        return
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+        tmp.write_text(json.dumps({"code": code_key(), "shards": shards}), encoding="utf-8")
+        os.replace(tmp, path)
+    except OSError as exc:  # the next build writes every fragment again
+        logger.warning("static search: cannot save %s: %s", path, exc)
 
 
 def _stored_count(bundle: Path, shard_id: str, default: int) -> int:
@@ -389,10 +536,20 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("site")
     parser.add_argument("--previous", default=None)
     parser.add_argument("--leave-out", action="append", default=[])
+    parser.add_argument(
+        "--cache-dir",
+        default=None,
+        help="a folder kept between builds: story checks and what lets a shard built again "
+        "keep its unchanged stories' fragments",
+    )
     args = parser.parse_args(argv)
     try:
         stats = build_static_search(
-            args.content, args.site, previous=args.previous, leave_out=args.leave_out
+            args.content,
+            args.site,
+            previous=args.previous,
+            leave_out=args.leave_out,
+            cache_dir=args.cache_dir,
         )
     except (StaticSearchError, OSError) as exc:
         print(f"{type(exc).__name__}: {exc}", file=sys.stderr)

@@ -166,6 +166,109 @@ def test_peak_memory_of_a_process_tree_is_summed() -> None:
     assert result.peak_rss_sum_mb >= 140 > result.peak_rss_mb
 
 
+_BURN = (
+    "import time\nend = time.process_time() + {seconds}\nwhile time.process_time() < end: pass\n"
+)
+
+
+def test_cpu_counts_grandchildren_and_orphans() -> None:
+    # `csrnews build` -> static search -> pagefind binary: a grandchild's CPU counts. And a
+    # process its parent leaves behind without waiting (the old site's detached `rm -rf`)
+    # counts too: the launcher adopts it as a subreaper and waits for it.
+    burn = _BURN.format(seconds=0.6)
+    waited = f"import subprocess, sys; subprocess.run([sys.executable, '-c', {burn!r}], check=True)"
+    parent = (
+        "import subprocess, sys; "
+        f"subprocess.run([sys.executable, '-c', {waited!r}], check=True); "
+        # detached and not waited for, as build.remove_later starts `rm`
+        f"subprocess.run(['sh', '-c', 'exec \"$0\" -c \"$1\" &', sys.executable, {burn!r}], "
+        "check=True, start_new_session=True)"
+    )
+    result = run_measured([sys.executable, "-c", parent])
+    assert result.cpu_s >= 1.2, result
+    assert result.wall_s < 5
+    # by what each process runs: three Pythons, two of them burning
+    python = result.parts[Path(sys.executable).name]
+    assert python["processes"] >= 3 and python["cpu_s"] >= 1.0
+    assert result.unseen_cpu_s < 0.5
+
+
+def test_parts_are_named_by_the_program_each_process_runs() -> None:
+    # A process is named by what it runs after exec (the static search's pagefind binary),
+    # not by the Python parent it was forked from.
+    parent = (
+        "import subprocess, sys; "
+        "[subprocess.run(['sleep', '0.3'], check=True) for _ in range(3)]; "
+        "subprocess.run([sys.executable, '-m', 'timeit', '-n1', '-r1', 'import time; "
+        "time.sleep(0.3)'], capture_output=True)"
+    )
+    result = run_measured([sys.executable, "-c", parent])
+    assert result.parts["sleep"]["processes"] == 3
+    assert result.parts[Path(sys.executable).name]["processes"] == 1
+    assert result.parts["timeit"]["processes"] == 1
+    assert result.parts["sleep"]["peak_rss_mb"] < 20
+
+
+def test_peak_memory_sums_processes_alive_together_not_one_after_another() -> None:
+    # The static search runs one pagefind binary per shard, one after the other: their peaks
+    # never add up. Two side by side do.
+    child = (
+        "import time; x = bytearray(80 * 2**20); x[::4096] = b'y' * len(x[::4096]); time.sleep(0.5)"
+    )
+    run = f"subprocess.run([sys.executable, '-c', {child!r}], check=True)"
+    serial = f"import subprocess, sys; {run}; {run}; {run}"
+    result = run_measured([sys.executable, "-c", serial])
+    assert result.processes >= 4
+    assert 80 <= result.peak_rss_sum_mb < 140, result
+    assert result.peak_rss_all_mb >= 240
+    together = (
+        "import subprocess, sys; "
+        f"ps = [subprocess.Popen([sys.executable, '-c', {child!r}]) for _ in range(3)]; "
+        "[p.wait() for p in ps]"
+    )
+    result = run_measured([sys.executable, "-c", together])
+    assert result.peak_rss_sum_mb >= 240, result
+
+
+def test_build_cpu_is_split_by_part() -> None:
+    from bench.measure import RunResult
+    from bench.runner import cpu_parts
+
+    result = RunResult(
+        command=["csrnews", "build"],
+        returncode=0,
+        wall_s=10.0,
+        peak_rss_mb=300.0,
+        cpu_s=31.0,
+        parts={
+            "csrnews": {"cpu_s": 12.0, "peak_rss_mb": 300.0, "processes": 1},
+            "csrnews.nightly.indexstep": {"cpu_s": 9.0, "peak_rss_mb": 200.0, "processes": 1},
+            "csrnews.search.staticsearch": {"cpu_s": 2.5, "peak_rss_mb": 60.0, "processes": 1},
+            "pagefind_extended": {"cpu_s": 6.0, "peak_rss_mb": 250.0, "processes": 3},
+            "rm": {"cpu_s": 1.0, "peak_rss_mb": 2.0, "processes": 1},
+        },
+        unseen_cpu_s=0.5,
+    )
+    parts = cpu_parts(result)
+    assert parts["site"] == 12.0 and parts["index"] == 9.0
+    assert parts["static_search"] == 8.5 and parts["pagefind"] == 6.0
+    assert parts["old_site_removal"] == 1.0 and parts["unseen"] == 0.5
+    assert sum(v for k, v in parts.items() if k != "pagefind") == result.cpu_s
+    table = format_table(
+        {
+            "build": [
+                {
+                    "stories": 20000,
+                    "csrnews": {**result.as_dict(), "cpu_parts": parts, "files": 1},
+                    "pelican": {"cpu_s": 30.0, "wall_s": 30.0, "peak_rss_mb": 200.0, "files": 1},
+                    "ratio": 0.3,
+                }
+            ]
+        }
+    )
+    assert "CPU by part" in table and "static search 8.50 s" in table and "pagefind 6.00 s" in table
+
+
 def test_query_mix_order_is_new_each_run_and_complete_each_round() -> None:
     from bench.queries import QUERY_MIX, new_order_seed, shuffled_mix
 
@@ -251,6 +354,16 @@ def test_quick_run_writes_every_section(tmp_path: Path) -> None:
         query["http"]["server_cpu_ms_per_request"] > 0 and query["in_process"]["cpu"]["p95_ms"] > 0
     )
     assert "plain Pelican" in done.stdout and format_table(results) in done.stdout
+    # The full build's CPU by part: the site, the index and the static search with its
+    # pagefind binary all counted, adding up to the whole.
+    parts = row["csrnews"]["cpu_parts"]
+    assert parts["site"] > 0 and parts["index"] > 0 and parts["static_search"] > 0
+    assert 0 < parts["pagefind"] <= parts["static_search"]
+    whole = sum(value for name, value in parts.items() if name != "pagefind")
+    assert abs(whole - row["csrnews"]["cpu_s"]) < 0.05
+    assert nightly["cpu_parts"]["static_search"] > 0
+    assert "fragments_kept" in results["index"]["static_incremental"]["stats"]  # all 15 changed
+    assert "CPU by part" in done.stdout
 
 
 def test_command_line_options(tmp_path: Path) -> None:

@@ -109,7 +109,7 @@ def build(
     index_note = ["search index: not updated (--no-index)"]
     reuse_from = Path(previous) if previous else Path(output)
     static = (
-        _start_static_search(content, output, None if full else reuse_from)
+        _start_static_search(content, output, None if full else reuse_from, cache_dir)
         if static_search
         else None
     )
@@ -195,13 +195,22 @@ class _StaticSearch:
         shutil.rmtree(self.scratch, ignore_errors=True)
 
 
-def _start_static_search(content: str, output: str, previous: Path | None) -> _StaticSearch:
-    """Start the static search build in a folder beside the output (moved in at the end)."""
+def _start_static_search(
+    content: str, output: str, previous: Path | None, cache_dir: Path | None = None
+) -> _StaticSearch:
+    """Start the static search build in a folder beside the output (moved in at the end).
+
+    Its story checks are cached in a folder of its own in the site's cache folder (the
+    default as the site build makes it: .pelican-cache beside the output), so a nightly does
+    not read and check every story file again.
+    """
     out = Path(output).resolve()
     scratch = out.parent / f".{out.name}.static-search-{os.getpid()}"
     shutil.rmtree(scratch, ignore_errors=True)
     scratch.mkdir(parents=True)
+    cache_root = Path(cache_dir).resolve() if cache_dir else out.parent / ".pelican-cache"
     argv = [sys.executable, "-m", "csrnews.search.staticsearch", content, str(scratch)]
+    argv += ["--cache-dir", str(cache_root / "static-search")]
     if previous is not None:
         argv += ["--previous", str(previous)]
     console.info("building the static search (Pagefind, in a third process) ...")

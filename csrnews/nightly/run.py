@@ -463,6 +463,8 @@ class _Run:
         quarantined = [q["path"] for q in self.report.quarantined]
         for path in quarantined:
             argv += ["--leave-out", path]
+        if self.opts.state is not None:  # story checks and fragments kept between nights
+            argv += ["--cache-dir", str(self.opts.state / "pelican-cache" / "static-search")]
         result = run_step("static-search", argv, timeout=self.remaining())
         self._timed("static_search", result)
         if not result.ok:

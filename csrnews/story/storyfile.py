@@ -28,12 +28,20 @@ _KEY_RE = re.compile(r"^([A-Za-z][A-Za-z0-9_]*):[ \t]*(.*)$")
 _FP_LINE_RE = re.compile(r"^Fingerprint:.*\n?", re.MULTILINE | re.IGNORECASE)
 
 
+# The schema's keys by their lower-case spelling, for the table they were made from (tests
+# replace the table): a lookup, not a scan of the table, for each of the ~25 gets a story has.
+_spellings: tuple[tuple[schema.Field, ...], dict[str, str]] | None = None
+
+
 def _canonical_key(key: str) -> str:
     """Map a key in any case to its canonical spelling (Pelican lower-cases them on reading)."""
-    for known in schema.key_order():
-        if known.lower() == key.lower():
-            return known
-    return key[:1].upper() + key[1:]
+    global _spellings
+    table = schema.fields()
+    if _spellings is None or _spellings[0] is not table:
+        # reversed: the first key of the table wins, as a scan in order would find it
+        _spellings = (table, {known.lower(): known for known in reversed(schema.key_order())})
+    found = _spellings[1].get(key.lower())
+    return found if found is not None else key[:1].upper() + key[1:]
 
 
 def _one_line(value: str) -> str:

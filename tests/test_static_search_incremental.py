@@ -1,0 +1,154 @@
+"""A static search shard built again keeps the fragments of its unchanged stories.
+
+Pagefind does not write a fragment file that is there already (its name is a hash of its
+content), so the fragments of stories that did not change are linked in from the previous
+bundle before a shard is built again: the bundle must come out as a fresh build makes it.
+"""
+
+from __future__ import annotations
+
+import gzip
+import json
+import shutil
+from pathlib import Path
+
+from csrnews.search.filemap import scan_story_files
+from csrnews.search.staticsearch import (
+    MANIFEST_FILE,
+    build_static_search,
+    fragment_url,
+    plan_shards,
+)
+
+from tests.conftest import run_cli
+from tests.golden_site import SAMPLES
+
+STORIES = 12  # published stories in the samples (one is hidden)
+
+
+def _files(site: Path, kind: str) -> dict[str, bytes]:
+    """The fragment (or index) files of every shard, by shard and name, with their bytes."""
+    found = {}
+    for path in (site / "pagefind").glob(f"*/{kind}/*"):
+        found[f"{path.parent.parent.name}/{path.name}"] = path.read_bytes()
+    return found
+
+
+def _same_as_a_fresh_build(content: Path, site: Path, tmp_path: Path, target: int) -> None:
+    fresh = tmp_path / "fresh"
+    shutil.rmtree(fresh, ignore_errors=True)
+    fresh.mkdir()
+    build_static_search(content, fresh, target=target)
+    for kind in ("fragment", "index"):
+        assert _files(site, kind) == _files(fresh, kind), kind
+    assert (
+        json.loads((site / "pagefind" / "shards.json").read_text())["shards"]
+        == json.loads((fresh / "pagefind" / "shards.json").read_text())["shards"]
+    )
+
+
+def _content(tmp_path: Path) -> Path:
+    content = tmp_path / "content"
+    shutil.copytree(SAMPLES, content)
+    return content
+
+
+def _edit_one(content: Path) -> None:
+    story = sorted((content / "news").rglob("*.md"))[0]
+    story.write_text(story.read_text(encoding="utf-8") + "\nOne more line.\n", encoding="utf-8")
+
+
+def test_a_changed_story_builds_its_shard_with_the_others_fragments_kept(tmp_path: Path) -> None:
+    content, site, cache = _content(tmp_path), tmp_path / "site", tmp_path / "cache"
+    site.mkdir()
+    first = build_static_search(content, site, cache_dir=cache)
+    assert first.built == 1 and first.fragments_kept == 0
+    assert (cache / MANIFEST_FILE).is_file() and not (site / "pagefind" / MANIFEST_FILE).exists()
+    _edit_one(content)
+    again = build_static_search(content, site, cache_dir=cache)
+    assert (again.built, again.stories, again.fragments_kept) == (1, STORIES, STORIES - 1)
+    _same_as_a_fresh_build(content, site, tmp_path, target=4000)
+
+
+def test_stories_moved_to_other_shards_keep_their_fragments(tmp_path: Path) -> None:
+    content, site, cache = _content(tmp_path), tmp_path / "site", tmp_path / "cache"
+    site.mkdir()
+    build_static_search(content, site, cache_dir=cache)  # one shard
+    split = build_static_search(content, site, cache_dir=cache, target=5)  # other shards
+    assert split.shards > 1 and split.built == split.shards
+    assert split.fragments_kept == STORIES
+    _same_as_a_fresh_build(content, site, tmp_path, target=5)
+
+
+def test_nothing_is_kept_without_the_cache_or_after_a_change_of_code(tmp_path: Path) -> None:
+    content, site, cache = _content(tmp_path), tmp_path / "site", tmp_path / "cache"
+    site.mkdir()
+    build_static_search(content, site, cache_dir=cache)
+    _edit_one(content)
+    assert build_static_search(content, site).fragments_kept == 0  # no cache folder
+    manifest = json.loads((cache / MANIFEST_FILE).read_text())
+    manifest["code"] = "another version"
+    (cache / MANIFEST_FILE).write_text(json.dumps(manifest))
+    _edit_one(content)
+    assert build_static_search(content, site, cache_dir=cache).fragments_kept == 0
+    manifest = json.loads((cache / MANIFEST_FILE).read_text())  # written again, right code
+    for shard in manifest["shards"].values():
+        shard["stories"] = {doc: "garbled" for doc in shard["stories"]}
+    (cache / MANIFEST_FILE).write_text(json.dumps(manifest))
+    _edit_one(content)
+    assert build_static_search(content, site, cache_dir=cache).fragments_kept == 0
+    (cache / MANIFEST_FILE).write_text("{not json")
+    _edit_one(content)
+    assert build_static_search(content, site, cache_dir=cache).fragments_kept == 0
+    _same_as_a_fresh_build(content, site, tmp_path, target=4000)
+
+
+def test_a_kept_fragment_pagefind_made_again_differently_is_removed(tmp_path: Path) -> None:
+    # Should a record come out different although its story file did not change (a change of
+    # code outside the static search), Pagefind writes a new fragment: the old one goes.
+    content, site, cache = _content(tmp_path), tmp_path / "site", tmp_path / "cache"
+    site.mkdir()
+    build_static_search(content, site, cache_dir=cache)
+    story = sorted((content / "news").rglob("*.md"))[0]
+    doc_id = story.relative_to(content).as_posix()
+    _edit_one(content)
+    manifest = json.loads((cache / MANIFEST_FILE).read_text())
+    (shard,) = manifest["shards"].values()
+    (now,) = plan_shards(scan_story_files(content))
+    now.key()
+    shard["stories"][doc_id][0] = now.digests[doc_id]  # claims the story did not change
+    (cache / MANIFEST_FILE).write_text(json.dumps(manifest))
+    again = build_static_search(content, site, cache_dir=cache)
+    assert again.fragments_kept == STORIES
+    _same_as_a_fresh_build(content, site, tmp_path, target=4000)
+
+
+def test_csrnews_build_caches_the_static_search_beside_the_site(tmp_path: Path) -> None:
+    content = _content(tmp_path)
+    out, index = tmp_path / "out", tmp_path / "index"
+    args = ("build", "--content", str(content), "--output", str(out), "--index", str(index))
+    done = run_cli(*args)
+    assert done.returncode == 0, done.stderr
+    cache = tmp_path / ".pelican-cache" / "static-search"
+    assert (cache / MANIFEST_FILE).is_file() and (cache / "story-checks.json").is_file()
+    _edit_one(content)
+    again = run_cli(*args)
+    assert again.returncode == 0, again.stderr
+    assert "static search: 12 stories in 1 shards (1 built, 0 kept)" in again.stdout
+    assert not list((out / "pagefind").rglob(MANIFEST_FILE))
+
+
+def test_a_fragments_url_is_read_from_its_start_or_from_the_whole(tmp_path: Path) -> None:
+    def fragment(url: str) -> Path:
+        path = tmp_path / f"{len(url)}.pf_fragment"
+        data = {"url": url, "content": "words " * 500, "meta": {"title": "A title"}}
+        path.write_bytes(gzip.compress(b"pagefind_dcd" + json.dumps(data).encode()))
+        return path
+
+    assert fragment_url(fragment("news/2025/a-story/")) == "news/2025/a-story/"
+    assert fragment_url(fragment('news/2025/"quoted"/')) == 'news/2025/"quoted"/'
+    long = "news/2025/" + "a" * 3000 + "/"
+    assert fragment_url(fragment(long)) == long  # past the start: the whole file is read
+    broken = tmp_path / "broken.pf_fragment"
+    broken.write_bytes(b"not gzip")
+    assert fragment_url(broken) is None
