@@ -1,7 +1,9 @@
-"""Speed-ups for a Whoosh segment writer: lengths from memory, one posting a spelling word."""
+"""Speed-ups for a Whoosh segment writer: postings kept in memory by term, lengths from memory."""
 
 from __future__ import annotations
 
+from array import array
+from collections.abc import Iterator
 from typing import Any
 
 from csrnews.search import whoosh_compat
@@ -59,9 +61,85 @@ def _spelling_fieldnames(schema: Any) -> frozenset[str]:
     )
 
 
+class MemoryPostingPool:
+    """Whoosh's posting pool, kept in memory grouped by field and term instead of sorted runs.
+
+    Whoosh's ``PostingPool`` holds every posting as a tuple ``(fieldname, tbytes, docnum,
+    weight, vbytes)`` (about 250 bytes each), sorts them when it passes its memory limit and
+    writes each sorted run to a temporary file, then merges the runs when the segment is
+    flushed. Here each term keeps its postings in compact arrays (about 30 bytes a posting),
+    and the flush yields the same postings in the same order: fields sorted, terms sorted,
+    documents ascending. A word of a spelling field keeps its first posting only (see
+    ``tune_writer``).
+    """
+
+    def __init__(self, spelling: frozenset[str] = frozenset()) -> None:
+        self._spelling = spelling
+        # field -> term -> [docnums, weights, value bytes, value ends]
+        self._fields: dict[str, dict[bytes, list[Any]]] = {}
+        self._spelled: dict[str, dict[bytes, tuple[Any, ...]]] = {}
+        self._unsorted: set[tuple[str, bytes]] = set()  # a docnum came after a larger one
+        self.fieldnames: set[str] = set()
+
+    def add(self, item: tuple[Any, ...]) -> None:
+        """Add one posting ``(fieldname, tbytes, docnum, weight, vbytes)``."""
+        fieldname, tbytes, docnum, weight, vbytes = item
+        if fieldname in self._spelling:
+            self._spelled.setdefault(fieldname, {}).setdefault(tbytes, item)
+            self.fieldnames.add(fieldname)
+            return
+        try:
+            terms = self._fields[fieldname]
+        except KeyError:
+            terms = self._fields[fieldname] = {}
+            self.fieldnames.add(fieldname)
+        postings = terms.get(tbytes)
+        if postings is None:
+            postings = terms[tbytes] = [array("I"), array("d"), bytearray(), array("I")]
+        elif docnum <= postings[0][-1]:
+            self._unsorted.add((fieldname, tbytes))
+        postings[0].append(docnum)
+        postings[1].append(weight)
+        if vbytes:
+            postings[2] += vbytes
+        postings[3].append(len(postings[2]))
+
+    def iter_postings(self) -> Iterator[tuple[Any, ...]]:
+        """Every posting in Whoosh's order, each term's arrays let go once it is passed."""
+        for fieldname in sorted(self.fieldnames):
+            spelled = self._spelled.pop(fieldname, None)
+            if spelled is not None:
+                for tbytes in sorted(spelled):
+                    yield spelled[tbytes]
+                continue
+            terms = self._fields.pop(fieldname)
+            for tbytes in sorted(terms):
+                docs, weights, values, ends = terms.pop(tbytes)
+                items = [
+                    (fieldname, tbytes, doc, weight, bytes(values[start:end]))
+                    for doc, weight, start, end in zip(
+                        docs, weights, [0, *ends[:-1]], ends, strict=True
+                    )
+                ]
+                if (fieldname, tbytes) in self._unsorted:
+                    items.sort()
+                yield from items
+
+    def items(self) -> Iterator[tuple[Any, ...]]:
+        return self.iter_postings()
+
+    def cleanup(self) -> None:
+        """Let the postings go (nothing was written to disk)."""
+        self._fields.clear()
+        self._spelled.clear()
+        self._unsorted.clear()
+
+
 def tune_writer(writer: Any) -> Any:
     """Make ``writer`` (a SegmentWriter) faster without changing what searches and suggestions see.
 
+    * Postings are kept in memory by term (``MemoryPostingPool``), not sorted into temporary
+      runs; the segment written is the same.
     * Field lengths are looked up from memory when the segment is flushed (``_CachedLengths``).
     * A word of a spelling field (``spell_title``, ``spell_body``: the unstemmed words behind
       "did you mean") is posted once per segment instead of once per document that has it.
@@ -78,20 +156,6 @@ def tune_writer(writer: Any) -> Any:
         return _CachedLengths(original())
 
     writer.per_document_reader = per_document_reader
-
-    spelling = _spelling_fieldnames(writer.schema)
-    if spelling:
-        pool_add = writer.pool.add
-        posted: set[tuple[str, bytes]] = set()
-
-        def add(item: tuple[Any, ...]) -> None:
-            # item = (fieldname, tbytes, docnum, weight, vbytes)
-            if item[0] in spelling:
-                key = (item[0], item[1])
-                if key in posted:
-                    return
-                posted.add(key)
-            pool_add(item)
-
-        writer.pool.add = add
+    writer.pool.cleanup()
+    writer.pool = MemoryPostingPool(_spelling_fieldnames(writer.schema))
     return writer
