@@ -3,11 +3,16 @@
 from __future__ import annotations
 
 from array import array
-from collections.abc import Iterator
+from collections.abc import Callable, Iterable, Iterator
+from pickle import dumps
 from typing import Any
 
 from csrnews.search import whoosh_compat
+from csrnews.search.analysis import MixedAnalyzer
 from whoosh.codec.whoosh3 import LENGTHS_COLUMN
+from whoosh.fields import UnknownFieldError
+from whoosh.formats import Positions
+from whoosh.system import pack_uint
 from whoosh.util.numeric import byte_to_length
 from whoosh.writing import SegmentWriter
 
@@ -82,27 +87,42 @@ class MemoryPostingPool:
         self.fieldnames: set[str] = set()
 
     def add(self, item: tuple[Any, ...]) -> None:
-        """Add one posting ``(fieldname, tbytes, docnum, weight, vbytes)``."""
+        """Add one posting ``(fieldname, tbytes, docnum, weight, vbytes)`` (merges use this)."""
         fieldname, tbytes, docnum, weight, vbytes = item
         if fieldname in self._spelling:
             self._spelled.setdefault(fieldname, {}).setdefault(tbytes, item)
             self.fieldnames.add(fieldname)
-            return
+        else:
+            self.add_terms(fieldname, docnum, ((tbytes, weight, vbytes),))
+
+    def add_terms(
+        self, fieldname: str, docnum: int, items: Iterable[tuple[bytes, float, bytes | None]]
+    ) -> None:
+        """Add one document's postings ``(tbytes, weight, vbytes)`` of one (non-spelling) field."""
         try:
             terms = self._fields[fieldname]
         except KeyError:
             terms = self._fields[fieldname] = {}
             self.fieldnames.add(fieldname)
-        postings = terms.get(tbytes)
-        if postings is None:
-            postings = terms[tbytes] = [array("I"), array("d"), bytearray(), array("I")]
-        elif docnum <= postings[0][-1]:
-            self._unsorted.add((fieldname, tbytes))
-        postings[0].append(docnum)
-        postings[1].append(weight)
-        if vbytes:
-            postings[2] += vbytes
-        postings[3].append(len(postings[2]))
+        for tbytes, weight, vbytes in items:
+            postings = terms.get(tbytes)
+            if postings is None:
+                postings = terms[tbytes] = [array("I"), array("d"), bytearray(), array("I")]
+            elif docnum <= postings[0][-1]:
+                self._unsorted.add((fieldname, tbytes))
+            postings[0].append(docnum)
+            postings[1].append(weight)
+            if vbytes:
+                postings[2] += vbytes
+            postings[3].append(len(postings[2]))
+
+    def add_spelling(self, fieldname: str, words: Iterable[bytes], vbytes: bytes | None) -> None:
+        """Add the words of a spelling field as Whoosh does: docnum 0, weight 1 (first kept)."""
+        spelled = self._spelled.setdefault(fieldname, {})
+        self.fieldnames.add(fieldname)
+        for word in words:
+            if word not in spelled:
+                spelled[word] = (fieldname, word, 0, 1, vbytes)
 
     def iter_postings(self) -> Iterator[tuple[Any, ...]]:
         """Every posting in Whoosh's order, each term's arrays let go once it is passed."""
@@ -158,4 +178,104 @@ def tune_writer(writer: Any) -> Any:
     writer.per_document_reader = per_document_reader
     writer.pool.cleanup()
     writer.pool = MemoryPostingPool(_spelling_fieldnames(writer.schema))
+    writer.add_document = _document_adder(writer, writer.pool, writer.add_document)
     return writer
+
+
+def _position_postings(field: Any, value: str) -> list[tuple[bytes, int, float, bytes]]:
+    """``field.index(value)`` for a Positions field analysed by MixedAnalyzer, in one pass.
+
+    The same ``(tbytes, frequency, weight, vbytes)`` items in the same order as Whoosh's
+    ``Positions.word_values`` (each word's positions as deltas, pickled after their count).
+    """
+    first, words = field.analyzer.words(value)
+    positions: dict[str, list[int]] = {}
+    for pos, word in enumerate(words, first):
+        found = positions.get(word)
+        if found is None:
+            positions[word] = [pos]
+        else:
+            found.append(pos)
+    boost = field.format.field_boost
+    items = []
+    for word, found in positions.items():
+        count = len(found)
+        if count == 1:
+            deltas = found
+        else:
+            deltas = [found[0]] + [b - a for a, b in zip(found, found[1:], strict=False)]
+        items.append(
+            (word.encode("utf-8"), count, float(count) * boost, pack_uint(count) + dumps(deltas, 2))
+        )
+    return items
+
+
+def _fast_text(field: Any) -> bool:
+    return type(field.format) is Positions and isinstance(field.analyzer, MixedAnalyzer)
+
+
+def _document_adder(
+    writer: Any, pool: MemoryPostingPool, original: Callable[..., None]
+) -> Callable[..., None]:
+    """Whoosh's ``SegmentWriter.add_document``, writing postings straight into ``pool``.
+
+    The same postings, stored values, lengths and columns as Whoosh's, without a tuple and a
+    call per posting; the text fields' postings are made in one pass (``_position_postings``)
+    and their spelling words come from the analyzer's last words. Documents with boosts,
+    ``_stored_`` values or term vectors go through Whoosh's own method.
+    """
+    schema = writer.schema
+    fast_text = {name for name, field in schema.items() if _fast_text(field)}
+    vectors = any(field.vector for _, field in schema.items())
+
+    def add_document(**fields: Any) -> None:
+        if writer.is_closed or vectors or any(name.startswith("_") for name in fields):
+            original(**fields)
+            return
+        fieldnames = sorted(fields)
+        for name in fieldnames:
+            if name not in schema:
+                raise UnknownFieldError(f"No field named {name!r} in {schema}")
+        perdocwriter = writer.perdocwriter
+        docnum = writer.docnum
+        perdocwriter.start_doc(docnum)
+        vbytes = None  # as in Whoosh: a spelling word's value is the field's last posting's
+        try:
+            for fieldname in fieldnames:
+                value = fields[fieldname]
+                if value is None:
+                    continue
+                field = schema[fieldname]
+                length = 0
+                fast = fieldname in fast_text and isinstance(value, str)
+                if field.indexed:
+                    items = _position_postings(field, value) if fast else field.index(value)
+                    posted = []
+                    for tbytes, freq, weight, vbytes in items:
+                        posted.append((tbytes, weight * 1.0, vbytes))  # the field boost
+                        length += freq
+                    if not field.scorable:
+                        length = 0
+                    pool.add_terms(fieldname, docnum, posted)
+                if field.separate_spelling():
+                    if fast:
+                        words = sorted(set(field.analyzer.words(value, no_morph=True)[1]))
+                    else:
+                        words = list(field.spellable_words(value))
+                    pool.add_spelling(
+                        field.spelling_fieldname(fieldname),
+                        [word.encode("utf-8") for word in words],
+                        vbytes,
+                    )
+                perdocwriter.add_field(fieldname, field, value if field.stored else None, length)
+                column = field.column_type
+                if column:
+                    perdocwriter.add_column_value(fieldname, column, field.to_column_value(value))
+        except Exception:
+            perdocwriter.cancel_doc()
+            raise
+        perdocwriter.finish_doc()
+        whoosh_compat.mark_documents_added(writer)
+        writer.docnum += 1
+
+    return add_document
