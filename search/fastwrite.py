@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from array import array
 from bisect import bisect_right
-from itertools import accumulate, islice
 from collections.abc import Callable, Iterable, Iterator
+from itertools import accumulate, islice, pairwise
 from pickle import dumps
 from typing import Any
 
@@ -79,7 +79,7 @@ def _spelling_fieldnames(schema: Any) -> frozenset[str]:
 class _FieldPostings:
     """One field's postings in the order they came: term numbers, documents, weights, values."""
 
-    __slots__ = ("terms", "tids", "docs", "weights", "values", "ends", "ascending")
+    __slots__ = ("ascending", "docs", "ends", "terms", "tids", "values", "weights")
 
     def __init__(self) -> None:
         self.terms: dict[bytes, int] = {}  # term -> its number (in order of first posting)
@@ -327,7 +327,7 @@ def _position_postings(field: Any, value: str) -> tuple[list[bytes], list[float]
         if count == 1:
             deltas = found
         else:
-            deltas = [found[0]] + [b - a for a, b in zip(found, found[1:], strict=False)]
+            deltas = [found[0]] + [b - a for a, b in pairwise(found)]
         terms.append(word.encode("utf-8"))
         weights.append(float(count) * boost * 1.0)  # * the field boost of add_document
         values.append(pack_uint(count) + dumps(deltas, 2))

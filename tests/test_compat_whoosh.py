@@ -19,8 +19,8 @@ from whoosh import index as whoosh_index
 from whoosh import query
 from whoosh.analysis import Token
 from whoosh.codec.whoosh3 import W3LeafMatcher
-from whoosh.filedb import compound
 from whoosh.fields import ID, Schema
+from whoosh.filedb import compound
 from whoosh.filedb.filestore import RamStorage
 from whoosh.filedb.structfile import BufferFile
 from whoosh.matching import mcore, wrappers
