@@ -113,9 +113,11 @@ class _FieldPostings:
     def in_order(self) -> Iterator[tuple[bytes, list[int], list[float], list[bytes]]]:
         """(term, docs, weights, values) of each term: terms sorted, documents ascending."""
         names = sorted(self.terms)
-        rank = np.empty(len(names), dtype=np.uint32)
+        # 16-bit ranks when they fit: numpy sorts them stably by radix, in linear time
+        kind = np.uint16 if len(names) <= 1 << 16 else np.uint32
+        rank = np.empty(len(names), dtype=kind)
         rank[np.fromiter((self.terms[name] for name in names), np.int64, len(names))] = np.arange(
-            len(names), dtype=np.uint32
+            len(names), dtype=kind
         )
         ranks = rank[np.frombuffer(self.tids, dtype=np.uint32)]
         docs = np.frombuffer(self.docs, dtype=np.uint32)
@@ -151,7 +153,7 @@ class _FieldPostings:
             first = last
 
 
-_CHUNK = 1 << 16
+_CHUNK = 1 << 13
 
 
 class MemoryPostingPool:
