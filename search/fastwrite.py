@@ -1,11 +1,21 @@
-"""Speed-ups for a Whoosh segment writer: lengths from memory, one posting a spelling word."""
+"""Speed-ups for a Whoosh segment writer: postings kept in memory by term, lengths from memory."""
 
 from __future__ import annotations
 
+from array import array
+from bisect import bisect_right
+from collections.abc import Callable, Iterable, Iterator
+from itertools import accumulate, islice, pairwise
+from pickle import dumps
 from typing import Any
 
+import numpy as np
 from csrnews.search import whoosh_compat
+from csrnews.search.analysis import MixedAnalyzer
 from whoosh.codec.whoosh3 import LENGTHS_COLUMN
+from whoosh.fields import UnknownFieldError
+from whoosh.formats import Positions
+from whoosh.system import pack_uint
 from whoosh.util.numeric import byte_to_length
 from whoosh.writing import SegmentWriter
 
@@ -36,6 +46,13 @@ class _CachedLengths:
         self._lengths[fieldname] = lengths
         return lengths
 
+    def lengths_of(self, fieldname: str) -> list[int | None] | None:
+        """The field's length of every document (None: the field stores no lengths)."""
+        try:
+            return self._lengths[fieldname]
+        except KeyError:
+            return self._column(fieldname)
+
     def doc_field_length(self, docnum: int, fieldname: str, default: int = 0) -> int | None:
         try:
             lengths = self._lengths[fieldname]
@@ -59,9 +76,200 @@ def _spelling_fieldnames(schema: Any) -> frozenset[str]:
     )
 
 
+class _FieldPostings:
+    """One field's postings in the order they came: term numbers, documents, weights, values."""
+
+    __slots__ = ("ascending", "docs", "ends", "terms", "tids", "values", "weights")
+
+    def __init__(self) -> None:
+        self.terms: dict[bytes, int] = {}  # term -> its number (in order of first posting)
+        self.tids = array("I")
+        self.docs = array("I")
+        self.weights = array("d")
+        self.values = bytearray()  # every posting's value bytes, one after another
+        self.ends = array("I")  # where each posting's value ends in ``values`` ("Q" past 4 GB)
+        self.ascending = True  # each document's postings came after those of earlier ones
+
+    def add(
+        self, docnum: int, tbytes: list[bytes], weights: list[float], values: list[bytes]
+    ) -> None:
+        terms = self.terms
+        tids = []
+        for term in tbytes:
+            tid = terms.get(term)
+            if tid is None:
+                tid = terms[term] = len(terms)
+            tids.append(tid)
+        if self.docs and docnum < self.docs[-1]:
+            self.ascending = False
+        if self.ends.typecode == "I" and len(self.values) + sum(map(len, values)) >= 1 << 32:
+            self.ends = array("Q", self.ends)
+        self.tids.extend(tids)
+        self.docs.extend(array("I", (docnum,)) * len(tids))
+        self.weights.extend(weights)
+        self.ends.extend(islice(accumulate(map(len, values), initial=len(self.values)), 1, None))
+        self.values += b"".join(values)
+
+    def in_order(self) -> Iterator[tuple[bytes, list[int], list[float], list[bytes]]]:
+        """(term, docs, weights, values) of each term: terms sorted, documents ascending."""
+        names = sorted(self.terms)
+        # 16-bit ranks when they fit: numpy sorts them stably by radix, in linear time
+        kind = np.uint16 if len(names) <= 1 << 16 else np.uint32
+        rank = np.empty(len(names), dtype=kind)
+        rank[np.fromiter((self.terms[name] for name in names), np.int64, len(names))] = np.arange(
+            len(names), dtype=kind
+        )
+        ranks = rank[np.frombuffer(self.tids, dtype=np.uint32)]
+        docs = np.frombuffer(self.docs, dtype=np.uint32)
+        if self.ascending:  # documents came in order: a stable sort by term keeps it
+            order = np.argsort(ranks, kind="stable")
+        else:
+            order = np.lexsort((docs, ranks))
+        bounds = np.concatenate(([0], np.cumsum(np.bincount(ranks, minlength=len(names))))).tolist()
+        del ranks
+        ends = np.frombuffer(self.ends, dtype=np.uint64 if self.ends.typecode == "Q" else np.uint32)
+        weights = np.frombuffer(self.weights, dtype=np.float64)
+        values = self.values
+        first = 0
+        while first < len(names):  # a chunk of terms at a time: Python lists of ~64k postings
+            last = min(max(bisect_right(bounds, bounds[first] + _CHUNK) - 1, first + 1), len(names))
+            base = bounds[first]
+            chunk = order[base : bounds[last]]
+            chunk_docs = docs[chunk].tolist()
+            chunk_weights = weights[chunk].tolist()
+            chunk_ends = ends[chunk].tolist()
+            chunk_starts = np.where(chunk > 0, ends[chunk - 1], 0).tolist()
+            for n in range(first, last):
+                low, high = bounds[n] - base, bounds[n + 1] - base
+                yield (
+                    names[n],
+                    chunk_docs[low:high],
+                    chunk_weights[low:high],
+                    [
+                        bytes(values[a:b])
+                        for a, b in zip(chunk_starts[low:high], chunk_ends[low:high], strict=True)
+                    ],
+                )
+            first = last
+
+
+_CHUNK = 1 << 13
+
+
+class MemoryPostingPool:
+    """Whoosh's posting pool, kept in memory by field in flat arrays instead of sorted runs.
+
+    Whoosh's ``PostingPool`` holds every posting as a tuple ``(fieldname, tbytes, docnum,
+    weight, vbytes)`` (about 250 bytes each), sorts them when it passes its memory limit and
+    writes each sorted run to a temporary file, then merges the runs when the segment is
+    flushed. Here each field keeps its postings in flat arrays (about 30 bytes a posting),
+    sorted once at the flush (numpy), and the segment gets the same postings in the same
+    order: fields sorted, terms sorted, documents ascending (``write_segment``). A word of a
+    spelling field keeps its first posting only (see ``tune_writer``).
+    """
+
+    def __init__(self, spelling: frozenset[str] = frozenset()) -> None:
+        self._spelling = spelling
+        self._fields: dict[str, _FieldPostings] = {}
+        self._spelled: dict[str, dict[bytes, tuple[Any, ...]]] = {}
+
+    @property
+    def fieldnames(self) -> set[str]:
+        return set(self._fields) | set(self._spelled)
+
+    def add(self, item: tuple[Any, ...]) -> None:
+        """Add one posting ``(fieldname, tbytes, docnum, weight, vbytes)`` (merges use this)."""
+        fieldname, tbytes, docnum, weight, vbytes = item
+        if fieldname in self._spelling:
+            self._spelled.setdefault(fieldname, {}).setdefault(tbytes, item)
+        else:
+            self.add_terms(fieldname, docnum, [tbytes], [weight], [vbytes or b""])
+
+    def add_terms(
+        self,
+        fieldname: str,
+        docnum: int,
+        tbytes: list[bytes],
+        weights: list[float],
+        values: list[bytes],
+    ) -> None:
+        """Add one document's postings of one (non-spelling) field: terms, weights, values."""
+        if not tbytes:
+            return
+        postings = self._fields.get(fieldname)
+        if postings is None:
+            postings = self._fields[fieldname] = _FieldPostings()
+        postings.add(docnum, tbytes, weights, values)
+
+    def add_spelling(self, fieldname: str, words: Iterable[bytes], vbytes: bytes | None) -> None:
+        """Add the words of a spelling field as Whoosh does: docnum 0, weight 1 (first kept)."""
+        spelled = self._spelled.setdefault(fieldname, {})
+        for word in words:
+            if word not in spelled:
+                spelled[word] = (fieldname, word, 0, 1, vbytes)
+
+    def _terms(self, fieldname: str) -> Iterator[tuple[bytes, list[int], list[Any], list[Any]]]:
+        spelled = self._spelled.pop(fieldname, None)
+        if spelled is not None:
+            for tbytes in sorted(spelled):
+                _, _, docnum, weight, vbytes = spelled[tbytes]
+                yield tbytes, [docnum], [weight], [vbytes]
+        else:
+            yield from self._fields.pop(fieldname).in_order()
+
+    def iter_postings(self) -> _PoolPostings:
+        """Every posting in Whoosh's order (``write_segment`` writes them without the tuples)."""
+        return _PoolPostings(self)
+
+    def items(self) -> _PoolPostings:
+        return self.iter_postings()
+
+    def write_segment(self, fieldwriter: Any, schema: Any, lengths: Any) -> None:
+        """Write every posting through the codec's field writer, fields and terms in order.
+
+        What ``FieldWriter.add_postings`` does with the sorted postings, one call per term
+        and posting instead of a tuple and several checks per posting.
+        """
+        for fieldname in sorted(self.fieldnames):
+            column = lengths.lengths_of(fieldname) if lengths is not None else None
+            fieldwriter.start_field(fieldname, schema[fieldname])
+            add = fieldwriter.add
+            for tbytes, docs, weights, values in self._terms(fieldname):
+                fieldwriter.start_term(tbytes)
+                if column is None:
+                    for doc, weight, value in zip(docs, weights, values, strict=True):
+                        add(doc, weight, value or b"", 0)
+                else:
+                    for doc, weight, value in zip(docs, weights, values, strict=True):
+                        add(doc, weight, value or b"", column[doc])
+                fieldwriter.finish_term()
+            fieldwriter.finish_field()
+
+    def cleanup(self) -> None:
+        """Let the postings go (nothing was written to disk)."""
+        self._fields.clear()
+        self._spelled.clear()
+
+
+class _PoolPostings:
+    """The pool's postings as Whoosh's flush asks for them: an iterable of posting tuples."""
+
+    def __init__(self, pool: MemoryPostingPool) -> None:
+        self.pool = pool
+
+    def __iter__(self) -> Iterator[tuple[Any, ...]]:
+        pool = self.pool
+        for fieldname in sorted(pool.fieldnames):
+            for tbytes, docs, weights, values in pool._terms(fieldname):
+                for doc, weight, value in zip(docs, weights, values, strict=True):
+                    yield fieldname, tbytes, doc, weight, value
+
+
 def tune_writer(writer: Any) -> Any:
     """Make ``writer`` (a SegmentWriter) faster without changing what searches and suggestions see.
 
+    * Postings are kept in memory by term (``MemoryPostingPool``), not sorted into temporary
+      runs; the segment written is the same.
     * Field lengths are looked up from memory when the segment is flushed (``_CachedLengths``).
     * A word of a spelling field (``spell_title``, ``spell_body``: the unstemmed words behind
       "did you mean") is posted once per segment instead of once per document that has it.
@@ -78,20 +286,128 @@ def tune_writer(writer: Any) -> Any:
         return _CachedLengths(original())
 
     writer.per_document_reader = per_document_reader
-
-    spelling = _spelling_fieldnames(writer.schema)
-    if spelling:
-        pool_add = writer.pool.add
-        posted: set[tuple[str, bytes]] = set()
-
-        def add(item: tuple[Any, ...]) -> None:
-            # item = (fieldname, tbytes, docnum, weight, vbytes)
-            if item[0] in spelling:
-                key = (item[0], item[1])
-                if key in posted:
-                    return
-                posted.add(key)
-            pool_add(item)
-
-        writer.pool.add = add
+    writer.pool.cleanup()
+    writer.pool = MemoryPostingPool(_spelling_fieldnames(writer.schema))
+    writer.add_document = _document_adder(writer, writer.pool, writer.add_document)
+    writer.fieldwriter.add_postings = _postings_adder(writer.fieldwriter)
     return writer
+
+
+def _postings_adder(fieldwriter: Any) -> Callable[[Any, Any, Any], None]:
+    """The field writer's ``add_postings``, writing a memory pool's postings directly."""
+    original = fieldwriter.add_postings
+
+    def add_postings(schema: Any, lengths: Any, items: Any) -> None:
+        if isinstance(items, _PoolPostings) and (
+            lengths is None or isinstance(lengths, _CachedLengths)
+        ):
+            items.pool.write_segment(fieldwriter, schema, lengths)
+        else:
+            original(schema, lengths, items)
+
+    return add_postings
+
+
+def _position_postings(field: Any, value: str) -> tuple[list[bytes], list[float], list[bytes], int]:
+    """``field.index(value)`` for a Positions field analysed by MixedAnalyzer, in one pass.
+
+    The terms, weights and values of Whoosh's ``Positions.word_values`` items, in the same
+    order (each word's positions as deltas, pickled after their count), and the field length.
+    """
+    first, words = field.analyzer.words(value)
+    positions: dict[str, list[int]] = {}
+    for pos, word in enumerate(words, first):
+        found = positions.get(word)
+        if found is None:
+            positions[word] = [pos]
+        else:
+            found.append(pos)
+    boost = field.format.field_boost
+    terms, weights, values = [], [], []
+    for word, found in positions.items():
+        count = len(found)
+        if count == 1:
+            deltas = found
+        else:
+            deltas = [found[0]] + [b - a for a, b in pairwise(found)]
+        terms.append(word.encode("utf-8"))
+        weights.append(float(count) * boost * 1.0)  # * the field boost of add_document
+        values.append(pack_uint(count) + dumps(deltas, 2))
+    return terms, weights, values, len(words)
+
+
+def _fast_text(field: Any) -> bool:
+    return type(field.format) is Positions and isinstance(field.analyzer, MixedAnalyzer)
+
+
+def _document_adder(
+    writer: Any, pool: MemoryPostingPool, original: Callable[..., None]
+) -> Callable[..., None]:
+    """Whoosh's ``SegmentWriter.add_document``, writing postings straight into ``pool``.
+
+    The same postings, stored values, lengths and columns as Whoosh's, without a tuple and a
+    call per posting; the text fields' postings are made in one pass (``_position_postings``)
+    and their spelling words come from the analyzer's last words. Documents with boosts,
+    ``_stored_`` values or term vectors go through Whoosh's own method.
+    """
+    schema = writer.schema
+    fast_text = {name for name, field in schema.items() if _fast_text(field)}
+    vectors = any(field.vector for _, field in schema.items())
+
+    def add_document(**fields: Any) -> None:
+        if writer.is_closed or vectors or any(name.startswith("_") for name in fields):
+            original(**fields)
+            return
+        fieldnames = sorted(fields)
+        for name in fieldnames:
+            if name not in schema:
+                raise UnknownFieldError(f"No field named {name!r} in {schema}")
+        perdocwriter = writer.perdocwriter
+        docnum = writer.docnum
+        perdocwriter.start_doc(docnum)
+        vbytes = None  # as in Whoosh: a spelling word's value is the field's last posting's
+        try:
+            for fieldname in fieldnames:
+                value = fields[fieldname]
+                if value is None:
+                    continue
+                field = schema[fieldname]
+                length = 0
+                fast = fieldname in fast_text and isinstance(value, str)
+                if field.indexed:
+                    if fast:
+                        terms, weights, values, length = _position_postings(field, value)
+                        if values:
+                            vbytes = values[-1]
+                    else:
+                        terms, weights, values = [], [], []
+                        for tbytes, freq, weight, vbytes in field.index(value):
+                            terms.append(tbytes)
+                            weights.append(weight * 1.0)  # the field boost of add_document
+                            values.append(vbytes or b"")
+                            length += freq
+                    if not field.scorable:
+                        length = 0
+                    pool.add_terms(fieldname, docnum, terms, weights, values)
+                if field.separate_spelling():
+                    if fast:
+                        words = sorted(set(field.analyzer.words(value, no_morph=True)[1]))
+                    else:
+                        words = list(field.spellable_words(value))
+                    pool.add_spelling(
+                        field.spelling_fieldname(fieldname),
+                        [word.encode("utf-8") for word in words],
+                        vbytes,
+                    )
+                perdocwriter.add_field(fieldname, field, value if field.stored else None, length)
+                column = field.column_type
+                if column:
+                    perdocwriter.add_column_value(fieldname, column, field.to_column_value(value))
+        except Exception:
+            perdocwriter.cancel_doc()
+            raise
+        perdocwriter.finish_doc()
+        whoosh_compat.mark_documents_added(writer)
+        writer.docnum += 1
+
+    return add_document

@@ -71,7 +71,11 @@ class IndexStats:
 
 
 _MD_LINK_RE = re.compile(r"!?\[([^\]]*)\]\([^)]*\)")
-_MD_MARK_RE = re.compile(r"(^|\s)[#>]+\s|[*_`]{1,3}|^\s*[-+*]\s+|^\s*\d+\.\s+|\|", re.MULTILINE)
+# Markdown marks: headings and quotes, emphasis, list bullets and numbers, table bars.
+_MD_MARK = r"(^|\s)[#>]+\s|[*_`]{1,3}|^\s*[-+*]\s+|^\s*\d+\.\s+|\|"
+# The lookahead names the characters a mark can start with: the same matches, found without
+# trying every alternative at every position (about twice as fast on story bodies).
+_MD_MARK_RE = re.compile(rf"(?=[\s#>*_`|+\-\d])(?:{_MD_MARK})", re.MULTILINE)
 _HTML_TAG_RE = re.compile(r"<[^>]+>")
 
 
@@ -241,7 +245,9 @@ def update_index(
     deleted. The side file (csrnews.search.filemap) keeps each file's size, mtime and hash, so
     that an update reads only the files whose size or mtime changed; without a valid side file the
     hashes stored in the index are used. Raises IndexLockedError when another writer holds the
-    lock past ``lock_timeout``.
+    lock past ``lock_timeout``. The new postings are kept in memory until the commit (about 40
+    bytes each: csrnews.search.fastwrite); ``limitmb``, the size of Whoosh's own pool, no longer
+    bounds them.
 
     With ``leave_out`` (the default) the files csrnews.story.storycheck quarantines are not indexed
     (and removed from the index if they were), as the site build leaves them out. With
@@ -277,8 +283,9 @@ def update_index(
             known = _indexed_from_stored(ix) if ix.doc_count_all() else {}
         files = scan_stories(content_dir)
         changed: set[str] = set()
-        # Whoosh's pool holds millions of small tuples in a full build: the cyclic collector
-        # would walk them over and over, for nothing (they hold no cycles).
+        # A full build makes millions of short-lived objects (tokens, postings, stored values)
+        # and holds many long-lived ones: the cyclic collector would walk them over and over,
+        # for nothing (they hold no cycles).
         gc.disable()
         for done, story in enumerate(files, 1):
             old = known.get(story.doc_id)

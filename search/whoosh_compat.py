@@ -35,6 +35,7 @@ PRIVATE_NAMES: dict[str, str] = {
     "Highlighter._merge_matched_tokens": "Whoosh's merging of adjacent matched tokens",
     "compound.BufferFile": "the class compound storage opens sub-files as (viewfile)",
     "BufferFile._buf, ._name": "what BufferFile.__init__ keeps (viewfile's subclass)",
+    "SegmentWriter._added": "a document was added: commit writes a new segment (fastwrite)",
 }
 
 INT_SIZE: int = _INT_SIZE
@@ -130,6 +131,11 @@ def use_compound_file_class(cls: type[BufferFile]) -> Callable[[], None]:
         compound.BufferFile = previous
 
     return undo
+
+
+def mark_documents_added(writer: Any) -> None:
+    """Tell a SegmentWriter that documents were added (as its add_document does)."""
+    writer._added = True
 
 
 def compound_file_class() -> type[BufferFile]:

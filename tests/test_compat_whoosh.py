@@ -19,7 +19,9 @@ from whoosh import index as whoosh_index
 from whoosh import query
 from whoosh.analysis import Token
 from whoosh.codec.whoosh3 import W3LeafMatcher
+from whoosh.fields import ID, Schema
 from whoosh.filedb import compound
+from whoosh.filedb.filestore import RamStorage
 from whoosh.filedb.structfile import BufferFile
 from whoosh.matching import mcore, wrappers
 from whoosh.util.numeric import byte_to_length
@@ -151,6 +153,18 @@ def check_buffer_file_attributes(searcher: object) -> None:
     assert made.read(3) == b"abc"
 
 
+def check_writer_added(searcher: object) -> None:
+    ix = RamStorage().create_index(Schema(id=ID(stored=True)))
+    writer = ix.writer()
+    assert writer._added is False
+    whoosh_compat.mark_documents_added(writer)
+    writer.perdocwriter.start_doc(0)  # one empty document, as add_document writes it
+    writer.perdocwriter.finish_doc()
+    writer.docnum += 1
+    writer.commit()
+    assert ix.doc_count_all() == 1  # commit wrote the segment because of the mark
+
+
 CHECKS: dict[str, Callable[[object], None]] = {
     "whoosh.system._INT_SIZE": check_int_size,
     "whoosh.codec.whoosh3._lenfield": check_lenfield,
@@ -165,6 +179,7 @@ CHECKS: dict[str, Callable[[object], None]] = {
     "Highlighter._merge_matched_tokens": check_merge_matched_tokens,
     "compound.BufferFile": check_compound_buffer_file,
     "BufferFile._buf, ._name": check_buffer_file_attributes,
+    "SegmentWriter._added": check_writer_added,
 }
 
 

@@ -1,0 +1,187 @@
+"""The index written through fastwrite's memory pool is Whoosh's own, byte for byte."""
+
+from __future__ import annotations
+
+import os
+import random
+import re
+from pathlib import Path
+from typing import Any
+
+import pytest
+from csrnews.search import indexer
+from csrnews.search.fastwrite import MemoryPostingPool, _position_postings, tune_writer
+from csrnews.search.indexer import content_hash, story_document, update_index
+from csrnews.search.schema import build_schema
+from whoosh import index as whoosh_index
+from whoosh.filedb.compound import CompoundStorage
+from whoosh.filedb.filestore import FileStorage
+
+from bench.corpus import generate_corpus
+from csrnews.story.storyfile import parse_story, read_story, write_story
+
+
+def _whoosh_writer(ix: Any) -> Any:
+    """Whoosh's writer with its own sorted pool (small, so that it writes temporary runs).
+
+    Only the spelling words are posted once, as csrnews has done before this pool
+    (tests/test_search_index_incremental.py checks that against Whoosh left alone).
+    """
+    writer = ix.writer(limitmb=1)
+    spelling = {"spell_title", "spell_body"}
+    pool_add = writer.pool.add
+    posted: set[tuple[str, bytes]] = set()
+
+    def add(item: tuple[Any, ...]) -> None:
+        if item[0] in spelling:
+            if (item[0], item[1]) in posted:
+                return
+            posted.add((item[0], item[1]))
+        pool_add(item)
+
+    writer.pool.add = add
+    return writer
+
+
+def _segment_files(folder: Path) -> dict[str, bytes]:
+    """Every file inside the index's compound segments, by segment order and extension."""
+    storage = FileStorage(str(folder))
+    ix = whoosh_index.open_dir(str(folder))
+    found = {}
+    for number, segment in enumerate(ix._segments()):
+        compound = CompoundStorage(storage.open_file(segment.make_filename(".seg")))
+        for name in compound.list():
+            extension = name.split(".", 1)[1]
+            found[f"{number}{extension}"] = compound.open_file(name).read()
+        compound.close()
+    ix.close()
+    return found
+
+
+def _documents(content: Path) -> list[dict[str, object]]:
+    docs = []
+    for path in sorted((content / "news").rglob("*.md")):
+        story = parse_story(path.read_text(encoding="utf-8"), path=path)
+        doc = story_document(story, path.relative_to(content).as_posix(), content_hash(path))
+        if doc is not None:
+            docs.append(doc)
+    return docs
+
+
+@pytest.fixture(scope="module")
+def corpus(tmp_path_factory: pytest.TempPathFactory) -> list[dict[str, object]]:
+    content = tmp_path_factory.mktemp("fastwrite") / "content"
+    generate_corpus(content, 240)
+    return _documents(content)
+
+
+def _build(folder: Path, docs: list[dict[str, object]], tuned: bool) -> dict[str, bytes]:
+    """Three commits, with updates and deletes; the last merges all segments into one."""
+    folder.mkdir()
+    ix = whoosh_index.create_in(str(folder), build_schema())
+    batches = [docs[:150], docs[150:200], docs[200:]]
+    for number, batch in enumerate(batches):
+        writer = tune_writer(ix.writer()) if tuned else _whoosh_writer(ix)
+        for doc in batch:
+            writer.add_document(**doc)
+        if number:
+            changed = dict(docs[number * 7])
+            changed["body"] = f"{changed['body']} A later paragraph on wages, twice: wages."
+            writer.update_document(**changed)
+            writer.delete_by_term("id", str(docs[number * 11 + 1]["id"]))
+        writer.commit(optimize=number == len(batches) - 1)  # the last merges every segment
+    return _segment_files(folder)
+
+
+def test_the_memory_pool_writes_whooshs_segments(
+    tmp_path: Path, corpus: list[dict[str, object]]
+) -> None:
+    whoosh = _build(tmp_path / "whoosh", corpus, tuned=False)
+    tuned = _build(tmp_path / "tuned", corpus, tuned=True)
+    assert sorted(whoosh) == sorted(tuned)
+    assert {name[0] for name in whoosh} == {"0"}  # merged: the old postings went through the pool
+    assert any(name.endswith("pst") for name in whoosh)
+    for name, data in whoosh.items():
+        assert tuned[name] == data, name  # terms, postings, stored fields, lengths, columns
+
+
+def test_update_index_writes_whooshs_segment(tmp_path: Path) -> None:
+    content = tmp_path / "content"
+    generate_corpus(content, 120)
+    update_index(content, tmp_path / "ours")
+    folder = tmp_path / "whoosh"
+    folder.mkdir()
+    ix = whoosh_index.create_in(str(folder), build_schema())
+    writer = _whoosh_writer(ix)
+    by_id = {str(doc["id"]): doc for doc in _documents(content)}
+    for doc_id in sorted(by_id):  # update_index adds the stories in the order of their ids
+        writer.add_document(**by_id[doc_id])
+    writer.commit()
+    assert _segment_files(tmp_path / "ours") == _segment_files(folder)
+
+
+def test_out_of_order_documents_are_sorted() -> None:
+    pool = MemoryPostingPool()
+    pool.add_terms("body", 5, [b"b", b"a"], [1.0, 2.0], [b"x", b""])
+    pool.add_terms("body", 2, [b"a"], [3.0], [b"yz"])
+    pool.add(("body", b"a", 9, 4.0, None))
+    assert list(pool.iter_postings()) == [
+        ("body", b"a", 2, 3.0, b"yz"),
+        ("body", b"a", 5, 2.0, b""),
+        ("body", b"a", 9, 4.0, b""),
+        ("body", b"b", 5, 1.0, b"x"),
+    ]
+
+
+@pytest.mark.parametrize("name", ["title", "body"])
+def test_text_postings_in_one_pass_are_the_fields_own(
+    name: str, corpus: list[dict[str, object]]
+) -> None:
+    field = build_schema()[name]
+    samples = [str(doc[name]) for doc in corpus[:40]]
+    samples += [
+        "",
+        "the of and",
+        "ISO26000 and ISO 26000 audits, audits",
+        "供应链 企业社会责任 供应",
+    ]
+    for value in samples:
+        items = list(field.index(value))
+        terms, weights, values, length = _position_postings(field, value)
+        assert terms == [item[0] for item in items]
+        assert weights == [item[2] for item in items]
+        assert values == [item[3] for item in items]
+        assert length == sum(item[1] for item in items)
+
+
+def test_the_faster_markdown_marks_match_the_plain_pattern(
+    corpus: list[dict[str, object]],
+) -> None:
+    plain = re.compile(indexer._MD_MARK, re.MULTILINE)
+    rng = random.Random(20)
+    alphabet = " \t\n\r#>*_`-+|.0123456789ab\u3000\u0661\u00a0"
+    samples = [str(doc["body"]) for doc in corpus]
+    samples += [
+        "".join(rng.choice(alphabet) for _ in range(rng.randint(0, 14))) for _ in range(20000)
+    ]
+    for text in samples:
+        assert indexer._MD_MARK_RE.sub(" ", text) == plain.sub(" ", text), repr(text)
+
+
+def test_an_edit_of_the_same_size_is_noticed(tmp_path: Path) -> None:
+    content, index = tmp_path / "content", tmp_path / "index"
+    path = generate_corpus(content, 3)[1]
+    update_index(content, index)
+    story = read_story(path)
+    size = path.stat().st_size
+    title = story.title[:-1] + ("x" if story.title[-1] != "x" else "y")
+    story.set("Title", title)
+    write_story(path, story)
+    stat = path.stat()
+    assert stat.st_size == size
+    os.utime(path, ns=(stat.st_atime_ns, stat.st_mtime_ns + 1_000_000))
+    stats = update_index(content, index)
+    assert (stats.updated, stats.unchanged) == (1, 2)
+    with whoosh_index.open_dir(str(index)).searcher() as searcher:
+        titles = {fields["title"] for fields in searcher.all_stored_fields()}
+    assert title in titles
