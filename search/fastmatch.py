@@ -15,6 +15,7 @@ from typing import Any
 
 import numpy as np
 from csrnews.search import whoosh_compat
+from csrnews.search.codec import PackedLeafMatcher, PackedPositions, block_arrays
 from whoosh import formats, query, scoring, sorting
 from whoosh.codec.whoosh3 import W3LeafMatcher
 from whoosh.matching import binary, mcore, wrappers
@@ -47,6 +48,8 @@ _VALUES_GLOBAL = b"c_codecs\nencode\n"
 _SLICE_GLOBAL = b"cbuiltins\nslice\n"
 _SLICE_START = attrgetter("start")
 _KEY_SPAN = 1 << 32  # phrase keys: document index * span + start position
+_POSITION_FORMATS = (formats.Positions, PackedPositions)
+_PACKED_POSITION = np.dtype("<u4")
 
 
 class Unsupported(Exception):
@@ -63,11 +66,19 @@ class _Hits:
 
 @dataclass
 class _Leaf:
-    """One term's postings in a segment: every docnum, weight and raw value (deleted too)."""
+    """One term's postings in a segment: every docnum, weight and raw value (deleted too).
+
+    Packed positions (csrnews.search.codec) come as arrays instead of ``values``: each
+    posting's count of positions and where its positions start in the flat ``positions``.
+    """
 
     docs: np.ndarray
     weights: np.ndarray
     values: list[str] | None  # each posting's value bytes, as a latin-1 string
+    counts: np.ndarray | None = None
+    starts: np.ndarray | None = None
+    positions: np.ndarray | None = None
+    packed: bool = False  # ``values`` are PackedPositions values
 
 
 def _empty() -> _Hits:
@@ -264,6 +275,49 @@ def _read_w3(m: Any, want_values: bool) -> _Leaf:
     return _Leaf(docs, np.array(weights, dtype=np.float64), values if want_values else None)
 
 
+def _read_packed(m: Any, want_values: bool) -> _Leaf:
+    """All blocks of a packed posting list (csrnews.search.codec), from its start, as arrays.
+
+    With ``want_values`` the format must be PackedPositions: the positions come as arrays.
+    """
+    if want_values and type(m.format) is not PackedPositions:  # W3's matchers keep .format
+        raise Unsupported("packed blocks of another format")
+    _, postfile, position = whoosh_compat.w3_postings(m)
+    docs: list[np.ndarray] = []
+    weights: list[np.ndarray] = []
+    lengths: list[np.ndarray] = []
+    payloads: list[np.ndarray] = []
+    while True:
+        postfile.seek(position)
+        length = postfile.read_int()
+        nextoffset = position + whoosh_compat.INT_SIZE + abs(length)
+        info = postfile.read_pickle()
+        dataoffset = postfile.tell()
+        raw = postfile.get(dataoffset, nextoffset - dataoffset)
+        if info[3]:
+            raw = zlib.decompress(raw)
+        block_docs, block_weights, block_lengths, payload = block_arrays(raw, info[0], want_values)
+        docs.append(block_docs)
+        weights.append(block_weights)
+        if block_lengths is not None and payload is not None:
+            lengths.append(block_lengths)
+            payloads.append(payload)
+        if length < 0:
+            break
+        position = nextoffset
+    leaf = _Leaf(
+        np.concatenate(docs).astype(np.int64),
+        np.concatenate(weights).astype(np.float64),
+        None,
+    )
+    if want_values:
+        counts = np.concatenate(lengths).astype(np.int64) // 4
+        leaf.counts = counts
+        leaf.starts = np.cumsum(counts) - counts
+        leaf.positions = np.concatenate(payloads).view(_PACKED_POSITION).astype(np.int64)
+    return leaf
+
+
 def _load_block(raw: bytes, want_values: bool) -> tuple[Any, Any, Any]:
     """A block's (ids, weights, values); without the values when they are not wanted.
 
@@ -343,6 +397,27 @@ def _positions(values: list[str]) -> tuple[np.ndarray, np.ndarray]:
     return lengths, sums - np.repeat(before, lengths)
 
 
+def _leaf_positions(leaf: _Leaf, where: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Positions of the postings at ``where``: their counts and the flat positions."""
+    if leaf.positions is not None and leaf.counts is not None and leaf.starts is not None:
+        counts = leaf.counts[where]
+        if not len(counts):
+            return counts, counts
+        # For each chosen posting, its run of positions: start + 0, 1, ... count - 1.
+        ends = np.cumsum(counts)
+        index = np.arange(int(ends[-1]), dtype=np.int64)
+        index += np.repeat(leaf.starts[where] - (ends - counts), counts)
+        return counts, leaf.positions[index]
+    if leaf.values is None:
+        raise Unsupported("postings without positions")
+    chosen = list(map(leaf.values.__getitem__, where.tolist()))
+    if leaf.packed:  # PackedPositions values in W3 blocks or an inlined list
+        counts = np.fromiter(map(len, chosen), dtype=np.int64, count=len(chosen)) // 4
+        flat = "".join(chosen).encode("latin-1")
+        return counts, np.frombuffer(flat, dtype=_PACKED_POSITION).astype(np.int64)
+    return _positions(chosen)
+
+
 class _Segment:
     """Evaluates a query on one segment as Whoosh's matcher tree would score it."""
 
@@ -403,7 +478,7 @@ class _Segment:
         if fieldname not in schema:
             return _empty()
         field = schema[fieldname]
-        if type(field.format) is not formats.Positions or q.slop != 1 or not q.words:
+        if type(field.format) not in _POSITION_FORMATS or q.slop != 1 or not q.words:
             raise Unsupported("phrase shape")
         words = []
         for word in q.words:
@@ -419,6 +494,7 @@ class _Segment:
         for word in words:
             m = query.Term(fieldname, word).matcher(self.searcher, self.context)
             hits, leaf = self._leaf_matcher(m, want_values=True)
+            leaf.packed = type(field.format) is PackedPositions
             children.append(hits)
             leaves.append(leaf)
         hits = _binary_tree(_intersection, children)
@@ -452,7 +528,9 @@ class _Segment:
             if not exclude:
                 raise Unsupported("inclusive filter")
             boost, m = m.boost, m.child
-        if type(m) is W3LeafMatcher:
+        if type(m) is PackedLeafMatcher:
+            leaf, scorer = _read_packed(m, want_values), m.scorer
+        elif type(m) is W3LeafMatcher:
             leaf, scorer = _read_w3(m, want_values), m.scorer
         elif type(m) is mcore.ListMatcher:
             leaf = _read_list(m, want_values)
@@ -488,9 +566,8 @@ def _phrase_starts(docs: np.ndarray, leaves: list[_Leaf]) -> np.ndarray:
     # Rarest word first: fewer documents are left to decode for the others.
     for offset in sorted(range(len(leaves)), key=lambda i: len(leaves[i].docs)):
         leaf = leaves[offset]
-        assert leaf.values is not None
         where = np.searchsorted(leaf.docs, docs[alive])
-        lengths, positions = _positions(list(map(leaf.values.__getitem__, where.tolist())))
+        lengths, positions = _leaf_positions(leaf, where)
         starts = positions - offset
         owner = np.repeat(alive, lengths)
         valid = starts >= 0
