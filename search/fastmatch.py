@@ -165,11 +165,26 @@ def _date_rank(searcher: Any) -> np.ndarray:
 # Combining children as Whoosh's binary matchers do
 
 
-def _union(a: _Hits, b: _Hits) -> _Hits:
+# Lists holding together at least 1/_DENSE_SHARE of a segment's documents are merged through
+# arrays over the whole segment (linear, no sorting); smaller ones by sorted set operations.
+_DENSE_SHARE = 32
+
+
+def _union(a: _Hits, b: _Hits, size: int = 0) -> _Hits:
+    """Documents in either; a document in both scores a's score + b's (as Whoosh adds them)."""
     if not len(a.docs):
         return b
     if not len(b.docs):
         return a
+    if size and (len(a.docs) + len(b.docs)) * _DENSE_SHARE >= size:
+        in_a = np.zeros(size, dtype=bool)
+        in_a[a.docs] = True
+        dense = np.zeros(size, dtype=np.float64)
+        dense[a.docs] = a.scores
+        dense[b.docs] = np.where(in_a[b.docs], dense[b.docs] + b.scores, b.scores)
+        in_a[b.docs] = True
+        docs = np.flatnonzero(in_a)
+        return _Hits(docs, dense[docs])
     docs = np.union1d(a.docs, b.docs)
     scores = np.zeros(len(docs), dtype=np.float64)
     ia = np.searchsorted(docs, a.docs)
@@ -182,7 +197,16 @@ def _union(a: _Hits, b: _Hits) -> _Hits:
     return _Hits(docs, scores)
 
 
-def _intersection(a: _Hits, b: _Hits) -> _Hits:
+def _intersection(a: _Hits, b: _Hits, size: int = 0) -> _Hits:
+    """Documents in both, scoring a's score + b's."""
+    if size and (len(a.docs) + len(b.docs)) * _DENSE_SHARE >= size:
+        dense = np.zeros(size, dtype=np.float64)
+        in_a = np.zeros(size, dtype=bool)
+        in_a[a.docs] = True
+        dense[a.docs] = a.scores
+        keep = in_a[b.docs]
+        docs = b.docs[keep]
+        return _Hits(docs, dense[docs] + b.scores[keep])
     docs, ia, ib = np.intersect1d(a.docs, b.docs, assume_unique=True, return_indices=True)
     return _Hits(docs, a.scores[ia] + b.scores[ib])
 
@@ -427,6 +451,13 @@ class _Segment:
         self.searcher = subsearcher
         self.reader = subsearcher.reader()
         self.context = context
+        self.size = self.reader.doc_count_all()
+
+    def _union(self, a: _Hits, b: _Hits) -> _Hits:
+        return _union(a, b, self.size)
+
+    def _intersection(self, a: _Hits, b: _Hits) -> _Hits:
+        return _intersection(a, b, self.size)
 
     # Query nodes
 
@@ -453,9 +484,9 @@ class _Segment:
         if type(q) is query.Or:
             if q.scale or len(subs) >= query.Or.TOO_MANY_CLAUSES:
                 raise Unsupported("Or variant")
-            combine, sign = _union, 1
+            combine, sign = self._union, 1
         else:
-            combine, sign = _intersection, -1
+            combine, sign = self._intersection, -1
         weights = [sign * s.estimate_size(self.reader) for s in subs]
         children: list[_Hits | None] = [None] * len(subs)
         # Smallest first: an And with an empty child matches nothing, the rest is not read.
@@ -497,7 +528,7 @@ class _Segment:
             leaf.packed = type(field.format) is PackedPositions
             children.append(hits)
             leaves.append(leaf)
-        hits = _binary_tree(_intersection, children)
+        hits = _binary_tree(self._intersection, children)
         keep = _phrase_starts(hits.docs, leaves)
         return _boosted(_Hits(hits.docs[keep], hits.scores[keep]), q.boost)
 
@@ -506,9 +537,9 @@ class _Segment:
     def matcher(self, m: Any) -> _Hits:
         kind = type(m)
         if kind is binary.UnionMatcher:
-            return _union(self.matcher(m.a), self.matcher(m.b))
+            return self._union(self.matcher(m.a), self.matcher(m.b))
         if kind is binary.IntersectionMatcher:
-            return _intersection(self.matcher(m.a), self.matcher(m.b))
+            return self._intersection(self.matcher(m.a), self.matcher(m.b))
         if kind is wrappers.WrappingMatcher:
             return _boosted(self.matcher(m.child), m.boost)
         if kind is wrappers.ConstantScoreWrapperMatcher:
