@@ -38,10 +38,10 @@ PRIVATE_NAMES: dict[str, str] = {
     "Highlighter._merge_matched_tokens": "Whoosh's merging of adjacent matched tokens",
     "compound.BufferFile": "the class compound storage opens sub-files as (viewfile)",
     "BufferFile._buf, ._name": "what BufferFile.__init__ keeps (viewfile's subclass)",
-    "W3PostingsWriter._write_block and its block state": "blocks of our own bytes (codec)",
-    "W3LeafMatcher._read_ids, ._read_weights, ._read_values and block state": (
-        "blocks of our own bytes read back (codec)"
-    ),
+    "W3PostingsWriter._write_block, ._blockcount, ._terminfo, ._format, ._maxweight, "
+    "._minlength, ._maxlength, ._compression, ._new_block": "blocks of our own bytes (codec)",
+    "W3LeafMatcher._read_data, ._read_ids, ._read_weights, ._read_values, ._data, "
+    "._dataoffset, ._nextoffset, ._blocklength, ._fixedsize": "those blocks read back (codec)",
 }
 
 INT_SIZE: int = _INT_SIZE
