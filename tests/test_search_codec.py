@@ -251,3 +251,22 @@ def test_an_index_of_the_old_format_is_searched_then_rebuilt(tmp_path: Path) -> 
         m = searcher.reader().leaf_readers()[0][0].postings("body", b"suppli")
         assert type(m) is PackedLeafMatcher
     assert SearchService(old, cache_size=0).search(request) == want
+
+
+@pytest.mark.parametrize("seed", range(5))
+def test_dense_merges_equal_sorted_merges(seed: int) -> None:
+    """Unions and intersections through whole-segment arrays give the sorted ones' answers."""
+    from csrnews.search.fastmatch import _Hits, _intersection, _union
+
+    rng = np.random.default_rng(seed)
+    size = 5000
+
+    def hits(share: float) -> _Hits:
+        docs = np.flatnonzero(rng.random(size) < share)
+        return _Hits(docs, rng.random(len(docs)) * 10)
+
+    for a, b in ((hits(0.3), hits(0.6)), (hits(0.001), hits(0.5)), (hits(0.2), hits(0.0))):
+        for combine in (_union, _intersection):
+            sparse, dense = combine(a, b), combine(a, b, size)
+            assert dense.docs.tolist() == sparse.docs.tolist()
+            assert dense.scores.tobytes() == sparse.scores.tobytes()  # bit for bit
