@@ -15,6 +15,7 @@ from typing import Any
 
 import numpy as np
 from csrnews.search import whoosh_compat
+from csrnews.search.codec import PackedLeafMatcher, PackedPositions, block_arrays
 from whoosh import formats, query, scoring, sorting
 from whoosh.codec.whoosh3 import W3LeafMatcher
 from whoosh.matching import binary, mcore, wrappers
@@ -47,6 +48,8 @@ _VALUES_GLOBAL = b"c_codecs\nencode\n"
 _SLICE_GLOBAL = b"cbuiltins\nslice\n"
 _SLICE_START = attrgetter("start")
 _KEY_SPAN = 1 << 32  # phrase keys: document index * span + start position
+_POSITION_FORMATS = (formats.Positions, PackedPositions)
+_PACKED_POSITION = np.dtype("<u4")
 
 
 class Unsupported(Exception):
@@ -63,11 +66,19 @@ class _Hits:
 
 @dataclass
 class _Leaf:
-    """One term's postings in a segment: every docnum, weight and raw value (deleted too)."""
+    """One term's postings in a segment: every docnum, weight and raw value (deleted too).
+
+    Packed positions (csrnews.search.codec) come as arrays instead of ``values``: each
+    posting's count of positions and where its positions start in the flat ``positions``.
+    """
 
     docs: np.ndarray
     weights: np.ndarray
     values: list[str] | None  # each posting's value bytes, as a latin-1 string
+    counts: np.ndarray | None = None
+    starts: np.ndarray | None = None
+    positions: np.ndarray | None = None
+    packed: bool = False  # ``values`` are PackedPositions values
 
 
 def _empty() -> _Hits:
@@ -154,11 +165,26 @@ def _date_rank(searcher: Any) -> np.ndarray:
 # Combining children as Whoosh's binary matchers do
 
 
-def _union(a: _Hits, b: _Hits) -> _Hits:
+# Lists holding together at least 1/_DENSE_SHARE of a segment's documents are merged through
+# arrays over the whole segment (linear, no sorting); smaller ones by sorted set operations.
+_DENSE_SHARE = 32
+
+
+def _union(a: _Hits, b: _Hits, size: int = 0) -> _Hits:
+    """Documents in either; a document in both scores a's score + b's (as Whoosh adds them)."""
     if not len(a.docs):
         return b
     if not len(b.docs):
         return a
+    if size and (len(a.docs) + len(b.docs)) * _DENSE_SHARE >= size:
+        in_a = np.zeros(size, dtype=bool)
+        in_a[a.docs] = True
+        dense = np.zeros(size, dtype=np.float64)
+        dense[a.docs] = a.scores
+        dense[b.docs] = np.where(in_a[b.docs], dense[b.docs] + b.scores, b.scores)
+        in_a[b.docs] = True
+        docs = np.flatnonzero(in_a)
+        return _Hits(docs, dense[docs])
     docs = np.union1d(a.docs, b.docs)
     scores = np.zeros(len(docs), dtype=np.float64)
     ia = np.searchsorted(docs, a.docs)
@@ -171,7 +197,16 @@ def _union(a: _Hits, b: _Hits) -> _Hits:
     return _Hits(docs, scores)
 
 
-def _intersection(a: _Hits, b: _Hits) -> _Hits:
+def _intersection(a: _Hits, b: _Hits, size: int = 0) -> _Hits:
+    """Documents in both, scoring a's score + b's."""
+    if size and (len(a.docs) + len(b.docs)) * _DENSE_SHARE >= size:
+        dense = np.zeros(size, dtype=np.float64)
+        in_a = np.zeros(size, dtype=bool)
+        in_a[a.docs] = True
+        dense[a.docs] = a.scores
+        keep = in_a[b.docs]
+        docs = b.docs[keep]
+        return _Hits(docs, dense[docs] + b.scores[keep])
     docs, ia, ib = np.intersect1d(a.docs, b.docs, assume_unique=True, return_indices=True)
     return _Hits(docs, a.scores[ia] + b.scores[ib])
 
@@ -264,6 +299,49 @@ def _read_w3(m: Any, want_values: bool) -> _Leaf:
     return _Leaf(docs, np.array(weights, dtype=np.float64), values if want_values else None)
 
 
+def _read_packed(m: Any, want_values: bool) -> _Leaf:
+    """All blocks of a packed posting list (csrnews.search.codec), from its start, as arrays.
+
+    With ``want_values`` the format must be PackedPositions: the positions come as arrays.
+    """
+    if want_values and type(m.format) is not PackedPositions:  # W3's matchers keep .format
+        raise Unsupported("packed blocks of another format")
+    _, postfile, position = whoosh_compat.w3_postings(m)
+    docs: list[np.ndarray] = []
+    weights: list[np.ndarray] = []
+    lengths: list[np.ndarray] = []
+    payloads: list[np.ndarray] = []
+    while True:
+        postfile.seek(position)
+        length = postfile.read_int()
+        nextoffset = position + whoosh_compat.INT_SIZE + abs(length)
+        info = postfile.read_pickle()
+        dataoffset = postfile.tell()
+        raw = postfile.get(dataoffset, nextoffset - dataoffset)
+        if info[3]:
+            raw = zlib.decompress(raw)
+        block_docs, block_weights, block_lengths, payload = block_arrays(raw, info[0], want_values)
+        docs.append(block_docs)
+        weights.append(block_weights)
+        if block_lengths is not None and payload is not None:
+            lengths.append(block_lengths)
+            payloads.append(payload)
+        if length < 0:
+            break
+        position = nextoffset
+    leaf = _Leaf(
+        np.concatenate(docs).astype(np.int64),
+        np.concatenate(weights).astype(np.float64),
+        None,
+    )
+    if want_values:
+        counts = np.concatenate(lengths).astype(np.int64) // 4
+        leaf.counts = counts
+        leaf.starts = np.cumsum(counts) - counts
+        leaf.positions = np.concatenate(payloads).view(_PACKED_POSITION).astype(np.int64)
+    return leaf
+
+
 def _load_block(raw: bytes, want_values: bool) -> tuple[Any, Any, Any]:
     """A block's (ids, weights, values); without the values when they are not wanted.
 
@@ -343,6 +421,27 @@ def _positions(values: list[str]) -> tuple[np.ndarray, np.ndarray]:
     return lengths, sums - np.repeat(before, lengths)
 
 
+def _leaf_positions(leaf: _Leaf, where: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Positions of the postings at ``where``: their counts and the flat positions."""
+    if leaf.positions is not None and leaf.counts is not None and leaf.starts is not None:
+        counts = leaf.counts[where]
+        if not len(counts):
+            return counts, counts
+        # For each chosen posting, its run of positions: start + 0, 1, ... count - 1.
+        ends = np.cumsum(counts)
+        index = np.arange(int(ends[-1]), dtype=np.int64)
+        index += np.repeat(leaf.starts[where] - (ends - counts), counts)
+        return counts, leaf.positions[index]
+    if leaf.values is None:
+        raise Unsupported("postings without positions")
+    chosen = list(map(leaf.values.__getitem__, where.tolist()))
+    if leaf.packed:  # PackedPositions values in W3 blocks or an inlined list
+        counts = np.fromiter(map(len, chosen), dtype=np.int64, count=len(chosen)) // 4
+        flat = "".join(chosen).encode("latin-1")
+        return counts, np.frombuffer(flat, dtype=_PACKED_POSITION).astype(np.int64)
+    return _positions(chosen)
+
+
 class _Segment:
     """Evaluates a query on one segment as Whoosh's matcher tree would score it."""
 
@@ -352,6 +451,13 @@ class _Segment:
         self.searcher = subsearcher
         self.reader = subsearcher.reader()
         self.context = context
+        self.size = self.reader.doc_count_all()
+
+    def _union(self, a: _Hits, b: _Hits) -> _Hits:
+        return _union(a, b, self.size)
+
+    def _intersection(self, a: _Hits, b: _Hits) -> _Hits:
+        return _intersection(a, b, self.size)
 
     # Query nodes
 
@@ -378,9 +484,9 @@ class _Segment:
         if type(q) is query.Or:
             if q.scale or len(subs) >= query.Or.TOO_MANY_CLAUSES:
                 raise Unsupported("Or variant")
-            combine, sign = _union, 1
+            combine, sign = self._union, 1
         else:
-            combine, sign = _intersection, -1
+            combine, sign = self._intersection, -1
         weights = [sign * s.estimate_size(self.reader) for s in subs]
         children: list[_Hits | None] = [None] * len(subs)
         # Smallest first: an And with an empty child matches nothing, the rest is not read.
@@ -403,7 +509,7 @@ class _Segment:
         if fieldname not in schema:
             return _empty()
         field = schema[fieldname]
-        if type(field.format) is not formats.Positions or q.slop != 1 or not q.words:
+        if type(field.format) not in _POSITION_FORMATS or q.slop != 1 or not q.words:
             raise Unsupported("phrase shape")
         words = []
         for word in q.words:
@@ -419,9 +525,10 @@ class _Segment:
         for word in words:
             m = query.Term(fieldname, word).matcher(self.searcher, self.context)
             hits, leaf = self._leaf_matcher(m, want_values=True)
+            leaf.packed = type(field.format) is PackedPositions
             children.append(hits)
             leaves.append(leaf)
-        hits = _binary_tree(_intersection, children)
+        hits = _binary_tree(self._intersection, children)
         keep = _phrase_starts(hits.docs, leaves)
         return _boosted(_Hits(hits.docs[keep], hits.scores[keep]), q.boost)
 
@@ -430,9 +537,9 @@ class _Segment:
     def matcher(self, m: Any) -> _Hits:
         kind = type(m)
         if kind is binary.UnionMatcher:
-            return _union(self.matcher(m.a), self.matcher(m.b))
+            return self._union(self.matcher(m.a), self.matcher(m.b))
         if kind is binary.IntersectionMatcher:
-            return _intersection(self.matcher(m.a), self.matcher(m.b))
+            return self._intersection(self.matcher(m.a), self.matcher(m.b))
         if kind is wrappers.WrappingMatcher:
             return _boosted(self.matcher(m.child), m.boost)
         if kind is wrappers.ConstantScoreWrapperMatcher:
@@ -452,7 +559,9 @@ class _Segment:
             if not exclude:
                 raise Unsupported("inclusive filter")
             boost, m = m.boost, m.child
-        if type(m) is W3LeafMatcher:
+        if type(m) is PackedLeafMatcher:
+            leaf, scorer = _read_packed(m, want_values), m.scorer
+        elif type(m) is W3LeafMatcher:
             leaf, scorer = _read_w3(m, want_values), m.scorer
         elif type(m) is mcore.ListMatcher:
             leaf = _read_list(m, want_values)
@@ -488,9 +597,8 @@ def _phrase_starts(docs: np.ndarray, leaves: list[_Leaf]) -> np.ndarray:
     # Rarest word first: fewer documents are left to decode for the others.
     for offset in sorted(range(len(leaves)), key=lambda i: len(leaves[i].docs)):
         leaf = leaves[offset]
-        assert leaf.values is not None
         where = np.searchsorted(leaf.docs, docs[alive])
-        lengths, positions = _positions(list(map(leaf.values.__getitem__, where.tolist())))
+        lengths, positions = _leaf_positions(leaf, where)
         starts = positions - offset
         owner = np.repeat(alive, lengths)
         valid = starts >= 0

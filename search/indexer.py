@@ -16,6 +16,7 @@ from dataclasses import asdict, dataclass, field
 from datetime import datetime
 from pathlib import Path
 
+from csrnews.search.codec import packed_codec
 from csrnews.search.fastwrite import tune_writer
 from csrnews.search.filemap import (
     FileEntry,
@@ -262,7 +263,7 @@ def update_index(
     stats = IndexStats(rebuilt=rebuilt)
 
     try:
-        writer = ix.writer(timeout=lock_timeout, limitmb=limitmb)
+        writer = ix.writer(timeout=lock_timeout, limitmb=limitmb, codec=packed_codec())
     except LockError as exc:
         raise IndexLockedError(
             f"search index {index_dir} is locked by another writer (waited {lock_timeout:g} s); "
@@ -410,7 +411,7 @@ def _count(stats: IndexStats, old: FileEntry | None, new: FileEntry) -> None:
 
 def _delete_now(ix: whoosh_index.Index, doc_ids: list[str], lock_timeout: float) -> int:
     """Delete documents in a commit of their own; returns the new generation."""
-    writer = ix.writer(timeout=lock_timeout)
+    writer = ix.writer(timeout=lock_timeout, codec=packed_codec())
     try:
         for doc_id in doc_ids:
             writer.delete_by_term("id", doc_id)
@@ -435,7 +436,7 @@ def leave_out_documents(index_dir: str | os.PathLike[str], doc_ids: Iterable[str
     if not wanted:
         return 0
     ix = whoosh_index.open_dir(str(index_dir))
-    writer = ix.writer(timeout=30.0)
+    writer = ix.writer(timeout=30.0, codec=packed_codec())
     try:
         known = load_file_map(index_dir, ix.latest_generation())
         with ix.searcher() as searcher:

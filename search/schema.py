@@ -5,27 +5,32 @@ from __future__ import annotations
 from typing import Any
 
 from csrnews.search.analysis import mixed_analyzer
+from csrnews.search.codec import pack_text_positions
 from whoosh.fields import DATETIME, ID, KEYWORD, NUMERIC, STORED, TEXT, FieldType, Schema
 
 from csrnews.story import schema as story_schema
 
 # Bump when the analysis changes; the table's own digest is added (a new field rebuilds too).
 ANALYSIS_VERSION = 2
+POSTINGS_VERSION = 2  # 2: packed positions and posting blocks (csrnews.search.codec)
 SPELLING = frozenset({"title", "body"})  # the words behind "did you mean"
 UNSTORED = frozenset({"org_facet"})  # facet helpers: counted, never shown
 
 
 def schema_version() -> str:
     """What an index records: an index of another version is rebuilt from the story files."""
-    return f"{ANALYSIS_VERSION}-{story_schema.version()}"
+    return f"{ANALYSIS_VERSION}-{story_schema.version()}-p{POSTINGS_VERSION}"
 
 
 def _field(name: str, analyzer: str, boost: float, text: Any, unstemmed: Any) -> FieldType:
     stored = name not in UNSTORED
     if analyzer == story_schema.TEXT:
-        return TEXT(analyzer=text, stored=stored, field_boost=boost, spelling=name in SPELLING)
+        spelling = name in SPELLING
+        return pack_text_positions(
+            TEXT(analyzer=text, stored=stored, field_boost=boost, spelling=spelling)
+        )
     if analyzer == story_schema.TEXT_UNSTEMMED:
-        return TEXT(analyzer=unstemmed, stored=stored, field_boost=boost)
+        return pack_text_positions(TEXT(analyzer=unstemmed, stored=stored, field_boost=boost))
     if analyzer == story_schema.KEYWORD:
         if not stored:
             return KEYWORD(commas=True)

@@ -9,6 +9,8 @@ nothing here runs on import.
 
 from __future__ import annotations
 
+import pickle
+import zlib
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -19,6 +21,7 @@ from whoosh.filedb import compound
 from whoosh.filedb.structfile import BufferFile
 from whoosh.highlight import Highlighter
 from whoosh.system import _INT_SIZE
+from whoosh.util.numeric import length_to_byte
 
 # Every private name used, and what for (tests/test_compat_whoosh.py checks each one).
 PRIVATE_NAMES: dict[str, str] = {
@@ -36,6 +39,10 @@ PRIVATE_NAMES: dict[str, str] = {
     "compound.BufferFile": "the class compound storage opens sub-files as (viewfile)",
     "BufferFile._buf, ._name": "what BufferFile.__init__ keeps (viewfile's subclass)",
     "SegmentWriter._added": "a document was added: commit writes a new segment (fastwrite)",
+    "W3PostingsWriter._write_block, ._blockcount, ._terminfo, ._format, ._maxweight, "
+    "._minlength, ._maxlength, ._compression, ._new_block": "blocks of our own bytes (codec)",
+    "W3LeafMatcher._read_data, ._read_ids, ._read_weights, ._read_values, ._data, "
+    "._dataoffset, ._nextoffset, ._blocklength, ._fixedsize": "those blocks read back (codec)",
 }
 
 INT_SIZE: int = _INT_SIZE
@@ -140,3 +147,73 @@ def mark_documents_added(writer: Any) -> None:
 
 def compound_file_class() -> type[BufferFile]:
     return compound.BufferFile
+
+
+class EncodedBlocksWriter(whoosh3.W3PostingsWriter):
+    """W3's postings writer whose blocks hold ``encode_block``'s bytes instead of a pickle.
+
+    The block header (length, pickled info tuple) is W3's, so skipping and block statistics
+    work as before; only the data after it (ids, weights, values) is the subclass's own.
+    """
+
+    def encode_block(self, ids: Any, weights: Any, values: list[bytes], fixedsize: Any) -> bytes:
+        """The bytes of one block's ids, weights and values (``fixedsize``: the format's)."""
+        raise NotImplementedError
+
+    def _write_block(self, last: bool = False) -> None:
+        if not self._blockcount:
+            self._postfile.write(whoosh3.WHOOSH3_HEADER_MAGIC)
+        self._terminfo.add_block(self)
+        ids = self._ids
+        databytes = self.encode_block(
+            ids, self._weights, self._values, self._format.fixed_value_size()
+        )
+        comp = self._compression
+        if comp:
+            databytes = zlib.compress(databytes, comp)
+        infobytes = pickle.dumps(
+            (
+                len(ids),
+                ids[-1],
+                self._maxweight,
+                comp,
+                length_to_byte(self._minlength),
+                length_to_byte(self._maxlength),
+            ),
+            2,
+        )
+        blocklength = len(infobytes) + len(databytes)
+        self._postfile.write_int(-blocklength if last else blocklength)
+        self._postfile.write(infobytes)
+        self._postfile.write(databytes)
+        self._blockcount += 1
+        self._new_block()
+
+
+class EncodedBlocksMatcher(whoosh3.W3LeafMatcher):
+    """W3's leaf matcher for the blocks of an ``EncodedBlocksWriter`` (``decode_block``)."""
+
+    def decode_block(self, raw: bytes, count: int, fixedsize: Any) -> tuple[Any, Any, Any]:
+        """(ids, weights, values) of one block's (decompressed) bytes."""
+        raise NotImplementedError
+
+    def _read_data(self) -> None:
+        raw = self._postfile.get(self._dataoffset, self._nextoffset - self._dataoffset)
+        if self._compression:
+            raw = zlib.decompress(raw)
+        self._data = self.decode_block(raw, self._blocklength, self._fixedsize)
+
+    def _read_ids(self) -> None:
+        if self._data is None:
+            self._read_data()
+        self._ids = self._data[0]
+
+    def _read_weights(self) -> None:
+        if self._data is None:
+            self._read_data()
+        self._weights = self._data[1]
+
+    def _read_values(self) -> None:
+        if self._data is None:
+            self._read_data()
+        self._values = self._data[2]

@@ -11,14 +11,17 @@ import ast
 import struct
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from csrnews.search import update_index, whoosh_compat
-from csrnews.search.fastmatch import _read_w3
+from csrnews.search.codec import PackedCodec, PackedLeafMatcher
+from csrnews.search.fastmatch import _read_packed, _read_w3
+from csrnews.search.schema import build_schema
 from whoosh import index as whoosh_index
 from whoosh import query
 from whoosh.analysis import Token
-from whoosh.codec.whoosh3 import W3LeafMatcher
+from whoosh.codec.whoosh3 import W3Codec, W3LeafMatcher
 from whoosh.fields import ID, Schema
 from whoosh.filedb import compound
 from whoosh.filedb.filestore import RamStorage
@@ -79,14 +82,52 @@ def check_column_bytes(searcher: object) -> None:
     ]
 
 
+def _ram_reader(codec: object) -> object:
+    """A reader of a small index in memory written with ``codec`` (Whoosh's, or ours)."""
+    ix = RamStorage().create_index(build_schema())
+    writer = ix.writer(codec=codec)
+    for n in range(700):  # more than one block of either codec
+        writer.add_document(id=f"d{n}", title="forum", body="supply forum " * (1 + n % 4))
+    writer.commit()
+    return ix.reader()
+
+
 def check_w3_postings(searcher: object) -> None:
-    matcher = _leaf_reader(searcher).postings("body", "forum")  # type: ignore[attr-defined]
+    reader: Any = _ram_reader(W3Codec())
+    matcher = reader.postings("body", "forum")
     assert type(matcher) is W3LeafMatcher
     byteids, postfile, offset = whoosh_compat.w3_postings(matcher)
     assert byteids is False and offset > 0 and hasattr(postfile, "read_int")
     expected = list(matcher.all_ids())
-    fresh = _leaf_reader(searcher).postings("body", "forum")  # type: ignore[attr-defined]
-    assert list(_read_w3(fresh, want_values=False).docs) == expected
+    assert list(_read_w3(reader.postings("body", "forum"), want_values=False).docs) == expected
+    packed = _leaf_reader(searcher).postings("body", "forum")  # type: ignore[attr-defined]
+    assert type(packed) is PackedLeafMatcher  # the story index: the same header and offsets
+    assert list(_read_packed(packed, want_values=False).docs) == [0, 1]
+
+
+def check_encoded_blocks(searcher: object) -> None:
+    """Blocks written by EncodedBlocksWriter and read back hold W3's postings and statistics."""
+    want: Any = _ram_reader(W3Codec())
+    got: Any = _ram_reader(PackedCodec(blocklimit=128))  # W3's block size: the same blocks
+    for term in (b"forum", b"suppli"):
+        a, b = want.postings("body", term), got.postings("body", term)
+        assert type(b) is PackedLeafMatcher and isinstance(b, whoosh_compat.EncodedBlocksMatcher)
+        while a.is_active():
+            assert b.is_active()
+            assert (a.id(), a.weight(), a.value()) == (b.id(), b.weight(), b.value())
+            assert (a.block_max_id(), a.block_max_weight(), a.block_max_length()) == (
+                b.block_max_id(),
+                b.block_max_weight(),
+                b.block_max_length(),
+            )
+            a.next()
+            b.next()
+        assert not b.is_active()
+        info_a, info_b = want.term_info("body", term), got.term_info("body", term)
+        assert (info_a.doc_frequency(), info_a.max_weight()) == (
+            info_b.doc_frequency(),
+            info_b.max_weight(),
+        )
 
 
 def check_list_postings(searcher: object) -> None:
@@ -180,6 +221,10 @@ CHECKS: dict[str, Callable[[object], None]] = {
     "compound.BufferFile": check_compound_buffer_file,
     "BufferFile._buf, ._name": check_buffer_file_attributes,
     "SegmentWriter._added": check_writer_added,
+    "W3PostingsWriter._write_block, ._blockcount, ._terminfo, ._format, ._maxweight, "
+    "._minlength, ._maxlength, ._compression, ._new_block": check_encoded_blocks,
+    "W3LeafMatcher._read_data, ._read_ids, ._read_weights, ._read_values, ._data, "
+    "._dataoffset, ._nextoffset, ._blocklength, ._fixedsize": check_encoded_blocks,
 }
 
 
@@ -214,7 +259,8 @@ def test_only_the_door_uses_whooshs_private_names() -> None:
         if part.strip().lstrip(".").split(".")[-1].startswith("_")
     }
     assert {"_perdoc", "_cached_reader", "_dbfile", "_byteids", "_collect"} <= names
-    names -= {"_collect", "_count", "_name"}  # also our own methods' and attributes' names
+    # also our own methods' and attributes' names
+    names -= {"_collect", "_count", "_name", "_data"}
     found = []
     for path in sorted((ROOT / "search").glob("*.py")):
         if path.name != "whoosh_compat.py":
