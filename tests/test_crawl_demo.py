@@ -242,3 +242,50 @@ def test_an_edited_story_survives_a_recrawl(server: Any, first: tuple[CrawlRun, 
     totals = again.report["sources"]
     assert sum(s["kept"] for s in totals.values()) >= 1
     assert sum(s["new"] + s["updated"] for s in totals.values()) == 0
+
+
+def test_a_crawl_writes_no_story_while_an_editor_saves(
+    server: Any, first: tuple[CrawlRun, list[Any]]
+) -> None:
+    """The crawler's read-check-write of a story waits for the lock an editor's save holds, so
+    an edit saved between the crawler's read and its write cannot be overwritten."""
+    import os
+    import subprocess
+    import sys
+    import time
+    from urllib.parse import urlsplit
+
+    from csrnews.story.storyfile import story_write_lock
+
+    run, _ = first
+    target = list(iter_story_files(run.content))[2]
+    page = urlsplit(read_story(target).get("Source_url")).path
+    rel = target.relative_to(run.content).as_posix()
+    db = sqlite3.connect(run.work / "var" / "crawl.sqlite3")
+    db.execute("UPDATE stories SET entry_hash='changed' WHERE path = ?", (rel,))
+    db.execute("DELETE FROM docs")
+    db.commit()
+    db.close()
+    target.unlink()  # the crawl writes it again: a story write to wait for
+    server.clear_log()
+    argv = [sys.executable, "-m", "csrnews", "crawl", "--sources", str(run.work / "sources.yaml")]
+    argv += ["--content", str(run.content), "--state", str(run.work / "var"), "--delay", "0"]
+    with story_write_lock(run.content):  # as the desk holds it while it saves
+        proc = subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+        try:
+            deadline = time.monotonic() + 90
+            while not any(r.path == page for r in server.request_log):
+                assert proc.poll() is None, proc.stderr.read() if proc.stderr else ""
+                assert time.monotonic() < deadline, "the crawl never fetched the story"
+                time.sleep(0.1)
+            time.sleep(2.0)
+            assert not target.exists(), "the crawl wrote a story while the lock was held"
+            assert proc.poll() is None
+        except BaseException:
+            proc.kill()
+            proc.wait()
+            raise
+    _, err = proc.communicate(timeout=120)
+    assert proc.returncode == 0, err[-2000:]
+    assert target.exists() and not is_edited(target.read_text(encoding="utf-8"))
+    assert os.path.isdir(run.content / "news")

@@ -46,6 +46,33 @@ def _story_file(desk: Desk, story_id: str = STORY) -> Path:
     return desk.config.content / "news" / f"{story_id}.md"
 
 
+def test_a_save_waits_while_a_crawl_writes_a_story(desk: Desk) -> None:
+    """An editor's save takes the story write lock the crawler holds around its read-check-write
+    of a story: while the crawler holds it, the save waits; then it goes through."""
+    import threading
+    import time
+
+    from csrnews.story.storyfile import story_write_lock
+
+    client = _client(desk)
+    path = _story_file(desk)
+    page = client.get(f"/desk/story/{STORY}")
+    answers: list[int] = []
+
+    def save() -> None:
+        answer = client.submit(page, f"/desk/story/{STORY}", title="Audit forum (while crawling)")
+        answers.append(answer.status)
+
+    with story_write_lock(desk.config.content):  # as the crawler holds it
+        saver = threading.Thread(target=save)
+        saver.start()
+        time.sleep(1.5)
+        assert not answers and "while crawling" not in path.read_text(encoding="utf-8")
+    saver.join(30)
+    assert answers == [302]
+    assert read_story(path).title == "Audit forum (while crawling)"
+
+
 def _flashes(text: str) -> list[str]:
     return re.findall(r'class="flash flash-\w+">([^<]*)<', text)
 

@@ -30,6 +30,7 @@ from csrnews.nightly import (
     EXIT_USAGE,
 )
 from csrnews.nightly.lock import RunLock
+from csrnews.nightly.report import NightlyReport, load_report, save_report
 from csrnews.nightly.run import NightlyOptions, run_nightly
 from tests.conftest import ROOT
 
@@ -270,6 +271,31 @@ def test_a_held_lock_gives_the_locked_exit_code(tmp_path: Path) -> None:
 def test_missing_sources_file_is_a_usage_error(tmp_path: Path) -> None:
     report = run_nightly(options(tmp_path, tmp_path / "nope.yaml"))
     assert report.exit_code == EXIT_USAGE and not report.published
+
+
+def test_the_report_of_a_run_killed_after_publishing_is_closed_by_the_next(
+    tmp_path: Path,
+) -> None:
+    """A run killed between its publish and its end leaves its report "running"; the next run
+    (which holds the lock, so that run cannot still be going) marks it killed and says so."""
+    reports = tmp_path / "site" / "reports"
+    killed = NightlyReport(run_id="20261201T020000Z-1", started_at="2026-12-01T02:00:00Z")
+    killed.published = True
+    save_report(reports, killed, 60)  # as save_report_so_far leaves it
+    ended = NightlyReport(run_id="20261130T020000Z-1", started_at="2026-11-30T02:00:00Z")
+    ended.finish(EXIT_OK, "2026-11-30T02:10:00Z")
+    save_report(reports, ended, 60)
+    (reports / "latest.json").write_text((reports / f"{killed.run_id}.json").read_text())
+
+    report = run_nightly(options(tmp_path, tmp_path / "nope.yaml"))
+
+    closed = load_report(reports / f"{killed.run_id}.json")
+    assert closed["outcome"] == "killed" and closed["published"] is True
+    assert any("killed after it published" in e for e in closed["errors"])
+    assert load_report(reports / f"{ended.run_id}.json")["outcome"] == "ok"
+    assert any(killed.run_id in w and "killed" in w for w in report.warnings)
+    # this run's own report (a usage error) is the latest now, and names the killed run
+    assert latest_report(tmp_path / "site")["run_id"] == report.run_id
 
 
 def _cli(*args: str) -> list[str]:

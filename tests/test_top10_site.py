@@ -91,3 +91,37 @@ def test_templates_render_and_escape(content: Path) -> None:
     )
     assert '<a href="/top10/2018/">Top 10 CSR Events of 2018</a>' in index
     assert "China" in index
+
+
+def test_a_story_without_a_slug_is_linked_where_pelican_puts_it(content: Path) -> None:
+    """A story file with no Slug line (written by hand) gets its page at the slug Pelican makes
+    from its title; the lists and the desk link there, not to the file's name."""
+    from pelican.settings import read_settings
+    from pelican.utils import slugify
+
+    from csrnews.desk.stories import Catalogue
+    from csrnews.story import settings
+
+    title = "Suppliers' forum on fair wages & overtime"
+    story = content / "news" / "2018" / "handwritten-note.md"
+    story.write_text(
+        f"Title: {title}\nDate: 2018-05-02\nCategory: Forum & summit\n\nA note.\n",
+        encoding="utf-8",
+    )
+    conf = read_settings(str(settings.PELICANCONF))
+    slug = slugify(title, regex_subs=conf["SLUG_REGEX_SUBSTITUTIONS"])
+    assert slug != story.stem
+    path = content / "top10" / "2018.yaml"
+    path.write_text(
+        path.read_text(encoding="utf-8").replace(
+            "      - dyeing-permits\n    reason: 'Public", f"      - {slug}\n    reason: 'Public"
+        ),
+        encoding="utf-8",
+    )
+    archive = load_archive(content)
+    assert archive[slug].path == story and story.stem not in archive
+    (lst,) = load_lists(content)
+    second = list_context(lst, archive, "https://csr.example")["entries"][1]
+    assert second["links"][0]["url"] == f"/news/2018/{slug}/"
+    (record,) = [r for r in Catalogue(content).records() if r.title == title]
+    assert record.slug == slug and record.url == f"/news/2018/{slug}/"

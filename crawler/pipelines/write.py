@@ -24,6 +24,7 @@ from csrnews.story.storyfile import (
     render_story,
     slugify,
     story_path,
+    story_write_lock,
     write_story,
     write_text_atomic,
 )
@@ -125,14 +126,16 @@ class WritePipeline(PipelineStep):
         spider = self.spider
         ctx, report, source = spider.ctx, spider.report, spider.source
         try:
-            if item.duplicate and item.original:
-                outcome, rel = self.supersede(item, source, ctx)
-            elif item.duplicate:
-                outcome, rel = self.merge(item, ctx)
-            elif item.path and ctx.abs(item.path).exists():
-                outcome, rel = self.update(item, source, ctx)
-            else:
-                outcome, rel = self.create(item, source, ctx, item.path)
+            # an editor's save waits for this write, and this read-check-write for the save
+            with story_write_lock(ctx.content_dir):
+                if item.duplicate and item.original:
+                    outcome, rel = self.supersede(item, source, ctx)
+                elif item.duplicate:
+                    outcome, rel = self.merge(item, ctx)
+                elif item.path and ctx.abs(item.path).exists():
+                    outcome, rel = self.update(item, source, ctx)
+                else:
+                    outcome, rel = self.create(item, source, ctx, item.path)
         except DropItem as exc:
             report.error(str(exc))
             raise

@@ -20,7 +20,7 @@ from csrnews.desk.stories import Catalogue
 from csrnews.desk.throttle import LoginThrottle
 from csrnews.desk.users import UserStore
 from csrnews.search.query import SearchService
-from csrnews.story.storyfile import write_text_atomic
+from csrnews.story.storyfile import story_write_lock, write_text_atomic
 
 logger = logging.getLogger(__name__)
 
@@ -71,7 +71,8 @@ class Desk:
         fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
         try:
             fcntl.flock(fd, fcntl.LOCK_EX)
-            yield
+            with story_write_lock(self.config.content):  # and no crawl writes meanwhile
+                yield
         finally:
             fcntl.flock(fd, fcntl.LOCK_UN)
             os.close(fd)

@@ -91,7 +91,7 @@ def _record(content: Path, path: Path, text: str) -> tuple[StoryRecord, Story]:
     story = parse_story(text, path)
     date = story.get("Date")
     year = int(date[:4]) if date[:4].isdigit() else 0
-    slug = story.slug or path.stem
+    slug = story_slug(story) or path.stem
     sid = id_of(content, path)
     record = StoryRecord(
         id=sid,

@@ -127,6 +127,45 @@ def save_report(reports_dir: str | Path, report: NightlyReport, keep: int) -> Pa
     return path
 
 
+KILLED = "killed"  # the outcome given to a report a killed run left "running"
+
+
+def close_killed_reports(reports_dir: str | Path, found_by: str) -> list[str]:
+    """Reports left "running" by a run that was killed after it published: mark them killed.
+
+    Only the run holding the nightly lock calls this, so no report it finds "running" belongs
+    to a live run. Returns the run ids closed; latest.json follows if it was one of them.
+    """
+    folder = Path(reports_dir)
+    closed: list[str] = []
+    if not folder.is_dir():
+        return closed
+    for path in sorted(folder.glob("*.json")):
+        if path.name == "latest.json":
+            continue
+        try:
+            data = load_report(path)
+        except (OSError, ValueError) as exc:
+            logger.warning("cannot read the report %s: %s", path, exc)
+            continue
+        if not isinstance(data, dict) or data.get("outcome") != "running":
+            continue
+        data["outcome"] = KILLED
+        data.setdefault("errors", []).append(
+            f"the run was killed after it published (found by run {found_by}); "
+            "the steps after the publish (static search, hook) may not have run"
+        )
+        write_json_atomic(path, data)
+        closed.append(str(data.get("run_id") or path.stem))
+        latest = folder / "latest.json"
+        try:
+            if load_report(latest).get("run_id") == data.get("run_id"):
+                write_json_atomic(latest, data)
+        except (OSError, ValueError):
+            pass
+    return closed
+
+
 def load_report(path: str | Path) -> dict[str, Any]:
     """Read a saved report back."""
     return json.loads(Path(path).read_text(encoding="utf-8"))

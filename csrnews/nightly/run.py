@@ -27,7 +27,7 @@ from csrnews.nightly import (
 from csrnews.nightly.lock import LockedError, RunLock
 from csrnews.nightly.logs import close_logging, setup_logging
 from csrnews.nightly.release import INDEX, SITE, Releases, new_release_name
-from csrnews.nightly.report import NightlyReport, save_report
+from csrnews.nightly.report import NightlyReport, close_killed_reports, save_report
 from csrnews.nightly.status import (
     STALE_AFTER_HOURS,
     iso,
@@ -580,6 +580,8 @@ def run_nightly(options: NightlyOptions) -> NightlyReport:
             report.finish(EXIT_LOCKED, iso(time.time()) or "")
             return report
         logger.info("nightly run %s started (root %s)", name, opts.root)
+        for killed in close_killed_reports(opts.root / "reports", name):
+            report.warn(f"run {killed} was killed after it published; its report now says so")
         if lock.stale_holder is not None:
             report.warnings.append(
                 f"took over a stale lock of pid {lock.stale_holder.get('pid')}"

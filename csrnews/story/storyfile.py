@@ -7,12 +7,14 @@ content no longer matches its fingerprint was changed by an editor and is never 
 
 from __future__ import annotations
 
+import fcntl
 import hashlib
 import os
 import re
 import tempfile
 import unicodedata
 from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -212,6 +214,22 @@ def write_story(path: str | os.PathLike[str], story: Story) -> str:
     text = render_story(story)
     write_text_atomic(path, text)
     return text
+
+
+@contextmanager
+def story_write_lock(content_dir: str | os.PathLike[str]) -> Iterator[None]:
+    """One writer of story files at a time: the crawler's read, check and write of a story and
+    an editor's save hold it, so a crawl never overwrites an edit saved between its read and
+    its write. An flock on ``<content>/news`` itself (no lock file among the stories), across
+    threads and processes; released when its holder dies."""
+    folder = Path(content_dir) / "news"
+    folder.mkdir(parents=True, exist_ok=True)
+    fd = os.open(folder, os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        yield
+    finally:
+        os.close(fd)  # closing the descriptor drops the lock
 
 
 def story_path(content_dir: str | os.PathLike[str], year: int | str, slug: str) -> Path:

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from csrnews.story.storyfile import Story, iter_story_files, read_story
+from csrnews.story.urls import title_slug
 
 logger = logging.getLogger(__name__)
 
@@ -31,8 +32,13 @@ class ArchivedStory:
 
 
 def story_slug(story: Story) -> str:
-    """A story's slug: its Slug key, else its file name (as Pelican does)."""
-    return story.get("Slug") or (story.path.stem if story.path else "")
+    """A story's slug as Pelican gives it: its Slug key, else made from its title (the
+    settings' SLUGIFY_SOURCE), else (no usable title) its file name."""
+    return (
+        story.get("Slug")
+        or title_slug(story.title).strip("-_")
+        or (story.path.stem if story.path else "")
+    )
 
 
 def load_archive(content_dir: str | os.PathLike[str]) -> dict[str, ArchivedStory]:
