@@ -7,11 +7,13 @@ from bisect import bisect_right
 from collections.abc import Callable, Iterable, Iterator
 from itertools import accumulate, islice, pairwise
 from pickle import dumps
+from struct import pack
 from typing import Any
 
 import numpy as np
 from csrnews.search import whoosh_compat
 from csrnews.search.analysis import MixedAnalyzer
+from csrnews.search.codec import PackedPositions
 from whoosh.codec.whoosh3 import LENGTHS_COLUMN
 from whoosh.fields import UnknownFieldError
 from whoosh.formats import Positions
@@ -323,21 +325,27 @@ def _position_postings(field: Any, value: str) -> tuple[list[bytes], list[float]
         else:
             found.append(pos)
     boost = field.format.field_boost
+    packed = type(field.format) is PackedPositions
     terms, weights, values = [], [], []
     for word, found in positions.items():
         count = len(found)
+        terms.append(word.encode("utf-8"))
+        weights.append(float(count) * boost * 1.0)  # * the field boost of add_document
+        if packed:  # the project's codec: absolute positions as packed uint32
+            values.append(pack(f"<{count}I", *found))
+            continue
         if count == 1:
             deltas = found
         else:
             deltas = [found[0]] + [b - a for a, b in pairwise(found)]
-        terms.append(word.encode("utf-8"))
-        weights.append(float(count) * boost * 1.0)  # * the field boost of add_document
         values.append(pack_uint(count) + dumps(deltas, 2))
     return terms, weights, values, len(words)
 
 
 def _fast_text(field: Any) -> bool:
-    return type(field.format) is Positions and isinstance(field.analyzer, MixedAnalyzer)
+    return type(field.format) in (Positions, PackedPositions) and isinstance(
+        field.analyzer, MixedAnalyzer
+    )
 
 
 def _document_adder(

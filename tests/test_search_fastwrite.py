@@ -10,6 +10,7 @@ from typing import Any
 
 import pytest
 from csrnews.search import indexer
+from csrnews.search.codec import packed_codec
 from csrnews.search.fastwrite import MemoryPostingPool, _position_postings, tune_writer
 from csrnews.search.indexer import content_hash, story_document, update_index
 from csrnews.search.schema import build_schema
@@ -27,7 +28,7 @@ def _whoosh_writer(ix: Any) -> Any:
     Only the spelling words are posted once, as csrnews has done before this pool
     (tests/test_search_index_incremental.py checks that against Whoosh left alone).
     """
-    writer = ix.writer(limitmb=1)
+    writer = ix.writer(limitmb=1, codec=packed_codec())  # the index's own block format
     spelling = {"spell_title", "spell_body"}
     pool_add = writer.pool.add
     posted: set[tuple[str, bytes]] = set()
@@ -81,7 +82,7 @@ def _build(folder: Path, docs: list[dict[str, object]], tuned: bool) -> dict[str
     ix = whoosh_index.create_in(str(folder), build_schema())
     batches = [docs[:150], docs[150:200], docs[200:]]
     for number, batch in enumerate(batches):
-        writer = tune_writer(ix.writer()) if tuned else _whoosh_writer(ix)
+        writer = tune_writer(ix.writer(codec=packed_codec())) if tuned else _whoosh_writer(ix)
         for doc in batch:
             writer.add_document(**doc)
         if number:
@@ -133,11 +134,20 @@ def test_out_of_order_documents_are_sorted() -> None:
     ]
 
 
+@pytest.mark.parametrize("packed", [True, False], ids=["packed", "whoosh-positions"])
 @pytest.mark.parametrize("name", ["title", "body"])
 def test_text_postings_in_one_pass_are_the_fields_own(
-    name: str, corpus: list[dict[str, object]]
+    name: str, packed: bool, corpus: list[dict[str, object]]
 ) -> None:
+    from csrnews.search.codec import PackedPositions
+    from csrnews.search.fastwrite import _fast_text
+    from whoosh.formats import Positions
+
     field = build_schema()[name]
+    assert type(field.format) is PackedPositions  # the schema's own (search/codec.py)
+    if not packed:  # Whoosh's format, as an index of an older schema has it
+        field.format = Positions(field_boost=field.format.field_boost)
+    assert _fast_text(field)
     samples = [str(doc[name]) for doc in corpus[:40]]
     samples += [
         "",
