@@ -14,6 +14,7 @@ import json
 import logging
 import os
 import re
+import time
 from collections.abc import Iterable
 from dataclasses import asdict, dataclass
 from datetime import datetime
@@ -34,6 +35,10 @@ CACHE_FILE = "story-checks.json"
 # Raise when a check changes: cached results of older checks are dropped. 2: each file's stamp is
 # (size, mtime_ns, ctime_ns, inode) rather than (size, mtime_ns).
 CHECKS_VERSION = 2
+# A file changed less than this long before a check may change again with the same ctime (file
+# times tick in steps of up to a few milliseconds, of a second on some file systems): its result
+# is not reused, and the next check reads it again ("racy" entries, as git's index has them).
+RACY_NS = 2_000_000_000
 
 # As Python-Markdown's meta extension reads a header (what Pelican sees) and as
 # csrnews.story.storyfile reads it (what the index sees): a file both read the same way passes.
@@ -331,8 +336,10 @@ def find_quarantine(
     ``cache_dir`` the result per file is kept with its (size, mtime_ns, ctime_ns, inode), and a
     file whose four are the same is not read again. A change of contents changes the ctime
     (which no program can set back, unlike the mtime: an editor or a copy that keeps the old
-    mtime, even at the same size, is caught) or, for a file replaced by a rename, the inode.
+    mtime, even at the same size, is caught) or, for a file replaced by a rename, the inode; a
+    file whose ctime is within ``RACY_NS`` of the check is read again next time all the same.
     """
+    racy = time.time_ns() - RACY_NS
     content = Path(content_dir)
     cache_path = Path(cache_dir) / CACHE_FILE if cache_dir is not None else None
     cache = _load_cache(cache_path)
@@ -351,6 +358,8 @@ def find_quarantine(
             reason, address, published = cached[4], str(cached[5]), bool(cached[6])
         else:
             reason, address, published = _check_one(path, story)
+        if stat.st_ctime_ns >= racy:
+            stamp[2] = -1  # may change within the same tick of the clock: read it next time
         fresh[rel] = [*stamp, reason, address, published]
         if reason:
             found.append(Quarantined(rel, str(reason)))
