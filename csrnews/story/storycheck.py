@@ -14,6 +14,7 @@ import json
 import logging
 import os
 import re
+import time
 from collections.abc import Iterable
 from dataclasses import asdict, dataclass
 from datetime import datetime
@@ -31,7 +32,13 @@ STATUSES = frozenset({"published", "hidden", "draft"})
 TAXON_KEYS = ("Organisations", "Standards", "Source")
 DATE_KEYS = ("Date", "Modified")
 CACHE_FILE = "story-checks.json"
-CHECKS_VERSION = 1  # raise when a check changes: cached results of older checks are dropped
+# Raise when a check changes: cached results of older checks are dropped. 2: each file's stamp is
+# (size, mtime_ns, ctime_ns, inode) rather than (size, mtime_ns).
+CHECKS_VERSION = 2
+# A file changed less than this long before a check may change again with the same ctime (file
+# times tick in steps of up to a few milliseconds, of a second on some file systems): its result
+# is not reused, and the next check reads it again ("racy" entries, as git's index has them).
+RACY_NS = 2_000_000_000
 
 # As Python-Markdown's meta extension reads a header (what Pelican sees) and as
 # csrnews.story.storyfile reads it (what the index sees): a file both read the same way passes.
@@ -89,11 +96,23 @@ def _decode(raw: bytes) -> tuple[str | None, str | None]:
     return text.lstrip("\ufeff").replace("\r\n", "\n").replace("\r", "\n"), None
 
 
+def _lines(text: str) -> Iterable[str]:
+    """The lines of ``text`` one by one (as ``text.split("\\n")``), without splitting its body."""
+    start = 0
+    while True:
+        end = text.find("\n", start)
+        if end < 0:
+            yield text[start:]
+            return
+        yield text[start:end]
+        start = end + 1
+
+
 def _header(text: str) -> tuple[dict[str, tuple[int, str]], str | None]:
     """The header's keys (canonical case) with their line and value, or the reason it is bad."""
     meta: dict[str, tuple[int, str]] = {}
     last: str | None = None
-    for number, line in enumerate(text.split("\n"), 1):
+    for number, line in enumerate(_lines(text), 1):
         if not line.strip():
             break
         match = _KEY_LINE_RE.match(line)
@@ -128,47 +147,58 @@ def _has_word(name: str) -> bool:
 
 def check_text(text: str, *, story: bool = True) -> str | None:
     """Why a story's (or, with ``story=False``, a page's) text cannot be published, or None."""
-    if not text.strip():
-        return "empty file"
+    return _check_text(text, story)[0]
+
+
+def _check_text(text: str, story: bool) -> tuple[str | None, dict[str, tuple[int, str]]]:
+    """check_text's reason, and the header it read (all of it when the reason is None)."""
+    if not text or text.isspace():  # as `not text.strip()`, without copying the text
+        return "empty file", {}
     control = _CONTROL_RE.search(text)
     if control:
         line = _line_of(text, control.start())
         return (
             f"control character U+{ord(control.group()):04X} on line {line} "
             "(binary data? feeds cannot carry it)"
-        )
+        ), {}
     meta, problem = _header(text)
     if problem:
-        return problem
+        return problem, meta
     title = meta.get("title", (0, ""))[1]
     if not title:
-        return "no Title"
+        return "no Title", meta
     slug = meta.get("slug")
     if slug is not None:
         if not _SLUG_RE.match(slug[1]):
-            return f"line {slug[0]}: Slug {slug[1]!r} may only have letters, digits, - and _"
+            return f"line {slug[0]}: Slug {slug[1]!r} may only have letters, digits, - and _", meta
     elif not title_slug(title).strip("-_"):
-        return "the Title has no letter or digit to make an address of (add a Slug:)"
+        return "the Title has no letter or digit to make an address of (add a Slug:)", meta
     for key in DATE_KEYS:
         found = meta.get(key.lower())
         if found is None:
             if key == "Date" and story:
-                return "no Date"
+                return "no Date", meta
             continue
         line, value = found
         date = parse_story_date(value)
         if date is None and re.match(r"^\d{5,}-", value):
-            return f"line {line}: {key} {value[:40]!r}: the year must be {MIN_YEAR}..{MAX_YEAR}"
+            return (
+                f"line {line}: {key} {value[:40]!r}: the year must be {MIN_YEAR}..{MAX_YEAR}",
+                meta,
+            )
         if date is None:
-            return f"line {line}: {key} {value[:40]!r} is not an ISO 8601 date (2018-06-30)"
+            return f"line {line}: {key} {value[:40]!r} is not an ISO 8601 date (2018-06-30)", meta
         if not MIN_YEAR <= date.year <= MAX_YEAR:
-            return f"line {line}: {key} {value[:40]!r}: the year must be {MIN_YEAR}..{MAX_YEAR}"
+            return (
+                f"line {line}: {key} {value[:40]!r}: the year must be {MIN_YEAR}..{MAX_YEAR}",
+                meta,
+            )
     status = meta.get("status")
     if status is not None and status[1] and status[1].lower() not in STATUSES:
         return (
             f"line {status[0]}: Status {status[1][:40]!r} must be one of "
             f"{', '.join(sorted(STATUSES))}"
-        )
+        ), meta
     for key in TAXON_KEYS:
         found = meta.get(key.lower())
         if found is None:
@@ -176,8 +206,8 @@ def check_text(text: str, *, story: bool = True) -> str | None:
         names = [found[1]] if key == "Source" else found[1].split(",")
         for name in names:
             if name.strip() and not _has_word(name):
-                return f"line {found[0]}: {key}: {name.strip()[:40]!r} has no letter or digit"
-    return None
+                return f"line {found[0]}: {key}: {name.strip()[:40]!r} has no letter or digit", meta
+    return None, meta
 
 
 def check_bytes(raw: bytes, *, story: bool = True) -> str | None:
@@ -200,9 +230,8 @@ def check_file(path: str | os.PathLike[str], *, story: bool = True) -> str | Non
     return check_bytes(raw, story=story)
 
 
-def _address(text: str, story: bool) -> tuple[str, bool]:
+def _address(meta: dict[str, tuple[int, str]], story: bool) -> tuple[str, bool]:
     """Where a valid file's page goes (``news/YEAR/SLUG``), and whether it is published."""
-    meta, _ = _header(text.lstrip("\ufeff").replace("\r\n", "\n").replace("\r", "\n"))
     slug = meta.get("slug", (0, ""))[1] or title_slug(meta.get("title", (0, ""))[1])
     published = meta.get("status", (0, ""))[1].lower() in ("", "published")
     if not story:
@@ -211,17 +240,44 @@ def _address(text: str, story: bool) -> tuple[str, bool]:
     return f"news/{date.year if date else '?'}/{slug}", published
 
 
-def _files(content: Path) -> Iterable[tuple[str, Path, bool]]:
+def _walk(folder: str, rel: str, found: list[tuple[tuple[str, ...], str, str]]) -> None:
+    """Add (path parts, relative path, path) of every ``*.md`` under ``folder`` to ``found``.
+
+    What ``Path(folder).rglob("*.md")`` yields (files, folders and links named so; no folder
+    entered through a link), less the names with a part that starts with a dot, with
+    os.scandir: pathlib's glob cost more than a nightly's check of 20,000 unchanged files.
+    """
+    try:
+        with os.scandir(folder) as listing:
+            entries = list(listing)
+    except OSError:
+        return  # as rglob: a folder that cannot be listed has no files
+    for entry in entries:
+        name = entry.name
+        if name.startswith("."):
+            continue  # Pelican's IGNORE_FILES ".*" (and the crawler's temporary files)
+        child = f"{rel}/{name}"
+        if name.endswith(".md"):
+            found.append((tuple(child.split("/")), child, entry.path))
+        try:
+            is_folder = entry.is_dir() and not entry.is_symlink()
+        except OSError:
+            continue
+        if is_folder:
+            _walk(entry.path, child, found)
+
+
+def _files(content: Path) -> Iterable[tuple[str, str, bool]]:
     """(relative path, path, is a story) of every Markdown file Pelican would read."""
     for sub, story in ((settings.NEWS_SUBDIR, True), (settings.PAGES_SUBDIR, False)):
-        folder = content / sub
-        if not folder.is_dir():
+        folder = os.path.join(content, sub)
+        if not os.path.isdir(folder):
             continue
-        for path in sorted(folder.rglob("*.md")):
-            rel = path.relative_to(content)
-            if any(part.startswith(".") for part in rel.parts):
-                continue  # Pelican's IGNORE_FILES ".*" (and the crawler's temporary files)
-            yield rel.as_posix(), path, story
+        found: list[tuple[tuple[str, ...], str, str]] = []
+        _walk(folder, sub, found)
+        found.sort()  # by parts, as pathlib sorts paths: the first of two at one address stays
+        for _parts, rel, path in found:
+            yield rel, path, story
 
 
 def _load_cache(path: Path | None) -> dict[str, list[object]]:
@@ -250,17 +306,22 @@ def _save_cache(path: Path | None, files: dict[str, list[object]]) -> None:
         logger.warning("cannot save the story-check cache %s: %s", path, exc)
 
 
-def _check_one(path: Path, story: bool) -> tuple[str | None, str, bool]:
+def _check_one(path: str, story: bool) -> tuple[str | None, str, bool]:
     """(reason or None, address, published) of one file, read once."""
     try:
         with open(path, "rb") as handle:
             raw = handle.read(MAX_STORY_BYTES + 1)
     except OSError as exc:
         return f"cannot be read: {exc.strerror or exc}", "", False
-    reason = check_bytes(raw, story=story)
+    if len(raw) > MAX_STORY_BYTES:
+        return check_bytes(raw, story=story), "", False
+    text, reason = _decode(raw)
+    if text is None:
+        return reason, "", False
+    reason, meta = _check_text(text, story)
     if reason is not None:
         return reason, "", False
-    address, published = _address(raw.decode("utf-8"), story)
+    address, published = _address(meta, story)
     return None, address, published
 
 
@@ -272,9 +333,13 @@ def find_quarantine(
     Each file is checked on its own (check_bytes); then, among the published ones, a second
     file at the address of another (same year and slug, as a copied file would be) is left
     out too: the one whose file name is its slug stays, else the first by path. With
-    ``cache_dir`` the result per file is kept by size and mtime, so an unchanged file is not
-    read again.
+    ``cache_dir`` the result per file is kept with its (size, mtime_ns, ctime_ns, inode), and a
+    file whose four are the same is not read again. A change of contents changes the ctime
+    (which no program can set back, unlike the mtime: an editor or a copy that keeps the old
+    mtime, even at the same size, is caught) or, for a file replaced by a rename, the inode; a
+    file whose ctime is within ``RACY_NS`` of the check is read again next time all the same.
     """
+    racy = time.time_ns() - RACY_NS
     content = Path(content_dir)
     cache_path = Path(cache_dir) / CACHE_FILE if cache_dir is not None else None
     cache = _load_cache(cache_path)
@@ -283,16 +348,18 @@ def find_quarantine(
     holders: dict[str, list[str]] = {}
     for rel, path, story in _files(content):
         try:
-            stat = path.stat()
+            stat = os.stat(path)
         except OSError as exc:
             found.append(Quarantined(rel, f"cannot be read: {exc.strerror or exc}"))
             continue
-        stamp: list[object] = [stat.st_size, stat.st_mtime_ns]
+        stamp: list[object] = [stat.st_size, stat.st_mtime_ns, stat.st_ctime_ns, stat.st_ino]
         cached = cache.get(rel)
-        if isinstance(cached, list) and len(cached) == 5 and cached[:2] == stamp:
-            reason, address, published = cached[2], str(cached[3]), bool(cached[4])
+        if isinstance(cached, list) and len(cached) == 7 and cached[:4] == stamp:
+            reason, address, published = cached[4], str(cached[5]), bool(cached[6])
         else:
             reason, address, published = _check_one(path, story)
+        if stat.st_ctime_ns >= racy:
+            stamp[2] = -1  # may change within the same tick of the clock: read it next time
         fresh[rel] = [*stamp, reason, address, published]
         if reason:
             found.append(Quarantined(rel, str(reason)))
