@@ -76,13 +76,21 @@ def corpus(tmp_path_factory: pytest.TempPathFactory) -> list[dict[str, object]]:
     return _documents(content)
 
 
-def _build(folder: Path, docs: list[dict[str, object]], tuned: bool) -> dict[str, bytes]:
-    """Three commits, with updates and deletes; the last merges all segments into one."""
+def _build(
+    folder: Path, docs: list[dict[str, object]], tuned: bool, limitmb: float = 128, runs: int = 0
+) -> dict[str, bytes]:
+    """Three commits, with updates and deletes; the last merges all segments into one.
+
+    The tuned writers spill at least ``runs`` runs to temporary files in each commit.
+    """
     folder.mkdir()
     ix = whoosh_index.create_in(str(folder), build_schema())
     batches = [docs[:150], docs[150:200], docs[200:]]
     for number, batch in enumerate(batches):
-        writer = tune_writer(ix.writer(codec=packed_codec())) if tuned else _whoosh_writer(ix)
+        if tuned:
+            writer = tune_writer(ix.writer(limitmb=limitmb, codec=packed_codec()))
+        else:
+            writer = _whoosh_writer(ix)
         for doc in batch:
             writer.add_document(**doc)
         if number:
@@ -90,7 +98,13 @@ def _build(folder: Path, docs: list[dict[str, object]], tuned: bool) -> dict[str
             changed["body"] = f"{changed['body']} A later paragraph on wages, twice: wages."
             writer.update_document(**changed)
             writer.delete_by_term("id", str(docs[number * 11 + 1]["id"]))
+        spilled: list[int] = []
+        if tuned:
+            pool, cleanup = writer.pool, writer.pool.cleanup
+            pool.cleanup = lambda: (spilled.append(pool.runs), cleanup())  # after the flush
         writer.commit(optimize=number == len(batches) - 1)  # the last merges every segment
+        if tuned:
+            assert min(spilled) >= runs, spilled
     return _segment_files(folder)
 
 
@@ -104,6 +118,17 @@ def test_the_memory_pool_writes_whooshs_segments(
     assert any(name.endswith("pst") for name in whoosh)
     for name, data in whoosh.items():
         assert tuned[name] == data, name  # terms, postings, stored fields, lengths, columns
+
+
+def test_past_its_limit_the_pool_spills_runs_and_still_writes_whooshs_segments(
+    tmp_path: Path, corpus: list[dict[str, object]]
+) -> None:
+    whoosh = _build(tmp_path / "whoosh", corpus, tuned=False)
+    tuned = _build(tmp_path / "tuned", corpus, tuned=True, limitmb=0.1, runs=3)
+    assert sorted(whoosh) == sorted(tuned)
+    for name, data in whoosh.items():
+        assert tuned[name] == data, name
+    assert not list((tmp_path / "tuned").glob("*.tmp"))  # the runs' folder is gone
 
 
 def test_update_index_writes_whooshs_segment(tmp_path: Path) -> None:
