@@ -164,6 +164,9 @@ class _FieldPostings:
 
 
 _CHUNK = 1 << 13
+_RUN_CHUNK = 1 << 8  # terms and postings in a record of a run: a merge holds one of each run
+_MAX_RUNS = 16  # then the runs are merged into one: the merges hold at most 16 records
+_Term = tuple[bytes, list[int], list[float], list[bytes]]  # a term's docs, weights, values
 _POSTING_SIZE = 24  # a posting's term number, document, weight and value end (and slack)
 _TERM_SIZE = 120  # a new term's dict entry, bytes object and number
 
@@ -176,27 +179,26 @@ class _Run:
     one record at a time, so the fields must be asked for in sorted order (as they are written).
     """
 
-    def __init__(self, tempstore: Any, fields: dict[str, _FieldPostings]) -> None:
+    def __init__(self, tempstore: Any, fields: Iterable[tuple[str, Iterator[_Term]]]) -> None:
         self._tempstore = tempstore
         self._name = f"{random_name()}.run"
         self._file: Any = None
-        self._next: tuple[str, list[tuple[bytes, list[int], list[float], list[bytes]]]] | None
-        self._next = None
+        self._next: tuple[str, list[_Term]] | None = None
         with tempstore.create_file(self._name).raw_file() as out:
-            for fieldname in sorted(fields):
-                chunk: list[tuple[bytes, list[int], list[float], list[bytes]]] = []
+            for fieldname, terms in fields:  # fields in sorted order
+                chunk: list[_Term] = []
                 count = 0
-                for term in fields[fieldname].in_order():
+                for term in terms:
                     chunk.append(term)
-                    count += len(term[1])
-                    if count >= _CHUNK:
+                    count += 4 + len(term[1])  # the term's objects and its postings
+                    if count >= _RUN_CHUNK:
                         dump((fieldname, chunk), out, HIGHEST_PROTOCOL)
                         chunk, count = [], 0
                 if chunk:
                     dump((fieldname, chunk), out, HIGHEST_PROTOCOL)
             dump(None, out, HIGHEST_PROTOCOL)
 
-    def terms(self, fieldname: str) -> Iterator[tuple[bytes, list[int], list[float], list[bytes]]]:
+    def terms(self, fieldname: str) -> Iterator[_Term]:
         """The run's (term, docs, weights, values) of ``fieldname``, terms sorted."""
         if self._file is None:
             self._file = self._tempstore.open_file(self._name).raw_file()
@@ -215,9 +217,7 @@ class _Run:
         self._tempstore.delete_file(self._name)
 
 
-def _merged(
-    runs: list[Iterator[tuple[bytes, list[int], list[float], list[bytes]]]],
-) -> Iterator[tuple[bytes, list[int], list[float], list[bytes]]]:
+def _merged(runs: list[Iterator[_Term]]) -> Iterator[_Term]:
     """The terms of several runs in order, a term's postings from each run one after another.
 
     A term's postings come in document order (documents are numbered as they are added, and
@@ -273,6 +273,7 @@ class MemoryPostingPool:
         self._tempstore = tempstore
         self._size = 0
         self._runs: list[_Run] = []
+        self._spills = 0
         self._run_fields: set[str] = set()
 
     @property
@@ -280,15 +281,29 @@ class MemoryPostingPool:
         return set(self._fields) | set(self._spelled) | self._run_fields
 
     @property
-    def runs(self) -> int:
-        """How many runs were spilled to temporary files."""
-        return len(self._runs)
+    def spills(self) -> int:
+        """How many times the postings held were sorted into a run (a temporary file)."""
+        return self._spills
 
     def _spill(self) -> None:
-        self._runs.append(_Run(self._tempstore, self._fields))
-        self._run_fields.update(self._fields)
+        fields = self._fields
+        self._runs.append(
+            _Run(self._tempstore, ((name, fields[name].in_order()) for name in sorted(fields)))
+        )
+        self._run_fields.update(fields)
         self._fields = {}
         self._size = 0
+        self._spills += 1
+        if len(self._runs) >= _MAX_RUNS:
+            runs = self._runs
+            names = sorted(self._run_fields)
+            merged = _Run(
+                self._tempstore,
+                ((name, _merged([run.terms(name) for run in runs])) for name in names),
+            )
+            for run in runs:
+                run.remove()
+            self._runs = [merged]
 
     def add(self, item: tuple[Any, ...]) -> None:
         """Add one posting ``(fieldname, tbytes, docnum, weight, vbytes)`` (merges use this)."""
