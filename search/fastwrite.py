@@ -98,7 +98,7 @@ class _FieldPostings:
     def add(
         self, docnum: int, tbytes: list[bytes], weights: list[float], values: list[bytes]
     ) -> int:
-        """Add one document's postings; the bytes they take, roughly (``_POSTING_SIZE``...)."""
+        """Add one document's postings; return an estimate of the bytes they take in memory."""
         terms = self.terms
         tids = []
         size = _POSTING_SIZE * len(tbytes)
@@ -254,7 +254,9 @@ class MemoryPostingPool:
     With a ``limit`` (bytes, the writer's ``limitmb``) the pool stays bounded as Whoosh's does:
     when the postings held pass it (an estimate of the arrays' size), they are sorted and
     written to a temporary file in ``tempstore`` (a ``_Run``), and the flush merges the runs
-    with the postings still in memory. The spelling words stay in memory (one per word).
+    with the postings still in memory; 16 runs are merged into one, so that a merge reads a
+    record (~256 postings) from at most 16 runs at a time. The spelling words stay in memory
+    (one posting a word).
     """
 
     def __init__(
