@@ -247,8 +247,8 @@ def update_index(
     that an update reads only the files whose size or mtime changed; without a valid side file the
     hashes stored in the index are used. Raises IndexLockedError when another writer holds the
     lock past ``lock_timeout``. The new postings are kept in memory until the commit (about 40
-    bytes each: csrnews.search.fastwrite); ``limitmb``, the size of Whoosh's own pool, no longer
-    bounds them.
+    bytes each: csrnews.search.fastwrite) up to ``limitmb``, past which they are sorted into
+    temporary files and merged at the commit, as Whoosh's own pool does.
 
     With ``leave_out`` (the default) the files csrnews.story.storycheck quarantines are not indexed
     (and removed from the index if they were), as the site build leaves them out. With

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import random
 import re
+import tracemalloc
 from pathlib import Path
 from typing import Any
 
@@ -76,13 +77,33 @@ def corpus(tmp_path_factory: pytest.TempPathFactory) -> list[dict[str, object]]:
     return _documents(content)
 
 
-def _build(folder: Path, docs: list[dict[str, object]], tuned: bool) -> dict[str, bytes]:
-    """Three commits, with updates and deletes; the last merges all segments into one."""
+def _note_runs(pool: MemoryPostingPool, spilled: list[int]) -> None:
+    """Append to ``spilled`` how often the pool spilled a run, when it is cleaned up (flushed)."""
+    cleanup = pool.cleanup
+
+    def note_and_clean() -> None:
+        spilled.append(pool.spills)
+        cleanup()
+
+    pool.cleanup = note_and_clean
+
+
+def _build(
+    folder: Path, docs: list[dict[str, object]], tuned: bool, limitmb: float = 128, runs: int = 0
+) -> dict[str, bytes]:
+    """Three commits, with updates and deletes; the last merges all segments into one.
+
+    The tuned writers spill at least ``runs`` runs to temporary files in each commit (16 runs
+    are merged into one).
+    """
     folder.mkdir()
     ix = whoosh_index.create_in(str(folder), build_schema())
     batches = [docs[:150], docs[150:200], docs[200:]]
     for number, batch in enumerate(batches):
-        writer = tune_writer(ix.writer(codec=packed_codec())) if tuned else _whoosh_writer(ix)
+        if tuned:
+            writer = tune_writer(ix.writer(limitmb=limitmb, codec=packed_codec()))
+        else:
+            writer = _whoosh_writer(ix)
         for doc in batch:
             writer.add_document(**doc)
         if number:
@@ -90,7 +111,12 @@ def _build(folder: Path, docs: list[dict[str, object]], tuned: bool) -> dict[str
             changed["body"] = f"{changed['body']} A later paragraph on wages, twice: wages."
             writer.update_document(**changed)
             writer.delete_by_term("id", str(docs[number * 11 + 1]["id"]))
+        spilled: list[int] = []
+        if tuned:
+            _note_runs(writer.pool, spilled)
         writer.commit(optimize=number == len(batches) - 1)  # the last merges every segment
+        if tuned:
+            assert min(spilled) >= runs, spilled
     return _segment_files(folder)
 
 
@@ -104,6 +130,17 @@ def test_the_memory_pool_writes_whooshs_segments(
     assert any(name.endswith("pst") for name in whoosh)
     for name, data in whoosh.items():
         assert tuned[name] == data, name  # terms, postings, stored fields, lengths, columns
+
+
+def test_past_its_limit_the_pool_spills_runs_and_still_writes_whooshs_segments(
+    tmp_path: Path, corpus: list[dict[str, object]]
+) -> None:
+    whoosh = _build(tmp_path / "whoosh", corpus, tuned=False)
+    tuned = _build(tmp_path / "tuned", corpus, tuned=True, limitmb=0.1, runs=3)  # 17, 5, 17
+    assert sorted(whoosh) == sorted(tuned)
+    for name, data in whoosh.items():
+        assert tuned[name] == data, name
+    assert not list((tmp_path / "tuned").glob("*.tmp"))  # the runs' folder is gone
 
 
 def test_update_index_writes_whooshs_segment(tmp_path: Path) -> None:
@@ -195,3 +232,41 @@ def test_an_edit_of_the_same_size_is_noticed(tmp_path: Path) -> None:
     with whoosh_index.open_dir(str(index)).searcher() as searcher:
         titles = {fields["title"] for fields in searcher.all_stored_fields()}
     assert title in titles
+
+
+def _fill(pool: MemoryPostingPool, documents: int) -> None:
+    """Postings of ``documents`` documents of two fields, 60 words of 4,000 each."""
+    rng = random.Random(20)
+    words = [f"word{n}".encode() for n in range(4000)]
+    for docnum in range(documents):
+        for fieldname in ("body", "title"):
+            terms = rng.sample(words, 60)
+            values = [rng.randbytes(rng.randint(0, 12)) for _ in terms]
+            pool.add_terms(fieldname, docnum, terms, [float(len(v)) for v in values], values)
+
+
+def _peak_of_filling_and_reading(pool: MemoryPostingPool, documents: int) -> tuple[int, int]:
+    """(peak traced bytes while the pool fills and is read back, a checksum of the postings)."""
+    tracemalloc.start()
+    try:
+        _fill(pool, documents)
+        checksum = 0
+        for posting in pool.iter_postings():
+            checksum = hash((checksum, posting))
+        return tracemalloc.get_traced_memory()[1], checksum
+    finally:
+        tracemalloc.stop()
+        pool.cleanup()
+
+
+def test_the_pool_past_its_limit_stays_within_it(tmp_path: Path) -> None:
+    tempstore = FileStorage(str(tmp_path)).temp_storage("runs.tmp")
+    limit = 1 << 19
+    unbounded, expected = _peak_of_filling_and_reading(MemoryPostingPool(), 2500)
+    pool = MemoryPostingPool(limit=limit, tempstore=tempstore)
+    bounded, checksum = _peak_of_filling_and_reading(pool, 2500)
+    assert pool.spills > 16  # and 16 runs were merged into one
+    assert checksum == expected  # the same postings in the same order
+    assert unbounded > 12 * limit  # 300,000 postings: about 10 MB held
+    assert bounded < 3 * limit  # a run, its sorting, chunks of 8,192 postings, 16 records
+    assert not tempstore.list()  # the runs were deleted
