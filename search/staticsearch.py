@@ -40,6 +40,7 @@ from typing import Any, cast
 from csrnews.search.filemap import StoryFile, scan_story_files
 from csrnews.search.indexer import story_document
 
+from csrnews.story.jsoncache import load_cache, save_cache
 from csrnews.story.storycheck import find_quarantine
 from csrnews.story.storyfile import parse_story
 from csrnews.story.vocabulary import event_type_label
@@ -473,28 +474,12 @@ def _read_manifest(path: Path | None) -> dict[str, Any]:
     """What the cache folder says of each shard built before: its key and, by story id, the
     story files' digest and the record's URL (an empty dict when there is none or the code
     changed: nothing is reused then)."""
-    if path is None:
-        return {}
-    try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return {}
-    if not isinstance(data, dict) or data.get("code") != code_key():
-        return {}
-    shards = data.get("shards")
-    return shards if isinstance(shards, dict) else {}
+    return load_cache(path, ("code", code_key()), "shards")
 
 
 def _write_manifest(path: Path | None, shards: dict[str, Any]) -> None:
-    if path is None:
-        return
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-        tmp.write_text(json.dumps({"code": code_key(), "shards": shards}), encoding="utf-8")
-        os.replace(tmp, path)
-    except OSError as exc:  # the next build writes every fragment again
-        logger.warning("static search: cannot save %s: %s", path, exc)
+    # when it cannot be saved, the next build writes every fragment again
+    save_cache(path, ("code", code_key()), "shards", shards, "the static search's manifest")
 
 
 def _stored_count(bundle: Path, shard_id: str, default: int) -> int:

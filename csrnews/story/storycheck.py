@@ -10,7 +10,6 @@ function, so both leave out the same files.
 from __future__ import annotations
 
 import codecs
-import json
 import logging
 import os
 import re
@@ -21,6 +20,7 @@ from datetime import datetime
 from pathlib import Path
 
 from csrnews.story import settings
+from csrnews.story.jsoncache import load_cache, save_cache
 from csrnews.story.urls import title_slug
 
 logger = logging.getLogger(__name__)
@@ -281,29 +281,12 @@ def _files(content: Path) -> Iterable[tuple[str, str, bool]]:
 
 
 def _load_cache(path: Path | None) -> dict[str, list[object]]:
-    if path is None:
-        return {}
-    try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return {}
-    if not isinstance(data, dict) or data.get("version") != CHECKS_VERSION:
-        return {}
-    files = data.get("files")
-    return files if isinstance(files, dict) else {}
+    return load_cache(path, ("version", CHECKS_VERSION), "files")
 
 
 def _save_cache(path: Path | None, files: dict[str, list[object]]) -> None:
-    if path is None:
-        return
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-        data = {"version": CHECKS_VERSION, "files": files}
-        tmp.write_text(json.dumps(data, ensure_ascii=False), encoding="utf-8")
-        os.replace(tmp, path)
-    except OSError as exc:  # the next build checks every file again
-        logger.warning("cannot save the story-check cache %s: %s", path, exc)
+    # the next build checks every file again when it cannot be saved
+    save_cache(path, ("version", CHECKS_VERSION), "files", files, "the story-check cache")
 
 
 def _check_one(path: str, story: bool) -> tuple[str | None, str, bool]:
