@@ -358,7 +358,10 @@ def test_quick_run_writes_every_section(tmp_path: Path) -> None:
     # pagefind binary all counted, adding up to the whole.
     parts = row["csrnews"]["cpu_parts"]
     assert parts["site"] > 0 and parts["index"] > 0 and parts["static_search"] > 0
-    assert 0 < parts["pagefind"] <= parts["static_search"]
+    # The pagefind binary's share is read by polling: on so small a corpus it may end before a
+    # reading sees its CPU (then it is in "unseen", which the whole still counts; the launcher's
+    # counting of grandchildren is tested above), so it can be 0 here but never more than its part.
+    assert 0 <= parts["pagefind"] <= parts["static_search"]
     whole = sum(value for name, value in parts.items() if name != "pagefind")
     assert abs(whole - row["csrnews"]["cpu_s"]) < 0.05
     assert nightly["cpu_parts"]["static_search"] > 0
