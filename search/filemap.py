@@ -1,4 +1,4 @@
-"""The index's side file: each story file's size, mtime and content hash, to skip unchanged ones."""
+"""The index's side file: each story file's stat and content hash, to skip unchanged ones."""
 
 from __future__ import annotations
 
@@ -6,14 +6,19 @@ import json
 import os
 from dataclasses import dataclass
 from pathlib import Path
+from typing import cast
 
+from csrnews.story.storycheck import RACY_NS
 from csrnews.story.storyfile import FULLTEXT_SUFFIX
 
 FILES_FILE = "csrnews-files.json"
-FILES_FORMAT = 1
+FILES_FORMAT = 2  # 2: the stat holds the ctime and the inode too
 
-# (size, mtime_ns) of a story file, then of its full-text sidecar or (-1, -1) when it has none.
-StatKey = tuple[int, int, int, int]
+# (size, mtime_ns, ctime_ns, inode) of a story file, then of its full-text sidecar, or four -1
+# when it has none. The ctime (which no program can set back, unlike the mtime) catches a
+# rewrite that keeps the old size and mtime; the inode, a file replaced by a rename.
+StatKey = tuple[int, int, int, int, int, int, int, int]
+NO_SIDECAR = (-1, -1, -1, -1)
 
 
 @dataclass(frozen=True)
@@ -38,9 +43,10 @@ class StoryFile:
 def scan_story_files(content_dir: Path) -> list[StoryFile]:
     """Every story file under ``<content>/news`` with its stat, sorted by id.
 
-    The same files as ``csrnews.story.storyfile.iter_story_files`` (``*.md`` at any depth, names not
-    starting with a dot), found with ``os.scandir`` instead of pathlib's glob, which costs more
-    than the rest of a small update at 20,000 stories.
+    The same files as ``csrnews.story.storyfile.iter_story_files`` (``*.md`` at any depth, no
+    name on the way starting with a dot: Pelican skips hidden folders too), found with
+    ``os.scandir`` instead of pathlib's glob, which costs more than the rest of a small update
+    at 20,000 stories.
     """
     news = os.path.join(os.fspath(content_dir), "news")
     found: list[StoryFile] = []
@@ -57,10 +63,12 @@ def scan_story_files(content_dir: Path) -> list[StoryFile]:
         names = {entry.name for entry in entries}
         for entry in entries:
             name = entry.name
+            if name.startswith("."):
+                continue
             if entry.is_dir(follow_symlinks=False):
                 pending.append(entry.path)
                 continue
-            if not name.endswith(".md") or name.startswith("."):
+            if not name.endswith(".md"):
                 continue
             try:
                 st = entry.stat()
@@ -68,21 +76,23 @@ def scan_story_files(content_dir: Path) -> list[StoryFile]:
                 continue
             sidecar_name = name[:-3] + FULLTEXT_SUFFIX
             sidecar: Path | None = None
-            side = (-1, -1)
+            side = NO_SIDECAR
             if sidecar_name in names:
                 sidecar_path = os.path.join(folder, sidecar_name)
                 try:
                     side_st = os.stat(sidecar_path)
-                    side = (side_st.st_size, side_st.st_mtime_ns)
+                    side = _stamp(side_st)
                     sidecar = Path(sidecar_path)
                 except OSError:
                     pass
             doc_id = entry.path[base:].replace(os.sep, "/")
-            found.append(
-                StoryFile(doc_id, Path(entry.path), sidecar, (st.st_size, st.st_mtime_ns, *side))
-            )
+            found.append(StoryFile(doc_id, Path(entry.path), sidecar, (*_stamp(st), *side)))
     found.sort(key=lambda story: story.doc_id)
     return found
+
+
+def _stamp(st: os.stat_result) -> tuple[int, int, int, int]:
+    return (st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_ino)
 
 
 def load_file_map(index_dir: Path, generation: int) -> dict[str, FileEntry] | None:
@@ -97,22 +107,32 @@ def load_file_map(index_dir: Path, generation: int) -> dict[str, FileEntry] | No
         if data.get("format") != FILES_FORMAT or data.get("generation") != generation:
             return None
         files = {}
-        for doc_id, (size, mtime, side_size, side_mtime, digest, indexed) in data["files"].items():
-            files[doc_id] = FileEntry(
-                (int(size), int(mtime), int(side_size), int(side_mtime)), str(digest), bool(indexed)
-            )
+        for doc_id, (*stat, digest, indexed) in data["files"].items():
+            if len(stat) != 8:
+                return None
+            key = cast(StatKey, tuple(int(value) for value in stat))
+            files[doc_id] = FileEntry(key, str(digest), bool(indexed))
         return files
     except (OSError, ValueError, TypeError, KeyError, AttributeError):
         return None
 
 
-def save_file_map(index_dir: Path, generation: int, files: dict[str, FileEntry]) -> None:
-    """Write the side file atomically (a temporary file, then a rename)."""
+def save_file_map(
+    index_dir: Path, generation: int, files: dict[str, FileEntry], *, scanned_ns: int | None = None
+) -> None:
+    """Write the side file atomically (a temporary file, then a rename).
+
+    ``scanned_ns`` is when the files were listed: a file whose ctime is within RACY_NS of it
+    may have changed again after its stat within the same tick of the file system's clock, so
+    its stat is not kept (the next update reads it again), as git does with "racily clean"
+    entries. None: the stats are as an earlier save kept them (read back from the side file).
+    """
+    racy = scanned_ns - RACY_NS if scanned_ns is not None else 1 << 62
     data = {
         "format": FILES_FORMAT,
         "generation": generation,
         "files": {
-            doc_id: [*entry.stat, entry.digest, int(entry.indexed)]
+            doc_id: [*_trusted(entry.stat, racy), entry.digest, int(entry.indexed)]
             for doc_id, entry in files.items()
             if entry.stat is not None
         },
@@ -121,6 +141,15 @@ def save_file_map(index_dir: Path, generation: int, files: dict[str, FileEntry])
     temporary = index_dir / f".{FILES_FILE}.{os.getpid()}.tmp"
     temporary.write_text(json.dumps(data, separators=(",", ":")), encoding="utf-8")
     os.replace(temporary, target)
+
+
+def _trusted(stat: StatKey, racy: int) -> list[int]:
+    """The stat to keep, with its ctimes set to -1 (never matching) when they are racy."""
+    kept = list(stat)
+    for at in (2, 6):
+        if kept[at] >= racy:
+            kept[at] = -1
+    return kept
 
 
 def discard_file_map(index_dir: Path) -> None:

@@ -20,6 +20,7 @@ from csrnews.search.codec import packed_codec
 from csrnews.search.fastwrite import tune_writer
 from csrnews.search.filemap import (
     FileEntry,
+    StatKey,
     StoryFile,
     discard_file_map,
     load_file_map,
@@ -201,7 +202,8 @@ def _open_or_create(index_dir: Path, warnings: list[str]) -> tuple[whoosh_index.
     return ix, reason != "missing"
 
 
-_UNREAD = (-1, -1, -1, -1)  # the stat of a file that could not be read: never matches
+# the stat of a file that could not be read: never matches
+_UNREAD: StatKey = (-1, -1, -1, -1, -1, -1, -1, -1)
 
 
 def _read_story_file(story: StoryFile) -> tuple[str, str, str | None]:
@@ -282,6 +284,7 @@ def update_index(
         map_changed = known is None
         if known is None:
             known = _indexed_from_stored(ix) if ix.doc_count_all() else {}
+        scanned_ns = time.time_ns()
         files = scan_stories(content_dir)
         changed: set[str] = set()
         # A full build makes millions of short-lived objects (tokens, postings, stored values)
@@ -364,7 +367,7 @@ def update_index(
         stats.deleted += len(late)
     if map_changed:
         try:
-            save_file_map(index_dir, generation, now)
+            save_file_map(index_dir, generation, now, scanned_ns=scanned_ns)
         except OSError as exc:  # the next update falls back to the stored hashes
             logger.warning("could not write the index side file in %s: %s", index_dir, exc)
             discard_file_map(index_dir)

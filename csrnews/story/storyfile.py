@@ -238,12 +238,13 @@ def story_path(content_dir: str | os.PathLike[str], year: int | str, slug: str) 
 
 
 def iter_story_files(content_dir: str | os.PathLike[str]) -> Iterator[Path]:
-    """Every story file under ``<content>/news``, sorted, skipping temporary files."""
+    """Every story file under ``<content>/news``, sorted, skipping names that start with a dot
+    (the crawler's temporary files, hidden folders: Pelican's IGNORE_FILES ``.*`` skips both)."""
     news = Path(content_dir) / "news"
     if not news.is_dir():
         return
     for path in sorted(news.rglob("*.md")):
-        if not path.name.startswith("."):
+        if not any(part.startswith(".") for part in path.relative_to(news).parts):
             yield path
 
 
