@@ -2,41 +2,52 @@
 
 from __future__ import annotations
 
+import importlib
 import logging
 
 import click
 
 from csrnews import __version__
-from csrnews.commands import (
-    build,
-    crawl,
-    demo,
-    desk,
-    extract,
-    ingest,
-    nightly,
-    search,
-    serve,
-    top10,
+
+# Each command's module, imported only when the command runs (or a help lists it): the
+# commands' dependencies (Whoosh, numpy, Pelican, Scrapy...) cost more to import than most
+# commands take, and `csrnews nightly` starts `python -m` children of its own.
+COMMANDS: dict[str, tuple[str, str]] = {
+    "crawl": ("csrnews.commands.crawl", "crawl"),
+    "ingest": ("csrnews.commands.ingest", "ingest"),
+    "extract": ("csrnews.commands.extract", "extract"),
+    "build": ("csrnews.commands.build", "build"),
+    "search": ("csrnews.commands.search", "search"),
+    "serve": ("csrnews.commands.serve", "serve"),
+    "nightly": ("csrnews.commands.nightly", "nightly"),
+    "rollback": ("csrnews.commands.nightly", "rollback"),
+    "top10": ("csrnews.commands.top10", "top10"),
+    "desk": ("csrnews.commands.desk", "desk"),
+    "demo": ("csrnews.commands.demo", "demo"),
+    "demo-server": ("csrnews.commands.demo", "demo_server"),
+}
+
+
+class LazyGroup(click.Group):
+    """A click group that imports a command's module when the command is asked for."""
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted({*super().list_commands(ctx), *COMMANDS})
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        where = COMMANDS.get(cmd_name)
+        if where is None:
+            return super().get_command(ctx, cmd_name)
+        command = getattr(importlib.import_module(where[0]), where[1])
+        if not isinstance(command, click.Command):
+            raise TypeError(f"{where[0]}.{where[1]} is not a click command")
+        return command
+
+
+@click.group(
+    cls=LazyGroup,
+    context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100},
 )
-
-COMMANDS: list[click.Command] = [
-    crawl.crawl,
-    ingest.ingest,
-    extract.extract,
-    build.build,
-    search.search,
-    serve.serve,
-    nightly.nightly,
-    nightly.rollback,
-    top10.top10,
-    desk.desk,
-    demo.demo,
-    demo.demo_server,
-]
-
-
-@click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
 @click.version_option(__version__, prog_name="csrnews")
 @click.option("-v", "--verbose", count=True, help="More log detail (-vv for debug).")
 def main(verbose: int) -> None:
@@ -46,7 +57,3 @@ def main(verbose: int) -> None:
     """
     level = logging.WARNING - 10 * min(verbose, 2)
     logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-
-
-for _command in COMMANDS:
-    main.add_command(_command)

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import re
+import subprocess
+import sys
 from pathlib import Path
 
 import click
@@ -16,7 +18,10 @@ README = (Path(__file__).resolve().parent.parent / "README.md").read_text(encodi
 
 def _commands(group: click.Group, prefix: str = "") -> list[tuple[str, click.Command]]:
     found: list[tuple[str, click.Command]] = []
-    for name, command in sorted(group.commands.items()):
+    ctx = click.Context(group)
+    for name in group.list_commands(ctx):
+        command = group.get_command(ctx, name)
+        assert command is not None, name
         full = f"{prefix}{name}"
         found.append((full, command))
         if isinstance(command, click.Group):
@@ -30,6 +35,25 @@ COMMANDS = _commands(main)
 def test_there_are_commands() -> None:
     names = {name for name, _ in COMMANDS}
     assert {"crawl", "extract", "build", "search", "serve", "nightly", "top10", "demo"} <= names
+    # each command is listed under the name it gives itself
+    assert all(command.name == name.split()[-1] for name, command in COMMANDS)
+
+
+def test_a_command_imports_only_what_it_needs() -> None:
+    """The command line loads a command's module when that command runs, not every one."""
+    probe = (
+        "import sys; from click.testing import CliRunner; from csrnews.cli import main; "
+        "heavy = ('whoosh', 'numpy', 'pelican', 'scrapy', 'csrnews.search'); "
+        "before = [m for m in heavy if m in sys.modules]; "
+        "result = CliRunner().invoke(main, ['desk', '--help']); "
+        "after = [m for m in heavy if m in sys.modules]; "
+        "print(before, after, result.exit_code, 'csrnews.commands.desk' in sys.modules, "
+        "'csrnews.commands.build' in sys.modules)"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", probe], capture_output=True, text=True, check=True, timeout=120
+    )
+    assert done.stdout.split() == ["[]", "[]", "0", "True", "False"], done.stdout + done.stderr
 
 
 @pytest.mark.parametrize(("name", "command"), COMMANDS, ids=[n for n, _ in COMMANDS])
