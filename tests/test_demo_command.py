@@ -162,12 +162,15 @@ def _alive(pid: int) -> bool:
 
 
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads processes from /proc")
-def test_a_taken_port_is_said_at_once_and_sigterm_stops_everything(tmp_path: Path) -> None:
+def test_a_taken_port_is_said_at_once_and_sigterm_stops_everything(
+    crawled_demo: CrawledDemo,
+) -> None:
+    """On a workdir crawled before (what the port and the signal do does not depend on it)."""
     with socket.socket() as busy:
         busy.bind(("127.0.0.1", 0))
         busy.listen()
         taken = busy.getsockname()[1]
-        log = tmp_path / "demo.log"
+        log = crawled_demo.workdir.parent / "taken-port.log"
         with log.open("w") as out:
             proc = subprocess.Popen(
                 [
@@ -178,9 +181,9 @@ def test_a_taken_port_is_said_at_once_and_sigterm_stops_everything(tmp_path: Pat
                     "--port",
                     str(taken),
                     "--workdir",
-                    "demo",
+                    crawled_demo.workdir.name,  # a relative workdir
                 ],
-                cwd=tmp_path,
+                cwd=crawled_demo.workdir.parent,
                 stdout=out,
                 stderr=subprocess.STDOUT,
                 start_new_session=True,
@@ -214,36 +217,54 @@ def test_a_taken_port_is_said_at_once_and_sigterm_stops_everything(tmp_path: Pat
                 proc.wait()
 
 
-def test_a_second_run_finds_nothing_new_and_reports_nothing_twice(tmp_path: Path) -> None:
-    work = tmp_path / "demo"
+def _run_no_serve(work: Path) -> str:
+    result = subprocess.run(
+        [sys.executable, "-m", "csrnews", "demo", "--no-serve", "--workdir", str(work)],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=600,
+        check=False,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    return result.stdout + result.stderr
 
-    def run() -> str:
-        result = subprocess.run(
-            [sys.executable, "-m", "csrnews", "demo", "--no-serve", "--workdir", str(work)],
-            cwd=ROOT,
-            capture_output=True,
-            text=True,
-            timeout=600,
-            check=False,
-        )
-        assert result.returncode == 0, result.stdout + result.stderr
-        return result.stdout + result.stderr
 
-    def also_reported() -> dict[str, str]:
-        found = {}
-        for path in sorted((work / "content" / "news").rglob("*.md")):
-            for line in path.read_text(encoding="utf-8").splitlines():
-                if line.startswith("Also_reported_by:"):
-                    found[path.name] = line
-        return found
+def _also_reported(work: Path) -> dict[str, str]:
+    found = {}
+    for path in sorted((work / "content" / "news").rglob("*.md")):
+        for line in path.read_text(encoding="utf-8").splitlines():
+            if line.startswith("Also_reported_by:"):
+                found[path.name] = line
+    return found
 
-    first = run()
+
+@dataclass
+class CrawledDemo:
+    """A workdir after one `csrnews demo --no-serve` on a fresh one: what it printed and merged."""
+
+    workdir: Path
+    first: str
+    also_reported: dict[str, str]
+
+
+@pytest.fixture(scope="module")
+def crawled_demo(tmp_path_factory: pytest.TempPathFactory) -> CrawledDemo:
+    work = tmp_path_factory.mktemp("crawled-demo") / "demo"
+    first = _run_no_serve(work)
+    return CrawledDemo(work, first, _also_reported(work))
+
+
+def test_a_second_run_finds_nothing_new_and_reports_nothing_twice(
+    crawled_demo: CrawledDemo,
+) -> None:
+    first, before = crawled_demo.first, crawled_demo.also_reported
     assert ", 43 new," in first
     assert "deliberate dead link" in first and "2015-csr-forum-notice.html" in first
-    before = also_reported()
     assert len(before) == 1  # the demo's one reprint, merged into its original
-    second = run()
+    # the second run (or a later one: the port test runs a demo on this workdir too)
+    second = _run_no_serve(crawled_demo.workdir)
     assert ", 0 new," in second and ", 0 merged," in second, second
-    assert also_reported() == before
+    assert _also_reported(crawled_demo.workdir) == before
     publisher = [line for line in first.splitlines() if line.startswith("demo publisher:")]
     assert publisher and publisher[0] in second  # the same address both times
