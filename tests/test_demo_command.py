@@ -4,17 +4,22 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
 import urllib.request
+from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 
 from tests.conftest import ROOT
+from tests.test_desk_support import Client
 
 pytestmark = pytest.mark.slow
 
@@ -38,19 +43,22 @@ def _wait_for(url: str, proc: subprocess.Popen[str], seconds: float) -> bytes:
     raise AssertionError(f"{url} did not answer within {seconds} s")
 
 
-def test_demo_crawls_builds_and_serves_the_site_with_search(tmp_path: Path) -> None:
+@dataclass
+class ServedDemo:
+    """`csrnews demo` serving on PORT from WORKDIR, and the lines it has printed so far."""
+
+    port: int
+    workdir: Path
+    lines: list[str]
+
+
+@pytest.fixture(scope="module")
+def served_demo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServedDemo]:
+    """One whole `csrnews demo` (crawl, build, serve) on a fresh workdir, for the tests below."""
     port = _free_port()
+    workdir = tmp_path_factory.mktemp("served-demo") / "demo"
     proc = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "csrnews",
-            "demo",
-            "--port",
-            str(port),
-            "--workdir",
-            str(tmp_path / "demo"),
-        ],
+        [sys.executable, "-m", "csrnews", "demo", "--port", str(port), "--workdir", str(workdir)],
         cwd=ROOT,
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
@@ -58,35 +66,65 @@ def test_demo_crawls_builds_and_serves_the_site_with_search(tmp_path: Path) -> N
         env=dict(os.environ),
         start_new_session=True,
     )
+    lines: list[str] = []
+    reader = threading.Thread(target=lambda: lines.extend(proc.stdout or []), daemon=True)
+    reader.start()  # keeps the pipe drained
     try:
         home = _wait_for(f"http://127.0.0.1:{port}/", proc, 240).decode("utf-8")
         assert "<html" in home.lower()
-        stories = list((tmp_path / "demo" / "content" / "news").rglob("*.md"))
-        demo_stories = [
-            p
-            for p in (ROOT / "csrnews" / "demo" / "stories").rglob("*.md")
-            if p.name != "README.md"
-        ]
-        assert len(stories) == len(demo_stories)  # every story once (the reprint merged)
-        with urllib.request.urlopen(
-            f"http://127.0.0.1:{port}/api/search?q=amfori", timeout=10
-        ) as response:
-            answer = json.loads(response.read())
-        assert answer["total"] > 0
-        first = answer["hits"][0]["url"]
-        with urllib.request.urlopen(f"http://127.0.0.1:{port}{first}", timeout=10) as response:
-            assert response.status == 200
-        with urllib.request.urlopen(f"http://127.0.0.1:{port}/top10/2018/", timeout=10) as response:
-            assert response.status == 200
+        yield ServedDemo(port, workdir, lines)
     finally:
         os.killpg(proc.pid, signal.SIGINT)
         try:
-            proc.wait(timeout=20)
+            proc.wait(timeout=30)
         except subprocess.TimeoutExpired:
             os.killpg(proc.pid, signal.SIGKILL)
-            proc.wait()
+            proc.wait(timeout=30)
+        reader.join(timeout=5)
         if proc.stdout:
             proc.stdout.close()
+
+
+def test_demo_crawls_builds_and_serves_the_site_with_search(served_demo: ServedDemo) -> None:
+    port = served_demo.port
+    stories = list((served_demo.workdir / "content" / "news").rglob("*.md"))
+    demo_stories = [
+        p for p in (ROOT / "csrnews" / "demo" / "stories").rglob("*.md") if p.name != "README.md"
+    ]
+    assert len(stories) == len(demo_stories)  # every story once (the reprint merged)
+    with urllib.request.urlopen(
+        f"http://127.0.0.1:{port}/api/search?q=amfori", timeout=10
+    ) as response:
+        answer = json.loads(response.read())
+    assert answer["total"] > 0
+    first = answer["hits"][0]["url"]
+    with urllib.request.urlopen(f"http://127.0.0.1:{port}{first}", timeout=10) as response:
+        assert response.status == 200
+    with urllib.request.urlopen(f"http://127.0.0.1:{port}/top10/2018/", timeout=10) as response:
+        assert response.status == 200
+
+
+def test_the_demo_prints_the_desk_and_a_demo_only_user_that_can_log_in(
+    served_demo: ServedDemo,
+) -> None:
+    """(Was tests/test_desk_demo.py, which ran a demo of its own.)"""
+    port, lines = served_demo.port, served_demo.lines
+    pattern = re.compile(r"log in as (\S+) with password (\S+)")
+    deadline = time.monotonic() + 60
+    found = None
+    while found is None and time.monotonic() < deadline:
+        found = next((m for m in map(pattern.search, list(lines)) if m), None)
+        time.sleep(0.1)
+    assert found, "".join(lines)
+    text = "".join(lines)
+    assert f"Editors' desk: http://127.0.0.1:{port}/desk/" in text
+    assert "DEMO ONLY" in text and "csrnews desk user add" in text
+    client = Client(f"http://127.0.0.1:{port}")
+    answer = client.login(found.group(1), found.group(2))
+    assert answer.status == 302 and answer.location == "/desk/"
+    page = client.get("/desk/")
+    assert page.status == 200 and "demo-editor" in page.text
+    assert (served_demo.workdir / "desk" / "users.json").is_file()
 
 
 def _children(pid: int) -> set[int]:
@@ -124,12 +162,15 @@ def _alive(pid: int) -> bool:
 
 
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads processes from /proc")
-def test_a_taken_port_is_said_at_once_and_sigterm_stops_everything(tmp_path: Path) -> None:
+def test_a_taken_port_is_said_at_once_and_sigterm_stops_everything(
+    crawled_demo: CrawledDemo,
+) -> None:
+    """On a workdir crawled before (what the port and the signal do does not depend on it)."""
     with socket.socket() as busy:
         busy.bind(("127.0.0.1", 0))
         busy.listen()
         taken = busy.getsockname()[1]
-        log = tmp_path / "demo.log"
+        log = crawled_demo.workdir.parent / "taken-port.log"
         with log.open("w") as out:
             proc = subprocess.Popen(
                 [
@@ -140,9 +181,9 @@ def test_a_taken_port_is_said_at_once_and_sigterm_stops_everything(tmp_path: Pat
                     "--port",
                     str(taken),
                     "--workdir",
-                    "demo",
+                    crawled_demo.workdir.name,  # a relative workdir
                 ],
-                cwd=tmp_path,
+                cwd=crawled_demo.workdir.parent,
                 stdout=out,
                 stderr=subprocess.STDOUT,
                 start_new_session=True,
@@ -176,36 +217,54 @@ def test_a_taken_port_is_said_at_once_and_sigterm_stops_everything(tmp_path: Pat
                 proc.wait()
 
 
-def test_a_second_run_finds_nothing_new_and_reports_nothing_twice(tmp_path: Path) -> None:
-    work = tmp_path / "demo"
+def _run_no_serve(work: Path) -> str:
+    result = subprocess.run(
+        [sys.executable, "-m", "csrnews", "demo", "--no-serve", "--workdir", str(work)],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=600,
+        check=False,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    return result.stdout + result.stderr
 
-    def run() -> str:
-        result = subprocess.run(
-            [sys.executable, "-m", "csrnews", "demo", "--no-serve", "--workdir", str(work)],
-            cwd=ROOT,
-            capture_output=True,
-            text=True,
-            timeout=600,
-            check=False,
-        )
-        assert result.returncode == 0, result.stdout + result.stderr
-        return result.stdout + result.stderr
 
-    def also_reported() -> dict[str, str]:
-        found = {}
-        for path in sorted((work / "content" / "news").rglob("*.md")):
-            for line in path.read_text(encoding="utf-8").splitlines():
-                if line.startswith("Also_reported_by:"):
-                    found[path.name] = line
-        return found
+def _also_reported(work: Path) -> dict[str, str]:
+    found = {}
+    for path in sorted((work / "content" / "news").rglob("*.md")):
+        for line in path.read_text(encoding="utf-8").splitlines():
+            if line.startswith("Also_reported_by:"):
+                found[path.name] = line
+    return found
 
-    first = run()
+
+@dataclass
+class CrawledDemo:
+    """A workdir after one `csrnews demo --no-serve` on a fresh one: what it printed and merged."""
+
+    workdir: Path
+    first: str
+    also_reported: dict[str, str]
+
+
+@pytest.fixture(scope="module")
+def crawled_demo(tmp_path_factory: pytest.TempPathFactory) -> CrawledDemo:
+    work = tmp_path_factory.mktemp("crawled-demo") / "demo"
+    first = _run_no_serve(work)
+    return CrawledDemo(work, first, _also_reported(work))
+
+
+def test_a_second_run_finds_nothing_new_and_reports_nothing_twice(
+    crawled_demo: CrawledDemo,
+) -> None:
+    first, before = crawled_demo.first, crawled_demo.also_reported
     assert ", 43 new," in first
     assert "deliberate dead link" in first and "2015-csr-forum-notice.html" in first
-    before = also_reported()
     assert len(before) == 1  # the demo's one reprint, merged into its original
-    second = run()
+    # the second run (or a later one: the port test runs a demo on this workdir too)
+    second = _run_no_serve(crawled_demo.workdir)
     assert ", 0 new," in second and ", 0 merged," in second, second
-    assert also_reported() == before
+    assert _also_reported(crawled_demo.workdir) == before
     publisher = [line for line in first.splitlines() if line.startswith("demo publisher:")]
     assert publisher and publisher[0] in second  # the same address both times
