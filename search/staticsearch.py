@@ -482,6 +482,8 @@ def _plan(
     stale = sorted(d for d, e in stories.items() if e[_URL] is not None and now.get(d) != e[0])
     pending = [f for f in shard.files if (stories.get(f.doc_id) or [None])[0] != now[f.doc_id]]
     visible = sum(1 for e in stories.values() if e[_URL] is not None)
+    if not stale and not pending:  # another key, yet the same digests: trust neither
+        return _Plan(shard, key, "build")
     if len(stale) + len(pending) > fold_share * visible:
         return _Plan(shard, key, "build")
     return _Plan(shard, key, "delta", was, stale, pending)
@@ -610,9 +612,9 @@ def build_static_search(
         stories: dict[str, list[Any]] = {}
         for story in shard.files:
             found = records.get(story.doc_id)
-            entry = [shard.digests[story.doc_id], None, None, None]
+            entry: list[Any] = [shard.digests[story.doc_id], None, None, None]
             if found is not None:
-                entry = [entry[0], found[0], names.get(found[0]), found[1]]
+                entry[_URL:] = [found[0], names.get(found[0]), found[1]]
             stories[story.doc_id] = entry
         after[shard.id] = {"key": key, "stories": stories}
         return len(records)
@@ -623,24 +625,15 @@ def build_static_search(
                 shard_id = plan.shard.id
                 if shard_id in listing:
                     continue
-                entry: dict[str, Any] = {"id": shard_id, "key": plan.key}
                 if plan.action == "build":
-                    entry["stories"] = build(plan.shard, plan.key)
-                else:
-                    _link_tree(old_bundle / shard_id, staging / shard_id)
-                    stats.reused += 1
-                    if plan.was is not None:
-                        after[shard_id] = plan.was
-                    entry["stories"] = _listed_count(old_listing[shard_id])
-                    if plan.action == "delta":
-                        assert plan.was is not None
-                        entry["key"] = plan.was["key"]
-                        stories = plan.was["stories"]
-                        entry["stories"] -= len(plan.stale)
-                        entry["stale"] = [
-                            [stories[d][_FRAGMENT], stories[d][_FILTERS]] for d in plan.stale
-                        ]
-                listing[shard_id] = entry
+                    count = build(plan.shard, plan.key)
+                    listing[shard_id] = {"id": shard_id, "key": plan.key, "stories": count}
+                    continue
+                _link_tree(old_bundle / shard_id, staging / shard_id)
+                stats.reused += 1
+                if plan.was is not None:
+                    after[shard_id] = plan.was
+                listing[shard_id] = _linked_entry(plan, old_listing[shard_id])
             pending = sorted((f for p in plans for f in p.pending), key=lambda f: f.doc_id)
             recent_entry = _recent(pending, old_listing, old_bundle, valid, staging, build)
             if recent_entry is None:
@@ -679,6 +672,18 @@ def build_static_search(
     _write_manifest(manifest_path, after)
     stats.seconds = time.monotonic() - started
     return stats
+
+
+def _linked_entry(plan: _Plan, old: dict[str, Any]) -> dict[str, Any]:
+    """The listing entry of a shard linked from the previous bundle: its stale entries' result
+    ids and filter values, for the search page to drop."""
+    entry: dict[str, Any] = {"id": plan.shard.id, "key": plan.key, "stories": _listed_count(old)}
+    if plan.action == "delta" and plan.was is not None:
+        stories = plan.was["stories"]
+        entry["key"] = plan.was["key"]  # what the bundle was built from
+        entry["stories"] -= len(plan.stale)
+        entry["stale"] = [[stories[d][_FRAGMENT], stories[d][_FILTERS]] for d in plan.stale]
+    return entry
 
 
 def _recent(

@@ -13,7 +13,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-
 from csrnews.search.staticsearch import (
     FRAGMENT_SUFFIX,
     RECENT,
@@ -127,7 +126,8 @@ def _same_as_a_fresh_build(content: Path, site: Path, tmp_path: Path) -> Path:
 
 def _inodes(site: Path, shard_id: str) -> dict[str, int]:
     folder = site / "pagefind" / shard_id
-    return {p.relative_to(folder).as_posix(): p.stat().st_ino for p in folder.rglob("*") if p.is_file()}
+    files = (p for p in folder.rglob("*") if p.is_file())
+    return {p.relative_to(folder).as_posix(): p.stat().st_ino for p in files}
 
 
 def test_a_nightly_builds_only_the_recent_shard(tmp_path: Path) -> None:
@@ -252,13 +252,19 @@ def served(tmp_path: Path) -> Iterator[dict[str, str]]:
             server.close()
 
 
+SEARCHED = "document.getElementById('search-status').textContent.includes('in your browser')"
+
+
 def _answer(page: Any, url: str) -> dict[str, Any]:
     """The status line, every hit (over all pages) and every facet count the page shows."""
     hits: list[str] = []
     number = 1
     while True:
         page.goto(f"{url}&page={number}")
-        wait_until(page, "document.getElementById('search-status').textContent.includes('in your browser')", 20)  # fmt: skip
+        try:
+            wait_until(page, SEARCHED, 30)
+        except AssertionError as exc:
+            raise AssertionError(f"{url}: {page.inner_text('#search-status')} {page.errors}") from exc
         shown = page.locator("#search-results .hit-title a").evaluate_all(
             "links => links.map(a => a.getAttribute('href'))"
         )
@@ -296,5 +302,5 @@ def test_the_refreshed_bundle_answers_as_a_fresh_build_in_the_browser(
         assert want["hits"], query
         assert _answer(page, served["delta"] + "/search/" + query) == want, query
     # without the stale lists the changed, hidden and deleted stories' old entries show
-    unfixed = _answer(page, served["unfixed"] + "/search/?org=amfori")
-    assert len(unfixed["hits"]) > len(_answer(page, served["fresh"] + "/search/?org=amfori")["hits"])
+    unfixed = _answer(page, served["unfixed"] + "/search/?org=amfori")["hits"]
+    assert len(unfixed) > len(_answer(page, served["fresh"] + "/search/?org=amfori")["hits"])
