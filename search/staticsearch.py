@@ -13,8 +13,8 @@ writes the index; so the stories are split into shards of at most SHARD_TARGET s
 years, oldest first; a year larger than that is split by a hash of its file names), each its
 own bundle under ``SITE/pagefind/<shard>/``, listed in ``SITE/pagefind/shards.json``; the
 search page merges them in the browser (Pagefind's ``mergeIndex``). A shard whose story files
-did not change since the previous site (same names, sizes and times) is linked from there,
-not built again.
+did not change since the previous site (same names and bytes, same record-making code) is
+linked from there, not built again.
 
 A night's few new and changed stories do not rebuild the shards they belong to (each would be
 indexed whole again). They go to a small extra shard, ``recent``, built each time it changes,
@@ -22,13 +22,17 @@ while their base shards are linked as they are; shards.json lists, for each such
 its stale entries (stories changed, deleted, hidden, quarantined or left out since it was
 built): their Pagefind result ids (fragment names) and filter values. The search page drops
 those results before loading their data, and takes them off the total and the facet counts
-(Pagefind counts each filter value over the results it returns), so readers get the hits,
-total and facet counts a full build would give; only the ranking may differ slightly, each
-shard scoring with its own statistics. A base shard is built again (folded) when its stale
-and recent stories pass FOLD_SHARE of it, and every shard with changes when the recent shard
-would pass RECENT_MAX stories; a build with no previous bundle or cache builds base shards
-only. The cache folder's manifest says what each shard holds (story digests, URLs, fragment
-names, filter values): without it, changed shards are built again whole.
+(Pagefind counts each filter value over the results it returns), so no stale entry shows
+and totals and facet counts are those of the hits shown. Against a fresh full build, each
+shard scores with its own statistics (the order of equal hits may differ), and Pagefind
+skips a query word a shard lacks (or takes its longest indexed prefix), so hits for words
+some shards lack depend on the layout (docs/architecture.md, "The static search").
+
+A base shard is built again (folded) when its stale and recent stories pass FOLD_SHARE of it,
+and every shard with changes when the recent shard (or the stale entries) would pass
+RECENT_MAX; a build with no previous bundle or cache builds base shards only. The cache
+folder's manifest says what each shard holds (story digests, URLs, fragment names, filter
+values): without it, changed shards are built again whole.
 """
 
 from __future__ import annotations
@@ -69,7 +73,7 @@ SHARDS_FILE = "shards.json"
 SHARD_TARGET = 4000  # stories per shard at most (memory: about 130 kB a story while writing)
 RECENT = "recent"  # the shard of the stories newer than their base shard's bundle
 FOLD_SHARE = 0.1  # a base shard is built again when its stale and recent stories pass this share
-RECENT_MAX = 1000  # past this many stories in the recent shard, every changed shard is rebuilt
+RECENT_MAX = 1000  # past this many recent stories or stale entries, every changed shard is rebuilt
 INDEX_LANGUAGE = "zh"
 IN_FLIGHT = 64  # records sent to Pagefind before waiting for its answers
 # What the browser needs of a bundle; Pagefind's own UI files are not used by the site.
@@ -551,9 +555,10 @@ def build_static_search(
     what each shard of the previous bundle holds (for the shards whose keys its
     ``shards.json`` still lists). A shard with few changed stories (up to ``fold_share`` of
     it) is then linked with its stale entries listed, its new and changed stories going to
-    the recent shard (at most ``recent_max`` stories, else every changed shard is built
-    again); a shard built again gets the fragments of its unchanged stories linked from the
-    previous bundle first, which Pagefind then does not compress and write again.
+    the recent shard (at most ``recent_max`` stories and stale entries, else every changed
+    shard is built again); a shard built again gets the fragments of its unchanged stories
+    linked from the previous bundle first, which Pagefind then does not compress and write
+    again.
     """
     started = time.monotonic()
     content, site = Path(content_dir), Path(site_dir)
@@ -582,7 +587,8 @@ def build_static_search(
         _plan(shard, old_listing, old_bundle, valid, fold_share)
         for shard in plan_shards(files, target)
     ]
-    if sum(len(p.pending) for p in plans) > recent_max:
+    waiting = sum(len(p.pending) for p in plans)
+    if waiting > recent_max or sum(len(p.stale) for p in plans) > recent_max:
         for plan in plans:
             if plan.action == "delta":
                 plan.fold()

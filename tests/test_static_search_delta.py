@@ -290,6 +290,7 @@ QUERIES = ("?q=csr", "?q=forum&type=summit", "?q=training&year=2024", "?org=amfo
 
 
 @pytest.mark.browser
+@pytest.mark.slow
 def test_the_refreshed_bundle_answers_as_a_fresh_build_in_the_browser(
     served: dict[str, str], browser: Any
 ) -> None:
