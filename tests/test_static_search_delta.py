@@ -187,6 +187,11 @@ def test_compaction_folds_the_recent_shard_back(tmp_path: Path) -> None:
     assert (emptied.recent, emptied.stale) == (0, 0) and emptied.built >= 1
     assert RECENT not in _listing(site)
     _same_as_a_fresh_build(content, site, tmp_path)
+    # past the stale entries' limit (a deletion: nothing new to index), the same
+    next((content / NEWS).rglob("zh-1a2b3c4d5e.md")).unlink()
+    assert _build(content, site, cache).stale == 1
+    pruned = _build(content, site, cache, recent_max=0)
+    assert (pruned.stale, pruned.built) == (0, 1)
 
 
 def test_a_stale_id_another_shard_also_holds_folds_its_shard(tmp_path: Path) -> None:
@@ -264,7 +269,8 @@ def _answer(page: Any, url: str) -> dict[str, Any]:
         try:
             wait_until(page, SEARCHED, 30)
         except AssertionError as exc:
-            raise AssertionError(f"{url}: {page.inner_text('#search-status')} {page.errors}") from exc
+            status = page.inner_text("#search-status")
+            raise AssertionError(f"{url}: {status} {page.errors}") from exc
         shown = page.locator("#search-results .hit-title a").evaluate_all(
             "links => links.map(a => a.getAttribute('href'))"
         )
