@@ -460,9 +460,13 @@ class _Plan:
     was: dict[str, Any] | None = None  # its manifest entry, when linked
     stale: list[str] = field(default_factory=list)  # stories it holds out-of-date entries of
     pending: list[StoryFile] = field(default_factory=list)  # its stories the recent shard holds
+    folder: str = ""  # its bundle's folder: the previous shard's it is linked from, else its id
+
+    def __post_init__(self) -> None:
+        self.folder = self.folder or self.shard.id
 
     def fold(self) -> None:
-        self.action, self.stale, self.pending = "build", [], []
+        self.action, self.stale, self.pending, self.folder = "build", [], [], self.shard.id
 
 
 def _plan(
@@ -471,14 +475,17 @@ def _plan(
     old_bundle: Path,
     valid: dict[str, dict[str, Any]],
     fold_share: float,
+    source: str | None = None,
 ) -> _Plan:
     """Link the shard as built when its files did not change; link it with stale entries
-    (its changed stories to the recent shard) when few did; else build it again."""
+    (its changed stories to the recent shard) when few did; else build it again. ``source``:
+    the previous shard to compare with and link, when it is not the one of the same id."""
     key = shard.key()
-    old = old_listing.get(shard.id)
-    if old is not None and old.get("key") == key and (old_bundle / shard.id).is_dir():
-        return _Plan(shard, key, "link", valid.get(shard.id))
-    was = valid.get(shard.id)
+    folder = source or shard.id
+    old = old_listing.get(folder)
+    if old is not None and old.get("key") == key and (old_bundle / folder).is_dir():
+        return _Plan(shard, key, "link", valid.get(folder), folder=folder)
+    was = valid.get(folder)
     if was is None or fold_share <= 0:
         return _Plan(shard, key, "build")
     stories: dict[str, list[Any]] = was["stories"]
@@ -490,7 +497,34 @@ def _plan(
         return _Plan(shard, key, "build")
     if len(stale) + len(pending) > fold_share * visible:
         return _Plan(shard, key, "build")
-    return _Plan(shard, key, "delta", was, stale, pending)
+    return _Plan(shard, key, "delta", was, stale, pending, folder)
+
+
+def _match_moved(
+    plans: list[_Plan],
+    old_listing: dict[str, dict[str, Any]],
+    old_bundle: Path,
+    valid: dict[str, dict[str, Any]],
+    fold_share: float,
+) -> None:
+    """A shard of a new id (its years grouped otherwise: a new year joins the last group) is
+    compared with the previous shard that holds most of its stories, and linked from it when
+    few changed, under that shard's folder."""
+    used = {p.shard.id for p in plans} | {RECENT}
+    for number, plan in enumerate(plans):
+        if plan.action != "build" or plan.shard.id in valid or fold_share <= 0:
+            continue
+        docs = {story.doc_id for story in plan.shard.files}
+        overlap, source = max(
+            ((len(docs & was["stories"].keys()), old_id) for old_id, was in valid.items()
+             if old_id not in used),
+            default=(0, ""),
+        )  # fmt: skip
+        if overlap:
+            again = _plan(plan.shard, old_listing, old_bundle, valid, fold_share, source)
+            if again.action != "build":
+                plans[number] = again
+                used.add(source)
 
 
 def _clashes(staging: Path, plans: list[_Plan], listed: list[str]) -> list[_Plan]:
@@ -516,8 +550,8 @@ def _clashes(staging: Path, plans: list[_Plan], listed: list[str]) -> list[_Plan
                 clashing.append(plan)
                 break
             file = name + FRAGMENT_SUFFIX
-            others = [s for s in listed if s != plan.shard.id and file in names[s]]
-            if any(s != RECENT or not _same_file(staging, plan.shard.id, s, file) for s in others):
+            others = [s for s in listed if s != plan.folder and file in names[s]]
+            if any(s != RECENT or not _same_file(staging, plan.folder, s, file) for s in others):
                 clashing.append(plan)
                 break
     return clashing
@@ -587,6 +621,7 @@ def build_static_search(
         _plan(shard, old_listing, old_bundle, valid, fold_share)
         for shard in plan_shards(files, target)
     ]
+    _match_moved(plans, old_listing, old_bundle, valid, fold_share)
     waiting = sum(len(p.pending) for p in plans)
     if waiting > recent_max or sum(len(p.stale) for p in plans) > recent_max:
         for plan in plans:
@@ -635,11 +670,11 @@ def build_static_search(
                     count = build(plan.shard, plan.key)
                     listing[shard_id] = {"id": shard_id, "key": plan.key, "stories": count}
                     continue
-                _link_tree(old_bundle / shard_id, staging / shard_id)
+                _link_tree(old_bundle / plan.folder, staging / plan.folder)
                 stats.reused += 1
                 if plan.was is not None:
-                    after[shard_id] = plan.was
-                listing[shard_id] = _linked_entry(plan, old_listing[shard_id])
+                    after[plan.folder] = plan.was
+                listing[shard_id] = _linked_entry(plan, old_listing[plan.folder])
             pending = sorted((f for p in plans for f in p.pending), key=lambda f: f.doc_id)
             recent_entry = _recent(pending, old_listing, old_bundle, valid, staging, build)
             if recent_entry is None:
@@ -650,15 +685,16 @@ def build_static_search(
                     after[RECENT] = valid[RECENT]
                     recent_entry["stories"] = _listed_count(old_listing[RECENT])
                 listing[RECENT] = recent_entry
-            clashing = _clashes(staging, plans, list(listing))
+            clashing = _clashes(staging, plans, [entry["id"] for entry in listing.values()])
             if not clashing:
                 break
             for plan in clashing:
                 logger.info("static search: shard %s built again (ids clash)", plan.shard.id)
-                plan.fold()
                 stats.reused -= 1
                 del listing[plan.shard.id]
-                shutil.rmtree(staging / plan.shard.id)
+                after.pop(plan.folder, None)
+                shutil.rmtree(staging / plan.folder)
+                plan.fold()
             listing.pop(RECENT, None)
             after.pop(RECENT, None)
             shutil.rmtree(staging / RECENT, ignore_errors=True)
@@ -683,7 +719,7 @@ def build_static_search(
 def _linked_entry(plan: _Plan, old: dict[str, Any]) -> dict[str, Any]:
     """The listing entry of a shard linked from the previous bundle: its stale entries' result
     ids and filter values, for the search page to drop."""
-    entry: dict[str, Any] = {"id": plan.shard.id, "key": plan.key, "stories": _listed_count(old)}
+    entry: dict[str, Any] = {"id": plan.folder, "key": plan.key, "stories": _listed_count(old)}
     if plan.action == "delta" and plan.was is not None:
         stories = plan.was["stories"]
         entry["key"] = plan.was["key"]  # what the bundle was built from

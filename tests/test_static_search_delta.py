@@ -69,14 +69,15 @@ def _first_night(content: Path) -> None:
 def _build(content: Path, site: Path, cache: Path, **options: Any) -> StaticSearchStats:
     site.mkdir(exist_ok=True)
     options.setdefault("fold_share", 1.0)  # the samples' shards are tiny: any share passes
-    return build_static_search(content, site, target=TARGET, cache_dir=cache, **options)
+    options.setdefault("target", TARGET)
+    return build_static_search(content, site, cache_dir=cache, **options)
 
 
-def _fresh(content: Path, tmp_path: Path, name: str = "fresh") -> Path:
-    fresh = tmp_path / name
+def _fresh(content: Path, tmp_path: Path, target: int = TARGET) -> Path:
+    fresh = tmp_path / "fresh"
     shutil.rmtree(fresh, ignore_errors=True)
     fresh.mkdir()
-    stats = build_static_search(content, fresh, target=TARGET)
+    stats = build_static_search(content, fresh, target=target)
     assert stats.recent == 0 and stats.stale == 0 and stats.built == stats.shards
     return fresh
 
@@ -118,8 +119,8 @@ def _what_readers_find(site: Path) -> dict[str, dict[str, Any]]:
     return found
 
 
-def _same_as_a_fresh_build(content: Path, site: Path, tmp_path: Path) -> Path:
-    fresh = _fresh(content, tmp_path)
+def _same_as_a_fresh_build(content: Path, site: Path, tmp_path: Path, target: int = TARGET) -> Path:
+    fresh = _fresh(content, tmp_path, target)
     assert _what_readers_find(site) == _what_readers_find(fresh)
     return fresh
 
@@ -208,6 +209,24 @@ def test_a_stale_id_another_shard_also_holds_folds_its_shard(tmp_path: Path) -> 
     night = _build(content, site, cache)
     assert "stale" not in _listing(site)["2024"] and night.built == 2  # 2024, and recent
     assert _listing(site)["2025.1"].get("stale") or _listing(site)["2025.2"].get("stale")
+
+
+def test_a_new_year_joining_the_last_shard_is_linked_from_it(tmp_path: Path) -> None:
+    # "2024-2025" becomes "2024-2026" with a story of a new year: the shard of the new name is
+    # compared with the one that holds its stories and linked from it, the story goes to recent
+    content, site, cache = _content(tmp_path), tmp_path / "site", tmp_path / "cache"
+    assert _build(content, site, cache, target=14).shards == 1
+    _add(content, "a-new-year", "A new year", "Training", "The first story of 2026.")
+    moved = next((content / NEWS).rglob("a-new-year.md"))
+    (content / NEWS / "2026").mkdir()
+    moved.write_text(moved.read_text().replace("2025-11-20", "2026-01-02"), encoding="utf-8")
+    moved.rename(content / NEWS / "2026" / moved.name)
+    night = _build(content, site, cache, target=14)
+    assert (night.built, night.reused, night.recent, night.stale) == (1, 1, 1, 0)
+    assert list(_listing(site)) == ["2024-2025", RECENT]
+    _same_as_a_fresh_build(content, site, tmp_path, target=14)
+    assert list(_listing(tmp_path / "fresh")) == ["2024-2026"]
+    assert _build(content, site, cache, target=14).built == 0  # linked again the next night
 
 
 def test_a_full_build_without_a_previous_bundle_has_base_shards_only(tmp_path: Path) -> None:
