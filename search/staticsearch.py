@@ -28,11 +28,13 @@ shard scores with its own statistics (the order of equal hits may differ), and P
 skips a query word a shard lacks (or takes its longest indexed prefix), so hits for words
 some shards lack depend on the layout (docs/architecture.md, "The static search").
 
-A base shard is built again (folded) when its stale and recent stories pass FOLD_SHARE of it,
-and every shard with changes when the recent shard (or the stale entries) would pass
-RECENT_MAX; a build with no previous bundle or cache builds base shards only. The cache
-folder's manifest says what each shard holds (story digests, URLs, fragment names, filter
-values): without it, changed shards are built again whole.
+A shard whose id changed (a new year joins the last group) is linked from the previous shard
+holding most of its stories, the same way. A base shard is built again (folded) when its
+stale and recent stories pass FOLD_SHARE of it, and every shard with changes when the recent
+shard (or the stale entries) would pass RECENT_MAX; a build with no previous bundle or cache
+builds base shards only. The cache folder's manifest says what each shard holds (story
+digests, URLs, fragment names, filter values): without it, changed shards are built again
+whole.
 """
 
 from __future__ import annotations
