@@ -453,6 +453,15 @@ def _usable(was: Any) -> bool:
 
 
 @dataclass
+class _Previous:
+    """The previous bundle: its folder, its listing and the manifest entries that match it."""
+
+    bundle: Path
+    listing: dict[str, dict[str, Any]]
+    valid: dict[str, dict[str, Any]]  # by shard folder: key and stories, as built
+
+
+@dataclass
 class _Plan:
     """What becomes of one shard in this build."""
 
@@ -471,23 +480,16 @@ class _Plan:
         self.action, self.stale, self.pending, self.folder = "build", [], [], self.shard.id
 
 
-def _plan(
-    shard: Shard,
-    old_listing: dict[str, dict[str, Any]],
-    old_bundle: Path,
-    valid: dict[str, dict[str, Any]],
-    fold_share: float,
-    source: str | None = None,
-) -> _Plan:
+def _plan(shard: Shard, previous: _Previous, fold_share: float, source: str = "") -> _Plan:
     """Link the shard as built when its files did not change; link it with stale entries
     (its changed stories to the recent shard) when few did; else build it again. ``source``:
     the previous shard to compare with and link, when it is not the one of the same id."""
     key = shard.key()
     folder = source or shard.id
-    old = old_listing.get(folder)
-    if old is not None and old.get("key") == key and (old_bundle / folder).is_dir():
-        return _Plan(shard, key, "link", valid.get(folder), folder=folder)
-    was = valid.get(folder)
+    old = previous.listing.get(folder)
+    if old is not None and old.get("key") == key and (previous.bundle / folder).is_dir():
+        return _Plan(shard, key, "link", previous.valid.get(folder), folder=folder)
+    was = previous.valid.get(folder)
     if was is None or fold_share <= 0:
         return _Plan(shard, key, "build")
     stories: dict[str, list[Any]] = was["stories"]
@@ -502,28 +504,22 @@ def _plan(
     return _Plan(shard, key, "delta", was, stale, pending, folder)
 
 
-def _match_moved(
-    plans: list[_Plan],
-    old_listing: dict[str, dict[str, Any]],
-    old_bundle: Path,
-    valid: dict[str, dict[str, Any]],
-    fold_share: float,
-) -> None:
+def _match_moved(plans: list[_Plan], previous: _Previous, fold_share: float) -> None:
     """A shard of a new id (its years grouped otherwise: a new year joins the last group) is
     compared with the previous shard that holds most of its stories, and linked from it when
     few changed, under that shard's folder."""
     used = {p.shard.id for p in plans} | {RECENT}
     for number, plan in enumerate(plans):
-        if plan.action != "build" or plan.shard.id in valid or fold_share <= 0:
+        if plan.action != "build" or plan.shard.id in previous.valid or fold_share <= 0:
             continue
         docs = {story.doc_id for story in plan.shard.files}
         overlap, source = max(
-            ((len(docs & was["stories"].keys()), old_id) for old_id, was in valid.items()
-             if old_id not in used),
+            ((len(docs & was["stories"].keys()), old_id)
+             for old_id, was in previous.valid.items() if old_id not in used),
             default=(0, ""),
         )  # fmt: skip
         if overlap:
-            again = _plan(plan.shard, old_listing, old_bundle, valid, fold_share, source)
+            again = _plan(plan.shard, previous, fold_share, source)
             if again.action != "build":
                 plans[number] = again
                 used.add(source)
@@ -619,11 +615,9 @@ def build_static_search(
         for doc, entry in was["stories"].items():
             if entry[_URL] is not None:
                 previously[doc].append((old_id, str(entry[_DIGEST]), str(entry[_URL])))
-    plans = [
-        _plan(shard, old_listing, old_bundle, valid, fold_share)
-        for shard in plan_shards(files, target)
-    ]
-    _match_moved(plans, old_listing, old_bundle, valid, fold_share)
+    previous_bundle = _Previous(old_bundle, old_listing, valid)
+    plans = [_plan(shard, previous_bundle, fold_share) for shard in plan_shards(files, target)]
+    _match_moved(plans, previous_bundle, fold_share)
     waiting = sum(len(p.pending) for p in plans)
     if waiting > recent_max or sum(len(p.stale) for p in plans) > recent_max:
         for plan in plans:
@@ -678,7 +672,7 @@ def build_static_search(
                     after[plan.folder] = plan.was
                 listing[shard_id] = _linked_entry(plan, old_listing[plan.folder])
             pending = sorted((f for p in plans for f in p.pending), key=lambda f: f.doc_id)
-            recent_entry = _recent(pending, old_listing, old_bundle, valid, staging, build)
+            recent_entry = _recent(pending, previous_bundle, staging, build)
             if recent_entry is None:
                 after.pop(RECENT, None)
             else:
@@ -731,12 +725,7 @@ def _linked_entry(plan: _Plan, old: dict[str, Any]) -> dict[str, Any]:
 
 
 def _recent(
-    pending: list[StoryFile],
-    old_listing: dict[str, dict[str, Any]],
-    old_bundle: Path,
-    valid: dict[str, dict[str, Any]],
-    staging: Path,
-    build: Any,
+    pending: list[StoryFile], previous: _Previous, staging: Path, build: Any
 ) -> dict[str, Any] | None:
     """The recent shard's listing entry (``stories`` None when it is linked as it was), or
     None when no story waits in it."""
@@ -744,9 +733,9 @@ def _recent(
         return None
     shard = Shard(RECENT, pending)
     key = shard.key()
-    old = old_listing.get(RECENT)
-    if old is not None and old.get("key") == key and RECENT in valid:
-        _link_tree(old_bundle / RECENT, staging / RECENT)
+    old = previous.listing.get(RECENT)
+    if old is not None and old.get("key") == key and RECENT in previous.valid:
+        _link_tree(previous.bundle / RECENT, staging / RECENT)
         return {"id": RECENT, "key": key, "stories": None}
     count = build(shard, key)
     if not count:  # none of them has a record (hidden): no shard
