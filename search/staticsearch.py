@@ -13,16 +13,38 @@ writes the index; so the stories are split into shards of at most SHARD_TARGET s
 years, oldest first; a year larger than that is split by a hash of its file names), each its
 own bundle under ``SITE/pagefind/<shard>/``, listed in ``SITE/pagefind/shards.json``; the
 search page merges them in the browser (Pagefind's ``mergeIndex``). A shard whose story files
-did not change since the previous site (same names, sizes and times) is linked from there,
-not built again: a night that adds stories to this year rebuilds one shard.
+did not change since the previous site (same names and bytes, same record-making code) is
+linked from there, not built again.
+
+A night's few new and changed stories do not rebuild the shards they belong to (each would be
+indexed whole again). They go to a small extra shard, ``recent``, built each time it changes,
+while their base shards are linked as they are; shards.json lists, for each such base shard,
+its stale entries (stories changed, deleted, hidden, quarantined or left out since it was
+built): their Pagefind result ids (fragment names) and filter values. The search page drops
+those results before loading their data, and takes them off the total and the facet counts
+(Pagefind counts each filter value over the results it returns), so no stale entry shows
+and totals and facet counts are those of the hits shown. Against a fresh full build, each
+shard scores with its own statistics (the order of equal hits may differ), and Pagefind
+skips a query word a shard lacks (or takes its longest indexed prefix), so hits for words
+some shards lack depend on the layout (docs/architecture.md, "The static search").
+
+A shard whose id changed (a new year joins the last group) is linked from the previous shard
+holding most of its stories, the same way. A base shard is built again (folded) when its
+stale and recent stories pass FOLD_SHARE of it, and every shard with changes when the recent
+shard (or the stale entries) would pass RECENT_MAX; a build with no previous bundle or cache
+builds base shards only. The cache folder's manifest says what each shard holds (story
+digests, URLs, fragment names, filter values): without it, changed shards are built again
+whole.
 """
 
 from __future__ import annotations
 
 import asyncio
 import base64
+import functools
 import gzip
 import hashlib
+import importlib.util
 import json
 import logging
 import os
@@ -47,10 +69,13 @@ from csrnews.story.vocabulary import event_type_label
 
 logger = logging.getLogger(__name__)
 
-FORMAT = 1  # bump when the records change: every shard is built again
+FORMAT = 2  # bump when the records or the listing change: every shard is built again
 BUNDLE_DIR = "pagefind"
 SHARDS_FILE = "shards.json"
 SHARD_TARGET = 4000  # stories per shard at most (memory: about 130 kB a story while writing)
+RECENT = "recent"  # the shard of the stories newer than their base shard's bundle
+FOLD_SHARE = 0.1  # a base shard is built again when its stale and recent stories pass this share
+RECENT_MAX = 1000  # past this many recent stories or stale entries, every changed shard is rebuilt
 INDEX_LANGUAGE = "zh"
 IN_FLIGHT = 64  # records sent to Pagefind before waiting for its answers
 # What the browser needs of a bundle; Pagefind's own UI files are not used by the site.
@@ -63,7 +88,16 @@ _UNUSED = (
     "pagefind-component-ui.css",
     "pagefind-highlight.js",
 )
-_CODE = Path(__file__).read_bytes()
+# The modules whose code shapes a record (record_of and what it calls; a test checks the list)
+RECORD_MODULES = (
+    "csrnews.search.staticsearch",
+    "csrnews.search.filemap",
+    "csrnews.search.indexer",
+    "csrnews.story.schema",
+    "csrnews.story.storyfile",
+    "csrnews.story.urls",
+    "csrnews.story.vocabulary",
+)
 
 
 class StaticSearchError(RuntimeError):
@@ -92,9 +126,20 @@ class Shard:
 
 def code_key() -> str:
     """What makes the records and their fragments besides the story files: the format, the
-    Pagefind version and this module's code."""
-    code = hashlib.blake2b(_CODE, digest_size=16).hexdigest()
-    return f"{FORMAT}\0{pagefind_version()}\0{code}"
+    Pagefind version and the code of RECORD_MODULES."""
+    return f"{FORMAT}\0{pagefind_version()}\0{_record_code()}"
+
+
+@functools.cache
+def _record_code() -> str:
+    digest = hashlib.blake2b(digest_size=16)
+    for name in RECORD_MODULES:
+        spec = importlib.util.find_spec(name)
+        origin = spec.origin if spec is not None else None
+        digest.update(f"{name}\0".encode())
+        digest.update(Path(origin).read_bytes() if origin else b"missing")
+        digest.update(b"\0")
+    return digest.hexdigest()
 
 
 def _content_digest(story: StoryFile) -> bytes:
@@ -120,6 +165,8 @@ class StaticSearchStats:
     shards: int = 0
     built: int = 0  # shards built now
     reused: int = 0  # shards linked from the previous site
+    recent: int = 0  # stories in the recent shard (newer than their base shard's bundle)
+    stale: int = 0  # stale entries of linked shards, listed for the search page to drop
     fragments_kept: int = 0  # fragments of unchanged stories in built shards, not written again
     seconds: float = 0.0
     warnings: list[str] = field(default_factory=list)
@@ -255,8 +302,8 @@ def _fast_service() -> Any:
     return FastService()
 
 
-async def _build_shard(shard: Shard, target: Path) -> dict[str, str]:
-    """One bundle into ``target``; returns each record's URL by story id.
+async def _build_shard(shard: Shard, target: Path) -> dict[str, tuple[str, dict[str, Any]]]:
+    """One bundle into ``target``; returns each record's URL and filter values by story id.
 
     Pagefind does not write a fragment file that is there already (its name is a hash of its
     content): fragments of unchanged stories linked into ``target`` beforehand are kept,
@@ -269,7 +316,7 @@ async def _build_shard(shard: Shard, target: Path) -> dict[str, str]:
             f"Pagefind is not installed ({exc}); pip install 'pagefind[extended]', or build "
             "with --no-static-search"
         ) from exc
-    urls: dict[str, str] = {}
+    urls: dict[str, tuple[str, dict[str, Any]]] = {}
     try:
         index = await service.create_index({"force_language": INDEX_LANGUAGE})
         pending: list[asyncio.Future[Any]] = []
@@ -282,7 +329,7 @@ async def _build_shard(shard: Shard, target: Path) -> dict[str, str]:
             if record is None:
                 continue
             pending.append(asyncio.ensure_future(index.add_custom_record(**record)))
-            urls[story.doc_id] = record["url"]
+            urls[story.doc_id] = (record["url"], record["filters"])
             if len(pending) >= IN_FLIGHT:
                 await asyncio.gather(*pending)
                 pending = []
@@ -296,6 +343,7 @@ async def _build_shard(shard: Shard, target: Path) -> dict[str, str]:
 
 
 FRAGMENTS = "fragment"
+FRAGMENT_SUFFIX = ".pf_fragment"
 _FRAGMENT_PREFIX = b"pagefind_dcd"  # what Pagefind puts before the JSON in its gzip files
 _FRAGMENT_URL = re.compile(rb'pagefind_dcd\{"url":("(?:[^"\\]|\\.)*")[,}]')
 
@@ -340,17 +388,26 @@ def _seed_fragments(old_shard: Path, target: Path, urls: set[str]) -> dict[str, 
     return seeded
 
 
-def _drop_superseded(target: Path, seeded: dict[str, str]) -> None:
-    """Remove linked fragments for which Pagefind wrote another (a record that came out
-    different after all, e.g. after a change of code outside this module)."""
-    written = {
-        url
-        for entry in os.scandir(target / FRAGMENTS)
-        if entry.name not in seeded and (url := fragment_url(Path(entry.path))) is not None
-    }
+def _fragment_names(target: Path, seeded: dict[str, str]) -> dict[str, str]:
+    """The fragment file name (Pagefind's result id) of each URL in a shard just built.
+
+    A linked fragment for which Pagefind wrote another (a record that came out different
+    after all, e.g. after a change of code) is removed.
+    """
+    names: dict[str, str] = {}
+    try:
+        entries = list(os.scandir(target / FRAGMENTS))
+    except OSError:
+        return names
+    for entry in entries:
+        if entry.name not in seeded and (url := fragment_url(Path(entry.path))) is not None:
+            names[url] = entry.name.removesuffix(FRAGMENT_SUFFIX)
     for name, url in seeded.items():
-        if url in written:
+        if url in names:
             (target / FRAGMENTS / name).unlink(missing_ok=True)
+        else:
+            names[url] = name.removesuffix(FRAGMENT_SUFFIX)
+    return names
 
 
 def _link_tree(source: Path, target: Path) -> None:
@@ -365,12 +422,145 @@ def _link_or_copy(src: str, dst: str) -> None:
         shutil.copy2(src, dst)
 
 
-def _read_shards(bundle: Path) -> dict[str, str]:
+def _read_listing(bundle: Path) -> dict[str, dict[str, Any]]:
+    """The previous bundle's shards.json entries by shard id (empty when unreadable)."""
     try:
         data = json.loads((bundle / SHARDS_FILE).read_text(encoding="utf-8"))
-        return {str(s["id"]): str(s["key"]) for s in data.get("shards", [])}
+        return {str(s["id"]): s for s in data.get("shards", []) if isinstance(s, dict)}
     except (OSError, ValueError, TypeError, KeyError, AttributeError):
         return {}
+
+
+def _listed_count(entry: dict[str, Any]) -> int:
+    """The stories a listed shard's bundle holds, its stale entries included."""
+    try:
+        return int(entry.get("stories", 0)) + len(entry.get("stale") or [])
+    except (TypeError, ValueError):
+        return 0
+
+
+# A manifest entry's story: [files' digest, URL, fragment name, filter values]; URL and the
+# rest are None for a story the shard has no record of (hidden, undated, unreadable).
+_DIGEST, _URL, _FRAGMENT, _FILTERS = range(4)
+
+
+def _usable(was: Any) -> bool:
+    stories = was.get("stories") if isinstance(was, dict) else None
+    return isinstance(stories, dict) and all(
+        isinstance(e, list) and len(e) == 4 and isinstance(e[_DIGEST], str)
+        for e in stories.values()
+    )
+
+
+@dataclass
+class _Previous:
+    """The previous bundle: its folder, its listing and the manifest entries that match it."""
+
+    bundle: Path
+    listing: dict[str, dict[str, Any]]
+    valid: dict[str, dict[str, Any]]  # by shard folder: key and stories, as built
+
+
+@dataclass
+class _Plan:
+    """What becomes of one shard in this build."""
+
+    shard: Shard
+    key: str
+    action: str  # "link": as it was built; "delta": linked, with stale entries; "build"
+    was: dict[str, Any] | None = None  # its manifest entry, when linked
+    stale: list[str] = field(default_factory=list)  # stories it holds out-of-date entries of
+    pending: list[StoryFile] = field(default_factory=list)  # its stories the recent shard holds
+    folder: str = ""  # its bundle's folder: the previous shard's it is linked from, else its id
+
+    def __post_init__(self) -> None:
+        self.folder = self.folder or self.shard.id
+
+    def fold(self) -> None:
+        self.action, self.stale, self.pending, self.folder = "build", [], [], self.shard.id
+
+
+def _plan(shard: Shard, previous: _Previous, fold_share: float, source: str = "") -> _Plan:
+    """Link the shard as built when its files did not change; link it with stale entries
+    (its changed stories to the recent shard) when few did; else build it again. ``source``:
+    the previous shard to compare with and link, when it is not the one of the same id."""
+    key = shard.key()
+    folder = source or shard.id
+    old = previous.listing.get(folder)
+    if old is not None and old.get("key") == key and (previous.bundle / folder).is_dir():
+        return _Plan(shard, key, "link", previous.valid.get(folder), folder=folder)
+    was = previous.valid.get(folder)
+    if was is None or fold_share <= 0:
+        return _Plan(shard, key, "build")
+    stories: dict[str, list[Any]] = was["stories"]
+    now = shard.digests
+    stale = sorted(d for d, e in stories.items() if e[_URL] is not None and now.get(d) != e[0])
+    pending = [f for f in shard.files if (stories.get(f.doc_id) or [None])[0] != now[f.doc_id]]
+    visible = sum(1 for e in stories.values() if e[_URL] is not None)
+    if not stale and not pending:  # another key, yet the same digests: trust neither
+        return _Plan(shard, key, "build")
+    if len(stale) + len(pending) > fold_share * visible:
+        return _Plan(shard, key, "build")
+    return _Plan(shard, key, "delta", was, stale, pending, folder)
+
+
+def _match_moved(plans: list[_Plan], previous: _Previous, fold_share: float) -> None:
+    """A shard of a new id (its years grouped otherwise: a new year joins the last group) is
+    compared with the previous shard that holds most of its stories, and linked from it when
+    few changed, under that shard's folder."""
+    used = {p.shard.id for p in plans} | {RECENT}
+    for number, plan in enumerate(plans):
+        if plan.action != "build" or plan.shard.id in previous.valid or fold_share <= 0:
+            continue
+        docs = {story.doc_id for story in plan.shard.files}
+        overlap, source = max(
+            ((len(docs & was["stories"].keys()), old_id)
+             for old_id, was in previous.valid.items() if old_id not in used),
+            default=(0, ""),
+        )  # fmt: skip
+        if overlap:
+            again = _plan(plan.shard, previous, fold_share, source)
+            if again.action != "build":
+                plans[number] = again
+                used.add(source)
+
+
+def _clashes(staging: Path, plans: list[_Plan], listed: list[str]) -> list[_Plan]:
+    """Linked shards whose stale entries the search page could not tell from live ones.
+
+    The page drops results by id (a fragment name is a short hash of the fragment): a stale
+    id must name no fragment of another shard, but for the very same fragment (a story whose
+    file changed but not its record) in the recent shard, of which the page drops one copy.
+    """
+    names = {}
+    for shard_id in listed:
+        try:
+            names[shard_id] = set(os.listdir(staging / shard_id / FRAGMENTS))
+        except OSError:
+            names[shard_id] = set()
+    clashing = []
+    for plan in plans:
+        if plan.action != "delta" or plan.was is None:
+            continue
+        for doc in plan.stale:
+            name = plan.was["stories"][doc][_FRAGMENT]
+            if not isinstance(name, str) or not name:
+                clashing.append(plan)
+                break
+            file = name + FRAGMENT_SUFFIX
+            others = [s for s in listed if s != plan.folder and file in names[s]]
+            if any(s != RECENT or not _same_file(staging, plan.folder, s, file) for s in others):
+                clashing.append(plan)
+                break
+    return clashing
+
+
+def _same_file(staging: Path, one: str, other: str, file: str) -> bool:
+    try:
+        a = (staging / one / FRAGMENTS / file).read_bytes()
+        return a == (staging / other / FRAGMENTS / file).read_bytes()
+    except OSError:
+        return False
 
 
 def build_static_search(
@@ -381,6 +571,8 @@ def build_static_search(
     leave_out: Iterable[str] = (),
     target: int = SHARD_TARGET,
     cache_dir: str | os.PathLike[str] | None = None,
+    fold_share: float = FOLD_SHARE,
+    recent_max: int = RECENT_MAX,
 ) -> StaticSearchStats:
     """Build (or bring up to date) SITE/pagefind/ from the story files under CONTENT.
 
@@ -391,72 +583,125 @@ def build_static_search(
     Pagefind is missing or fails (the site's bundle is then as it was).
 
     With ``cache_dir`` (a folder of its own, kept between builds) the story checks of
-    unchanged files are read from a cache rather than made again, and a shard built again
-    gets the fragments of its unchanged stories linked from the previous bundle first
-    (``MANIFEST_FILE`` there says which those are: each story's digest and URL by shard, for
-    the shards whose keys the previous bundle's ``shards.json`` still lists), which Pagefind
-    then does not compress and write again.
+    unchanged files are read from a cache rather than made again; ``MANIFEST_FILE`` there says
+    what each shard of the previous bundle holds (for the shards whose keys its
+    ``shards.json`` still lists). A shard with few changed stories (up to ``fold_share`` of
+    it) is then linked with its stale entries listed, its new and changed stories going to
+    the recent shard (at most ``recent_max`` stories and stale entries, else every changed
+    shard is built again); a shard built again gets the fragments of its unchanged stories
+    linked from the previous bundle first, which Pagefind then does not compress and write
+    again.
     """
     started = time.monotonic()
     content, site = Path(content_dir), Path(site_dir)
     old_bundle = Path(previous or site) / BUNDLE_DIR
     skip = set(leave_out) | {q.path for q in find_quarantine(content, cache_dir=cache_dir)}
     files = [f for f in scan_story_files(content) if f.doc_id not in skip]
-    shards = plan_shards(files, target)
-    known = _read_shards(old_bundle)
+    old_listing = _read_listing(old_bundle)
     manifest_path = Path(cache_dir) / MANIFEST_FILE if cache_dir is not None else None
     before = _read_manifest(manifest_path)
+    # the manifest's entries for the shards the previous bundle holds as they were built
+    valid = {
+        shard_id: was
+        for shard_id, was in before.items()
+        if _usable(was)
+        and shard_id in old_listing
+        and was.get("key") == old_listing[shard_id].get("key")
+        and (old_bundle / shard_id).is_dir()
+    }
+    # story id: (shard, digest, URL) of each record the previous bundle holds
+    previously: dict[str, list[tuple[str, str, str]]] = defaultdict(list)
+    for old_id, was in valid.items():
+        for doc, entry in was["stories"].items():
+            if entry[_URL] is not None:
+                previously[doc].append((old_id, str(entry[_DIGEST]), str(entry[_URL])))
+    previous_bundle = _Previous(old_bundle, old_listing, valid)
+    plans = [_plan(shard, previous_bundle, fold_share) for shard in plan_shards(files, target)]
+    _match_moved(plans, previous_bundle, fold_share)
+    waiting = sum(len(p.pending) for p in plans)
+    if waiting > recent_max or sum(len(p.stale) for p in plans) > recent_max:
+        for plan in plans:
+            if plan.action == "delta":
+                plan.fold()
+    stats = StaticSearchStats()
     after: dict[str, Any] = {}
-    # story id: (shard, digest, URL) as the previous bundle holds it (its shards' keys match)
-    previously: dict[str, tuple[str, str, str]] = {}
-    for old_id, was in before.items():
-        if isinstance(was, dict) and was.get("key") == known.get(old_id):
-            if (old_bundle / old_id).is_dir():
-                for doc, entry in dict(was.get("stories") or {}).items():
-                    if isinstance(entry, list) and len(entry) == 2:
-                        previously[doc] = (old_id, str(entry[0]), str(entry[1]))
-    stats = StaticSearchStats(shards=len(shards))
+    listing: dict[str, dict[str, Any]] = {}
     staging = site / f".{BUNDLE_DIR}.building-{os.getpid()}"
     shutil.rmtree(staging, ignore_errors=True)
     staging.mkdir(parents=True)
-    listed = []
+
+    def build(shard: Shard, key: str) -> int:
+        logger.info("static search: building shard %s (%d files)", shard.id, len(shard.files))
+        # unchanged stories' fragments, from the shards they were in before
+        same: dict[str, set[str]] = defaultdict(set)
+        for doc, digest in shard.digests.items():
+            for old_id, was_digest, url in previously.get(doc, ()):
+                if was_digest == digest:
+                    same[old_id].add(url)
+                    break
+        seeded: dict[str, str] = {}
+        for old_id, urls_there in same.items():
+            seeded |= _seed_fragments(old_bundle / old_id, staging / shard.id, urls_there)
+        records = asyncio.run(_build_shard(shard, staging / shard.id))
+        names = _fragment_names(staging / shard.id, seeded)
+        stats.built += 1
+        stats.fragments_kept += len(seeded)
+        stories: dict[str, list[Any]] = {}
+        for story in shard.files:
+            found = records.get(story.doc_id)
+            entry: list[Any] = [shard.digests[story.doc_id], None, None, None]
+            if found is not None:
+                entry[_URL:] = [found[0], names.get(found[0]), found[1]]
+            stories[story.doc_id] = entry
+        after[shard.id] = {"key": key, "stories": stories}
+        return len(records)
+
     try:
-        for shard in shards:
-            key = shard.key()
-            there = old_bundle / shard.id
-            was = before.get(shard.id)
-            if known.get(shard.id) == key and there.is_dir():
-                _link_tree(there, staging / shard.id)
+        while True:
+            for plan in plans:
+                shard_id = plan.shard.id
+                if shard_id in listing:
+                    continue
+                if plan.action == "build":
+                    count = build(plan.shard, plan.key)
+                    listing[shard_id] = {"id": shard_id, "key": plan.key, "stories": count}
+                    continue
+                _link_tree(old_bundle / plan.folder, staging / plan.folder)
                 stats.reused += 1
-                count = _stored_count(old_bundle, shard.id, len(shard.files))
-                if was is not None and was.get("key") == key:
-                    after[shard.id] = was
+                if plan.was is not None:
+                    after[plan.folder] = plan.was
+                listing[shard_id] = _linked_entry(plan, old_listing[plan.folder])
+            pending = sorted((f for p in plans for f in p.pending), key=lambda f: f.doc_id)
+            recent_entry = _recent(pending, previous_bundle, staging, build)
+            if recent_entry is None:
+                after.pop(RECENT, None)
             else:
-                logger.info(
-                    "static search: building shard %s (%d files)", shard.id, len(shard.files)
-                )
-                # unchanged stories' fragments, from the shards they were in before
-                same: dict[str, set[str]] = defaultdict(set)
-                for doc, digest in shard.digests.items():
-                    found = previously.get(doc)
-                    if found is not None and found[1] == digest:
-                        same[found[0]].add(found[2])
-                seeded: dict[str, str] = {}
-                for old_id, urls_there in same.items():
-                    seeded |= _seed_fragments(old_bundle / old_id, staging / shard.id, urls_there)
-                urls = asyncio.run(_build_shard(shard, staging / shard.id))
-                if seeded:
-                    _drop_superseded(staging / shard.id, seeded)
-                stats.built += 1
-                stats.fragments_kept += len(seeded)
-                count = len(urls)
-                after[shard.id] = {
-                    "key": key,
-                    "stories": {doc: [shard.digests[doc], url] for doc, url in urls.items()},
-                }
-            stats.stories += count
-            listed.append({"id": shard.id, "key": key, "stories": count})
-        manifest = {"format": FORMAT, "language": INDEX_LANGUAGE, "shards": listed}
+                if recent_entry["stories"] is None:  # linked as it was
+                    stats.reused += 1
+                    after[RECENT] = valid[RECENT]
+                    recent_entry["stories"] = _listed_count(old_listing[RECENT])
+                listing[RECENT] = recent_entry
+            clashing = _clashes(staging, plans, [entry["id"] for entry in listing.values()])
+            if not clashing:
+                break
+            for plan in clashing:
+                logger.info("static search: shard %s built again (ids clash)", plan.shard.id)
+                stats.reused -= 1
+                del listing[plan.shard.id]
+                after.pop(plan.folder, None)
+                shutil.rmtree(staging / plan.folder)
+                plan.fold()
+            listing.pop(RECENT, None)
+            after.pop(RECENT, None)
+            shutil.rmtree(staging / RECENT, ignore_errors=True)
+        shards = [listing[p.shard.id] for p in plans] + (
+            [listing[RECENT]] if RECENT in listing else []
+        )
+        stats.shards = len(shards)
+        stats.stories = sum(int(s["stories"]) for s in shards)
+        stats.recent = int(listing[RECENT]["stories"]) if RECENT in listing else 0
+        stats.stale = sum(len(s.get("stale", ())) for s in shards)
+        manifest = {"format": FORMAT, "language": INDEX_LANGUAGE, "shards": shards}
         (staging / SHARDS_FILE).write_text(json.dumps(manifest, indent=1), encoding="utf-8")
         _swap(staging, site / BUNDLE_DIR)
     except BaseException:
@@ -465,6 +710,38 @@ def build_static_search(
     _write_manifest(manifest_path, after)
     stats.seconds = time.monotonic() - started
     return stats
+
+
+def _linked_entry(plan: _Plan, old: dict[str, Any]) -> dict[str, Any]:
+    """The listing entry of a shard linked from the previous bundle: its stale entries' result
+    ids and filter values, for the search page to drop."""
+    entry: dict[str, Any] = {"id": plan.folder, "key": plan.key, "stories": _listed_count(old)}
+    if plan.action == "delta" and plan.was is not None:
+        stories = plan.was["stories"]
+        entry["key"] = plan.was["key"]  # what the bundle was built from
+        entry["stories"] -= len(plan.stale)
+        entry["stale"] = [[stories[d][_FRAGMENT], stories[d][_FILTERS]] for d in plan.stale]
+    return entry
+
+
+def _recent(
+    pending: list[StoryFile], previous: _Previous, staging: Path, build: Any
+) -> dict[str, Any] | None:
+    """The recent shard's listing entry (``stories`` None when it is linked as it was), or
+    None when no story waits in it."""
+    if not pending:
+        return None
+    shard = Shard(RECENT, pending)
+    key = shard.key()
+    old = previous.listing.get(RECENT)
+    if old is not None and old.get("key") == key and RECENT in previous.valid:
+        _link_tree(previous.bundle / RECENT, staging / RECENT)
+        return {"id": RECENT, "key": key, "stories": None}
+    count = build(shard, key)
+    if not count:  # none of them has a record (hidden): no shard
+        shutil.rmtree(staging / RECENT, ignore_errors=True)
+        return None
+    return {"id": RECENT, "key": key, "stories": count}
 
 
 MANIFEST_FILE = "static-search-shards.json"
@@ -480,17 +757,6 @@ def _read_manifest(path: Path | None) -> dict[str, Any]:
 def _write_manifest(path: Path | None, shards: dict[str, Any]) -> None:
     # when it cannot be saved, the next build writes every fragment again
     save_cache(path, ("code", code_key()), "shards", shards, "the static search's manifest")
-
-
-def _stored_count(bundle: Path, shard_id: str, default: int) -> int:
-    try:
-        data = json.loads((bundle / SHARDS_FILE).read_text(encoding="utf-8"))
-        for shard in data.get("shards", []):
-            if shard.get("id") == shard_id:
-                return int(shard.get("stories", default))
-    except (OSError, ValueError, TypeError, AttributeError):
-        pass
-    return default
 
 
 def _swap(staging: Path, bundle: Path) -> None:

@@ -238,9 +238,14 @@ def _finish_static_search(static: _StaticSearch, staging: Path, previous: Path) 
         os.replace(static.scratch / BUNDLE_DIR, target)
     finally:
         shutil.rmtree(static.scratch, ignore_errors=True)
+    recent = (
+        f"; {stats['recent']} in the recent shard, {stats['stale']} stale entries hidden"
+        if stats.get("recent") or stats.get("stale")
+        else ""
+    )
     return (
         f"; static search: {stats['stories']} stories in {stats['shards']} shards "
-        f"({stats['built']} built, {stats['reused']} kept)"
+        f"({stats['built']} built, {stats['reused']} kept{recent})"
     )
 
 

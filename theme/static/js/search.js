@@ -35,6 +35,7 @@
   var expanded = {};
   var mode = "api"; // "static" once the API did not answer
   var staticSearch = null; // a promise of the merged Pagefind instance
+  var staleEntries = Object.create(null); // result id: filter values, of entries a newer shard replaces
   var timer = null;
   var latest = 0;
   var wide = window.matchMedia("(min-width: 52rem)");
@@ -230,7 +231,9 @@
     renderFacets(state, answer.facets);
   }
 
-  /* The static search: Pagefind's bundles, merged into one instance, searched in the page. */
+  /* The static search: Pagefind's bundles, merged into one instance, searched in the page.
+   * A shard linked from an earlier build lists its stale entries (stories changed or gone
+   * since, the newer ones in the "recent" shard): their result ids and filter values. */
   function loadStatic() {
     if (staticSearch) { return staticSearch; }
     staticSearch = fetch(bundleRoot + "shards.json")
@@ -241,6 +244,10 @@
       .then(function (manifest) {
         var shards = (manifest.shards || []).map(function (s) { return bundleRoot + s.id + "/"; });
         if (!shards.length) { throw new Error("the static search bundle is empty"); }
+        staleEntries = Object.create(null);
+        (manifest.shards || []).forEach(function (s) {
+          (s.stale || []).forEach(function (e) { staleEntries[e[0]] = e[1] || {}; });
+        });
         return import(shards[0] + "pagefind.js").then(function (pagefind) {
           return pagefind.options({ baseUrl: root, excerptLength: 30 })
             .then(function () {
@@ -272,6 +279,25 @@
     return facets;
   }
 
+  /* The results less the stale entries, before any data is loaded; their filter values come
+   * off the counts (Pagefind counts each value over the results it returns). One copy of an
+   * id goes: a stale id names no other fragment but the very same one in the recent shard. */
+  function dropStale(search) {
+    var dropped = Object.create(null);
+    var counts = search.filters || {};
+    return search.results.filter(function (result) {
+      var stale = staleEntries[result.id];
+      if (!stale || dropped[result.id]) { return true; }
+      dropped[result.id] = true;
+      Object.keys(stale).forEach(function (filter) {
+        (stale[filter] || []).forEach(function (value) {
+          if (counts[filter] && counts[filter][value] > 0) { counts[filter][value] -= 1; }
+        });
+      });
+      return false;
+    });
+  }
+
   function runStatic(state, ticket) {
     return loadStatic().then(function (pagefind) {
       var filters = {};
@@ -279,10 +305,11 @@
       var options = { filters: filters };
       if (!state.q) { options.sort = { date: "desc" }; }
       return pagefind.search(state.q || null, options).then(function (search) {
-        var total = search.results.length;
+        var found = dropStale(search);
+        var total = found.length;
         var pages = Math.max(1, Math.ceil(total / PER_PAGE));
         var slice = state.page <= pages
-          ? search.results.slice((state.page - 1) * PER_PAGE, state.page * PER_PAGE) : [];
+          ? found.slice((state.page - 1) * PER_PAGE, state.page * PER_PAGE) : [];
         return Promise.all(slice.map(function (r) { return r.data(); })).then(function (data) {
           if (ticket !== latest) { return; }
           var notice = null;

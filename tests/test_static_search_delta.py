@@ -1,0 +1,336 @@
+"""The static search's nightly refresh: new and changed stories go to a small recent shard, the
+base shards stay linked with their stale entries listed, and readers get what a full build of
+the same story files gives (the same hits, total and facet counts, in the browser too)."""
+
+from __future__ import annotations
+
+import gzip
+import json
+import shutil
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from csrnews.search.staticsearch import (
+    FRAGMENT_SUFFIX,
+    RECENT,
+    StaticSearchStats,
+    build_static_search,
+)
+
+from tests.golden_site import GOLDEN, ROOT, SAMPLES
+from tests.test_readers_browser import _serve
+from tests.test_search_browser import wait_until
+
+TARGET = 6  # shards 2024, 2025.1 and 2025.2 of the samples
+NEWS = "news"
+
+
+def _content(tmp_path: Path) -> Path:
+    content = tmp_path / "content"
+    shutil.copytree(SAMPLES, content)
+    return content
+
+
+def _edit(content: Path, name: str, old: str, new: str) -> None:
+    path = next((content / NEWS).rglob(f"{name}.md"))
+    text = path.read_text(encoding="utf-8")
+    assert old in text, (name, old)
+    path.write_text(text.replace(old, new, 1), encoding="utf-8")
+
+
+def _add(content: Path, slug: str, title: str, category: str, body: str) -> None:
+    path = content / NEWS / "2025" / f"{slug}.md"
+    path.write_text(
+        f"Title: {title}\nDate: 2025-11-20T09:00:00+08:00\nSlug: {slug}\nLang: en\n"
+        f"Summary: {title}.\nCategory: {category}\nOrganisations: amfori, ISO\n"
+        f"Source: CSR Daily\nSource_url: https://news.example.com/{slug}\n\n{body}\n",
+        encoding="utf-8",
+    )
+
+
+def _first_night(content: Path) -> None:
+    """A story changed (text and event type), one deleted, one hidden, one added, and one whose
+    file changed but not its record (a header the static search does not index)."""
+    _edit(content, "amfori-and-ctic-sign-mou-on-worker-training", "Category: MoU & partnership",
+          "Category: Training")  # fmt: skip
+    _edit(content, "amfori-and-ctic-sign-mou-on-worker-training", "joint worker training",
+          "joint worker training and supply chain audits")  # fmt: skip
+    next((content / NEWS).rglob("annual-csr-report-of-a-textile-group.md")).unlink()
+    _edit(content, "green-supply-chain-summit-opens-in-shenzhen", "Lang: en",
+          "Lang: en\nStatus: hidden")  # fmt: skip
+    _edit(content, "iso-26000-forum-in-shanghai", "Locations: Shanghai", "Locations: Suzhou")
+    _add(content, "supply-chain-training-week", "Supply chain training week", "Training",
+         "A week of supply chain training for factory managers.")  # fmt: skip
+
+
+def _build(content: Path, site: Path, cache: Path, **options: Any) -> StaticSearchStats:
+    site.mkdir(exist_ok=True)
+    options.setdefault("fold_share", 1.0)  # the samples' shards are tiny: any share passes
+    options.setdefault("target", TARGET)
+    return build_static_search(content, site, cache_dir=cache, **options)
+
+
+def _fresh(content: Path, tmp_path: Path, target: int = TARGET) -> Path:
+    fresh = tmp_path / "fresh"
+    shutil.rmtree(fresh, ignore_errors=True)
+    fresh.mkdir()
+    stats = build_static_search(content, fresh, target=target)
+    assert stats.recent == 0 and stats.stale == 0 and stats.built == stats.shards
+    return fresh
+
+
+def _listing(site: Path) -> dict[str, dict[str, Any]]:
+    data = json.loads((site / "pagefind" / "shards.json").read_text(encoding="utf-8"))
+    return {shard["id"]: shard for shard in data["shards"]}
+
+
+def _fragment(path: Path) -> dict[str, Any]:
+    return json.loads(gzip.decompress(path.read_bytes()).removeprefix(b"pagefind_dcd"))
+
+
+def _values(filters: dict[str, list[str]]) -> dict[str, list[str]]:
+    return {key: sorted(values) for key, values in filters.items() if values}
+
+
+def _what_readers_find(site: Path) -> dict[str, dict[str, Any]]:
+    """URL: fragment, of each story the search page finds: every shard's fragments but one copy
+    of each stale entry, whose listed filter values must be its fragment's."""
+    found: dict[str, dict[str, Any]] = {}
+    total = 0
+    for shard_id, shard in _listing(site).items():
+        stale = {name: filters for name, filters in shard.get("stale", [])}
+        kept = 0
+        for path in sorted((site / "pagefind" / shard_id / "fragment").iterdir()):
+            fragment = _fragment(path)
+            name = path.name.removesuffix(FRAGMENT_SUFFIX)
+            if name in stale:
+                assert _values(stale.pop(name)) == _values(fragment["filters"])
+                continue
+            assert fragment["url"] not in found, fragment["url"]
+            found[fragment["url"]] = fragment
+            kept += 1
+        assert not stale, f"stale entries with no fragment in {shard_id}: {stale}"
+        assert shard["stories"] == kept
+        total += kept
+    assert total == len(found)
+    return found
+
+
+def _same_as_a_fresh_build(content: Path, site: Path, tmp_path: Path, target: int = TARGET) -> Path:
+    fresh = _fresh(content, tmp_path, target)
+    assert _what_readers_find(site) == _what_readers_find(fresh)
+    return fresh
+
+
+def _inodes(site: Path, shard_id: str) -> dict[str, int]:
+    folder = site / "pagefind" / shard_id
+    files = (p for p in folder.rglob("*") if p.is_file())
+    return {p.relative_to(folder).as_posix(): p.stat().st_ino for p in files}
+
+
+def test_a_nightly_builds_only_the_recent_shard(tmp_path: Path) -> None:
+    content, site, cache = _content(tmp_path), tmp_path / "site", tmp_path / "cache"
+    first = _build(content, site, cache)
+    assert (first.shards, first.built, first.recent) == (3, 3, 0)
+    before = {shard_id: _inodes(site, shard_id) for shard_id in _listing(site)}
+    _first_night(content)
+    night = _build(content, site, cache)
+    listing = _listing(site)
+    assert list(listing) == ["2024", "2025.1", "2025.2", RECENT]
+    assert (night.built, night.reused, night.recent) == (1, 3, 3)
+    for shard_id, inodes in before.items():  # linked from the previous bundle, not built
+        assert _inodes(site, shard_id) == inodes
+    # changed, deleted, hidden; and the forum whose record did not change (one copy dropped)
+    assert night.stale == 4
+    assert sum(len(s.get("stale", [])) for s in listing.values()) == 4
+    fresh = _same_as_a_fresh_build(content, site, tmp_path)
+    assert night.stories == sum(s["stories"] for s in _listing(fresh).values())
+    # nothing changed: everything linked, the stale entries listed again
+    again = _build(content, site, cache)
+    assert (again.built, again.reused, again.stale) == (0, 4, 4)
+    assert _listing(site) == listing
+
+
+def test_the_stale_list_survives_a_second_night(tmp_path: Path) -> None:
+    content, site, cache = _content(tmp_path), tmp_path / "site", tmp_path / "cache"
+    _build(content, site, cache)
+    _first_night(content)
+    _build(content, site, cache)
+    # the changed story changes again; the added one is changed and then deleted
+    _edit(content, "amfori-and-ctic-sign-mou-on-worker-training", "textile clusters",
+          "textile and garment clusters")  # fmt: skip
+    _edit(content, "supply-chain-training-week", "factory managers", "line supervisors")
+    second = _build(content, site, cache)
+    assert second.built == 1 and second.reused == 3
+    _same_as_a_fresh_build(content, site, tmp_path)
+    next((content / NEWS).rglob("supply-chain-training-week.md")).unlink()
+    third = _build(content, site, cache)
+    assert third.built == 1 and third.recent == 2
+    _same_as_a_fresh_build(content, site, tmp_path)
+
+
+def test_compaction_folds_the_recent_shard_back(tmp_path: Path) -> None:
+    content, site, cache = _content(tmp_path), tmp_path / "site", tmp_path / "cache"
+    _build(content, site, cache)
+    _first_night(content)
+    assert _build(content, site, cache).recent == 3
+    # past the share of a shard: that shard is built again, its stories leave the recent one
+    folded = _build(content, site, cache, fold_share=0.5)
+    listing = _listing(site)
+    assert "stale" not in listing["2024"] and folded.recent < 3
+    _same_as_a_fresh_build(content, site, tmp_path)
+    # past the recent shard's size: every changed shard is built again, no recent shard
+    _add(content, "another-training-week", "Another training week", "Training", "More.")
+    emptied = _build(content, site, cache, recent_max=1)
+    assert (emptied.recent, emptied.stale) == (0, 0) and emptied.built >= 1
+    assert RECENT not in _listing(site)
+    _same_as_a_fresh_build(content, site, tmp_path)
+    # past the stale entries' limit (a deletion: nothing new to index), the same
+    next((content / NEWS).rglob("zh-1a2b3c4d5e.md")).unlink()
+    assert _build(content, site, cache).stale == 1
+    pruned = _build(content, site, cache, recent_max=0)
+    assert (pruned.stale, pruned.built) == (0, 1)
+
+
+def test_a_stale_id_another_shard_also_holds_folds_its_shard(tmp_path: Path) -> None:
+    # Result ids are short hashes: should a stale one name a fragment of another base shard,
+    # the search page could not tell them apart, so its shard is built again.
+    content, site, cache = _content(tmp_path), tmp_path / "site", tmp_path / "cache"
+    _build(content, site, cache)
+    _first_night(content)
+    _build(content, site, cache)
+    (name, _), *_ = _listing(site)["2024"]["stale"]
+    file = f"{name}{FRAGMENT_SUFFIX}"
+    other = site / "pagefind" / "2025.1" / "fragment" / file
+    other.write_bytes(b"another fragment under the same name")
+    night = _build(content, site, cache)
+    assert "stale" not in _listing(site)["2024"] and night.built == 2  # 2024, and recent
+    assert _listing(site)["2025.1"].get("stale") or _listing(site)["2025.2"].get("stale")
+
+
+def test_a_new_year_joining_the_last_shard_is_linked_from_it(tmp_path: Path) -> None:
+    # "2024-2025" becomes "2024-2026" with a story of a new year: the shard of the new name is
+    # compared with the one that holds its stories and linked from it, the story goes to recent
+    content, site, cache = _content(tmp_path), tmp_path / "site", tmp_path / "cache"
+    assert _build(content, site, cache, target=14).shards == 1
+    _add(content, "a-new-year", "A new year", "Training", "The first story of 2026.")
+    moved = next((content / NEWS).rglob("a-new-year.md"))
+    (content / NEWS / "2026").mkdir()
+    moved.write_text(moved.read_text().replace("2025-11-20", "2026-01-02"), encoding="utf-8")
+    moved.rename(content / NEWS / "2026" / moved.name)
+    night = _build(content, site, cache, target=14)
+    assert (night.built, night.reused, night.recent, night.stale) == (1, 1, 1, 0)
+    assert list(_listing(site)) == ["2024-2025", RECENT]
+    _same_as_a_fresh_build(content, site, tmp_path, target=14)
+    assert list(_listing(tmp_path / "fresh")) == ["2024-2026"]
+    assert _build(content, site, cache, target=14).built == 0  # linked again the next night
+
+
+def test_a_full_build_without_a_previous_bundle_has_base_shards_only(tmp_path: Path) -> None:
+    content = _content(tmp_path)
+    _first_night(content)
+    stats = _build(content, tmp_path / "site", tmp_path / "cache")
+    assert stats.recent == 0 and stats.stale == 0 and RECENT not in _listing(tmp_path / "site")
+
+
+# --- in the browser: the refreshed bundle answers as a fresh full build does -----------------
+
+
+def _site_root(base: Path, bundle: Path) -> Path:
+    """A folder a static server serves: the golden search page, this search.js, a bundle."""
+    (base / "search").mkdir(parents=True)
+    shutil.copy2(GOLDEN / "search" / "index.html", base / "search" / "index.html")
+    (base / "theme" / "js").mkdir(parents=True)
+    shutil.copy2(ROOT / "theme" / "static" / "js" / "search.js", base / "theme" / "js")
+    shutil.copytree(bundle / "pagefind", base / "pagefind")
+    return base
+
+
+@pytest.fixture()
+def served(tmp_path: Path) -> Iterator[dict[str, str]]:
+    """The refreshed bundle, a fresh full build of the same files, and the refreshed bundle with
+    its stale lists taken out, each on a static server of its own."""
+    content, site, cache = _content(tmp_path), tmp_path / "site", tmp_path / "cache"
+    _build(content, site, cache)
+    _first_night(content)
+    assert _build(content, site, cache).stale == 4
+    roots = {
+        "delta": _site_root(tmp_path / "served-delta", site),
+        "fresh": _site_root(tmp_path / "served-fresh", _fresh(content, tmp_path)),
+        "unfixed": _site_root(tmp_path / "served-unfixed", site),
+    }
+    listing = roots["unfixed"] / "pagefind" / "shards.json"
+    data = json.loads(listing.read_text(encoding="utf-8"))
+    for shard in data["shards"]:
+        shard.pop("stale", None)
+    listing.write_text(json.dumps(data), encoding="utf-8")
+    serve = [sys.executable, "-m", "http.server", "--bind", "127.0.0.1", "--directory"]
+    servers = {name: _serve([*serve, str(root)], cwd=tmp_path) for name, root in roots.items()}
+    try:
+        yield {name: next(server) for name, server in servers.items()}
+    finally:
+        for server in servers.values():
+            server.close()
+
+
+SEARCHED = "document.getElementById('search-status').textContent.includes('in your browser')"
+UNAVAILABLE = "document.body.classList.contains('search-unavailable')"
+
+
+def _answer(page: Any, url: str) -> dict[str, Any]:
+    """The status line, every hit (over all pages) and every facet count the page shows."""
+    hits: list[str] = []
+    number = 1
+    while True:
+        for attempt in (1, 2):
+            page.goto(f"{url}&page={number}")
+            wait_until(page, f"{SEARCHED} || {UNAVAILABLE}", 30)
+            if page.evaluate(SEARCHED):
+                break
+            # On a loaded machine Pagefind now and then fails to load a bundle file ("invalid
+            # gzip data", in its own loader) and the page says search is not available:
+            # once more, then fail.
+            assert attempt == 1, f"{url}: {page.inner_text('#search-status')}"
+        shown = page.locator("#search-results .hit-title a").evaluate_all(
+            "links => links.map(a => a.getAttribute('href'))"
+        )
+        if number == 1:
+            status = page.inner_text("#search-status")
+            facets = page.locator("#search-facets .facet-value").evaluate_all(
+                "els => els.map(e => [e.dataset.filter, e.dataset.value,"
+                " e.querySelector('.facet-count').textContent])"
+            )
+        hits += shown
+        if len(shown) < 10:  # the search page's 10 a page: this was the last
+            break
+        number += 1
+    assert not page.errors, page.errors
+    return {"status": status, "hits": sorted(hits), "facets": sorted(map(tuple, facets))}
+
+
+# Queries whose words every shard of both layouts indexes. Pagefind ignores a query word a
+# shard's index lacks, or takes the longest indexed prefix of it instead (for "amfori", the
+# word "a"), so for rarer words a story's match depends on the shard it sits in: a change of
+# layout (the recent shard, as the year shards themselves) can change those hits.
+QUERIES = ("?q=csr", "?q=forum&type=summit", "?q=training&year=2024", "?org=amfori", "?year=2024")
+
+
+@pytest.mark.browser
+@pytest.mark.slow
+def test_the_refreshed_bundle_answers_as_a_fresh_build_in_the_browser(
+    served: dict[str, str], browser: Any
+) -> None:
+    # served first: Pagefind's client runs its own event loop, Playwright's must not run yet
+    page = browser.new_page()
+    page.errors = []
+    page.on("pageerror", lambda exc: page.errors.append(str(exc)))
+    for query in QUERIES:
+        want = _answer(page, served["fresh"] + "/search/" + query)
+        assert want["hits"], query
+        assert _answer(page, served["delta"] + "/search/" + query) == want, query
+    # without the stale lists the changed, hidden and deleted stories' old entries show
+    unfixed = _answer(page, served["unfixed"] + "/search/?org=amfori")["hits"]
+    assert len(unfixed) > len(_answer(page, served["fresh"] + "/search/?org=amfori")["hits"])
