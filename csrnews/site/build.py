@@ -20,6 +20,7 @@ from pelican.log import console as pelican_console
 from pelican.settings import read_settings
 
 from csrnews.site import incremental as incremental_mod
+from csrnews.site.collector import stories_long_lived
 from csrnews.site import pelican_compat
 from csrnews.site.quarantine import BuildQuarantine
 from csrnews.story import settings as defaults
@@ -111,6 +112,7 @@ def pelican_settings(
     return settings
 
 
+@stories_long_lived
 def build_site(
     content_dir: str | os.PathLike[str],
     output_dir: str | os.PathLike[str],
