@@ -20,8 +20,8 @@ from pelican.log import console as pelican_console
 from pelican.settings import read_settings
 
 from csrnews.site import incremental as incremental_mod
-from csrnews.site.collector import stories_long_lived
 from csrnews.site import pelican_compat
+from csrnews.site.collector import stories_long_lived
 from csrnews.site.quarantine import BuildQuarantine
 from csrnews.story import settings as defaults
 from csrnews.story.storycheck import Quarantined, find_quarantine
