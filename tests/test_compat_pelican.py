@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 from markdown import Markdown
-from pelican.contents import Article
+from pelican.contents import Article, Content
 from pelican.generators import ArticlesGenerator, Generator
 from pelican.readers import MarkdownReader
 from pelican.settings import DEFAULT_CONFIG
@@ -186,10 +186,27 @@ def check_translations(settings: dict[str, object], tmp_path: Path) -> None:
     assert pelican.generators.process_translations is original is pelicans
 
 
+def check_content_memo(settings: dict[str, object], tmp_path: Path) -> None:
+    article = _article(settings)
+    assert article.content == "<p>text</p>" and article.summary == "<p>s</p>"
+    held = [
+        key
+        for name in ("get_content", "get_summary")
+        for key in vars(Content)[name].cache
+        if key[0] is article
+    ]
+    assert len(held) == 2  # Pelican keeps the story in its class-wide memo ...
+    pelican_compat.forget_rendered_content()
+    assert article.content == "<p>text</p>"  # ... and renders it again once emptied
+    pelican_compat.forget_rendered_content()
+    assert not [key for key in vars(Content)["get_content"].cache if key[0] is article]
+
+
 CHECKS: dict[str, Callable[[dict[str, object], Path], None]] = {
     "Content._content": check_content,
     "Content._summary": check_summary,
     "Content._context": check_context,
+    "Content.get_content.cache": check_content_memo,
     "URLWrapper._from_settings": check_from_settings,
     "URLWrapper._slug_from_name": check_slug_from_name,
     "MarkdownReader._parse_metadata": check_reader,
@@ -218,6 +235,7 @@ def test_private_name_contract(name: str, settings: dict[str, object], tmp_path:
 def test_only_the_door_uses_pelicans_private_names() -> None:
     names = {key.rsplit(".", 1)[1] for key in pelican_compat.PRIVATE_NAMES}
     names.discard("_content")  # csrnews.site.incremental has a method of that name
+    names.discard("cache")  # functools.cache is another one
     found = []
     folders = [ROOT / "csrnews" / "site", ROOT / "csrnews" / "desk"]
     for path in sorted(p for folder in folders for p in folder.rglob("*.py")):

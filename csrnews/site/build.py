@@ -21,6 +21,7 @@ from pelican.settings import read_settings
 
 from csrnews.site import incremental as incremental_mod
 from csrnews.site import pelican_compat
+from csrnews.site.collector import stories_long_lived
 from csrnews.site.quarantine import BuildQuarantine
 from csrnews.story import settings as defaults
 from csrnews.story.storycheck import Quarantined, find_quarantine
@@ -111,6 +112,7 @@ def pelican_settings(
     return settings
 
 
+@stories_long_lived
 def build_site(
     content_dir: str | os.PathLike[str],
     output_dir: str | os.PathLike[str],
@@ -209,6 +211,7 @@ def build_site(
         shutil.rmtree(staging, ignore_errors=True)
         raise SiteBuildError(f"{type(exc).__name__}: {exc}") from exc
     finally:
+        pelican_compat.forget_rendered_content()  # it would hold the whole site past the build
         guard.disconnect()
         if writer_hook is not None:
             signals.get_writer.disconnect(writer_hook)

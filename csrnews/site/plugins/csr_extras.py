@@ -234,7 +234,7 @@ def write_robots_and_sitemap(pelican: Any) -> None:
         encoding="utf-8",
     )
     (output / "robots.txt").write_text(robots_txt(siteurl), encoding="utf-8")
-    _CHANGED.clear()
+    _start(pelican)  # the build is written: hold none of its stories past it
 
 
 def _remember_articles(generator: Any) -> None:
