@@ -152,7 +152,8 @@ def build(
         console.warn(f"left out of the site and the index: {item.path}: {item.reason}")
     reused = f", {stats.unchanged} unchanged pages kept" if stats.unchanged else ""
     console.info(
-        f"site: {stats.articles} stories, {stats.pages} pages, {stats.files} files "
+        f"site: {_plural(stats.articles, 'story', 'stories')}, "
+        f"{_plural(stats.pages, 'page', 'pages')}, {stats.files} files "
         f"({stats.rendered} rendered{reused}) in {stats.seconds:.1f} s"
     )
     left_out = (
@@ -244,7 +245,8 @@ def _finish_static_search(static: _StaticSearch, staging: Path, previous: Path) 
         else ""
     )
     return (
-        f"; static search: {stats['stories']} stories in {stats['shards']} shards "
+        f"; static search: {stats['stories']} stories in "
+        f"{_plural(int(str(stats['shards'])), 'shard', 'shards')} "
         f"({stats['built']} built, {stats['reused']} kept{recent})"
     )
 
