@@ -172,20 +172,26 @@ def _rows(results: dict[str, Any]) -> list[tuple[str, str, str]]:
         if "error" in nightly:
             rows.append(("nightly", "error", nightly["error"]))
         else:
-            rows.append(
-                (
-                    f"nightly: {nightly['stories']:,} + {nightly['changes']['new']} new, "
-                    f"{nightly['changes']['changed']} changed "
-                    f"({nightly.get('new_dates', 'spread')})",
-                    _fmt(nightly["wall_s"], " s"),
-                    f"build plus index, {_cpu(nightly)}, {_mem(nightly)}, "
-                    f"{_fmt(nightly.get('rendered'))} pages rendered, "
-                    f"{_fmt(nightly.get('unchanged'))} kept",
+            for label, night in (
+                ("second night", nightly),
+                ("first night", nightly.get("first_night")),
+            ):
+                if not night:
+                    continue
+                rows.append(
+                    (
+                        f"nightly, {label}: {night['stories']:,} + {night['changes']['new']} "
+                        f"new, {night['changes']['changed']} changed "
+                        f"({night.get('new_dates', 'spread')})",
+                        _fmt(night["wall_s"], " s"),
+                        f"build plus index, {_cpu(night)}, {_mem(night)}, "
+                        f"{_fmt(night.get('rendered'))} pages rendered, "
+                        f"{_fmt(night.get('unchanged'))} kept",
+                    )
                 )
-            )
-            split = _parts(nightly)
-            if split:
-                rows.append(("  nightly CPU by part", _cpu(nightly), split))
+                split = _parts(night)
+                if split:
+                    rows.append((f"  {label}: CPU by part", _cpu(night), split))
     query = results.get("query")
     if query:
         if "error" in query:
