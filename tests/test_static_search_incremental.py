@@ -9,12 +9,18 @@ from __future__ import annotations
 
 import gzip
 import json
+import os
 import shutil
+import time
 from pathlib import Path
 
+import pytest
+from csrnews.search import filemap
 from csrnews.search.filemap import scan_story_files
 from csrnews.search.staticsearch import (
+    DIGESTS_FILE,
     MANIFEST_FILE,
+    Digests,
     build_static_search,
     fragment_url,
     plan_shards,
@@ -152,3 +158,59 @@ def test_a_fragments_url_is_read_from_its_start_or_from_the_whole(tmp_path: Path
     broken = tmp_path / "broken.pf_fragment"
     broken.write_bytes(b"not gzip")
     assert fragment_url(broken) is None
+
+
+def _story_files(content: Path) -> list[Path]:
+    return sorted((content / "news").rglob("*.md"))
+
+
+def test_digests_are_kept_by_stat_and_read_again_only_for_changed_files(tmp_path: Path) -> None:
+    content, cache = _content(tmp_path), tmp_path / "cache" / DIGESTS_FILE
+    later = time.time_ns() + 10**10  # a scan long after the files were written: none racy
+
+    def keys() -> tuple[dict[str, str], int]:
+        digests = Digests(cache, later)
+        found = {shard.id: shard.key(digests) for shard in plan_shards(scan_story_files(content))}
+        digests.save()
+        return found, digests.read
+
+    first, read = keys()
+    assert read == len(_story_files(content))
+    assert keys() == (first, 0)
+    # a rewrite that keeps the size and the mtime: the ctime tells
+    story = _story_files(content)[0]
+    st = story.stat()
+    text = story.read_text(encoding="utf-8")
+    story.write_text(text.replace("a", "b", 1) if "a" in text else text.upper(), encoding="utf-8")
+    os.utime(story, ns=(st.st_atime_ns, st.st_mtime_ns))
+    changed, read = keys()
+    assert read == 1 and changed != first
+    story.with_name(story.name[:-3] + ".fulltext.txt").write_text("Full text.", encoding="utf-8")
+    with_sidecar, read = keys()
+    assert read == 1 and with_sidecar != changed
+    assert keys() == (with_sidecar, 0)
+
+
+def test_digests_of_files_changed_just_before_the_scan_are_read_again(tmp_path: Path) -> None:
+    content, cache = _content(tmp_path), tmp_path / "cache" / DIGESTS_FILE
+    for _ in range(2):  # written just now: within the racy window of the scan each time
+        digests = Digests(cache, time.time_ns())
+        for shard in plan_shards(scan_story_files(content)):
+            shard.key(digests)
+        digests.save()
+        assert digests.read == len(_story_files(content))
+
+
+def test_a_nightly_reads_only_the_new_and_changed_story_files(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(filemap, "RACY_NS", 0)  # files written by the test a moment ago count
+    content, site, cache = _content(tmp_path), tmp_path / "site", tmp_path / "cache"
+    site.mkdir()
+    assert build_static_search(content, site, cache_dir=cache).files_read == len(
+        _story_files(content)
+    )
+    _edit_one(content)
+    again = build_static_search(content, site, cache_dir=cache)
+    assert again.files_read == 1
+    _same_as_a_fresh_build(content, site, tmp_path, target=4000)
