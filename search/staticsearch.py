@@ -59,7 +59,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, cast
 
-from csrnews.search.filemap import StatKey, StoryFile, scan_story_files, stat_key, trusted_stat
+from csrnews.search.filemap import StatKey, StoryFile, scan_story_files, trusted_stat
 from csrnews.search.indexer import story_document
 
 from csrnews.story.jsoncache import load_cache, save_cache
@@ -177,23 +177,23 @@ class Digests:
     def __init__(self, path: Path | None, scanned_ns: int | None) -> None:
         self.path = path
         self.scanned_ns = scanned_ns  # when the files were listed (None: trust no stat)
-        self.known: dict[str, tuple[StatKey, bytes]] = {}
-        for doc, entry in load_cache(path, ("format", DIGESTS_FORMAT), "files").items():
-            try:
-                key = stat_key(entry[:-1])
-                if key is not None:
-                    self.known[doc] = (key, bytes.fromhex(entry[-1]))
-            except (ValueError, TypeError, IndexError, KeyError):
-                continue
+        # by story id: its stat (8 ints, as trusted_stat keeps it), then its digest in hex
+        self.known: dict[str, Any] = load_cache(path, ("format", DIGESTS_FORMAT), "files")
         self.now: dict[str, tuple[StatKey, bytes]] = {}
         self.read = 0  # files read (digest not known by their stat)
 
     def of(self, story: StoryFile) -> bytes:
         """The digest of a story's files, read only when its stat is not the known one."""
-        known = self.now.get(story.doc_id) or self.known.get(story.doc_id)
-        if known is not None and known[0] == story.stat:
-            self.now[story.doc_id] = known
-            return known[1]
+        now = self.now.get(story.doc_id)
+        if now is not None and now[0] == story.stat:
+            return now[1]
+        kept = self.known.get(story.doc_id)
+        if isinstance(kept, list) and len(kept) == 9 and kept[:8] == list(story.stat):
+            try:  # compared as read: a malformed entry matches no stat, or fails here
+                self.now[story.doc_id] = (story.stat, bytes.fromhex(kept[8]))
+                return self.now[story.doc_id][1]
+            except (ValueError, TypeError):
+                pass
         digest, readable = _content_digest(story)
         self.read += 1
         if readable:
@@ -854,13 +854,23 @@ def main(argv: list[str] | None = None) -> int:
         help="a folder kept between builds: story checks and what lets a shard built again "
         "keep its unchanged stories' fragments",
     )
+    parser.add_argument(
+        "--shard-target",
+        type=int,
+        default=SHARD_TARGET,
+        help="stories per shard at most (Pagefind's memory: about 60 MB and 0.13 MB a story); "
+        "every build of a site must use the same, or its shards are built again",
+    )
     args = parser.parse_args(argv)
+    if args.shard_target < 1:
+        parser.error("--shard-target must be at least 1")
     try:
         stats = build_static_search(
             args.content,
             args.site,
             previous=args.previous,
             leave_out=args.leave_out,
+            target=args.shard_target,
             cache_dir=args.cache_dir,
         )
     except (StaticSearchError, OSError) as exc:

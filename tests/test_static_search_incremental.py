@@ -214,3 +214,21 @@ def test_a_nightly_reads_only_the_new_and_changed_story_files(
     again = build_static_search(content, site, cache_dir=cache)
     assert again.files_read == 1
     _same_as_a_fresh_build(content, site, tmp_path, target=4000)
+
+
+def test_a_malformed_digests_cache_is_read_around(tmp_path: Path) -> None:
+    content, cache = _content(tmp_path), tmp_path / "cache" / DIGESTS_FILE
+    later = time.time_ns() + 10**10
+    digests = Digests(cache, later)
+    first = [shard.key(digests) for shard in plan_shards(scan_story_files(content))]
+    digests.save()
+    data = json.loads(cache.read_text())
+    entries = iter(data["files"])
+    data["files"][next(entries)][8] = "not hex"
+    data["files"][next(entries)] = "not a list"
+    cache.write_text(json.dumps(data))
+    digests = Digests(cache, later)
+    assert [shard.key(digests) for shard in plan_shards(scan_story_files(content))] == first
+    assert digests.read == 2
+    cache.write_text("{not json")
+    assert Digests(cache, later).known == {}
