@@ -23,6 +23,7 @@ from csrnews.search.staticsearch import (
     Digests,
     build_static_search,
     fragment_url,
+    main,
     plan_shards,
 )
 
@@ -232,3 +233,17 @@ def test_a_malformed_digests_cache_is_read_around(tmp_path: Path) -> None:
     assert digests.read == 2
     cache.write_text("{not json")
     assert Digests(cache, later).known == {}
+
+
+def test_the_command_line_takes_a_shard_target(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    content, site = _content(tmp_path), tmp_path / "site"
+    site.mkdir()
+    assert main([str(content), str(site), "--shard-target", "8"]) == 0
+    stats = json.loads(capsys.readouterr().out)
+    assert stats["stories"] == STORIES and stats["shards"] == len(
+        plan_shards(scan_story_files(content), 8)
+    ) > len(plan_shards(scan_story_files(content)))
+    with pytest.raises(SystemExit):
+        main([str(content), str(site), "--shard-target", "0"])
