@@ -390,11 +390,76 @@ async def _build_shard(shard: Shard, target: Path) -> dict[str, tuple[str, dict[
                 pending = []
         await asyncio.gather(*pending)
         await index.write_files(str(target))
+        await _written(target)
     finally:
         await service.close()
     for name in _UNUSED:
         (target / name).unlink(missing_ok=True)
     return urls
+
+
+WRITE_WAIT = 60.0  # seconds Pagefind gets to end its writes after it answered
+
+
+async def _written(target: Path, wait: float = WRITE_WAIT) -> None:
+    """Wait until the bundle Pagefind wrote into ``target`` is whole on disk.
+
+    Pagefind answers WriteFiles before its last writes end, and PagefindService.close()
+    terminates it at once: on a loaded machine a shard was left with an empty
+    pagefind-entry.json (and wasm file), which no browser can load. Whole means: its entry
+    file parses, the metadata file it names and a wasm file are there, no file is empty,
+    and no size changed over the last look. Raises StaticSearchError after ``wait`` seconds.
+    """
+    deadline = time.monotonic() + wait
+    last: dict[str, int] | None = None
+    while True:
+        sizes = _sizes(target)
+        problem = _incomplete(target, sizes)
+        if problem is None and sizes == last:
+            return
+        if time.monotonic() > deadline:
+            raise StaticSearchError(f"Pagefind did not finish writing {target}: {problem}")
+        last = sizes
+        await asyncio.sleep(0.05)
+
+
+def _sizes(folder: Path) -> dict[str, int]:
+    """Every file's size under ``folder``, by its path relative to it."""
+    sizes: dict[str, int] = {}
+    pending = [(os.fspath(folder), "")]
+    while pending:
+        path, prefix = pending.pop()
+        try:
+            with os.scandir(path) as entries:
+                for entry in entries:
+                    if entry.is_dir(follow_symlinks=False):
+                        pending.append((entry.path, f"{prefix}{entry.name}/"))
+                    else:
+                        try:
+                            sizes[prefix + entry.name] = entry.stat().st_size
+                        except OSError:  # replaced while listed: looked at again
+                            sizes[prefix + entry.name] = 0
+        except OSError:
+            continue
+    return sizes
+
+
+def _incomplete(target: Path, sizes: dict[str, int]) -> str | None:
+    """What is missing from a Pagefind bundle, or None when nothing is."""
+    empty = sorted(name for name, size in sizes.items() if not size)
+    if empty:
+        return f"{len(empty)} empty files ({empty[0]}, ...)"
+    try:
+        entry = json.loads((target / "pagefind-entry.json").read_text(encoding="utf-8"))
+        hashes = [str(language["hash"]) for language in entry["languages"].values()]
+    except (OSError, ValueError, TypeError, KeyError, AttributeError) as exc:
+        return f"pagefind-entry.json is not whole ({exc})"
+    missing = [h for h in hashes if f"pagefind.{h}.pf_meta" not in sizes]
+    if missing:
+        return f"no metadata file for {missing[0]}"
+    if not any(name.startswith("wasm.") and "/" not in name for name in sizes):
+        return "no wasm file"
+    return None
 
 
 FRAGMENTS = "fragment"

@@ -7,10 +7,12 @@ bundle before a shard is built again: the bundle must come out as a fresh build 
 
 from __future__ import annotations
 
+import asyncio
 import gzip
 import json
 import os
 import shutil
+import threading
 import time
 from pathlib import Path
 
@@ -21,6 +23,8 @@ from csrnews.search.staticsearch import (
     DIGESTS_FILE,
     MANIFEST_FILE,
     Digests,
+    StaticSearchError,
+    _written,
     build_static_search,
     fragment_url,
     main,
@@ -247,3 +251,25 @@ def test_the_command_line_takes_a_shard_target(
     ) > len(plan_shards(scan_story_files(content)))
     with pytest.raises(SystemExit):
         main([str(content), str(site), "--shard-target", "0"])
+
+
+def test_a_bundle_is_waited_for_until_pagefind_wrote_it_whole(tmp_path: Path) -> None:
+    # Pagefind answers before its last writes end and is then stopped: a loaded machine was
+    # left with an empty pagefind-entry.json. The build waits for the whole bundle.
+    content, site = _content(tmp_path), tmp_path / "site"
+    site.mkdir()
+    build_static_search(content, site)
+    (shard,) = (p for p in (site / "pagefind").iterdir() if p.is_dir())
+    asyncio.run(_written(shard, wait=5))
+    entry = shard / "pagefind-entry.json"
+    whole = entry.read_bytes()
+    entry.write_bytes(b"")
+    with pytest.raises(StaticSearchError, match="empty"):
+        asyncio.run(_written(shard, wait=0.3))
+    threading.Timer(0.3, entry.write_bytes, (whole,)).start()
+    started = time.monotonic()
+    asyncio.run(_written(shard, wait=10))
+    assert time.monotonic() - started >= 0.3
+    entry.write_text('{"languages": {"zh": {"hash": "zh_missing"}}}')
+    with pytest.raises(StaticSearchError, match="zh_missing"):
+        asyncio.run(_written(shard, wait=0.2))
