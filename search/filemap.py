@@ -6,7 +6,7 @@ import json
 import os
 from dataclasses import dataclass
 from pathlib import Path
-from typing import cast
+from typing import Any, cast
 
 from csrnews.story.storycheck import RACY_NS
 from csrnews.story.storyfile import FULLTEXT_SUFFIX
@@ -35,9 +35,19 @@ class StoryFile:
     """One story file found under content/news."""
 
     doc_id: str  # path relative to the content folder, as in the index's id field
-    path: Path
-    sidecar: Path | None  # the <slug>.fulltext.txt beside it, if any
+    file: str  # its path (a Path is made only when asked for: 20,000 cost half a second)
+    sidecar_file: str | None  # the <slug>.fulltext.txt beside it, if any
     stat: StatKey
+
+    @property
+    def path(self) -> Path:
+        """The story file's path."""
+        return Path(self.file)
+
+    @property
+    def sidecar(self) -> Path | None:
+        """The full-text sidecar's path, if it has one."""
+        return None if self.sidecar_file is None else Path(self.sidecar_file)
 
 
 def scan_story_files(content_dir: Path) -> list[StoryFile]:
@@ -75,18 +85,18 @@ def scan_story_files(content_dir: Path) -> list[StoryFile]:
             except OSError:  # vanished since the listing
                 continue
             sidecar_name = name[:-3] + FULLTEXT_SUFFIX
-            sidecar: Path | None = None
+            sidecar: str | None = None
             side = NO_SIDECAR
             if sidecar_name in names:
                 sidecar_path = os.path.join(folder, sidecar_name)
                 try:
                     side_st = os.stat(sidecar_path)
                     side = _stamp(side_st)
-                    sidecar = Path(sidecar_path)
+                    sidecar = sidecar_path
                 except OSError:
                     pass
             doc_id = entry.path[base:].replace(os.sep, "/")
-            found.append(StoryFile(doc_id, Path(entry.path), sidecar, (*_stamp(st), *side)))
+            found.append(StoryFile(doc_id, entry.path, sidecar, (*_stamp(st), *side)))
     found.sort(key=lambda story: story.doc_id)
     return found
 
@@ -108,9 +118,9 @@ def load_file_map(index_dir: Path, generation: int) -> dict[str, FileEntry] | No
             return None
         files = {}
         for doc_id, (*stat, digest, indexed) in data["files"].items():
-            if len(stat) != 8:
+            key = stat_key(stat)
+            if key is None:
                 return None
-            key = cast(StatKey, tuple(int(value) for value in stat))
             files[doc_id] = FileEntry(key, str(digest), bool(indexed))
         return files
     except (OSError, ValueError, TypeError, KeyError, AttributeError):
@@ -127,12 +137,11 @@ def save_file_map(
     its stat is not kept (the next update reads it again), as git does with "racily clean"
     entries. None: the stats are as an earlier save kept them (read back from the side file).
     """
-    racy = scanned_ns - RACY_NS if scanned_ns is not None else 1 << 62
     data = {
         "format": FILES_FORMAT,
         "generation": generation,
         "files": {
-            doc_id: [*_trusted(entry.stat, racy), entry.digest, int(entry.indexed)]
+            doc_id: [*trusted_stat(entry.stat, scanned_ns), entry.digest, int(entry.indexed)]
             for doc_id, entry in files.items()
             if entry.stat is not None
         },
@@ -143,8 +152,20 @@ def save_file_map(
     os.replace(temporary, target)
 
 
-def _trusted(stat: StatKey, racy: int) -> list[int]:
-    """The stat to keep, with its ctimes set to -1 (never matching) when they are racy."""
+def stat_key(values: list[Any]) -> StatKey | None:
+    """A stat read back from a JSON file (as trusted_stat wrote it), or None when malformed.
+
+    Raises ValueError or TypeError for values that are not integers."""
+    if len(values) != 8:
+        return None
+    return cast(StatKey, tuple(int(value) for value in values))
+
+
+def trusted_stat(stat: StatKey, scanned_ns: int | None) -> list[int]:
+    """The stat to keep of a file listed at ``scanned_ns``, its ctimes set to -1 (never
+    matching) when they are within RACY_NS of it: the file may have changed again after its
+    stat within the same tick of the file system's clock. None: the stat is kept as it is."""
+    racy = scanned_ns - RACY_NS if scanned_ns is not None else 1 << 62
     kept = list(stat)
     for at in (2, 6):
         if kept[at] >= racy:

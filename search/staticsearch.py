@@ -59,7 +59,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, cast
 
-from csrnews.search.filemap import StoryFile, scan_story_files
+from csrnews.search.filemap import StatKey, StoryFile, scan_story_files, trusted_stat
 from csrnews.search.indexer import story_document
 
 from csrnews.story.jsoncache import load_cache, save_cache
@@ -112,13 +112,16 @@ class Shard:
     files: list[StoryFile] = field(default_factory=list)
     digests: dict[str, str] = field(default_factory=dict)  # doc_id: its files' digest (key())
 
-    def key(self) -> str:
-        """Changes when a shard's story files (by content) or the record-making code change."""
+    def key(self, digests: Digests | None = None) -> str:
+        """Changes when a shard's story files (by content) or the record-making code change.
+
+        ``digests``: the files' digests known by their stat (else each file is read)."""
+        known = digests or Digests(None, None)
         digest = hashlib.blake2b(digest_size=16)
         digest.update(code_key().encode())
         for story in self.files:
             digest.update(f"{story.doc_id}\0".encode())
-            content = _content_digest(story)
+            content = known.of(story)
             self.digests[story.doc_id] = content.hex()
             digest.update(content)
         return digest.hexdigest()
@@ -142,19 +145,70 @@ def _record_code() -> str:
     return digest.hexdigest()
 
 
-def _content_digest(story: StoryFile) -> bytes:
+def _content_digest(story: StoryFile) -> tuple[bytes, bool]:
     """The bytes of a story file and its full-text sidecar, hashed: a checkout, a copy or a
-    touch that changes no byte changes no key (a file's stat would)."""
+    touch that changes no byte changes no key (a file's stat would); and whether both could
+    be read."""
     digest = hashlib.blake2b(digest_size=16)
-    for path in (story.path, story.sidecar):
+    readable = True
+    for path in (story.file, story.sidecar_file):
         if path is None:
             continue
         try:
-            digest.update(path.read_bytes())
+            with open(path, "rb") as handle:
+                digest.update(handle.read())
         except OSError as exc:  # read again (and reported) when the shard is built
             digest.update(f"unreadable {exc.errno} {story.stat}".encode())
+            readable = False
         digest.update(b"\0")
-    return digest.digest()
+    return digest.digest(), readable
+
+
+DIGESTS_FILE = "static-search-digests.json"
+DIGESTS_FORMAT = 1  # bump when _content_digest changes
+
+
+class Digests:
+    """The story files' digests (``_content_digest``), kept in the cache folder by each file's
+    stat (``filemap.StatKey``: size, mtime, ctime and inode of the file and its sidecar), so
+    a nightly reads only the files that are new or changed. A stat within the racy window of
+    the scan (``filemap.trusted_stat``) is not kept: such a file is read again next time."""
+
+    def __init__(self, path: Path | None, scanned_ns: int | None) -> None:
+        self.path = path
+        self.scanned_ns = scanned_ns  # when the files were listed (None: trust no stat)
+        # by story id: its stat (8 ints, as trusted_stat keeps it), then its digest in hex
+        self.known: dict[str, Any] = load_cache(path, ("format", DIGESTS_FORMAT), "files")
+        self.now: dict[str, tuple[StatKey, bytes]] = {}
+        self.read = 0  # files read (digest not known by their stat)
+
+    def of(self, story: StoryFile) -> bytes:
+        """The digest of a story's files, read only when its stat is not the known one."""
+        now = self.now.get(story.doc_id)
+        if now is not None and now[0] == story.stat:
+            return now[1]
+        kept = self.known.get(story.doc_id)
+        if isinstance(kept, list) and len(kept) == 9 and kept[:8] == list(story.stat):
+            try:  # compared as read: a malformed entry matches no stat, or fails here
+                self.now[story.doc_id] = (story.stat, bytes.fromhex(kept[8]))
+                return self.now[story.doc_id][1]
+            except (ValueError, TypeError):
+                pass
+        digest, readable = _content_digest(story)
+        self.read += 1
+        if readable:
+            self.now[story.doc_id] = (story.stat, digest)
+        return digest
+
+    def save(self) -> None:
+        """Keep the digests of the files seen now (those of files gone are dropped)."""
+        if self.path is None or self.scanned_ns is None:
+            return
+        files = {
+            doc: [*trusted_stat(stat, self.scanned_ns), digest.hex()]
+            for doc, (stat, digest) in self.now.items()
+        }
+        save_cache(self.path, ("format", DIGESTS_FORMAT), "files", files, "the digests cache")
 
 
 @dataclass
@@ -168,6 +222,7 @@ class StaticSearchStats:
     recent: int = 0  # stories in the recent shard (newer than their base shard's bundle)
     stale: int = 0  # stale entries of linked shards, listed for the search page to drop
     fragments_kept: int = 0  # fragments of unchanged stories in built shards, not written again
+    files_read: int = 0  # story files read for their digest (new, changed or not cached)
     seconds: float = 0.0
     warnings: list[str] = field(default_factory=list)
 
@@ -335,11 +390,76 @@ async def _build_shard(shard: Shard, target: Path) -> dict[str, tuple[str, dict[
                 pending = []
         await asyncio.gather(*pending)
         await index.write_files(str(target))
+        await _written(target)
     finally:
         await service.close()
     for name in _UNUSED:
         (target / name).unlink(missing_ok=True)
     return urls
+
+
+WRITE_WAIT = 60.0  # seconds Pagefind gets to end its writes after it answered
+
+
+async def _written(target: Path, wait: float = WRITE_WAIT) -> None:
+    """Wait until the bundle Pagefind wrote into ``target`` is whole on disk.
+
+    Pagefind answers WriteFiles before its last writes end, and PagefindService.close()
+    terminates it at once: on a loaded machine a shard was left with an empty
+    pagefind-entry.json (and wasm file), which no browser can load. Whole means: its entry
+    file parses, the metadata file it names and a wasm file are there, no file is empty,
+    and no size changed over the last look. Raises StaticSearchError after ``wait`` seconds.
+    """
+    deadline = time.monotonic() + wait
+    last: dict[str, int] | None = None
+    while True:
+        sizes = _sizes(target)
+        problem = _incomplete(target, sizes)
+        if problem is None and sizes == last:
+            return
+        if time.monotonic() > deadline:
+            raise StaticSearchError(f"Pagefind did not finish writing {target}: {problem}")
+        last = sizes
+        await asyncio.sleep(0.05)
+
+
+def _sizes(folder: Path) -> dict[str, int]:
+    """Every file's size under ``folder``, by its path relative to it."""
+    sizes: dict[str, int] = {}
+    pending = [(os.fspath(folder), "")]
+    while pending:
+        path, prefix = pending.pop()
+        try:
+            with os.scandir(path) as entries:
+                for entry in entries:
+                    if entry.is_dir(follow_symlinks=False):
+                        pending.append((entry.path, f"{prefix}{entry.name}/"))
+                    else:
+                        try:
+                            sizes[prefix + entry.name] = entry.stat().st_size
+                        except OSError:  # replaced while listed: looked at again
+                            sizes[prefix + entry.name] = 0
+        except OSError:
+            continue
+    return sizes
+
+
+def _incomplete(target: Path, sizes: dict[str, int]) -> str | None:
+    """What is missing from a Pagefind bundle, or None when nothing is."""
+    empty = sorted(name for name, size in sizes.items() if not size)
+    if empty:
+        return f"{len(empty)} empty files ({empty[0]}, ...)"
+    try:
+        entry = json.loads((target / "pagefind-entry.json").read_text(encoding="utf-8"))
+        hashes = [str(language["hash"]) for language in entry["languages"].values()]
+    except (OSError, ValueError, TypeError, KeyError, AttributeError) as exc:
+        return f"pagefind-entry.json is not whole ({exc})"
+    missing = [h for h in hashes if f"pagefind.{h}.pf_meta" not in sizes]
+    if missing:
+        return f"no metadata file for {missing[0]}"
+    if not any(name.startswith("wasm.") and "/" not in name for name in sizes):
+        return "no wasm file"
+    return None
 
 
 FRAGMENTS = "fragment"
@@ -459,6 +579,7 @@ class _Previous:
     bundle: Path
     listing: dict[str, dict[str, Any]]
     valid: dict[str, dict[str, Any]]  # by shard folder: key and stories, as built
+    digests: Digests  # the story files' digests known from the previous build
 
 
 @dataclass
@@ -484,7 +605,7 @@ def _plan(shard: Shard, previous: _Previous, fold_share: float, source: str = ""
     """Link the shard as built when its files did not change; link it with stale entries
     (its changed stories to the recent shard) when few did; else build it again. ``source``:
     the previous shard to compare with and link, when it is not the one of the same id."""
-    key = shard.key()
+    key = shard.key(previous.digests)
     folder = source or shard.id
     old = previous.listing.get(folder)
     if old is not None and old.get("key") == key and (previous.bundle / folder).is_dir():
@@ -583,7 +704,8 @@ def build_static_search(
     Pagefind is missing or fails (the site's bundle is then as it was).
 
     With ``cache_dir`` (a folder of its own, kept between builds) the story checks of
-    unchanged files are read from a cache rather than made again; ``MANIFEST_FILE`` there says
+    unchanged files are read from a cache rather than made again, and so are the digests of
+    the story files whose stat did not change (``DIGESTS_FILE``); ``MANIFEST_FILE`` there says
     what each shard of the previous bundle holds (for the shards whose keys its
     ``shards.json`` still lists). A shard with few changed stories (up to ``fold_share`` of
     it) is then linked with its stale entries listed, its new and changed stories going to
@@ -596,7 +718,9 @@ def build_static_search(
     content, site = Path(content_dir), Path(site_dir)
     old_bundle = Path(previous or site) / BUNDLE_DIR
     skip = set(leave_out) | {q.path for q in find_quarantine(content, cache_dir=cache_dir)}
+    scanned_ns = time.time_ns()
     files = [f for f in scan_story_files(content) if f.doc_id not in skip]
+    digests = Digests(Path(cache_dir) / DIGESTS_FILE if cache_dir is not None else None, scanned_ns)
     old_listing = _read_listing(old_bundle)
     manifest_path = Path(cache_dir) / MANIFEST_FILE if cache_dir is not None else None
     before = _read_manifest(manifest_path)
@@ -615,7 +739,7 @@ def build_static_search(
         for doc, entry in was["stories"].items():
             if entry[_URL] is not None:
                 previously[doc].append((old_id, str(entry[_DIGEST]), str(entry[_URL])))
-    previous_bundle = _Previous(old_bundle, old_listing, valid)
+    previous_bundle = _Previous(old_bundle, old_listing, valid, digests)
     plans = [_plan(shard, previous_bundle, fold_share) for shard in plan_shards(files, target)]
     _match_moved(plans, previous_bundle, fold_share)
     waiting = sum(len(p.pending) for p in plans)
@@ -708,6 +832,8 @@ def build_static_search(
         shutil.rmtree(staging, ignore_errors=True)
         raise
     _write_manifest(manifest_path, after)
+    digests.save()
+    stats.files_read = digests.read
     stats.seconds = time.monotonic() - started
     return stats
 
@@ -732,7 +858,7 @@ def _recent(
     if not pending:
         return None
     shard = Shard(RECENT, pending)
-    key = shard.key()
+    key = shard.key(previous.digests)
     old = previous.listing.get(RECENT)
     if old is not None and old.get("key") == key and RECENT in previous.valid:
         _link_tree(previous.bundle / RECENT, staging / RECENT)
@@ -793,13 +919,23 @@ def main(argv: list[str] | None = None) -> int:
         help="a folder kept between builds: story checks and what lets a shard built again "
         "keep its unchanged stories' fragments",
     )
+    parser.add_argument(
+        "--shard-target",
+        type=int,
+        default=SHARD_TARGET,
+        help="stories per shard at most (Pagefind's memory: about 60 MB and 0.13 MB a story); "
+        "every build of a site must use the same, or its shards are built again",
+    )
     args = parser.parse_args(argv)
+    if args.shard_target < 1:
+        parser.error("--shard-target must be at least 1")
     try:
         stats = build_static_search(
             args.content,
             args.site,
             previous=args.previous,
             leave_out=args.leave_out,
+            target=args.shard_target,
             cache_dir=args.cache_dir,
         )
     except (StaticSearchError, OSError) as exc:

@@ -7,16 +7,27 @@ bundle before a shard is built again: the bundle must come out as a fresh build 
 
 from __future__ import annotations
 
+import asyncio
 import gzip
 import json
+import os
 import shutil
+import threading
+import time
 from pathlib import Path
 
+import pytest
+from csrnews.search import filemap
 from csrnews.search.filemap import scan_story_files
 from csrnews.search.staticsearch import (
+    DIGESTS_FILE,
     MANIFEST_FILE,
+    Digests,
+    StaticSearchError,
+    _written,
     build_static_search,
     fragment_url,
+    main,
     plan_shards,
 )
 
@@ -152,3 +163,113 @@ def test_a_fragments_url_is_read_from_its_start_or_from_the_whole(tmp_path: Path
     broken = tmp_path / "broken.pf_fragment"
     broken.write_bytes(b"not gzip")
     assert fragment_url(broken) is None
+
+
+def _story_files(content: Path) -> list[Path]:
+    return sorted((content / "news").rglob("*.md"))
+
+
+def test_digests_are_kept_by_stat_and_read_again_only_for_changed_files(tmp_path: Path) -> None:
+    content, cache = _content(tmp_path), tmp_path / "cache" / DIGESTS_FILE
+    later = time.time_ns() + 10**10  # a scan long after the files were written: none racy
+
+    def keys() -> tuple[dict[str, str], int]:
+        digests = Digests(cache, later)
+        found = {shard.id: shard.key(digests) for shard in plan_shards(scan_story_files(content))}
+        digests.save()
+        return found, digests.read
+
+    first, read = keys()
+    assert read == len(_story_files(content))
+    assert keys() == (first, 0)
+    # a rewrite that keeps the size and the mtime: the ctime tells
+    story = _story_files(content)[0]
+    st = story.stat()
+    text = story.read_text(encoding="utf-8")
+    story.write_text(text.replace("a", "b", 1) if "a" in text else text.upper(), encoding="utf-8")
+    os.utime(story, ns=(st.st_atime_ns, st.st_mtime_ns))
+    changed, read = keys()
+    assert read == 1 and changed != first
+    story.with_name(story.name[:-3] + ".fulltext.txt").write_text("Full text.", encoding="utf-8")
+    with_sidecar, read = keys()
+    assert read == 1 and with_sidecar != changed
+    assert keys() == (with_sidecar, 0)
+
+
+def test_digests_of_files_changed_just_before_the_scan_are_read_again(tmp_path: Path) -> None:
+    content, cache = _content(tmp_path), tmp_path / "cache" / DIGESTS_FILE
+    for _ in range(2):  # written just now: within the racy window of the scan each time
+        digests = Digests(cache, time.time_ns())
+        for shard in plan_shards(scan_story_files(content)):
+            shard.key(digests)
+        digests.save()
+        assert digests.read == len(_story_files(content))
+
+
+def test_a_nightly_reads_only_the_new_and_changed_story_files(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(filemap, "RACY_NS", 0)  # files written by the test a moment ago count
+    content, site, cache = _content(tmp_path), tmp_path / "site", tmp_path / "cache"
+    site.mkdir()
+    assert build_static_search(content, site, cache_dir=cache).files_read == len(
+        _story_files(content)
+    )
+    _edit_one(content)
+    again = build_static_search(content, site, cache_dir=cache)
+    assert again.files_read == 1
+    _same_as_a_fresh_build(content, site, tmp_path, target=4000)
+
+
+def test_a_malformed_digests_cache_is_read_around(tmp_path: Path) -> None:
+    content, cache = _content(tmp_path), tmp_path / "cache" / DIGESTS_FILE
+    later = time.time_ns() + 10**10
+    digests = Digests(cache, later)
+    first = [shard.key(digests) for shard in plan_shards(scan_story_files(content))]
+    digests.save()
+    data = json.loads(cache.read_text())
+    entries = iter(data["files"])
+    data["files"][next(entries)][8] = "not hex"
+    data["files"][next(entries)] = "not a list"
+    cache.write_text(json.dumps(data))
+    digests = Digests(cache, later)
+    assert [shard.key(digests) for shard in plan_shards(scan_story_files(content))] == first
+    assert digests.read == 2
+    cache.write_text("{not json")
+    assert Digests(cache, later).known == {}
+
+
+def test_the_command_line_takes_a_shard_target(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    content, site = _content(tmp_path), tmp_path / "site"
+    site.mkdir()
+    assert main([str(content), str(site), "--shard-target", "8"]) == 0
+    stats = json.loads(capsys.readouterr().out)
+    assert stats["stories"] == STORIES and stats["shards"] == len(
+        plan_shards(scan_story_files(content), 8)
+    ) > len(plan_shards(scan_story_files(content)))
+    with pytest.raises(SystemExit):
+        main([str(content), str(site), "--shard-target", "0"])
+
+
+def test_a_bundle_is_waited_for_until_pagefind_wrote_it_whole(tmp_path: Path) -> None:
+    # Pagefind answers before its last writes end and is then stopped: a loaded machine was
+    # left with an empty pagefind-entry.json. The build waits for the whole bundle.
+    content, site = _content(tmp_path), tmp_path / "site"
+    site.mkdir()
+    build_static_search(content, site)
+    (shard,) = (p for p in (site / "pagefind").iterdir() if p.is_dir())
+    asyncio.run(_written(shard, wait=5))
+    entry = shard / "pagefind-entry.json"
+    whole = entry.read_bytes()
+    entry.write_bytes(b"")
+    with pytest.raises(StaticSearchError, match="empty"):
+        asyncio.run(_written(shard, wait=0.3))
+    threading.Timer(0.3, entry.write_bytes, (whole,)).start()
+    started = time.monotonic()
+    asyncio.run(_written(shard, wait=10))
+    assert time.monotonic() - started >= 0.3
+    entry.write_text('{"languages": {"zh": {"hash": "zh_missing"}}}')
+    with pytest.raises(StaticSearchError, match="zh_missing"):
+        asyncio.run(_written(shard, wait=0.2))
