@@ -287,7 +287,7 @@ def _answer(page: Any, url: str) -> dict[str, Any]:
     while True:
         for attempt in (1, 2):
             page.goto(f"{url}&page={number}")
-            wait_until(page, f"{SEARCHED} || {UNAVAILABLE}", 30)
+            wait_until(page, f"{SEARCHED} || {UNAVAILABLE}", 60)
             if page.evaluate(SEARCHED):
                 break
             # On a loaded machine Pagefind now and then fails to load a bundle file ("invalid
