@@ -302,8 +302,9 @@ def _plan(
     )
     seeded: set[str] = set()
     if keys and previous.resolve() == output.resolve() and _take_spare(output, staging):
+        trash = _Trash(output)
         try:
-            seeded = incremental_mod.reseed(previous, staging, keys, fingerprint)
+            seeded = incremental_mod.reseed(previous, staging, keys, fingerprint, trash.take)
         except OSError as exc:
             logger.warning("the spare site could not be reused (%s); seeding afresh", exc)
             _discard(staging, output)
@@ -311,6 +312,8 @@ def _plan(
             seeded = set()
         else:
             return incremental_mod.Plan(fingerprint, keys, seeded)
+        finally:
+            trash.empty()
     seeded = incremental_mod.seed(previous, staging, keys) if keys else set()
     return incremental_mod.Plan(fingerprint, keys, seeded)
 
@@ -334,6 +337,34 @@ def _take_spare(output: Path, staging: Path) -> bool:
     except OSError:
         return False
     return True
+
+
+class _Trash:
+    """A folder beside the output that what is moved into it is removed from in the background.
+
+    Folders of the spare that the next site does not keep (the search bundle: tens of
+    thousands of files) cost a rename each in the build, not their removal.
+    """
+
+    def __init__(self, output: Path) -> None:
+        self.output = output
+        self.folder: Path | None = None
+        self.count = 0
+
+    def take(self, path: str) -> None:
+        if self.folder is None:
+            folder = self.output.with_name(
+                f".{self.output.name}.old-{os.getpid()}-{time.time_ns()}"
+            )
+            folder.mkdir()
+            self.folder = folder
+        self.count += 1
+        os.replace(path, self.folder / str(self.count))
+
+    def empty(self) -> None:
+        if self.folder is not None:
+            remove_later(self.folder)
+            self.folder = None
 
 
 def _discard(folder: Path, output: Path) -> None:

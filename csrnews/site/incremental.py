@@ -20,7 +20,7 @@ import logging
 import os
 import re
 import shutil
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -656,7 +656,11 @@ def seed(previous_site: Path, staging: Path, names: Iterable[str]) -> set[str]:
 
 
 def reseed(
-    previous_site: Path, staging: Path, names: Mapping[str, str], fingerprint: str
+    previous_site: Path,
+    staging: Path,
+    names: Mapping[str, str],
+    fingerprint: str,
+    discard: Callable[[str], object] = shutil.rmtree,
 ) -> set[str]:
     """Bring an older site moved to ``staging`` to what ``seed`` would make there; its names.
 
@@ -666,6 +670,7 @@ def reseed(
     files, search bundle, pages of stories gone); a file whose key in the spare's manifest is
     the previous site's is kept as it is (same key, same bytes), every other name is linked
     again from ``previous_site``. Nothing is written to: files are only unlinked and linked.
+    Folders that hold none of the names (the search bundle, theme files) go to ``discard``.
     """
     spare_keys = read_manifest(staging, fingerprint)
     files = {n for n in names if _plain(n)}
@@ -676,7 +681,7 @@ def reseed(
             folders.add(folder)
             folder = os.path.dirname(folder)
     present: set[str] = set()
-    _prune(str(staging), "", files, folders, present)
+    _prune(str(staging), "", files, folders, present, discard)
     kept = {n for n in present if spare_keys.get(n) == names[n]}
     for name in present - kept:
         os.unlink(os.path.join(staging, name))
@@ -690,7 +695,14 @@ def _plain(name: str) -> bool:
     return os.path.normpath(name) == name != "."
 
 
-def _prune(folder: str, rel: str, files: set[str], folders: set[str], present: set[str]) -> None:
+def _prune(
+    folder: str,
+    rel: str,
+    files: set[str],
+    folders: set[str],
+    present: set[str],
+    discard: Callable[[str], object],
+) -> None:
     """Remove what is neither one of ``files`` nor a folder of them; note the files found."""
     with os.scandir(folder) as scan:
         entries = list(scan)
@@ -698,9 +710,9 @@ def _prune(folder: str, rel: str, files: set[str], folders: set[str], present: s
         name = rel + entry.name
         if entry.is_dir(follow_symlinks=False):
             if name in folders:
-                _prune(entry.path, name + os.sep, files, folders, present)
+                _prune(entry.path, name + os.sep, files, folders, present, discard)
             else:
-                shutil.rmtree(entry.path)
+                discard(entry.path)
         elif name in files:
             present.add(name)
         else:
