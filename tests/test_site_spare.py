@@ -150,6 +150,10 @@ SPOILS: dict[str, Callable[[Path], object]] = {
     "a page renamed": lambda spare: (spare / "about" / "index.html").rename(
         spare / "about" / "old.html"
     ),
+    "a page a symlink": lambda spare: (
+        (spare / "about" / "index.html").unlink(),
+        (spare / "about" / "index.html").symlink_to(spare.parent / "away" / "keep.txt"),
+    ),
     "a file": lambda spare: (shutil.rmtree(spare), spare.write_text("a file")),
     "a symlink": lambda spare: (shutil.rmtree(spare), spare.symlink_to(spare.parent / "away")),
 }

@@ -713,7 +713,7 @@ def _prune(
                 _prune(entry.path, name + os.sep, files, folders, present, discard)
             else:
                 discard(entry.path)
-        elif name in files:
+        elif name in files and not entry.is_symlink():
             present.add(name)
         else:
             os.unlink(entry.path)
