@@ -300,18 +300,98 @@ def _plan(
     keys = (
         incremental_mod.read_manifest(previous, fingerprint) if reuse and previous.is_dir() else {}
     )
+    seeded: set[str] = set()
+    if keys and previous.resolve() == output.resolve() and _take_spare(output, staging):
+        trash = _Trash(output)
+        try:
+            seeded = incremental_mod.reseed(previous, staging, keys, fingerprint, trash.take)
+        except OSError as exc:
+            logger.warning("the spare site could not be reused (%s); seeding afresh", exc)
+            _discard(staging, output)
+            staging.mkdir()
+            seeded = set()
+        else:
+            return incremental_mod.Plan(fingerprint, keys, seeded)
+        finally:
+            trash.empty()
     seeded = incremental_mod.seed(previous, staging, keys) if keys else set()
     return incremental_mod.Plan(fingerprint, keys, seeded)
 
 
-def _swap_in(staging: Path, output: Path) -> None:
-    """Replace ``output`` with ``staging`` with two renames; the old site is removed after."""
-    staging.chmod(0o755)
+def spare_of(output: Path) -> Path:
+    """Where the site the live one replaced is kept, to seed the next build from."""
+    return output.with_name(f".{output.name}.spare")
+
+
+def _take_spare(output: Path, staging: Path) -> bool:
+    """Move the spare site (if any) to ``staging``, an empty folder; True when it was there.
+
+    A rename, so that a build that fails or is killed leaves no spare to be trusted: it is
+    removed with the staging folder (or left as a staging folder, never used again).
+    """
+    spare = spare_of(output)
+    if spare.is_symlink() or not spare.is_dir():
+        return False
+    try:
+        os.replace(spare, staging)
+    except OSError:
+        return False
+    return True
+
+
+class _Trash:
+    """A folder beside the output that what is moved into it is removed from in the background.
+
+    Folders of the spare that the next site does not keep (the search bundle: tens of
+    thousands of files) cost a rename each in the build, not their removal.
+    """
+
+    def __init__(self, output: Path) -> None:
+        self.output = output
+        self.folder: Path | None = None
+        self.count = 0
+
+    def take(self, path: str) -> None:
+        if self.folder is None:
+            folder = self.output.with_name(
+                f".{self.output.name}.old-{os.getpid()}-{time.time_ns()}"
+            )
+            folder.mkdir()
+            self.folder = folder
+        self.count += 1
+        os.replace(path, self.folder / str(self.count))
+
+    def empty(self) -> None:
+        if self.folder is not None:
+            remove_later(self.folder)
+            self.folder = None
+
+
+def _discard(folder: Path, output: Path) -> None:
+    """Rename a folder beside ``output`` out of the way and remove it in the background."""
     old = output.with_name(f".{output.name}.old-{os.getpid()}-{time.time_ns()}")
-    if output.exists():
-        os.replace(output, old)
-    os.replace(staging, output)
+    try:
+        os.replace(folder, old)
+    except FileNotFoundError:
+        return
     remove_later(old)
+
+
+def _swap_in(staging: Path, output: Path) -> None:
+    """Replace ``output`` with ``staging`` with renames; the old site becomes the spare.
+
+    The spare (``spare_of(output)``) replaces the old site's ``rm -rf`` and the next build's
+    links to the files it shares with the new site: that build takes it as its staging folder
+    and unlinks and links only what changed (csrnews.site.incremental.reseed). A spare that
+    was not used (a full build, another ``previous``) is removed in the background.
+    """
+    staging.chmod(0o755)
+    spare = spare_of(output)
+    if spare.exists() or spare.is_symlink():
+        _discard(spare, output)
+    if output.exists():
+        os.replace(output, spare)
+    os.replace(staging, output)
 
 
 def remove_later(folder: Path) -> None:

@@ -20,7 +20,7 @@ import logging
 import os
 import re
 import shutil
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -653,6 +653,70 @@ def seed(previous_site: Path, staging: Path, names: Iterable[str]) -> set[str]:
                 continue
         seeded.add(os.path.normpath(name))
     return seeded
+
+
+def reseed(
+    previous_site: Path,
+    staging: Path,
+    names: Mapping[str, str],
+    fingerprint: str,
+    discard: Callable[[str], object] = shutil.rmtree,
+) -> set[str]:
+    """Bring an older site moved to ``staging`` to what ``seed`` would make there; its names.
+
+    ``staging`` holds the site the previous one replaced (kept as a spare by
+    csrnews.site.build), with its own manifest. One walk of it removes every file and folder
+    that is not a page or feed of the previous site's manifest ``names`` (its manifest, static
+    files, search bundle, pages of stories gone); a file whose key in the spare's manifest is
+    the previous site's is kept as it is (same key, same bytes), every other name is linked
+    again from ``previous_site``. Nothing is written to: files are only unlinked and linked.
+    Folders that hold none of the names (the search bundle, theme files) go to ``discard``.
+    """
+    spare_keys = read_manifest(staging, fingerprint)
+    files = {n for n in names if _plain(n)}
+    folders: set[str] = set()
+    for name in files:
+        folder = os.path.dirname(name)
+        while folder and folder not in folders:
+            folders.add(folder)
+            folder = os.path.dirname(folder)
+    present: set[str] = set()
+    _prune(str(staging), "", files, folders, present, discard)
+    kept = {n for n in present if spare_keys.get(n) == names[n]}
+    for name in present - kept:
+        os.unlink(os.path.join(staging, name))
+    return kept | seed(previous_site, staging, [n for n in names if n not in kept])
+
+
+def _plain(name: str) -> bool:
+    """A relative, normalised name (as the writer records them), the walk's own spelling."""
+    if not name or os.path.isabs(name) or ".." in name.split(os.sep):
+        return False
+    return os.path.normpath(name) == name != "."
+
+
+def _prune(
+    folder: str,
+    rel: str,
+    files: set[str],
+    folders: set[str],
+    present: set[str],
+    discard: Callable[[str], object],
+) -> None:
+    """Remove what is neither one of ``files`` nor a folder of them; note the files found."""
+    with os.scandir(folder) as scan:
+        entries = list(scan)
+    for entry in entries:
+        name = rel + entry.name
+        if entry.is_dir(follow_symlinks=False):
+            if name in folders:
+                _prune(entry.path, name + os.sep, files, folders, present, discard)
+            else:
+                discard(entry.path)
+        elif name in files and not entry.is_symlink():
+            present.add(name)
+        else:
+            os.unlink(entry.path)
 
 
 def finish(plan: Plan, staging: Path) -> RenderCounts:
