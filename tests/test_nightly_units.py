@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -25,6 +26,7 @@ from csrnews.nightly.status import (
     write_status_page,
 )
 from csrnews.nightly.steps import run_step
+from csrnews.site.folders import spare_of
 
 # ---------------------------------------------------------------- lock
 
@@ -154,6 +156,27 @@ def test_prune_keeps_current_previous_and_the_newest(tmp_path: Path) -> None:
     assert releases.names() == ["r3", "r4", "r5"]
     assert releases.prune(1) == ["r3"]  # current and previous are never removed
     assert releases.names() == ["r4", "r5"]
+
+
+def test_the_release_the_next_publish_would_prune_gives_its_site_to_the_build(
+    tmp_path: Path,
+) -> None:
+    releases = Releases(tmp_path)
+    releases.recover()
+    for name in ("r1", "r2", "r3"):
+        releases.publish(_fake_release(releases, name, name))
+    building = releases.start("r4")
+    target = building / "site"
+    assert releases.reuse_prunable(target, 4) is None  # four releases fit: nothing pruned
+    old_site = tmp_path / "releases" / "r1" / "site"
+    inode = old_site.stat().st_ino
+    assert releases.reuse_prunable(target, 3) == "r1"
+    spare = spare_of(target)
+    assert spare.stat().st_ino == inode and (spare / "index.html").read_text() == "r1"
+    assert releases.names() == ["r2", "r3"]  # r1 gone whole; current and previous kept
+    releases.rollback()  # current r2, previous r3: both protected
+    shutil.rmtree(spare)
+    assert releases.reuse_prunable(target, 2) is None and releases.names() == ["r2", "r3"]
 
 
 def test_recover_cleans_what_a_killed_run_left(tmp_path: Path) -> None:

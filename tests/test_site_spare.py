@@ -4,15 +4,25 @@ from __future__ import annotations
 
 import os
 import shutil
+import subprocess
+import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 
-from csrnews.site.build import SiteBuildError, SiteStats, build_site, spare_of
+from csrnews.site.build import SiteBuildError, SiteStats, build_site
+from csrnews.site.folders import spare_of
 from csrnews.site.incremental import MANIFEST
-from tests.test_site_incremental import NEW_STORY, NEWS, content, digest_tree, edit
+from tests.test_site_incremental import (
+    NEW_STORY,
+    NEWS,
+    content,
+    digest_tree,
+    edit,
+    nightly_changes,
+)
 
 __all__ = ["content"]  # the fixture, shared with the incremental build tests
 
@@ -183,8 +193,13 @@ def test_full_builds_other_previous_sites_and_leftovers(content: Path, tmp_path:
     assert full.unchanged == 0 and site.stat().st_ino != spare_ino  # not built in the spare
     spare_ino = spare_of(site).stat().st_ino  # the site the full build replaced
     build_site(content, other, quiet=True)
+    (other / "extra.txt").write_text("only in other", encoding="utf-8")
     stats = build_site(content, site, quiet=True, previous=other)
-    assert stats.unchanged > 0 and site.stat().st_ino != spare_ino  # seeded from `other`
+    # built in the spare (another lineage: the nightly's pruned release), brought up to `other`
+    assert stats.unchanged > 0 and site.stat().st_ino == spare_ino
+    fresh = tmp_path / "fresh"
+    build_site(content, fresh, quiet=True, previous=other)  # no spare: seeded from `other`
+    assert mismatches(snapshot(site), snapshot(fresh)) == []
     # a killed build's leftovers beside the site
     leftover = tmp_path / f".site.old-{os.getpid()}-1"
     shutil.copytree(site, leftover)
@@ -195,3 +210,35 @@ def test_full_builds_other_previous_sites_and_leftovers(content: Path, tmp_path:
     while leftover.exists() and time.monotonic() < deadline:  # removed in a background `rm`
         time.sleep(0.05)
     assert not leftover.exists()
+
+
+def test_the_nightly_builds_in_the_site_of_the_release_it_prunes(
+    content: Path, tmp_path: Path
+) -> None:
+    """`csrnews nightly` with three releases kept: the fourth run's build starts from the
+    site of the release it prunes (same folder), and ends with the site a seed would give."""
+    root = tmp_path / "root"
+    options = ["--root", str(root), "--content", str(content), "--keep-releases", "3"]
+
+    def nightly() -> Path:
+        done = subprocess.run(
+            [sys.executable, "-m", "csrnews", "nightly", "--no-crawl", "--quiet", *options],
+            capture_output=True,
+            text=True,
+            timeout=300,
+            check=False,
+        )
+        assert done.returncode == 0, done.stdout + done.stderr
+        return (root / "current").resolve()
+
+    first = nightly()
+    first_inode = (first / "site").stat().st_ino
+    nightly()
+    nightly_changes(content)
+    third = nightly()
+    fourth = nightly()
+    assert not first.exists()  # pruned
+    assert (fourth / "site").stat().st_ino == first_inode  # built in the pruned release's site
+    status = {"status/index.html", "status/status.json"}  # the run's own page, new each run
+    a, b = snapshot(fourth / "site"), snapshot(third / "site")
+    assert [m for m in mismatches(a, b) if m.split(": ")[-1] not in status] == []

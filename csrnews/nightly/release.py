@@ -148,6 +148,36 @@ class Releases:
         logger.warning("rolled back from release %s to %s", old.name, back.name)
         return back, old
 
+    def reuse_prunable(self, site: Path, keep: int) -> str | None:
+        """Give the site of a release the next publish would prune to the build of ``site``.
+
+        When publishing one more release would leave more than ``keep``, the oldest release
+        that is neither `current` nor `previous` goes now: its site becomes the spare the build
+        starts from (csrnews.site.build: only the pages that differ are linked again, instead
+        of every page linked and the whole old site removed), the rest of it is removed. Its
+        name, or None. `current` and `previous` are never touched, so a failed build leaves
+        every release a rollback can reach.
+        """
+        from csrnews.site.folders import spare_of
+
+        protected = {p.name for p in (self.current(), self.previous()) if p is not None}
+        names = self.names()
+        if len(names) + 1 <= max(keep, len(protected) + 1):
+            return None
+        removable = [n for n in names if n not in protected]
+        if not removable:
+            return None
+        oldest = self.releases / removable[0]
+        source, spare = oldest / SITE, spare_of(site)
+        if source.is_dir() and not source.is_symlink() and not spare.exists():
+            try:
+                os.replace(source, spare)
+            except OSError as exc:
+                logger.warning("the site of release %s cannot be reused: %s", oldest.name, exc)
+        shutil.rmtree(oldest, ignore_errors=True)
+        logger.info("removed old release %s (its site reused by the new build)", oldest.name)
+        return oldest.name
+
     def prune(self, keep: int) -> list[str]:
         """Delete the oldest releases beyond `keep`, never `current` or `previous`."""
         protected = {p.name for p in (self.current(), self.previous()) if p is not None}

@@ -330,6 +330,10 @@ class _Run:
         # Unchanged pages are linked from the live release (never written to: see
         # csrnews.site.incremental); parsed stories are cached in the state folder between runs.
         reuse = ["--previous", str(live / SITE)] if live and (live / SITE).is_dir() else []
+        if reuse:  # a release past --keep-releases: the build starts from its site
+            taken = self.releases.reuse_prunable(building / SITE, opts.keep_releases)
+            if taken:
+                self.report.pruned.append(taken)
         assert opts.state is not None
         argv = [
             *prefix,
@@ -497,7 +501,7 @@ class _Run:
         self.report.previous_release = old.name if old else None
         assert self.opts.state is not None
         save_history(self.opts.state, self._history_after_publish)
-        self.report.pruned = self.releases.prune(self.opts.keep_releases)
+        self.report.pruned += self.releases.prune(self.opts.keep_releases)
         self.report.times["publish"] = round(time.monotonic() - began, 3)
 
     def hook(self) -> bool:

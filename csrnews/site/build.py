@@ -22,6 +22,7 @@ from pelican.settings import read_settings
 from csrnews.site import incremental as incremental_mod
 from csrnews.site import pelican_compat
 from csrnews.site.collector import stories_long_lived
+from csrnews.site.folders import spare_of
 from csrnews.site.quarantine import BuildQuarantine
 from csrnews.story import settings as defaults
 from csrnews.story.storycheck import Quarantined, find_quarantine
@@ -301,7 +302,7 @@ def _plan(
         incremental_mod.read_manifest(previous, fingerprint) if reuse and previous.is_dir() else {}
     )
     seeded: set[str] = set()
-    if keys and previous.resolve() == output.resolve() and _take_spare(output, staging):
+    if keys and _take_spare(output, staging):  # the spare may be of another lineage: reseed
         trash = _Trash(output)
         try:
             seeded = incremental_mod.reseed(previous, staging, keys, fingerprint, trash.take)
@@ -316,11 +317,6 @@ def _plan(
             trash.empty()
     seeded = incremental_mod.seed(previous, staging, keys) if keys else set()
     return incremental_mod.Plan(fingerprint, keys, seeded)
-
-
-def spare_of(output: Path) -> Path:
-    """Where the site the live one replaced is kept, to seed the next build from."""
-    return output.with_name(f".{output.name}.spare")
 
 
 def _take_spare(output: Path, staging: Path) -> bool:

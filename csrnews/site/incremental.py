@@ -664,13 +664,14 @@ def reseed(
 ) -> set[str]:
     """Bring an older site moved to ``staging`` to what ``seed`` would make there; its names.
 
-    ``staging`` holds the site the previous one replaced (kept as a spare by
-    csrnews.site.build), with its own manifest. One walk of it removes every file and folder
-    that is not a page or feed of the previous site's manifest ``names`` (its manifest, static
-    files, search bundle, pages of stories gone); a file whose key in the spare's manifest is
-    the previous site's is kept as it is (same key, same bytes), every other name is linked
-    again from ``previous_site``. Nothing is written to: files are only unlinked and linked.
-    Folders that hold none of the names (the search bundle, theme files) go to ``discard``.
+    ``staging`` holds an older site with its own manifest: the one the previous site
+    replaced (kept as a spare by csrnews.site.build), or a pruned release's (the nightly run).
+    One walk of it removes every file and folder that is not a page or feed of the previous
+    site's manifest ``names`` (its manifest, static files, search bundle, pages of stories
+    gone); a file whose key in the spare's manifest is the previous site's is kept as it is
+    (same key, same bytes), every other name is linked again from ``previous_site``.
+    Nothing is written to: files are only unlinked and linked. Folders that hold none of the
+    names (the search bundle, theme files) go to ``discard``.
     """
     spare_keys = read_manifest(staging, fingerprint)
     files = {n for n in names if _plain(n)}
