@@ -10,9 +10,9 @@ from typing import Any
 
 import pytest
 from click.testing import CliRunner
+from csrnews.search import SearchRequest, SearchService
 
 from csrnews.commands import build as build_cmd
-from csrnews.search import SearchRequest, SearchService
 from tests.golden_site import SAMPLES
 
 
