@@ -45,6 +45,7 @@ def _build(tmp_path: Path, *extra: str) -> Any:
     return CliRunner().invoke(build_cmd.build, [*args, *extra])
 
 
+@pytest.mark.slow  # two builds with the static search: about 6 s
 def test_a_full_build_starts_the_index_when_the_static_search_has_ended(
     tmp_path: Path, spied: list[tuple[str, Any]]
 ) -> None:
