@@ -6,6 +6,10 @@ With ``--confirm`` the update does all its work, then waits before its commit fo
 line on stdin from the parent: ``{"commit": true, "leave_out": [paths]}`` commits (leaving
 out those story files too), anything else or end of input calls it off and the index stays
 as it was. `csrnews build` uses this to change site and index together or neither.
+
+The new postings are held in memory up to LIMIT_MB, past which they are sorted into temporary
+files (csrnews.search.fastwrite): this process lives beside the site build until the site is
+complete, so its memory adds to the site's.
 """
 
 from __future__ import annotations
@@ -16,6 +20,9 @@ import sys
 from csrnews.search.indexer import IndexAborted, IndexLockedError, update_index
 
 EXIT_ABORTED = 3  # called off before the commit (the site build failed): nothing changed
+# At 20,000 stories: 132 MB peak instead of 222 with update_index's 256, CPU within
+# the noise (30.6 s against 30.7: the runs written and merged at the commit are cheap).
+LIMIT_MB = 32
 
 
 def _read_decision() -> list[str] | None:
@@ -41,7 +48,12 @@ def main(argv: list[str] | None = None) -> int:
         )
         return 2
     try:
-        stats = update_index(paths[0], paths[1], confirm=_read_decision if confirm else None)
+        stats = update_index(
+            paths[0],
+            paths[1],
+            confirm=_read_decision if confirm else None,
+            limitmb=LIMIT_MB,
+        )
     except IndexAborted as exc:
         print(str(exc), file=sys.stderr)
         return EXIT_ABORTED

@@ -73,6 +73,45 @@ def taxon(kind: type[_Taxon], name: str, settings: dict[str, Any]) -> _Taxon:
     return made
 
 
+def shared_wrapper(wrapper: Any) -> Any:
+    """The one tag, category or author object of this build with ``wrapper``'s class, name
+    and settings (the first one seen), for ``wrapper`` whose slug comes from its name.
+
+    Pelican's reader makes new ones for every story: at 20,000 stories about 100,000 objects
+    with their dicts and slugs (which Pelican computes and stores in each), for a few hundred
+    names. The objects compare and hash by slug, which depends on the class, the name and the
+    settings only, so one object a name serves every story naming it.
+    """
+    if not isinstance(wrapper, URLWrapper) or not pelican_compat.slug_from_name(wrapper):
+        return wrapper
+    key = (type(wrapper), wrapper.name)
+    known = _WRAPPERS.get(key)
+    if known is not None and known.settings is wrapper.settings:
+        return known
+    _WRAPPERS[key] = wrapper
+    return wrapper
+
+
+_WRAPPERS: dict[tuple[type, str], Any] = {}
+
+
+def share_wrappers(content: Any) -> None:
+    """Give a story this build's shared tag, category and author objects (shared_wrapper)."""
+    meta = content.metadata
+    for name in ("category", "author"):
+        value = getattr(content, name, None)
+        if value is not None:
+            shared = shared_wrapper(value)
+            if shared is not value:
+                setattr(content, name, shared)
+                if meta.get(name) is value:
+                    meta[name] = shared
+    for name in ("tags", "authors"):
+        values = getattr(content, name, None)
+        if isinstance(values, list):
+            values[:] = [shared_wrapper(value) for value in values]
+
+
 def clean_html(html: str) -> str:
     """Allow-list sanitise HTML from a crawled page: no script, handlers, frames or js: links."""
     return nh3.clean(
@@ -141,6 +180,7 @@ def normalise(content: Any) -> None:
         return
     settings = content.settings
     meta = content.metadata
+    share_wrappers(content)
     for item in schema.fields():
         if item.kind != "pelican" and item.attr:
             setattr(content, item.attr, field_value(item, meta.get(item.meta), settings))
@@ -206,6 +246,7 @@ def freeze_page_urls(generator: Any) -> None:
 
 def forget_taxa(_pelican: Any) -> None:
     _TAXA.clear()
+    _WRAPPERS.clear()
 
 
 def register() -> None:

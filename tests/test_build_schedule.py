@@ -1,0 +1,79 @@
+"""When `csrnews build` starts its child processes: the index after the static search in a
+full build (their memory is not held at the same time), both at once in a nightly."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+from pathlib import Path
+from typing import Any
+
+import pytest
+from click.testing import CliRunner
+from csrnews.search import SearchRequest, SearchService
+
+from csrnews.commands import build as build_cmd
+from tests.golden_site import SAMPLES
+
+
+@pytest.fixture
+def spied(monkeypatch: pytest.MonkeyPatch) -> list[tuple[str, Any]]:
+    """The real child processes, with what each start saw: the static search's state."""
+    events: list[tuple[str, Any]] = []
+    statics: list[Any] = []
+    start_static, start_index = build_cmd._start_static_search, build_cmd._start_index
+
+    def static_spy(*args: Any, **kwargs: Any) -> Any:
+        started = start_static(*args, **kwargs)
+        statics.append(started)
+        events.append(("static", None))
+        return started
+
+    def index_spy(*args: Any, **kwargs: Any) -> subprocess.Popen[str]:
+        # the static search's exit status when the index update starts (None: still running)
+        events.append(("index", statics[-1].child.poll() if statics else "no static search"))
+        return start_index(*args, **kwargs)
+
+    monkeypatch.setattr(build_cmd, "_start_static_search", static_spy)
+    monkeypatch.setattr(build_cmd, "_start_index", index_spy)
+    return events
+
+
+def _build(tmp_path: Path, *extra: str) -> Any:
+    content, out, index = tmp_path / "content", tmp_path / "out", tmp_path / "index"
+    args = ["--quiet", "--content", str(content), "--output", str(out), "--index", str(index)]
+    return CliRunner().invoke(build_cmd.build, [*args, *extra])
+
+
+@pytest.mark.slow  # two builds with the static search: about 6 s
+def test_a_full_build_starts_the_index_when_the_static_search_has_ended(
+    tmp_path: Path, spied: list[tuple[str, Any]]
+) -> None:
+    shutil.copytree(SAMPLES, tmp_path / "content")
+    done = _build(tmp_path)  # no site yet: everything is made, as with --full
+    assert done.exit_code == 0, done.output
+    assert spied == [("static", None), ("index", 0)]
+    assert (tmp_path / "out" / "pagefind" / "shards.json").is_file()  # the static search
+    found = SearchService(tmp_path / "index").search(SearchRequest(q="supply chain"))
+    assert found["total"] > 0  # the index committed with the site
+    # A nightly (a site to reuse): both start at once, the index while the static search runs.
+    spied.clear()
+    again = _build(tmp_path)
+    assert again.exit_code == 0, again.output
+    assert spied == [("static", None), ("index", None)]
+
+
+def test_a_failed_full_build_starts_no_index_update(
+    tmp_path: Path, spied: list[tuple[str, Any]]
+) -> None:
+    content = tmp_path / "content"
+    shutil.copytree(SAMPLES, content)
+    (content / "top10").mkdir(exist_ok=True)
+    (content / "top10" / "2025.yaml").write_text("year: 2025\nstatus: [published\n")
+    failed = _build(tmp_path, "--full")
+    assert failed.exit_code == 1
+    # --full: the index update starts (if the site has not failed before) after the static search
+    assert spied[0] == ("static", None) and all(seen == 0 for _, seen in spied[1:])
+    assert not (tmp_path / "out").exists()
+    assert not list((tmp_path / "index").glob("*.toc"))  # no commit, if it started at all
+    assert not list(tmp_path.glob(".out.static-search-*"))  # the static search's scratch
