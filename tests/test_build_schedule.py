@@ -77,3 +77,19 @@ def test_a_failed_full_build_starts_no_index_update(
     assert not (tmp_path / "out").exists()
     assert not list((tmp_path / "index").glob("*.toc"))  # no commit, if it started at all
     assert not list(tmp_path.glob(".out.static-search-*"))  # the static search's scratch
+
+
+def test_an_index_update_that_cannot_start_after_the_static_search_fails_the_build(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Started from a thread, its failure to start is not lost: the new site is not used."""
+
+    def cannot_start(*_args: Any, **_kwargs: Any) -> subprocess.Popen[str]:
+        raise OSError("cannot start the index update")
+
+    monkeypatch.setattr(build_cmd, "_start_index", cannot_start)
+    shutil.copytree(SAMPLES, tmp_path / "content")
+    done = _build(tmp_path, "--full")
+    assert done.exit_code == 1
+    assert "cannot start the index update" in done.output
+    assert not (tmp_path / "out").exists()  # the site is not swapped in without its index

@@ -236,6 +236,7 @@ class _Companions:
         self._cancelled = False
         self._indexer: subprocess.Popen[str] | None = None
         self._waiter: threading.Thread | None = None
+        self._failure: Exception | None = None
         self.static = start_static() if start_static is not None else None
         if start_index is None:
             return
@@ -252,12 +253,21 @@ class _Companions:
         self.static.wait()
         with self._lock:
             if not self._cancelled:
-                self._indexer = self._start_index()
+                try:
+                    self._indexer = self._start_index()
+                except Exception as exc:  # raised again in indexer(): never a silent skip
+                    self._failure = exc
 
     def indexer(self) -> subprocess.Popen[str] | None:
-        """The index update (once it has started: this waits for the static search first)."""
+        """The index update (once it has started: this waits for the static search first).
+
+        Raises what starting it raised (in the waiting thread), as starting it at once would.
+        """
         if self._waiter is not None:
             self._waiter.join()
+        if self._failure is not None:
+            failure, self._failure = self._failure, None
+            raise failure
         return self._indexer
 
     def cancel(self) -> subprocess.Popen[str] | None:
