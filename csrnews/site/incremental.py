@@ -44,8 +44,18 @@ _PACKAGE = Path(__file__).resolve().parent.parent  # csrnews/, the site plugins 
 _ROOT = _PACKAGE.parent
 # Context keys that are not inputs of a page (paths of this very build, the context itself).
 _SETTINGS_SKIP = frozenset({"OUTPUT_PATH", "CACHE_PATH", "_ROOT"})
+# A story's digest of what Pelican's reader cache holds of it, set just before the cache is
+# saved and saved with it: (digest, the attributes it covers, whether its HTML links to other
+# files). A story from the cache carries the digest of exactly what was read back.
+CACHED_DIGEST = "csrnews_cached_digest"
 # Attributes of a story object that are not inputs of its pages.
-_CONTENT_SKIP = frozenset({"settings", pelican_compat.CONTENT_CONTEXT_ATTR, "timezone"})
+_CONTENT_SKIP = frozenset(
+    {"settings", pelican_compat.CONTENT_CONTEXT_ATTR, "timezone", CACHED_DIGEST}
+)
+# Attributes Pelican sets again on every build, also on stories from its reader cache (from the
+# other stories): never part of the cached digest, hashed every build like those the plugins
+# set after the cache is saved (related stories, neighbours, top-10 badges).
+_PER_BUILD = frozenset({"translations", "in_default_lang"})
 _MAX_DEPTH = 6
 # Pelican's intra-site link markers ({filename}x.md, |static|img.png ...), as its default
 # INTRASITE_LINK_REGEX matches them.
@@ -298,32 +308,82 @@ class Fingerprinter:
         Hashes the repr of its attributes (long strings, its text, by their bytes): fast, and
         stable for the values stories hold (strings, dates, lists, Pelican's categories and
         tags). A value whose repr holds a memory address only makes the page render every
-        time, never go stale.
+        time, never go stale. A story from the reader cache brings the digest of what the
+        cache holds of it (``stamp_cached``): only the attributes set since count again.
         """
         memo = self._own_memo
         known = memo.get(id(obj))
         if known is not None:
             return known
-        own = sorted(
-            (name, value)
-            for name, value in vars(obj).items()
-            if name not in _CONTENT_SKIP and not _holds_content(value)
-        )
-        raw = pelican_compat.raw_html(obj)
-        if isinstance(raw, str) and _INTRASITE.search(raw):
+        own = vars(obj)
+        stamp = own.get(CACHED_DIGEST)
+        if type(stamp) is tuple and len(stamp) == 3:
+            cached, covered, intrasite = stamp
+            digest = hashlib.blake2b(f"cached:{cached}".encode(), digest_size=16)
+            _hash_attributes(
+                digest,
+                sorted(
+                    (name, value)
+                    for name, value in own.items()
+                    if name not in covered
+                    and name not in _CONTENT_SKIP
+                    and not _holds_content(value)
+                ),
+            )
+        else:
+            digest = hashlib.blake2b(type(obj).__name__.encode(), digest_size=16)
+            _hash_attributes(
+                digest,
+                sorted(
+                    (name, value)
+                    for name, value in own.items()
+                    if name not in _CONTENT_SKIP and not _holds_content(value)
+                ),
+            )
+            intrasite = _links_other_files(obj)
+        if intrasite:
             # links to other files ({filename}...) resolve to their current URLs at render time
-            own.append(("resolved_content", str(obj.content)))
-        digest = hashlib.blake2b(type(obj).__name__.encode(), digest_size=16)
-        for name, value in own:
-            if type(value) is str and len(value) > 256:
-                # long text by its bytes (its repr would copy and escape it first)
-                digest.update(f"\x00{name}=s{len(value)}:".encode())
-                digest.update(value.encode("utf-8", "surrogatepass"))
-            else:
-                digest.update(f"\x00{name}={value!r}".encode("utf-8", "surrogatepass"))
+            _hash_attributes(digest, [("resolved_content", str(obj.content))])
         memo[id(obj)] = known = digest.hexdigest()
         self._alive.append(obj)
         return known
+
+
+def _links_other_files(obj: Any) -> bool:
+    raw = pelican_compat.raw_html(obj)
+    return isinstance(raw, str) and _INTRASITE.search(raw) is not None
+
+
+def _hash_attributes(digest: Any, items: Iterable[tuple[str, Any]]) -> None:
+    for name, value in items:
+        if type(value) is str and len(value) > 256:
+            # long text by its bytes (its repr would copy and escape it first)
+            digest.update(f"\x00{name}=s{len(value)}:".encode())
+            digest.update(value.encode("utf-8", "surrogatepass"))
+        else:
+            digest.update(f"\x00{name}={value!r}".encode("utf-8", "surrogatepass"))
+
+
+def stamp_cached(obj: Any) -> None:
+    """Give a story about to be saved in the reader cache the digest of what is saved.
+
+    Every attribute but those Pelican sets again each build (``_PER_BUILD``) and those that
+    are no input (``_CONTENT_SKIP``) or hold other stories; ``Fingerprinter._own`` hashes
+    the rest (and whatever is set later) every build.
+    """
+    own = vars(obj)
+    items = sorted(
+        (name, value)
+        for name, value in own.items()
+        if name not in _CONTENT_SKIP and name not in _PER_BUILD and not _holds_content(value)
+    )
+    digest = hashlib.blake2b(type(obj).__name__.encode(), digest_size=16)
+    _hash_attributes(digest, items)
+    own[CACHED_DIGEST] = (
+        digest.hexdigest(),
+        frozenset(name for name, _ in items),
+        _links_other_files(obj),
+    )
 
 
 class TemplateInputs:
@@ -420,12 +480,18 @@ def save_cache_when_changed(generator: Any) -> None:
     """
     setattr(generator, CACHE_CHANGED, False)
     cache_data, save_cache = generator.cache_data, generator.save_cache
+    read: list[Any] = []  # stories read this build, to be saved in the cache
 
     def cache_and_mark(filename: str, data: Any) -> None:
         mark_cache_changed(generator)
+        read.append(data)
         cache_data(filename, data)
 
     def save_if_changed() -> None:
+        for content in read:
+            if isinstance(content, Content):
+                stamp_cached(content)
+        read.clear()
         if getattr(generator, CACHE_CHANGED, True):
             save_cache()
 
