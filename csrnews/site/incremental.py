@@ -138,12 +138,15 @@ def _holds_content(value: Any) -> bool:
     )
 
 
-def _readers(cls: type, names: Iterable[str]) -> tuple[tuple[str, bool], ...]:
-    """For each name, whether it must be read with getattr (the class defines it) or can be
-    looked up in the instance's own attributes (absent there: the story has no such value)."""
+def _readers(cls: type, names: Iterable[str]) -> tuple[frozenset[str] | None, frozenset[str]]:
+    """Of the names, those looked up in a story's own attributes (absent there: the story has
+    no such value; None when the class computes attributes) and those read with getattr (the
+    class defines them)."""
+    names = list(names)
     if getattr(cls, "__getattr__", None) is not None:
-        return tuple((name, True) for name in names)  # computed attributes: ask every time
-    return tuple((name, hasattr(cls, name)) for name in names)
+        return None, frozenset(names)  # computed attributes: ask every time
+    on_class = frozenset(name for name in names if hasattr(cls, name))
+    return frozenset(names) - on_class, on_class
 
 
 class Fingerprinter:
@@ -155,7 +158,7 @@ class Fingerprinter:
         self._full_memo: dict[int, str] = {}
         self._own_memo: dict[int, str] = {}
         self._alive: list[Any] = []  # memoised objects stay alive, so their ids stay theirs
-        self._plans: dict[type, tuple[tuple[str, bool], ...]] = {}
+        self._plans: dict[type, tuple[frozenset[str] | None, frozenset[str]]] = {}
         # The attributes templates can read from a story that is not the page's own (a list
         # item, a link); None: every attribute (a story in a feed shows its text).
         self.listed = listed
@@ -282,16 +285,19 @@ class Fingerprinter:
             plan = self._plans[cls] = _readers(cls, self._sorted_listed)
         own = vars(obj)
         parts = [cls.__name__]
-        for name, on_class in plan:
-            if on_class:
+        if plan[0] is not None:  # the listed names it holds, and those its class defines
+            present = sorted(plan[1].union(own.keys() & plan[0]))
+        else:  # computed attributes: ask for every name
+            present = self._sorted_listed
+        on_class = plan[1]
+        for name in present:
+            if name in on_class:
                 try:
                     value = getattr(obj, name)
                 except Exception:  # not an attribute of a story (a template reads it elsewhere)
                     continue
             else:
-                value = own.get(name, _MISSING)
-                if value is _MISSING:
-                    continue
+                value = own[name]
             if _holds_content(value):
                 continue  # other stories count where they are shown, by their own digest
             if callable(value) and not isinstance(value, (str, type)):
@@ -515,21 +521,31 @@ class Plan:
         self.feed_fp.share_own(self.fp)  # a story's own digest is made once for both
         self._listed_known = False
         self.inputs = TemplateInputs()
+        self._names: dict[str, tuple[tuple[str, str], ...] | None] = {}
+        # each variable's last value and its text in a key (the same objects on many pages)
+        self._last: dict[str, tuple[Any, str]] = {}
 
     def page_key(self, template: Any, localcontext: Mapping[str, Any]) -> str:
         """The key of one page about to be rendered."""
         if not self._listed_known:
             self.fp.listed = self.inputs.listed(template.environment)
             self._listed_known = True
-        names = self.inputs.names(template)
-        chosen = [
-            n
-            for n in (sorted(localcontext) if names is None else sorted(names))
-            # a paginated list counts through its page (items, number, count of pages)
-            if n in localcontext and f"{n}_page" not in localcontext
-        ]
+        names = self._names.get(template.name)
+        if names is None:
+            read = self.inputs.names(template)
+            names = _with_page(read) if read is not None else None
+            self._names[template.name] = names
         parts = [self.fingerprint, "page", template.name, str(localcontext.get("output_file"))]
-        parts += [f"{n}={self._variable(n, localcontext[n])}" for n in chosen]
+        last = self._last
+        for n, paged in _with_page(localcontext) if names is None else names:
+            # a paginated list counts through its page (items, number, count of pages)
+            if n in localcontext and paged not in localcontext:
+                value = localcontext[n]
+                seen = last.get(n)
+                if seen is None or seen[0] is not value:
+                    # (the objects of a build do not change while it writes: Fingerprinter.of)
+                    seen = last[n] = (value, f"{n}={self._variable(n, value)}")
+                parts.append(seen[1])
         return _h(*parts)
 
     def _variable(self, name: str, value: Any) -> str:
@@ -554,6 +570,11 @@ class Plan:
             return True
         self.rendered.add(name)
         return False
+
+
+def _with_page(names: Iterable[str]) -> tuple[tuple[str, str], ...]:
+    """Variable names, sorted, each with the name of its paginated list's page."""
+    return tuple((n, f"{n}_page") for n in sorted(names))
 
 
 def make_writer_class(plan: Plan) -> type:
