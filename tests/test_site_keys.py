@@ -37,7 +37,7 @@ def test_a_cached_digest_covers_what_the_story_still_holds(content: Path, tmp_pa
     # reader cache saved it, in the build that read the story or in a later one that loads it
     # from the cache (what changes each build, related stories, neighbours, top-10 badges, is
     # hashed each build).
-    seen: list[tuple[Any, tuple[str, frozenset[str], bool]]] = []
+    seen: list[tuple[Any, tuple[bytes, frozenset[str], bool]]] = []
 
     def check(generator: Any, writer: Any = None) -> None:
         for story in _stories(generator):

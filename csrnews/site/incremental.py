@@ -325,7 +325,7 @@ class Fingerprinter:
         stamp = own.get(CACHED_DIGEST)
         if type(stamp) is tuple and len(stamp) == 3:
             cached, covered, intrasite = stamp
-            digest = hashlib.blake2b(f"cached:{cached}".encode(), digest_size=16)
+            digest = hashlib.blake2b(b"cached:" + cached, digest_size=16)
             _hash_attributes(
                 digest,
                 sorted(
@@ -385,11 +385,13 @@ def stamp_cached(obj: Any) -> None:
     )
     digest = hashlib.blake2b(type(obj).__name__.encode(), digest_size=16)
     _hash_attributes(digest, items)
-    own[CACHED_DIGEST] = (
-        digest.hexdigest(),
-        frozenset(name for name, _ in items),
-        _links_other_files(obj),
-    )
+    covered = frozenset(name for name, _ in items)
+    # one object for every story with the same attributes: pickled once in the reader cache
+    covered = _COVERED.setdefault(covered, covered)
+    own[CACHED_DIGEST] = (digest.digest(), covered, _links_other_files(obj))
+
+
+_COVERED: dict[frozenset[str], frozenset[str]] = {}
 
 
 class TemplateInputs:
