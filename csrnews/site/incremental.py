@@ -44,8 +44,18 @@ _PACKAGE = Path(__file__).resolve().parent.parent  # csrnews/, the site plugins 
 _ROOT = _PACKAGE.parent
 # Context keys that are not inputs of a page (paths of this very build, the context itself).
 _SETTINGS_SKIP = frozenset({"OUTPUT_PATH", "CACHE_PATH", "_ROOT"})
+# A story's digest of what Pelican's reader cache holds of it, set just before the cache is
+# saved and saved with it: (digest, the attributes it covers, whether its HTML links to other
+# files). A story from the cache carries the digest of exactly what was read back.
+CACHED_DIGEST = "csrnews_cached_digest"
 # Attributes of a story object that are not inputs of its pages.
-_CONTENT_SKIP = frozenset({"settings", pelican_compat.CONTENT_CONTEXT_ATTR, "timezone"})
+_CONTENT_SKIP = frozenset(
+    {"settings", pelican_compat.CONTENT_CONTEXT_ATTR, "timezone", CACHED_DIGEST}
+)
+# Attributes Pelican sets again on every build, also on stories from its reader cache (from the
+# other stories): never part of the cached digest, hashed every build like those the plugins
+# set after the cache is saved (related stories, neighbours, top-10 badges).
+_PER_BUILD = frozenset({"translations", "in_default_lang"})
 _MAX_DEPTH = 6
 # Pelican's intra-site link markers ({filename}x.md, |static|img.png ...), as its default
 # INTRASITE_LINK_REGEX matches them.
@@ -128,12 +138,15 @@ def _holds_content(value: Any) -> bool:
     )
 
 
-def _readers(cls: type, names: Iterable[str]) -> tuple[tuple[str, bool], ...]:
-    """For each name, whether it must be read with getattr (the class defines it) or can be
-    looked up in the instance's own attributes (absent there: the story has no such value)."""
+def _readers(cls: type, names: Iterable[str]) -> tuple[frozenset[str] | None, frozenset[str]]:
+    """Of the names, those looked up in a story's own attributes (absent there: the story has
+    no such value; None when the class computes attributes) and those read with getattr (the
+    class defines them)."""
+    names = list(names)
     if getattr(cls, "__getattr__", None) is not None:
-        return tuple((name, True) for name in names)  # computed attributes: ask every time
-    return tuple((name, hasattr(cls, name)) for name in names)
+        return None, frozenset(names)  # computed attributes: ask every time
+    on_class = frozenset(name for name in names if hasattr(cls, name))
+    return frozenset(names) - on_class, on_class
 
 
 class Fingerprinter:
@@ -145,7 +158,7 @@ class Fingerprinter:
         self._full_memo: dict[int, str] = {}
         self._own_memo: dict[int, str] = {}
         self._alive: list[Any] = []  # memoised objects stay alive, so their ids stay theirs
-        self._plans: dict[type, tuple[tuple[str, bool], ...]] = {}
+        self._plans: dict[type, tuple[frozenset[str] | None, frozenset[str]]] = {}
         # The attributes templates can read from a story that is not the page's own (a list
         # item, a link); None: every attribute (a story in a feed shows its text).
         self.listed = listed
@@ -272,16 +285,19 @@ class Fingerprinter:
             plan = self._plans[cls] = _readers(cls, self._sorted_listed)
         own = vars(obj)
         parts = [cls.__name__]
-        for name, on_class in plan:
-            if on_class:
+        if plan[0] is not None:  # the listed names it holds, and those its class defines
+            present = sorted(plan[1].union(own.keys() & plan[0]))
+        else:  # computed attributes: ask for every name
+            present = self._sorted_listed
+        on_class = plan[1]
+        for name in present:
+            if name in on_class:
                 try:
                     value = getattr(obj, name)
                 except Exception:  # not an attribute of a story (a template reads it elsewhere)
                     continue
             else:
-                value = own.get(name, _MISSING)
-                if value is _MISSING:
-                    continue
+                value = own[name]
             if _holds_content(value):
                 continue  # other stories count where they are shown, by their own digest
             if callable(value) and not isinstance(value, (str, type)):
@@ -298,32 +314,84 @@ class Fingerprinter:
         Hashes the repr of its attributes (long strings, its text, by their bytes): fast, and
         stable for the values stories hold (strings, dates, lists, Pelican's categories and
         tags). A value whose repr holds a memory address only makes the page render every
-        time, never go stale.
+        time, never go stale. A story from the reader cache brings the digest of what the
+        cache holds of it (``stamp_cached``): only the attributes set since count again.
         """
         memo = self._own_memo
         known = memo.get(id(obj))
         if known is not None:
             return known
-        own = sorted(
-            (name, value)
-            for name, value in vars(obj).items()
-            if name not in _CONTENT_SKIP and not _holds_content(value)
-        )
-        raw = pelican_compat.raw_html(obj)
-        if isinstance(raw, str) and _INTRASITE.search(raw):
+        own = vars(obj)
+        stamp = own.get(CACHED_DIGEST)
+        if type(stamp) is tuple and len(stamp) == 3:
+            cached, covered, intrasite = stamp
+            digest = hashlib.blake2b(b"cached:" + cached, digest_size=16)
+            _hash_attributes(
+                digest,
+                sorted(
+                    (name, value)
+                    for name, value in own.items()
+                    if name not in covered
+                    and name not in _CONTENT_SKIP
+                    and not _holds_content(value)
+                ),
+            )
+        else:
+            digest = hashlib.blake2b(type(obj).__name__.encode(), digest_size=16)
+            _hash_attributes(
+                digest,
+                sorted(
+                    (name, value)
+                    for name, value in own.items()
+                    if name not in _CONTENT_SKIP and not _holds_content(value)
+                ),
+            )
+            intrasite = _links_other_files(obj)
+        if intrasite:
             # links to other files ({filename}...) resolve to their current URLs at render time
-            own.append(("resolved_content", str(obj.content)))
-        digest = hashlib.blake2b(type(obj).__name__.encode(), digest_size=16)
-        for name, value in own:
-            if type(value) is str and len(value) > 256:
-                # long text by its bytes (its repr would copy and escape it first)
-                digest.update(f"\x00{name}=s{len(value)}:".encode())
-                digest.update(value.encode("utf-8", "surrogatepass"))
-            else:
-                digest.update(f"\x00{name}={value!r}".encode("utf-8", "surrogatepass"))
+            _hash_attributes(digest, [("resolved_content", str(obj.content))])
         memo[id(obj)] = known = digest.hexdigest()
         self._alive.append(obj)
         return known
+
+
+def _links_other_files(obj: Any) -> bool:
+    raw = pelican_compat.raw_html(obj)
+    return isinstance(raw, str) and _INTRASITE.search(raw) is not None
+
+
+def _hash_attributes(digest: Any, items: Iterable[tuple[str, Any]]) -> None:
+    for name, value in items:
+        if type(value) is str and len(value) > 256:
+            # long text by its bytes (its repr would copy and escape it first)
+            digest.update(f"\x00{name}=s{len(value)}:".encode())
+            digest.update(value.encode("utf-8", "surrogatepass"))
+        else:
+            digest.update(f"\x00{name}={value!r}".encode("utf-8", "surrogatepass"))
+
+
+def stamp_cached(obj: Any) -> None:
+    """Give a story about to be saved in the reader cache the digest of what is saved.
+
+    Every attribute but those Pelican sets again each build (``_PER_BUILD``) and those that
+    are no input (``_CONTENT_SKIP``) or hold other stories; ``Fingerprinter._own`` hashes
+    the rest (and whatever is set later) every build.
+    """
+    own = vars(obj)
+    items = sorted(
+        (name, value)
+        for name, value in own.items()
+        if name not in _CONTENT_SKIP and name not in _PER_BUILD and not _holds_content(value)
+    )
+    digest = hashlib.blake2b(type(obj).__name__.encode(), digest_size=16)
+    _hash_attributes(digest, items)
+    covered = frozenset(name for name, _ in items)
+    # one object for every story with the same attributes: pickled once in the reader cache
+    covered = _COVERED.setdefault(covered, covered)
+    own[CACHED_DIGEST] = (digest.digest(), covered, _links_other_files(obj))
+
+
+_COVERED: dict[frozenset[str], frozenset[str]] = {}
 
 
 class TemplateInputs:
@@ -420,12 +488,18 @@ def save_cache_when_changed(generator: Any) -> None:
     """
     setattr(generator, CACHE_CHANGED, False)
     cache_data, save_cache = generator.cache_data, generator.save_cache
+    read: list[Any] = []  # stories read this build, to be saved in the cache
 
     def cache_and_mark(filename: str, data: Any) -> None:
         mark_cache_changed(generator)
+        read.append(data)
         cache_data(filename, data)
 
     def save_if_changed() -> None:
+        for content in read:
+            if isinstance(content, Content):
+                stamp_cached(content)
+        read.clear()
         if getattr(generator, CACHE_CHANGED, True):
             save_cache()
 
@@ -449,21 +523,31 @@ class Plan:
         self.feed_fp.share_own(self.fp)  # a story's own digest is made once for both
         self._listed_known = False
         self.inputs = TemplateInputs()
+        self._names: dict[str, tuple[tuple[str, str], ...] | None] = {}
+        # each variable's last value and its text in a key (the same objects on many pages)
+        self._last: dict[str, tuple[Any, str]] = {}
 
     def page_key(self, template: Any, localcontext: Mapping[str, Any]) -> str:
         """The key of one page about to be rendered."""
         if not self._listed_known:
             self.fp.listed = self.inputs.listed(template.environment)
             self._listed_known = True
-        names = self.inputs.names(template)
-        chosen = [
-            n
-            for n in (sorted(localcontext) if names is None else sorted(names))
-            # a paginated list counts through its page (items, number, count of pages)
-            if n in localcontext and f"{n}_page" not in localcontext
-        ]
+        names = self._names.get(template.name)
+        if names is None:
+            read = self.inputs.names(template)
+            names = _with_page(read) if read is not None else None
+            self._names[template.name] = names
         parts = [self.fingerprint, "page", template.name, str(localcontext.get("output_file"))]
-        parts += [f"{n}={self._variable(n, localcontext[n])}" for n in chosen]
+        last = self._last
+        for n, paged in _with_page(localcontext) if names is None else names:
+            # a paginated list counts through its page (items, number, count of pages)
+            if n in localcontext and paged not in localcontext:
+                value = localcontext[n]
+                seen = last.get(n)
+                if seen is None or seen[0] is not value:
+                    # (the objects of a build do not change while it writes: Fingerprinter.of)
+                    seen = last[n] = (value, f"{n}={self._variable(n, value)}")
+                parts.append(seen[1])
         return _h(*parts)
 
     def _variable(self, name: str, value: Any) -> str:
@@ -488,6 +572,11 @@ class Plan:
             return True
         self.rendered.add(name)
         return False
+
+
+def _with_page(names: Iterable[str]) -> tuple[tuple[str, str], ...]:
+    """Variable names, sorted, each with the name of its paginated list's page."""
+    return tuple((n, f"{n}_page") for n in sorted(names))
 
 
 def make_writer_class(plan: Plan) -> type:

@@ -3,9 +3,16 @@
 from __future__ import annotations
 
 import bisect
+import contextlib
+import hashlib
 import heapq
 import logging
+import os
+import pickle
+import tempfile
 from collections import defaultdict
+from collections.abc import Mapping
+from pathlib import Path
 from typing import Any
 
 from pelican import signals
@@ -17,6 +24,9 @@ WEIGHTS = {"org": 3.0, "std": 3.0, "tag": 1.0}
 # story's related stories are earlier ones, so a new story never changes an older story's page
 # (the nightly renders the new stories, not the pages of every story they would be related to).
 WINDOW = 50
+# The related stories of the last build, in Pelican's reader cache folder (one per build setup:
+# code and settings); see compute_related.
+CACHE_FILE = "csrnews-related.pickle"
 
 
 def _keys(article: Any) -> list[tuple[str, str]]:
@@ -26,15 +36,23 @@ def _keys(article: Any) -> list[tuple[str, str]]:
     return keys
 
 
-def compute_related(articles: list[Any], limit: int = 5) -> None:
+def compute_related(
+    articles: list[Any], limit: int = 5, known: Mapping[bytes, tuple[int, ...]] | None = None
+) -> dict[bytes, tuple[int, ...]]:
     """Set ``article.related`` on each article (newest first in ``articles``): earlier stories.
 
     Inverted indexes over organisations, standards and tags; each shared key adds a weight
     that falls with the key's frequency among the stories up to this one (so later stories
     change no earlier story's weights); bounded work per story (no all-pairs comparison).
+
+    A story's related stories depend on nothing but the keys of the stories from it to the
+    oldest, in order: returns them by a digest of those keys (as offsets to the story), and
+    takes ``known``, such a result of an earlier build, to keep those whose digest is the same
+    (a night's new stories, newer than the rest, leave every older story's digest unchanged).
     """
     postings: dict[tuple[str, str], list[int]] = defaultdict(list)
     keys_of = [_keys(a) for a in articles]
+    digests = _suffix_digests(keys_of, limit)
     places: list[list[tuple[list[int], int, float]]] = []
     for i, keys in enumerate(keys_of):
         mine = []
@@ -45,16 +63,59 @@ def compute_related(articles: list[Any], limit: int = 5) -> None:
             mine.append((posting, pos, WEIGHTS[key[0]]))
             posting.append(i)  # ascending: the stories after i in a posting are older ones
         places.append(mine)
+    found: dict[bytes, tuple[int, ...]] = {}
     for i, article in enumerate(articles):
-        scores: dict[int, float] = {}
-        get = scores.get
-        for posting, pos, base in places[i]:
-            weight = base / (1.0 + (len(posting) - pos) / 50.0)
-            for j in posting[pos + 1 : pos + WINDOW + 1]:
-                scores[j] = get(j, 0.0) + weight
-        # highest score first, then the newer of the earlier stories
-        best = heapq.nsmallest(limit, [(-score, j) for j, score in scores.items()])
-        article.related = [articles[j] for _, j in best]
+        offsets = known.get(digests[i]) if known else None
+        if offsets is None:
+            scores: dict[int, float] = {}
+            get = scores.get
+            for posting, pos, base in places[i]:
+                weight = base / (1.0 + (len(posting) - pos) / 50.0)
+                for j in posting[pos + 1 : pos + WINDOW + 1]:
+                    scores[j] = get(j, 0.0) + weight
+            # highest score first, then the newer of the earlier stories
+            best = heapq.nsmallest(limit, [(-score, j) for j, score in scores.items()])
+            offsets = tuple(j - i for _, j in best)
+        found[digests[i]] = offsets
+        article.related = [articles[i + d] for d in offsets]
+    return found
+
+
+def _suffix_digests(keys_of: list[list[tuple[str, str]]], limit: int) -> list[bytes]:
+    """For each story, a digest of its keys and those of every older story, in order."""
+    digests = [b""] * len(keys_of)
+    running = hashlib.blake2b(f"{limit},{WINDOW},{sorted(WEIGHTS.items())}".encode()).digest()
+    for i in range(len(keys_of) - 1, -1, -1):
+        running = hashlib.blake2b(running + repr(keys_of[i]).encode(), digest_size=16).digest()
+        digests[i] = running
+    return digests
+
+
+def _load(path: Path) -> dict[bytes, tuple[int, ...]]:
+    try:
+        with path.open("rb") as handle:
+            data = pickle.load(handle)
+    except Exception:  # missing, or cut short by a killed build: compute them all
+        return {}
+    return data if isinstance(data, dict) else {}
+
+
+def _save(path: Path, data: dict[bytes, tuple[int, ...]]) -> None:
+    """Write the file whole or not at all (a temporary file renamed over it)."""
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, name = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
+    except OSError as exc:
+        logger.warning("could not save the related stories in %s: %s", path, exc)
+        return
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            pickle.dump(data, handle, protocol=pickle.HIGHEST_PROTOCOL)
+        os.replace(name, path)
+    except OSError as exc:
+        logger.warning("could not save the related stories in %s: %s", path, exc)
+        with contextlib.suppress(OSError):
+            os.unlink(name)
 
 
 def set_neighbours(articles: list[Any]) -> None:
@@ -65,7 +126,17 @@ def set_neighbours(articles: list[Any]) -> None:
 
 
 def on_articles(generator: Any) -> None:
-    compute_related(generator.articles, generator.settings.get("RELATED_MAX", 5))
+    settings = generator.settings
+    limit = settings.get("RELATED_MAX", 5)
+    if not (settings.get("CACHE_CONTENT") and settings.get("CACHE_PATH")):
+        compute_related(generator.articles, limit)
+    else:
+        # kept beside Pelican's reader cache (whose folder is one per code and settings)
+        path = Path(settings["CACHE_PATH"]) / CACHE_FILE
+        known = _load(path) if settings.get("LOAD_CONTENT_CACHE") else {}
+        found = compute_related(generator.articles, limit, known)
+        if found != known:
+            _save(path, found)
     set_neighbours(generator.articles)
 
 
