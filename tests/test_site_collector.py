@@ -37,9 +37,29 @@ def test_a_build_loads_stories_without_collections_and_renders_with_them_frozen(
     assert seen["loading"][0] is False  # no collection walks the stories as they load
     enabled, frozen = seen["rendering"]
     assert enabled and frozen > 1000  # the stories and context, out of the collector's sight
-    assert gc.isenabled() and gc.get_freeze_count() == 0  # all given back afterwards
+    # all given back afterwards (gc.unfreeze: also what an in-process `csrnews build` left)
+    assert gc.isenabled() and gc.get_freeze_count() == 0
     gc.collect()
     assert seen["story"]() is None  # no module or class keeps the site past its build
+
+
+def test_a_build_the_process_ends_after_leaves_its_site_frozen(tmp_path: Path) -> None:
+    """The command line's build: its stories are not walked and freed at the exit."""
+    seen: dict[str, Any] = {}
+
+    def loading(generator: Any) -> None:
+        seen["story"] = weakref.ref(generator.articles[0])
+
+    before = gc.get_freeze_count()
+    signals.article_generator_finalized.connect(loading)
+    try:
+        build_site(SAMPLES, tmp_path / "out", quiet=True, incremental=False, process_ends=True)
+    finally:
+        signals.article_generator_finalized.disconnect(loading)
+    assert gc.isenabled() and gc.get_freeze_count() > before + 1000
+    gc.collect()
+    assert seen["story"]() is not None  # left frozen: a collection does not reach it
+    gc.unfreeze()  # this process goes on: give it back
 
 
 def test_the_collector_is_given_back_when_a_build_fails() -> None:

@@ -148,6 +148,7 @@ def build(
             incremental=not full,
             before_swap=commit_index,
             settings_file=settings_file,
+            process_ends=True,  # the command ends after the build: no freeing at exit
         )
     except SiteBuildError as exc:
         console.error(f"site build failed, {output} and {index} left as they were: {exc}")

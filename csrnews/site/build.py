@@ -128,8 +128,13 @@ def build_site(
     quarantine: bool = True,
     before_swap: Callable[[SiteStats], None] | None = None,
     settings_file: str | os.PathLike[str] | None = None,
+    process_ends: bool = False,
 ) -> SiteStats:
     """Build into a temporary sibling folder, then swap it in place of ``output_dir``.
+
+    ``process_ends``: the process exits after the build (the command line), so what the build
+    made is left out of the cyclic collector's sight (csrnews.site.collector) rather than
+    walked and freed at exit; a long-lived caller (the desk, tests) keeps the default.
 
     With ``quarantine`` (the default) story and page files that fail csrnews.story.storycheck, or
     that Pelican cannot read, are left out and listed in ``stats.quarantined``; the rest is

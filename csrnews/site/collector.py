@@ -7,7 +7,10 @@ of it while Pelican's reader cache is unpickled. So the collector is off until e
 generator has built its context; what exists then (the stories, the context) lives until the
 build ends, so it is moved out of the collector's sight (``gc.freeze``) and the collector runs
 again, for what rendering leaves behind, over the rest. When the build returns, everything
-is given back to the collector.
+is given back to the collector, unless the build is told the process ends after it
+(``process_ends=True``: the command line): then the stories and their context, cycles that
+only the collector frees, stay frozen, and the exit does not walk and free them (about 0.35 s
+of a 20,000-story nightly's wall time).
 """
 
 from __future__ import annotations
@@ -23,7 +26,10 @@ F = TypeVar("F", bound=Callable[..., Any])
 
 
 def stories_long_lived(build: F) -> F:
-    """Run ``build`` with the collector off until ``all_generators_finalized``, then frozen."""
+    """Run ``build`` with the collector off until ``all_generators_finalized``, then frozen.
+
+    Unfrozen when ``build`` returns, unless it is called with ``process_ends=True``.
+    """
 
     @functools.wraps(build)
     def paused(*args: Any, **kwargs: Any) -> Any:
@@ -43,7 +49,7 @@ def stories_long_lived(build: F) -> F:
             return build(*args, **kwargs)
         finally:
             signals.all_generators_finalized.disconnect(settle)
-            if frozen[0]:
+            if frozen[0] and not kwargs.get("process_ends", False):
                 gc.unfreeze()
             if enabled:
                 gc.enable()
