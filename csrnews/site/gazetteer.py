@@ -20,6 +20,9 @@ import yaml
 
 from csrnews.story import settings
 
+# libyaml's safe loader where PyYAML has it (the gazetteer files are read at every build)
+_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
 logger = logging.getLogger(__name__)
 
 DATA_DIR = settings.ENRICHMENT_DATA_DIR
@@ -88,7 +91,7 @@ def organisations(data_dir: Path = DATA_DIR) -> dict[str, OrgNames]:
     """Every organisation of the gazetteer by canonical name ({} when the file is unreadable)."""
     path = data_dir / "organisations.yaml"
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+        data = yaml.load(path.read_text(encoding="utf-8"), Loader=_LOADER) or {}
     except (OSError, yaml.YAMLError) as exc:
         logger.warning("cannot read %s for organisation names: %s", path, exc)
         return {}
@@ -111,7 +114,7 @@ def place_kinds(data_dir: Path = DATA_DIR) -> dict[str, str]:
     """Kind of each place by its canonical name and its aliases: city, province, country..."""
     path = data_dir / "locations.yaml"
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+        data = yaml.load(path.read_text(encoding="utf-8"), Loader=_LOADER) or {}
     except (OSError, yaml.YAMLError) as exc:
         logger.warning("cannot read %s for kinds of places: %s", path, exc)
         return {}
