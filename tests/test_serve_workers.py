@@ -179,6 +179,13 @@ def _start(servers: list[Server], site: Site, tmp_path: Path, *extra: str) -> Se
     if "--workers" in extra:  # gunicorn starts them one after the other
         wanted = int(extra[extra.index("--workers") + 1])
         _wait_for(lambda: len(server.workers()) == wanted, message=f"{wanted} workers")
+        # and each has loaded the site and its index (a signal while one still loads it is
+        # another case: under load that took longer than the workers' grace to stop)
+        _wait_for(
+            lambda: server.stderr.count(" ready") >= wanted,
+            seconds=30,
+            message=f"{wanted} workers ready",
+        )
     return server
 
 

@@ -113,8 +113,14 @@ class ServeOptions:
             "forwarded_allow_ips": "",
             "proxy_allow_ips": "",
             "control_socket_disable": True,  # no control socket in $HOME (ProtectHome=yes)
+            "post_worker_init": _worker_ready,
             **self.extra,
         }
+
+
+def _worker_ready(worker: Any) -> None:
+    """gunicorn's hook once a worker has loaded the site and its index: say it serves now."""
+    worker.log.info("Worker %s ready", worker.pid)
 
 
 class _Application(BaseApplication):
