@@ -60,7 +60,8 @@ root_option = click.option(
     type=click.IntRange(min=2),
     default=5,
     show_default=True,
-    help="Releases kept on disk (current and previous are always kept).",
+    help="Releases kept on disk (current and previous are always kept); the oldest one past "
+    "the limit is deleted before the build, which starts from its site.",
 )
 @click.option(
     "--keep-reports",
