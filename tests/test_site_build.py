@@ -252,6 +252,24 @@ def test_golden_site(site: Path) -> None:
 
 
 @pytest.mark.slow
+def test_the_related_stories_cache_is_made_like_pelicans_cache_files(site: Path) -> None:
+    """csrnews-related.pickle follows the umask (0644 under 022) like Pelican's own cache files;
+    it was made 0600 through a temporary file."""
+    import os
+    import stat
+
+    mask = os.umask(0o022)
+    os.umask(mask)
+    cache = site.parent / ".pelican-cache"
+    (related,) = cache.glob("*/csrnews-related.pickle")
+    pelicans = [p for p in related.parent.iterdir() if p.is_file() and p != related]
+    assert pelicans, sorted(related.parent.iterdir())
+    modes = {stat.S_IMODE(p.stat().st_mode) for p in [related, *pelicans]}
+    assert modes == {0o666 & ~mask}, {
+        p.name: oct(p.stat().st_mode) for p in related.parent.iterdir()
+    }
+
+
 def test_cli_build_and_failed_build_keeps_last_site(tmp_path: Path) -> None:
     content = tmp_path / "content"
     shutil.copytree(SAMPLES, content)
