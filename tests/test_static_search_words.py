@@ -4,16 +4,15 @@ word, matches the longest prefix of it the shard indexes), in English and in Chi
 
 from __future__ import annotations
 
-import sys
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
 from csrnews.search.staticsearch import build_static_search
 
 from tests.golden_site import SAMPLES
-from tests.test_readers_browser import _serve
-from tests.test_static_search_delta import TARGET, _answer, _site_root
+from tests.test_static_search_delta import TARGET, _answer, _site_root, search_page, serve_roots
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
@@ -37,27 +36,19 @@ QUERIES = (
 def layouts(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, str]]:
     """The samples' static search as one shard and as three, each on a static server."""
     base = tmp_path_factory.mktemp("words")
-    roots = {}
+    roots: dict[str, Path] = {}
     for name, target in (("one", 4000), ("split", TARGET)):
         bundle = base / f"bundle-{name}"
         bundle.mkdir()
         stats = build_static_search(SAMPLES, bundle, target=target)
         assert stats.shards == (1 if name == "one" else 3), stats
         roots[name] = _site_root(base / name, bundle)
-    serve = [sys.executable, "-m", "http.server", "--bind", "127.0.0.1", "--directory"]
-    servers = {name: _serve([*serve, str(root)], cwd=base) for name, root in roots.items()}
-    try:
-        yield {name: next(server) for name, server in servers.items()}
-    finally:
-        for server in servers.values():
-            server.close()
+    yield from serve_roots(roots, base)
 
 
 def test_several_shards_find_what_one_index_finds(layouts: dict[str, str], browser: Any) -> None:
     # layouts first: Pagefind's client runs its own event loop, Playwright's must not run yet
-    page = browser.new_page()
-    page.errors = []
-    page.on("pageerror", lambda exc: page.errors.append(str(exc)))
+    page = search_page(browser)
     for query in QUERIES:
         want = _answer(page, layouts["one"] + "/search/" + query)
         assert want["hits"], query
