@@ -357,7 +357,8 @@
    * stories would not give. Keep, for every word, only the shards that match it as the one
    * index would: those that index it (Pagefind's exact search finds it there, stemmed) or a
    * word it starts, else those whose fallback prefix is the longest. The answer is then made
-   * of the kept shards' own searches: their hits, totals and facet counts. */
+   * of the kept shards' own searches: their hits, totals and facet counts. A query word no
+   * shard's hit tells about (-1) drops no shard. */
   function keepMatchingShards(pagefind, q, filters, search) {
     var perShard = (search.filters || {}).shard || {};
     var shards = Object.keys(perShard).filter(function (id) { return perShard[id] > 0; });
@@ -414,7 +415,7 @@
         keep.forEach(function (id) { keptSet[id] = true; });
         return { results: results, filters: counts, kept: keptSet };
       });
-    });
+    }).catch(function () { return search; }); // a check that fails leaves Pagefind's answer
   }
 
   function runStatic(state, ticket) {
