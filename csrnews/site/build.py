@@ -462,7 +462,10 @@ def _remove_killed_staging(output: Path) -> None:
     for folder in sorted(output.parent.glob(staging_prefix(output) + "*")):
         if folder.is_dir() and not folder.is_symlink():
             logger.warning("removing %s, the staging folder of a build that was killed", folder)
-            _discard(folder, output)
+            try:
+                _discard(folder, output)
+            except OSError as exc:  # not this build's to fail for
+                logger.warning("could not remove %s: %s", folder, exc)
 
 
 def _remove_leftovers(output: Path) -> None:
