@@ -2,9 +2,16 @@
 
 from __future__ import annotations
 
+import fcntl
 import json
+import logging
+import os
 import re
 import shutil
+import signal
+import subprocess
+import sys
+import time
 from html.parser import HTMLParser
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
@@ -14,8 +21,9 @@ import pytest
 from csrnews.search.staticsearch import build_static_search
 
 from csrnews.site.build import SiteBuildError, build_site
+from csrnews.site.folders import build_lock_of
 from csrnews.story.storyfile import iter_story_files, read_story
-from tests.conftest import run_cli
+from tests.conftest import ROOT, run_cli
 from tests.golden_site import GOLDEN, GOLDEN_TODAY, SAMPLES, compare
 
 VOID = {
@@ -252,6 +260,24 @@ def test_golden_site(site: Path) -> None:
 
 
 @pytest.mark.slow
+def test_the_related_stories_cache_is_made_like_pelicans_cache_files(site: Path) -> None:
+    """csrnews-related.pickle follows the umask (0644 under 022) like Pelican's own cache files;
+    it was made 0600 through a temporary file."""
+    import os
+    import stat
+
+    mask = os.umask(0o022)
+    os.umask(mask)
+    cache = site.parent / ".pelican-cache"
+    (related,) = cache.glob("*/csrnews-related.pickle")
+    pelicans = [p for p in related.parent.iterdir() if p.is_file() and p != related]
+    assert pelicans, sorted(related.parent.iterdir())
+    modes = {stat.S_IMODE(p.stat().st_mode) for p in [related, *pelicans]}
+    assert modes == {0o666 & ~mask}, {
+        p.name: oct(p.stat().st_mode) for p in related.parent.iterdir()
+    }
+
+
 def test_cli_build_and_failed_build_keeps_last_site(tmp_path: Path) -> None:
     content = tmp_path / "content"
     shutil.copytree(SAMPLES, content)
@@ -288,6 +314,44 @@ def test_cli_build_and_failed_build_keeps_last_site(tmp_path: Path) -> None:
     assert not list(tmp_path.glob(".out.building-*"))
 
 
+def test_the_next_build_removes_a_killed_builds_staging_unless_a_build_runs(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A `csrnews build` killed mid-build leaves its staging folder beside the output. The next
+    build removes it and says so; but not while another build of the output runs (it holds
+    the lock shared, and any of the staging folders may be its own)."""
+    content, out = tmp_path / "content", tmp_path / "out"
+    shutil.copytree(SAMPLES, content)
+    argv = ["build", "--content", str(content), "--output", str(out)]
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "csrnews", *argv, "--index", str(tmp_path / "index")],
+        cwd=ROOT,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
+    )
+    try:
+        deadline = time.monotonic() + 120
+        while not list(tmp_path.glob(".out.building-*")):
+            assert proc.poll() is None and time.monotonic() < deadline, proc.returncode
+            time.sleep(0.01)
+    finally:
+        os.killpg(proc.pid, signal.SIGKILL)
+        proc.wait()
+    (killed,) = tmp_path.glob(".out.building-*")
+    running = tmp_path / ".out.building-running"  # the staging folder of a build still running
+    running.mkdir()
+    with build_lock_of(out).open("a") as held:
+        fcntl.flock(held, fcntl.LOCK_SH)
+        build_site(SAMPLES, out, quiet=True)
+        assert killed.is_dir() and running.is_dir() and (out / STORY).is_file()
+    running.rmdir()  # that build ended
+    with caplog.at_level(logging.WARNING, logger="csrnews.site.build"):
+        build_site(SAMPLES, out, quiet=True)
+    assert not list(tmp_path.glob(".out.building-*")) and (out / STORY).is_file()
+    assert f"removing {killed}, the staging folder of a build that was killed" in caplog.text
+
+
 def test_missing_content_is_an_error(tmp_path: Path) -> None:
     with pytest.raises(SiteBuildError):
         build_site(tmp_path / "nope", tmp_path / "out", quiet=True)
@@ -295,8 +359,6 @@ def test_missing_content_is_an_error(tmp_path: Path) -> None:
 
 def test_a_failed_site_build_calls_the_index_update_off(tmp_path: Path) -> None:
     """The index child waits for the build's word before its commit: no word, no change."""
-    import time
-
     from csrnews.search import SearchRequest, SearchService, update_index
 
     from csrnews.commands.build import _start_index, _stop_index

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import fcntl
 import logging
 import os
 import re
@@ -22,7 +23,7 @@ from pelican.settings import read_settings
 from csrnews.site import incremental as incremental_mod
 from csrnews.site import pelican_compat
 from csrnews.site.collector import stories_long_lived
-from csrnews.site.folders import spare_of
+from csrnews.site.folders import build_lock_of, spare_of, staging_prefix
 from csrnews.site.quarantine import BuildQuarantine
 from csrnews.story import settings as defaults
 from csrnews.story.storycheck import Quarantined, find_quarantine
@@ -153,7 +154,9 @@ def build_site(
         raise SiteBuildError(f"content folder not found: {content}")
     output.parent.mkdir(parents=True, exist_ok=True)
     _remove_leftovers(output)
-    staging = Path(tempfile.mkdtemp(prefix=f".{output.name}.building-", dir=output.parent))
+    lock = _BuildLock(output)  # held until the staging folder is swapped in or removed
+    staging = Path(tempfile.mkdtemp(prefix=staging_prefix(output), dir=output.parent))
+    ready = False
     stats = SiteStats(output=str(output))
 
     def count_articles(generator: Any) -> None:
@@ -210,6 +213,7 @@ def build_site(
         stats.staging = str(staging)
         if before_swap is not None:
             before_swap(stats)
+        ready = True
     except SiteBuildError:
         shutil.rmtree(staging, ignore_errors=True)
         raise
@@ -230,7 +234,12 @@ def build_site(
         pelican_console.quiet = was_quiet
         signals.article_generator_finalized.disconnect(count_articles)
         signals.page_generator_finalized.disconnect(count_pages)
-    _swap_in(staging, output)
+        if not ready:
+            lock.release()
+    try:
+        _swap_in(staging, output)
+    finally:
+        lock.release()
     stats.files = count_files(output)
     if not quiet:
         for message in recorder.warnings[:20]:
@@ -414,6 +423,49 @@ def remove_later(folder: Path) -> None:
         )
     except (OSError, subprocess.SubprocessError):
         shutil.rmtree(folder, ignore_errors=True)
+
+
+class _BuildLock:
+    """A build's shared flock on ``build_lock_of(output)``, held while its staging folder exists.
+
+    The kernel releases the lock of a build that is killed, even by SIGKILL. A build that gets
+    the lock exclusively (no other build of ``output`` runs) removes the staging folders beside
+    the output first, which only killed builds can have left, then holds it shared like the
+    others; while another build runs, it leaves them all alone.
+    """
+
+    def __init__(self, output: Path) -> None:
+        self._fd: int | None = os.open(build_lock_of(output), os.O_RDWR | os.O_CREAT, 0o666)
+        try:
+            try:
+                fcntl.flock(self._fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                pass  # another build of this output runs: a staging folder may be its own
+            else:
+                _remove_killed_staging(output)
+            fcntl.flock(self._fd, fcntl.LOCK_SH)
+        except BaseException:
+            self.release()
+            raise
+
+    def release(self) -> None:
+        if self._fd is not None:
+            os.close(self._fd)
+            self._fd = None
+
+    def __del__(self) -> None:
+        self.release()
+
+
+def _remove_killed_staging(output: Path) -> None:
+    """The staging folders of killed builds of ``output``: renamed away and removed (detached)."""
+    for folder in sorted(output.parent.glob(staging_prefix(output) + "*")):
+        if folder.is_dir() and not folder.is_symlink():
+            logger.warning("removing %s, the staging folder of a build that was killed", folder)
+            try:
+                _discard(folder, output)
+            except OSError as exc:  # not this build's to fail for
+                logger.warning("could not remove %s: %s", folder, exc)
 
 
 def _remove_leftovers(output: Path) -> None:

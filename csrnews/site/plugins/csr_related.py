@@ -9,7 +9,7 @@ import heapq
 import logging
 import os
 import pickle
-import tempfile
+import secrets
 from collections import defaultdict
 from collections.abc import Mapping
 from pathlib import Path
@@ -101,10 +101,15 @@ def _load(path: Path) -> dict[bytes, tuple[int, ...]]:
 
 
 def _save(path: Path, data: dict[bytes, tuple[int, ...]]) -> None:
-    """Write the file whole or not at all (a temporary file renamed over it)."""
+    """Write the file whole or not at all (a temporary file renamed over it).
+
+    The temporary file is made with mode 0666 less the umask, as Pelican makes its cache files
+    (``tempfile.mkstemp`` would make it 0600, and the rename would keep that).
+    """
+    name = str(path.with_name(f".{path.name}.{os.getpid()}.{secrets.token_hex(4)}"))
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
-        fd, name = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
+        fd = os.open(name, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
     except OSError as exc:
         logger.warning("could not save the related stories in %s: %s", path, exc)
         return

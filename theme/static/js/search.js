@@ -35,7 +35,7 @@
   var expanded = {};
   var mode = "api"; // "static" once the API did not answer
   var staticSearch = null; // a promise of the merged Pagefind instance
-  var staleEntries = Object.create(null); // result id: filter values, of entries a newer shard replaces
+  var staleEntries = Object.create(null); // result id: its shard and filter values, of entries a newer shard replaces
   var timer = null;
   var latest = 0;
   var wide = window.matchMedia("(min-width: 52rem)");
@@ -244,15 +244,22 @@
       .then(function (manifest) {
         var shards = (manifest.shards || []).map(function (s) { return bundleRoot + s.id + "/"; });
         if (!shards.length) { throw new Error("the static search bundle is empty"); }
+        var ids = manifest.shards.map(function (s) { return String(s.id); });
         staleEntries = Object.create(null);
         (manifest.shards || []).forEach(function (s) {
-          (s.stale || []).forEach(function (e) { staleEntries[e[0]] = e[1] || {}; });
+          (s.stale || []).forEach(function (e) {
+            staleEntries[e[0]] = { shard: String(s.id), values: e[1] || {} };
+          });
         });
+        // Each shard gets a "shard" filter of its own (Pagefind's mergeFilter): which shard a
+        // result comes from, for keepMatchingShards.
         return import(shards[0] + "pagefind.js").then(function (pagefind) {
-          return pagefind.options({ baseUrl: root, excerptLength: 30 })
+          return pagefind.options({ baseUrl: root, excerptLength: 30, mergeFilter: { shard: ids[0] } })
             .then(function () {
-              return shards.slice(1).reduce(function (chain, path) {
-                return chain.then(function () { return pagefind.mergeIndex(path); });
+              return shards.slice(1).reduce(function (chain, path, i) {
+                return chain.then(function () {
+                  return pagefind.mergeIndex(path, { mergeFilter: { shard: ids[i + 1] } });
+                });
               }, Promise.resolve());
             })
             .then(function () { return pagefind.filters(); }) // loads the filter indexes
@@ -286,9 +293,10 @@
     var dropped = Object.create(null);
     var counts = search.filters || {};
     return search.results.filter(function (result) {
-      var stale = staleEntries[result.id];
-      if (!stale || dropped[result.id]) { return true; }
+      var entry = staleEntries[result.id];
+      if (!entry || dropped[result.id] || (search.kept && !search.kept[entry.shard])) { return true; }
       dropped[result.id] = true;
+      var stale = entry.values;
       Object.keys(stale).forEach(function (filter) {
         (stale[filter] || []).forEach(function (value) {
           if (counts[filter] && counts[filter][value] > 0) { counts[filter][value] -= 1; }
@@ -298,6 +306,118 @@
     });
   }
 
+  /* Pagefind's query words, as its search splits and normalises them (the page's language is
+   * not one it segments: a Chinese query stays one word) and as the checks compare them. */
+  function plainWord(text) {
+    return String(text || "").toLocaleLowerCase().normalize("NFD").replace(/\p{M}/gu, "")
+      .replace(/[^\p{L}\p{N}]/gu, "");
+  }
+
+  function queryWords(q) {
+    var seen = Object.create(null);
+    return String(q).split(/\s+/).map(plainWord).filter(function (w) {
+      if (!w || seen[w]) { return false; }
+      seen[w] = true;
+      return true;
+    });
+  }
+
+  /* How a shard's hit matched a query word: Infinity when one of its matched words (the words
+   * at its locations, or of its matched meta fields) starts with it, else the length of the
+   * longest matched word it starts with (Pagefind's fallback to the longest indexed prefix),
+   * -1 when neither tells. */
+  function matchLevel(data, meta, word) {
+    var content = String(data.raw_content || data.content || "");
+    var parts = content.indexOf("\u200B") !== -1 ? content.split("\u200B") : content.split(/[\r\n\s]+/g);
+    var words = (data.locations || []).map(function (l) { return parts[l]; });
+    (meta || []).forEach(function (field) {
+      words = words.concat(String((data.meta || {})[field] || "").split(/[\s\u200B]+/));
+    });
+    var level = -1;
+    words.map(plainWord).forEach(function (w) {
+      if (!w) { return; }
+      if (w.indexOf(word) === 0) { level = Infinity; }
+      else if (word.indexOf(w) === 0 && w.length > level) { level = w.length; }
+    });
+    return level;
+  }
+
+  function addCounts(into, counts) {
+    Object.keys(counts || {}).forEach(function (filter) {
+      into[filter] = into[filter] || {};
+      Object.keys(counts[filter]).forEach(function (value) {
+        into[filter][value] = (into[filter][value] || 0) + counts[filter][value];
+      });
+    });
+    return into;
+  }
+
+  /* A query word a shard does not index makes Pagefind, in that shard, match the longest
+   * prefix of it that the shard does index ("a" for "amfori"): hits one index of all the
+   * stories would not give. Keep, for every word, only the shards that match it as the one
+   * index would: those that index it (Pagefind's exact search finds it there, stemmed) or a
+   * word it starts, else those whose fallback prefix is the longest. The answer is then made
+   * of the kept shards' own searches: their hits, totals and facet counts. A query word no
+   * shard's hit tells about (-1) drops no shard. */
+  function keepMatchingShards(pagefind, q, filters, search) {
+    var perShard = (search.filters || {}).shard || {};
+    var shards = Object.keys(perShard).filter(function (id) { return perShard[id] > 0; });
+    var words = queryWords(q);
+    if (shards.length < 2 || !words.length || /^\s*".+"\s*$/.test(q)) { return search; }
+    var own = Object.create(null);
+    function shardSearch(id) {
+      if (!own[id]) {
+        var only = {};
+        Object.keys(filters).forEach(function (f) { only[f] = filters[f]; });
+        only.shard = { any: [id] };
+        own[id] = pagefind.search(q, { filters: only });
+      }
+      return own[id];
+    }
+    var topData = Object.create(null);
+    function top(id) {
+      if (!topData[id]) {
+        topData[id] = shardSearch(id).then(function (mine) {
+          var first = mine.results[0];
+          if (!first) { return null; }
+          return first.data().then(function (data) {
+            return { data: data, meta: first.matchedMetaFields || [] };
+          });
+        });
+      }
+      return topData[id];
+    }
+    return Promise.all(words.map(function (word) {
+      return pagefind.search('"' + word + '"', {}).then(function (exact) {
+        var found = (exact.filters || {}).shard || {};
+        return Promise.all(shards.map(function (id) {
+          if (found[id] > 0) { return Infinity; }
+          return top(id).then(function (hit) { return hit ? matchLevel(hit.data, hit.meta, word) : -1; });
+        }));
+      });
+    })).then(function (levels) {
+      var kept = {};
+      shards.forEach(function (id) { kept[id] = true; });
+      levels.forEach(function (byShard) {
+        var best = Math.max.apply(null, byShard);
+        byShard.forEach(function (level, i) {
+          if (level !== -1 && level < best) { kept[shards[i]] = false; }
+        });
+      });
+      var keep = shards.filter(function (id) { return kept[id]; });
+      if (keep.length === shards.length) { return search; }
+      return Promise.all(keep.map(shardSearch)).then(function (answers) {
+        var results = [];
+        var counts = {};
+        answers.forEach(function (a) { results = results.concat(a.results); addCounts(counts, a.filters); });
+        results.sort(function (a, b) { return b.score - a.score; });
+        var keptSet = {};
+        keep.forEach(function (id) { keptSet[id] = true; });
+        return { results: results, filters: counts, kept: keptSet };
+      });
+    }).catch(function () { return search; }); // a check that fails leaves Pagefind's answer
+  }
+
   function runStatic(state, ticket) {
     return loadStatic().then(function (pagefind) {
       var filters = {};
@@ -305,6 +425,8 @@
       var options = { filters: filters };
       if (!state.q) { options.sort = { date: "desc" }; }
       return pagefind.search(state.q || null, options).then(function (search) {
+        return state.q ? keepMatchingShards(pagefind, state.q, filters, search) : search;
+      }).then(function (search) {
         var found = dropStale(search);
         var total = found.length;
         var pages = Math.max(1, Math.ceil(total / PER_PAGE));
