@@ -4,13 +4,14 @@
 from __future__ import annotations
 
 import json
+import logging
 import shutil
 from pathlib import Path
 
 import click
 import pytest
 from click.testing import CliRunner
-from csrnews.search.staticsearch import SHARD_TARGET
+from csrnews.search.staticsearch import SHARD_TARGET, build_static_search
 
 from csrnews.commands.build import build
 from csrnews.commands.nightly import nightly
@@ -77,3 +78,16 @@ def test_the_nightly_builds_the_static_search_with_its_shard_target(tmp_path: Pa
     assert not report.warnings, report.warnings
     assert report.static_search["shards"] == len(BY_FIVE)
     assert _shard_ids(root / "current" / "site") == BY_FIVE
+
+
+def test_the_largest_shards_are_built_first(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Beside a full build's site, which grows as it works, Pagefind's peaks come early."""
+    site = tmp_path / "site"
+    site.mkdir()
+    caplog.set_level(logging.INFO, logger="csrnews.search.staticsearch")
+    stats = build_static_search(SAMPLES, site, target=10)
+    built = [r.args[0] for r in caplog.records if r.msg.startswith("static search: building")]
+    assert built == ["2025", "2024"]  # 7 stories, then 6
+    assert stats.built == 2 and _shard_ids(site) == BY_YEAR  # listed oldest first as before
