@@ -9,12 +9,14 @@ use one index language (``zh``): Pagefind otherwise keeps one index per language
 sees only the page's own, and the Chinese segmenter leaves English words whole.
 
 Pagefind holds every record of an index in memory and needs about 130 kB per story while it
-writes the index; so the stories are split into shards of at most SHARD_TARGET stories (whole
+writes the index (mostly for the records' text: the language, filters, metadata and sort key
+change little); so the stories are split into shards of at most SHARD_TARGET stories (whole
 years, oldest first; a year larger than that is split by a hash of its file names), each its
 own bundle under ``SITE/pagefind/<shard>/``, listed in ``SITE/pagefind/shards.json``; the
 search page merges them in the browser (Pagefind's ``mergeIndex``). A shard whose story files
 did not change since the previous site (same names and bytes, same record-making code) is
-linked from there, not built again.
+linked from there, not built again. The largest shards are built first: beside a full build
+the site process grows as it works, so Pagefind's peaks come while it is still small.
 
 A night's few new and changed stories do not rebuild the shards they belong to (each would be
 indexed whole again). They go to a small extra shard, ``recent``, built each time it changes,
@@ -782,7 +784,9 @@ def build_static_search(
 
     try:
         while True:
-            for plan in plans:
+            # Largest first: Pagefind's memory peaks as it writes a shard, and the site a full
+            # build makes beside it holds more the longer it runs (the listing keeps its order).
+            for plan in sorted(plans, key=lambda p: len(p.shard.files), reverse=True):
                 shard_id = plan.shard.id
                 if shard_id in listing:
                     continue

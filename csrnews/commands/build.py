@@ -20,6 +20,20 @@ from csrnews.options import content_option, index_option, output_option, quiet_o
 if TYPE_CHECKING:
     from csrnews.site.build import SiteStats
 
+search_shard_target_option = click.option(
+    "--search-shard-target",
+    type=click.IntRange(min=1),
+    default=None,
+    metavar="N",
+    envvar="CSRNEWS_SEARCH_SHARD_TARGET",
+    help="Stories per static search shard at most (default 4000). Pagefind needs about 60 MB "
+    "and 0.13 MB a story of the shard it writes (about 600 MB at 4000): a lower target "
+    "takes less memory, but makes more shards, and a query in the browser fetches an index "
+    "file of each shard for each of its words (more requests and bytes a query). A new "
+    "target builds every shard it changes again, once; keep the same for every build and "
+    "nightly of a site.",
+)
+
 
 @click.command("build")
 @content_option
@@ -80,6 +94,7 @@ if TYPE_CHECKING:
     help="Also write what the build did as JSON to this file, with the story files left out "
     "and why (the nightly run reads it).",
 )
+@search_shard_target_option
 @quiet_option
 def build(
     content: str,
@@ -93,6 +108,7 @@ def build(
     full: bool,
     no_index: bool,
     report_path: Path | None,
+    search_shard_target: int | None,
 ) -> None:
     """Build the site with Pelican and update the search index in a second process beside it.
 
@@ -114,7 +130,11 @@ def build(
     in_turn = full or not reuse_from.is_dir()
     companions = _Companions(
         (lambda: _start_index(content, index)) if not no_index else None,
-        (lambda: _start_static_search(content, output, None if full else reuse_from, cache_dir))
+        (
+            lambda: _start_static_search(
+                content, output, None if full else reuse_from, cache_dir, search_shard_target
+            )
+        )
         if static_search
         else None,
         in_turn=in_turn,
@@ -282,7 +302,11 @@ class _Companions:
 
 
 def _start_static_search(
-    content: str, output: str, previous: Path | None, cache_dir: Path | None = None
+    content: str,
+    output: str,
+    previous: Path | None,
+    cache_dir: Path | None = None,
+    shard_target: int | None = None,
 ) -> _StaticSearch:
     """Start the static search build in a folder beside the output (moved in at the end).
 
@@ -299,6 +323,8 @@ def _start_static_search(
     argv += ["--cache-dir", str(cache_root / "static-search")]
     if previous is not None:
         argv += ["--previous", str(previous)]
+    if shard_target is not None:
+        argv += ["--shard-target", str(shard_target)]
     console.info("building the static search (Pagefind, in a third process) ...")
     child = subprocess.Popen(
         argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, stdin=subprocess.DEVNULL, text=True

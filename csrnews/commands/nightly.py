@@ -9,6 +9,7 @@ from pathlib import Path
 import click
 
 from csrnews import console
+from csrnews.commands.build import search_shard_target_option
 from csrnews.options import content_option, sources_option
 
 DEFAULT_ROOT = "var/site"
@@ -105,6 +106,7 @@ root_option = click.option(
     help="Bring the static search (Pagefind) up to date after the new release is live "
     "(only the shards whose stories changed; the publish does not wait for it).",
 )
+@search_shard_target_option
 @click.option(
     "--build-arg",
     "build_args",
@@ -166,6 +168,7 @@ def nightly(
     stale_after: float,
     site_url: str,
     static_search: bool,
+    search_shard_target: int | None,
     build_args: tuple[str, ...],
     build_command: str | None,
     no_crawl: bool,
@@ -205,6 +208,7 @@ def nightly(
             hook_timeout=hook_timeout,
             build_args=[*(["--site-url", site_url] if site_url else []), *build_args],
             static_search=static_search,
+            search_shard_target=search_shard_target,
             build_command=shlex.split(build_command) if build_command else None,
             stale_after_hours=stale_after,
             verbose=verbose,

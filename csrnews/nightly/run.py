@@ -73,6 +73,7 @@ class NightlyOptions:
     verbose: int = 0
     crawl: bool = True  # False: publish the content as it is (the editors' desk "rebuild now")
     static_search: bool = True  # refresh the Pagefind bundle after the publish
+    search_shard_target: int | None = None  # stories per static search shard (None: its default)
     redis: str | None = None  # a distributed crawl: seed the frontier, then ingest (csrnews ingest)
     until_idle: float = 10.0  # with redis: seconds of empty frontier and queue that end the crawl
 
@@ -469,6 +470,8 @@ class _Run:
             argv += ["--leave-out", path]
         if self.opts.state is not None:  # story checks and fragments kept between nights
             argv += ["--cache-dir", str(self.opts.state / "pelican-cache" / "static-search")]
+        if self.opts.search_shard_target is not None:
+            argv += ["--shard-target", str(self.opts.search_shard_target)]
         result = run_step("static-search", argv, timeout=self.remaining())
         self._timed("static_search", result)
         if not result.ok:
