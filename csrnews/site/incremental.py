@@ -171,6 +171,7 @@ class Fingerprinter:
     def listed(self, names: frozenset[str] | None) -> None:
         self._listed = names
         self._sorted_listed = sorted(names) if names is not None else []
+        self._listed_key = listed_key(names) if names is not None else None
         self._plans = {}
 
     def share_own(self, other: Fingerprinter) -> None:
@@ -230,7 +231,7 @@ class Fingerprinter:
                 "paginator", value.name, str(value.url), str(value.num_pages), str(value.count)
             )
         elif isinstance(value, (list, tuple)):
-            digest = _pack("l", [self.of(v, depth + 1) for v in value])
+            digest = _pack("l", self._items(value, depth + 1))
         elif isinstance(value, (set, frozenset)):
             digest = _h("set", *sorted(self.of(v, depth + 1) for v in value))
         elif isinstance(value, Mapping):
@@ -246,6 +247,20 @@ class Fingerprinter:
             # so such a value never matches the previous build and the page is rendered (safe).
             digest = _h("r", type(value).__qualname__, repr(value))
         return self._remember(value, digest)
+
+    def _items(self, values: Iterable[Any], depth: int) -> list[str]:
+        """``of`` of each item; those already hashed (stories in lists: most) looked up inline."""
+        memo, base = self._memo.get, self._base_memo.get
+        out = []
+        for value in values:
+            key = id(value)  # memoised objects are kept alive: an id found is that object's
+            known = memo(key)
+            if known is None:
+                known = base(key)
+                if known is None:
+                    known = self.of(value, depth)
+            out.append(known)
+        return out
 
     def _content(self, obj: Any) -> str:
         """A story or page in full: its text, metadata and every attribute plugins set on it.
@@ -287,6 +302,13 @@ class Fingerprinter:
         parts = [cls.__name__]
         if plan[0] is not None:  # the listed names it holds, and those its class defines
             present = sorted(plan[1].union(own.keys() & plan[0]))
+            stamp = own.get(CACHED_DIGEST)
+            if type(stamp) is tuple and len(stamp) == 5 and stamp[3] == self._listed_key:
+                # the attributes the stamp covers were hashed when the cache was saved
+                # (stamp_cached); the class's and those set since are hashed now
+                parts.append(f"cached={stamp[4]}")
+                covered = stamp[1]
+                present = [n for n in present if n in plan[1] or n not in covered]
         else:  # computed attributes: ask for every name
             present = self._sorted_listed
         on_class = plan[1]
@@ -323,8 +345,8 @@ class Fingerprinter:
             return known
         own = vars(obj)
         stamp = own.get(CACHED_DIGEST)
-        if type(stamp) is tuple and len(stamp) == 3:
-            cached, covered, intrasite = stamp
+        if type(stamp) is tuple and len(stamp) in (3, 5):
+            cached, covered, intrasite = stamp[:3]
             digest = hashlib.blake2b(b"cached:" + cached, digest_size=16)
             _hash_attributes(
                 digest,
@@ -370,12 +392,15 @@ def _hash_attributes(digest: Any, items: Iterable[tuple[str, Any]]) -> None:
             digest.update(f"\x00{name}={value!r}".encode("utf-8", "surrogatepass"))
 
 
-def stamp_cached(obj: Any) -> None:
+def stamp_cached(obj: Any, listed: frozenset[str] | None = None) -> None:
     """Give a story about to be saved in the reader cache the digest of what is saved.
 
     Every attribute but those Pelican sets again each build (``_PER_BUILD``) and those that
     are no input (``_CONTENT_SKIP``) or hold other stories; ``Fingerprinter._own`` hashes
-    the rest (and whatever is set later) every build.
+    the rest (and whatever is set later) every build. With ``listed`` (the attributes the
+    theme's lists read: ``TemplateInputs.listed``) also the part of the story's digest as a
+    list shows it that these attributes make (``Fingerprinter._base``), with the names it
+    was made for: a later build that lists the same names hashes only the rest.
     """
     own = vars(obj)
     items = sorted(
@@ -388,7 +413,67 @@ def stamp_cached(obj: Any) -> None:
     covered = frozenset(name for name, _ in items)
     # one object for every story with the same attributes: pickled once in the reader cache
     covered = _COVERED.setdefault(covered, covered)
-    own[CACHED_DIGEST] = (digest.digest(), covered, _links_other_files(obj))
+    stamp: tuple[Any, ...] = (digest.digest(), covered, _links_other_files(obj))
+    listed_part = _listed_part(obj, covered, listed) if listed is not None else None
+    if listed_part is not None:
+        stamp += listed_part
+    own[CACHED_DIGEST] = stamp
+
+
+class _Uncacheable(Exception):
+    """A value that cannot be hashed once for later builds (it holds another story)."""
+
+
+class _StampFingerprinter:
+    """``Fingerprinter.of`` for values kept in the reader cache: refuses stories inside them
+    (another story's digest must be made in the build that shows it)."""
+
+    def __init__(self) -> None:
+        self._fp = Fingerprinter()
+        self._fp._base = self._refuse  # type: ignore[method-assign]
+        self._fp._own = self._refuse  # type: ignore[method-assign]
+
+    @staticmethod
+    def _refuse(obj: Any) -> str:
+        raise _Uncacheable
+
+    def of(self, value: Any) -> str:
+        return self._fp.of(value, 1)
+
+
+def listed_key(listed: frozenset[str]) -> str:
+    """The names a cached listed part was made for, as one short string (one object a set of
+    names: pickled once in the reader cache)."""
+    key = _LISTED_KEYS.get(listed)
+    if key is None:
+        key = _LISTED_KEYS[listed] = _h("listed", *sorted(listed))
+    return key
+
+
+_LISTED_KEYS: dict[frozenset[str], str] = {}
+
+
+def _listed_part(
+    obj: Any, covered: frozenset[str], listed: frozenset[str]
+) -> tuple[str, str] | None:
+    """(listed_key, digest) of the listed attributes the story holds itself and the stamp
+    covers, as ``Fingerprinter._base`` hashes them; None when they cannot be kept."""
+    cls = type(obj)
+    in_own, _on_class = _readers(cls, listed)
+    if in_own is None:
+        return None
+    own = vars(obj)
+    fp = _StampFingerprinter()
+    parts = []
+    try:
+        for name in sorted(in_own & covered & own.keys()):
+            value = own[name]
+            if callable(value) and not isinstance(value, (str, type)):
+                return None  # a method a template calls: _base hashes the whole story
+            parts.append(f"{name}={fp.of(value)}")
+    except _Uncacheable:
+        return None
+    return listed_key(listed), _h("listed-part", *parts)
 
 
 _COVERED: dict[frozenset[str], frozenset[str]] = {}
@@ -496,9 +581,10 @@ def save_cache_when_changed(generator: Any) -> None:
         cache_data(filename, data)
 
     def save_if_changed() -> None:
+        listed = TemplateInputs.listed(generator.env) if read else None
         for content in read:
             if isinstance(content, Content):
-                stamp_cached(content)
+                stamp_cached(content, listed)
         read.clear()
         if getattr(generator, CACHE_CHANGED, True):
             save_cache()
