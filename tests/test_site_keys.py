@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pickle
 import re
 import shutil
 from pathlib import Path
@@ -11,7 +12,7 @@ from typing import Any
 import pytest
 from pelican import signals
 
-from csrnews.site import incremental
+from csrnews.site import incremental, pelican_compat
 from csrnews.site.build import build_site
 from csrnews.site.plugins.csr_related import compute_related
 from tests.test_site_incremental import SAMPLES, differences, edit, nightly_changes, tree
@@ -134,3 +135,72 @@ def test_related_stories_of_a_last_build_are_kept_while_the_older_stories_keys_h
     changed = newer.index(stories[20])
     assert all(s.related != [newer[i + 1]] for i, s in enumerate(newer[: changed + 1]))
     assert all(s.related == [newer[i + 1]] for i, s in enumerate(newer[:-1]) if i > changed)
+
+
+def _journal(cache: Path) -> Path:
+    return next(cache.rglob("ArticlesGenerator")).with_name(
+        "ArticlesGenerator" + incremental.JOURNAL_SUFFIX
+    )
+
+
+def test_a_nightly_saves_the_stories_it_read_in_the_journal_not_the_whole_cache(
+    content: Path, tmp_path: Path
+) -> None:
+    site, cache = tmp_path / "site", tmp_path / "cache"
+    build_site(content, site, quiet=True, cache_dir=cache)
+    base = next(cache.rglob("ArticlesGenerator"))
+    before = base.stat()
+    assert not _journal(cache).exists()
+    nightly_changes(content)
+    build_site(content, site, quiet=True, cache_dir=cache)
+    after = base.stat()
+    assert (after.st_ino, after.st_mtime_ns) == (before.st_ino, before.st_mtime_ns)
+    context: dict[str, Any] = {}
+    journal = incremental.load_journal(_journal(cache), context)
+    with base.open("rb") as handle:
+        assert journal["token"] == pickle.load(handle)[incremental.TOKEN_KEY]
+    # the stories without the build's context (every story of the site) they point to
+    for _stamp, story in journal["entries"].values():
+        assert vars(story)[pelican_compat.CONTENT_CONTEXT_ATTR] is context
+    assert "news/2025/water-stewardship-forum-in-kunming.md" in journal["entries"]
+    assert "news/2025/iso-26000-forum-in-shanghai.md" in journal["entries"]
+    assert len(journal["entries"]) < 5
+    # the next build takes the stories from the base and the journal: nothing to render
+    assert build_site(content, site, quiet=True, cache_dir=cache).rendered == 0
+    build_site(content, tmp_path / "full", quiet=True, incremental=False)
+    assert differences(tree(site), tree(tmp_path / "full")) == []
+
+
+def test_a_journal_is_used_only_with_the_base_it_was_written_for(
+    content: Path, tmp_path: Path
+) -> None:
+    site, cache = tmp_path / "site", tmp_path / "cache"
+    build_site(content, site, quiet=True, cache_dir=cache)
+    nightly_changes(content)
+    build_site(content, site, quiet=True, cache_dir=cache)
+    name = "news/2025/iso-26000-forum-in-shanghai.md"
+    journal = _journal(cache)
+    context: dict[str, Any] = {}
+    data = incremental.load_journal(journal, context)
+    titles: dict[str, str] = {}
+
+    def note(generator: Any) -> None:
+        titles.update({Path(s.source_path).name: s.title for s in _stories(generator)})
+
+    def build_with(token: str) -> str:
+        # what the journal holds is what the next build uses: a title only the journal has
+        data["token"] = token
+        data["entries"][name][1].title = "Title from the journal"
+        incremental._write_atomically(str(journal), data, context)
+        signals.article_generator_finalized.connect(note)
+        try:
+            build_site(content, site, quiet=True, cache_dir=cache)
+        finally:
+            signals.article_generator_finalized.disconnect(note)
+        return titles[Path(name).name]
+
+    with next(cache.rglob("ArticlesGenerator")).open("rb") as handle:
+        token = pickle.load(handle)[incremental.TOKEN_KEY]
+    assert build_with(token) == "Title from the journal"
+    # a journal that names another base (one written since, or another's) is not used
+    assert build_with("another base") != "Title from the journal"
