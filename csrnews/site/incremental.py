@@ -273,7 +273,14 @@ class Fingerprinter:
         known = self._full_memo.get(id(obj))
         if known is None:
             parts = [self._own(obj)]
-            for name, value in vars(obj).items():
+            own = vars(obj)
+            stamp = own.get(CACHED_DIGEST)
+            if type(stamp) is tuple and len(stamp) in (3, 5):
+                # what the stamp covers held no story when the cache saved it (and is as it was)
+                items = [(name, own[name]) for name in sorted(own.keys() - stamp[1])]
+            else:
+                items = list(own.items())
+            for name, value in items:
                 if isinstance(value, Content):
                     parts.append(f"{name}={self.of(value)}")
                 elif isinstance(value, (list, tuple)) and any(
@@ -352,13 +359,11 @@ class Fingerprinter:
             digest = hashlib.blake2b(b"cached:" + cached, digest_size=16)
             _hash_attributes(
                 digest,
-                sorted(
-                    (name, value)
-                    for name, value in own.items()
-                    if name not in covered
-                    and name not in _CONTENT_SKIP
-                    and not _holds_content(value)
-                ),
+                [
+                    (name, own[name])
+                    for name in sorted(own.keys() - covered - _CONTENT_SKIP)
+                    if not _holds_content(own[name])
+                ],
             )
         else:
             digest = hashlib.blake2b(type(obj).__name__.encode(), digest_size=16)
