@@ -204,3 +204,24 @@ def test_a_journal_is_used_only_with_the_base_it_was_written_for(
     assert build_with(token) == "Title from the journal"
     # a journal that names another base (one written since, or another's) is not used
     assert build_with("another base") != "Title from the journal"
+
+
+def test_a_journal_past_a_tenth_of_the_cache_is_folded_into_a_new_base(
+    content: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(incremental, "_JOURNAL_MIN", 0)  # the samples' cache: a few stories
+    site, cache = tmp_path / "site", tmp_path / "cache"
+    build_site(content, site, quiet=True, cache_dir=cache)
+    base = next(cache.rglob("ArticlesGenerator"))
+    with base.open("rb") as handle:
+        first = pickle.load(handle)
+    nightly_changes(content)  # more stories read than a tenth of the cache
+    build_site(content, site, quiet=True, cache_dir=cache)
+    assert not _journal(cache).exists()
+    with base.open("rb") as handle:
+        again = pickle.load(handle)
+    assert again[incremental.TOKEN_KEY] != first[incremental.TOKEN_KEY]
+    name = "news/2025/water-stewardship-forum-in-kunming.md"
+    assert name in again and name not in first
+    build_site(content, tmp_path / "full", quiet=True, incremental=False)
+    assert differences(tree(site), tree(tmp_path / "full")) == []
