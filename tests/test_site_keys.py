@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pickle
 import re
 import shutil
 from pathlib import Path
@@ -11,7 +12,7 @@ from typing import Any
 import pytest
 from pelican import signals
 
-from csrnews.site import incremental
+from csrnews.site import incremental, pelican_compat
 from csrnews.site.build import build_site
 from csrnews.site.plugins.csr_related import compute_related
 from tests.test_site_incremental import SAMPLES, differences, edit, nightly_changes, tree
@@ -37,15 +38,19 @@ def test_a_cached_digest_covers_what_the_story_still_holds(content: Path, tmp_pa
     # reader cache saved it, in the build that read the story or in a later one that loads it
     # from the cache (what changes each build, related stories, neighbours, top-10 badges, is
     # hashed each build).
-    seen: list[tuple[Any, tuple[bytes, frozenset[str], bool]]] = []
+    seen: list[tuple[Any, tuple[Any, ...]]] = []
 
     def check(generator: Any, writer: Any = None) -> None:
+        listed = incremental.TemplateInputs.listed(generator.env)
+        assert listed is not None
         for story in _stories(generator):
             stamp = vars(story).get(incremental.CACHED_DIGEST)
             assert stamp is not None, story.source_path
+            # the part of its digest as lists show it was stamped too (for the theme's names)
+            assert len(stamp) == 5 and stamp[3] == incremental.listed_key(listed)
             clone = object.__new__(type(story))
             vars(clone).update({k: v for k, v in vars(story).items() if k in stamp[1]})
-            incremental.stamp_cached(clone)
+            incremental.stamp_cached(clone, listed)
             seen.append((story, stamp))
             assert vars(clone)[incremental.CACHED_DIGEST] == stamp, story.source_path
 
@@ -60,7 +65,7 @@ def test_a_cached_digest_covers_what_the_story_still_holds(content: Path, tmp_pa
         signals.article_writer_finalized.disconnect(check)
     assert first >= 10 and len(seen) > first + 10
     # set after the cache was saved: hashed each build, not covered
-    badged = [covered for s, (_, covered, _) in seen[first:] if s.top10_badges]
+    badged = [stamp[1] for s, stamp in seen[first:] if s.top10_badges]
     assert badged and all("top10_badges" not in covered for covered in badged)
 
 
@@ -130,3 +135,93 @@ def test_related_stories_of_a_last_build_are_kept_while_the_older_stories_keys_h
     changed = newer.index(stories[20])
     assert all(s.related != [newer[i + 1]] for i, s in enumerate(newer[: changed + 1]))
     assert all(s.related == [newer[i + 1]] for i, s in enumerate(newer[:-1]) if i > changed)
+
+
+def _journal(cache: Path) -> Path:
+    return next(cache.rglob("ArticlesGenerator")).with_name(
+        "ArticlesGenerator" + incremental.JOURNAL_SUFFIX
+    )
+
+
+def test_a_nightly_saves_the_stories_it_read_in_the_journal_not_the_whole_cache(
+    content: Path, tmp_path: Path
+) -> None:
+    site, cache = tmp_path / "site", tmp_path / "cache"
+    build_site(content, site, quiet=True, cache_dir=cache)
+    base = next(cache.rglob("ArticlesGenerator"))
+    before = base.stat()
+    assert not _journal(cache).exists()
+    nightly_changes(content)
+    build_site(content, site, quiet=True, cache_dir=cache)
+    after = base.stat()
+    assert (after.st_ino, after.st_mtime_ns) == (before.st_ino, before.st_mtime_ns)
+    context: dict[str, Any] = {}
+    journal = incremental.load_journal(_journal(cache), context)
+    with base.open("rb") as handle:
+        assert journal["token"] == pickle.load(handle)[incremental.TOKEN_KEY]
+    # the stories without the build's context (every story of the site) they point to
+    for _stamp, story in journal["entries"].values():
+        assert vars(story)[pelican_compat.CONTENT_CONTEXT_ATTR] is context
+    assert "news/2025/water-stewardship-forum-in-kunming.md" in journal["entries"]
+    assert "news/2025/iso-26000-forum-in-shanghai.md" in journal["entries"]
+    assert len(journal["entries"]) < 5
+    # the next build takes the stories from the base and the journal: nothing to render
+    assert build_site(content, site, quiet=True, cache_dir=cache).rendered == 0
+    build_site(content, tmp_path / "full", quiet=True, incremental=False)
+    assert differences(tree(site), tree(tmp_path / "full")) == []
+
+
+def test_a_journal_is_used_only_with_the_base_it_was_written_for(
+    content: Path, tmp_path: Path
+) -> None:
+    site, cache = tmp_path / "site", tmp_path / "cache"
+    build_site(content, site, quiet=True, cache_dir=cache)
+    nightly_changes(content)
+    build_site(content, site, quiet=True, cache_dir=cache)
+    name = "news/2025/iso-26000-forum-in-shanghai.md"
+    journal = _journal(cache)
+    context: dict[str, Any] = {}
+    data = incremental.load_journal(journal, context)
+    titles: dict[str, str] = {}
+
+    def note(generator: Any) -> None:
+        titles.update({Path(s.source_path).name: s.title for s in _stories(generator)})
+
+    def build_with(token: str) -> str:
+        # what the journal holds is what the next build uses: a title only the journal has
+        data["token"] = token
+        data["entries"][name][1].title = "Title from the journal"
+        incremental._write_atomically(str(journal), data, context)
+        signals.article_generator_finalized.connect(note)
+        try:
+            build_site(content, site, quiet=True, cache_dir=cache)
+        finally:
+            signals.article_generator_finalized.disconnect(note)
+        return titles[Path(name).name]
+
+    with next(cache.rglob("ArticlesGenerator")).open("rb") as handle:
+        token = pickle.load(handle)[incremental.TOKEN_KEY]
+    assert build_with(token) == "Title from the journal"
+    # a journal that names another base (one written since, or another's) is not used
+    assert build_with("another base") != "Title from the journal"
+
+
+def test_a_journal_past_a_tenth_of_the_cache_is_folded_into_a_new_base(
+    content: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(incremental, "_JOURNAL_MIN", 0)  # the samples' cache: a few stories
+    site, cache = tmp_path / "site", tmp_path / "cache"
+    build_site(content, site, quiet=True, cache_dir=cache)
+    base = next(cache.rglob("ArticlesGenerator"))
+    with base.open("rb") as handle:
+        first = pickle.load(handle)
+    nightly_changes(content)  # more stories read than a tenth of the cache
+    build_site(content, site, quiet=True, cache_dir=cache)
+    assert not _journal(cache).exists()
+    with base.open("rb") as handle:
+        again = pickle.load(handle)
+    assert again[incremental.TOKEN_KEY] != first[incremental.TOKEN_KEY]
+    name = "news/2025/water-stewardship-forum-in-kunming.md"
+    assert name in again and name not in first
+    build_site(content, tmp_path / "full", quiet=True, incremental=False)
+    assert differences(tree(site), tree(tmp_path / "full")) == []

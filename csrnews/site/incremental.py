@@ -18,8 +18,10 @@ import io
 import json
 import logging
 import os
+import pickle
 import re
 import shutil
+import tempfile
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -171,6 +173,7 @@ class Fingerprinter:
     def listed(self, names: frozenset[str] | None) -> None:
         self._listed = names
         self._sorted_listed = sorted(names) if names is not None else []
+        self._listed_key = listed_key(names) if names is not None else None
         self._plans = {}
 
     def share_own(self, other: Fingerprinter) -> None:
@@ -230,7 +233,7 @@ class Fingerprinter:
                 "paginator", value.name, str(value.url), str(value.num_pages), str(value.count)
             )
         elif isinstance(value, (list, tuple)):
-            digest = _pack("l", [self.of(v, depth + 1) for v in value])
+            digest = _pack("l", self._items(value, depth + 1))
         elif isinstance(value, (set, frozenset)):
             digest = _h("set", *sorted(self.of(v, depth + 1) for v in value))
         elif isinstance(value, Mapping):
@@ -247,6 +250,20 @@ class Fingerprinter:
             digest = _h("r", type(value).__qualname__, repr(value))
         return self._remember(value, digest)
 
+    def _items(self, values: Iterable[Any], depth: int) -> list[str]:
+        """``of`` of each item; those already hashed (stories in lists: most) looked up inline."""
+        memo, base = self._memo.get, self._base_memo.get
+        out = []
+        for value in values:
+            key = id(value)  # memoised objects are kept alive: an id found is that object's
+            known = memo(key)
+            if known is None:
+                known = base(key)
+                if known is None:
+                    known = self.of(value, depth)
+            out.append(known)
+        return out
+
     def _content(self, obj: Any) -> str:
         """A story or page in full: its text, metadata and every attribute plugins set on it.
 
@@ -256,7 +273,14 @@ class Fingerprinter:
         known = self._full_memo.get(id(obj))
         if known is None:
             parts = [self._own(obj)]
-            for name, value in vars(obj).items():
+            own = vars(obj)
+            stamp = own.get(CACHED_DIGEST)
+            if type(stamp) is tuple and len(stamp) in (3, 5):
+                # what the stamp covers held no story when the cache saved it (and is as it was)
+                items = [(name, own[name]) for name in sorted(own.keys() - stamp[1])]
+            else:
+                items = list(own.items())
+            for name, value in items:
                 if isinstance(value, Content):
                     parts.append(f"{name}={self.of(value)}")
                 elif isinstance(value, (list, tuple)) and any(
@@ -287,6 +311,13 @@ class Fingerprinter:
         parts = [cls.__name__]
         if plan[0] is not None:  # the listed names it holds, and those its class defines
             present = sorted(plan[1].union(own.keys() & plan[0]))
+            stamp = own.get(CACHED_DIGEST)
+            if type(stamp) is tuple and len(stamp) == 5 and stamp[3] == self._listed_key:
+                # the attributes the stamp covers were hashed when the cache was saved
+                # (stamp_cached); the class's and those set since are hashed now
+                parts.append(f"cached={stamp[4]}")
+                covered = stamp[1]
+                present = [n for n in present if n in plan[1] or n not in covered]
         else:  # computed attributes: ask for every name
             present = self._sorted_listed
         on_class = plan[1]
@@ -323,18 +354,16 @@ class Fingerprinter:
             return known
         own = vars(obj)
         stamp = own.get(CACHED_DIGEST)
-        if type(stamp) is tuple and len(stamp) == 3:
-            cached, covered, intrasite = stamp
+        if type(stamp) is tuple and len(stamp) in (3, 5):
+            cached, covered, intrasite = stamp[:3]
             digest = hashlib.blake2b(b"cached:" + cached, digest_size=16)
             _hash_attributes(
                 digest,
-                sorted(
-                    (name, value)
-                    for name, value in own.items()
-                    if name not in covered
-                    and name not in _CONTENT_SKIP
-                    and not _holds_content(value)
-                ),
+                [
+                    (name, own[name])
+                    for name in sorted(own.keys() - covered - _CONTENT_SKIP)
+                    if not _holds_content(own[name])
+                ],
             )
         else:
             digest = hashlib.blake2b(type(obj).__name__.encode(), digest_size=16)
@@ -370,12 +399,15 @@ def _hash_attributes(digest: Any, items: Iterable[tuple[str, Any]]) -> None:
             digest.update(f"\x00{name}={value!r}".encode("utf-8", "surrogatepass"))
 
 
-def stamp_cached(obj: Any) -> None:
+def stamp_cached(obj: Any, listed: frozenset[str] | None = None) -> None:
     """Give a story about to be saved in the reader cache the digest of what is saved.
 
     Every attribute but those Pelican sets again each build (``_PER_BUILD``) and those that
     are no input (``_CONTENT_SKIP``) or hold other stories; ``Fingerprinter._own`` hashes
-    the rest (and whatever is set later) every build.
+    the rest (and whatever is set later) every build. With ``listed`` (the attributes the
+    theme's lists read: ``TemplateInputs.listed``) also the part of the story's digest as a
+    list shows it that these attributes make (``Fingerprinter._base``), with the names it
+    was made for: a later build that lists the same names hashes only the rest.
     """
     own = vars(obj)
     items = sorted(
@@ -388,7 +420,67 @@ def stamp_cached(obj: Any) -> None:
     covered = frozenset(name for name, _ in items)
     # one object for every story with the same attributes: pickled once in the reader cache
     covered = _COVERED.setdefault(covered, covered)
-    own[CACHED_DIGEST] = (digest.digest(), covered, _links_other_files(obj))
+    stamp: tuple[Any, ...] = (digest.digest(), covered, _links_other_files(obj))
+    listed_part = _listed_part(obj, covered, listed) if listed is not None else None
+    if listed_part is not None:
+        stamp += listed_part
+    own[CACHED_DIGEST] = stamp
+
+
+class _Uncacheable(Exception):
+    """A value that cannot be hashed once for later builds (it holds another story)."""
+
+
+class _StampFingerprinter:
+    """``Fingerprinter.of`` for values kept in the reader cache: refuses stories inside them
+    (another story's digest must be made in the build that shows it)."""
+
+    def __init__(self) -> None:
+        self._fp = Fingerprinter()
+        self._fp._base = self._refuse  # type: ignore[method-assign]
+        self._fp._own = self._refuse  # type: ignore[method-assign]
+
+    @staticmethod
+    def _refuse(obj: Any) -> str:
+        raise _Uncacheable
+
+    def of(self, value: Any) -> str:
+        return self._fp.of(value, 1)
+
+
+def listed_key(listed: frozenset[str]) -> str:
+    """The names a cached listed part was made for, as one short string (one object a set of
+    names: pickled once in the reader cache)."""
+    key = _LISTED_KEYS.get(listed)
+    if key is None:
+        key = _LISTED_KEYS[listed] = _h("listed", *sorted(listed))
+    return key
+
+
+_LISTED_KEYS: dict[frozenset[str], str] = {}
+
+
+def _listed_part(
+    obj: Any, covered: frozenset[str], listed: frozenset[str]
+) -> tuple[str, str] | None:
+    """(listed_key, digest) of the listed attributes the story holds itself and the stamp
+    covers, as ``Fingerprinter._base`` hashes them; None when they cannot be kept."""
+    cls = type(obj)
+    in_own, _on_class = _readers(cls, listed)
+    if in_own is None:
+        return None
+    own = vars(obj)
+    fp = _StampFingerprinter()
+    parts = []
+    try:
+        for name in sorted(in_own & covered & own.keys()):
+            value = own[name]
+            if callable(value) and not isinstance(value, (str, type)):
+                return None  # a method a template calls: _base hashes the whole story
+            parts.append(f"{name}={fp.of(value)}")
+    except _Uncacheable:
+        return None
+    return listed_key(listed), _h("listed-part", *parts)
 
 
 _COVERED: dict[frozenset[str], frozenset[str]] = {}
@@ -472,36 +564,177 @@ class TemplateInputs:
 
 
 CACHE_CHANGED = "csrnews_cache_changed"  # a generator attribute: its reader cache must be saved
+# A generator attribute: the stories of its reader cache changed this build (read, or changed
+# after), or None when what changed is not known (the whole cache is saved then).
+CACHE_DIRTY = "csrnews_cache_dirty"
+# The reader cache is Pelican's pickle of every story (the base) and a journal beside it of
+# the entries changed since the base was written, which each build that reads stories writes
+# again whole, instead of the base: the base is written again (and the journal removed) when
+# the journal holds more than a tenth of the entries. The base holds a token under TOKEN_KEY
+# and the journal names it: a journal of another base is not used.
+JOURNAL_SUFFIX = ".journal"
+TOKEN_KEY = "\x00csrnews-journal-token"
+_JOURNAL_MIN = 200
 
 
-def mark_cache_changed(generator: Any) -> None:
-    """Something stored in the generator's cached stories changed: save the cache this build."""
+def mark_cache_changed(generator: Any, contents: Iterable[Any] | None = None) -> None:
+    """Stories stored in the generator's reader cache changed (``contents``; None: unknown
+    which): save the cache this build."""
     setattr(generator, CACHE_CHANGED, True)
+    dirty = getattr(generator, CACHE_DIRTY, None)
+    if contents is None or dirty is None:
+        setattr(generator, CACHE_DIRTY, None)
+    else:
+        dirty.extend(contents)
+
+
+_CONTEXT_ID = "csrnews-build-context"
+
+
+class _JournalPickler(pickle.Pickler):
+    """Pickles stories without the build's context they point to (every story of the site):
+    the build that loads them gives them its own (``_JournalUnpickler``)."""
+
+    def __init__(self, handle: Any, context: Any) -> None:
+        super().__init__(handle)
+        self.context = context
+
+    def persistent_id(self, obj: Any) -> str | None:
+        return _CONTEXT_ID if obj is self.context else None
+
+
+class _JournalUnpickler(pickle.Unpickler):
+    def __init__(self, handle: Any, context: Any) -> None:
+        super().__init__(handle)
+        self.context = context
+
+    def persistent_load(self, pid: Any) -> Any:
+        if pid != _CONTEXT_ID:
+            raise pickle.UnpicklingError(f"unknown persistent id {pid!r}")
+        return self.context
+
+
+def load_journal(path: str | os.PathLike[str], context: Any) -> Any:
+    """What a journal file holds, its stories given ``context`` as their build's context."""
+    with open(path, "rb") as handle:
+        return _JournalUnpickler(handle, context).load()
+
+
+def _write_atomically(path: str, data: Any, context: Any = None) -> None:
+    """Pickle ``data`` to ``path`` whole or not at all (a temporary file renamed over it);
+    with ``context``, that object is left out (``_JournalPickler``)."""
+    folder = os.path.dirname(path)
+    os.makedirs(folder, exist_ok=True)
+    fd, temporary = tempfile.mkstemp(prefix=f".{os.path.basename(path)}.", dir=folder)
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            if context is None:
+                pickle.dump(data, handle)
+            else:
+                _JournalPickler(handle, context).dump(data)
+        os.replace(temporary, path)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(temporary)
+        raise
+
+
+class _Journal:
+    """The entries of a generator's reader cache changed since its base was written."""
+
+    def __init__(self, generator: Any) -> None:
+        self.generator = generator
+        cache = getattr(generator, "_cache", None)
+        path = getattr(generator, "_cache_path", None)
+        self.usable = isinstance(cache, dict) and isinstance(path, str)
+        self.names: set[str] = set()
+        if not (isinstance(cache, dict) and isinstance(path, str)):
+            return
+        self.path = path + JOURNAL_SUFFIX
+        token = cache.get(TOKEN_KEY)
+        if token is None:
+            return
+        try:
+            data = load_journal(self.path, generator.context)
+        except Exception:  # none yet, or unreadable: the base alone (its stamps still hold)
+            return
+        if isinstance(data, dict) and data.get("token") == token:
+            entries = data.get("entries")
+            if isinstance(entries, dict):
+                cache.update(entries)
+                self.names = set(entries)
+
+    def save(self, dirty: list[Any] | None, save_whole: Callable[[], None]) -> None:
+        """Write the journal with the entries of the ``dirty`` stories, or the whole cache."""
+        if not self.usable:
+            save_whole()
+            return
+        cache: dict[Any, Any] = self.generator._cache
+        names = set(self.names)
+        if dirty is not None and TOKEN_KEY in cache:
+            where = {
+                id(entry[1]): name
+                for name, entry in cache.items()
+                if type(entry) is tuple and len(entry) == 2
+            }
+            for content in dirty:
+                name = where.get(id(content))
+                if name is None:
+                    dirty = None  # a story the cache does not hold: save it whole
+                    break
+                names.add(name)
+        try:
+            if (
+                dirty is not None
+                and TOKEN_KEY in cache
+                and len(names) <= max(_JOURNAL_MIN, len(cache) // 10)
+            ):
+                entries = {name: cache[name] for name in sorted(names)}
+                _write_atomically(
+                    self.path,
+                    {"token": cache[TOKEN_KEY], "entries": entries},
+                    self.generator.context,
+                )
+                return
+            cache[TOKEN_KEY] = os.urandom(16).hex()  # any journal left names another base
+            _write_atomically(self.generator._cache_path, cache)
+        except (OSError, pickle.PicklingError, TypeError) as exc:
+            logger.warning("could not save the reader cache %s: %s", self.path, exc)
+            return
+        with contextlib.suppress(OSError):
+            os.unlink(self.path)
 
 
 def save_cache_when_changed(generator: Any) -> None:
-    """Write the generator's reader cache back only when a story was read (or marked changed).
+    """Write the generator's reader cache back only when a story was read (or marked changed),
+    and then only the changed entries (a journal beside Pelican's cache: ``_Journal``).
 
     Pelican pickles its whole cache (every story of the site) at the end of every build, also
     when every story came from the cache unchanged; at 20,000 stories that is half a second
     and tens of megabytes written for nothing.
     """
     setattr(generator, CACHE_CHANGED, False)
+    setattr(generator, CACHE_DIRTY, [])
     cache_data, save_cache = generator.cache_data, generator.save_cache
     read: list[Any] = []  # stories read this build, to be saved in the cache
+    journal = _Journal(generator)
 
     def cache_and_mark(filename: str, data: Any) -> None:
-        mark_cache_changed(generator)
+        mark_cache_changed(generator, [data])
         read.append(data)
         cache_data(filename, data)
 
     def save_if_changed() -> None:
+        listed = TemplateInputs.listed(generator.env) if read else None
         for content in read:
             if isinstance(content, Content):
-                stamp_cached(content)
+                stamp_cached(content, listed)
         read.clear()
         if getattr(generator, CACHE_CHANGED, True):
-            save_cache()
+            if getattr(generator, "_cache_data_policy", False):
+                journal.save(getattr(generator, CACHE_DIRTY, None), save_cache)
+            else:
+                save_cache()
 
     generator.cache_data = cache_and_mark
     generator.save_cache = save_if_changed

@@ -52,7 +52,12 @@ class StablePagesWriter(pelican_compat.WriterBase):
             if lists is None:
                 lists = {key: value for key, value in kwargs.items() if key in _LISTS}
             if lists:
-                paginated = {key: oldest_first(value) for key, value in lists.items()}
+                ordered: dict[int, list[Any]] = {}  # a list given twice (articles=dates) once
+                paginated = {}
+                for key, value in lists.items():
+                    if id(value) not in ordered:
+                        ordered[id(value)] = oldest_first(value)
+                    paginated[key] = ordered[id(value)]
                 per_page = pages[template_name] or settings["DEFAULT_PAGINATION"]
                 self.settings = {**settings, "DEFAULT_ORPHANS": max(0, per_page - 1)}
         try:

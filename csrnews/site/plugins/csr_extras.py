@@ -166,19 +166,24 @@ def _changed(item: Any) -> dt.datetime | None:
 
 def _newest(items: Any) -> dt.datetime | None:
     newest = None
-    for item in items or []:
-        when = _changed(item)
-        if when is not None and (newest is None or when > newest):
+    known = _CHANGED.get  # _changed inlined: a list page asks for each of its stories
+    for item in items or ():
+        when = known(id(item), _CHANGED)
+        if when is _CHANGED:
+            when = _changed(item)
+        if when is not None and (newest is None or when > newest):  # type: ignore[operator]
             newest = when
-    return newest
+    return newest  # type: ignore[return-value]
 
 
 def _lastmod(context: dict[str, Any]) -> dt.datetime | None:
     """When a page's content last changed: its story's or page's date, else its newest story's."""
     for key in ("article", "page"):
         item = context.get(key)
-        if item is not None and _changed(item) is not None:
-            return _changed(item)
+        if item is not None:
+            when = _changed(item)
+            if when is not None:
+                return when
     page = context.get("articles_page")
     if page is not None:
         return _newest(page.object_list)

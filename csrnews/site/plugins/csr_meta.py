@@ -229,8 +229,12 @@ def freeze_article_urls(generator: Any) -> None:
     A story's URL depends on its file and the settings only (the reader cache is one per
     build setup, csrnews.site.build), so a story read from the cache needs no formatting.
     """
-    if freeze_urls([*generator.articles, *generator.translations]):
-        incremental.mark_cache_changed(generator)  # the cached stories changed: save them
+    stories = [*generator.articles, *generator.translations]
+    unfrozen = [s for s in stories if not hasattr(s, "override_url")]
+    unfrozen += [s for s in stories if not hasattr(s, "override_save_as")]
+    if freeze_urls(stories):
+        # the cached stories changed: save them (only those, when the cache can say so)
+        incremental.mark_cache_changed(generator, unfrozen)
 
 
 def freeze_page_urls(generator: Any) -> None:
