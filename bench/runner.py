@@ -160,6 +160,7 @@ class Bench:
         }
         self.say = options.progress
         self._built: set[int] = set()
+        self._checked: set[int] = set()  # sizes whose corpus this run has looked at
 
     # -- helpers ------------------------------------------------------------------------------
 
@@ -178,8 +179,18 @@ class Bench:
         return self.o.workdir.joinpath(*parts)
 
     def content(self, size: int) -> Path:
-        """The corpus of ``size`` stories (generated on first use)."""
+        """The corpus of ``size`` stories (generated on first use).
+
+        A corpus an earlier run of the same work folder changed with its nights is no longer
+        the generated one (and its nights are marked as applied, so they would change
+        nothing): it is generated again.
+        """
         folder = self._dir(f"corpus-{size}", "content")
+        if size not in self._checked:
+            self._checked.add(size)
+            if self._dir(f"corpus-{size}", "nightly-applied").exists():
+                self.say(f"corpus: {size} stories changed by an earlier run; generating it again")
+                shutil.rmtree(self._dir(f"corpus-{size}"))
         if not (folder / "news").is_dir():
             started = time.perf_counter()
             corpus.generate_corpus(folder, size, seed=self.o.seed)

@@ -395,3 +395,25 @@ def test_two_runs_compare() -> None:
     new = {"started": "2026-02-01T00:00", "nightly": {"stories": 20000, "wall_s": 30.0}}
     text = format_comparison(old, new)
     assert "nightly 20000 s" in text and "-25%" in text
+
+
+def test_a_corpus_an_earlier_run_changed_is_generated_again(tmp_path: Path) -> None:
+    from bench.__main__ import options_from, parse_args
+    from bench.runner import Bench
+
+    def bench() -> Bench:
+        args = ["--sizes", "12", "--sections", "nightly", "--workdir", str(tmp_path / "w")]
+        return Bench(options_from(parse_args([*args, "--results-dir", str(tmp_path / "r")])))
+
+    first = bench()
+    content = first.content(12)
+    generated = sorted(p.name for p in content.rglob("*.md"))
+    first._changes(12, 1)  # the nightly's changes, as the run applies them
+    assert len(list(content.rglob("*.md"))) > len(generated)
+    assert first.content(12) == content and (content.parent / "nightly-applied").exists()
+    # The next run of the same work folder starts from the generated corpus again, so its
+    # nights change something.
+    second = bench()
+    assert sorted(p.name for p in second.content(12).rglob("*.md")) == generated
+    assert not (content.parent / "nightly-applied").exists()
+    assert second._changes(12, 1) == {"new": 50, "changed": 12}
