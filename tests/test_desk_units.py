@@ -278,3 +278,12 @@ def test_updating_an_entry_keeps_every_other_line_of_the_list(tmp_path: Path) ->
     assert after.endswith(text[text.index("  - rank: 2  # keep me") :])
     ListEditor(path).update(2, {"reason": ""})
     assert read_list(path).entry(2).reason == ""  # type: ignore[union-attr]
+
+
+def test_the_session_key_is_kept_in_a_private_file(tmp_path: Path) -> None:
+    from csrnews.desk.service import load_secret
+
+    path = tmp_path / "desk" / "secret.key"
+    key = load_secret(path)
+    assert len(key) == 32 and load_secret(path) == key  # made once, then read
+    assert stat.S_IMODE(path.stat().st_mode) == 0o600

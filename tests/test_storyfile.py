@@ -132,3 +132,27 @@ def test_any_metadata_round_trips(meta: dict[str, str], body: str) -> None:
     normalised = body.replace("\r\n", "\n").replace("\r", "\n").lstrip("\ufeff").strip("\n")
     assert again.body.strip("\n") == normalised
     assert not is_edited(text)
+
+
+def test_written_files_get_the_umasks_mode_not_0600(tmp_path) -> None:
+    """Story files, desk objects and caches are written through a temporary file renamed over
+    the target; it is made as open() makes files (0666 less the umask), so a site built or
+    served by another user of the group can read them (tempfile.mkstemp made them 0600)."""
+    import stat
+
+    from csrnews.desk.objects import ObjectStore
+    from csrnews.story.atomicfile import replacing
+
+    mask = os.umask(0o027)
+    try:
+        path = story_path(tmp_path, 2017, "a-story")
+        write_story(path, _story())
+        store = ObjectStore(tmp_path / "objects")
+        sha = store.put("a text")
+        with replacing(tmp_path / "cache" / "a.pickle") as handle:
+            handle.write(b"data")
+    finally:
+        os.umask(mask)
+    written = [path, store._path(sha), tmp_path / "cache" / "a.pickle"]
+    assert {stat.S_IMODE(p.stat().st_mode) for p in written} == {0o640}
+    assert [p.name for p in (tmp_path / "cache").iterdir()] == ["a.pickle"]

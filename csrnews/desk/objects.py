@@ -6,8 +6,9 @@ import gzip
 import hashlib
 import os
 import re
-import tempfile
 from pathlib import Path
+
+from csrnews.story.atomicfile import replacing
 
 _SHA_RE = re.compile(r"^[0-9a-f]{64}$")
 
@@ -35,17 +36,8 @@ class ObjectStore:
         path = self._path(sha)
         if path.exists():
             return sha
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(prefix=".obj.", dir=path.parent)
-        try:
-            with os.fdopen(fd, "wb") as handle:
-                handle.write(gzip.compress(text.encode("utf-8"), mtime=0))
-                handle.flush()
-                os.fsync(handle.fileno())
-            os.replace(tmp, path)
-        except BaseException:
-            Path(tmp).unlink(missing_ok=True)
-            raise
+        with replacing(path, fsync=True) as handle:
+            handle.write(gzip.compress(text.encode("utf-8"), mtime=0))
         return sha
 
     def get(self, sha: str) -> str | None:

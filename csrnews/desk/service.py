@@ -33,7 +33,7 @@ def load_secret(path: Path) -> bytes:
         key = ""
     if len(key) < 64:
         key = secrets.token_hex(32)
-        write_text_atomic(path, key + "\n")
+        write_text_atomic(path, key + "\n", private=True)
     return bytes.fromhex(key[:64])
 
 

@@ -100,8 +100,8 @@ class UserStore:
                 for u in sorted(users.values(), key=lambda u: u.name)
             },
         }
-        # mkstemp makes the file readable by its owner only; the rename keeps that.
-        write_text_atomic(self.path, json.dumps(data, indent=2) + "\n")
+        # readable by its owner only (password hashes)
+        write_text_atomic(self.path, json.dumps(data, indent=2) + "\n", private=True)
 
     def add(self, name: str, password: str, role: str = "editor", *, replace: bool = False) -> User:
         """Add a user (or, with replace, set an existing user's password and role)."""

@@ -21,7 +21,6 @@ import os
 import pickle
 import re
 import shutil
-import tempfile
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -37,6 +36,7 @@ from pelican.utils import sanitised_join
 
 from csrnews.site import pelican_compat
 from csrnews.site.pagination import StablePagesWriter
+from csrnews.story.atomicfile import replacing
 
 logger = logging.getLogger(__name__)
 
@@ -623,20 +623,11 @@ def load_journal(path: str | os.PathLike[str], context: Any) -> Any:
 def _write_atomically(path: str, data: Any, context: Any = None) -> None:
     """Pickle ``data`` to ``path`` whole or not at all (a temporary file renamed over it);
     with ``context``, that object is left out (``_JournalPickler``)."""
-    folder = os.path.dirname(path)
-    os.makedirs(folder, exist_ok=True)
-    fd, temporary = tempfile.mkstemp(prefix=f".{os.path.basename(path)}.", dir=folder)
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            if context is None:
-                pickle.dump(data, handle)
-            else:
-                _JournalPickler(handle, context).dump(data)
-        os.replace(temporary, path)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(temporary)
-        raise
+    with replacing(path) as handle:
+        if context is None:
+            pickle.dump(data, handle)
+        else:
+            _JournalPickler(handle, context).dump(data)
 
 
 class _Journal:

@@ -11,7 +11,6 @@ import fcntl
 import hashlib
 import os
 import re
-import tempfile
 import unicodedata
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
@@ -19,6 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from csrnews.story import schema
+from csrnews.story.atomicfile import replacing
 
 # Header keys, their order and which are lists: the story schema's table (csrnews.story.schema).
 # Unknown keys an editor adds are kept, after these.
@@ -190,23 +190,13 @@ def read_story(path: str | os.PathLike[str]) -> Story:
     return parse_story(path.read_text(encoding="utf-8"), path=path)
 
 
-def write_text_atomic(path: str | os.PathLike[str], text: str) -> None:
-    """Write text to a temporary file in the same folder, fsync it, then rename it into place."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as handle:
-            handle.write(text)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        try:
-            os.unlink(tmp)
-        except FileNotFoundError:
-            pass
-        raise
+def write_text_atomic(path: str | os.PathLike[str], text: str, *, private: bool = False) -> None:
+    """Write text to a temporary file in the same folder, fsync it, then rename it into place
+    (mode 0666 less the umask; 0600 with ``private``)."""
+    with replacing(
+        path, "w", fsync=True, private=private, encoding="utf-8", newline="\n"
+    ) as handle:
+        handle.write(text)
 
 
 def write_story(path: str | os.PathLike[str], story: Story) -> str:

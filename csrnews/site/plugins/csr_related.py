@@ -3,19 +3,18 @@
 from __future__ import annotations
 
 import bisect
-import contextlib
 import hashlib
 import heapq
 import logging
-import os
 import pickle
-import secrets
 from collections import defaultdict
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
 from pelican import signals
+
+from csrnews.story.atomicfile import replacing
 
 logger = logging.getLogger(__name__)
 
@@ -101,26 +100,12 @@ def _load(path: Path) -> dict[bytes, tuple[int, ...]]:
 
 
 def _save(path: Path, data: dict[bytes, tuple[int, ...]]) -> None:
-    """Write the file whole or not at all (a temporary file renamed over it).
-
-    The temporary file is made with mode 0666 less the umask, as Pelican makes its cache files
-    (``tempfile.mkstemp`` would make it 0600, and the rename would keep that).
-    """
-    name = str(path.with_name(f".{path.name}.{os.getpid()}.{secrets.token_hex(4)}"))
+    """Write the file whole or not at all, with the umask's mode as Pelican's cache files."""
     try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd = os.open(name, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
-    except OSError as exc:
-        logger.warning("could not save the related stories in %s: %s", path, exc)
-        return
-    try:
-        with os.fdopen(fd, "wb") as handle:
+        with replacing(path) as handle:
             pickle.dump(data, handle, protocol=pickle.HIGHEST_PROTOCOL)
-        os.replace(name, path)
     except OSError as exc:
         logger.warning("could not save the related stories in %s: %s", path, exc)
-        with contextlib.suppress(OSError):
-            os.unlink(name)
 
 
 def set_neighbours(articles: list[Any]) -> None:
