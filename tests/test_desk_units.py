@@ -287,3 +287,32 @@ def test_the_session_key_is_kept_in_a_private_file(tmp_path: Path) -> None:
     key = load_secret(path)
     assert len(key) == 32 and load_secret(path) == key  # made once, then read
     assert stat.S_IMODE(path.stat().st_mode) == 0o600
+
+
+def test_desk_commits_are_pending_before_the_first_build(tmp_path: Path) -> None:
+    """With no build yet the rebuild page asks for the changes since 0; git read a bare
+    `--since=@0` as now, so a desk commit older than a second was not shown at all."""
+    content = small_content(tmp_path)
+    _git(content, "init", "-q")
+    _git(content, "add", "-A")
+    long_ago = "@1700000000 +0000"
+    env = {**os.environ, "GIT_AUTHOR_DATE": long_ago, "GIT_COMMITTER_DATE": long_ago}
+    subprocess.run(
+        [
+            "git",
+            "-c",
+            "user.name=mei",
+            "-c",
+            "user.email=mei@desk.invalid",
+            "commit",
+            "-q",
+            "-m",
+            "edit",
+        ],
+        cwd=content,
+        env=env,
+        check=True,
+    )
+    history = open_history(content)
+    assert [c.user for c in history.changes_since(0)] == ["mei"] * len(list(content.rglob("*.md")))
+    assert history.changes_since(1700000001) == []

@@ -250,7 +250,8 @@ class GitHistory(History):
     def changes_since(self, since: float) -> list[Change]:
         out = self._git(
             "log",
-            f"--since=@{int(since)}",
+            # with its zone: git reads a bare "@0" (no build yet) as a relative date, now
+            f"--since=@{int(since)} +0000",
             "--format=%x1e%an%x1f%ae%x1f%at%x1f%s",
             "--name-only",
             "--",
