@@ -20,7 +20,7 @@ from xml.etree import ElementTree
 import pytest
 from csrnews.search.staticsearch import build_static_search
 
-from csrnews.site.build import SiteBuildError, build_site
+from csrnews.site.build import STALE_TEMPORARY_AGE, SiteBuildError, build_site
 from csrnews.site.folders import build_lock_of
 from csrnews.story.storyfile import iter_story_files, read_story
 from tests.conftest import ROOT, run_cli
@@ -350,6 +350,40 @@ def test_the_next_build_removes_a_killed_builds_staging_unless_a_build_runs(
         build_site(SAMPLES, out, quiet=True)
     assert not list(tmp_path.glob(".out.building-*")) and (out / STORY).is_file()
     assert f"removing {killed}, the staging folder of a build that was killed" in caplog.text
+
+
+def test_old_sites_and_stale_cache_temporaries_go_only_when_no_build_runs(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Old-site folders beside the output (one may be the folder a running build moves files
+    into) and temporary files a killed build left in the reader cache's folder are removed
+    by a build that runs alone, and only then; a recent temporary file may be a live
+    writer's and stays."""
+    out = tmp_path / "out"
+    build_site(SAMPLES, out, quiet=True)
+    old = tmp_path / ".out.old-1-2"
+    old.mkdir()
+    (old / "1").write_text("moved here by a running build", encoding="utf-8")
+    (cache,) = [d for d in (tmp_path / ".pelican-cache").iterdir() if d.is_dir()]
+    assert (cache / "ArticlesGenerator").is_file()  # the reader cache's own folder
+    stale = cache / ".ArticlesGenerator.0123456789ab.tmp"
+    stale.write_bytes(b"half a cache")
+    fresh = cache / ".ArticlesGenerator.ba9876543210.tmp"
+    fresh.write_bytes(b"being written")
+    long_ago = time.time() - 2 * STALE_TEMPORARY_AGE
+    os.utime(stale, (long_ago, long_ago))
+    with build_lock_of(out).open("a") as held:
+        fcntl.flock(held, fcntl.LOCK_SH)  # another build of `out` runs
+        build_site(SAMPLES, out, quiet=True)
+        time.sleep(0.5)  # time for a background `rm` to have removed it, were one started
+        assert (old / "1").is_file() and stale.is_file() and fresh.is_file()
+    with caplog.at_level(logging.WARNING, logger="csrnews.site.build"):
+        build_site(SAMPLES, out, quiet=True)
+    deadline = time.monotonic() + 10
+    while old.exists() and time.monotonic() < deadline:  # removed in a background `rm`
+        time.sleep(0.05)
+    assert not old.exists() and not stale.exists() and fresh.is_file()
+    assert f"removing {stale}, left by a build that was killed" in caplog.text
 
 
 def test_missing_content_is_an_error(tmp_path: Path) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import fcntl
 import logging
 import os
@@ -26,6 +27,7 @@ from csrnews.site.collector import stories_long_lived
 from csrnews.site.folders import build_lock_of, spare_of, staging_prefix
 from csrnews.site.quarantine import BuildQuarantine
 from csrnews.story import settings as defaults
+from csrnews.story.atomicfile import stale_temporaries
 from csrnews.story.storycheck import Quarantined, find_quarantine
 
 logger = logging.getLogger(__name__)
@@ -153,7 +155,6 @@ def build_site(
     if not content.is_dir():
         raise SiteBuildError(f"content folder not found: {content}")
     output.parent.mkdir(parents=True, exist_ok=True)
-    _remove_leftovers(output)
     lock = _BuildLock(output)  # held until the staging folder is swapped in or removed
     staging = Path(tempfile.mkdtemp(prefix=staging_prefix(output), dir=output.parent))
     ready = False
@@ -190,6 +191,8 @@ def build_site(
         )
         previous_site = Path(previous) if previous else output
         plan = _plan(conf, previous_site, staging, output, reuse=incremental)
+        if lock.alone:  # the reader cache's folder (_plan chose it)
+            _remove_stale_temporaries(Path(conf["CACHE_PATH"]))
 
         def writer_hook(_pelican: Any) -> type:
             return incremental_mod.make_writer_class(plan)
@@ -429,12 +432,14 @@ class _BuildLock:
     """A build's shared flock on ``build_lock_of(output)``, held while its staging folder exists.
 
     The kernel releases the lock of a build that is killed, even by SIGKILL. A build that gets
-    the lock exclusively (no other build of ``output`` runs) removes the staging folders beside
-    the output first, which only killed builds can have left, then holds it shared like the
-    others; while another build runs, it leaves them all alone.
+    the lock exclusively (``alone``: no other build of ``output`` runs) first removes the
+    staging folders and old sites beside the output, which only killed or finished builds can
+    have left, then holds it shared like the others; while another build runs, it leaves them
+    all alone (an old-site folder may be the one it is moving files into).
     """
 
     def __init__(self, output: Path) -> None:
+        self.alone = False
         self._fd: int | None = os.open(build_lock_of(output), os.O_RDWR | os.O_CREAT, 0o666)
         try:
             try:
@@ -442,7 +447,9 @@ class _BuildLock:
             except BlockingIOError:
                 pass  # another build of this output runs: a staging folder may be its own
             else:
+                self.alone = True
                 _remove_killed_staging(output)
+                _remove_leftovers(output)
             fcntl.flock(self._fd, fcntl.LOCK_SH)
         except BaseException:
             self.release()
@@ -473,3 +480,14 @@ def _remove_leftovers(output: Path) -> None:
     for leftover in output.parent.glob(f".{output.name}.old-*"):
         if leftover.is_dir():
             remove_later(leftover)
+
+
+STALE_TEMPORARY_AGE = 3600.0  # seconds: older temporary files in the cache are no writer's
+
+
+def _remove_stale_temporaries(cache: Path) -> None:
+    """Temporary files a killed build left in its cache folder (a reader cache's: tens of MB)."""
+    for path in stale_temporaries(cache, STALE_TEMPORARY_AGE):
+        logger.warning("removing %s, left by a build that was killed while writing it", path)
+        with contextlib.suppress(OSError):
+            path.unlink()

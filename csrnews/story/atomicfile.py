@@ -4,10 +4,14 @@ from __future__ import annotations
 
 import contextlib
 import os
+import re
 import secrets
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import IO, Any
+
+_TEMPORARY = re.compile(r"\..+\.[0-9a-f]{12}\.tmp")  # open_temporary's names
 
 
 def open_temporary(path: str | os.PathLike[str], *, private: bool = False) -> tuple[int, str]:
@@ -56,3 +60,24 @@ def replacing(
         with contextlib.suppress(OSError):
             os.unlink(temporary)
         raise
+
+
+def stale_temporaries(folder: str | os.PathLike[str], older_than: float) -> list[Path]:
+    """``open_temporary``'s files in ``folder`` (not below) unchanged for ``older_than`` seconds.
+
+    A writer killed between writing and renaming leaves its temporary file behind (a reader
+    cache's is tens of MB); one that old belongs to no writer still running.
+    """
+    found: list[Path] = []
+    limit = time.time() - older_than
+    try:
+        entries = list(os.scandir(folder))
+    except OSError:
+        return found
+    for entry in entries:
+        if not _TEMPORARY.fullmatch(entry.name):
+            continue
+        with contextlib.suppress(OSError):
+            if entry.is_file(follow_symlinks=False) and entry.stat().st_mtime < limit:
+                found.append(Path(entry.path))
+    return sorted(found)
