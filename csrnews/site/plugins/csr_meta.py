@@ -121,7 +121,7 @@ def _cleaner() -> Callable[[str], str]:
         "link_rel": "noopener noreferrer",
     }
     if hasattr(nh3, "Cleaner"):  # the allow-lists converted once, not on every call
-        return nh3.Cleaner(**options).clean  # type: ignore[no-any-return]
+        return nh3.Cleaner(**options).clean
     return functools.partial(nh3.clean, **options)
 
 
