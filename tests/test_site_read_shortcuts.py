@@ -171,3 +171,29 @@ def test_story_html_that_cleaning_leaves_unchanged_is_not_cleaned_again(
     csr_meta.forget_taxa(None)  # a build's end forgets them
     assert not csr_meta.known_clean(story.content)
     csr_markup.forget(None)
+
+
+def test_a_full_build_makes_each_pages_key_once(tmp_path: Path, monkeypatch: Any) -> None:
+    """A page with no file of a last build to keep is rendered: its key is made as it
+    renders, not also beforehand (story pages were keyed twice in a full build)."""
+    from collections import Counter
+
+    from csrnews.site import incremental
+    from csrnews.site.build import build_site
+    from tests.golden_site import SAMPLES
+
+    made: Counter[str] = Counter()
+    page_key = incremental.Plan.page_key
+
+    def counting(self: Any, template: Any, localcontext: Any) -> str:
+        made[str(localcontext.get("output_file"))] += 1
+        return page_key(self, template, localcontext)
+
+    monkeypatch.setattr(incremental.Plan, "page_key", counting)
+    out = tmp_path / "output"
+    stats = build_site(SAMPLES, out, quiet=True)
+    stories = [name for name in made if name.startswith("news/")]
+    assert stories and stats.rendered > len(stories)
+    assert [name for name, count in made.items() if count > 1] == []
+    again = build_site(SAMPLES, out, quiet=True)  # and the keys hold for the next build
+    assert again.rendered == 0 and again.unchanged == stats.rendered
