@@ -836,6 +836,10 @@ def make_writer_class(plan: Plan) -> type:
                 return False
             if kwargs.get("template_name") or "articles" in kwargs or "dates" in kwargs:
                 return False
+            if os.path.normpath(str(name)) not in plan.seeded:
+                # no file of the last build to keep (every page of a full build): rendered,
+                # its key made and recorded once, as it renders (_KeyedTemplate)
+                return False
             values = {k: v for k, v in kwargs.items() if k not in _WRITE_FILE_OPTIONS}
             localcontext = context.copy()
             localcontext["localsiteurl"] = localcontext.get("localsiteurl", None)

@@ -15,7 +15,7 @@ from markupsafe import Markup, escape
 from pelican import signals
 
 from csrnews.site.gazetteer import event_place, org_names
-from csrnews.site.plugins.csr_meta import clean_html
+from csrnews.site.plugins.csr_meta import clean_html, known_clean
 from csrnews.story.vocabulary import EVENT_TYPES, is_event_type, language_name
 
 logger = logging.getLogger(__name__)
@@ -42,6 +42,8 @@ def _striptags(html: str) -> str:
 def safe_html(html: Any) -> Markup:
     """Story HTML, cleaned by the allow-list sanitiser, then (only then) marked safe."""
     text = str(html or "")
+    if known_clean(text):  # a story's HTML that cleaning left unchanged when it was read
+        return Markup(text)
     if len(text) > _CACHE_MAX_CHARS:
         return Markup(clean_html(text))
     cleaned = _CLEANED.get(text)

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import logging
+from collections.abc import Callable
 from typing import Any
 
 import nh3
@@ -112,11 +114,43 @@ def share_wrappers(content: Any) -> None:
             values[:] = [shared_wrapper(value) for value in values]
 
 
+def _cleaner() -> Callable[[str], str]:
+    options: dict[str, Any] = {
+        "tags": ALLOWED_TAGS,
+        "url_schemes": URL_SCHEMES,
+        "link_rel": "noopener noreferrer",
+    }
+    if hasattr(nh3, "Cleaner"):  # the allow-lists converted once, not on every call
+        return nh3.Cleaner(**options).clean
+    return functools.partial(nh3.clean, **options)
+
+
+_CLEAN = _cleaner()
+
+
 def clean_html(html: str) -> str:
     """Allow-list sanitise HTML from a crawled page: no script, handlers, frames or js: links."""
-    return nh3.clean(
-        html or "", tags=ALLOWED_TAGS, url_schemes=URL_SCHEMES, link_rel="noopener noreferrer"
-    )
+    return _CLEAN(html or "")
+
+
+# Texts that clean_html gave back unchanged in this build: a story's HTML and summary as
+# normalise left them (the objects the stories hold, so no copy). Cleaning one again gives
+# it back again, so the templates' sanitising filter need not (csr_markup.safe_html).
+# Emptied when a build starts and ends.
+_FIXED_POINTS: set[str] = set()
+
+
+def clean_html_noting(html: str) -> str:
+    """clean_html(html), noting the result when cleaning left it unchanged."""
+    cleaned = clean_html(html)
+    if cleaned == html:
+        _FIXED_POINTS.add(cleaned)
+    return cleaned
+
+
+def known_clean(text: str) -> bool:
+    """True when clean_html(text) is text itself, as seen in this build."""
+    return text in _FIXED_POINTS
 
 
 def split_list(value: Any) -> list[str]:
@@ -184,9 +218,9 @@ def normalise(content: Any) -> None:
     for item in schema.fields():
         if item.kind != "pelican" and item.attr:
             setattr(content, item.attr, field_value(item, meta.get(item.meta), settings))
-    pelican_compat.set_raw_html(content, clean_html(pelican_compat.raw_html(content)))
+    pelican_compat.set_raw_html(content, clean_html_noting(pelican_compat.raw_html(content)))
     if "summary" in meta:
-        content.metadata["summary"] = clean_html(str(meta["summary"]))
+        content.metadata["summary"] = clean_html_noting(str(meta["summary"]))
         pelican_compat.set_summary_html(content, content.metadata["summary"])
 
 
@@ -251,6 +285,7 @@ def freeze_page_urls(generator: Any) -> None:
 def forget_taxa(_pelican: Any) -> None:
     _TAXA.clear()
     _WRAPPERS.clear()
+    _FIXED_POINTS.clear()
 
 
 def register() -> None:
