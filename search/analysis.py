@@ -160,6 +160,18 @@ def _raw_pieces_chars(value: str) -> list[tuple[str, int]]:
 
 
 _PIECE_FINDALL = re.compile(rf"([{_CJK}]+)|([^\W\d_{_CJK}]+|\d+)").findall
+# In ASCII text the pieces are runs of letters or of digits, and lower-casing the whole text
+# first changes no piece boundary (only A-Z change, into letters): one findall gives them all.
+_ASCII_PIECES = re.compile(r"[a-z]+|[0-9]+").findall
+
+
+def _lowered_pieces(value: str) -> list[str]:
+    """The tokenizer's token texts, lower-cased (as LowercaseFilter lowers each token)."""
+    if value.isascii():
+        return _ASCII_PIECES(value.lower())
+    # Elsewhere a token is lowered on its own: lowering the text could change a boundary
+    # ("İ" lowers to two characters) or a letter's context (a final sigma).
+    return [piece.lower() for piece in _raw_pieces(value)]
 
 
 class MixedAnalyzer(Analyzer):
@@ -200,7 +212,7 @@ class MixedAnalyzer(Analyzer):
         if memo is not None and memo[0] is value:
             first, kept = memo[1], memo[2]
         else:
-            lowered = [piece.lower() for piece in _raw_pieces(value)]
+            lowered = _lowered_pieces(value)
             kept = [word for word in lowered if word not in STOP_WORDS]
             first = 0
             if kept and kept[0] != lowered[0]:
@@ -211,6 +223,10 @@ class MixedAnalyzer(Analyzer):
         if self.stem and not no_morph:
             return first, _stem_all(kept)
         return first, kept
+
+    def stems(self, words: list[str]) -> list[str]:
+        """The indexed forms of kept (unstemmed) words: their stems, or the words unstemmed."""
+        return _stem_all(words) if self.stem else words
 
     def __call__(
         self,

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import heapq
+import struct
+import sys
 from array import array
 from bisect import bisect_right
 from collections.abc import Callable, Iterable, Iterator
-from itertools import accumulate, groupby, islice, pairwise
+from itertools import accumulate, chain, groupby, islice, pairwise
 from operator import itemgetter
 from pickle import HIGHEST_PROTOCOL, dump, dumps, load
 from struct import pack
@@ -84,10 +86,13 @@ def _spelling_fieldnames(schema: Any) -> frozenset[str]:
 class _FieldPostings:
     """One field's postings in the order they came: term numbers, documents, weights, values."""
 
-    __slots__ = ("ascending", "docs", "ends", "terms", "tids", "values", "weights")
+    __slots__ = ("ascending", "docs", "ends", "terms", "text", "tids", "values", "weights")
 
-    def __init__(self) -> None:
-        self.terms: dict[bytes, int] = {}  # term -> its number (in order of first posting)
+    def __init__(self, text: bool = False) -> None:
+        # term -> its number (in order of first posting); a text field's terms as str, encoded
+        # once when the postings are sorted (UTF-8 sorts as str does)
+        self.text = text
+        self.terms: dict[Any, int] = {}
         self.tids = array("I")
         self.docs = array("I")
         self.weights = array("d")
@@ -99,6 +104,8 @@ class _FieldPostings:
         self, docnum: int, tbytes: list[bytes], weights: list[float], values: list[bytes]
     ) -> int:
         """Add one document's postings; return an estimate of the bytes they take in memory."""
+        if self.text:
+            tbytes = [term.decode("utf-8") for term in tbytes]  # type: ignore[misc]
         terms = self.terms
         tids = []
         size = _POSTING_SIZE * len(tbytes)
@@ -120,13 +127,41 @@ class _FieldPostings:
         self.values += b"".join(values)
         return size + len(self.values) - start
 
+    def add_text(self, docnum: int, text: _TextPostings) -> int:
+        """Add one text value's postings (``add`` with its values as one bytes); their size."""
+        names: list[Any] = text.terms
+        if not self.text:
+            names = [name.encode("utf-8") for name in names]
+        terms = self.terms
+        tids = list(map(terms.get, names))
+        size = _POSTING_SIZE * len(tids)
+        if None in tids:  # new terms (rarer as the documents come)
+            for n, tid in enumerate(tids):
+                if tid is None:
+                    tids[n] = terms[names[n]] = len(terms)
+                    size += _TERM_SIZE + len(names[n])
+        if self.docs and docnum < self.docs[-1]:
+            self.ascending = False
+        start = len(self.values)
+        if self.ends.typecode == "I" and start + len(text.values) >= 1 << 32:
+            self.ends = array("Q", self.ends)
+        self.tids.extend(tids)  # type: ignore[arg-type]
+        self.docs.extend(array("I", (docnum,)) * len(tids))
+        self.weights.extend(text.weights)
+        self.ends.extend(map(start.__add__, text.ends))
+        self.values += text.values
+        return size + len(text.values)
+
     def in_order(self) -> Iterator[tuple[bytes, list[int], list[float], list[bytes]]]:
         """(term, docs, weights, values) of each term: terms sorted, documents ascending."""
-        names = sorted(self.terms)
+        keys = sorted(self.terms)
+        numbers = np.fromiter(map(self.terms.__getitem__, keys), np.int64, len(keys))
+        names = [key.encode("utf-8") for key in keys] if self.text else keys
+        del keys
         # 16-bit ranks when they fit: numpy sorts them stably by radix, in linear time
         kind = np.uint16 if len(names) <= 1 << 16 else np.uint32
         rank = np.empty(len(names), dtype=kind)
-        rank[np.fromiter((self.terms[name] for name in names), np.int64, len(names))] = np.arange(
+        rank[numbers] = np.arange(
             len(names), dtype=kind
         )
         ranks = rank[np.frombuffer(self.tids, dtype=np.uint32)]
@@ -268,7 +303,7 @@ class MemoryPostingPool:
     ) -> None:
         self._spelling = spelling
         self._fields: dict[str, _FieldPostings] = {}
-        self._spelled: dict[str, dict[bytes, tuple[Any, ...]]] = {}
+        self._spelled: dict[str, dict[str, tuple[Any, ...]]] = {}  # word -> its one posting
         if limit is not None and tempstore is None:
             raise ValueError("a limit needs a tempstore to spill to")
         self._limit = limit
@@ -311,7 +346,8 @@ class MemoryPostingPool:
         """Add one posting ``(fieldname, tbytes, docnum, weight, vbytes)`` (merges use this)."""
         fieldname, tbytes, docnum, weight, vbytes = item
         if fieldname in self._spelling:
-            self._spelled.setdefault(fieldname, {}).setdefault(tbytes, item)
+            spelled = self._spelled.setdefault(fieldname, {})
+            spelled.setdefault(tbytes.decode("utf-8"), (docnum, weight, vbytes))
         else:
             self.add_terms(fieldname, docnum, [tbytes], [weight], [vbytes or b""])
 
@@ -333,19 +369,31 @@ class MemoryPostingPool:
         if self._limit is not None and self._size > self._limit:
             self._spill()
 
-    def add_spelling(self, fieldname: str, words: Iterable[bytes], vbytes: bytes | None) -> None:
+    def add_text(self, fieldname: str, docnum: int, text: _TextPostings) -> None:
+        """Add one document's postings of one text field (``_TextPostings``)."""
+        if not text.terms:
+            return
+        postings = self._fields.get(fieldname)
+        if postings is None:
+            postings = self._fields[fieldname] = _FieldPostings(text=True)
+        self._size += postings.add_text(docnum, text)
+        if self._limit is not None and self._size > self._limit:
+            self._spill()
+
+    def add_spelling(self, fieldname: str, words: Iterable[str], vbytes: bytes | None) -> None:
         """Add the words of a spelling field as Whoosh does: docnum 0, weight 1 (first kept)."""
         spelled = self._spelled.setdefault(fieldname, {})
-        for word in words:
-            if word not in spelled:
-                spelled[word] = (fieldname, word, 0, 1, vbytes)
+        new = set(words).difference(spelled)  # most words were seen before
+        if new:
+            posting = (0, 1, vbytes)
+            spelled.update(dict.fromkeys(new, posting))
 
     def _terms(self, fieldname: str) -> Iterator[tuple[bytes, list[int], list[Any], list[Any]]]:
         spelled = self._spelled.pop(fieldname, None)
         if spelled is not None:
-            for tbytes in sorted(spelled):
-                _, _, docnum, weight, vbytes = spelled[tbytes]
-                yield tbytes, [docnum], [weight], [vbytes]
+            for word in sorted(spelled):  # UTF-8 sorts as str does
+                docnum, weight, vbytes = spelled[word]
+                yield word.encode("utf-8"), [docnum], [weight], [vbytes]
             return
         held = self._fields.pop(fieldname, None)
         if not self._runs:
@@ -374,9 +422,12 @@ class MemoryPostingPool:
             column = lengths.lengths_of(fieldname) if lengths is not None else None
             fieldwriter.start_field(fieldname, schema[fieldname])
             add = fieldwriter.add
+            bulk = getattr(whoosh_compat.postings_writer(fieldwriter), "add_postings", None)
             for tbytes, docs, weights, values in self._terms(fieldname):
                 fieldwriter.start_term(tbytes)
-                if column is None:
+                if bulk is not None:  # the project's codec: a block at a time
+                    bulk(docs, weights, values, None if column is None else [column[d] for d in docs])
+                elif column is None:
                     for doc, weight, value in zip(docs, weights, values, strict=True):
                         add(doc, weight, value or b"", 0)
                 else:
@@ -489,6 +540,58 @@ def _position_postings(field: Any, value: str) -> tuple[list[bytes], list[float]
     return terms, weights, values, len(words)
 
 
+class _TextPostings:
+    """One text value's postings (PackedPositions), made from one analysis of the value.
+
+    ``terms`` sorted (as UTF-8 bytes), ``weights`` their counts times the field boost,
+    ``values`` every term's absolute positions as packed uint32 one after another, ``ends``
+    where each term's positions end in ``values`` (bytes), ``length`` the tokens kept,
+    ``words`` the value's distinct unstemmed words, sorted (the spelling words), and ``last``
+    the value of the term that comes first last in the text (Whoosh's last posting).
+    """
+
+    __slots__ = ("ends", "last", "length", "terms", "values", "weights", "words")
+
+    def __init__(self, field: Any, value: str) -> None:
+        analyzer = field.analyzer
+        first, kept = analyzer.words(value, no_morph=True)
+        self.length = len(kept)
+        found: dict[str, list[int]] = {}  # each word's positions, words as they first come
+        for pos, word in enumerate(kept, first):
+            seen = found.get(word)
+            if seen is None:
+                found[word] = [pos]
+            else:
+                seen.append(pos)
+        self.words = words = list(found)
+        stems = analyzer.stems(words)  # each distinct word stemmed once
+        lists: list[list[int]] = list(found.values())
+        if stems is not words:
+            by_term = dict(zip(stems, lists, strict=True))
+            if len(by_term) < len(stems):  # words with the same stem: their positions merged
+                by_term = {}
+                for stem, positions in zip(stems, lists, strict=True):
+                    seen = by_term.get(stem)
+                    by_term[stem] = positions if seen is None else sorted(seen + positions)
+            words, lists = list(by_term), list(by_term.values())
+        self.terms = words
+        boost = float(field.format.field_boost)
+        counts = list(map(len, lists))
+        self.weights = [count * boost for count in counts]  # float(count) * boost
+        self.values = _uint32s(chain.from_iterable(lists))
+        self.ends = list(accumulate(map((4).__mul__, counts)))
+        # Whoosh's postings come in the order each term first appears: the last one's value.
+        self.last = _uint32s(max(lists, key=itemgetter(0))) if lists else b""
+
+
+def _uint32s(numbers: Iterable[int]) -> bytes:
+    """The numbers as packed little-endian uint32, as PackedPositions encodes positions."""
+    packed = array("I", numbers)
+    if packed.itemsize != 4 or sys.byteorder != "little":
+        return struct.pack(f"<{len(packed)}I", *packed)
+    return packed.tobytes()
+
+
 def _fast_text(field: Any) -> bool:
     return type(field.format) in (Positions, PackedPositions) and isinstance(
         field.analyzer, MixedAnalyzer
@@ -529,8 +632,14 @@ def _document_adder(
                 field = schema[fieldname]
                 length = 0
                 fast = fieldname in fast_text and isinstance(value, str)
+                text = None
                 if field.indexed:
-                    if fast:
+                    if fast and type(field.format) is PackedPositions:
+                        text = _TextPostings(field, value)
+                        length = text.length
+                        if text.terms:
+                            vbytes = text.last
+                    elif fast:
                         terms, weights, values, length = _position_postings(field, value)
                         if values:
                             vbytes = values[-1]
@@ -543,17 +652,18 @@ def _document_adder(
                             length += freq
                     if not field.scorable:
                         length = 0
-                    pool.add_terms(fieldname, docnum, terms, weights, values)
+                    if text is not None:
+                        pool.add_text(fieldname, docnum, text)
+                    else:
+                        pool.add_terms(fieldname, docnum, terms, weights, values)
                 if field.separate_spelling():
-                    if fast:
+                    if text is not None:
+                        words = text.words
+                    elif fast:
                         words = sorted(set(field.analyzer.words(value, no_morph=True)[1]))
                     else:
                         words = list(field.spellable_words(value))
-                    pool.add_spelling(
-                        field.spelling_fieldname(fieldname),
-                        [word.encode("utf-8") for word in words],
-                        vbytes,
-                    )
+                    pool.add_spelling(field.spelling_fieldname(fieldname), words, vbytes)
                 perdocwriter.add_field(fieldname, field, value if field.stored else None, length)
                 column = field.column_type
                 if column:
