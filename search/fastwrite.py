@@ -598,6 +598,58 @@ def _fast_text(field: Any) -> bool:
     )
 
 
+_Indexed = tuple[list[bytes], list[float], list[bytes], int, Any]
+
+
+class _IndexedValues:
+    """``field.index(value)`` of the other fields, each distinct value analysed once.
+
+    Categories, sources, languages, years, dates and keyword lists repeat from story to story;
+    a field whose values hardly repeat (IDs, addresses) stops being remembered.
+    """
+
+    LIMIT = 1 << 14  # values remembered per field (then forgotten, all at once)
+    TRIAL = 1 << 10  # values seen before a field whose values hardly repeat is left alone
+
+    def __init__(self) -> None:
+        self._seen: dict[str, dict[tuple[type, Any], _Indexed]] = {}
+        self._tries: dict[str, list[int]] = {}  # field -> [lookups, hits]
+        self._alone: set[str] = set()
+
+    @staticmethod
+    def index(field: Any, value: Any) -> _Indexed:
+        """The terms, weights, values, length and last raw value of ``field.index(value)``."""
+        terms, weights, values, length, last = [], [], [], 0, None
+        for tbytes, freq, weight, vbytes in field.index(value):
+            terms.append(tbytes)
+            weights.append(weight * 1.0)  # the field boost of add_document
+            values.append(vbytes or b"")
+            length += freq
+            last = vbytes
+        return terms, weights, values, length, last
+
+    def __call__(self, fieldname: str, field: Any, value: Any) -> _Indexed:
+        if fieldname in self._alone:
+            return self.index(field, value)
+        seen = self._seen.setdefault(fieldname, {})
+        key = (type(value), value)
+        found = seen.get(key)
+        tries = self._tries.setdefault(fieldname, [0, 0])
+        tries[0] += 1
+        if found is not None:
+            tries[1] += 1
+            return found
+        if tries[0] == self.TRIAL and tries[1] * 4 < tries[0]:  # fewer than 1 in 4 repeat
+            self._alone.add(fieldname)
+            del self._seen[fieldname]
+        elif len(seen) >= self.LIMIT:
+            seen.clear()
+        found = self.index(field, value)
+        if fieldname not in self._alone:
+            seen[key] = found
+        return found
+
+
 def _document_adder(
     writer: Any, pool: MemoryPostingPool, original: Callable[..., None]
 ) -> Callable[..., None]:
@@ -611,6 +663,8 @@ def _document_adder(
     schema = writer.schema
     fast_text = {name for name, field in schema.items() if _fast_text(field)}
     vectors = any(field.vector for _, field in schema.items())
+
+    indexed = _IndexedValues()
 
     def add_document(**fields: Any) -> None:
         if writer.is_closed or vectors or any(name.startswith("_") for name in fields):
@@ -644,12 +698,9 @@ def _document_adder(
                         if values:
                             vbytes = values[-1]
                     else:
-                        terms, weights, values = [], [], []
-                        for tbytes, freq, weight, vbytes in field.index(value):
-                            terms.append(tbytes)
-                            weights.append(weight * 1.0)  # the field boost of add_document
-                            values.append(vbytes or b"")
-                            length += freq
+                        terms, weights, values, length, last = indexed(fieldname, field, value)
+                        if terms:
+                            vbytes = last
                     if not field.scorable:
                         length = 0
                     if text is not None:

@@ -201,6 +201,60 @@ def test_text_postings_in_one_pass_are_the_fields_own(
         assert length == sum(item[1] for item in items)
 
 
+_TRICKY_TEXTS = [
+    "",
+    "the of and",
+    "ISO26000 and ISO 26000 audits, audits; Audit AUDITS reports report reported",
+    "供应链 企业社会责任 供应",
+    "İstanbul ΟΔΟΣ'Β Straße naïve café CAFÉ 2018年 ISO-9001:2015",
+]
+
+
+@pytest.mark.parametrize("name", ["title", "summary", "body", "standards"])
+def test_text_postings_from_one_analysis_are_the_fields_own(
+    name: str, corpus: list[dict[str, object]]
+) -> None:
+    from csrnews.search.fastwrite import _TextPostings
+
+    field = build_schema()[name]
+    samples = [str(doc[name]) for doc in corpus[:40]] + _TRICKY_TEXTS
+    for value in samples:
+        items = list(field.index(value))  # Whoosh's own, terms in the order they first come
+        text = _TextPostings(field, value)
+        ends = [0, *text.ends]
+        got = {
+            term.encode("utf-8"): (weight, text.values[ends[n] : ends[n + 1]])
+            for n, (term, weight) in enumerate(zip(text.terms, text.weights, strict=True))
+        }
+        assert got == {item[0]: (item[2], item[3]) for item in items}, value
+        assert text.length == sum(item[1] for item in items)
+        assert text.last == (items[-1][3] if items else b"")
+        if field.separate_spelling():
+            assert sorted(text.words) == sorted(set(field.spellable_words(value)))
+
+
+def test_other_fields_are_analysed_once_per_value_with_the_same_postings() -> None:
+    from datetime import datetime
+
+    from csrnews.search.fastwrite import _IndexedValues
+
+    schema = build_schema()
+    indexed = _IndexedValues()
+    values = {
+        "category": ["csr-report", "award", "csr-report"],
+        "tags": ["Supply chain,Audit", "Supply chain,Audit", ""],
+        "year": [2018, 2019, 2018],
+        "date": [datetime(2018, 6, 1, 9, 30), datetime(2018, 6, 1, 9, 30)],
+    }
+    for name, samples in values.items():
+        for value in samples * 3:
+            assert indexed(name, schema[name], value) == _IndexedValues.index(schema[name], value)
+    for n in range(_IndexedValues.TRIAL + 5):  # values that never repeat: not remembered
+        expected = ([f"news/{n}".encode()], [1.0], [b""], 1, b"")
+        assert indexed("id", schema["id"], f"news/{n}") == expected
+    assert "id" in indexed._alone
+
+
 def test_the_faster_markdown_marks_match_the_plain_pattern(
     corpus: list[dict[str, object]],
 ) -> None:
