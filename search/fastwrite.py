@@ -161,9 +161,7 @@ class _FieldPostings:
         # 16-bit ranks when they fit: numpy sorts them stably by radix, in linear time
         kind = np.uint16 if len(names) <= 1 << 16 else np.uint32
         rank = np.empty(len(names), dtype=kind)
-        rank[numbers] = np.arange(
-            len(names), dtype=kind
-        )
+        rank[numbers] = np.arange(len(names), dtype=kind)
         ranks = rank[np.frombuffer(self.tids, dtype=np.uint32)]
         docs = np.frombuffer(self.docs, dtype=np.uint32)
         if self.ascending:  # documents came in order: a stable sort by term keeps it
@@ -426,7 +424,8 @@ class MemoryPostingPool:
             for tbytes, docs, weights, values in self._terms(fieldname):
                 fieldwriter.start_term(tbytes)
                 if bulk is not None:  # the project's codec: a block at a time
-                    bulk(docs, weights, values, None if column is None else [column[d] for d in docs])
+                    lengths = None if column is None else [column[doc] for doc in docs]
+                    bulk(docs, weights, values, lengths)
                 elif column is None:
                     for doc, weight, value in zip(docs, weights, values, strict=True):
                         add(doc, weight, value or b"", 0)
@@ -543,10 +542,10 @@ def _position_postings(field: Any, value: str) -> tuple[list[bytes], list[float]
 class _TextPostings:
     """One text value's postings (PackedPositions), made from one analysis of the value.
 
-    ``terms`` sorted (as UTF-8 bytes), ``weights`` their counts times the field boost,
+    ``terms`` (str, in no particular order), ``weights`` their counts times the field boost,
     ``values`` every term's absolute positions as packed uint32 one after another, ``ends``
     where each term's positions end in ``values`` (bytes), ``length`` the tokens kept,
-    ``words`` the value's distinct unstemmed words, sorted (the spelling words), and ``last``
+    ``words`` the value's distinct unstemmed words (the spelling words), and ``last``
     the value of the term that comes first last in the text (Whoosh's last posting).
     """
 
@@ -567,7 +566,7 @@ class _TextPostings:
         stems = analyzer.stems(words)  # each distinct word stemmed once
         lists: list[list[int]] = list(found.values())
         if stems is not words:
-            by_term = dict(zip(stems, lists, strict=True))
+            by_term: dict[str, list[int]] = dict(zip(stems, lists, strict=True))
             if len(by_term) < len(stems):  # words with the same stem: their positions merged
                 by_term = {}
                 for stem, positions in zip(stems, lists, strict=True):
@@ -581,7 +580,12 @@ class _TextPostings:
         self.values = _uint32s(chain.from_iterable(lists))
         self.ends = list(accumulate(map((4).__mul__, counts)))
         # Whoosh's postings come in the order each term first appears: the last one's value.
-        self.last = _uint32s(max(lists, key=itemgetter(0))) if lists else b""
+        last: list[int] = max(lists, key=_first, default=[])
+        self.last = _uint32s(last)
+
+
+def _first(positions: list[int]) -> int:
+    return positions[0]
 
 
 def _uint32s(numbers: Iterable[int]) -> bytes:

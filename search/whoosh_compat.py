@@ -169,6 +169,8 @@ class EncodedBlocksWriter(whoosh3.W3PostingsWriter):
         """The bytes of one block's ids, weights and values (``fixedsize``: the format's)."""
         raise NotImplementedError
 
+    _ids: Any  # W3's buffered block (array or list)
+
     def add_postings(
         self, ids: list[int], weights: list[float], values: list[Any], lengths: list[Any] | None
     ) -> None:
@@ -177,7 +179,7 @@ class EncodedBlocksWriter(whoosh3.W3PostingsWriter):
         As ``add_posting``: a full block is written when the next posting comes, the last one is
         left for ``finish_postings``; a value or length that is empty (0, None) is not kept.
         """
-        if self._ids or self._byteids or self._inlinelimit > 1:  # not at a term's start
+        if len(self._ids) or self._byteids or self._inlinelimit > 1:  # not at a term's start
             for n, (docnum, weight, value) in enumerate(zip(ids, weights, values, strict=True)):
                 self.add_posting(docnum, weight, value or b"", lengths[n] if lengths else None)
             return
