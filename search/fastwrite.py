@@ -424,8 +424,8 @@ class MemoryPostingPool:
             for tbytes, docs, weights, values in self._terms(fieldname):
                 fieldwriter.start_term(tbytes)
                 if bulk is not None:  # the project's codec: a block at a time
-                    lengths = None if column is None else [column[doc] for doc in docs]
-                    bulk(docs, weights, values, lengths)
+                    doc_lengths = None if column is None else [column[doc] for doc in docs]
+                    bulk(docs, weights, values, doc_lengths)
                 elif column is None:
                     for doc, weight, value in zip(docs, weights, values, strict=True):
                         add(doc, weight, value or b"", 0)
