@@ -172,7 +172,7 @@ class _FieldPostings:
         del ranks
         ends = np.frombuffer(self.ends, dtype=np.uint64 if self.ends.typecode == "Q" else np.uint32)
         weights = np.frombuffer(self.weights, dtype=np.float64)
-        values = self.values
+        values = np.frombuffer(self.values, dtype=np.uint8)
         first = 0
         while first < len(names):  # a chunk of terms at a time: Python lists of ~64k postings
             last = min(max(bisect_right(bounds, bounds[first] + _CHUNK) - 1, first + 1), len(names))
@@ -180,8 +180,16 @@ class _FieldPostings:
             chunk = order[base : bounds[last]]
             chunk_docs = docs[chunk].tolist()
             chunk_weights = weights[chunk].tolist()
-            chunk_ends = ends[chunk].tolist()
-            chunk_starts = np.where(chunk > 0, ends[chunk - 1], 0).tolist()
+            # the chunk's values gathered in its order, then sliced into bytes
+            held_at = np.where(chunk > 0, ends[chunk - 1], 0).astype(np.int64)
+            sizes = ends[chunk].astype(np.int64) - held_at
+            gathered_ends = np.cumsum(sizes)
+            gathered_starts = gathered_ends - sizes
+            total = int(gathered_ends[-1]) if len(chunk) else 0
+            gathered = values[
+                np.repeat(held_at - gathered_starts, sizes) + np.arange(total)
+            ].tobytes()
+            chunk_starts, chunk_ends = gathered_starts.tolist(), gathered_ends.tolist()
             for n in range(first, last):
                 low, high = bounds[n] - base, bounds[n + 1] - base
                 yield (
@@ -189,7 +197,7 @@ class _FieldPostings:
                     chunk_docs[low:high],
                     chunk_weights[low:high],
                     [
-                        bytes(values[a:b])
+                        gathered[a:b]
                         for a, b in zip(chunk_starts[low:high], chunk_ends[low:high], strict=True)
                     ],
                 )

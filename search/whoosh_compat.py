@@ -191,11 +191,11 @@ class EncodedBlocksWriter(whoosh3.W3PostingsWriter):
             block_weights = weights[start:end]
             self._ids = array("I", ids[start:end])
             self._weights = array("f", block_weights)  # float32, as add_posting keeps them
-            self._values = [value for value in values[start:end] if value]
+            self._values = list(filter(None, values[start:end]))
             top = max(block_weights)
             self._maxweight = top if top > 0 else 0
             if lengths is not None:
-                kept = [length for length in lengths[start:end] if length]
+                kept = list(filter(None, lengths[start:end]))
                 if kept:
                     self._minlength = min(kept)
                     self._maxlength = max(kept)
