@@ -107,22 +107,24 @@ class _FieldPostings:
         if self.text:
             tbytes = [term.decode("utf-8") for term in tbytes]  # type: ignore[misc]
         terms = self.terms
-        tids = []
-        size = _POSTING_SIZE * len(tbytes)
-        for term in tbytes:
-            tid = terms.get(term)
-            if tid is None:
-                tid = terms[term] = len(terms)
-                size += _TERM_SIZE + len(term)
-            tids.append(tid)
+        tids = list(map(terms.get, tbytes))
+        size = _POSTING_SIZE * len(tids)
+        if None in tids:  # new terms (rarer as the documents come)
+            for n, tid in enumerate(tids):
+                if tid is None:
+                    tids[n] = terms[tbytes[n]] = len(terms)
+                    size += _TERM_SIZE + len(tbytes[n])
         if self.docs and docnum < self.docs[-1]:
             self.ascending = False
-        if self.ends.typecode == "I" and len(self.values) + sum(map(len, values)) >= 1 << 32:
-            self.ends = array("Q", self.ends)
-        self.tids.extend(tids)
+        start = len(self.values)
+        self.tids.extend(tids)  # type: ignore[arg-type]
         self.docs.extend(array("I", (docnum,)) * len(tids))
         self.weights.extend(weights)
-        start = len(self.values)
+        if not any(values):  # no values (IDs, keywords, numbers, dates): every one ends here
+            self.ends.extend(array(self.ends.typecode, (start,)) * len(tids))
+            return size
+        if self.ends.typecode == "I" and start + sum(map(len, values)) >= 1 << 32:
+            self.ends = array("Q", self.ends)
         self.ends.extend(islice(accumulate(map(len, values), initial=start), 1, None))
         self.values += b"".join(values)
         return size + len(self.values) - start

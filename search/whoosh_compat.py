@@ -21,7 +21,7 @@ from whoosh.codec import whoosh3
 from whoosh.filedb import compound
 from whoosh.filedb.structfile import BufferFile
 from whoosh.highlight import Highlighter
-from whoosh.system import _INT_SIZE
+from whoosh.system import _INT_SIZE, pack_int
 from whoosh.util.numeric import length_to_byte
 
 # Every private name used, and what for (tests/test_compat_whoosh.py checks each one).
@@ -201,8 +201,6 @@ class EncodedBlocksWriter(whoosh3.W3PostingsWriter):
                     self._maxlength = max(kept)
 
     def _write_block(self, last: bool = False) -> None:
-        if not self._blockcount:
-            self._postfile.write(whoosh3.WHOOSH3_HEADER_MAGIC)
         self._terminfo.add_block(self)
         ids = self._ids
         databytes = self.encode_block(
@@ -223,9 +221,17 @@ class EncodedBlocksWriter(whoosh3.W3PostingsWriter):
             2,
         )
         blocklength = len(infobytes) + len(databytes)
-        self._postfile.write_int(-blocklength if last else blocklength)
-        self._postfile.write(infobytes)
-        self._postfile.write(databytes)
+        # one write: W3's header before a term's first block, the length, info and data
+        self._postfile.write(
+            b"".join(
+                (
+                    b"" if self._blockcount else whoosh3.WHOOSH3_HEADER_MAGIC,
+                    pack_int(-blocklength if last else blocklength),
+                    infobytes,
+                    databytes,
+                )
+            )
+        )
         self._blockcount += 1
         self._new_block()
 
