@@ -269,6 +269,28 @@ def test_the_faster_markdown_marks_match_the_plain_pattern(
         assert indexer._MD_MARK_RE.sub(" ", text) == plain.sub(" ", text), repr(text)
 
 
+def _plain_markdown_to_text(markdown: str) -> str:
+    """markdown_to_text as it was written first: every pattern, every time."""
+    text = re.sub(r"!?\[([^\]]*)\]\([^)]*\)", r"\1", markdown)
+    text = re.sub(r"<[^>]+>", " ", text)
+    text = re.sub(indexer._MD_MARK, " ", text, flags=re.MULTILINE)
+    text = re.sub(r"^\s*-{3,}\s*$", " ", text, flags=re.MULTILINE)
+    return re.sub(r"[ \t]+", " ", text).strip()
+
+
+def test_markdown_to_text_skipping_patterns_gives_the_same_text(tmp_path: Path) -> None:
+    generate_corpus(tmp_path, 60)
+    rng = random.Random(23)
+    alphabet = " \t\n#>*_`-+|.19ab[]()!<>/\u3000"
+    samples = [read_story(path).body for path in sorted(tmp_path.rglob("*.md"))]
+    samples += ["[a](b) <i>x</i>\n---\n  - item\t\tend", "x ](y) < --- \t"]
+    samples += [
+        "".join(rng.choice(alphabet) for _ in range(rng.randint(0, 20))) for _ in range(20000)
+    ]
+    for text in samples:
+        assert indexer.markdown_to_text(text) == _plain_markdown_to_text(text), repr(text)
+
+
 def test_an_edit_of_the_same_size_is_noticed(tmp_path: Path) -> None:
     content, index = tmp_path / "content", tmp_path / "index"
     path = generate_corpus(content, 3)[1]
