@@ -233,6 +233,19 @@ def test_text_postings_from_one_analysis_are_the_fields_own(
             assert sorted(text.words) == sorted(set(field.spellable_words(value)))
 
 
+def test_ascii_text_is_split_as_the_tokenizer_splits_it() -> None:
+    from csrnews.search.analysis import _lowered_pieces, _raw_pieces
+
+    rng = random.Random(23)
+    alphabet = [chr(c) for c in range(128)] + list("aeiouAEIOU0123     ")
+    samples = [
+        "".join(rng.choice(alphabet) for _ in range(rng.randint(0, 600))) for _ in range(3000)
+    ]
+    samples += ["Supply chains " * 30, "ISO26000 audit " * 20, "2018 report " * 30]
+    for value in samples:
+        assert _lowered_pieces(value) == [piece.lower() for piece in _raw_pieces(value)]
+
+
 def test_other_fields_are_analysed_once_per_value_with_the_same_postings() -> None:
     from datetime import datetime
 
