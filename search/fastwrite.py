@@ -622,7 +622,7 @@ class _IndexedValues:
     a field whose values hardly repeat (IDs, addresses) stops being remembered.
     """
 
-    LIMIT = 1 << 14  # values remembered per field (then forgotten, all at once)
+    LIMIT = 1 << 11  # values remembered per field (then forgotten, all at once)
     TRIAL = 1 << 10  # values seen before a field whose values hardly repeat is left alone
 
     def __init__(self) -> None:
