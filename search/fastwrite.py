@@ -8,6 +8,7 @@ import sys
 from array import array
 from bisect import bisect_right
 from collections.abc import Callable, Iterable, Iterator
+from datetime import datetime
 from itertools import accumulate, chain, groupby, islice, pairwise
 from operator import itemgetter
 from pickle import HIGHEST_PROTOCOL, dump, dumps, load
@@ -19,7 +20,7 @@ from csrnews.search import whoosh_compat
 from csrnews.search.analysis import MixedAnalyzer
 from csrnews.search.codec import PackedPositions
 from whoosh.codec.whoosh3 import LENGTHS_COLUMN
-from whoosh.fields import UnknownFieldError
+from whoosh.fields import DATETIME, NUMERIC, UnknownFieldError
 from whoosh.formats import Positions
 from whoosh.system import pack_uint
 from whoosh.util import random_name
@@ -633,6 +634,17 @@ class _IndexedValues:
     @staticmethod
     def index(field: Any, value: Any) -> _Indexed:
         """The terms, weights, values, length and last raw value of ``field.index(value)``."""
+        if (
+            type(field) in (NUMERIC, DATETIME)
+            and field.shift_step
+            and isinstance(value, (int, datetime))
+        ):
+            # A number's terms at each shift: its sortable form made once (to_bytes at shift
+            # 0, big-endian after the shift byte), not once a shift as Whoosh makes them.
+            sortable = int.from_bytes(field.to_bytes(value)[1:], "big")
+            shifts = range(0, field.bits, field.shift_step)
+            terms = [field.sortable_to_bytes(sortable, shift) for shift in shifts]
+            return terms, [1.0] * len(terms), [b""] * len(terms), len(terms), b""
         terms, weights, values, length, last = [], [], [], 0, None
         for tbytes, freq, weight, vbytes in field.index(value):
             terms.append(tbytes)

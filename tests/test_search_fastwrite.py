@@ -247,7 +247,7 @@ def test_ascii_text_is_split_as_the_tokenizer_splits_it() -> None:
 
 
 def test_other_fields_are_analysed_once_per_value_with_the_same_postings() -> None:
-    from datetime import datetime
+    from datetime import datetime, timedelta
 
     from csrnews.search.fastwrite import _IndexedValues
 
@@ -262,6 +262,18 @@ def test_other_fields_are_analysed_once_per_value_with_the_same_postings() -> No
     for name, samples in values.items():
         for value in samples * 3:
             assert indexed(name, schema[name], value) == _IndexedValues.index(schema[name], value)
+    rng = random.Random(23)
+    for _ in range(2000):  # numbers and dates: every shift's term made from one sortable form
+        when = datetime(1970, 1, 1) + timedelta(seconds=rng.randint(-(10**10), 10**10))
+        year = rng.randint(-(2**31), 2**31 - 1)
+        for name, value in (("date", when), ("year", year), ("year", rng.randint(0, 3000))):
+            assert _IndexedValues.index(schema[name], value) == (
+                [item[0] for item in schema[name].index(value)],
+                [1.0] * (len(terms := list(schema[name].index(value)))),
+                [b""] * len(terms),
+                len(terms),
+                b"",
+            )
     for n in range(_IndexedValues.TRIAL + 5):  # values that never repeat: not remembered
         expected = ([f"news/{n}".encode()], [1.0], [b""], 1, b"")
         assert indexed("id", schema["id"], f"news/{n}") == expected
