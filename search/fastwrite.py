@@ -101,40 +101,8 @@ class _FieldPostings:
         self.ends = array("I")  # where each posting's value ends in ``values`` ("Q" past 4 GB)
         self.ascending = True  # each document's postings came after those of earlier ones
 
-    def add(
-        self, docnum: int, tbytes: list[bytes], weights: list[float], values: list[bytes]
-    ) -> int:
-        """Add one document's postings; return an estimate of the bytes they take in memory."""
-        if self.text:
-            tbytes = [term.decode("utf-8") for term in tbytes]  # type: ignore[misc]
-        terms = self.terms
-        tids = list(map(terms.get, tbytes))
-        size = _POSTING_SIZE * len(tids)
-        if None in tids:  # new terms (rarer as the documents come)
-            for n, tid in enumerate(tids):
-                if tid is None:
-                    tids[n] = terms[tbytes[n]] = len(terms)
-                    size += _TERM_SIZE + len(tbytes[n])
-        if self.docs and docnum < self.docs[-1]:
-            self.ascending = False
-        start = len(self.values)
-        self.tids.extend(tids)  # type: ignore[arg-type]
-        self.docs.extend(array("I", (docnum,)) * len(tids))
-        self.weights.extend(weights)
-        if not any(values):  # no values (IDs, keywords, numbers, dates): every one ends here
-            self.ends.extend(array(self.ends.typecode, (start,)) * len(tids))
-            return size
-        if self.ends.typecode == "I" and start + sum(map(len, values)) >= 1 << 32:
-            self.ends = array("Q", self.ends)
-        self.ends.extend(islice(accumulate(map(len, values), initial=start), 1, None))
-        self.values += b"".join(values)
-        return size + len(self.values) - start
-
-    def add_text(self, docnum: int, text: _TextPostings) -> int:
-        """Add one text value's postings (``add`` with its values as one bytes); their size."""
-        names: list[Any] = text.terms
-        if not self.text:
-            names = [name.encode("utf-8") for name in names]
+    def _add_terms(self, docnum: int, names: list[Any], weights: list[float]) -> int:
+        """Record one document's postings' term numbers, document and weights; their size."""
         terms = self.terms
         tids = list(map(terms.get, names))
         size = _POSTING_SIZE * len(tids)
@@ -145,12 +113,34 @@ class _FieldPostings:
                     size += _TERM_SIZE + len(names[n])
         if self.docs and docnum < self.docs[-1]:
             self.ascending = False
+        self.tids.extend(tids)  # type: ignore[arg-type]
+        self.docs.extend(array("I", (docnum,)) * len(tids))
+        self.weights.extend(weights)
+        return size
+
+    def add(
+        self, docnum: int, tbytes: list[bytes], weights: list[float], values: list[bytes]
+    ) -> int:
+        """Add one document's postings; return an estimate of the bytes they take in memory."""
+        names = [term.decode("utf-8") for term in tbytes] if self.text else tbytes
+        size = self._add_terms(docnum, names, weights)
+        start = len(self.values)
+        if not any(values):  # no values (IDs, keywords, numbers, dates): every one ends here
+            self.ends.extend(array(self.ends.typecode, (start,)) * len(names))
+            return size
+        if self.ends.typecode == "I" and start + sum(map(len, values)) >= 1 << 32:
+            self.ends = array("Q", self.ends)
+        self.ends.extend(islice(accumulate(map(len, values), initial=start), 1, None))
+        self.values += b"".join(values)
+        return size + len(self.values) - start
+
+    def add_text(self, docnum: int, text: _TextPostings) -> int:
+        """Add one text value's postings (``add`` with its values as one bytes); their size."""
+        names = text.terms if self.text else [name.encode("utf-8") for name in text.terms]
+        size = self._add_terms(docnum, names, text.weights)
         start = len(self.values)
         if self.ends.typecode == "I" and start + len(text.values) >= 1 << 32:
             self.ends = array("Q", self.ends)
-        self.tids.extend(tids)  # type: ignore[arg-type]
-        self.docs.extend(array("I", (docnum,)) * len(tids))
-        self.weights.extend(text.weights)
         self.ends.extend(map(start.__add__, text.ends))
         self.values += text.values
         return size + len(text.values)
@@ -518,13 +508,8 @@ def _postings_adder(fieldwriter: Any) -> Callable[[Any, Any, Any], None]:
     return add_postings
 
 
-def _position_postings(field: Any, value: str) -> tuple[list[bytes], list[float], list[bytes], int]:
-    """``field.index(value)`` for a Positions field analysed by MixedAnalyzer, in one pass.
-
-    The terms, weights and values of Whoosh's ``Positions.word_values`` items, in the same
-    order (each word's positions as deltas, pickled after their count), and the field length.
-    """
-    first, words = field.analyzer.words(value)
+def _positions_by_word(words: list[str], first: int) -> dict[str, list[int]]:
+    """Each word's positions (the first word at ``first``), words in the order they come."""
     positions: dict[str, list[int]] = {}
     for pos, word in enumerate(words, first):
         found = positions.get(word)
@@ -532,6 +517,17 @@ def _position_postings(field: Any, value: str) -> tuple[list[bytes], list[float]
             positions[word] = [pos]
         else:
             found.append(pos)
+    return positions
+
+
+def _position_postings(field: Any, value: str) -> tuple[list[bytes], list[float], list[bytes], int]:
+    """``field.index(value)`` for a Positions field analysed by MixedAnalyzer, in one pass.
+
+    The terms, weights and values of Whoosh's ``Positions.word_values`` items, in the same
+    order (each word's positions as deltas, pickled after their count), and the field length.
+    """
+    first, words = field.analyzer.words(value)
+    positions = _positions_by_word(words, first)
     boost = field.format.field_boost
     packed = type(field.format) is PackedPositions
     terms, weights, values = [], [], []
@@ -566,13 +562,7 @@ class _TextPostings:
         analyzer = field.analyzer
         first, kept = analyzer.words(value, no_morph=True)
         self.length = len(kept)
-        found: dict[str, list[int]] = {}  # each word's positions, words as they first come
-        for pos, word in enumerate(kept, first):
-            seen = found.get(word)
-            if seen is None:
-                found[word] = [pos]
-            else:
-                seen.append(pos)
+        found = _positions_by_word(kept, first)
         self.words = words = list(found)
         stems = analyzer.stems(words)  # each distinct word stemmed once
         lists: list[list[int]] = list(found.values())
@@ -682,8 +672,9 @@ def _document_adder(
     """Whoosh's ``SegmentWriter.add_document``, writing postings straight into ``pool``.
 
     The same postings, stored values, lengths and columns as Whoosh's, without a tuple and a
-    call per posting; the text fields' postings are made in one pass (``_position_postings``)
-    and their spelling words come from the analyzer's last words. Documents with boosts,
+    call per posting; a text field's postings and spelling words come from one analysis of
+    its value (``_TextPostings``; ``_position_postings`` for Whoosh's own Positions format),
+    the other fields' from one analysis of each distinct value (``_IndexedValues``). Documents with boosts,
     ``_stored_`` values or term vectors go through Whoosh's own method.
     """
     schema = writer.schema
