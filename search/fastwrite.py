@@ -674,8 +674,8 @@ def _document_adder(
     The same postings, stored values, lengths and columns as Whoosh's, without a tuple and a
     call per posting; a text field's postings and spelling words come from one analysis of
     its value (``_TextPostings``; ``_position_postings`` for Whoosh's own Positions format),
-    the other fields' from one analysis of each distinct value (``_IndexedValues``). Documents with boosts,
-    ``_stored_`` values or term vectors go through Whoosh's own method.
+    the other fields' from one analysis of each distinct value (``_IndexedValues``).
+    Documents with boosts, ``_stored_`` values or term vectors go through Whoosh's own method.
     """
     schema = writer.schema
     fast_text = {name for name, field in schema.items() if _fast_text(field)}
