@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
+from itertools import filterfalse
 
 from whoosh.analysis import (
     STOP_WORDS,
@@ -111,6 +112,7 @@ class MixedTokenizer(Tokenizer):
 
 # The tokenizer's pieces in one pass: a CJK run (group 1), or a run of letters, or of digits.
 _PIECE_RE = re.compile(rf"([{_CJK}]+)|[^\W\d_{_CJK}]+|\d+")
+_STOP_WORD = STOP_WORDS.__contains__
 _STEM_CACHE: dict[str, str] = {}
 _STEM_CACHE_MAX = 200_000
 
@@ -160,6 +162,35 @@ def _raw_pieces_chars(value: str) -> list[tuple[str, int]]:
 
 
 _PIECE_FINDALL = re.compile(rf"([{_CJK}]+)|([^\W\d_{_CJK}]+|\d+)").findall
+# In ASCII text the pieces are runs of letters or of digits, and lower-casing the whole text
+# first changes no piece boundary (only A-Z change, into letters): one findall gives them all.
+_ASCII_PIECES = re.compile(r"[a-z]+|[0-9]+").findall
+
+
+# ASCII characters other than a-z and 0-9 as spaces; and a-z as "a", 0-9 as "0", others " ".
+_ASCII_SEPARATORS = str.maketrans(
+    {chr(c): " " for c in range(128) if not chr(c).isdigit() and not "a" <= chr(c) <= "z"}
+)
+_ASCII_CLASSES = bytes(
+    ord("0") if chr(c).isdigit() else ord("a") if "a" <= chr(c) <= "z" else ord(" ")
+    for c in range(256)
+)
+
+
+def _lowered_pieces(value: str) -> list[str]:
+    """The tokenizer's token texts, lower-cased (as LowercaseFilter lowers each token)."""
+    if value.isascii():
+        lowered = value.lower()
+        if len(lowered) < 200:  # a title: one findall costs less than the checks
+            return _ASCII_PIECES(lowered)
+        classes = lowered.encode("ascii").translate(_ASCII_CLASSES)
+        if b"a0" in classes or b"0a" in classes:  # a letter next to a digit: split there
+            return _ASCII_PIECES(lowered)
+        # otherwise the pieces are the runs between separators (a C split, no regex)
+        return lowered.translate(_ASCII_SEPARATORS).split()
+    # Elsewhere a token is lowered on its own: lowering the text could change a boundary
+    # ("İ" lowers to two characters) or a letter's context (a final sigma).
+    return [piece.lower() for piece in _raw_pieces(value)]
 
 
 class MixedAnalyzer(Analyzer):
@@ -200,8 +231,8 @@ class MixedAnalyzer(Analyzer):
         if memo is not None and memo[0] is value:
             first, kept = memo[1], memo[2]
         else:
-            lowered = [piece.lower() for piece in _raw_pieces(value)]
-            kept = [word for word in lowered if word not in STOP_WORDS]
+            lowered = _lowered_pieces(value)
+            kept = list(filterfalse(_STOP_WORD, lowered))
             first = 0
             if kept and kept[0] != lowered[0]:
                 first = next(i for i, word in enumerate(lowered) if word not in STOP_WORDS)
@@ -211,6 +242,10 @@ class MixedAnalyzer(Analyzer):
         if self.stem and not no_morph:
             return first, _stem_all(kept)
         return first, kept
+
+    def stems(self, words: list[str]) -> list[str]:
+        """The indexed forms of kept (unstemmed) words: their stems, or the words unstemmed."""
+        return _stem_all(words) if self.stem else words
 
     def __call__(
         self,

@@ -57,11 +57,24 @@ def _array(typecode: str, raw: bytes | memoryview) -> array:
     return out
 
 
+def _packed(typecode: str, numbers: Any) -> bytes:
+    """The native bytes of an array of ``typecode`` holding the numbers (as given, if one)."""
+    if isinstance(numbers, array) and numbers.typecode == typecode:
+        return numbers.tobytes()
+    return array(typecode, numbers).tobytes()
+
+
 def encode_block(ids: Any, weights: Any, values: list[bytes], fixedsize: int | None) -> bytes:
     """The data bytes of one block (see the layout above)."""
-    parts = [np.asarray(ids, dtype=_U4).tobytes(), np.asarray(weights, dtype=_F4).tobytes()]
+    if _NATIVE_LITTLE:  # the arrays' own bytes (numpy costs more than it saves on a block)
+        parts = [_packed("I", ids), _packed("f", weights)]
+    else:
+        parts = [np.asarray(ids, dtype=_U4).tobytes(), np.asarray(weights, dtype=_F4).tobytes()]
     if fixedsize is None or fixedsize < 0:
-        parts.append(np.fromiter(map(len, values), dtype=_U4, count=len(values)).tobytes())
+        if _NATIVE_LITTLE:
+            parts.append(array("I", map(len, values)).tobytes())
+        else:
+            parts.append(np.fromiter(map(len, values), dtype=_U4, count=len(values)).tobytes())
         parts.extend(values)
     elif fixedsize > 0:
         parts.extend(values)

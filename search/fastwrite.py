@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import heapq
+import struct
+import sys
 from array import array
 from bisect import bisect_right
 from collections.abc import Callable, Iterable, Iterator
-from itertools import accumulate, groupby, islice, pairwise
+from datetime import datetime
+from itertools import accumulate, chain, groupby, islice, pairwise
 from operator import itemgetter
 from pickle import HIGHEST_PROTOCOL, dump, dumps, load
 from struct import pack
@@ -17,7 +20,7 @@ from csrnews.search import whoosh_compat
 from csrnews.search.analysis import MixedAnalyzer
 from csrnews.search.codec import PackedPositions
 from whoosh.codec.whoosh3 import LENGTHS_COLUMN
-from whoosh.fields import UnknownFieldError
+from whoosh.fields import DATETIME, NUMERIC, UnknownFieldError
 from whoosh.formats import Positions
 from whoosh.system import pack_uint
 from whoosh.util import random_name
@@ -84,10 +87,13 @@ def _spelling_fieldnames(schema: Any) -> frozenset[str]:
 class _FieldPostings:
     """One field's postings in the order they came: term numbers, documents, weights, values."""
 
-    __slots__ = ("ascending", "docs", "ends", "terms", "tids", "values", "weights")
+    __slots__ = ("ascending", "docs", "ends", "terms", "text", "tids", "values", "weights")
 
-    def __init__(self) -> None:
-        self.terms: dict[bytes, int] = {}  # term -> its number (in order of first posting)
+    def __init__(self, text: bool = False) -> None:
+        # term -> its number (in order of first posting); a text field's terms as str, encoded
+        # once when the postings are sorted (UTF-8 sorts as str does)
+        self.text = text
+        self.terms: dict[Any, int] = {}
         self.tids = array("I")
         self.docs = array("I")
         self.weights = array("d")
@@ -95,40 +101,60 @@ class _FieldPostings:
         self.ends = array("I")  # where each posting's value ends in ``values`` ("Q" past 4 GB)
         self.ascending = True  # each document's postings came after those of earlier ones
 
+    def _add_terms(self, docnum: int, names: list[Any], weights: list[float]) -> int:
+        """Record one document's postings' term numbers, document and weights; their size."""
+        terms = self.terms
+        tids = list(map(terms.get, names))
+        size = _POSTING_SIZE * len(tids)
+        if None in tids:  # new terms (rarer as the documents come)
+            for n, tid in enumerate(tids):
+                if tid is None:
+                    tids[n] = terms[names[n]] = len(terms)
+                    size += _TERM_SIZE + len(names[n])
+        if self.docs and docnum < self.docs[-1]:
+            self.ascending = False
+        self.tids.extend(tids)  # type: ignore[arg-type]
+        self.docs.extend(array("I", (docnum,)) * len(tids))
+        self.weights.extend(weights)
+        return size
+
     def add(
         self, docnum: int, tbytes: list[bytes], weights: list[float], values: list[bytes]
     ) -> int:
         """Add one document's postings; return an estimate of the bytes they take in memory."""
-        terms = self.terms
-        tids = []
-        size = _POSTING_SIZE * len(tbytes)
-        for term in tbytes:
-            tid = terms.get(term)
-            if tid is None:
-                tid = terms[term] = len(terms)
-                size += _TERM_SIZE + len(term)
-            tids.append(tid)
-        if self.docs and docnum < self.docs[-1]:
-            self.ascending = False
-        if self.ends.typecode == "I" and len(self.values) + sum(map(len, values)) >= 1 << 32:
-            self.ends = array("Q", self.ends)
-        self.tids.extend(tids)
-        self.docs.extend(array("I", (docnum,)) * len(tids))
-        self.weights.extend(weights)
+        names = [term.decode("utf-8") for term in tbytes] if self.text else tbytes
+        size = self._add_terms(docnum, names, weights)
         start = len(self.values)
+        if not any(values):  # no values (IDs, keywords, numbers, dates): every one ends here
+            self.ends.extend(array(self.ends.typecode, (start,)) * len(names))
+            return size
+        if self.ends.typecode == "I" and start + sum(map(len, values)) >= 1 << 32:
+            self.ends = array("Q", self.ends)
         self.ends.extend(islice(accumulate(map(len, values), initial=start), 1, None))
         self.values += b"".join(values)
         return size + len(self.values) - start
 
+    def add_text(self, docnum: int, text: _TextPostings) -> int:
+        """Add one text value's postings (``add`` with its values as one bytes); their size."""
+        names = text.terms if self.text else [name.encode("utf-8") for name in text.terms]
+        size = self._add_terms(docnum, names, text.weights)
+        start = len(self.values)
+        if self.ends.typecode == "I" and start + len(text.values) >= 1 << 32:
+            self.ends = array("Q", self.ends)
+        self.ends.extend(map(start.__add__, text.ends))
+        self.values += text.values
+        return size + len(text.values)
+
     def in_order(self) -> Iterator[tuple[bytes, list[int], list[float], list[bytes]]]:
         """(term, docs, weights, values) of each term: terms sorted, documents ascending."""
-        names = sorted(self.terms)
+        keys = sorted(self.terms)
+        numbers = np.fromiter(map(self.terms.__getitem__, keys), np.int64, len(keys))
+        names = [key.encode("utf-8") for key in keys] if self.text else keys
+        del keys
         # 16-bit ranks when they fit: numpy sorts them stably by radix, in linear time
         kind = np.uint16 if len(names) <= 1 << 16 else np.uint32
         rank = np.empty(len(names), dtype=kind)
-        rank[np.fromiter((self.terms[name] for name in names), np.int64, len(names))] = np.arange(
-            len(names), dtype=kind
-        )
+        rank[numbers] = np.arange(len(names), dtype=kind)
         ranks = rank[np.frombuffer(self.tids, dtype=np.uint32)]
         docs = np.frombuffer(self.docs, dtype=np.uint32)
         if self.ascending:  # documents came in order: a stable sort by term keeps it
@@ -139,7 +165,7 @@ class _FieldPostings:
         del ranks
         ends = np.frombuffer(self.ends, dtype=np.uint64 if self.ends.typecode == "Q" else np.uint32)
         weights = np.frombuffer(self.weights, dtype=np.float64)
-        values = self.values
+        values = np.frombuffer(self.values, dtype=np.uint8)
         first = 0
         while first < len(names):  # a chunk of terms at a time: Python lists of ~64k postings
             last = min(max(bisect_right(bounds, bounds[first] + _CHUNK) - 1, first + 1), len(names))
@@ -147,8 +173,16 @@ class _FieldPostings:
             chunk = order[base : bounds[last]]
             chunk_docs = docs[chunk].tolist()
             chunk_weights = weights[chunk].tolist()
-            chunk_ends = ends[chunk].tolist()
-            chunk_starts = np.where(chunk > 0, ends[chunk - 1], 0).tolist()
+            # the chunk's values gathered in its order, then sliced into bytes
+            held_at = np.where(chunk > 0, ends[chunk - 1], 0).astype(np.int64)
+            sizes = ends[chunk].astype(np.int64) - held_at
+            gathered_ends = np.cumsum(sizes)
+            gathered_starts = gathered_ends - sizes
+            total = int(gathered_ends[-1]) if len(chunk) else 0
+            gathered = values[
+                np.repeat(held_at - gathered_starts, sizes) + np.arange(total)
+            ].tobytes()
+            chunk_starts, chunk_ends = gathered_starts.tolist(), gathered_ends.tolist()
             for n in range(first, last):
                 low, high = bounds[n] - base, bounds[n + 1] - base
                 yield (
@@ -156,7 +190,7 @@ class _FieldPostings:
                     chunk_docs[low:high],
                     chunk_weights[low:high],
                     [
-                        bytes(values[a:b])
+                        gathered[a:b]
                         for a, b in zip(chunk_starts[low:high], chunk_ends[low:high], strict=True)
                     ],
                 )
@@ -268,7 +302,7 @@ class MemoryPostingPool:
     ) -> None:
         self._spelling = spelling
         self._fields: dict[str, _FieldPostings] = {}
-        self._spelled: dict[str, dict[bytes, tuple[Any, ...]]] = {}
+        self._spelled: dict[str, dict[str, tuple[Any, ...]]] = {}  # word -> its one posting
         if limit is not None and tempstore is None:
             raise ValueError("a limit needs a tempstore to spill to")
         self._limit = limit
@@ -311,7 +345,8 @@ class MemoryPostingPool:
         """Add one posting ``(fieldname, tbytes, docnum, weight, vbytes)`` (merges use this)."""
         fieldname, tbytes, docnum, weight, vbytes = item
         if fieldname in self._spelling:
-            self._spelled.setdefault(fieldname, {}).setdefault(tbytes, item)
+            spelled = self._spelled.setdefault(fieldname, {})
+            spelled.setdefault(tbytes.decode("utf-8"), (docnum, weight, vbytes))
         else:
             self.add_terms(fieldname, docnum, [tbytes], [weight], [vbytes or b""])
 
@@ -333,19 +368,31 @@ class MemoryPostingPool:
         if self._limit is not None and self._size > self._limit:
             self._spill()
 
-    def add_spelling(self, fieldname: str, words: Iterable[bytes], vbytes: bytes | None) -> None:
+    def add_text(self, fieldname: str, docnum: int, text: _TextPostings) -> None:
+        """Add one document's postings of one text field (``_TextPostings``)."""
+        if not text.terms:
+            return
+        postings = self._fields.get(fieldname)
+        if postings is None:
+            postings = self._fields[fieldname] = _FieldPostings(text=True)
+        self._size += postings.add_text(docnum, text)
+        if self._limit is not None and self._size > self._limit:
+            self._spill()
+
+    def add_spelling(self, fieldname: str, words: Iterable[str], vbytes: bytes | None) -> None:
         """Add the words of a spelling field as Whoosh does: docnum 0, weight 1 (first kept)."""
         spelled = self._spelled.setdefault(fieldname, {})
-        for word in words:
-            if word not in spelled:
-                spelled[word] = (fieldname, word, 0, 1, vbytes)
+        new = set(words).difference(spelled)  # most words were seen before
+        if new:
+            posting = (0, 1, vbytes)
+            spelled.update(dict.fromkeys(new, posting))
 
     def _terms(self, fieldname: str) -> Iterator[tuple[bytes, list[int], list[Any], list[Any]]]:
         spelled = self._spelled.pop(fieldname, None)
         if spelled is not None:
-            for tbytes in sorted(spelled):
-                _, _, docnum, weight, vbytes = spelled[tbytes]
-                yield tbytes, [docnum], [weight], [vbytes]
+            for word in sorted(spelled):  # UTF-8 sorts as str does
+                docnum, weight, vbytes = spelled[word]
+                yield word.encode("utf-8"), [docnum], [weight], [vbytes]
             return
         held = self._fields.pop(fieldname, None)
         if not self._runs:
@@ -374,9 +421,13 @@ class MemoryPostingPool:
             column = lengths.lengths_of(fieldname) if lengths is not None else None
             fieldwriter.start_field(fieldname, schema[fieldname])
             add = fieldwriter.add
+            bulk = getattr(whoosh_compat.postings_writer(fieldwriter), "add_postings", None)
             for tbytes, docs, weights, values in self._terms(fieldname):
                 fieldwriter.start_term(tbytes)
-                if column is None:
+                if bulk is not None:  # the project's codec: a block at a time
+                    doc_lengths = None if column is None else [column[doc] for doc in docs]
+                    bulk(docs, weights, values, doc_lengths)
+                elif column is None:
                     for doc, weight, value in zip(docs, weights, values, strict=True):
                         add(doc, weight, value or b"", 0)
                 else:
@@ -457,13 +508,8 @@ def _postings_adder(fieldwriter: Any) -> Callable[[Any, Any, Any], None]:
     return add_postings
 
 
-def _position_postings(field: Any, value: str) -> tuple[list[bytes], list[float], list[bytes], int]:
-    """``field.index(value)`` for a Positions field analysed by MixedAnalyzer, in one pass.
-
-    The terms, weights and values of Whoosh's ``Positions.word_values`` items, in the same
-    order (each word's positions as deltas, pickled after their count), and the field length.
-    """
-    first, words = field.analyzer.words(value)
+def _positions_by_word(words: list[str], first: int) -> dict[str, list[int]]:
+    """Each word's positions (the first word at ``first``), words in the order they come."""
     positions: dict[str, list[int]] = {}
     for pos, word in enumerate(words, first):
         found = positions.get(word)
@@ -471,6 +517,17 @@ def _position_postings(field: Any, value: str) -> tuple[list[bytes], list[float]
             positions[word] = [pos]
         else:
             found.append(pos)
+    return positions
+
+
+def _position_postings(field: Any, value: str) -> tuple[list[bytes], list[float], list[bytes], int]:
+    """``field.index(value)`` for a Positions field analysed by MixedAnalyzer, in one pass.
+
+    The terms, weights and values of Whoosh's ``Positions.word_values`` items, in the same
+    order (each word's positions as deltas, pickled after their count), and the field length.
+    """
+    first, words = field.analyzer.words(value)
+    positions = _positions_by_word(words, first)
     boost = field.format.field_boost
     packed = type(field.format) is PackedPositions
     terms, weights, values = [], [], []
@@ -489,10 +546,124 @@ def _position_postings(field: Any, value: str) -> tuple[list[bytes], list[float]
     return terms, weights, values, len(words)
 
 
+class _TextPostings:
+    """One text value's postings (PackedPositions), made from one analysis of the value.
+
+    ``terms`` (str, in no particular order), ``weights`` their counts times the field boost,
+    ``values`` every term's absolute positions as packed uint32 one after another, ``ends``
+    where each term's positions end in ``values`` (bytes), ``length`` the tokens kept,
+    ``words`` the value's distinct unstemmed words (the spelling words), and ``last``
+    the value of the term that comes first last in the text (Whoosh's last posting).
+    """
+
+    __slots__ = ("ends", "last", "length", "terms", "values", "weights", "words")
+
+    def __init__(self, field: Any, value: str) -> None:
+        analyzer = field.analyzer
+        first, kept = analyzer.words(value, no_morph=True)
+        self.length = len(kept)
+        found = _positions_by_word(kept, first)
+        self.words = words = list(found)
+        stems = analyzer.stems(words)  # each distinct word stemmed once
+        lists: list[list[int]] = list(found.values())
+        if stems is not words:
+            by_term: dict[str, list[int]] = dict(zip(stems, lists, strict=True))
+            if len(by_term) < len(stems):  # words with the same stem: their positions merged
+                by_term = {}
+                for stem, positions in zip(stems, lists, strict=True):
+                    seen = by_term.get(stem)
+                    by_term[stem] = positions if seen is None else sorted(seen + positions)
+            words, lists = list(by_term), list(by_term.values())
+        self.terms = words
+        boost = float(field.format.field_boost)
+        counts = list(map(len, lists))
+        self.weights = [count * boost for count in counts]  # float(count) * boost
+        self.values = _uint32s(chain.from_iterable(lists))
+        self.ends = list(accumulate(map((4).__mul__, counts)))
+        # Whoosh's postings come in the order each term first appears: the last one's value.
+        last: list[int] = max(lists, key=_first, default=[])
+        self.last = _uint32s(last)
+
+
+def _first(positions: list[int]) -> int:
+    return positions[0]
+
+
+def _uint32s(numbers: Iterable[int]) -> bytes:
+    """The numbers as packed little-endian uint32, as PackedPositions encodes positions."""
+    packed = array("I", numbers)
+    if packed.itemsize != 4 or sys.byteorder != "little":
+        return struct.pack(f"<{len(packed)}I", *packed)
+    return packed.tobytes()
+
+
 def _fast_text(field: Any) -> bool:
     return type(field.format) in (Positions, PackedPositions) and isinstance(
         field.analyzer, MixedAnalyzer
     )
+
+
+_Indexed = tuple[list[bytes], list[float], list[bytes], int, Any]
+
+
+class _IndexedValues:
+    """``field.index(value)`` of the other fields, each distinct value analysed once.
+
+    Categories, sources, languages, years, dates and keyword lists repeat from story to story;
+    a field whose values hardly repeat (IDs, addresses) stops being remembered.
+    """
+
+    LIMIT = 1 << 11  # values remembered per field (then forgotten, all at once)
+    TRIAL = 1 << 10  # values seen before a field whose values hardly repeat is left alone
+
+    def __init__(self) -> None:
+        self._seen: dict[str, dict[tuple[type, Any], _Indexed]] = {}
+        self._tries: dict[str, list[int]] = {}  # field -> [lookups, hits]
+        self._alone: set[str] = set()
+
+    @staticmethod
+    def index(field: Any, value: Any) -> _Indexed:
+        """The terms, weights, values, length and last raw value of ``field.index(value)``."""
+        if (
+            type(field) in (NUMERIC, DATETIME)
+            and field.shift_step
+            and isinstance(value, (int, datetime))
+        ):
+            # A number's terms at each shift: its sortable form made once (to_bytes at shift
+            # 0, big-endian after the shift byte), not once a shift as Whoosh makes them.
+            sortable = int.from_bytes(field.to_bytes(value)[1:], "big")
+            shifts = range(0, field.bits, field.shift_step)
+            terms = [field.sortable_to_bytes(sortable, shift) for shift in shifts]
+            return terms, [1.0] * len(terms), [b""] * len(terms), len(terms), b""
+        terms, weights, values, length, last = [], [], [], 0, None
+        for tbytes, freq, weight, vbytes in field.index(value):
+            terms.append(tbytes)
+            weights.append(weight * 1.0)  # the field boost of add_document
+            values.append(vbytes or b"")
+            length += freq
+            last = vbytes
+        return terms, weights, values, length, last
+
+    def __call__(self, fieldname: str, field: Any, value: Any) -> _Indexed:
+        if fieldname in self._alone:
+            return self.index(field, value)
+        seen = self._seen.setdefault(fieldname, {})
+        key = (type(value), value)
+        found = seen.get(key)
+        tries = self._tries.setdefault(fieldname, [0, 0])
+        tries[0] += 1
+        if found is not None:
+            tries[1] += 1
+            return found
+        if tries[0] == self.TRIAL and tries[1] * 4 < tries[0]:  # fewer than 1 in 4 repeat
+            self._alone.add(fieldname)
+            del self._seen[fieldname]
+        elif len(seen) >= self.LIMIT:
+            seen.clear()
+        found = self.index(field, value)
+        if fieldname not in self._alone:
+            seen[key] = found
+        return found
 
 
 def _document_adder(
@@ -501,13 +672,16 @@ def _document_adder(
     """Whoosh's ``SegmentWriter.add_document``, writing postings straight into ``pool``.
 
     The same postings, stored values, lengths and columns as Whoosh's, without a tuple and a
-    call per posting; the text fields' postings are made in one pass (``_position_postings``)
-    and their spelling words come from the analyzer's last words. Documents with boosts,
-    ``_stored_`` values or term vectors go through Whoosh's own method.
+    call per posting; a text field's postings and spelling words come from one analysis of
+    its value (``_TextPostings``; ``_position_postings`` for Whoosh's own Positions format),
+    the other fields' from one analysis of each distinct value (``_IndexedValues``).
+    Documents with boosts, ``_stored_`` values or term vectors go through Whoosh's own method.
     """
     schema = writer.schema
     fast_text = {name for name, field in schema.items() if _fast_text(field)}
     vectors = any(field.vector for _, field in schema.items())
+
+    indexed = _IndexedValues()
 
     def add_document(**fields: Any) -> None:
         if writer.is_closed or vectors or any(name.startswith("_") for name in fields):
@@ -529,31 +703,35 @@ def _document_adder(
                 field = schema[fieldname]
                 length = 0
                 fast = fieldname in fast_text and isinstance(value, str)
+                text = None
                 if field.indexed:
-                    if fast:
+                    if fast and type(field.format) is PackedPositions:
+                        text = _TextPostings(field, value)
+                        length = text.length
+                        if text.terms:
+                            vbytes = text.last
+                    elif fast:
                         terms, weights, values, length = _position_postings(field, value)
                         if values:
                             vbytes = values[-1]
                     else:
-                        terms, weights, values = [], [], []
-                        for tbytes, freq, weight, vbytes in field.index(value):
-                            terms.append(tbytes)
-                            weights.append(weight * 1.0)  # the field boost of add_document
-                            values.append(vbytes or b"")
-                            length += freq
+                        terms, weights, values, length, last = indexed(fieldname, field, value)
+                        if terms:
+                            vbytes = last
                     if not field.scorable:
                         length = 0
-                    pool.add_terms(fieldname, docnum, terms, weights, values)
+                    if text is not None:
+                        pool.add_text(fieldname, docnum, text)
+                    else:
+                        pool.add_terms(fieldname, docnum, terms, weights, values)
                 if field.separate_spelling():
-                    if fast:
+                    if text is not None:
+                        words = text.words
+                    elif fast:
                         words = sorted(set(field.analyzer.words(value, no_morph=True)[1]))
                     else:
                         words = list(field.spellable_words(value))
-                    pool.add_spelling(
-                        field.spelling_fieldname(fieldname),
-                        [word.encode("utf-8") for word in words],
-                        vbytes,
-                    )
+                    pool.add_spelling(field.spelling_fieldname(fieldname), words, vbytes)
                 perdocwriter.add_field(fieldname, field, value if field.stored else None, length)
                 column = field.column_type
                 if column:

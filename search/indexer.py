@@ -79,15 +79,20 @@ _MD_MARK = r"(^|\s)[#>]+\s|[*_`]{1,3}|^\s*[-+*]\s+|^\s*\d+\.\s+|\|"
 # trying every alternative at every position (about twice as fast on story bodies).
 _MD_MARK_RE = re.compile(rf"(?=[\s#>*_`|+\-\d])(?:{_MD_MARK})", re.MULTILINE)
 _HTML_TAG_RE = re.compile(r"<[^>]+>")
+_MD_RULE_RE = re.compile(r"^\s*-{3,}\s*$", re.MULTILINE)
+# Runs of spaces and tabs become one space: a lone space is left as it is (not replaced).
+_BLANKS_RE = re.compile(r"[ \t]{2,}|\t")
 
 
 def markdown_to_text(markdown: str) -> str:
     """Plain text of a Markdown body, good enough for indexing and snippets."""
-    text = _MD_LINK_RE.sub(r"\1", markdown)
-    text = _HTML_TAG_RE.sub(" ", text)
+    # Each pattern is tried only when the text has what every match of it needs.
+    text = _MD_LINK_RE.sub(r"\1", markdown) if "](" in markdown else markdown
+    text = _HTML_TAG_RE.sub(" ", text) if "<" in text else text
     text = _MD_MARK_RE.sub(" ", text)
-    text = re.sub(r"^\s*-{3,}\s*$", " ", text, flags=re.MULTILINE)
-    return re.sub(r"[ \t]+", " ", text).strip()
+    if "---" in text:
+        text = _MD_RULE_RE.sub(" ", text)
+    return _BLANKS_RE.sub(" ", text).strip()
 
 
 def parse_date(value: str) -> datetime | None:

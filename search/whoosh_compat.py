@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import pickle
 import zlib
+from array import array
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -20,7 +21,7 @@ from whoosh.codec import whoosh3
 from whoosh.filedb import compound
 from whoosh.filedb.structfile import BufferFile
 from whoosh.highlight import Highlighter
-from whoosh.system import _INT_SIZE
+from whoosh.system import _INT_SIZE, pack_int
 from whoosh.util.numeric import length_to_byte
 
 # Every private name used, and what for (tests/test_compat_whoosh.py checks each one).
@@ -36,6 +37,9 @@ PRIVATE_NAMES: dict[str, str] = {
     "FilterMatcher._exclude, ._ids": "the documents a filter leaves out",
     "TopCollector._collect": "each collected document (every match is listed too)",
     "Highlighter._merge_matched_tokens": "Whoosh's merging of adjacent matched tokens",
+    "W3FieldWriter._postwriter": "the current field's postings writer (bulk postings)",
+    "W3PostingsWriter._ids, ._weights, ._values, ._maxweight, ._minlength, ._maxlength, "
+    "._blocklimit, ._inlinelimit, ._byteids": "a block filled at once (add_postings)",
     "compound.BufferFile": "the class compound storage opens sub-files as (viewfile)",
     "BufferFile._buf, ._name": "what BufferFile.__init__ keeps (viewfile's subclass)",
     "SegmentWriter._added": "a document was added: commit writes a new segment (fastwrite)",
@@ -145,6 +149,11 @@ def mark_documents_added(writer: Any) -> None:
     writer._added = True
 
 
+def postings_writer(fieldwriter: Any) -> Any:
+    """The postings writer of the field a segment's field writer is in (after start_field)."""
+    return fieldwriter._postwriter
+
+
 def compound_file_class() -> type[BufferFile]:
     return compound.BufferFile
 
@@ -160,9 +169,38 @@ class EncodedBlocksWriter(whoosh3.W3PostingsWriter):
         """The bytes of one block's ids, weights and values (``fixedsize``: the format's)."""
         raise NotImplementedError
 
+    _ids: Any  # W3's buffered block (array or list)
+
+    def add_postings(
+        self, ids: list[int], weights: list[float], values: list[Any], lengths: list[Any] | None
+    ) -> None:
+        """``add_posting`` for each posting in turn, a block at a time: the same blocks.
+
+        As ``add_posting``: a full block is written when the next posting comes, the last one is
+        left for ``finish_postings``; a value or length that is empty (0, None) is not kept.
+        """
+        if len(self._ids) or self._byteids or self._inlinelimit > 1:  # not at a term's start
+            for n, (docnum, weight, value) in enumerate(zip(ids, weights, values, strict=True)):
+                self.add_posting(docnum, weight, value or b"", lengths[n] if lengths else None)
+            return
+        limit = self._blocklimit
+        for start in range(0, len(ids), limit):
+            if start:
+                self._write_block()
+            end = start + limit
+            block_weights = weights[start:end]
+            self._ids = array("I", ids[start:end])
+            self._weights = array("f", block_weights)  # float32, as add_posting keeps them
+            self._values = list(filter(None, values[start:end]))
+            top = max(block_weights)
+            self._maxweight = top if top > 0 else 0
+            if lengths is not None:
+                kept = list(filter(None, lengths[start:end]))
+                if kept:
+                    self._minlength = min(kept)
+                    self._maxlength = max(kept)
+
     def _write_block(self, last: bool = False) -> None:
-        if not self._blockcount:
-            self._postfile.write(whoosh3.WHOOSH3_HEADER_MAGIC)
         self._terminfo.add_block(self)
         ids = self._ids
         databytes = self.encode_block(
@@ -183,9 +221,17 @@ class EncodedBlocksWriter(whoosh3.W3PostingsWriter):
             2,
         )
         blocklength = len(infobytes) + len(databytes)
-        self._postfile.write_int(-blocklength if last else blocklength)
-        self._postfile.write(infobytes)
-        self._postfile.write(databytes)
+        # one write: W3's header before a term's first block, the length, info and data
+        self._postfile.write(
+            b"".join(
+                (
+                    b"" if self._blockcount else whoosh3.WHOOSH3_HEADER_MAGIC,
+                    pack_int(-blocklength if last else blocklength),
+                    infobytes,
+                    databytes,
+                )
+            )
+        )
         self._blockcount += 1
         self._new_block()
 

@@ -206,6 +206,40 @@ def check_writer_added(searcher: object) -> None:
     assert ix.doc_count_all() == 1  # commit wrote the segment because of the mark
 
 
+def check_bulk_postings(searcher: object) -> None:
+    import io
+    import random
+
+    from csrnews.search.codec import PackedPositions, PackedPostingsWriter, packed_codec
+    from whoosh.codec.whoosh3 import W3TermInfo
+    from whoosh.fields import TEXT
+    from whoosh.filedb.structfile import StructFile
+
+    rng = random.Random(23)
+    ids = sorted(rng.sample(range(5000), 1300))  # three blocks, the last one short
+    weights = [float(rng.randint(0, 4)) for _ in ids]
+    values = [bytes(4 * rng.randint(0, 2)) or rng.choice([b"", None]) for _ in ids]
+    lengths = [rng.choice([0, None, 3, 7, 300]) for _ in ids]
+    written = []
+    for bulk in (False, True):
+        out = io.BytesIO()
+        postings = PackedPostingsWriter(StructFile(out), blocklimit=512, compression=0)
+        postings.start_postings(PackedPositions(), W3TermInfo())
+        if bulk:
+            postings.add_postings(ids, weights, values, lengths)
+        else:
+            for posting in zip(ids, weights, values, lengths, strict=True):
+                postings.add_posting(posting[0], posting[1], posting[2] or b"", posting[3])
+        info = postings.finish_postings()
+        written.append((out.getvalue(), info.to_bytes()))
+    assert written[0] == written[1]
+    ix = RamStorage().create_index(Schema(body=TEXT))
+    writer = ix.writer(codec=packed_codec())
+    writer.fieldwriter.start_field("body", writer.schema["body"])
+    assert isinstance(whoosh_compat.postings_writer(writer.fieldwriter), PackedPostingsWriter)
+    writer.cancel()
+
+
 CHECKS: dict[str, Callable[[object], None]] = {
     "whoosh.system._INT_SIZE": check_int_size,
     "whoosh.codec.whoosh3._lenfield": check_lenfield,
@@ -221,6 +255,9 @@ CHECKS: dict[str, Callable[[object], None]] = {
     "compound.BufferFile": check_compound_buffer_file,
     "BufferFile._buf, ._name": check_buffer_file_attributes,
     "SegmentWriter._added": check_writer_added,
+    "W3FieldWriter._postwriter": check_bulk_postings,
+    "W3PostingsWriter._ids, ._weights, ._values, ._maxweight, ._minlength, ._maxlength, "
+    "._blocklimit, ._inlinelimit, ._byteids": check_bulk_postings,
     "W3PostingsWriter._write_block, ._blockcount, ._terminfo, ._format, ._maxweight, "
     "._minlength, ._maxlength, ._compression, ._new_block": check_encoded_blocks,
     "W3LeafMatcher._read_data, ._read_ids, ._read_weights, ._read_values, ._data, "

@@ -201,6 +201,85 @@ def test_text_postings_in_one_pass_are_the_fields_own(
         assert length == sum(item[1] for item in items)
 
 
+_TRICKY_TEXTS = [
+    "",
+    "the of and",
+    "ISO26000 and ISO 26000 audits, audits; Audit AUDITS reports report reported",
+    "供应链 企业社会责任 供应",
+    "İstanbul ΟΔΟΣ'Β Straße naïve café CAFÉ 2018年 ISO-9001:2015",
+]
+
+
+@pytest.mark.parametrize("name", ["title", "summary", "body", "standards"])
+def test_text_postings_from_one_analysis_are_the_fields_own(
+    name: str, corpus: list[dict[str, object]]
+) -> None:
+    from csrnews.search.fastwrite import _TextPostings
+
+    field = build_schema()[name]
+    samples = [str(doc[name]) for doc in corpus[:40]] + _TRICKY_TEXTS
+    for value in samples:
+        items = list(field.index(value))  # Whoosh's own, terms in the order they first come
+        text = _TextPostings(field, value)
+        ends = [0, *text.ends]
+        got = {
+            term.encode("utf-8"): (weight, text.values[ends[n] : ends[n + 1]])
+            for n, (term, weight) in enumerate(zip(text.terms, text.weights, strict=True))
+        }
+        assert got == {item[0]: (item[2], item[3]) for item in items}, value
+        assert text.length == sum(item[1] for item in items)
+        assert text.last == (items[-1][3] if items else b"")
+        if field.separate_spelling():
+            assert sorted(text.words) == sorted(set(field.spellable_words(value)))
+
+
+def test_ascii_text_is_split_as_the_tokenizer_splits_it() -> None:
+    from csrnews.search.analysis import _lowered_pieces, _raw_pieces
+
+    rng = random.Random(23)
+    alphabet = [chr(c) for c in range(128)] + list("aeiouAEIOU0123     ")
+    samples = [
+        "".join(rng.choice(alphabet) for _ in range(rng.randint(0, 600))) for _ in range(3000)
+    ]
+    samples += ["Supply chains " * 30, "ISO26000 audit " * 20, "2018 report " * 30]
+    for value in samples:
+        assert _lowered_pieces(value) == [piece.lower() for piece in _raw_pieces(value)]
+
+
+def test_other_fields_are_analysed_once_per_value_with_the_same_postings() -> None:
+    from datetime import datetime, timedelta
+
+    from csrnews.search.fastwrite import _IndexedValues
+
+    schema = build_schema()
+    indexed = _IndexedValues()
+    values = {
+        "category": ["csr-report", "award", "csr-report"],
+        "tags": ["Supply chain,Audit", "Supply chain,Audit", ""],
+        "year": [2018, 2019, 2018],
+        "date": [datetime(2018, 6, 1, 9, 30), datetime(2018, 6, 1, 9, 30)],
+    }
+    for name, samples in values.items():
+        for value in samples * 3:
+            assert indexed(name, schema[name], value) == _IndexedValues.index(schema[name], value)
+    rng = random.Random(23)
+    for _ in range(2000):  # numbers and dates: every shift's term made from one sortable form
+        when = datetime(1970, 1, 1) + timedelta(seconds=rng.randint(-(10**10), 10**10))
+        year = rng.randint(-(2**31), 2**31 - 1)
+        for name, value in (("date", when), ("year", year), ("year", rng.randint(0, 3000))):
+            assert _IndexedValues.index(schema[name], value) == (
+                [item[0] for item in schema[name].index(value)],
+                [1.0] * (len(terms := list(schema[name].index(value)))),
+                [b""] * len(terms),
+                len(terms),
+                b"",
+            )
+    for n in range(_IndexedValues.TRIAL + 5):  # values that never repeat: not remembered
+        expected = ([f"news/{n}".encode()], [1.0], [b""], 1, b"")
+        assert indexed("id", schema["id"], f"news/{n}") == expected
+    assert "id" in indexed._alone
+
+
 def test_the_faster_markdown_marks_match_the_plain_pattern(
     corpus: list[dict[str, object]],
 ) -> None:
@@ -213,6 +292,28 @@ def test_the_faster_markdown_marks_match_the_plain_pattern(
     ]
     for text in samples:
         assert indexer._MD_MARK_RE.sub(" ", text) == plain.sub(" ", text), repr(text)
+
+
+def _plain_markdown_to_text(markdown: str) -> str:
+    """markdown_to_text as it was written first: every pattern, every time."""
+    text = re.sub(r"!?\[([^\]]*)\]\([^)]*\)", r"\1", markdown)
+    text = re.sub(r"<[^>]+>", " ", text)
+    text = re.sub(indexer._MD_MARK, " ", text, flags=re.MULTILINE)
+    text = re.sub(r"^\s*-{3,}\s*$", " ", text, flags=re.MULTILINE)
+    return re.sub(r"[ \t]+", " ", text).strip()
+
+
+def test_markdown_to_text_skipping_patterns_gives_the_same_text(tmp_path: Path) -> None:
+    generate_corpus(tmp_path, 60)
+    rng = random.Random(23)
+    alphabet = " \t\n#>*_`-+|.19ab[]()!<>/\u3000"
+    samples = [read_story(path).body for path in sorted(tmp_path.rglob("*.md"))]
+    samples += ["[a](b) <i>x</i>\n---\n  - item\t\tend", "x ](y) < --- \t"]
+    samples += [
+        "".join(rng.choice(alphabet) for _ in range(rng.randint(0, 20))) for _ in range(20000)
+    ]
+    for text in samples:
+        assert indexer.markdown_to_text(text) == _plain_markdown_to_text(text), repr(text)
 
 
 def test_an_edit_of_the_same_size_is_noticed(tmp_path: Path) -> None:
