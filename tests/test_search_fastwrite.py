@@ -10,10 +10,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from csrnews.search import indexer
+from csrnews.search import document
 from csrnews.search.codec import packed_codec
+from csrnews.search.document import content_hash
 from csrnews.search.fastwrite import MemoryPostingPool, _position_postings, tune_writer
-from csrnews.search.indexer import content_hash, story_document, update_index
+from csrnews.search.indexer import story_document, update_index
 from csrnews.search.schema import build_schema
 from whoosh import index as whoosh_index
 from whoosh.filedb.compound import CompoundStorage
@@ -204,7 +205,7 @@ def test_text_postings_in_one_pass_are_the_fields_own(
 def test_the_faster_markdown_marks_match_the_plain_pattern(
     corpus: list[dict[str, object]],
 ) -> None:
-    plain = re.compile(indexer._MD_MARK, re.MULTILINE)
+    plain = re.compile(document._MD_MARK, re.MULTILINE)
     rng = random.Random(20)
     alphabet = " \t\n\r#>*_`-+|.0123456789ab\u3000\u0661\u00a0"
     samples = [str(doc["body"]) for doc in corpus]
@@ -212,7 +213,7 @@ def test_the_faster_markdown_marks_match_the_plain_pattern(
         "".join(rng.choice(alphabet) for _ in range(rng.randint(0, 14))) for _ in range(20000)
     ]
     for text in samples:
-        assert indexer._MD_MARK_RE.sub(" ", text) == plain.sub(" ", text), repr(text)
+        assert document._MD_MARK_RE.sub(" ", text) == plain.sub(" ", text), repr(text)
 
 
 def test_an_edit_of_the_same_size_is_noticed(tmp_path: Path) -> None:
