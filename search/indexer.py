@@ -7,16 +7,15 @@ import hashlib
 import json
 import logging
 import os
-import re
 import shutil
 import time
 import warnings as warnings_module
 from collections.abc import Callable, Iterable
 from dataclasses import asdict, dataclass, field
-from datetime import datetime
 from pathlib import Path
 
 from csrnews.search.codec import packed_codec
+from csrnews.search.document import story_document
 from csrnews.search.fastwrite import tune_writer
 from csrnews.search.filemap import (
     FileEntry,
@@ -31,16 +30,12 @@ from csrnews.search.schema import build_schema, schema_version
 from whoosh import index as whoosh_index
 from whoosh.index import LockError
 
-from csrnews.story import schema
 from csrnews.story.storycheck import Quarantined, find_quarantine
-from csrnews.story.storyfile import FULLTEXT_SUFFIX, Story, parse_story
-from csrnews.story.urls import story_url, title_slug
-from csrnews.story.vocabulary import event_type_id
+from csrnews.story.storyfile import parse_story
 
 logger = logging.getLogger(__name__)
 
 META_FILE = "csrnews-index.json"
-HIDDEN_STATUSES = {"hidden", "draft"}
 
 
 class IndexLockedError(RuntimeError):
@@ -70,100 +65,6 @@ class IndexStats:
 
     def as_dict(self) -> dict[str, object]:
         return asdict(self)
-
-
-_MD_LINK_RE = re.compile(r"!?\[([^\]]*)\]\([^)]*\)")
-# Markdown marks: headings and quotes, emphasis, list bullets and numbers, table bars.
-_MD_MARK = r"(^|\s)[#>]+\s|[*_`]{1,3}|^\s*[-+*]\s+|^\s*\d+\.\s+|\|"
-# The lookahead names the characters a mark can start with: the same matches, found without
-# trying every alternative at every position (about twice as fast on story bodies).
-_MD_MARK_RE = re.compile(rf"(?=[\s#>*_`|+\-\d])(?:{_MD_MARK})", re.MULTILINE)
-_HTML_TAG_RE = re.compile(r"<[^>]+>")
-_MD_RULE_RE = re.compile(r"^\s*-{3,}\s*$", re.MULTILINE)
-# Runs of spaces and tabs become one space: a lone space is left as it is (not replaced).
-_BLANKS_RE = re.compile(r"[ \t]{2,}|\t")
-
-
-def markdown_to_text(markdown: str) -> str:
-    """Plain text of a Markdown body, good enough for indexing and snippets."""
-    # Each pattern is tried only when the text has what every match of it needs.
-    text = _MD_LINK_RE.sub(r"\1", markdown) if "](" in markdown else markdown
-    text = _HTML_TAG_RE.sub(" ", text) if "<" in text else text
-    text = _MD_MARK_RE.sub(" ", text)
-    if "---" in text:
-        text = _MD_RULE_RE.sub(" ", text)
-    return _BLANKS_RE.sub(" ", text).strip()
-
-
-def parse_date(value: str) -> datetime | None:
-    """A story's Date as a naive datetime (its own local time), or None."""
-    value = value.strip()
-    if not value:
-        return None
-    try:
-        parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
-    except ValueError:
-        try:
-            parsed = datetime.strptime(value[:10], "%Y-%m-%d")
-        except ValueError:
-            return None
-    return parsed.replace(tzinfo=None)
-
-
-def _fulltext_path(path: Path) -> Path:
-    return path.with_name(path.stem + FULLTEXT_SUFFIX)
-
-
-def content_hash(path: Path) -> str:
-    """Hash of a story file and its full-text sidecar, if any."""
-    digest = hashlib.sha1(path.read_bytes())
-    sidecar = _fulltext_path(path)
-    if sidecar.exists():
-        digest.update(sidecar.read_bytes())
-    return digest.hexdigest()
-
-
-def story_document(
-    story: Story, doc_id: str, digest: str, *, fulltext: str | None = None
-) -> dict[str, object] | None:
-    """The index document of one story, or None when it is hidden or has no title.
-
-    The body is ``fulltext`` when given (the sidecar's text, already read), else the text of
-    the story's full-text sidecar if it has one, else its Markdown body as plain text.
-    """
-    if story.get("Status").lower() in HIDDEN_STATUSES or not story.title:
-        return None
-    date = parse_date(story.get("Date"))
-    if fulltext is None and story.path is not None:
-        sidecar = _fulltext_path(story.path)
-        if sidecar.exists():
-            fulltext = sidecar.read_text(encoding="utf-8")
-    body = markdown_to_text(story.body) if fulltext is None else fulltext
-    slug = story.slug or title_slug(story.title)  # as Pelican makes it (SLUGIFY_SOURCE)
-    doc: dict[str, object] = {
-        "id": doc_id,
-        "hash": digest,
-        "url": story_url(date.year if date else "undated", slug),
-        "body": body,
-    }
-    for item in schema.indexed():  # every field of the story schema with an index field
-        if item.index in _DERIVED_VALUES:
-            continue
-        doc[str(item.index)] = (
-            ",".join(story.get_list(item.key)) if item.list else story.get(item.key)
-        )
-    doc["org_facet"] = doc["organisations"]
-    doc["category"] = event_type_id(story.get("Category") or "other")
-    doc["source"] = story.get("Source") or "unknown"
-    doc["lang"] = (story.get("Lang") or "en").lower()
-    if date is not None:
-        doc["date"] = date
-        doc["year"] = date.year
-    return doc
-
-
-# Index fields whose values story_document works out itself (not the header value as it is).
-_DERIVED_VALUES = frozenset({"date", "category", "source", "lang"})
 
 
 def _read_meta(index_dir: Path) -> dict[str, object]:

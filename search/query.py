@@ -18,10 +18,10 @@ from typing import Any
 import numpy as np
 from csrnews.search import viewfile, whoosh_compat
 from csrnews.search.analysis import mixed_analyzer
+from csrnews.search.document import markdown_to_text
 from csrnews.search.facets import FACETS, FacetTable, facet_answer  # noqa: F401 (FACETS: kept here)
 from csrnews.search.fastmatch import FastIndex, fast_matches
 from csrnews.search.highlight import FastHighlighter, snippet_formatter, snippet_fragmenter
-from csrnews.search.indexer import markdown_to_text
 from csrnews.search.limits import Budget, BudgetExceeded, ExpensiveGate, QueryLimits
 from csrnews.search.suggest import Speller
 from csrnews.search.syntax import plain_words, syntax_problem

@@ -10,10 +10,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from csrnews.search import indexer
+from csrnews.search import document
 from csrnews.search.codec import packed_codec
+from csrnews.search.document import content_hash
 from csrnews.search.fastwrite import MemoryPostingPool, _position_postings, tune_writer
-from csrnews.search.indexer import content_hash, story_document, update_index
+from csrnews.search.indexer import story_document, update_index
 from csrnews.search.schema import build_schema
 from whoosh import index as whoosh_index
 from whoosh.filedb.compound import CompoundStorage
@@ -283,7 +284,7 @@ def test_other_fields_are_analysed_once_per_value_with_the_same_postings() -> No
 def test_the_faster_markdown_marks_match_the_plain_pattern(
     corpus: list[dict[str, object]],
 ) -> None:
-    plain = re.compile(indexer._MD_MARK, re.MULTILINE)
+    plain = re.compile(document._MD_MARK, re.MULTILINE)
     rng = random.Random(20)
     alphabet = " \t\n\r#>*_`-+|.0123456789ab\u3000\u0661\u00a0"
     samples = [str(doc["body"]) for doc in corpus]
@@ -291,29 +292,7 @@ def test_the_faster_markdown_marks_match_the_plain_pattern(
         "".join(rng.choice(alphabet) for _ in range(rng.randint(0, 14))) for _ in range(20000)
     ]
     for text in samples:
-        assert indexer._MD_MARK_RE.sub(" ", text) == plain.sub(" ", text), repr(text)
-
-
-def _plain_markdown_to_text(markdown: str) -> str:
-    """markdown_to_text as it was written first: every pattern, every time."""
-    text = re.sub(r"!?\[([^\]]*)\]\([^)]*\)", r"\1", markdown)
-    text = re.sub(r"<[^>]+>", " ", text)
-    text = re.sub(indexer._MD_MARK, " ", text, flags=re.MULTILINE)
-    text = re.sub(r"^\s*-{3,}\s*$", " ", text, flags=re.MULTILINE)
-    return re.sub(r"[ \t]+", " ", text).strip()
-
-
-def test_markdown_to_text_skipping_patterns_gives_the_same_text(tmp_path: Path) -> None:
-    generate_corpus(tmp_path, 60)
-    rng = random.Random(23)
-    alphabet = " \t\n#>*_`-+|.19ab[]()!<>/\u3000"
-    samples = [read_story(path).body for path in sorted(tmp_path.rglob("*.md"))]
-    samples += ["[a](b) <i>x</i>\n---\n  - item\t\tend", "x ](y) < --- \t"]
-    samples += [
-        "".join(rng.choice(alphabet) for _ in range(rng.randint(0, 20))) for _ in range(20000)
-    ]
-    for text in samples:
-        assert indexer.markdown_to_text(text) == _plain_markdown_to_text(text), repr(text)
+        assert document._MD_MARK_RE.sub(" ", text) == plain.sub(" ", text), repr(text)
 
 
 def test_an_edit_of_the_same_size_is_noticed(tmp_path: Path) -> None:

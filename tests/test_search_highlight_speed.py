@@ -15,6 +15,7 @@ from typing import Any
 
 import pytest
 from csrnews.search.analysis import MixedTokenizer
+from csrnews.search.document import markdown_to_text
 from csrnews.search.highlight import (
     FastHighlighter,
     mixed_raw_tokens,
@@ -22,7 +23,6 @@ from csrnews.search.highlight import (
     snippet_formatter,
     snippet_fragmenter,
 )
-from csrnews.search.indexer import markdown_to_text
 from csrnews.search.schema import build_schema
 from whoosh.analysis import Filter, LowercaseFilter, StandardAnalyzer, Token
 from whoosh.highlight import (

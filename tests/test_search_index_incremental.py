@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 from csrnews.search import SearchRequest, SearchService, update_index
 from csrnews.search.analysis import MixedAnalyzer, mixed_analyzer
+from csrnews.search.document import content_hash
 from csrnews.search.fastwrite import tune_writer
 from csrnews.search.filemap import (
     FILES_FILE,
@@ -18,7 +19,7 @@ from csrnews.search.filemap import (
     save_file_map,
     scan_story_files,
 )
-from csrnews.search.indexer import content_hash, parse_story, story_document
+from csrnews.search.indexer import parse_story, story_document
 from csrnews.search.schema import build_schema
 from whoosh import index as whoosh_index
 

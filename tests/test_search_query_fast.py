@@ -9,9 +9,9 @@ from pathlib import Path
 
 import pytest
 from csrnews.search import IndexMissingError, QueryError, SearchRequest, SearchService, update_index
+from csrnews.search.document import markdown_to_text
 from csrnews.search.facets import FACETS, FacetTable, facet_answer, facet_objects
 from csrnews.search.highlight import FastHighlighter, snippet_formatter, snippet_fragmenter
-from csrnews.search.indexer import markdown_to_text
 from whoosh import sorting
 from whoosh.highlight import (
     FIRST,

@@ -7,7 +7,6 @@ bundle before a shard is built again: the bundle must come out as a fresh build 
 
 from __future__ import annotations
 
-import asyncio
 import gzip
 import json
 import os
@@ -260,16 +259,16 @@ def test_a_bundle_is_waited_for_until_pagefind_wrote_it_whole(tmp_path: Path) ->
     site.mkdir()
     build_static_search(content, site)
     (shard,) = (p for p in (site / "pagefind").iterdir() if p.is_dir())
-    asyncio.run(_written(shard, wait=5))
+    _written(shard, wait=5)
     entry = shard / "pagefind-entry.json"
     whole = entry.read_bytes()
     entry.write_bytes(b"")
     with pytest.raises(StaticSearchError, match="empty"):
-        asyncio.run(_written(shard, wait=0.3))
+        _written(shard, wait=0.3)
     threading.Timer(0.3, entry.write_bytes, (whole,)).start()
     started = time.monotonic()
-    asyncio.run(_written(shard, wait=10))
+    _written(shard, wait=10)
     assert time.monotonic() - started >= 0.3
     entry.write_text('{"languages": {"zh": {"hash": "zh_missing"}}}')
     with pytest.raises(StaticSearchError, match="zh_missing"):
-        asyncio.run(_written(shard, wait=0.2))
+        _written(shard, wait=0.2)

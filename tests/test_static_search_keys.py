@@ -78,7 +78,7 @@ def test_the_shard_key_covers_every_module_that_shapes_a_record() -> None:
 
     reached = _modules_reached(staticsearch.record_of)
     assert reached <= set(staticsearch.RECORD_MODULES), reached - set(staticsearch.RECORD_MODULES)
-    assert "csrnews.search.indexer" in reached and "csrnews.story.storyfile" in reached
+    assert "csrnews.search.document" in reached and "csrnews.story.storyfile" in reached
 
 
 def test_a_change_of_a_record_module_changes_the_key(monkeypatch: object) -> None:

@@ -1,0 +1,82 @@
+"""The static search's own process: what it imports, and how it runs Pagefind's service."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from csrnews.search import staticsearch
+from csrnews.search.pagefindpipe import PagefindError, PagefindPipe, pagefind_binary
+
+from tests.golden_site import SAMPLES
+
+
+def test_the_static_search_imports_neither_whoosh_nor_numpy() -> None:
+    code = (
+        "import json, sys; import csrnews.search.staticsearch; "
+        "print(json.dumps(sorted({m.split('.')[0] for m in sys.modules})))"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    loaded = set(json.loads(done.stdout))
+    assert not loaded & {"whoosh", "numpy", "pelican", "markdown"}, loaded
+    from csrnews.search import SearchService  # the package's exports are still there
+
+    assert SearchService.__module__ == "csrnews.search.query"
+
+
+def _env_recorder(tmp_path: Path) -> tuple[Path, Path]:
+    """A Pagefind binary that writes its environment to a file, then runs the real one."""
+    record, script = tmp_path / "environ.json", tmp_path / "pagefind"
+    script.write_text(
+        f"#!{sys.executable}\n"
+        "import json, os, sys\n"
+        f"open({str(record)!r}, 'w').write(json.dumps(dict(os.environ)))\n"
+        f"os.execv({pagefind_binary()!r}, [{pagefind_binary()!r}, *sys.argv[1:]])\n",
+        encoding="utf-8",
+    )
+    script.chmod(0o755)
+    return script, record
+
+
+def test_the_pagefind_service_gets_the_environment_and_its_allocator_settings(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # an operator's _RJEM_MALLOC_CONF reaches Pagefind's allocator (the module's docstring)
+    script, record = _env_recorder(tmp_path)
+    monkeypatch.setenv("PAGEFIND_BINARY_PATH", str(script))
+    monkeypatch.setenv("_RJEM_MALLOC_CONF", "dirty_decay_ms:1000")
+    content, site = tmp_path / "content", tmp_path / "site"
+    shutil.copytree(SAMPLES, content)
+    stats = staticsearch.build_static_search(content, site)
+    assert stats.built == 1 and stats.stories == 12  # one of the 13 is hidden
+    env = json.loads(record.read_text(encoding="utf-8"))
+    assert env["_RJEM_MALLOC_CONF"] == "dirty_decay_ms:1000"
+    assert env["PAGEFIND_BINARY_PATH"] == str(script)
+
+
+def test_pagefinds_errors_and_its_end_are_errors_not_waits(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    service = PagefindPipe(window=2)
+    try:
+        assert service.call({"type": "NewIndex", "config": None})["type"] == "NewIndex"
+        for number in range(5):  # more than the window: answers are read as it goes
+            service.request({"type": "AddRecord", "index_id": 0, "url": f"/{number}/",
+                             "content": "a record", "language": "en"})  # fmt: skip
+        service.request({"type": "AddRecord", "index_id": 9, "url": "/", "content": "x",
+                         "language": "en"})  # fmt: skip
+        with pytest.raises(PagefindError, match="Invalid index"):
+            service.wait()
+    finally:
+        service.close()
+    monkeypatch.setenv("PAGEFIND_BINARY_PATH", shutil.which("true") or "/bin/true")
+    ended = PagefindPipe()
+    try:
+        with pytest.raises(PagefindError, match="Pagefind stopped"):
+            ended.call({"type": "NewIndex", "config": None})
+    finally:
+        ended.close()
