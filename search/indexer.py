@@ -147,6 +147,7 @@ def update_index(
     limitmb: int = 256,
     leave_out: bool = True,
     confirm: Callable[[], Iterable[str] | None] | None = None,
+    check_seeds: Iterable[str | os.PathLike[str]] = (),
 ) -> IndexStats:
     """Bring the index in line with the story files under ``content_dir``.
 
@@ -162,7 +163,8 @@ def update_index(
     (and removed from the index if they were), as the site build leaves them out. With
     ``confirm`` the update waits, before its commit, for ``confirm()``: None calls it off
     (IndexAborted, the index unchanged), else it names more files to leave out (ones the site
-    build could not read) and the update commits.
+    build could not read) and the update commits. ``check_seeds``: folders of other story-check
+    caches of the same content folder (csrnews.story.storycheck.find_quarantine's ``seeds``).
     """
     started = time.monotonic()
     content_dir, index_dir = Path(content_dir), Path(index_dir)
@@ -183,7 +185,11 @@ def update_index(
     now: dict[str, FileEntry] = {}
     try:
         # Under the lock: nobody else changes the index (nor its generation) meanwhile.
-        quarantine = find_quarantine(content_dir, cache_dir=index_dir) if leave_out else []
+        quarantine = (
+            find_quarantine(content_dir, cache_dir=index_dir, seeds=check_seeds)
+            if leave_out
+            else []
+        )
         skip = {q.path: q.reason for q in quarantine}
         generation = ix.latest_generation()
         known = load_file_map(index_dir, generation)

@@ -161,3 +161,44 @@ def test_the_site_build_quarantines_an_edit_with_the_old_mtime_and_publishes_the
     _settle()
     third = build_site(content, site, quiet=True, cache_dir=cache)
     assert third.quarantined == [] and page.exists()
+
+
+def test_another_processs_cache_seeds_the_checks_and_this_cache_is_written(
+    tmp_path: Path, short_racy_window: None
+) -> None:
+    """In a full build the static search checks every file before the index starts: the index
+    takes its entries (under the same test of size, mtime, ctime and inode) instead of
+    reading every file again, and writes its own cache."""
+    content, seed, mine = _content(tmp_path), tmp_path / "seed", tmp_path / "mine"
+    story = content / "news" / "2018" / "story-2.md"
+    assert _paths(content, seed) == []
+    _tamper(seed, "news/2018/story-1.md", "from the seed")  # not read: the seed's word is taken
+    _rewrite_keeping_mtime(story, BAD)  # changed since the seed's check: read again
+    _settle()
+    found = find_quarantine(content, cache_dir=mine, seeds=[seed, tmp_path / "missing"])
+    assert [(q.path, q.reason) for q in found] == [
+        ("news/2018/story-1.md", "from the seed"),
+        ("news/2018/story-2.md", found[1].reason),
+    ]
+    assert "Date" in found[1].reason
+    written = json.loads((mine / CACHE_FILE).read_text(encoding="utf-8"))["files"]
+    assert sorted(written) == [f"news/2018/story-{n}.md" for n in (1, 2, 3)]
+    assert written["news/2018/story-1.md"][4] == "from the seed"
+
+
+def test_the_index_step_takes_its_checks_from_the_folders_it_is_given(
+    tmp_path: Path, short_racy_window: None, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """`python -m csrnews.nightly.indexstep CONTENT INDEX --checks-from FOLDER` (what
+    `csrnews build` starts beside the site, seeded with the static search's cache)."""
+    from csrnews.nightly import indexstep
+
+    content, seed = _content(tmp_path), tmp_path / "seed"
+    assert _paths(content, seed) == []
+    _tamper(seed, "news/2018/story-3.md", "from the seed")
+    index = tmp_path / "index"
+    assert indexstep.main([str(content), str(index), "--checks-from", str(seed)]) == 0
+    stats = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
+    assert stats["added"] == 2  # story-3 left out, on the seed's word
+    assert indexstep.main([str(content), str(tmp_path / "index2")]) == 0
+    assert json.loads(capsys.readouterr().out.strip().splitlines()[-1])["added"] == 3

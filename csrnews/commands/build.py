@@ -8,7 +8,7 @@ import shutil
 import subprocess
 import sys
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -129,7 +129,13 @@ def build(
     # then the index beside the site; a nightly runs them together (see _Companions).
     in_turn = full or not reuse_from.is_dir()
     companions = _Companions(
-        (lambda: _start_index(content, index)) if not no_index else None,
+        (
+            lambda: _start_index(
+                content, index, [_static_checks(output, cache_dir)] if static_search else []
+            )
+        )
+        if not no_index
+        else None,
         (
             lambda: _start_static_search(
                 content, output, None if full else reuse_from, cache_dir, search_shard_target
@@ -301,6 +307,14 @@ class _Companions:
         return self.indexer()
 
 
+def _static_checks(output: str, cache_dir: Path | None) -> Path:
+    """The static search's cache folder, its story checks among them (the default as the site
+    build makes it: .pelican-cache beside the output)."""
+    out = Path(output).resolve()
+    cache_root = Path(cache_dir).resolve() if cache_dir else out.parent / ".pelican-cache"
+    return cache_root / "static-search"
+
+
 def _start_static_search(
     content: str,
     output: str,
@@ -318,9 +332,8 @@ def _start_static_search(
     scratch = out.parent / f".{out.name}.static-search-{os.getpid()}"
     shutil.rmtree(scratch, ignore_errors=True)
     scratch.mkdir(parents=True)
-    cache_root = Path(cache_dir).resolve() if cache_dir else out.parent / ".pelican-cache"
     argv = [sys.executable, "-m", "csrnews.search.staticsearch", content, str(scratch)]
-    argv += ["--cache-dir", str(cache_root / "static-search")]
+    argv += ["--cache-dir", str(_static_checks(output, cache_dir))]
     if previous is not None:
         argv += ["--previous", str(previous)]
     if shard_target is not None:
@@ -388,14 +401,21 @@ def _plural(count: int, one: str, many: str) -> str:
     return f"{count} {one if count == 1 else many}"
 
 
-def _start_index(content: str, index: str) -> subprocess.Popen[str]:
+def _start_index(
+    content: str, index: str, check_seeds: Sequence[Path] = ()
+) -> subprocess.Popen[str]:
     """The index update as a child process, so it runs on the other core while Pelican works.
 
     It waits before its commit for the word of this process (`--confirm`, on its stdin).
+    ``check_seeds``: cache folders whose story checks it may use (the static search's: in a
+    build that makes everything, it has checked every story file before the index starts).
     """
     console.info(f"updating the search index in {index} (in a second process) ...")
+    argv = [sys.executable, "-m", "csrnews.nightly.indexstep", content, index, "--confirm"]
+    for seed in check_seeds:
+        argv += ["--checks-from", str(seed)]
     return subprocess.Popen(
-        [sys.executable, "-m", "csrnews.nightly.indexstep", content, index, "--confirm"],
+        argv,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         stdin=subprocess.PIPE,

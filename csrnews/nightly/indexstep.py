@@ -39,12 +39,21 @@ def _read_decision() -> list[str] | None:
 
 def main(argv: list[str] | None = None) -> int:
     """Run the update; JSON IndexStats on stdout (exit 0), or a one-line error on stderr."""
-    args = sys.argv[1:] if argv is None else argv
+    args = list(sys.argv[1:] if argv is None else argv)
     confirm = "--confirm" in args
-    paths = [a for a in args if a != "--confirm"]
+    paths: list[str] = []
+    seeds: list[str] = []
+    while args:
+        arg = args.pop(0)
+        if arg == "--checks-from" and args:
+            seeds.append(args.pop(0))
+        elif arg != "--confirm":
+            paths.append(arg)
     if len(paths) != 2:
         print(
-            "usage: python -m csrnews.nightly.indexstep CONTENT INDEX [--confirm]", file=sys.stderr
+            "usage: python -m csrnews.nightly.indexstep CONTENT INDEX [--confirm] "
+            "[--checks-from FOLDER]...",
+            file=sys.stderr,
         )
         return 2
     try:
@@ -53,6 +62,7 @@ def main(argv: list[str] | None = None) -> int:
             paths[1],
             confirm=_read_decision if confirm else None,
             limitmb=LIMIT_MB,
+            check_seeds=seeds,
         )
     except IndexAborted as exc:
         print(str(exc), file=sys.stderr)

@@ -309,7 +309,10 @@ def _check_one(path: str, story: bool) -> tuple[str | None, str, bool]:
 
 
 def find_quarantine(
-    content_dir: str | os.PathLike[str], *, cache_dir: str | os.PathLike[str] | None = None
+    content_dir: str | os.PathLike[str],
+    *,
+    cache_dir: str | os.PathLike[str] | None = None,
+    seeds: Iterable[str | os.PathLike[str]] = (),
 ) -> list[Quarantined]:
     """Every story and page file to leave out of the site and the index, with its reason.
 
@@ -321,11 +324,18 @@ def find_quarantine(
     (which no program can set back, unlike the mtime: an editor or a copy that keeps the old
     mtime, even at the same size, is caught) or, for a file replaced by a rename, the inode; a
     file whose ctime is within ``RACY_NS`` of the check is read again next time all the same.
+    ``seeds``: other folders holding such a cache of the same content folder (another process
+    of the same build checked the files already); their entries count as this cache's, under
+    the same test of the four, and only this cache is written.
     """
     racy = time.time_ns() - RACY_NS
     content = Path(content_dir)
     cache_path = Path(cache_dir) / CACHE_FILE if cache_dir is not None else None
-    cache = _load_cache(cache_path)
+    own = _load_cache(cache_path)
+    cache = dict(own)
+    for seed in seeds:
+        for rel, entry in _load_cache(Path(seed) / CACHE_FILE).items():
+            cache.setdefault(rel, entry)
     fresh: dict[str, list[object]] = {}
     found: list[Quarantined] = []
     holders: dict[str, list[str]] = {}
@@ -356,6 +366,6 @@ def find_quarantine(
         for rel in rels:
             if rel != keep:
                 found.append(Quarantined(rel, f"the same address as {keep} (give it its own Slug)"))
-    if cache_path is not None and fresh != cache:
+    if cache_path is not None and fresh != own:
         _save_cache(cache_path, fresh)
     return sorted(found, key=lambda q: q.path)
