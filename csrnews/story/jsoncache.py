@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import json
 import logging
-import os
 from pathlib import Path
 from typing import Any
+
+from csrnews.story.atomicfile import replacing
 
 logger = logging.getLogger(__name__)
 
@@ -35,10 +36,8 @@ def save_cache(
     if path is None:
         return
     try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
         data = {stamp[0]: stamp[1], field: value}
-        tmp.write_text(json.dumps(data, ensure_ascii=False), encoding="utf-8")
-        os.replace(tmp, path)
+        with replacing(path, "w", encoding="utf-8") as handle:
+            handle.write(json.dumps(data, ensure_ascii=False))
     except OSError as exc:
         logger.warning("cannot save %s %s: %s", what, path, exc)
