@@ -136,6 +136,16 @@ def _rows(results: dict[str, Any]) -> list[tuple[str, str, str]]:
                 f"{_fmt(row['ratio'])}x (site only {_fmt(row.get('site_ratio'))}x)",
             )
         )
+        core = row.get("site_and_index")
+        if core:
+            rows.append(
+                (
+                    f"  site and index only (--no-static-search), {row['stories']:,} stories",
+                    f"{_fmt(core['wall_s'], ' s')}",
+                    f"{_cpu(core)}, {_mem(core)}; csrnews / Pelican: CPU "
+                    f"{_fmt(core.get('cpu_ratio'))}x",
+                )
+            )
     index = results.get("index")
     if index:
         if "error" in index:

@@ -203,9 +203,13 @@ class Bench:
             self.say(f"corpus: {size} stories in {seconds:.1f} s")
         return folder
 
-    def csrnews_build(self, size: int) -> tuple[RunResult, dict[str, Any]]:
-        """`csrnews build` (site and index) of the corpus of ``size`` stories, and its report."""
-        report = self._dir(f"corpus-{size}", "build-report.json")
+    def csrnews_build(
+        self, size: int, *options: str, prefix: str = ""
+    ) -> tuple[RunResult, dict[str, Any]]:
+        """`csrnews build` (site, index and static search) of the corpus of ``size`` stories,
+        and its report; ``options`` added to its command line, ``prefix`` to the names of its
+        output, index, cache and report (another build beside the main one)."""
+        report = self._dir(f"corpus-{size}", f"{prefix}build-report.json")
         report.unlink(missing_ok=True)
         result = run_measured(
             _cli(
@@ -214,15 +218,17 @@ class Bench:
                 "--content",
                 str(self.content(size)),
                 "--output",
-                str(self._dir(f"corpus-{size}", "output")),
+                str(self._dir(f"corpus-{size}", f"{prefix}output")),
                 "--index",
-                str(self._dir(f"corpus-{size}", "index")),
+                str(self._dir(f"corpus-{size}", f"{prefix}index")),
                 "--report",
                 str(report),
+                *options,
             ),
             cwd=self.o.workdir,
         )
-        self._built.add(size)
+        if not prefix:
+            self._built.add(size)
         try:
             done = json.loads(report.read_text(encoding="utf-8"))
         except (OSError, ValueError):
@@ -409,9 +415,38 @@ class Bench:
                 }
             )
             shutil.rmtree(plain_out, ignore_errors=True)
+            if size == self.main_size():
+                rows[-1]["site_and_index"] = self._site_and_index(size, plain)
             if size != self.main_size() and not self.o.keep:
                 shutil.rmtree(self._dir(f"corpus-{size}"), ignore_errors=True)
         return rows
+
+    def _site_and_index(self, size: int, plain: RunResult) -> dict[str, Any]:
+        """The full build as issue 20 measured it (the site and the Whoosh index, without the
+        static search of issue 16): `csrnews build --no-static-search`, cold, beside the main
+        build's files; its figures and its CPU ratio to the same run's plain Pelican."""
+        prefix = "no-static-"
+        cache = self._dir(f"corpus-{size}", prefix + "cache")  # not the main build's
+        for leftover in ("output", "index", "cache"):
+            shutil.rmtree(self._dir(f"corpus-{size}", prefix + leftover), ignore_errors=True)
+        ours, _report = self.csrnews_build(
+            size, "--no-static-search", "--cache-dir", str(cache), prefix=prefix
+        )
+        self.say(
+            f"build {size} without the static search: {ours.wall_s:.1f} s, {ours.cpu_s:.1f} s "
+            f"CPU, peak RSS {ours.peak_rss_sum_mb:.0f} MB summed"
+        )
+        for leftover in ("output", "index", "cache", "build-report.json"):
+            target = self._dir(f"corpus-{size}", prefix + leftover)
+            if target.is_dir():
+                shutil.rmtree(target, ignore_errors=True)
+            else:
+                target.unlink(missing_ok=True)
+        return {
+            **_figures(ours),
+            "cpu_parts": cpu_parts(ours),
+            "cpu_ratio": round(ours.cpu_s / plain.cpu_s, 2) if plain.cpu_s else None,
+        }
 
     def _changes(self, size: int, night: int = 1) -> dict[str, int]:
         """Apply night ``night``'s changes (50 new, 20 changed) to the corpus, once.

@@ -131,6 +131,7 @@ def test_issue_20_targets_read_cpu_summed_memory_pages_and_growth() -> None:
             "stories": stories,
             "csrnews": {"cpu_s": cpu, "peak_rss_mb": 400.0, "peak_rss_sum_mb": 700.0},
             "cpu_ratio": 0.9,
+            "site_and_index": {"cpu_ratio": 0.8, "peak_rss_sum_mb": 500.0},
         }
 
     results = {
@@ -142,6 +143,9 @@ def test_issue_20_targets_read_cpu_summed_memory_pages_and_growth() -> None:
     memory = rows["full build, peak RSS of every process summed (MB)"]
     assert (memory["measured"], memory["at"], memory["met"]) == (700.0, 20000, False)
     assert rows["full build, CPU ratio to plain Pelican"]["met"] is True
+    core = rows["site and index (--no-static-search), peak RSS summed (MB)"]
+    assert (core["measured"], core["at"], core["met"]) == (500.0, 20000, True)
+    assert rows["site and index (--no-static-search), CPU ratio to Pelican"]["measured"] == 0.8
     growth = rows["full build CPU a story, largest / smallest size"]
     assert (growth["measured"], growth["at"], growth["met"]) == (1.0, 40000, True)
     assert rows["nightly case: build plus index, CPU (s)"]["met"] is False
@@ -371,6 +375,13 @@ def test_quick_run_writes_every_section(tmp_path: Path) -> None:
     assert nightly["cpu_parts"]["static_search"] > 0
     assert "fragments_kept" in results["index"]["static_incremental"]["stats"]  # all 15 changed
     assert "CPU by part" in done.stdout
+    # The full build as issue 20 measured it (site and index, no static search), cold and
+    # apart from the main build's files: no static search process, less CPU than the whole.
+    core = row["site_and_index"]
+    assert core["cpu_parts"]["static_search"] == 0 and core["cpu_parts"]["index"] > 0
+    assert 0 < core["cpu_s"] < row["csrnews"]["cpu_s"] and core["cpu_ratio"] > 0
+    assert "site and index only (--no-static-search)" in done.stdout
+    assert not list((tmp_path / "work").glob("corpus-*/no-static-*"))
     assert "nightly, first night" in done.stdout and "nightly, second night" in done.stdout
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import subprocess
 import sys
@@ -10,7 +11,7 @@ from pathlib import Path
 
 import pytest
 from csrnews.search import staticsearch
-from csrnews.search.pagefindpipe import PagefindError, PagefindPipe, pagefind_binary
+from csrnews.search.pagefindpipe import PagefindError, PagefindPipe, one_cpu, pagefind_binary
 
 from tests.golden_site import SAMPLES
 
@@ -80,3 +81,40 @@ def test_pagefinds_errors_and_its_end_are_errors_not_waits(
             ended.call({"type": "NewIndex", "config": None})
     finally:
         ended.close()
+
+
+def _allowed_cpus(pid: int) -> list[set[int]]:
+    """The CPUs each thread of a process may run on (from /proc)."""
+    found = []
+    for status in Path(f"/proc/{pid}/task").glob("*/status"):
+        for line in status.read_text(encoding="utf-8").splitlines():
+            if line.startswith("Cpus_allowed_list:"):
+                cpus: set[int] = set()
+                for part in line.split(":", 1)[1].strip().split(","):
+                    low, _, high = part.partition("-")
+                    cpus.update(range(int(low), int(high or low) + 1))
+                found.append(cpus)
+    return found
+
+
+@pytest.mark.skipif(
+    not hasattr(os, "sched_getaffinity") or len(os.sched_getaffinity(0)) < 2,
+    reason="needs a process allowed on two CPUs or more",
+)
+def test_the_pagefind_service_and_all_its_threads_run_on_one_cpu() -> None:
+    # spread over CPUs, its file-writing threads contend (about 40% more CPU time)
+    service = PagefindPipe()
+    try:
+        service.call({"type": "NewIndex", "config": {"force_language": "zh"}})
+        threads = _allowed_cpus(service.pid)
+    finally:
+        service.close()
+    assert len(threads) > 1  # tokio's workers started
+    assert all(cpus == one_cpu() for cpus in threads), threads
+    assert len(one_cpu()) == 1 and one_cpu() <= os.sched_getaffinity(0)
+    free = PagefindPipe(cpus=set())  # an empty set: where the system puts it
+    try:
+        free.call({"type": "NewIndex", "config": {"force_language": "zh"}})
+        assert _allowed_cpus(free.pid)[0] == os.sched_getaffinity(0)
+    finally:
+        free.close()
