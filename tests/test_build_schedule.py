@@ -3,8 +3,10 @@ full build (their memory is not held at the same time), both at once in a nightl
 
 from __future__ import annotations
 
+import json
 import shutil
 import subprocess
+import time
 from pathlib import Path
 from typing import Any
 
@@ -13,6 +15,7 @@ from click.testing import CliRunner
 from csrnews.search import SearchRequest, SearchService
 
 from csrnews.commands import build as build_cmd
+from csrnews.story import storycheck
 from tests.golden_site import SAMPLES
 
 
@@ -93,3 +96,34 @@ def test_an_index_update_that_cannot_start_after_the_static_search_fails_the_bui
     assert done.exit_code == 1
     assert "cannot start the index update" in done.output
     assert not (tmp_path / "out").exists()  # the site is not swapped in without its index
+
+
+@pytest.mark.slow  # one build: about 5 s
+@pytest.mark.parametrize("static", [True, False])
+def test_a_full_build_checks_the_story_files_once_for_all_three_processes(
+    tmp_path: Path, static: bool
+) -> None:
+    """Before the static search starts, the build checks every story file into the static
+    search's cache folder; the static search finds them there, the site and the index take
+    them (their seeds) instead of reading and checking every file again. A verdict planted
+    there (as if a check had found it) is followed by all three, so none of them checked
+    that file itself."""
+    content = tmp_path / "content"
+    shutil.copytree(SAMPLES, content)
+    time.sleep(storycheck.RACY_NS / 1e9 + 0.1)  # settled for every process (each its own)
+    static_cache = tmp_path / ".pelican-cache" / "static-search"  # the default folder
+    storycheck.find_quarantine(content, cache_dir=static_cache)
+    planted = "news/2025/iso-26000-forum-in-shanghai.md"
+    checks_file = static_cache / storycheck.CACHE_FILE
+    checks = json.loads(checks_file.read_text(encoding="utf-8"))
+    checks["files"][planted][4] = "planted in the shared checks"
+    checks_file.write_text(json.dumps(checks), encoding="utf-8")
+    done = _build(tmp_path, "--full", *([] if static else ["--no-static-search"]))
+    assert done.exit_code == 0, done.output
+    assert f"left out of the site and the index: {planted}: planted" in done.output
+    assert ("static search: 11 stories" in done.output) is static  # 12 without the verdict
+    index_checks = json.loads((tmp_path / "index" / storycheck.CACHE_FILE).read_text("utf-8"))
+    assert index_checks["files"][planted][4] == "planted in the shared checks"
+    found = SearchService(tmp_path / "index").search(SearchRequest(q="ISO 26000 forum Shanghai"))
+    assert all("iso-26000-forum" not in hit["url"] for hit in found["hits"])
+    assert not (tmp_path / "out" / "news" / "2025" / "iso-26000-forum-in-shanghai").exists()

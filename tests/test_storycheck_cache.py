@@ -202,3 +202,22 @@ def test_the_index_step_takes_its_checks_from_the_folders_it_is_given(
     assert stats["added"] == 2  # story-3 left out, on the seed's word
     assert indexstep.main([str(content), str(tmp_path / "index2")]) == 0
     assert json.loads(capsys.readouterr().out.strip().splitlines()[-1])["added"] == 3
+
+
+def test_an_entry_to_be_read_again_gives_way_to_a_seeds_settled_one(
+    tmp_path: Path, short_racy_window: None
+) -> None:
+    """A seed's entry marked to be read again (checked while the file could still change)
+    does not hide another seed's settled entry for the same file."""
+    content, racy, settled = _content(tmp_path), tmp_path / "racy", tmp_path / "settled"
+    assert _paths(content, settled) == []
+    _tamper(settled, "news/2018/story-1.md", "from the settled seed")
+    assert _paths(content, racy) == []
+    data = json.loads((racy / CACHE_FILE).read_text(encoding="utf-8"))
+    data["files"]["news/2018/story-1.md"][2] = -1
+    data["files"]["news/2018/story-1.md"][4] = "from the racy seed"
+    (racy / CACHE_FILE).write_text(json.dumps(data), encoding="utf-8")
+    found = find_quarantine(content, cache_dir=tmp_path / "own", seeds=[racy, settled])
+    assert [(q.path, q.reason) for q in found] == [
+        ("news/2018/story-1.md", "from the settled seed")
+    ]

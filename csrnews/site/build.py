@@ -12,7 +12,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -131,6 +131,7 @@ def build_site(
     quarantine: bool = True,
     before_swap: Callable[[SiteStats], None] | None = None,
     settings_file: str | os.PathLike[str] | None = None,
+    check_seeds: Sequence[str | os.PathLike[str]] = (),
     process_ends: bool = False,
 ) -> SiteStats:
     """Build into a temporary sibling folder, then swap it in place of ``output_dir``.
@@ -141,8 +142,10 @@ def build_site(
 
     With ``quarantine`` (the default) story and page files that fail csrnews.story.storycheck, or
     that Pelican cannot read, are left out and listed in ``stats.quarantined``; the rest is
-    built. ``before_swap(stats)`` runs when the new site is complete, before it replaces the
-    old one: if it raises, the old site stays (csrnews build commits the index there).
+    built; ``check_seeds``: folders with checks of the same content another process made
+    (csrnews.story.storycheck.find_quarantine's ``seeds``). ``before_swap(stats)`` runs when
+    the new site is complete, before it replaces the old one: if it raises, the old site stays
+    (csrnews build commits the index there).
 
     With ``incremental`` (the default) Pelican's reader cache is on (in ``cache_dir``, by
     default ``.pelican-cache`` beside the output) and pages whose inputs did not change since
@@ -202,7 +205,8 @@ def build_site(
         signals.article_generator_init.connect(incremental_mod.save_cache_when_changed)
         signals.page_generator_init.connect(incremental_mod.save_cache_when_changed)
         if quarantine:
-            guard.leave_out(find_quarantine(content, cache_dir=conf["CACHE_PATH"]))
+            checked = find_quarantine(content, cache_dir=conf["CACHE_PATH"], seeds=check_seeds)
+            guard.leave_out(checked)
             guard.connect()
         with pelican_compat.linear_translations():
             Pelican(conf).run()

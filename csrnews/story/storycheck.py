@@ -308,6 +308,11 @@ def _check_one(path: str, story: bool) -> tuple[str | None, str, bool]:
     return None, address, published
 
 
+def _racy(entry: object) -> bool:
+    """A cache entry its check marked to be read again (a ctime of -1), or not an entry."""
+    return not isinstance(entry, list) or len(entry) != 7 or entry[2] == -1
+
+
 def find_quarantine(
     content_dir: str | os.PathLike[str],
     *,
@@ -335,7 +340,9 @@ def find_quarantine(
     cache = dict(own)
     for seed in seeds:
         for rel, entry in _load_cache(Path(seed) / CACHE_FILE).items():
-            cache.setdefault(rel, entry)
+            # an entry marked to be read again (-1) gives way to one that is not
+            if rel not in cache or _racy(cache[rel]):
+                cache[rel] = entry
     fresh: dict[str, list[object]] = {}
     found: list[Quarantined] = []
     holders: dict[str, list[str]] = {}
