@@ -19,13 +19,14 @@ about 590 to 530 MB, for about 5% more of its CPU time (12% more page faults), w
 it is not the default. Glibc's malloc settings (``MALLOC_ARENA_MAX`` and the like) and an
 ``LD_PRELOAD``-ed allocator change nothing: the binary is statically linked.
 
-The stories are split into shards of at most SHARD_TARGET stories (whole years, oldest first;
-a year larger than that is split by a hash of its file names), each its own bundle under
-``SITE/pagefind/<shard>/``, listed in ``SITE/pagefind/shards.json``; the search page merges
-them in the browser (Pagefind's ``mergeIndex``). A shard whose story files did not change
-since the previous site (same names and bytes, same record-making code) is linked from there,
-not built again. The largest shards are built first: beside a full build the site process
-grows as it works, so Pagefind's peaks come while it is still small.
+The stories are split into shards of at most SHARD_TARGET stories, fewer when they are long
+(about SHARD_BYTES of story text a shard, which bounds Pagefind's memory), whole years
+together, oldest first (a year larger than that is split by a hash of its file names), each
+its own bundle under ``SITE/pagefind/<shard>/``, listed in ``SITE/pagefind/shards.json``; the
+search page merges them in the browser (Pagefind's ``mergeIndex``). A shard whose story files
+did not change since the previous site (same names and bytes, same record-making code) is
+linked from there, not built again. The largest shards are built first: beside a full build
+the site process grows as it works, so Pagefind's peaks come while it is still small.
 
 A night's few new and changed stories do not rebuild the shards they belong to (each would be
 indexed whole again). They go to a small extra shard, ``recent``, built each time it changes,
@@ -56,6 +57,7 @@ import hashlib
 import importlib.util
 import json
 import logging
+import math
 import os
 import re
 import shutil
@@ -63,7 +65,7 @@ import sys
 import time
 import zlib
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -83,6 +85,12 @@ FORMAT = 2  # bump when the records or the listing change: every shard is built 
 BUNDLE_DIR = "pagefind"
 SHARDS_FILE = "shards.json"
 SHARD_TARGET = 4000  # stories per shard at most (memory: about 130 kB a story while writing)
+# Story text a shard holds at most, in bytes of its story files and full-text sidecars (from
+# their stat, nothing read). Pagefind's peak while it writes a shard grows with the shard's
+# text (the bench's largest shard, 3,602 stories of 2.8 kB: 351 MB with half their text,
+# 565 MB as they are, 754 MB with twice as much; 2,000 stories of twice the text: 437 MB), so
+# long stories need fewer a shard. The bench's stories keep 4,000.
+SHARD_BYTES = 12_000_000
 RECENT = "recent"  # the shard of the stories newer than their base shard's bundle
 FOLD_SHARE = 0.1  # a base shard is built again when its stale and recent stories pass this share
 RECENT_MAX = 1000  # past this many recent stories or stale entries, every changed shard is rebuilt
@@ -254,10 +262,31 @@ def _year_of(story: StoryFile) -> str:
     return parts[1] if len(parts) > 2 else "undated"
 
 
+def stories_a_shard(
+    files: Sequence[StoryFile], target: int = SHARD_TARGET, budget: int | None = None
+) -> int:
+    """How many stories a shard holds at most: ``target``, or fewer when the stories' mean
+    size (story file and sidecar) would put more than ``budget`` bytes (SHARD_BYTES) in a
+    shard.
+
+    Lowered in steps of a factor of √2 from ``target`` (4,000, 2,828, 2,000, 1,414, ...), so a
+    night's few new and changed stories, which move the mean a little, almost never change
+    the layout (a change builds every shard it moves again, once)."""
+    if not files:
+        return target
+    mean = sum(story.stat[0] + max(0, story.stat[4]) for story in files) / len(files)
+    allowed = (SHARD_BYTES if budget is None else budget) / mean if mean > 0 else float(target)
+    chosen, step = target, 0
+    while chosen > allowed and chosen > 1:
+        step += 1
+        chosen = max(1, round(target / math.sqrt(2) ** step))
+    return chosen
+
+
 def plan_shards(files: Iterable[StoryFile], target: int = SHARD_TARGET) -> list[Shard]:
     """Whole years together up to ``target`` stories, oldest first; a larger year alone, split
     in parts by a hash of the file names. Adding stories to the newest year changes only the
-    shards that hold it."""
+    shards that hold it (stories_a_shard gives the target for the stories' size)."""
     by_year: dict[str, list[StoryFile]] = defaultdict(list)
     for story in files:
         by_year[_year_of(story)].append(story)
@@ -712,7 +741,8 @@ def build_static_search(
             if entry[_URL] is not None:
                 previously[doc].append((old_id, str(entry[_DIGEST]), str(entry[_URL])))
     previous_bundle = _Previous(old_bundle, old_listing, valid, digests)
-    plans = [_plan(shard, previous_bundle, fold_share) for shard in plan_shards(files, target)]
+    layout = plan_shards(files, stories_a_shard(files, target))
+    plans = [_plan(shard, previous_bundle, fold_share) for shard in layout]
     _match_moved(plans, previous_bundle, fold_share)
     waiting = sum(len(p.pending) for p in plans)
     if waiting > recent_max or sum(len(p.stale) for p in plans) > recent_max:

@@ -11,7 +11,13 @@ from pathlib import Path
 import click
 import pytest
 from click.testing import CliRunner
-from csrnews.search.staticsearch import SHARD_TARGET, build_static_search
+from csrnews.search.filemap import StoryFile
+from csrnews.search.staticsearch import (
+    SHARD_BYTES,
+    SHARD_TARGET,
+    build_static_search,
+    stories_a_shard,
+)
 
 from csrnews.commands.build import build
 from csrnews.commands.nightly import nightly
@@ -91,3 +97,56 @@ def test_the_largest_shards_are_built_first(
     built = [r.args[0] for r in caplog.records if r.msg.startswith("static search: building")]
     assert built == ["2025", "2024"]  # 7 stories, then 6
     assert stats.built == 2 and _shard_ids(site) == BY_YEAR  # listed oldest first as before
+
+
+def _stories(count: int, size: int, sidecar: int = -1) -> list[StoryFile]:
+    """Story files of ``size`` bytes (and a full-text sidecar of ``sidecar``), as scanned."""
+    return [
+        StoryFile(
+            f"news/2025/s{i}.md",
+            f"/nowhere/news/2025/s{i}.md",
+            None,
+            (size, 1, 1, i, sidecar, 1 if sidecar >= 0 else -1, -1, -1),
+        )
+        for i in range(count)
+    ]
+
+
+def test_long_stories_make_smaller_shards_so_pagefinds_memory_stays_bounded() -> None:
+    # the bench's stories (2.8 kB on average) keep the target: 4,000 of them are 11.2 MB
+    assert stories_a_shard(_stories(50, 2_800)) == SHARD_TARGET
+    # twice as long: 2,000 a shard, 11.2 MB; sidecars count with their story files
+    assert stories_a_shard(_stories(50, 5_600)) == 2_000
+    assert stories_a_shard(_stories(50, 1_600, sidecar=4_000)) == 2_000
+    # every step a factor of √2 from the target; at most the budget's worth of text a shard
+    for size in (3_000, 7_000, 20_000, 100_000, 5_000_000, 50_000_000):
+        chosen = stories_a_shard(_stories(10, size))
+        assert chosen * size <= SHARD_BYTES or chosen == 1
+        assert chosen == 1 or round(chosen * 2**0.5) * size > SHARD_BYTES * 0.99
+    # an operator's lower target stays as it is; no stories, no change
+    assert stories_a_shard(_stories(50, 5_600), target=1_500) == 1_500
+    assert stories_a_shard([], target=4_000) == 4_000
+
+
+def test_a_nights_few_new_and_longer_stories_do_not_move_the_shards() -> None:
+    # the layout changes only when the mean size crosses a step (√2 apart)
+    corpus = _stories(20_000, 3_900)  # 3,077 stories' worth a shard: 2,828
+    night = _stories(70, 9_000)  # much longer than the rest
+    assert stories_a_shard(corpus) == stories_a_shard(corpus + night) == 2_828
+
+
+@pytest.mark.slow  # one build with the static search: about 3 s
+def test_the_static_search_splits_long_stories_into_more_shards(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The sample stories (about 0.6 kB) with a budget of 3 kB a shard: four stories a shard
+    at most (the step below 6), so each year is split in two."""
+    from csrnews.search import staticsearch
+
+    content, site = tmp_path / "content", tmp_path / "site"
+    shutil.copytree(SAMPLES, content)
+    monkeypatch.setattr(staticsearch, "SHARD_BYTES", 3_000)
+    sizes = [p.stat().st_size for p in (content / "news").rglob("*.md")]
+    assert 3_000 / 6 < sum(sizes) / len(sizes) < 3_000 / 4
+    stats = build_static_search(content, site)
+    assert _shard_ids(site) == BY_FIVE and stats.stories == 12

@@ -26,12 +26,13 @@ search_shard_target_option = click.option(
     default=None,
     metavar="N",
     envvar="CSRNEWS_SEARCH_SHARD_TARGET",
-    help="Stories per static search shard at most (default 4000). Pagefind needs about 60 MB "
-    "and 0.13 MB a story of the shard it writes (about 600 MB at 4000): a lower target "
-    "takes less memory, but makes more shards, and a query in the browser fetches an index "
-    "file of each shard for each of its words (more requests and bytes a query). A new "
-    "target builds every shard it changes again, once; keep the same for every build and "
-    "nightly of a site.",
+    help="Stories per static search shard at most (default 4000; fewer when the stories are "
+    "long, about 12 MB of story files a shard). Pagefind's memory grows with the text of the "
+    "shard it writes (about 600 MB at 4000 stories of 2.8 kB): a "
+    "lower target takes less memory, but makes more shards, and a query in the browser "
+    "fetches an index file of each shard for each of its words (more requests and bytes a "
+    "query). A new target builds every shard it changes again, once; keep the same for "
+    "every build and nightly of a site.",
 )
 
 
