@@ -70,7 +70,7 @@ def test_a_bad_search_shard_target_is_refused(
 def test_the_help_says_the_memory_and_bytes_trade(command: click.Command) -> None:
     shown = CliRunner().invoke(command, ["--help"], terminal_width=200)
     text = " ".join(shown.output.split())
-    assert f"(default {SHARD_TARGET})" in text
+    assert f"(default {SHARD_TARGET}; fewer when the stories are long" in text
     assert "less memory" in text and "bytes a query" in text and "again, once" in text
 
 
