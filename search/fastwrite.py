@@ -422,7 +422,15 @@ class MemoryPostingPool:
             fieldwriter.start_field(fieldname, schema[fieldname])
             add = fieldwriter.add
             bulk = getattr(whoosh_compat.postings_writer(fieldwriter), "add_postings", None)
+            terms = whoosh_compat.TermWriter.of(fieldwriter)
+            limit = terms.limit if terms is not None else 0
             for tbytes, docs, weights, values in self._terms(fieldname):
+                if len(docs) <= limit:  # one block (most terms): written at once
+                    doc_lengths = None if column is None else [column[doc] for doc in docs]
+                    terms.write(tbytes, docs, weights, values, doc_lengths)  # type: ignore[union-attr]
+                    continue
+                if terms is not None:
+                    terms.flush()
                 fieldwriter.start_term(tbytes)
                 if bulk is not None:  # the project's codec: a block at a time
                     doc_lengths = None if column is None else [column[doc] for doc in docs]
@@ -434,6 +442,10 @@ class MemoryPostingPool:
                     for doc, weight, value in zip(docs, weights, values, strict=True):
                         add(doc, weight, value or b"", column[doc])
                 fieldwriter.finish_term()
+                if terms is not None:
+                    terms.flush()  # takes up the files where finish_term left them
+            if terms is not None:
+                terms.flush()
             fieldwriter.finish_field()
 
     def cleanup(self) -> None:
