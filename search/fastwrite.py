@@ -592,13 +592,9 @@ class _TextPostings:
         self.weights = [count * boost for count in counts]  # float(count) * boost
         self.values = _uint32s(chain.from_iterable(lists))
         self.ends = list(accumulate(map((4).__mul__, counts)))
-        # Whoosh's postings come in the order each term first appears: the last one's value.
-        last: list[int] = max(lists, key=_first, default=[])
-        self.last = _uint32s(last)
-
-
-def _first(positions: list[int]) -> int:
-    return positions[0]
+        # Whoosh's postings come in the order each term first appears: the last one's value,
+        # the last list (words and stems are kept in the order they first appear).
+        self.last = _uint32s(lists[-1] if lists else ())
 
 
 def _uint32s(numbers: Iterable[int]) -> bytes:

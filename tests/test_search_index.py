@@ -300,3 +300,18 @@ def test_missing_index_folder_is_created(tmp_path: Path) -> None:
     stats = update_index(content, tmp_path / "deep" / "index")
     assert stats.added == 1 and not stats.rebuilt
     shutil.rmtree(tmp_path / "deep")
+
+
+def test_story_files_are_read_whole(tmp_path: Path) -> None:
+    from csrnews.search.indexer import _read_bytes
+
+    for name, data in (
+        ("empty", b""),
+        ("small", "Title: 标题\n".encode()),
+        ("big", bytes(range(256)) * 700),
+    ):
+        path = tmp_path / name  # "big": 179,200 bytes, more than one read
+        path.write_bytes(data)
+        assert _read_bytes(str(path)) == data == path.read_bytes()
+    with pytest.raises(FileNotFoundError):
+        _read_bytes(str(tmp_path / "gone"))
