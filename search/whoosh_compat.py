@@ -240,6 +240,9 @@ class EncodedBlocksWriter(whoosh3.W3PostingsWriter):
         self._new_block()
 
 
+_HELD_BYTES = 1 << 17  # postings bytes a TermWriter holds before it writes them
+
+
 def _md5_hash(key: bytes) -> int:
     """filetables.md5_hash (the low 32 bits of the key's MD5) without a hex string."""
     return int.from_bytes(md5(key, usedforsecurity=False).digest()[12:], "big")
@@ -252,8 +255,9 @@ class TermWriter:
     writer is an ``EncodedBlocksWriter`` without byte ids or inlining: ``write`` does what
     ``start_term``, ``add_postings`` and ``finish_term`` do for a term of at most one block
     (the postings bytes, the term info and its row of the term index: the same bytes), held
-    and written at once by ``flush``. Call ``flush`` before anything else writes to the field
-    writer's files, and at the field's end. ``TermWriter.of`` is None for other writers.
+    and written at once by ``flush`` (itself past 128 kB held). Call ``flush`` before anything
+    else writes to the field writer's files, and at the field's end. ``TermWriter.of`` is None
+    for other writers.
     """
 
     def __init__(self, fieldwriter: Any, postings: EncodedBlocksWriter) -> None:
@@ -286,7 +290,7 @@ class TermWriter:
         return cls(fieldwriter, postings)
 
     def _sync(self) -> None:
-        self._post_at = self._postings._postfile.tell()
+        self._post_at = self._post_from = self._postings._postfile.tell()
         self._row_at = self._tindex.dbfile.tell()
         self._lastkey = self._tindex.lastkey
 
@@ -350,6 +354,8 @@ class TermWriter:
         self._row_at = at + len(entry)
         h = self._hash(key)
         tindex.buckets[h & 255].append((h, at))
+        if self._post_at - self._post_from > _HELD_BYTES:
+            self.flush()
 
     def flush(self) -> None:
         """Write the terms held; take up the files where other writes leave them."""

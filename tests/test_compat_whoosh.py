@@ -282,12 +282,18 @@ def check_term_writer(searcher: object) -> None:
 
     assert whoosh_compat._md5_hash(b"\x00\x03forum") == filetables.md5_hash(b"\x00\x03forum")
     assert filetables._lengths.size == 8
+    held = whoosh_compat._HELD_BYTES
     with tempfile.TemporaryDirectory() as folder:
-        ours = _segment_bytes(Path(folder) / "ours", tuned=True)
         whooshs = _segment_bytes(Path(folder) / "whoosh", tuned=False)
+        ours = _segment_bytes(Path(folder) / "ours", tuned=True)
+        try:
+            whoosh_compat._HELD_BYTES = 100  # written every few terms
+            often = _segment_bytes(Path(folder) / "often", tuned=True)
+        finally:
+            whoosh_compat._HELD_BYTES = held
     assert sorted(ours) == sorted(whooshs) and "trm" in ours and "pst" in ours
     for name, data in whooshs.items():
-        assert ours[name] == data, name
+        assert ours[name] == data == often[name], name
 
 
 CHECKS: dict[str, Callable[[object], None]] = {
