@@ -315,3 +315,17 @@ def test_story_files_are_read_whole(tmp_path: Path) -> None:
         assert _read_bytes(str(path)) == data == path.read_bytes()
     with pytest.raises(FileNotFoundError):
         _read_bytes(str(tmp_path / "gone"))
+
+
+def test_stems_through_the_cache_are_porters(monkeypatch: pytest.MonkeyPatch) -> None:
+    from csrnews.search import analysis
+    from whoosh.lang.porter import stem
+
+    words = ["running", "runs", "forum", "forums", "suppliers", "running", "x", "forums"]
+    for limit in (200_000, 3):  # a small cache is cleared while a list is stemmed
+        monkeypatch.setattr(analysis, "_STEM_CACHE_MAX", limit)
+        analysis._STEM_CACHE.clear()
+        assert analysis._stem_all(words) == [stem(word) for word in words]  # new words
+        assert analysis._stem_all(words) == [stem(word) for word in words]  # seen before
+        assert len(analysis._STEM_CACHE) <= max(limit, 1)
+    analysis._STEM_CACHE.clear()
