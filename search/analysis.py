@@ -12,6 +12,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 from itertools import filterfalse
+from typing import Any
 
 from whoosh.analysis import (
     STOP_WORDS,
@@ -120,7 +121,7 @@ _STEM_CACHE_MAX = 200_000
 def _stem_all(words: list[str]) -> list[str]:
     """Porter stems of the words, through a module-wide cache (the stems are the same)."""
     cache = _STEM_CACHE
-    out = list(map(cache.get, words))  # most words were stemmed before
+    out: list[Any] = list(map(cache.get, words))  # most words were stemmed before
     if None in out:
         for n, stemmed in enumerate(out):
             if stemmed is None:
