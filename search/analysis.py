@@ -12,6 +12,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 from itertools import filterfalse
+from typing import Any
 
 from whoosh.analysis import (
     STOP_WORDS,
@@ -120,14 +121,17 @@ _STEM_CACHE_MAX = 200_000
 def _stem_all(words: list[str]) -> list[str]:
     """Porter stems of the words, through a module-wide cache (the stems are the same)."""
     cache = _STEM_CACHE
-    out = []
-    for word in words:
-        stemmed = cache.get(word)
-        if stemmed is None:
-            if len(cache) >= _STEM_CACHE_MAX:
-                cache.clear()
-            stemmed = cache[word] = porter_stem(word)
-        out.append(stemmed)
+    out: list[Any] = list(map(cache.get, words))  # most words were stemmed before
+    if None in out:
+        for n, stemmed in enumerate(out):
+            if stemmed is None:
+                word = words[n]
+                stemmed = cache.get(word)  # a word twice in ``words``: stemmed just now
+                if stemmed is None:
+                    if len(cache) >= _STEM_CACHE_MAX:
+                        cache.clear()
+                    stemmed = cache[word] = porter_stem(word)
+                out[n] = stemmed
     return out
 
 

@@ -422,7 +422,15 @@ class MemoryPostingPool:
             fieldwriter.start_field(fieldname, schema[fieldname])
             add = fieldwriter.add
             bulk = getattr(whoosh_compat.postings_writer(fieldwriter), "add_postings", None)
+            terms = whoosh_compat.TermWriter.of(fieldwriter)
+            limit = terms.limit if terms is not None else 0
             for tbytes, docs, weights, values in self._terms(fieldname):
+                if len(docs) <= limit:  # one block (most terms): written at once
+                    doc_lengths = None if column is None else [column[doc] for doc in docs]
+                    terms.write(tbytes, docs, weights, values, doc_lengths)  # type: ignore[union-attr]
+                    continue
+                if terms is not None:
+                    terms.flush()
                 fieldwriter.start_term(tbytes)
                 if bulk is not None:  # the project's codec: a block at a time
                     doc_lengths = None if column is None else [column[doc] for doc in docs]
@@ -434,6 +442,10 @@ class MemoryPostingPool:
                     for doc, weight, value in zip(docs, weights, values, strict=True):
                         add(doc, weight, value or b"", column[doc])
                 fieldwriter.finish_term()
+                if terms is not None:
+                    terms.flush()  # takes up the files where finish_term left them
+            if terms is not None:
+                terms.flush()
             fieldwriter.finish_field()
 
     def cleanup(self) -> None:
@@ -580,13 +592,9 @@ class _TextPostings:
         self.weights = [count * boost for count in counts]  # float(count) * boost
         self.values = _uint32s(chain.from_iterable(lists))
         self.ends = list(accumulate(map((4).__mul__, counts)))
-        # Whoosh's postings come in the order each term first appears: the last one's value.
-        last: list[int] = max(lists, key=_first, default=[])
-        self.last = _uint32s(last)
-
-
-def _first(positions: list[int]) -> int:
-    return positions[0]
+        # Whoosh's postings come in the order each term first appears: the last one's value,
+        # the last list (words and stems are kept in the order they first appear).
+        self.last = _uint32s(lists[-1] if lists else ())
 
 
 def _uint32s(numbers: Iterable[int]) -> bytes:
@@ -682,6 +690,20 @@ def _document_adder(
     vectors = any(field.vector for _, field in schema.items())
 
     indexed = _IndexedValues()
+    # each field's object and what add_document asks of it, looked up once
+    plans = {
+        name: (
+            field,
+            field.indexed,
+            name in fast_text,
+            type(field.format) is PackedPositions,
+            field.scorable,
+            field.spelling_fieldname(name) if field.separate_spelling() else None,
+            field.stored,
+            field.column_type,
+        )
+        for name, field in schema.items()
+    }
 
     def add_document(**fields: Any) -> None:
         if writer.is_closed or vectors or any(name.startswith("_") for name in fields):
@@ -689,7 +711,10 @@ def _document_adder(
             return
         fieldnames = sorted(fields)
         for name in fieldnames:
-            if name not in schema:
+            if name not in plans:
+                if name in schema:  # a dynamic field: Whoosh's own method
+                    original(**fields)
+                    return
                 raise UnknownFieldError(f"No field named {name!r} in {schema}")
         perdocwriter = writer.perdocwriter
         docnum = writer.docnum
@@ -700,12 +725,14 @@ def _document_adder(
                 value = fields[fieldname]
                 if value is None:
                     continue
-                field = schema[fieldname]
+                field, is_indexed, fast, packed, scorable, spelling, stored, column = plans[
+                    fieldname
+                ]
                 length = 0
-                fast = fieldname in fast_text and isinstance(value, str)
+                fast = fast and isinstance(value, str)
                 text = None
-                if field.indexed:
-                    if fast and type(field.format) is PackedPositions:
+                if is_indexed:
+                    if fast and packed:
                         text = _TextPostings(field, value)
                         length = text.length
                         if text.terms:
@@ -718,22 +745,21 @@ def _document_adder(
                         terms, weights, values, length, last = indexed(fieldname, field, value)
                         if terms:
                             vbytes = last
-                    if not field.scorable:
+                    if not scorable:
                         length = 0
                     if text is not None:
                         pool.add_text(fieldname, docnum, text)
                     else:
                         pool.add_terms(fieldname, docnum, terms, weights, values)
-                if field.separate_spelling():
+                if spelling is not None:
                     if text is not None:
                         words = text.words
                     elif fast:
                         words = sorted(set(field.analyzer.words(value, no_morph=True)[1]))
                     else:
                         words = list(field.spellable_words(value))
-                    pool.add_spelling(field.spelling_fieldname(fieldname), words, vbytes)
-                perdocwriter.add_field(fieldname, field, value if field.stored else None, length)
-                column = field.column_type
+                    pool.add_spelling(spelling, words, vbytes)
+                perdocwriter.add_field(fieldname, field, value if stored else None, length)
                 if column:
                     perdocwriter.add_column_value(fieldname, column, field.to_column_value(value))
         except Exception:

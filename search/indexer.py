@@ -112,14 +112,26 @@ def _open_or_create(index_dir: Path, warnings: list[str]) -> tuple[whoosh_index.
 _UNREAD: StatKey = (-1, -1, -1, -1, -1, -1, -1, -1)
 
 
+def _read_bytes(path: str) -> bytes:
+    """A file's bytes, as Path.read_bytes gives them, without a Path and a buffered reader."""
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        parts = []
+        while chunk := os.read(fd, 1 << 16):
+            parts.append(chunk)
+    finally:
+        os.close(fd)
+    return parts[0] if len(parts) == 1 else b"".join(parts)
+
+
 def _read_story_file(story: StoryFile) -> tuple[str, str, str | None]:
     """The content hash, text and sidecar text of a story file, each file read once."""
-    raw = story.path.read_bytes()
+    raw = _read_bytes(story.file)
     digest = hashlib.sha1(raw)
     fulltext = None
-    if story.sidecar is not None:
+    if story.sidecar_file is not None:
         try:
-            side = story.sidecar.read_bytes()
+            side = _read_bytes(story.sidecar_file)
         except FileNotFoundError:
             side = None
         if side is not None:

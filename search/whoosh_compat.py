@@ -14,14 +14,15 @@ import zlib
 from array import array
 from collections.abc import Callable
 from dataclasses import dataclass
+from hashlib import md5
 from typing import Any
 
 from whoosh import collectors
 from whoosh.codec import whoosh3
-from whoosh.filedb import compound
+from whoosh.filedb import compound, filetables
 from whoosh.filedb.structfile import BufferFile
 from whoosh.highlight import Highlighter
-from whoosh.system import _INT_SIZE, pack_int
+from whoosh.system import _INT_SIZE, pack_int, pack_long, pack_ushort
 from whoosh.util.numeric import length_to_byte
 
 # Every private name used, and what for (tests/test_compat_whoosh.py checks each one).
@@ -47,6 +48,9 @@ PRIVATE_NAMES: dict[str, str] = {
     "._minlength, ._maxlength, ._compression, ._new_block": "blocks of our own bytes (codec)",
     "W3LeafMatcher._read_data, ._read_ids, ._read_weights, ._read_values, ._data, "
     "._dataoffset, ._nextoffset, ._blocklength, ._fixedsize": "those blocks read back (codec)",
+    "W3FieldWriter._tindex, ._fieldid, ._format, ._postfile": "a field's terms written at once",
+    "W3TermInfo._struct, filetables._lengths, OrderedHashWriter.index, .buckets, .lastkey, "
+    ".dbfile, .hashfn": "the term index's rows written as Whoosh writes them (TermWriter)",
 }
 
 INT_SIZE: int = _INT_SIZE
@@ -234,6 +238,137 @@ class EncodedBlocksWriter(whoosh3.W3PostingsWriter):
         )
         self._blockcount += 1
         self._new_block()
+
+
+_HELD_BYTES = 1 << 17  # postings bytes a TermWriter holds before it writes them
+
+
+def _md5_hash(key: bytes) -> int:
+    """filetables.md5_hash (the low 32 bits of the key's MD5) without a hex string."""
+    return int.from_bytes(md5(key, usedforsecurity=False).digest()[12:], "big")
+
+
+class TermWriter:
+    """Writes a field's one-block terms as W3's field writer does, without its calls per term.
+
+    For the field a segment's field writer is in (after ``start_field``), when its postings
+    writer is an ``EncodedBlocksWriter`` without byte ids or inlining: ``write`` does what
+    ``start_term``, ``add_postings`` and ``finish_term`` do for a term of at most one block
+    (the postings bytes, the term info and its row of the term index: the same bytes), held
+    and written at once by ``flush`` (itself past 128 kB held). Call ``flush`` before anything
+    else writes to the field writer's files, and at the field's end. ``TermWriter.of`` is None
+    for other writers.
+    """
+
+    def __init__(self, fieldwriter: Any, postings: EncodedBlocksWriter) -> None:
+        self._fieldwriter = fieldwriter
+        self._postings = postings
+        self._tindex = fieldwriter._tindex
+        self._prefix = pack_ushort(fieldwriter._fieldid)
+        self._fixedsize = fieldwriter._format.fixed_value_size()
+        hashfn = self._tindex.hashfn
+        self._hash = _md5_hash if hashfn is filetables.md5_hash else hashfn
+        self.limit = int(postings._blocklimit)  # the most postings ``write`` takes
+        self._blocks: list[bytes] = []
+        self._rows: list[bytes] = []
+        self._places: list[int] = []
+        self._sync()
+
+    @classmethod
+    def of(cls, fieldwriter: Any) -> TermWriter | None:
+        """The term writer of the field ``fieldwriter`` is in; None when it cannot be used."""
+        postings = getattr(fieldwriter, "_postwriter", None)
+        tindex = getattr(fieldwriter, "_tindex", None)
+        if (
+            not isinstance(postings, EncodedBlocksWriter)
+            or postings._byteids
+            or postings._inlinelimit > 1
+            or postings._terminfo is not None
+            or type(tindex) is not filetables.OrderedHashWriter
+        ):
+            return None
+        return cls(fieldwriter, postings)
+
+    def _sync(self) -> None:
+        self._post_at = self._post_from = self._postings._postfile.tell()
+        self._row_at = self._tindex.dbfile.tell()
+        self._lastkey = self._tindex.lastkey
+
+    def write(
+        self,
+        tbytes: bytes,
+        ids: list[int],
+        weights: list[float],
+        values: list[Any],
+        lengths: list[Any] | None,
+    ) -> None:
+        """One term of 1 to ``limit`` postings (docnums ascending; empty values not kept)."""
+        block_weights = array("f", weights)  # float32, as add_posting keeps them
+        top = max(weights)
+        maxweight = top if top > 0 else 0
+        minlength, maxlength = None, 0
+        if lengths is not None:
+            kept = list(filter(None, lengths))
+            if kept:
+                minlength, maxlength = min(kept), max(kept)
+        postings = self._postings
+        data = postings.encode_block(
+            array("I", ids), block_weights, list(filter(None, values)), self._fixedsize
+        )
+        comp = postings._compression
+        if comp:
+            data = zlib.compress(data, comp)
+        low, high = length_to_byte(minlength), length_to_byte(maxlength)
+        info = pickle.dumps((len(ids), ids[-1], maxweight, comp, low, high), 2)
+        block = b"".join(
+            (whoosh3.WHOOSH3_HEADER_MAGIC, pack_int(-(len(info) + len(data))), info, data)
+        )
+        offset = self._post_at
+        self._post_at += len(block)
+        self._blocks.append(block)
+        # W3TermInfo.to_bytes of the term's one block (add_block, set_extent)
+        row = (
+            whoosh3.W3TermInfo._struct.pack(
+                False,
+                0 + sum(block_weights),
+                len(ids),
+                0 if minlength is None else low,
+                high,
+                maxweight,
+                ids[0],
+                ids[-1],
+            )
+            + pack_long(offset)
+            + pack_int(len(block))
+        )
+        # OrderedHashWriter.add
+        key = self._prefix + tbytes
+        if key <= self._lastkey:
+            raise ValueError(f"Keys must increase: {self._lastkey!r}..{key!r}")
+        self._lastkey = key
+        tindex = self._tindex
+        at = self._row_at
+        self._places.append(at)
+        entry = b"".join((filetables._lengths.pack(len(key), len(row)), key, row))
+        self._rows.append(entry)
+        self._row_at = at + len(entry)
+        h = self._hash(key)
+        tindex.buckets[h & 255].append((h, at))
+        if self._post_at - self._post_from > _HELD_BYTES:
+            self.flush()
+
+    def flush(self) -> None:
+        """Write the terms held; take up the files where other writes leave them."""
+        if self._blocks:
+            self._postings._postfile.write(b"".join(self._blocks))
+            tindex = self._tindex
+            tindex.dbfile.write(b"".join(self._rows))
+            tindex.index.extend(self._places)
+            tindex.lastkey = self._lastkey
+            self._blocks.clear()
+            self._rows.clear()
+            self._places.clear()
+        self._sync()
 
 
 class EncodedBlocksMatcher(whoosh3.W3LeafMatcher):

@@ -240,6 +240,62 @@ def check_bulk_postings(searcher: object) -> None:
     writer.cancel()
 
 
+def _segment_bytes(folder: Path, tuned: bool) -> dict[str, bytes]:
+    """The segment files of 700 small documents, by a tuned writer (TermWriter) or Whoosh's."""
+    from csrnews.search.analysis import mixed_analyzer
+    from csrnews.search.codec import pack_text_positions
+    from csrnews.search.fastwrite import tune_writer
+    from whoosh.fields import TEXT
+    from whoosh.filedb.compound import CompoundStorage
+    from whoosh.filedb.filestore import FileStorage
+
+    folder.mkdir()
+    schema = Schema(
+        id=ID(stored=True, sortable=True),
+        title=pack_text_positions(TEXT(analyzer=mixed_analyzer(), stored=True)),
+        body=pack_text_positions(TEXT(analyzer=mixed_analyzer(), field_boost=1.5)),
+    )
+    ix = whoosh_index.create_in(str(folder), schema)
+    writer = ix.writer(codec=PackedCodec(blocklimit=16))  # terms of one block and of many
+    if tuned:
+        writer = tune_writer(writer)
+    for n in range(700):
+        writer.add_document(
+            id=f"d{n:03}", title=f"forum {n % 97} of {n % 3}", body="supply forum " * (n % 4)
+        )
+    writer.commit()
+    storage = FileStorage(str(folder))
+    found = {}
+    for segment in whoosh_index.open_dir(str(folder))._segments():
+        compound = CompoundStorage(storage.open_file(segment.make_filename(".seg")))
+        for name in compound.list():
+            found[name.split(".", 1)[1]] = compound.open_file(name).read()
+        compound.close()
+    return found
+
+
+def check_term_writer(searcher: object) -> None:
+    """Terms written by TermWriter: the postings and term index bytes W3's field writer writes."""
+    import tempfile
+
+    from whoosh.filedb import filetables
+
+    assert whoosh_compat._md5_hash(b"\x00\x03forum") == filetables.md5_hash(b"\x00\x03forum")
+    assert filetables._lengths.size == 8
+    held = whoosh_compat._HELD_BYTES
+    with tempfile.TemporaryDirectory() as folder:
+        whooshs = _segment_bytes(Path(folder) / "whoosh", tuned=False)
+        ours = _segment_bytes(Path(folder) / "ours", tuned=True)
+        try:
+            whoosh_compat._HELD_BYTES = 100  # written every few terms
+            often = _segment_bytes(Path(folder) / "often", tuned=True)
+        finally:
+            whoosh_compat._HELD_BYTES = held
+    assert sorted(ours) == sorted(whooshs) and "trm" in ours and "pst" in ours
+    for name, data in whooshs.items():
+        assert ours[name] == data == often[name], name
+
+
 CHECKS: dict[str, Callable[[object], None]] = {
     "whoosh.system._INT_SIZE": check_int_size,
     "whoosh.codec.whoosh3._lenfield": check_lenfield,
@@ -262,6 +318,9 @@ CHECKS: dict[str, Callable[[object], None]] = {
     "._minlength, ._maxlength, ._compression, ._new_block": check_encoded_blocks,
     "W3LeafMatcher._read_data, ._read_ids, ._read_weights, ._read_values, ._data, "
     "._dataoffset, ._nextoffset, ._blocklength, ._fixedsize": check_encoded_blocks,
+    "W3FieldWriter._tindex, ._fieldid, ._format, ._postfile": check_term_writer,
+    "W3TermInfo._struct, filetables._lengths, OrderedHashWriter.index, .buckets, .lastkey, "
+    ".dbfile, .hashfn": check_term_writer,
 }
 
 
@@ -297,7 +356,7 @@ def test_only_the_door_uses_whooshs_private_names() -> None:
     }
     assert {"_perdoc", "_cached_reader", "_dbfile", "_byteids", "_collect"} <= names
     # also our own methods' and attributes' names
-    names -= {"_collect", "_count", "_name", "_data"}
+    names -= {"_collect", "_count", "_name", "_data", "_lengths"}
     found = []
     for path in sorted((ROOT / "search").glob("*.py")):
         if path.name != "whoosh_compat.py":

@@ -17,6 +17,7 @@ from csrnews.search.fastwrite import MemoryPostingPool, _position_postings, tune
 from csrnews.search.indexer import story_document, update_index
 from csrnews.search.schema import build_schema
 from whoosh import index as whoosh_index
+from whoosh.fields import UnknownFieldError
 from whoosh.filedb.compound import CompoundStorage
 from whoosh.filedb.filestore import FileStorage
 
@@ -350,3 +351,22 @@ def test_the_pool_past_its_limit_stays_within_it(tmp_path: Path) -> None:
     assert unbounded > 12 * limit  # 144,000 postings: about 5 MB held
     assert bounded < 4.5 * limit  # a run, its sorting, chunks of 8,192 postings (about 0.9 MB)
     assert not tempstore.list()  # the runs were deleted
+
+
+def test_a_dynamic_field_goes_through_whooshs_own_method(tmp_path: Path) -> None:
+    from whoosh.fields import ID, TEXT, Schema
+    from whoosh.qparser import QueryParser
+
+    schema = Schema(id=ID(stored=True))
+    schema.add("*_note", TEXT(stored=True), glob=True)  # not one of the tuned writer's fields
+    ix = whoosh_index.create_in(str(tmp_path), schema)
+    writer = tune_writer(ix.writer(codec=packed_codec()))
+    writer.add_document(id="a", first_note="wages paid late")
+    writer.add_document(id="b")
+    with pytest.raises(UnknownFieldError):
+        writer.add_document(id="c", other="x")
+    writer.commit()
+    with ix.searcher() as searcher:
+        found = searcher.search(QueryParser("first_note", ix.schema).parse("wages"))
+        assert [hit["id"] for hit in found] == ["a"]
+        assert searcher.doc_count() == 2

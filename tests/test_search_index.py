@@ -300,3 +300,32 @@ def test_missing_index_folder_is_created(tmp_path: Path) -> None:
     stats = update_index(content, tmp_path / "deep" / "index")
     assert stats.added == 1 and not stats.rebuilt
     shutil.rmtree(tmp_path / "deep")
+
+
+def test_story_files_are_read_whole(tmp_path: Path) -> None:
+    from csrnews.search.indexer import _read_bytes
+
+    for name, data in (
+        ("empty", b""),
+        ("small", "Title: 标题\n".encode()),
+        ("big", bytes(range(256)) * 700),
+    ):
+        path = tmp_path / name  # "big": 179,200 bytes, more than one read
+        path.write_bytes(data)
+        assert _read_bytes(str(path)) == data == path.read_bytes()
+    with pytest.raises(FileNotFoundError):
+        _read_bytes(str(tmp_path / "gone"))
+
+
+def test_stems_through_the_cache_are_porters(monkeypatch: pytest.MonkeyPatch) -> None:
+    from csrnews.search import analysis
+    from whoosh.lang.porter import stem
+
+    words = ["running", "runs", "forum", "forums", "suppliers", "running", "x", "forums"]
+    for limit in (200_000, 3):  # a small cache is cleared while a list is stemmed
+        monkeypatch.setattr(analysis, "_STEM_CACHE_MAX", limit)
+        analysis._STEM_CACHE.clear()
+        assert analysis._stem_all(words) == [stem(word) for word in words]  # new words
+        assert analysis._stem_all(words) == [stem(word) for word in words]  # seen before
+        assert len(analysis._STEM_CACHE) <= max(limit, 1)
+    analysis._STEM_CACHE.clear()
