@@ -1,7 +1,9 @@
-"""The site's templates escape as markupsafe does and load once; story files are stamped once."""
+"""The site build's shortcuts give Jinja's, markupsafe's and Pelican's results: escaping,
+templates loaded once, story files stamped once, dates formatted and paths made as Pelican does."""
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 from collections import Counter
 from pathlib import Path
@@ -11,8 +13,12 @@ import markupsafe
 import pytest
 from jinja2 import DictLoader, Environment, Template
 from markupsafe import Markup
+from pelican import utils as pelican_utils
+from pelican.contents import Article, Content
+from pelican.settings import DEFAULT_CONFIG
+from pelican.utils import SafeDatetime
 
-from csrnews.site import templates
+from csrnews.site import pelican_compat, templates
 from csrnews.site.build import build_site
 from tests.conftest import ROOT
 from tests.golden_site import SAMPLES
@@ -116,3 +122,63 @@ def test_a_build_stats_each_story_and_template_once(
     assert set(stories.values()) == {1}
     base = stamped[os.path.abspath(ROOT / "theme" / "templates" / "base.html")]
     assert 0 < base < stats.rendered / 2  # when a generator loads it, not for every page
+
+
+FORMATS = [
+    "%Y-%m-%d",
+    "%Y/%m/",
+    "%-d %B %Y, %-H:%M",
+    "%a %d %b %Y %H:%M:%S %z",
+    "100%% of %Y %q %-q",
+    "%Y年%-m月%-d日",
+    "no directive",
+    "",
+    "%",
+    "%-",
+    "%%-d%-%",
+]
+DATES = [
+    SafeDatetime(2024, 1, 2, 3, 4, 5, tzinfo=dt.timezone(dt.timedelta(hours=8))),
+    SafeDatetime(2019, 10, 20),
+    dt.datetime(2020, 12, 31, 23, 0, 9),
+    dt.date(2021, 7, 1),
+]
+
+
+def _outcome(strftime: Any, date: Any, date_format: str) -> Any:
+    try:
+        return strftime(date, date_format)
+    except Exception as exc:  # a broken format fails the same way
+        return type(exc)
+
+
+@pytest.mark.parametrize("date_format", FORMATS)
+def test_strftime_gives_what_pelicans_gives(date_format: str) -> None:
+    for date in DATES:
+        ours = _outcome(pelican_compat.strftime, date, date_format)
+        assert ours == _outcome(pelican_utils.strftime, date, date_format)
+        assert ours == _outcome(pelican_compat.strftime, date, date_format)  # format kept
+
+
+def test_relative_source_paths_are_pelicans(tmp_path: Path) -> None:
+    settings = {**DEFAULT_CONFIG, "PATH": str(tmp_path / "content")}
+    story = Article("<p>x</p>", {"title": "t"}, settings=settings, source_path="")
+    for source in [
+        str(tmp_path / "content" / "news" / "2024" / "a.md"),
+        str(tmp_path / "content" / "news" / ".." / "b.md"),
+        str(tmp_path / "elsewhere" / "c.md"),
+        "news/relative.md",
+    ]:
+        expected = Content.get_relative_source_path(story, source)
+        with pelican_compat.quick_dates_and_paths():
+            assert Content.get_relative_source_path is not expected
+            assert story.get_relative_source_path(source) == expected
+            assert story.get_relative_source_path(source) == expected
+            story.source_path = source
+            assert story.get_relative_source_path() == expected
+            assert pelican_utils.strftime is pelican_compat.strftime
+        story.source_path = ""
+    assert pelican_utils.strftime is not pelican_compat.strftime  # Pelican's again after
+    story.source_path = None
+    with pelican_compat.quick_dates_and_paths():
+        assert story.get_relative_source_path() is None
