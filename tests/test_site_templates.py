@@ -55,6 +55,20 @@ def test_fast_escape_gives_what_markupsafe_gives(value: Any) -> None:
     assert str(ours) == str(theirs)
 
 
+def test_short_strings_are_kept_escaped_up_to_a_limit(monkeypatch: pytest.MonkeyPatch) -> None:
+    templates.forget()
+    monkeypatch.setattr(templates, "ESCAPED_MAX", 3)
+    first = templates.fast_escape("a & b")
+    assert templates.fast_escape("a & b") is first == markupsafe.escape("a & b")
+    long = "<" * (templates.ESCAPED_LENGTH + 1)
+    assert templates.fast_escape(long) == markupsafe.escape(long)
+    for n in range(10):
+        assert templates.fast_escape(f"<{n}>") == f"&lt;{n}&gt;"
+    assert len(templates._ESCAPED) == 3 and long not in templates._ESCAPED
+    templates.forget()
+    assert not templates._ESCAPED
+
+
 TEMPLATES = {
     "base.html": (
         "<title>{% block title %}{{ name }}{% endblock %}</title>{% block body %}{% endblock %}"

@@ -228,6 +228,7 @@ def build_site(
         raise SiteBuildError(f"{type(exc).__name__}: {exc}") from exc
     finally:
         pelican_compat.forget_rendered_content()  # it would hold the whole site past the build
+        templates_mod.forget()
         guard.disconnect()
         if writer_hook is not None:
             signals.get_writer.disconnect(writer_hook)

@@ -5,7 +5,9 @@ through the autoescape of ``{{ ... }}``. Two costs of Jinja's defaults are dropp
 
 - ``markupsafe.escape`` makes its ``Markup`` through ``Markup.__new__``, a Python method that
   asks every string for ``__html__``; a template's ``escape`` here makes the same ``Markup``
-  from a plain string directly (anything else goes to markupsafe's own escape);
+  from a plain string directly (anything else goes to markupsafe's own escape), and keeps
+  the escaped form of short strings, which pages print again and again (the site URL, the
+  menu, names of types and languages): at most ``ESCAPED_MAX`` of them, for one build;
 - with ``auto_reload`` Jinja stats a template's file each time a page extends or imports it
   (``base.html``, ``_macros.html``): a build loads each template once and never sees it change.
 """
@@ -22,24 +24,39 @@ from markupsafe import Markup
 
 _escape_inner: Callable[[str], str] | None = getattr(markupsafe, "_escape_inner", None)
 
+ESCAPED_MAX = 8192  # short strings whose escaped form a build keeps
+ESCAPED_LENGTH = 64  # the longest string kept
+_ESCAPED: dict[str, Markup] = {}
+
 
 def _make_escape() -> Callable[[Any], Markup]:
     inner = _escape_inner
     escape = markupsafe.escape
-    if inner is None:  # another markupsafe: its own escape
-        return escape
     new = str.__new__
+    kept = _ESCAPED
+    known = kept.get
 
     def fast_escape(value: Any, /) -> Markup:
-        if type(value) is str:  # what markupsafe.escape does for a str, without Markup.__new__
-            return new(Markup, inner(value))  # type: ignore[no-any-return]
-        return escape(value)
+        if type(value) is not str:
+            return escape(value)
+        done = known(value)
+        if done is None:
+            # what markupsafe.escape does for a str, without Markup.__new__
+            done = new(Markup, inner(value)) if inner is not None else escape(value)
+            if len(value) <= ESCAPED_LENGTH and len(kept) < ESCAPED_MAX:
+                kept[value] = done
+        return done  # type: ignore[no-any-return]
 
     return fast_escape
 
 
 fast_escape = _make_escape()
-fast_escape.__doc__ = "markupsafe.escape's result, a plain string's made without Markup.__new__."
+fast_escape.__doc__ = "markupsafe.escape's result; a plain string's made without Markup.__new__."
+
+
+def forget() -> None:
+    """Drop the escaped strings a build kept."""
+    _ESCAPED.clear()
 
 
 class FastEscapeTemplate(Template):
