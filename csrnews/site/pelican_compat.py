@@ -328,10 +328,10 @@ def quick_dates_and_paths() -> Iterator[None]:
     original_strftime = pelican_utils.strftime
     original_relative = Content.__dict__["get_relative_source_path"]
     pelican_utils.strftime = strftime
-    Content.get_relative_source_path = relative_source_path  # type: ignore[method-assign]
+    Content.get_relative_source_path = relative_source_path
     try:
         yield
     finally:
         pelican_utils.strftime = original_strftime
-        Content.get_relative_source_path = original_relative  # type: ignore[method-assign]
+        Content.get_relative_source_path = original_relative
         _relative.cache_clear()
