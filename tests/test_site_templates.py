@@ -196,3 +196,22 @@ def test_relative_source_paths_are_pelicans(tmp_path: Path) -> None:
     story.source_path = None
     with pelican_compat.quick_dates_and_paths():
         assert story.get_relative_source_path() is None
+
+
+def test_theme_templates_import_only_macros_they_call() -> None:
+    """An import ``with context`` runs the macro file again for every page rendered (story
+    pages imported a list macro they never call: a module made for each of 20,000 pages)."""
+    from jinja2 import nodes
+
+    folder = ROOT / "theme" / "templates"
+    env = Environment(loader=DictLoader({}), autoescape=True)
+    unused = []
+    for path in sorted(folder.glob("*.html")):
+        tree = env.parse(path.read_text(encoding="utf-8"))
+        used = {node.name for node in tree.find_all(nodes.Name) if node.ctx == "load"}
+        for node in tree.find_all(nodes.FromImport):
+            for name in node.names:
+                local = name[1] if isinstance(name, tuple) else name
+                if local not in used:
+                    unused.append(f"{path.name}: {local}")
+    assert unused == []
