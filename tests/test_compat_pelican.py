@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import ast
 import inspect
+import os
 from collections.abc import Callable
 from pathlib import Path
 
@@ -202,6 +203,44 @@ def check_content_memo(settings: dict[str, object], tmp_path: Path) -> None:
     assert not [key for key in vars(Content)["get_content"].cache if key[0] is article]
 
 
+def check_file_stamps(settings: dict[str, object], tmp_path: Path) -> None:
+    from pelican.cache import FileStampDataCacher
+
+    for method in (FileStampDataCacher.get_cached_data, FileStampDataCacher.cache_data):
+        assert "self._get_file_stamp(filename)" in inspect.getsource(method)
+    (tmp_path / "content").mkdir()
+    story = tmp_path / "content" / "a.md"
+    story.write_text(STORY, encoding="utf-8")
+    conf = {
+        **settings,
+        "CACHE_PATH": str(tmp_path / "cache"),
+        "CACHE_CONTENT": True,
+        "CONTENT_CACHING_LAYER": "generator",
+    }
+    generator = ArticlesGenerator(
+        context={},
+        settings=conf,
+        path=str(tmp_path / "content"),
+        theme=str(conf["THEME"]),
+        output_path=str(tmp_path / "out"),
+    )
+    assert generator._get_file_stamp("a.md") == story.stat().st_mtime  # joined to its path
+    pelican_compat.share_file_stamps(generator)
+    asked: list[str] = []
+
+    def stamp(path: str) -> float:
+        asked.append(path)
+        return os.path.getmtime(path)
+
+    generator._filestamp_func = generator.readers._filestamp_func = stamp
+    assert generator.get_cached_data("a.md", "none") == "none"
+    assert generator.readers.get_cached_data(str(story), "none") == "none"
+    generator.cache_data("a.md", "read")
+    generator.readers.cache_data(str(story), "read")
+    assert asked == [str(story)]  # one stamp for the generator's and the readers' lookups
+    assert generator.get_cached_data("a.md") == "read"
+
+
 CHECKS: dict[str, Callable[[dict[str, object], Path], None]] = {
     "Content._content": check_content,
     "Content._summary": check_summary,
@@ -215,6 +254,7 @@ CHECKS: dict[str, Callable[[dict[str, object], Path], None]] = {
     "ArticlesGenerator._build_period_archives": check_period_archives,
     "Generator._include_path": check_source_paths,
     "Generator._add_failed_source_path": check_source_paths,
+    "FileStampDataCacher._get_file_stamp": check_file_stamps,
     "Writer._open_w": check_writer,
     "Writer._written_files": check_writer,
     "Writer._overridden_files": check_writer,

@@ -23,6 +23,7 @@ from pelican.settings import read_settings
 
 from csrnews.site import incremental as incremental_mod
 from csrnews.site import pelican_compat
+from csrnews.site import templates as templates_mod
 from csrnews.site.collector import stories_long_lived
 from csrnews.site.folders import build_lock_of, spare_of, staging_prefix
 from csrnews.site.quarantine import BuildQuarantine
@@ -204,11 +205,13 @@ def build_site(
         signals.article_generator_pretaxonomy.connect(_reattach_cached)
         signals.article_generator_init.connect(incremental_mod.save_cache_when_changed)
         signals.page_generator_init.connect(incremental_mod.save_cache_when_changed)
+        signals.generator_init.connect(templates_mod.speed_up)
+        signals.generator_init.connect(pelican_compat.share_file_stamps)
         if quarantine:
             checked = find_quarantine(content, cache_dir=conf["CACHE_PATH"], seeds=check_seeds)
             guard.leave_out(checked)
             guard.connect()
-        with pelican_compat.linear_translations():
+        with pelican_compat.linear_translations(), pelican_compat.quick_dates_and_paths():
             Pelican(conf).run()
         if recorder.errors:
             raise SiteBuildError("; ".join(recorder.errors[:5]))
@@ -229,12 +232,15 @@ def build_site(
         raise SiteBuildError(f"{type(exc).__name__}: {exc}") from exc
     finally:
         pelican_compat.forget_rendered_content()  # it would hold the whole site past the build
+        templates_mod.forget()
         guard.disconnect()
         if writer_hook is not None:
             signals.get_writer.disconnect(writer_hook)
         signals.article_generator_pretaxonomy.disconnect(_reattach_cached)
         signals.article_generator_init.disconnect(incremental_mod.save_cache_when_changed)
         signals.page_generator_init.disconnect(incremental_mod.save_cache_when_changed)
+        signals.generator_init.disconnect(templates_mod.speed_up)
+        signals.generator_init.disconnect(pelican_compat.share_file_stamps)
         pelican_logger.removeHandler(recorder)
         plugin_logger.removeHandler(recorder)
         settings_logger.removeFilter(quiet_filter)

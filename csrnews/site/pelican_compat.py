@@ -9,6 +9,9 @@ and this module is the one place to change.
 from __future__ import annotations
 
 import contextlib
+import functools
+import os
+import re
 from collections.abc import Callable, Collection, Iterator
 from itertools import groupby
 from operator import attrgetter
@@ -16,9 +19,11 @@ from typing import Any
 
 from markdown import Markdown
 from pelican import generators as pelican_generators
+from pelican import utils as pelican_utils
+from pelican.cache import FileStampDataCacher
 from pelican.contents import Content
 from pelican.readers import MarkdownReader
-from pelican.utils import get_original_items
+from pelican.utils import SafeDatetime, get_original_items, posixize_path
 from pelican.writers import Writer
 
 # Every private name used, what for, and who uses it (tests/test_compat_pelican.py).
@@ -36,6 +41,8 @@ PRIVATE_NAMES: dict[str, str] = {
     "ArticlesGenerator._build_period_archives": "year and month archives (csr_taxonomy)",
     "Generator._include_path": "which files a generator reads (quarantine)",
     "Generator._add_failed_source_path": "a file a generator failed on (quarantine)",
+    "FileStampDataCacher._get_file_stamp": "a story file's stamp, taken once a build for "
+    "the generator's cache and its readers' (share_file_stamps)",
     "Writer._open_w": "where the writer writes a file (incremental)",
     "Writer._written_files": "files this build wrote (incremental)",
     "Writer._overridden_files": "files written over (incremental)",
@@ -146,6 +153,33 @@ def set_source_path_hooks(
     generator._add_failed_source_path = failed
 
 
+def share_file_stamps(generator: Any) -> None:
+    """generator_init: each story file's stamp (its mtime) taken once a build, not four times.
+
+    Pelican asks for a file's stamp when the generator looks it up in its cache, when the
+    reader looks it up in its own (off with CONTENT_CACHING_LAYER "generator": the stamp is
+    thrown away), and when each of the two caches the story read: four stats of every story.
+    Here the generator and its readers share one stamp per file, the one taken before the
+    file was read (a file changed while it was read is read again by the next build).
+    """
+    readers = getattr(generator, "readers", None)
+    if not isinstance(generator, FileStampDataCacher):
+        return
+    stamps: dict[str, Any] = {}
+    unknown = object()
+
+    def stamp_of(cacher: Any, path: str) -> Any:
+        stamp = stamps.get(path, unknown)
+        if stamp is unknown:
+            stamp = stamps[path] = FileStampDataCacher._get_file_stamp(cacher, path)
+        return stamp
+
+    base = generator.path  # the generator names files relative to its folder (CachingGenerator)
+    generator._get_file_stamp = lambda name: stamp_of(generator, os.path.join(base, name))
+    if isinstance(readers, FileStampDataCacher):
+        readers._get_file_stamp = lambda path: stamp_of(readers, path)
+
+
 # -- the writer ------------------------------------------------------------------------------
 
 
@@ -222,3 +256,82 @@ def linear_translations() -> Iterator[None]:
         yield
     finally:
         pelican_generators.process_translations = original
+
+
+# -- dates and paths -------------------------------------------------------------------------
+
+_C89_DIRECTIVES = "aAbBcdfGHIjmMpSUuVwWxXyYzZ%"  # pelican.utils.strftime's
+_FORMAT_OPTION = re.compile("%[-]?.")
+
+
+@functools.lru_cache(maxsize=256)
+def _parsed_format(date_format: str) -> tuple[str, tuple[tuple[str, bool | None], ...]]:
+    """Pelican's reading of a date format: the template and, for each candidate, the
+    directive to format and whether to strip its zeros (None: the candidate as it is)."""
+    steps: list[tuple[str, bool | None]] = []
+    for candidate in _FORMAT_OPTION.findall(date_format):
+        if candidate[-1] in _C89_DIRECTIVES:
+            dashed = len(candidate) == 3  # "%-d": zeros stripped
+            steps.append((f"%{candidate[-1]}" if dashed else candidate, dashed))
+        else:
+            steps.append((candidate, None))
+    return _FORMAT_OPTION.sub("%s", date_format), tuple(steps)
+
+
+def strftime(date: Any, date_format: str) -> str:
+    """``pelican.utils.strftime`` with each format read once: the same text.
+
+    Pelican finds a format's directives with two regular expressions on every call; a build
+    formats every story's date in its URLs, its page and its feed entries.
+    """
+    template, steps = _parsed_format(date_format)
+    safe = isinstance(date, SafeDatetime)
+    formatted = []
+    for directive, strip in steps:
+        if strip is None:
+            formatted.append(directive)
+            continue
+        text = date.strftime(directive, safe=False) if safe else date.strftime(directive)
+        formatted.append((text.lstrip("0") or "0") if strip else text)
+    return template % tuple(formatted)
+
+
+def relative_source_path(content: Any, source_path: str | None = None) -> str | None:
+    """``Content.get_relative_source_path``, remembered for absolute paths (the same text).
+
+    Pelican makes both paths absolute and relative again on each call, five times a story.
+    """
+    if not source_path:
+        source_path = content.source_path
+    if source_path is None:
+        return None
+    base = content.settings["PATH"]
+    if isinstance(source_path, str) and isinstance(base, str):
+        if os.path.isabs(source_path) and os.path.isabs(base):
+            return _relative(base, source_path)
+    return _PELICAN_RELATIVE(content, source_path)
+
+
+_PELICAN_RELATIVE = Content.get_relative_source_path
+
+
+@functools.cache  # emptied when the block of quick_dates_and_paths ends
+def _relative(base: str, source_path: str) -> str:
+    absolute = os.path.abspath(os.path.join(base, source_path))
+    return posixize_path(os.path.relpath(absolute, os.path.abspath(base)))
+
+
+@contextlib.contextmanager
+def quick_dates_and_paths() -> Iterator[None]:
+    """While the block runs, Pelican formats dates and finds stories' relative paths with
+    the functions above (its own results, for less work)."""
+    original_strftime = pelican_utils.strftime
+    original_relative = Content.__dict__["get_relative_source_path"]
+    pelican_utils.strftime = strftime
+    Content.get_relative_source_path = relative_source_path
+    try:
+        yield
+    finally:
+        pelican_utils.strftime = original_strftime
+        Content.get_relative_source_path = original_relative
+        _relative.cache_clear()

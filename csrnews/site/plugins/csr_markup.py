@@ -84,6 +84,8 @@ def story_items(env: Environment, articles: Iterable[Any], heading: str = "h2") 
         return Markup(macros[0](article, name, siteurl))
 
     name = str(escape(heading))
+    filled = str(escape(name))  # what Markup.replace would put in (it escapes its arguments)
+    placeholder = str(escape(_HEADING))
     parts = []
     for article in articles:
         cache = _ITEMS.get(article)
@@ -94,7 +96,8 @@ def story_items(env: Environment, articles: Iterable[Any], heading: str = "h2") 
         if template is None:
             template = cache[(_HEADING, siteurl)] = render(article, _HEADING, siteurl)
         if template.count(_HEADING) == 2:  # the opening and the closing tag, nothing else
-            parts.append(template.replace(_HEADING, name))
+            # Markup.replace's text, without its escaping and Markup for every item
+            parts.append(str.replace(template, placeholder, filled))
             continue
         item = cache.get((heading, siteurl))
         if item is None:
