@@ -47,8 +47,8 @@ def pagefind_binary() -> str:
 
 
 def one_cpu() -> set[int]:
-    """One of the CPUs this process may run on (the last), or all of them where the system
-    cannot say (the service then runs where the system puts it)."""
+    """One of the CPUs this process may run on (the last); an empty set where the system
+    cannot say (no CPU chosen: the service then runs where the system puts it)."""
     try:
         allowed = os.sched_getaffinity(0)
     except (AttributeError, OSError):
