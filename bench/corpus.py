@@ -215,12 +215,14 @@ NIGHTLY_DATES = ("recent", "spread")
 NIGHT = dt.datetime(LAST_YEAR + 1, 1, 5, 1, 0, tzinfo=dt.timezone(dt.timedelta(hours=8)))
 
 
-def _date_recent(content: Path, paths: list[Path]) -> list[Path]:
-    """Give new stories the dates a nightly crawl finds: the day before the night, in order."""
+def _date_recent(content: Path, paths: list[Path], night: int = 1) -> list[Path]:
+    """Give new stories the dates a nightly crawl finds: the day before the night, in order
+    (night ``night`` is ``night - 1`` days after the first)."""
     moved = []
+    tonight = NIGHT + dt.timedelta(days=night - 1)
     for number, path in enumerate(paths):
         story = read_story(path)
-        published = NIGHT - dt.timedelta(minutes=10 * (len(paths) - number))
+        published = tonight - dt.timedelta(minutes=10 * (len(paths) - number))
         story.set("Date", published.isoformat())
         target = story_path(content, published.year, path.stem)
         write_story(target, story)
@@ -238,8 +240,12 @@ def nightly_changes(
     changed: int = 20,
     seed: int = SEED,
     dates: str = "recent",
+    night: int = 1,
 ) -> tuple[list[Path], list[Path]]:
     """The nightly case: add ``new`` stories after the first ``existing`` and edit ``changed``.
+
+    ``night``: the how-manieth night since the corpus was made; each is a day after the one
+    before (its new stories and its edits dated that day, not the first night's again).
 
     With ``dates="recent"`` the new stories are published in the day before the night (what a
     nightly crawl of news sites finds); with ``"spread"`` they keep the generator's dates, spread
@@ -252,7 +258,7 @@ def nightly_changes(
     content = Path(content_dir)
     added = generate_corpus(content, new, seed=seed, start=existing)
     if dates == "recent":
-        added = _date_recent(content, added)
+        added = _date_recent(content, added, night)
     fresh = set(added)
     files = sorted(p for p in (content / "news").rglob("*.md") if p not in fresh)
     step = max(1, len(files) // max(1, changed))
@@ -263,7 +269,8 @@ def nightly_changes(
             f"{story.body.rstrip()}\n\nUpdate {number + 1}: the organisers published "
             "the full list of participants and the follow-up plan.\n"
         )
-        story.set("Modified", "2026-01-06T02:00:00+00:00")
+        modified = dt.datetime(2026, 1, 6, 2, 0, tzinfo=dt.UTC)
+        story.set("Modified", (modified + dt.timedelta(days=night - 1)).isoformat())
         write_story(path, story)
         edited.append(path)
     return added, edited

@@ -474,6 +474,7 @@ class Bench:
                 changed=NIGHTLY_CHANGED,
                 seed=self.o.seed,
                 dates=self.o.nightly_dates,
+                night=night,
             )
             marker.write_text(f"{len(added)} {len(edited)}\n", encoding="utf-8")
         new, changed = (int(x) for x in marker.read_text(encoding="utf-8").split())

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import subprocess
 import sys
@@ -299,6 +300,13 @@ def test_nightly_new_stories_are_the_newest_unless_spread(tmp_path: Path) -> Non
     assert sorted(read_story(p).get("Date") for p in spread) != newest
     with pytest.raises(ValueError, match="dates"):
         nightly_changes(tmp_path / "b", 35, new=1, changed=0, dates="tomorrow")
+    # The next night's stories are the next day's, newer than the first night's, not beside them.
+    later, edited = nightly_changes(tmp_path / "a", 35, new=5, changed=2, night=2)
+    later_dates = sorted(read_story(p).get("Date") for p in later)
+    assert later_dates[0] > newest[-1]
+    first_day = dt.datetime.fromisoformat(newest[-1])
+    assert dt.datetime.fromisoformat(later_dates[-1]) - first_day == dt.timedelta(days=1)
+    assert all(read_story(p).get("Modified").startswith("2026-01-07") for p in edited)
 
 
 @pytest.mark.slow
