@@ -127,3 +127,42 @@ def test_a_full_build_checks_the_story_files_once_for_all_three_processes(
     found = SearchService(tmp_path / "index").search(SearchRequest(q="ISO 26000 forum Shanghai"))
     assert all("iso-26000-forum" not in hit["url"] for hit in found["hits"])
     assert not (tmp_path / "out" / "news" / "2025" / "iso-26000-forum-in-shanghai").exists()
+
+
+@pytest.mark.parametrize("in_turn", [False, True])
+def test_a_nightlys_companions_yield_the_cpu_to_the_site(tmp_path: Path, in_turn: bool) -> None:
+    """A nightly's index update and static search run at a lower priority (the site is its
+    critical path); a build that makes everything leaves them as they are (there the static
+    search and the index, one after the other, are the longer chain)."""
+    import os
+    import sys
+
+    sleeper = [sys.executable, "-c", "import time; time.sleep(60)"]
+    children: list[subprocess.Popen[str]] = []
+
+    def start(*_args: Any) -> subprocess.Popen[str]:
+        pipes = {"stdout": subprocess.PIPE, "stderr": subprocess.PIPE}
+        children.append(subprocess.Popen(sleeper, text=True, stdin=subprocess.DEVNULL, **pipes))
+        return children[-1]
+
+    mine = os.getpriority(os.PRIO_PROCESS, 0)
+    try:
+        companions = build_cmd._Companions(
+            start,
+            lambda: build_cmd._StaticSearch(start(), tmp_path / "scratch"),
+            in_turn=in_turn,
+        )
+        static = companions.static
+        assert static is not None
+        if in_turn:  # the index starts only when the static search has ended
+            static.child.kill()
+        indexer = companions.indexer()
+        assert indexer is not None and len(children) == 2
+        expected = mine if in_turn else min(19, max(mine, 0) + build_cmd.COMPANION_NICENESS)
+        if not in_turn:
+            assert os.getpriority(os.PRIO_PROCESS, static.child.pid) == expected
+        assert os.getpriority(os.PRIO_PROCESS, indexer.pid) == expected
+    finally:
+        for child in children:
+            child.kill()
+            child.communicate()
