@@ -12,7 +12,7 @@ from datetime import datetime
 from pathlib import Path
 
 from csrnews.story import schema
-from csrnews.story.storyfile import FULLTEXT_SUFFIX, Story
+from csrnews.story.storyfile import FULLTEXT_SUFFIX, Story, _canonical_key
 from csrnews.story.urls import story_url, title_slug
 from csrnews.story.vocabulary import event_type_id
 
@@ -78,17 +78,23 @@ def content_hash(path: Path) -> str:
 
 
 def story_document(
-    story: Story, doc_id: str, digest: str, *, fulltext: str | None = None
+    story: Story,
+    doc_id: str,
+    digest: str,
+    *,
+    fulltext: str | None = None,
+    look_for_sidecar: bool = True,
 ) -> dict[str, object] | None:
     """The index document of one story, or None when it is hidden or has no title.
 
     The body is ``fulltext`` when given (the sidecar's text, already read), else the text of
-    the story's full-text sidecar if it has one, else its Markdown body as plain text.
+    the story's full-text sidecar if it has one (unless ``look_for_sidecar`` is false: the
+    caller's scan found none), else its Markdown body as plain text.
     """
     if story.get("Status").lower() in HIDDEN_STATUSES or not story.title:
         return None
     date = parse_date(story.get("Date"))
-    if fulltext is None and story.path is not None:
+    if fulltext is None and look_for_sidecar and story.path is not None:
         sidecar = _fulltext_path(story.path)
         if sidecar.exists():
             fulltext = sidecar.read_text(encoding="utf-8")
@@ -100,12 +106,10 @@ def story_document(
         "url": story_url(date.year if date else "undated", slug),
         "body": body,
     }
-    for item in schema.indexed():  # every field of the story schema with an index field
-        if item.index in _DERIVED_VALUES:
-            continue
-        doc[str(item.index)] = (
-            ",".join(story.get_list(item.key)) if item.list else story.get(item.key)
-        )
+    meta = story.meta
+    for name, key, is_list in _header_fields():  # each schema field with an index field
+        value = meta.get(key, "")
+        doc[name] = ",".join(p.strip() for p in value.split(",") if p.strip()) if is_list else value
     doc["org_facet"] = doc["organisations"]
     doc["category"] = event_type_id(story.get("Category") or "other")
     doc["source"] = story.get("Source") or "unknown"
@@ -118,3 +122,21 @@ def story_document(
 
 # Index fields whose values story_document works out itself (not the header value as it is).
 _DERIVED_VALUES = frozenset({"date", "category", "source", "lang"})
+
+_header_table: tuple[tuple[schema.Field, ...], tuple[tuple[str, str, bool], ...]] | None = None
+
+
+def _header_fields() -> tuple[tuple[str, str, bool], ...]:
+    """(index field, header key as Story.meta spells it, is a list) of each indexed schema
+    field whose value is the header's: Story.get's key lookup made once per schema table
+    (tests replace the table), not for every field of every story."""
+    global _header_table
+    table = schema.fields()
+    if _header_table is None or _header_table[0] is not table:
+        rows = tuple(
+            (str(item.index), _canonical_key(item.key), item.list)
+            for item in schema.indexed()
+            if item.index not in _DERIVED_VALUES
+        )
+        _header_table = (table, rows)
+    return _header_table[1]

@@ -322,14 +322,18 @@ def plan_shards(files: Iterable[StoryFile], target: int = SHARD_TARGET) -> list[
 
 def record_of(story: StoryFile) -> dict[str, Any] | None:
     """The Pagefind record of one story file (None when hidden, untitled or undated)."""
-    text = story.path.read_text(encoding="utf-8")
+    text = _read_text(story.file)
     fulltext = None
-    if story.sidecar is not None:
+    if story.sidecar_file is not None:
         try:
-            fulltext = story.sidecar.read_text(encoding="utf-8")
+            fulltext = _read_text(story.sidecar_file)
         except FileNotFoundError:
             fulltext = None
-    doc = story_document(parse_story(text, story.path), story.doc_id, "", fulltext=fulltext)
+    # the scan says whether the story has a sidecar (and its stat is in the shard's key): no
+    # Path made and no second look on the disk for each story
+    doc = story_document(
+        parse_story(text), story.doc_id, "", fulltext=fulltext, look_for_sidecar=False
+    )
     if doc is None or "date" not in doc:
         return None
     organisations = [o for o in str(doc["organisations"]).split(",") if o]
@@ -357,6 +361,14 @@ def record_of(story: StoryFile) -> dict[str, Any] | None:
         },
         "sort": {"date": date},
     }
+
+
+def _read_text(path: str) -> str:
+    """A file's text as Path.read_text(encoding="utf-8") gives it (``\\r\\n`` and ``\\r`` read
+    as ``\\n``), without a text wrapper decoding it in steps."""
+    with open(path, "rb") as handle:
+        text = handle.read().decode("utf-8")
+    return text.replace("\r\n", "\n").replace("\r", "\n") if "\r" in text else text
 
 
 def _build_shard(shard: Shard, target: Path) -> dict[str, tuple[str, dict[str, Any]]]:
