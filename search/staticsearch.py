@@ -481,14 +481,15 @@ _FRAGMENT_PREFIX = b"pagefind_dcd"  # what Pagefind puts before the JSON in its 
 _FRAGMENT_URL = re.compile(rb'pagefind_dcd\{"url":("(?:[^"\\]|\\.)*")[,}]')
 
 
-def fragment_url(path: Path) -> str | None:
+def fragment_url(path: str | os.PathLike[str]) -> str | None:
     """The URL a Pagefind fragment file is for (None when it cannot be read).
 
     The URL comes first in the fragment's JSON: only the start of the file is inflated,
     unless the URL is longer than that.
     """
     try:
-        packed = path.read_bytes()
+        with open(path, "rb") as handle:
+            packed = handle.read()
         start = zlib.decompressobj(16 + zlib.MAX_WBITS).decompress(packed, 1024)
         match = _FRAGMENT_URL.match(start)
         if match is not None:
@@ -511,7 +512,7 @@ def _seed_fragments(old_shard: Path, target: Path, urls: set[str]) -> dict[str, 
         return seeded
     (target / FRAGMENTS).mkdir(parents=True, exist_ok=True)
     for entry in entries:
-        url = fragment_url(Path(entry.path))
+        url = fragment_url(entry.path)
         if url is None or url not in urls:
             continue
         there = os.path.join(target, FRAGMENTS, entry.name)
@@ -533,7 +534,7 @@ def _fragment_names(target: Path, seeded: dict[str, str]) -> dict[str, str]:
     except OSError:
         return names
     for entry in entries:
-        if entry.name not in seeded and (url := fragment_url(Path(entry.path))) is not None:
+        if entry.name not in seeded and (url := fragment_url(entry.path)) is not None:
             names[url] = entry.name.removesuffix(FRAGMENT_SUFFIX)
     for name, url in seeded.items():
         if url in names:
