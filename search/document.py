@@ -91,29 +91,31 @@ def story_document(
     the story's full-text sidecar if it has one (unless ``look_for_sidecar`` is false: the
     caller's scan found none), else its Markdown body as plain text.
     """
-    if story.get("Status").lower() in HIDDEN_STATUSES or not story.title:
+    fields, key = _header_keys()
+    meta = story.meta
+    title = meta.get(key["Title"], "")
+    if meta.get(key["Status"], "").lower() in HIDDEN_STATUSES or not title:
         return None
-    date = parse_date(story.get("Date"))
+    date = parse_date(meta.get(key["Date"], ""))
     if fulltext is None and look_for_sidecar and story.path is not None:
         sidecar = _fulltext_path(story.path)
         if sidecar.exists():
             fulltext = sidecar.read_text(encoding="utf-8")
     body = markdown_to_text(story.body) if fulltext is None else fulltext
-    slug = story.slug or title_slug(story.title)  # as Pelican makes it (SLUGIFY_SOURCE)
+    slug = meta.get(key["Slug"], "") or title_slug(title)  # as Pelican makes it (SLUGIFY_SOURCE)
     doc: dict[str, object] = {
         "id": doc_id,
         "hash": digest,
         "url": story_url(date.year if date else "undated", slug),
         "body": body,
     }
-    meta = story.meta
-    for name, key, is_list in _header_fields():  # each schema field with an index field
-        value = meta.get(key, "")
+    for name, header, is_list in fields:  # each schema field with an index field of its own
+        value = meta.get(header, "")
         doc[name] = ",".join(p.strip() for p in value.split(",") if p.strip()) if is_list else value
     doc["org_facet"] = doc["organisations"]
-    doc["category"] = event_type_id(story.get("Category") or "other")
-    doc["source"] = story.get("Source") or "unknown"
-    doc["lang"] = (story.get("Lang") or "en").lower()
+    doc["category"] = event_type_id(meta.get(key["Category"], "") or "other")
+    doc["source"] = meta.get(key["Source"], "") or "unknown"
+    doc["lang"] = (meta.get(key["Lang"], "") or "en").lower()
     if date is not None:
         doc["date"] = date
         doc["year"] = date.year
@@ -123,13 +125,17 @@ def story_document(
 # Index fields whose values story_document works out itself (not the header value as it is).
 _DERIVED_VALUES = frozenset({"date", "category", "source", "lang"})
 
-_header_table: tuple[tuple[schema.Field, ...], tuple[tuple[str, str, bool], ...]] | None = None
+# The header keys story_document reads itself.
+_READ = ("Title", "Status", "Date", "Slug", "Category", "Source", "Lang")
+_HeaderRows = tuple[tuple[str, str, bool], ...]
+_header_table: tuple[tuple[schema.Field, ...], _HeaderRows, dict[str, str]] | None = None
 
 
-def _header_fields() -> tuple[tuple[str, str, bool], ...]:
+def _header_keys() -> tuple[_HeaderRows, dict[str, str]]:
     """(index field, header key as Story.meta spells it, is a list) of each indexed schema
-    field whose value is the header's: Story.get's key lookup made once per schema table
-    (tests replace the table), not for every field of every story."""
+    field whose value is the header's, and the Story.meta key of each key in _READ: the key
+    lookups of Story.get made once per schema table (tests replace the table), not for every
+    field of every story."""
     global _header_table
     table = schema.fields()
     if _header_table is None or _header_table[0] is not table:
@@ -138,5 +144,5 @@ def _header_fields() -> tuple[tuple[str, str, bool], ...]:
             for item in schema.indexed()
             if item.index not in _DERIVED_VALUES
         )
-        _header_table = (table, rows)
-    return _header_table[1]
+        _header_table = (table, rows, {name: _canonical_key(name) for name in _READ})
+    return _header_table[1], _header_table[2]
