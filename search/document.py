@@ -12,7 +12,7 @@ from datetime import datetime
 from pathlib import Path
 
 from csrnews.story import schema
-from csrnews.story.storyfile import FULLTEXT_SUFFIX, Story
+from csrnews.story.storyfile import FULLTEXT_SUFFIX, Story, _canonical_key
 from csrnews.story.urls import story_url, title_slug
 from csrnews.story.vocabulary import event_type_id
 
@@ -78,38 +78,44 @@ def content_hash(path: Path) -> str:
 
 
 def story_document(
-    story: Story, doc_id: str, digest: str, *, fulltext: str | None = None
+    story: Story,
+    doc_id: str,
+    digest: str,
+    *,
+    fulltext: str | None = None,
+    look_for_sidecar: bool = True,
 ) -> dict[str, object] | None:
     """The index document of one story, or None when it is hidden or has no title.
 
     The body is ``fulltext`` when given (the sidecar's text, already read), else the text of
-    the story's full-text sidecar if it has one, else its Markdown body as plain text.
+    the story's full-text sidecar if it has one (unless ``look_for_sidecar`` is false: the
+    caller's scan found none), else its Markdown body as plain text.
     """
-    if story.get("Status").lower() in HIDDEN_STATUSES or not story.title:
+    fields, key = _header_keys()
+    meta = story.meta
+    title = meta.get(key["Title"], "")
+    if meta.get(key["Status"], "").lower() in HIDDEN_STATUSES or not title:
         return None
-    date = parse_date(story.get("Date"))
-    if fulltext is None and story.path is not None:
+    date = parse_date(meta.get(key["Date"], ""))
+    if fulltext is None and look_for_sidecar and story.path is not None:
         sidecar = _fulltext_path(story.path)
         if sidecar.exists():
             fulltext = sidecar.read_text(encoding="utf-8")
     body = markdown_to_text(story.body) if fulltext is None else fulltext
-    slug = story.slug or title_slug(story.title)  # as Pelican makes it (SLUGIFY_SOURCE)
+    slug = meta.get(key["Slug"], "") or title_slug(title)  # as Pelican makes it (SLUGIFY_SOURCE)
     doc: dict[str, object] = {
         "id": doc_id,
         "hash": digest,
         "url": story_url(date.year if date else "undated", slug),
         "body": body,
     }
-    for item in schema.indexed():  # every field of the story schema with an index field
-        if item.index in _DERIVED_VALUES:
-            continue
-        doc[str(item.index)] = (
-            ",".join(story.get_list(item.key)) if item.list else story.get(item.key)
-        )
+    for name, header, is_list in fields:  # each schema field with an index field of its own
+        value = meta.get(header, "")
+        doc[name] = ",".join(p.strip() for p in value.split(",") if p.strip()) if is_list else value
     doc["org_facet"] = doc["organisations"]
-    doc["category"] = event_type_id(story.get("Category") or "other")
-    doc["source"] = story.get("Source") or "unknown"
-    doc["lang"] = (story.get("Lang") or "en").lower()
+    doc["category"] = event_type_id(meta.get(key["Category"], "") or "other")
+    doc["source"] = meta.get(key["Source"], "") or "unknown"
+    doc["lang"] = (meta.get(key["Lang"], "") or "en").lower()
     if date is not None:
         doc["date"] = date
         doc["year"] = date.year
@@ -118,3 +124,25 @@ def story_document(
 
 # Index fields whose values story_document works out itself (not the header value as it is).
 _DERIVED_VALUES = frozenset({"date", "category", "source", "lang"})
+
+# The header keys story_document reads itself.
+_READ = ("Title", "Status", "Date", "Slug", "Category", "Source", "Lang")
+_HeaderRows = tuple[tuple[str, str, bool], ...]
+_header_table: tuple[tuple[schema.Field, ...], _HeaderRows, dict[str, str]] | None = None
+
+
+def _header_keys() -> tuple[_HeaderRows, dict[str, str]]:
+    """(index field, header key as Story.meta spells it, is a list) of each indexed schema
+    field whose value is the header's, and the Story.meta key of each key in _READ: the key
+    lookups of Story.get made once per schema table (tests replace the table), not for every
+    field of every story."""
+    global _header_table
+    table = schema.fields()
+    if _header_table is None or _header_table[0] is not table:
+        rows = tuple(
+            (str(item.index), _canonical_key(item.key), item.list)
+            for item in schema.indexed()
+            if item.index not in _DERIVED_VALUES
+        )
+        _header_table = (table, rows, {name: _canonical_key(name) for name in _READ})
+    return _header_table[1], _header_table[2]

@@ -35,14 +35,20 @@ _FP_LINE_RE = re.compile(r"^Fingerprint:.*\n?", re.MULTILINE | re.IGNORECASE)
 _spellings: tuple[tuple[schema.Field, ...], dict[str, str]] | None = None
 
 
-def _canonical_key(key: str) -> str:
-    """Map a key in any case to its canonical spelling (Pelican lower-cases them on reading)."""
+def _spelling_table() -> dict[str, str]:
+    """The schema's keys by their lower-case spelling, for the table as it is now."""
     global _spellings
     table = schema.fields()
     if _spellings is None or _spellings[0] is not table:
         # reversed: the first key of the table wins, as a scan in order would find it
         _spellings = (table, {known.lower(): known for known in reversed(schema.key_order())})
-    found = _spellings[1].get(key.lower())
+    return _spellings[1]
+
+
+def _canonical_key(key: str, spellings: dict[str, str] | None = None) -> str:
+    """Map a key in any case to its canonical spelling (Pelican lower-cases them on reading);
+    ``spellings``: _spelling_table(), when the caller looked it up once for many keys."""
+    found = (_spelling_table() if spellings is None else spellings).get(key.lower())
     return found if found is not None else key[:1].upper() + key[1:]
 
 
@@ -98,6 +104,7 @@ def parse_story(text: str, path: Path | None = None) -> Story:
     """Parse a story file's text. Lines up to the first blank line are metadata."""
     text = text.replace("\r\n", "\n").replace("\r", "\n").lstrip("\ufeff")
     meta: dict[str, str] = {}
+    spellings = _spelling_table()  # the same table for every line of the header
     lines = text.split("\n")
     i = 0
     last_key: str | None = None
@@ -108,7 +115,7 @@ def parse_story(text: str, path: Path | None = None) -> Story:
             break
         match = _KEY_RE.match(line)
         if match:
-            last_key = _canonical_key(match.group(1))
+            last_key = _canonical_key(match.group(1), spellings)
             meta[last_key] = match.group(2).strip()
         elif last_key is not None and line[:1] in (" ", "\t"):
             # Continuation line, as Python-Markdown's meta extension allows.
