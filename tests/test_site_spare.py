@@ -242,3 +242,50 @@ def test_the_nightly_builds_in_the_site_of_the_release_it_prunes(
     status = {"status/index.html", "status/status.json"}  # the run's own page, new each run
     a, b = snapshot(fourth / "site"), snapshot(third / "site")
     assert [m for m in mismatches(a, b) if m.split(": ")[-1] not in status] == []
+
+
+def _files_walked(site: Path) -> int:
+    return sum(1 for path in site.rglob("*") if path.is_symlink() or not path.is_dir())
+
+
+def test_the_file_count_lists_only_the_folders_a_build_changed(
+    content: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    site = tmp_path / "site"
+    build_site(content, site, quiet=True)
+    build_site(content, site, quiet=True)  # the first site is the spare now
+    pages = sorted(site.glob(f"{NEWS}/*/*/index.html"))
+    assert len(pages) >= 3
+    listed: list[str] = []
+    scandir = os.scandir
+
+    def spy(path: str) -> object:
+        listed.append(os.path.normpath(path))
+        return scandir(path)
+
+    monkeypatch.setattr(os, "scandir", spy)
+    stats = build_site(content, site, quiet=True)  # nothing changed
+    seen = list(listed)
+    assert stats.rendered == 0 and stats.files == _files_walked(site)
+    # the story folders are listed once, in the spare (reseed), not again to count the files
+    assert [p for p in seen if p.startswith(str(site / NEWS))] == []
+    assert seen.count(str(site)) == 1  # the root changed (the manifest): listed
+
+    first, second, third = (page.parent.relative_to(site) for page in pages[:3])
+
+    def other_writers(stats: SiteStats) -> None:
+        """Files no manifest names, written and removed in seeded folders before the swap."""
+        staging = Path(stats.staging)
+        (staging / first / "notes.txt").write_text("a file in a seeded folder", encoding="utf-8")
+        (staging / second / "more").mkdir()
+        (staging / second / "more" / "a.txt").write_text("a", encoding="utf-8")
+        (staging / third / "index.html").unlink()
+
+    listed.clear()
+    edit(content / NEWS / "2025" / "iso-26000-forum-in-shanghai.md", "Title: ", "Title: New: ")
+    stats = build_site(content, site, quiet=True, before_swap=other_writers)
+    counted = {p for p in listed if p.startswith(str(site / NEWS))}
+    assert stats.rendered > 0 and stats.files == _files_walked(site)
+    assert (site / first / "notes.txt").is_file() and not (site / third / "index.html").exists()
+    assert {str(site / first), str(site / second), str(site / second / "more")} <= counted
+    assert len(counted) < len(pages)  # the folders left as they were are not listed
