@@ -253,7 +253,7 @@ def build_site(
         _swap_in(staging, output)
     finally:
         lock.release()
-    stats.files = incremental_mod.count_files(output, plan)
+    stats.files = count_files(output)
     if not quiet:
         for message in recorder.warnings[:20]:
             logger.warning("pelican: %s", message)
@@ -278,6 +278,19 @@ def _reattach_cached(generator: Any) -> None:
         for article in getattr(generator, name, []) or []:
             pelican_compat.set_context(article, generator.context)
             article.settings = generator.settings
+
+
+def count_files(folder: Path) -> int:
+    """Files under a folder (os.scandir's cached types: no stat per file)."""
+    count, todo = 0, [str(folder)]
+    while todo:
+        with os.scandir(todo.pop()) as entries:
+            for entry in entries:
+                if entry.is_dir(follow_symlinks=False):
+                    todo.append(entry.path)
+                else:
+                    count += 1
+    return count
 
 
 def _plan(
@@ -316,29 +329,21 @@ def _plan(
         incremental_mod.read_manifest(previous, fingerprint) if reuse and previous.is_dir() else {}
     )
     seeded: set[str] = set()
-    folders: set[str] = set()  # the staging folder's folders, as seeding leaves them
     if keys and _take_spare(output, staging):  # the spare may be of another lineage: reseed
         trash = _Trash(output)
         try:
-            seeded = incremental_mod.reseed(
-                previous, staging, keys, fingerprint, trash.take, kept_folders=folders
-            )
+            seeded = incremental_mod.reseed(previous, staging, keys, fingerprint, trash.take)
         except OSError as exc:
             logger.warning("the spare site could not be reused (%s); seeding afresh", exc)
             _discard(staging, output)
             staging.mkdir()
-            seeded, folders = set(), set()
+            seeded = set()
         else:
-            plan = incremental_mod.Plan(fingerprint, keys, seeded)
-            plan.mark(staging, folders)
-            return plan
+            return incremental_mod.Plan(fingerprint, keys, seeded)
         finally:
             trash.empty()
-    seeded = incremental_mod.seed(previous, staging, keys, folders) if keys else set()
-    plan = incremental_mod.Plan(fingerprint, keys, seeded)
-    if seeded:
-        plan.mark(staging, folders)
-    return plan
+    seeded = incremental_mod.seed(previous, staging, keys) if keys else set()
+    return incremental_mod.Plan(fingerprint, keys, seeded)
 
 
 def _take_spare(output: Path, staging: Path) -> bool:

@@ -738,10 +738,6 @@ class Plan:
         self.fingerprint = fingerprint
         self.previous = dict(previous)
         self.seeded = seeded
-        # The staging folder as seeding left it (``mark``): its folders, and the time stamp
-        # of its root then, after which a folder that changed has a later mtime (count_files).
-        self.folders: set[str] = set()
-        self.marked_ns: int | None = None
         self.keys: dict[str, str] = {}
         self.unchanged: set[str] = set()
         self.rendered: set[str] = set()
@@ -754,20 +750,6 @@ class Plan:
         self._names: dict[str, tuple[tuple[str, str], ...] | None] = {}
         # each variable's last value and its text in a key (the same objects on many pages)
         self._last: dict[str, tuple[Any, str]] = {}
-
-    def mark(self, staging: Path, folders: Iterable[str]) -> None:
-        """Note what seeding left in ``staging``: the files ``seeded`` and ``folders`` (every
-        folder it holds, by relative name), and the moment, as the file system stamps it."""
-        known = {""}
-        for folder in folders:
-            while folder not in known:
-                known.add(folder)
-                folder = os.path.dirname(folder)
-        probe = staging / f".csrnews-mark-{os.getpid()}"
-        probe.touch()  # stamps the root folder with the file system's own clock
-        probe.unlink()
-        self.folders = known
-        self.marked_ns = os.stat(staging).st_mtime_ns
 
     def page_key(self, template: Any, localcontext: Mapping[str, Any]) -> str:
         """The key of one page about to be rendered."""
@@ -959,17 +941,8 @@ def read_manifest(site: Path, fingerprint: str) -> dict[str, str]:
     return {str(k): str(v) for k, v in keys.items()} if isinstance(keys, dict) else {}
 
 
-def seed(
-    previous_site: Path,
-    staging: Path,
-    names: Iterable[str],
-    folders: set[str] | None = None,
-) -> set[str]:
-    """Hard-link (or copy, across file systems) the previous site's files into staging.
-
-    ``folders``, when given, gets the relative name of every folder a file was linked into
-    (or made for one).
-    """
+def seed(previous_site: Path, staging: Path, names: Iterable[str]) -> set[str]:
+    """Hard-link (or copy, across file systems) the previous site's files into staging."""
     seeded: set[str] = set()
     made: set[str] = set()
     previous, stage = str(previous_site), str(staging)
@@ -986,8 +959,6 @@ def seed(
             except FileNotFoundError:
                 os.makedirs(parent, exist_ok=True)
             made.add(parent)
-            if folders is not None:
-                folders.add(os.path.dirname(os.path.normpath(name)))
         try:
             os.link(source, target)
         except FileNotFoundError:
@@ -1007,7 +978,6 @@ def reseed(
     names: Mapping[str, str],
     fingerprint: str,
     discard: Callable[[str], object] = shutil.rmtree,
-    kept_folders: set[str] | None = None,
 ) -> set[str]:
     """Bring an older site moved to ``staging`` to what ``seed`` would make there; its names.
 
@@ -1018,8 +988,7 @@ def reseed(
     gone); a file whose key in the spare's manifest is the previous site's is kept as it is
     (same key, same bytes), every other name is linked again from ``previous_site``.
     Nothing is written to: files are only unlinked and linked. Folders that hold none of the
-    names (the search bundle, theme files) go to ``discard``. ``kept_folders``, when given,
-    gets the relative names of the folders left in ``staging``.
+    names (the search bundle, theme files) go to ``discard``.
     """
     spare_keys = read_manifest(staging, fingerprint)
     files = {n for n in names if _plain(n)}
@@ -1030,14 +999,11 @@ def reseed(
             folders.add(folder)
             folder = os.path.dirname(folder)
     present: set[str] = set()
-    visited: set[str] = set()
-    _prune(str(staging), "", files, folders, present, discard, visited)
+    _prune(str(staging), "", files, folders, present, discard)
     kept = {n for n in present if spare_keys.get(n) == names[n]}
     for name in present - kept:
         os.unlink(os.path.join(staging, name))
-    if kept_folders is not None:
-        kept_folders.update(visited)
-    return kept | seed(previous_site, staging, [n for n in names if n not in kept], kept_folders)
+    return kept | seed(previous_site, staging, [n for n in names if n not in kept])
 
 
 def _plain(name: str) -> bool:
@@ -1054,18 +1020,15 @@ def _prune(
     folders: set[str],
     present: set[str],
     discard: Callable[[str], object],
-    visited: set[str],
 ) -> None:
-    """Remove what is neither one of ``files`` nor a folder of them; note the files found
-    (in ``present``) and the folders kept (in ``visited``)."""
+    """Remove what is neither one of ``files`` nor a folder of them; note the files found."""
     with os.scandir(folder) as scan:
         entries = list(scan)
     for entry in entries:
         name = rel + entry.name
         if entry.is_dir(follow_symlinks=False):
             if name in folders:
-                visited.add(name)
-                _prune(entry.path, name + os.sep, files, folders, present, discard, visited)
+                _prune(entry.path, name + os.sep, files, folders, present, discard)
             else:
                 discard(entry.path)
         elif name in files and not entry.is_symlink():
@@ -1095,51 +1058,6 @@ def finish(plan: Plan, staging: Path) -> RenderCounts:
         removed=len(stale),
         incremental=bool(plan.seeded),
     )
-
-
-def count_files(site: Path, plan: Plan | None = None) -> int:
-    """Files under ``site`` (a symbolic link counts as a file, as os.scandir types it).
-
-    With the ``plan`` of the build that made the site (``Plan.mark``), a folder of the
-    staging folder as seeding left it whose mtime is still before the mark holds what it
-    held then (any file or folder made, removed or renamed in a folder stamps its mtime): its
-    seeded files are counted without listing it, its folders looked at in turn. Only the
-    folders the build changed are listed: a stat, not a listing, for the tens of thousands of
-    story folders a night leaves as they were.
-    """
-    since = plan.marked_ns if plan is not None else None
-    known = plan.folders if plan is not None and since is not None else set()
-    direct: dict[str, int] = {}
-    children: dict[str, list[str]] = {}
-    if known:
-        for name in plan.seeded:  # type: ignore[union-attr]
-            parent = os.path.dirname(name)
-            direct[parent] = direct.get(parent, 0) + 1
-        for folder in known:
-            if folder:
-                children.setdefault(os.path.dirname(folder), []).append(folder)
-    count, todo = 0, [("", str(site))]
-    while todo:
-        rel, path = todo.pop()
-        if rel in known:
-            try:
-                unchanged = os.stat(path).st_mtime_ns < since  # type: ignore[operator]
-            except FileNotFoundError:
-                continue
-            if unchanged:
-                count += direct.get(rel, 0)
-                todo.extend(
-                    (child, os.path.join(path, os.path.basename(child)))
-                    for child in children.get(rel, ())
-                )
-                continue
-        with os.scandir(path) as entries:
-            for entry in entries:
-                if entry.is_dir(follow_symlinks=False):
-                    todo.append((f"{rel}{os.sep}{entry.name}" if rel else entry.name, entry.path))
-                else:
-                    count += 1
-    return count
 
 
 def _parents_within(folder: Path, root: Path) -> Iterator[Path]:
