@@ -4,8 +4,10 @@ full build (their memory is not held at the same time), both at once in a nightl
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import subprocess
+import sys
 import time
 from pathlib import Path
 from typing import Any
@@ -127,3 +129,37 @@ def test_a_full_build_checks_the_story_files_once_for_all_three_processes(
     found = SearchService(tmp_path / "index").search(SearchRequest(q="ISO 26000 forum Shanghai"))
     assert all("iso-26000-forum" not in hit["url"] for hit in found["hits"])
     assert not (tmp_path / "out" / "news" / "2025" / "iso-26000-forum-in-shanghai").exists()
+
+
+# A companion that, once told to go (or its stdin closed), says its priority as JSON.
+_SAYS_ITS_NICENESS = (
+    "import json, os, sys; sys.stdin.readline(); "
+    "print(json.dumps({'nice': os.getpriority(os.PRIO_PROCESS, 0)}))"
+)
+
+
+def _companion() -> subprocess.Popen[str]:
+    return subprocess.Popen(
+        [sys.executable, "-c", _SAYS_ITS_NICENESS],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+
+
+@pytest.mark.parametrize("in_turn", [False, True], ids=["nightly", "full build"])
+def test_a_nightlys_companions_run_at_a_lower_priority_than_the_site(
+    tmp_path: Path, in_turn: bool
+) -> None:
+    own = os.getpriority(os.PRIO_PROCESS, 0)
+    companions = build_cmd._Companions(
+        _companion, lambda: build_cmd._StaticSearch(_companion(), tmp_path), in_turn=in_turn
+    )
+    index = companions.indexer()  # in turn: started once the static search has ended
+    assert index is not None and companions.static is not None
+    said, _ = index.communicate("go\n", timeout=60)
+    stats, problem = companions.static.wait()
+    assert stats is not None, problem
+    expected = own if in_turn else min(19, own + build_cmd.COMPANION_NICENESS)
+    assert (stats["nice"], json.loads(said)["nice"]) == (expected, expected)
