@@ -158,7 +158,7 @@ def test_a_nightlys_companions_yield_the_cpu_to_the_site(tmp_path: Path, in_turn
             static.child.kill()
         indexer = companions.indexer()
         assert indexer is not None and len(children) == 2
-        expected = mine if in_turn else min(19, max(mine, 0) + build_cmd.COMPANION_NICENESS)
+        expected = mine if in_turn else min(19, mine + build_cmd.COMPANION_NICENESS)
         if not in_turn:
             assert os.getpriority(os.PRIO_PROCESS, static.child.pid) == expected
         assert os.getpriority(os.PRIO_PROCESS, indexer.pid) == expected

@@ -250,7 +250,7 @@ class _Companions:
     of the site and the two in turn (at 20,000 stories about 65, and 45 + 31, CPU-s).
     Otherwise (a nightly: little to do in each) both start at once, at a lower priority
     (COMPANION_NICENESS): the site is the nightly's critical path (at 20,000 stories about
-    8 CPU-s against their 4 together), and with three processes on two cores it would
+    8 CPU-s against their 3 together), and with three processes on two cores it would
     otherwise get two thirds of a core while they run.
     """
 
@@ -318,14 +318,15 @@ COMPANION_NICENESS = 10  # how much a nightly's index and static search yield to
 
 
 def yield_cpu(pid: int, niceness: int | None = None) -> None:
-    """Lower a child's priority so the site build gets the CPU first when both want it.
+    """Lower a child's priority below this process's (by ``niceness``, COMPANION_NICENESS
+    unless given; the kernel stops at 19), so the site build gets the CPU first.
 
-    Set right after the child started, before it starts its own children (Pagefind), which
-    inherit it. A system that refuses (or a child already gone) leaves it as it was.
+    Set as soon as the child has started: what it starts later (the static search's
+    Pagefind) inherits it. A system that refuses, or a child already gone, leaves it as it was.
     """
     lower = COMPANION_NICENESS if niceness is None else niceness
     try:
-        os.setpriority(os.PRIO_PROCESS, pid, max(os.getpriority(os.PRIO_PROCESS, 0), 0) + lower)
+        os.setpriority(os.PRIO_PROCESS, pid, os.getpriority(os.PRIO_PROCESS, 0) + lower)
     except OSError:
         pass
 
