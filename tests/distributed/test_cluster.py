@@ -251,7 +251,9 @@ def test_a_killed_workers_requests_are_finished_by_the_other(
         assert int(rdb.hget(keys.STATS, "requeued") or 0) >= lost
         stories = [read_story(p) for p in iter_story_files(work / "content")]
         served = _served(slow)
-        assert len(stories) == len(served), procs.output("survivor")
+        # on a mismatch, say why: the survivor's output and each source's fetch errors
+        errors = {name: src.get("errors") for name, src in report["sources"].items()}
+        assert len(stories) == len(served), f"{procs.output('survivor')}\nerrors: {errors}"
         for demo in served:
             _file_for(stories, demo.url)
         assert sum(s["new"] for s in report["sources"].values()) == len(stories)
