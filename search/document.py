@@ -12,7 +12,7 @@ from datetime import datetime
 from pathlib import Path
 
 from csrnews.story import schema
-from csrnews.story.storyfile import FULLTEXT_SUFFIX, Story, _canonical_key
+from csrnews.story.storyfile import FULLTEXT_SUFFIX, Story, canonical_key
 from csrnews.story.urls import story_url, title_slug
 from csrnews.story.vocabulary import event_type_id
 
@@ -140,9 +140,9 @@ def _header_keys() -> tuple[_HeaderRows, dict[str, str]]:
     table = schema.fields()
     if _header_table is None or _header_table[0] is not table:
         rows = tuple(
-            (str(item.index), _canonical_key(item.key), item.list)
+            (str(item.index), canonical_key(item.key), item.list)
             for item in schema.indexed()
             if item.index not in _DERIVED_VALUES
         )
-        _header_table = (table, rows, {name: _canonical_key(name) for name in _READ})
+        _header_table = (table, rows, {name: canonical_key(name) for name in _READ})
     return _header_table[1], _header_table[2]

@@ -45,7 +45,7 @@ def _spelling_table() -> dict[str, str]:
     return _spellings[1]
 
 
-def _canonical_key(key: str, spellings: dict[str, str] | None = None) -> str:
+def canonical_key(key: str, spellings: dict[str, str] | None = None) -> str:
     """Map a key in any case to its canonical spelling (Pelican lower-cases them on reading);
     ``spellings``: _spelling_table(), when the caller looked it up once for many keys."""
     found = (_spelling_table() if spellings is None else spellings).get(key.lower())
@@ -67,11 +67,11 @@ class Story:
 
     def get(self, key: str, default: str = "") -> str:
         """Return a metadata value by key (any case)."""
-        return self.meta.get(_canonical_key(key), default)
+        return self.meta.get(canonical_key(key), default)
 
     def set(self, key: str, value: str | None) -> None:
         """Set a metadata value; an empty or None value removes the key."""
-        key = _canonical_key(key)
+        key = canonical_key(key)
         if value is None or _one_line(value) == "":
             self.meta.pop(key, None)
         else:
@@ -115,7 +115,7 @@ def parse_story(text: str, path: Path | None = None) -> Story:
             break
         match = _KEY_RE.match(line)
         if match:
-            last_key = _canonical_key(match.group(1), spellings)
+            last_key = canonical_key(match.group(1), spellings)
             meta[last_key] = match.group(2).strip()
         elif last_key is not None and line[:1] in (" ", "\t"):
             # Continuation line, as Python-Markdown's meta extension allows.
