@@ -36,6 +36,7 @@ from pelican.utils import sanitised_join
 
 from csrnews.site import pelican_compat
 from csrnews.site.pagination import StablePagesWriter
+from csrnews.site.sparewalk import prune
 from csrnews.story.atomicfile import replacing
 
 logger = logging.getLogger(__name__)
@@ -998,8 +999,7 @@ def reseed(
         while folder and folder not in folders:
             folders.add(folder)
             folder = os.path.dirname(folder)
-    present: set[str] = set()
-    _prune(str(staging), "", files, folders, present, discard)
+    present = prune(str(staging), files, folders, discard)
     kept = {n for n in present if spare_keys.get(n) == names[n]}
     for name in present - kept:
         os.unlink(os.path.join(staging, name))
@@ -1011,30 +1011,6 @@ def _plain(name: str) -> bool:
     if not name or os.path.isabs(name) or ".." in name.split(os.sep):
         return False
     return os.path.normpath(name) == name != "."
-
-
-def _prune(
-    folder: str,
-    rel: str,
-    files: set[str],
-    folders: set[str],
-    present: set[str],
-    discard: Callable[[str], object],
-) -> None:
-    """Remove what is neither one of ``files`` nor a folder of them; note the files found."""
-    with os.scandir(folder) as scan:
-        entries = list(scan)
-    for entry in entries:
-        name = rel + entry.name
-        if entry.is_dir(follow_symlinks=False):
-            if name in folders:
-                _prune(entry.path, name + os.sep, files, folders, present, discard)
-            else:
-                discard(entry.path)
-        elif name in files and not entry.is_symlink():
-            present.add(name)
-        else:
-            os.unlink(entry.path)
 
 
 def finish(plan: Plan, staging: Path) -> RenderCounts:

@@ -1,0 +1,76 @@
+"""Prune an older site down to a set of names, reading several of its folders at once.
+
+A nightly build takes the site before the previous one (the spare) as its staging folder and
+removes from it whatever the new site does not keep (csrnews.site.incremental.reseed). That
+means reading every folder of it: about 30,000 at 20,000 stories, one per story page. When
+the page cache no longer holds them (a night after the last build, or a host that reclaims
+idle memory), each folder is a read from the disk, and read one after the other they took
+5-6 s of a 15-20 s night here, against 0.4-0.6 s when cached. Reading a level of the tree in
+WALK_THREADS slices at once keeps the disk busy with several reads (the threads wait in the
+system calls, which release the interpreter's lock); when cached it costs about what one
+walk does.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
+
+WALK_THREADS = 8  # folders read at once
+
+
+def _slices(items: Sequence[tuple[str, str]], count: int) -> Iterator[Sequence[tuple[str, str]]]:
+    size = -(-len(items) // count)
+    for start in range(0, len(items), size):
+        yield items[start : start + size]
+
+
+def prune(
+    root: str,
+    files: set[str],
+    folders: set[str],
+    discard: Callable[[str], object],
+    threads: int = WALK_THREADS,
+) -> set[str]:
+    """Remove under ``root`` what is neither one of ``files`` nor one of ``folders`` (names
+    relative to ``root``, ``os.sep`` between parts); return the ``files`` found there.
+
+    A file that is not listed, or a symbolic link, is unlinked; a folder that is not listed is
+    given to ``discard`` (called in this thread, after the level it was found on) and not
+    read. An error reading a folder or removing a file is raised (an ``OSError``) once every
+    read under way has ended.
+    """
+    present: set[str] = set()
+    unwanted: list[str] = []
+
+    def walk(part: Sequence[tuple[str, str]]) -> list[tuple[str, str]]:
+        below: list[tuple[str, str]] = []
+        for folder, rel in part:
+            with os.scandir(folder) as scan:
+                entries = list(scan)
+            for entry in entries:
+                name = rel + entry.name
+                if entry.is_dir(follow_symlinks=False):
+                    if name in folders:
+                        below.append((entry.path, name + os.sep))
+                    else:
+                        unwanted.append(entry.path)
+                elif name in files and not entry.is_symlink():
+                    present.add(name)
+                else:
+                    os.unlink(entry.path)
+        return below
+
+    level: list[tuple[str, str]] = [(root, "")]
+    with ThreadPoolExecutor(max_workers=max(1, threads)) as pool:
+        while level:
+            if len(level) < 2 * threads:
+                parts = [walk(level)]  # a few folders: not worth the threads
+            else:
+                parts = list(pool.map(walk, _slices(level, threads)))
+            level = [pair for part in parts for pair in part]
+            for path in unwanted:
+                discard(path)
+            unwanted.clear()
+    return present

@@ -1,0 +1,84 @@
+"""The spare site's walk: what it keeps, removes and hands over, with one thread or several."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+from csrnews.site import sparewalk
+from csrnews.site.sparewalk import prune
+
+
+def _tree(root: Path, stories: int) -> tuple[set[str], set[str]]:
+    """A small site: story pages in folders of their own, a feed, an unlisted bundle."""
+    files: set[str] = set()
+    for number in range(stories):
+        page = root / "news" / str(2020 + number % 3) / f"story-{number}" / "index.html"
+        page.parent.mkdir(parents=True)
+        page.write_text(f"story {number}", encoding="utf-8")
+        files.add(str(page.relative_to(root)))
+        (page.parent / "stray.tmp").write_text("not listed", encoding="utf-8")
+    (root / "feeds").mkdir()
+    (root / "feeds" / "all.atom.xml").write_text("feed", encoding="utf-8")
+    files.add(os.path.join("feeds", "all.atom.xml"))
+    (root / "index.html").write_text("home", encoding="utf-8")
+    files.add("index.html")
+    bundle = root / "pagefind" / "fragment"
+    bundle.mkdir(parents=True)
+    (bundle / "a.pf_fragment").write_text("x", encoding="utf-8")
+    (root / "old.html").write_text("a page of a story gone", encoding="utf-8")
+    folders: set[str] = set()
+    for name in files:
+        folder = os.path.dirname(name)
+        while folder:
+            folders.add(folder)
+            folder = os.path.dirname(folder)
+    return files, folders
+
+
+def _listing(root: Path) -> set[str]:
+    return {str(p.relative_to(root)) for p in root.rglob("*") if not p.is_dir()}
+
+
+@pytest.mark.parametrize("threads", [1, 8])
+def test_the_walk_keeps_the_listed_files_and_nothing_else(tmp_path: Path, threads: int) -> None:
+    # 60 story folders: levels wide enough for the threads (at least 2 * threads folders)
+    files, folders = _tree(tmp_path, 60)
+    listed_but_gone = os.path.join("news", "2020", "story-0", "gone.html")
+    link = tmp_path / "news" / "2021" / "story-1" / "link.html"
+    link.symlink_to(tmp_path / "index.html")
+    discarded: list[str] = []
+
+    present = prune(
+        str(tmp_path),
+        files | {listed_but_gone, str(link.relative_to(tmp_path))},
+        folders,
+        discarded.append,
+        threads=threads,
+    )
+
+    assert present == files  # a listed name that is not there is not found; a link is no file
+    # the stray files, the old page and the link are gone; the unlisted folder is handed over
+    # whole (discard here leaves it where it is), not read
+    bundle = os.path.join("pagefind", "fragment", "a.pf_fragment")
+    assert _listing(tmp_path) == files | {bundle}
+    assert discarded == [str(tmp_path / "pagefind")]
+
+
+def test_a_folder_that_cannot_be_read_is_an_error_after_the_other_reads(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    files, folders = _tree(tmp_path, 60)
+    bad = str(tmp_path / "news" / "2022" / "story-2")
+    real_scandir = os.scandir
+
+    def scandir(path: str) -> object:
+        if path == bad:
+            raise PermissionError(13, "Permission denied", path)
+        return real_scandir(path)
+
+    monkeypatch.setattr(sparewalk.os, "scandir", scandir)
+    with pytest.raises(PermissionError):
+        prune(str(tmp_path), files, folders, lambda path: None, threads=8)
