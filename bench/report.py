@@ -185,8 +185,12 @@ def _rows(results: dict[str, Any]) -> list[tuple[str, str, str]]:
             for label, night in (
                 ("second night", nightly),
                 ("first night", nightly.get("first_night")),
+                ("third night, page cache dropped", nightly.get("cold_night")),
             ):
                 if not night:
+                    continue
+                if "skipped" in night:
+                    rows.append((f"nightly, {label}", "skipped", night["skipped"]))
                     continue
                 rows.append(
                     (
@@ -315,6 +319,9 @@ def key_figures(results: dict[str, Any]) -> dict[str, float]:
         out[f"nightly {nightly['stories']} CPU s"] = nightly.get("cpu_s", 0.0)
         if nightly.get("rendered") is not None:
             out[f"nightly {nightly['stories']} pages rendered"] = nightly["rendered"]
+        cold = nightly.get("cold_night") or {}
+        if "wall_s" in cold:
+            out[f"nightly {cold['stories']} cold cache s"] = cold["wall_s"]
     query = results.get("query") or {}
     if "in_process" in query:
         for p in ("p50_ms", "p95_ms", "p99_ms"):

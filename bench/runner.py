@@ -79,6 +79,20 @@ def _settle() -> None:
         os.sync()
 
 
+DROP_CACHES = Path("/proc/sys/vm/drop_caches")
+
+
+def drop_page_cache(control: Path = DROP_CACHES) -> str:
+    """Write back and drop the page cache and the file system's cached folders and inodes
+    (Linux, as root); returns why not when it cannot, else an empty string."""
+    _settle()
+    try:
+        control.write_text("3\n", encoding="ascii")
+    except OSError as exc:
+        return f"cannot drop the page cache: {exc.strerror or exc}"
+    return ""
+
+
 def _figures(result: RunResult, *, tail: bool = True) -> dict[str, Any]:
     data = result.as_dict()
     data.pop("command")
@@ -211,14 +225,15 @@ class Bench:
         return folder
 
     def csrnews_build(
-        self, size: int, *options: str, prefix: str = ""
+        self, size: int, *options: str, prefix: str = "", settle: bool = True
     ) -> tuple[RunResult, dict[str, Any]]:
         """`csrnews build` (site, index and static search) of the corpus of ``size`` stories,
         and its report; ``options`` added to its command line, ``prefix`` to the names of its
         output, index, cache and report (another build beside the main one)."""
         report = self._dir(f"corpus-{size}", f"{prefix}build-report.json")
         report.unlink(missing_ok=True)
-        _settle()
+        if settle:
+            _settle()
         result = run_measured(
             _cli(
                 "build",
@@ -546,7 +561,9 @@ class Bench:
 
         Measured on the second night after the full build, the state every night after the
         first is in (a site built from a previous site, which was itself built from one);
-        the first night is measured too (``first_night``).
+        the first night is measured too (``first_night``), and a third one after dropping the
+        page cache (``cold_night``: what a nightly run a day after the last build reads from
+        the disk; ``{"skipped": why}`` where the cache cannot be dropped).
         """
         if size not in self._built:
             if self._dir(f"corpus-{size}", "nightly-applied").exists():
@@ -554,11 +571,21 @@ class Bench:
             self.say(f"nightly {size}: first a full build to start from")
             self.csrnews_build(size)
         nights = []
-        for night in (1, 2):
+        for night in (1, 2, 3):
             changes = self._changes(size, night)
-            result, report = self.csrnews_build(size)
+            cold = ""
+            if night == 3:
+                # a night as production has it: the last build a day ago, its files no longer
+                # in the page cache (measured where the cache can be dropped: as root)
+                cold = drop_page_cache()
+                if cold:
+                    self.say(f"nightly {size}, night 3 with a cold page cache: skipped ({cold})")
+                    nights.append({"skipped": cold})
+                    break
+            result, report = self.csrnews_build(size, settle=night != 3)
             self.say(
-                f"nightly {size}, night {night}: build {result.wall_s:.1f} s, "
+                f"nightly {size}, night {night}{' (page cache dropped)' if night == 3 else ''}: "
+                f"build {result.wall_s:.1f} s, "
                 f"{result.cpu_s:.1f} s CPU, {report.get('rendered')} pages rendered, "
                 f"peak RSS {result.peak_rss_sum_mb:.0f} MB summed"
             )
@@ -573,7 +600,7 @@ class Bench:
                     **report,
                 }
             )
-        return {**nights[1], "first_night": nights[0]}
+        return {**nights[1], "first_night": nights[0], "cold_night": nights[2]}
 
     def query(self, size: int) -> dict[str, Any]:
         """Query latency over the fixed mix, in-process and through `csrnews serve`."""
