@@ -6,12 +6,16 @@ import os
 import shutil
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
+from pelican import signals
 
+from csrnews.site import incremental
 from csrnews.site.build import SiteBuildError, SiteStats, build_site
 from csrnews.site.folders import spare_of
 from csrnews.site.incremental import MANIFEST
@@ -242,3 +246,66 @@ def test_the_nightly_builds_in_the_site_of_the_release_it_prunes(
     status = {"status/index.html", "status/status.json"}  # the run's own page, new each run
     a, b = snapshot(fourth / "site"), snapshot(third / "site")
     assert [m for m in mismatches(a, b) if m.split(": ")[-1] not in status] == []
+
+
+def test_the_spare_is_walked_while_pelican_reads_the_stories(
+    content: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The seeding waits in a thread of its own for Pelican to have read the stories (it
+    would wait in vain, and time out, if it ran before Pelican as it did): a cold walk of the
+    spare is hidden behind the reading. The site is the same as ever."""
+    site = tmp_path / "site"
+    build_site(content, site, quiet=True)
+    build_site(content, site, quiet=True)
+    before = snapshot(site)
+    read = threading.Event()
+    seen: list[tuple[str, bool]] = []
+    real_reseed = incremental.reseed
+
+    def slow_reseed(*args: Any, **kwargs: Any) -> set[str]:
+        seen.append((threading.current_thread().name, read.wait(timeout=20)))
+        return real_reseed(*args, **kwargs)
+
+    def stories_read(generator: Any) -> None:
+        read.set()
+
+    monkeypatch.setattr(incremental, "reseed", slow_reseed)
+    signals.article_generator_finalized.connect(stories_read)
+    try:
+        stats = build_site(content, site, quiet=True)
+    finally:
+        signals.article_generator_finalized.disconnect(stories_read)
+    assert seen == [("csrnews-seed", True)]
+    assert stats.rendered == 0 and mismatches(snapshot(site), before) == []
+
+
+def test_a_build_failing_while_the_spare_is_walked_keeps_the_site(
+    content: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A story Pelican cannot read fails the build while the seeding still runs: the staging
+    folder goes once the seeding has ended, the live site stays as it was."""
+    site = tmp_path / "site"
+    build_site(content, site, quiet=True)
+    build_site(content, site, quiet=True)
+    before = snapshot(site)
+    release = threading.Event()
+    real_reseed = incremental.reseed
+
+    def held_reseed(*args: Any, **kwargs: Any) -> set[str]:
+        release.wait(timeout=20)
+        return real_reseed(*args, **kwargs)
+
+    def fail(generator: Any) -> None:
+        release.set()  # the walk goes on while the build fails
+        raise RuntimeError("a plugin failed")
+
+    monkeypatch.setattr(incremental, "reseed", held_reseed)
+    signals.article_generator_finalized.connect(fail)
+    try:
+        with pytest.raises(SiteBuildError, match="a plugin failed"):
+            build_site(content, site, quiet=True)
+    finally:
+        signals.article_generator_finalized.disconnect(fail)
+    assert mismatches(snapshot(site), before) == []
+    assert not list(tmp_path.glob(".site.building-*"))
+    assert not [t for t in threading.enumerate() if t.name == "csrnews-seed"]

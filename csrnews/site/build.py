@@ -11,6 +11,7 @@ import shutil
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -183,6 +184,7 @@ def build_site(
     signals.article_generator_finalized.connect(count_articles)
     signals.page_generator_finalized.connect(count_pages)
     writer_hook = None
+    seeding: _Seeding | None = None
     try:
         conf = pelican_settings(
             content,
@@ -194,11 +196,13 @@ def build_site(
             conf=settings_file,
         )
         previous_site = Path(previous) if previous else output
-        plan = _plan(conf, previous_site, staging, output, reuse=incremental)
+        plan, seeding = _plan(conf, previous_site, staging, output, reuse=incremental)
         if lock.alone:  # the reader cache's folder (_plan chose it)
             _remove_stale_temporaries(Path(conf["CACHE_PATH"]))
 
         def writer_hook(_pelican: Any) -> type:
+            # Pelican asks for its writer once every story is read: pages are written next
+            seeding.wait()
             return incremental_mod.make_writer_class(plan)
 
         signals.get_writer.connect(writer_hook)
@@ -215,6 +219,7 @@ def build_site(
             Pelican(conf).run()
         if recorder.errors:
             raise SiteBuildError("; ".join(recorder.errors[:5]))
+        seeding.wait()
         counts = incremental_mod.finish(plan, staging)
         stats.rendered, stats.unchanged = counts.rendered, counts.unchanged
         stats.removed, stats.incremental = counts.removed, counts.incremental
@@ -225,9 +230,13 @@ def build_site(
             before_swap(stats)
         ready = True
     except SiteBuildError:
+        if seeding is not None:
+            seeding.settle()  # its thread writes into staging
         shutil.rmtree(staging, ignore_errors=True)
         raise
     except Exception as exc:
+        if seeding is not None:
+            seeding.settle()
         shutil.rmtree(staging, ignore_errors=True)
         raise SiteBuildError(f"{type(exc).__name__}: {exc}") from exc
     finally:
@@ -295,8 +304,8 @@ def count_files(folder: Path) -> int:
 
 def _plan(
     conf: dict[str, Any], previous: Path, staging: Path, output: Path, *, reuse: bool
-) -> incremental_mod.Plan:
-    """Turn the reader cache on and seed staging with the previous build's files.
+) -> tuple[incremental_mod.Plan, _Seeding]:
+    """Turn the reader cache on and start seeding staging with the previous build's files.
 
     Without ``reuse`` (a full build) every story is parsed and every page rendered again, and
     the cache and the manifest are written afresh for the next build.
@@ -328,22 +337,71 @@ def _plan(
     keys = (
         incremental_mod.read_manifest(previous, fingerprint) if reuse and previous.is_dir() else {}
     )
-    seeded: set[str] = set()
-    if keys and _take_spare(output, staging):  # the spare may be of another lineage: reseed
+    plan = incremental_mod.Plan(fingerprint, keys, set())
+    return plan, _Seeding(plan, previous, staging, output)
+
+
+class _Seeding:
+    """The staging folder seeded with the previous build's files, in a thread of its own.
+
+    Pelican reads every story before it writes a page; the seeding (the spare's walk and
+    its links, csrnews.site.incremental.reseed, or links to every file of the previous site)
+    needs only the file system, and where the page cache no longer holds the sites it spends
+    most of its time waiting for the disk. It runs beside the reading; ``wait`` (before the
+    first page is written) gives the plan its seeded names.
+    """
+
+    def __init__(
+        self, plan: incremental_mod.Plan, previous: Path, staging: Path, output: Path
+    ) -> None:
+        self.plan = plan
+        self._result: set[str] | BaseException | None = None
+        self._thread: threading.Thread | None = None
+        if plan.previous:
+            self._thread = threading.Thread(
+                target=self._run, args=(previous, staging, output), name="csrnews-seed"
+            )
+            self._thread.start()
+
+    def _run(self, previous: Path, staging: Path, output: Path) -> None:
+        try:
+            plan = self.plan
+            self._result = _seed_staging(plan.previous, plan.fingerprint, previous, staging, output)
+        except BaseException as exc:  # given to the build's own thread by wait()
+            self._result = exc
+
+    def wait(self) -> None:
+        """Block until the staging folder is seeded; raise what the seeding raised."""
+        if self._thread is None:
+            return
+        self._thread.join()
+        self._thread = None
+        if isinstance(self._result, BaseException):
+            raise self._result
+        self.plan.seeded = self._result or set()
+
+    def settle(self) -> None:
+        """Wait, ignoring a failure (the build failed already; its staging goes)."""
+        with contextlib.suppress(Exception):
+            self.wait()
+
+
+def _seed_staging(
+    keys: dict[str, str], fingerprint: str, previous: Path, staging: Path, output: Path
+) -> set[str]:
+    """Seed ``staging`` for the build: reseed the spare when there is one, else link every file
+    of the previous site; the names seeded."""
+    if _take_spare(output, staging):  # the spare may be of another lineage: reseed
         trash = _Trash(output)
         try:
-            seeded = incremental_mod.reseed(previous, staging, keys, fingerprint, trash.take)
+            return incremental_mod.reseed(previous, staging, keys, fingerprint, trash.take)
         except OSError as exc:
             logger.warning("the spare site could not be reused (%s); seeding afresh", exc)
             _discard(staging, output)
             staging.mkdir()
-            seeded = set()
-        else:
-            return incremental_mod.Plan(fingerprint, keys, seeded)
         finally:
             trash.empty()
-    seeded = incremental_mod.seed(previous, staging, keys) if keys else set()
-    return incremental_mod.Plan(fingerprint, keys, seeded)
+    return incremental_mod.seed(previous, staging, keys)
 
 
 def _take_spare(output: Path, staging: Path) -> bool:
