@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from csrnews.site import sparewalk
-from csrnews.site.sparewalk import prune
+from csrnews.site.sparewalk import link_all, prune
 
 
 def _tree(root: Path, stories: int) -> tuple[set[str], set[str]]:
@@ -82,3 +82,19 @@ def test_a_folder_that_cannot_be_read_is_an_error_after_the_other_reads(
     monkeypatch.setattr(sparewalk.os, "scandir", scandir)
     with pytest.raises(PermissionError):
         prune(str(tmp_path), files, folders, lambda path: None, threads=8)
+
+
+@pytest.mark.parametrize("threads", [1, 8])
+def test_link_all_links_every_listed_file_into_new_folders(tmp_path: Path, threads: int) -> None:
+    source, target = tmp_path / "site", tmp_path / "staging"
+    files, _folders = _tree(source, 60)
+    target.mkdir()
+    gone = os.path.join("news", "2020", "story-99", "index.html")  # listed, not in the site
+    outside = [os.path.join("..", "site", "index.html"), str(source / "index.html")]
+
+    linked = link_all(str(source), str(target), [*sorted(files), gone, *outside], threads=threads)
+
+    assert linked == files
+    assert _listing(target) == files
+    for name in files:  # the same file, not a copy
+        assert os.path.samefile(source / name, target / name)

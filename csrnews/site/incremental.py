@@ -36,7 +36,7 @@ from pelican.utils import sanitised_join
 
 from csrnews.site import pelican_compat
 from csrnews.site.pagination import StablePagesWriter
-from csrnews.site.sparewalk import prune
+from csrnews.site.sparewalk import link_all, prune
 from csrnews.story.atomicfile import replacing
 
 logger = logging.getLogger(__name__)
@@ -944,33 +944,7 @@ def read_manifest(site: Path, fingerprint: str) -> dict[str, str]:
 
 def seed(previous_site: Path, staging: Path, names: Iterable[str]) -> set[str]:
     """Hard-link (or copy, across file systems) the previous site's files into staging."""
-    seeded: set[str] = set()
-    made: set[str] = set()
-    previous, stage = str(previous_site), str(staging)
-    for name in names:
-        if os.path.isabs(name) or ".." in name.split(os.sep):
-            continue
-        source, target = os.path.join(previous, name), os.path.join(stage, name)
-        parent = os.path.dirname(target)
-        if parent not in made:
-            try:  # one mkdir per folder (os.makedirs also stats it and walks its parents)
-                os.mkdir(parent)
-            except FileExistsError:
-                pass
-            except FileNotFoundError:
-                os.makedirs(parent, exist_ok=True)
-            made.add(parent)
-        try:
-            os.link(source, target)
-        except FileNotFoundError:
-            continue
-        except OSError:
-            try:
-                shutil.copy2(source, target)
-            except OSError:
-                continue
-        seeded.add(os.path.normpath(name))
-    return seeded
+    return link_all(str(previous_site), str(staging), names)
 
 
 def reseed(

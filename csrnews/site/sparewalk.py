@@ -1,4 +1,5 @@
-"""Prune an older site down to a set of names, reading several of its folders at once.
+"""Prune an older site down to a set of names, or link a site's files into a new folder, with
+several folders read at once.
 
 A nightly build takes the site before the previous one (the spare) as its staging folder and
 removes from it whatever the new site does not keep (csrnews.site.incremental.reseed). That
@@ -8,13 +9,17 @@ idle memory), each folder is a read from the disk, and read one after the other 
 5-6 s of a 15-20 s night here, against 0.4-0.6 s when cached. Reading a level of the tree in
 WALK_THREADS slices at once keeps the disk busy with several reads (the threads wait in the
 system calls, which release the interpreter's lock); when cached it costs about what one
-walk does.
+walk does. Linking every file of the previous site into an empty folder (a night with no
+spare to take: after a full build) reads each of its folders the same way: 10.9 s cold at
+20,000 stories one after the other, 2.3 s cached.
 """
 
 from __future__ import annotations
 
 import os
-from collections.abc import Callable, Iterator, Sequence
+import shutil
+from collections import defaultdict
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 
 WALK_THREADS = 8  # folders read at once
@@ -74,3 +79,53 @@ def prune(
                 discard(path)
             unwanted.clear()
     return present
+
+
+def _link_group(source: str, target: str, names: Sequence[str]) -> list[str]:
+    """Link (or copy, across file systems) ``names`` from ``source`` into ``target``; the names
+    linked. A name gone from ``source`` is skipped."""
+    linked: list[str] = []
+    made: set[str] = set()
+    for name in names:
+        src, dst = os.path.join(source, name), os.path.join(target, name)
+        parent = os.path.dirname(dst)
+        if parent not in made:
+            try:  # one mkdir per folder (os.makedirs also stats it and walks its parents)
+                os.mkdir(parent)
+            except FileExistsError:
+                pass
+            except FileNotFoundError:
+                os.makedirs(parent, exist_ok=True)
+            made.add(parent)
+        try:
+            os.link(src, dst)
+        except FileNotFoundError:
+            continue
+        except OSError:
+            try:
+                shutil.copy2(src, dst)
+            except OSError:
+                continue
+        linked.append(os.path.normpath(name))
+    return linked
+
+
+def link_all(
+    source: str, target: str, names: Iterable[str], threads: int = WALK_THREADS
+) -> set[str]:
+    """Hard-link ``names`` (relative, no ``..``) from the site ``source`` into ``target``, in
+    ``threads`` groups of whole folders at once; the names linked."""
+    by_folder: dict[str, list[str]] = defaultdict(list)
+    for name in names:
+        if os.path.isabs(name) or ".." in name.split(os.sep):
+            continue
+        by_folder[os.path.dirname(name)].append(name)
+    groups: list[list[str]] = [[] for _ in range(max(1, threads))]
+    for number, folder in enumerate(sorted(by_folder)):
+        groups[number % len(groups)].extend(by_folder[folder])
+    groups = [group for group in groups if group]
+    if len(groups) < 2:
+        return set(_link_group(source, target, groups[0])) if groups else set()
+    with ThreadPoolExecutor(max_workers=len(groups)) as pool:
+        parts = list(pool.map(lambda group: _link_group(source, target, group), groups))
+    return {name for part in parts for name in part}
