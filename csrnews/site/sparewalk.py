@@ -1,5 +1,4 @@
-"""Prune an older site down to a set of names, or link a site's files into a new folder, with
-several folders read at once.
+"""Prune an older site to a set of names, or link a site's files, several folders at a time.
 
 A nightly build takes the site before the previous one (the spare) as its staging folder and
 removes from it whatever the new site does not keep (csrnews.site.incremental.reseed). That
