@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
 import pickle
 import re
 import shutil
@@ -15,7 +14,6 @@ from pelican import signals
 
 from csrnews.site import incremental, pelican_compat
 from csrnews.site.build import build_site
-from csrnews.site.plugins import csr_extras
 from csrnews.site.plugins.csr_related import compute_related
 from tests.test_site_incremental import SAMPLES, differences, edit, nightly_changes, tree
 
@@ -255,28 +253,3 @@ def test_a_cached_storys_digests_are_the_same_by_the_short_ways(
     finally:
         signals.article_writer_finalized.disconnect(check)
     assert len(checked) >= 10
-
-
-def test_a_list_pages_lastmod_is_the_latest_change_of_its_stories() -> None:
-    # The sitemap's <lastmod> of a list page: the latest Modified (else Date) of its
-    # stories; of equal instants in two zones the first, as the page lists them.
-    utc, east = dt.UTC, dt.timezone(dt.timedelta(hours=8))
-
-    def story(date: dt.datetime | None, modified: dt.datetime | None = None) -> Any:
-        return SimpleNamespace(date=date, modified=modified)
-
-    old = story(dt.datetime(2024, 1, 1, tzinfo=utc))
-    edited = story(dt.datetime(2023, 5, 1, tzinfo=utc), dt.datetime(2025, 3, 1, 8, tzinfo=east))
-    same = story(dt.datetime(2025, 3, 1, tzinfo=utc))  # the instant of the edit, in UTC
-    undated = story(None)
-    try:
-        newest = csr_extras._newest([undated, old, edited, same])
-        assert newest is not None and newest.isoformat() == "2025-03-01T08:00:00+08:00"
-        newest = csr_extras._newest([same, edited])
-        assert newest is not None and newest.isoformat() == "2025-03-01T00:00:00+00:00"
-        assert csr_extras._newest(iter([old])) == old.date
-        assert csr_extras._newest([]) is None and csr_extras._newest([undated]) is None
-        page = SimpleNamespace(object_list=[old, edited])
-        assert csr_extras._lastmod({"articles_page": page}) == edited.modified
-    finally:
-        csr_extras._start(None)

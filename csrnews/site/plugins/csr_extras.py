@@ -6,7 +6,6 @@ import datetime as dt
 import logging
 import os
 from collections.abc import Iterable
-from itertools import repeat
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -166,15 +165,15 @@ def _changed(item: Any) -> dt.datetime | None:
 
 
 def _newest(items: Any) -> dt.datetime | None:
-    if not isinstance(items, (list, tuple)):
-        items = list(items or ())
-    # each story's date looked up and the latest taken without a Python loop (a list page
-    # asks for each of its stories); the first of equal dates, as a loop keeping it would
-    known: list[Any] = list(map(_CHANGED.get, map(id, items), repeat(_CHANGED)))
-    if _CHANGED in known:  # not looked up yet (dates and None never equal a dict): ask
-        known = [_changed(item) for item in items]
-    newest: dt.datetime | None = max(filter(None, known), default=None)
-    return newest
+    newest = None
+    known = _CHANGED.get  # _changed inlined: a list page asks for each of its stories
+    for item in items or ():
+        when = known(id(item), _CHANGED)
+        if when is _CHANGED:
+            when = _changed(item)
+        if when is not None and (newest is None or when > newest):  # type: ignore[operator]
+            newest = when
+    return newest  # type: ignore[return-value]
 
 
 def _lastmod(context: dict[str, Any]) -> dt.datetime | None:
