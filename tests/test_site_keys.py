@@ -225,3 +225,31 @@ def test_a_journal_past_a_tenth_of_the_cache_is_folded_into_a_new_base(
     assert name in again and name not in first
     build_site(content, tmp_path / "full", quiet=True, incremental=False)
     assert differences(tree(site), tree(tmp_path / "full")) == []
+
+
+def test_a_cached_storys_digests_are_the_same_by_the_short_ways(
+    content: Path, tmp_path: Path
+) -> None:
+    # Fingerprinter._content gives _own the names the stamp does not cover (sorted once for
+    # both), and `of` takes a story straight to its digest as a list shows it: the digests
+    # are those _own and _base make alone, for every story of a build from the reader cache.
+    checked: list[Any] = []
+
+    def check(generator: Any, writer: Any = None) -> None:
+        listed = incremental.TemplateInputs.listed(generator.env)
+        for story in _stories(generator):
+            stamp = vars(story)[incremental.CACHED_DIGEST]
+            names = sorted(vars(story).keys() - stamp[1])
+            alone, given = incremental.Fingerprinter(listed), incremental.Fingerprinter(listed)
+            assert given._own(story, names) == alone._own(story), story.source_path
+            assert given.of(story) == alone._base(story), story.source_path
+            checked.append(story)
+
+    site = tmp_path / "site"
+    build_site(content, site, quiet=True)
+    signals.article_writer_finalized.connect(check)
+    try:
+        build_site(content, site, quiet=True)  # every story from the cache, stamped
+    finally:
+        signals.article_writer_finalized.disconnect(check)
+    assert len(checked) >= 10

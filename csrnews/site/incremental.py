@@ -29,7 +29,7 @@ from typing import Any
 import pelican
 from jinja2 import meta, nodes
 from pelican import signals
-from pelican.contents import Content
+from pelican.contents import Article, Content
 from pelican.paginator import Page, Paginator
 from pelican.urlwrappers import URLWrapper
 from pelican.utils import sanitised_join
@@ -197,6 +197,12 @@ class Fingerprinter:
         not change while Pelican writes it (remembered objects are kept alive, so no other
         value can share their id).
         """
+        kind = type(value)
+        if kind is str:  # the commonest values, never remembered (their ids are not kept)
+            return _h("s", value) if len(value) > 64 else repr(value)
+        if kind is Article:
+            known = self._base_memo.get(id(value))
+            return known if known is not None else self._base(value)
         known = self._memo.get(id(value))
         if known is not None:
             return known
@@ -273,21 +279,24 @@ class Fingerprinter:
         """
         known = self._full_memo.get(id(obj))
         if known is None:
-            parts = [self._own(obj)]
             own = vars(obj)
             stamp = own.get(CACHED_DIGEST)
             if type(stamp) is tuple and len(stamp) in (3, 5):
                 # what the stamp covers held no story when the cache saved it (and is as it was)
-                items = [(name, own[name]) for name in sorted(own.keys() - stamp[1])]
+                names = sorted(own.keys() - stamp[1])
+                parts = [self._own(obj, names)]
             else:
-                items = list(own.items())
-            for name, value in items:
+                names = list(own)
+                parts = [self._own(obj)]
+            for name in names:
+                value = own[name]
                 if isinstance(value, Content):
                     parts.append(f"{name}={self.of(value)}")
-                elif isinstance(value, (list, tuple)) and any(
-                    isinstance(v, Content) for v in value
-                ):
-                    parts.append(f"{name}={self.of(value)}")
+                elif isinstance(value, (list, tuple)):
+                    for item in value:
+                        if isinstance(item, Content):
+                            parts.append(f"{name}={self.of(value)}")
+                            break
             known = self._full_memo[id(obj)] = _h(*parts)
             self._alive.append(obj)
         return known
@@ -311,14 +320,14 @@ class Fingerprinter:
         own = vars(obj)
         parts = [cls.__name__]
         if plan[0] is not None:  # the listed names it holds, and those its class defines
-            present = sorted(plan[1].union(own.keys() & plan[0]))
             stamp = own.get(CACHED_DIGEST)
             if type(stamp) is tuple and len(stamp) == 5 and stamp[3] == self._listed_key:
                 # the attributes the stamp covers were hashed when the cache was saved
                 # (stamp_cached); the class's and those set since are hashed now
                 parts.append(f"cached={stamp[4]}")
-                covered = stamp[1]
-                present = [n for n in present if n in plan[1] or n not in covered]
+                present = sorted(plan[1].union((own.keys() - stamp[1]) & plan[0]))
+            else:
+                present = sorted(plan[1].union(own.keys() & plan[0]))
         else:  # computed attributes: ask for every name
             present = self._sorted_listed
         on_class = plan[1]
@@ -340,14 +349,15 @@ class Fingerprinter:
         self._alive.append(obj)
         return digest
 
-    def _own(self, obj: Any) -> str:
+    def _own(self, obj: Any, uncovered: list[str] | None = None) -> str:
         """A story's own attributes, all of them, not the stories it points to.
 
         Hashes the repr of its attributes (long strings, its text, by their bytes): fast, and
         stable for the values stories hold (strings, dates, lists, Pelican's categories and
         tags). A value whose repr holds a memory address only makes the page render every
         time, never go stale. A story from the reader cache brings the digest of what the
-        cache holds of it (``stamp_cached``): only the attributes set since count again.
+        cache holds of it (``stamp_cached``): only the attributes set since count again
+        (``uncovered``: their names, sorted, when the caller has them).
         """
         memo = self._own_memo
         known = memo.get(id(obj))
@@ -358,12 +368,14 @@ class Fingerprinter:
         if type(stamp) is tuple and len(stamp) in (3, 5):
             cached, covered, intrasite = stamp[:3]
             digest = hashlib.blake2b(b"cached:" + cached, digest_size=16)
+            if uncovered is None:
+                uncovered = sorted(own.keys() - covered)
             _hash_attributes(
                 digest,
                 [
                     (name, own[name])
-                    for name in sorted(own.keys() - covered - _CONTENT_SKIP)
-                    if not _holds_content(own[name])
+                    for name in uncovered
+                    if name not in _CONTENT_SKIP and not _holds_content(own[name])
                 ],
             )
         else:
@@ -439,10 +451,14 @@ class _StampFingerprinter:
     def __init__(self) -> None:
         self._fp = Fingerprinter()
         self._fp._base = self._refuse  # type: ignore[method-assign]
-        self._fp._own = self._refuse  # type: ignore[method-assign]
+        self._fp._own = self._refuse_own  # type: ignore[method-assign]
 
     @staticmethod
     def _refuse(obj: Any) -> str:
+        raise _Uncacheable
+
+    @staticmethod
+    def _refuse_own(obj: Any, uncovered: list[str] | None = None) -> str:
         raise _Uncacheable
 
     def of(self, value: Any) -> str:
@@ -837,7 +853,8 @@ def make_writer_class(plan: Plan) -> type:
                 return False
             if kwargs.get("template_name") or "articles" in kwargs or "dates" in kwargs:
                 return False
-            if os.path.normpath(str(name)) not in plan.seeded:
+            rel = os.path.normpath(str(name))
+            if rel not in plan.seeded:
                 # no file of the last build to keep (every page of a full build): rendered,
                 # its key made and recorded once, as it renders (_KeyedTemplate)
                 return False
@@ -846,9 +863,15 @@ def make_writer_class(plan: Plan) -> type:
             localcontext["localsiteurl"] = localcontext.get("localsiteurl", None)
             localcontext["output_file"] = name
             localcontext.update(values)
-            if not plan.decide(str(name), plan.page_key(template, localcontext)):
+            if not plan.decide(rel, plan.page_key(template, localcontext)):
                 return False  # to be rendered: Pelican's writer decides again, the same way
-            path = sanitised_join(self.output_path, name)
+            root = self.output_path
+            if rel == name and os.path.isabs(root) and os.path.normpath(root) == root:
+                # a seeded name is relative, normalised and inside (seed): what
+                # sanitised_join makes of it, without its two abspaths
+                path = root + os.sep + rel
+            else:
+                path = sanitised_join(root, name)
             if kwargs.get("override_output"):
                 self.overridden_files().add(path)
             self.written_files().add(path)
