@@ -304,6 +304,8 @@ class StablePagesWriter(pelican_compat.WriterBase):
             page_name = os.path.normpath(save_as)
             signature = digest.hexdigest()
             local = local_context(save_as, values)
+            if local["localsiteurl"]:  # before rendering: stories make their links with it
+                context["localsiteurl"] = local["localsiteurl"]
             seen = last.get(page_name)
             if (
                 seen is not None
@@ -323,8 +325,6 @@ class StablePagesWriter(pelican_compat.WriterBase):
                 key_made = plan.keys.get(page_name)
                 if key_made is not None:
                     kept[page_name] = (signature, key_made)
-            if local["localsiteurl"]:
-                context["localsiteurl"] = local["localsiteurl"]
             signals.content_written.send(path, context=local)
 
     def _write_page(
