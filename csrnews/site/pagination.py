@@ -246,6 +246,14 @@ class StablePagesWriter(pelican_compat.WriterBase):
                 made.pop((key, number - 2), None)  # no longer needed: pages go in order
             return known
 
+        urls: dict[int, str] = {}  # by page number: the same for each list's page
+
+        def url_of(page: Any) -> str:
+            known = urls.get(page.number)
+            if known is None:
+                known = urls[page.number] = str(page.url)
+            return known
+
         def local_context(save_as: str, values: dict[str, Any]) -> dict[str, Any]:
             local = context.copy()  # as Pelican's writer makes it
             local["localsiteurl"] = local.get("localsiteurl", None)
@@ -270,7 +278,10 @@ class StablePagesWriter(pelican_compat.WriterBase):
         family = f"{template_name}\x00{name}"
         # each story's digest of its own text and metadata (what decides what a page shows
         # of it), in page order, once per list (articles and dates are one list)
-        digests = {id(value): lists.digests(plan, value) for value in paginated.values()}
+        digests: dict[int, list[str]] = {}
+        for value in paginated.values():
+            if id(value) not in digests:
+                digests[id(value)] = lists.digests(plan, value)
         last = lists.last.get(family) or {}
         kept = lists.made[family] = {}
         for number in range(1, count + 1):
@@ -295,8 +306,8 @@ class StablePagesWriter(pelican_compat.WriterBase):
                             str(number),
                             str(this.has_next()),
                             _stories(this, digests[id(paginated[key])]),
-                            "-" if before is None else f"{before.number} {before.url}",
-                            "-" if after is None else f"{after.number} {after.url}",
+                            "-" if before is None else f"{before.number} {url_of(before)}",
+                            "-" if after is None else f"{after.number} {url_of(after)}",
                         )
                     ).encode()
                 )
