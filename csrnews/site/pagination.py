@@ -274,7 +274,9 @@ class StablePagesWriter(pelican_compat.WriterBase):
                     f"{key}_next_page": None,
                 }
             )
-        shared = plan.page_key(template._template, local_context(name, probe))
+        probe_context = local_context(name, probe)
+        probe_context["output_file"] = f"{name}#list"  # the list's key, no page's
+        shared = plan.page_key(template._template, probe_context)
         family = f"{template_name}\x00{name}"
         # each story's digest of its own text and metadata (what decides what a page shows
         # of it), in page order, once per list (articles and dates are one list)
@@ -345,7 +347,7 @@ class StablePagesWriter(pelican_compat.WriterBase):
         output = template.render(local)
         path = sanitised_join(self.output_path, save_as)
         os.makedirs(os.path.dirname(path), exist_ok=True)
-        with self._open_w(path, "utf-8", override=override) as handle:
+        with self.open_output(path, "utf-8", override=override) as handle:
             handle.write(output)
         logger.info('Writing "%s"', path)
         return path
