@@ -368,11 +368,9 @@ def test_quick_run_writes_every_section(tmp_path: Path) -> None:
         assert inproc["queries"] > 0 and inproc["p95_ms"] > 0
         assert http["requests"] > 0 and http["errors"] == 0
     growth = "full build CPU a story, largest / smallest size"  # needs two sizes
-    # A third night after dropping the page cache, where this machine lets the run drop it.
+    # The third night, after dropping the page cache, is left out of a quick run.
     cold = results["nightly"]["cold_night"]
-    assert cold.get("skipped", "").startswith("cannot drop") or (
-        cold["rendered"] > 0 and cold["changes"] == {"new": 50, "changed": 20}
-    )
+    assert cold == {"skipped": "not in a quick run"}  # it would drop the machine's page cache
     unmeasured = {growth} | (
         {"nightly case, page cache dropped first: wall (s)"} if "skipped" in cold else set()
     )
