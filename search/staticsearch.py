@@ -935,12 +935,27 @@ def main(argv: list[str] | None = None) -> int:
     import argparse
 
     parser = argparse.ArgumentParser(
-        prog="python -m csrnews.search.staticsearch", description=__doc__
+        prog="python -m csrnews.search.staticsearch",
+        description=__doc__.splitlines()[0]
+        + " Prints the bundle's statistics as one line of JSON.",
+        epilog="How the shards are built, kept and folded: this module's docstring "
+        "(python -c 'import csrnews.search.staticsearch as m; help(m)').",
     )
-    parser.add_argument("content")
-    parser.add_argument("site")
-    parser.add_argument("--previous", default=None)
-    parser.add_argument("--leave-out", action="append", default=[])
+    parser.add_argument("content", help="the content folder (story files under news/)")
+    parser.add_argument("site", help="the built site: the bundle goes to SITE/pagefind/")
+    parser.add_argument(
+        "--previous",
+        default=None,
+        help="a previous site whose unchanged shards are linked, not built again "
+        "(default: SITE itself)",
+    )
+    parser.add_argument(
+        "--leave-out",
+        action="append",
+        default=[],
+        metavar="PATH",
+        help="a story file (relative to CONTENT) to leave out; may be repeated",
+    )
     parser.add_argument(
         "--cache-dir",
         default=None,

@@ -118,3 +118,22 @@ def test_the_pagefind_service_and_all_its_threads_run_on_one_cpu() -> None:
         assert _allowed_cpus(free.pid)[0] == os.sched_getaffinity(0)
     finally:
         free.close()
+
+
+def test_the_child_process_help_is_short_and_names_every_argument(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    with pytest.raises(SystemExit) as ended:
+        staticsearch.main(["--help"])
+    assert ended.value.code == 0
+    shown = capsys.readouterr().out
+    assert len(shown.splitlines()) < 40, shown  # not the module's whole docstring
+    said = " ".join(shown.split())
+    for argument, meaning in (
+        ("content", "the content folder"),
+        ("site", "the built site"),
+        ("--previous PREVIOUS", "a previous site"),
+        ("--leave-out PATH", "a story file"),
+        ("--cache-dir CACHE_DIR", "a folder kept between builds"),
+    ):
+        assert f"{argument} {meaning}" in said, argument
