@@ -241,6 +241,57 @@ def check_file_stamps(settings: dict[str, object], tmp_path: Path) -> None:
     assert generator.get_cached_data("a.md") == "read"
 
 
+def check_disabled_readers(settings: dict[str, object], tmp_path: Path) -> None:
+    import pelican.generators
+
+    for generator in (
+        pelican.generators.ArticlesGenerator,
+        pelican.generators.PagesGenerator,
+        pelican.generators.StaticGenerator,
+    ):
+        assert "self._check_disabled_readers(" in inspect.getsource(
+            generator.check_disabled_readers
+        )
+    content = tmp_path / "content"
+    content.mkdir()
+    (content / "a.md").write_text(STORY, encoding="utf-8")
+    (content / "b.rst").write_text("B\n=\n\ntext\n", encoding="utf-8")
+
+    def checked(disabled: bool) -> list[str]:
+        generator = ArticlesGenerator(
+            context={},
+            settings={**settings, "ARTICLE_PATHS": [""]},
+            path=str(content),
+            theme=str(settings["THEME"]),
+            output_path=str(tmp_path / "out"),
+        )
+        if disabled:  # what Pelican does when docutils cannot be imported
+            generator.readers.disabled_readers["rst"] = generator.readers.readers.pop("rst")
+        seen: list[str] = []
+        generator.readers.check_file = seen.append  # type: ignore[method-assign]
+        with pelican_compat.quick_dates_and_paths():
+            generator.check_disabled_readers()
+        return seen
+
+    assert [os.path.normpath(p) for p in checked(disabled=True)] == [
+        "b.rst"
+    ]  # Pelican's check, when a reader is disabled
+    walked: list[str] = []
+    original = Generator.get_files
+
+    def get_files(self: Generator, *args: object, **kwargs: object) -> set[str]:
+        walked.append("walk")
+        return original(self, *args, **kwargs)
+
+    Generator.get_files = get_files  # type: ignore[method-assign]
+    try:
+        assert checked(disabled=False) == [] and walked == []  # no walk when none is
+    finally:
+        Generator.get_files = original  # type: ignore[method-assign]
+    assert "_check_disabled_readers" in vars(Generator)  # put back when the block ends
+    assert vars(Generator)["_check_disabled_readers"].__module__ == "pelican.generators"
+
+
 CHECKS: dict[str, Callable[[dict[str, object], Path], None]] = {
     "Content._content": check_content,
     "Content._summary": check_summary,
@@ -260,6 +311,7 @@ CHECKS: dict[str, Callable[[dict[str, object], Path], None]] = {
     "Writer._overridden_files": check_writer,
     "markdown.util.Registry._priority": check_registry_priority,
     "pelican.generators.process_translations": check_translations,
+    "Generator._check_disabled_readers": check_disabled_readers,
 }
 
 

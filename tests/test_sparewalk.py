@@ -98,3 +98,21 @@ def test_link_all_links_every_listed_file_into_new_folders(tmp_path: Path, threa
     assert _listing(target) == files
     for name in files:  # the same file, not a copy
         assert os.path.samefile(source / name, target / name)
+
+
+@pytest.mark.parametrize("threads", [1, 8])
+def test_count_files_counts_every_file_and_link_not_folders(tmp_path: Path, threads: int) -> None:
+    root = tmp_path / "site"
+    files, _folders = _tree(root, 40)  # 40 pages, 40 strays, a bundle file, a stray page
+    (root / "empty" / "deeper").mkdir(parents=True)
+    (root / "link.html").symlink_to(root / "index.html")
+    (root / "dangling").symlink_to(root / "gone")
+    (root / "folder-link").symlink_to(root / "feeds")  # a link to a folder is not entered
+    expected = sum(1 for p in root.rglob("*") if p.is_symlink() or not p.is_dir())
+    assert expected == len(files) + 40 + 2 + 3
+    assert sparewalk.count_files(str(root), threads=threads) == expected
+
+
+def test_count_files_raises_on_a_folder_it_cannot_read(tmp_path: Path) -> None:
+    with pytest.raises(FileNotFoundError):
+        sparewalk.count_files(str(tmp_path / "missing"))

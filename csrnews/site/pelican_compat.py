@@ -49,6 +49,8 @@ PRIVATE_NAMES: dict[str, str] = {
     "markdown.util.Registry._priority": "a preprocessor's priority, to register it again",
     "pelican.generators.process_translations": "replaced while a site builds: Pelican's is "
     "quadratic in the number of stories (linear_translations)",
+    "Generator._check_disabled_readers": "skipped while a site builds when no reader is "
+    "disabled: a whole walk of the content for nothing (quick_dates_and_paths)",
 }
 
 # The attribute of a story that holds its build context (not an input of its pages).
@@ -324,14 +326,34 @@ def _relative(base: str, source_path: str) -> str:
 @contextlib.contextmanager
 def quick_dates_and_paths() -> Iterator[None]:
     """While the block runs, Pelican formats dates and finds stories' relative paths with
-    the functions above (its own results, for less work)."""
+    the functions above (its own results, for less work), and looks for files of disabled
+    readers only when a reader is disabled (check_disabled_readers)."""
     original_strftime = pelican_utils.strftime
     original_relative = Content.__dict__["get_relative_source_path"]
+    original_check = pelican_generators.Generator.__dict__["_check_disabled_readers"]
     pelican_utils.strftime = strftime
     Content.get_relative_source_path = relative_source_path
+    pelican_generators.Generator._check_disabled_readers = check_disabled_readers(original_check)
     try:
         yield
     finally:
         pelican_utils.strftime = original_strftime
         Content.get_relative_source_path = original_relative
+        pelican_generators.Generator._check_disabled_readers = original_check
         _relative.cache_clear()
+
+
+def check_disabled_readers(original: Callable[..., None]) -> Callable[..., None]:
+    """Pelican's check for files that only a disabled reader could read, when there is one.
+
+    Pelican walks each generator's folders once more to warn of such files (a ``.rst``
+    story without docutils installed), even when every reader is enabled, as it is here:
+    about 0.12 CPU-s and a walk of the content folder at 20,000 stories, for nothing.
+    """
+
+    @functools.wraps(original)
+    def check(self: Any, paths: Any, exclude: Any) -> None:
+        if self.readers.disabled_extensions:
+            original(self, paths, exclude)
+
+    return check

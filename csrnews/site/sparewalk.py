@@ -80,6 +80,36 @@ def prune(
     return present
 
 
+def count_files(root: str, threads: int = WALK_THREADS) -> int:
+    """Files (anything not a folder: links too) under ``root``, a level of folders at a time
+    in ``threads`` slices; a folder that cannot be read raises its ``OSError``."""
+
+    def walk(part: Sequence[str]) -> tuple[int, list[str]]:
+        count, below = 0, []
+        for folder in part:
+            with os.scandir(folder) as scan:
+                for entry in scan:
+                    if entry.is_dir(follow_symlinks=False):
+                        below.append(entry.path)
+                    else:
+                        count += 1
+        return count, below
+
+    total, level = 0, [root]
+    with ThreadPoolExecutor(max_workers=max(1, threads)) as pool:
+        while level:
+            if len(level) < 2 * threads:
+                parts = [walk(level)]
+            else:
+                size = -(-len(level) // threads)
+                parts = list(
+                    pool.map(walk, [level[i : i + size] for i in range(0, len(level), size)])
+                )
+            total += sum(count for count, _ in parts)
+            level = [folder for _, below in parts for folder in below]
+    return total
+
+
 def _link_group(source: str, target: str, names: Sequence[str]) -> list[str]:
     """Link (or copy, across file systems) ``names`` from ``source`` into ``target``; the names
     linked. A name gone from ``source`` is skipped."""
