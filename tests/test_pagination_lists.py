@@ -125,3 +125,20 @@ def test_a_list_page_whose_file_has_another_key_is_rendered(
     build_site(content, tmp_path / "full", quiet=True, incremental=False, extra_settings=SETTINGS)
     assert differences(tree(nxt), tree(tmp_path / "full")) == []
     assert stats.rendered == 0, stats  # each page's key is the live site's: all kept
+
+
+def test_a_recorded_key_keeps_a_page_only_as_the_previous_site_has_it() -> None:
+    from csrnews.site.incremental import Plan
+
+    page = str(Path("type", "report", "index.html"))
+    plan = Plan("fp", {page: "k1", "index.html": "k2"}, {page, "index.html"})
+    assert not plan.keep_recorded(page, "other")  # another key: rendered, nothing recorded
+    assert plan.key_made(page) is None and page not in plan.rendered
+    assert not plan.keep_recorded("new.html", "k1")  # not in the previous site
+    assert plan.keep_recorded("type/report/./index.html", "k1")  # normalised, kept
+    assert plan.key_made(page) == "k1" and page in plan.unchanged
+    assert not plan.keep_recorded(page, "k1")  # a second output of that name: never skipped
+    assert (
+        plan.decide("index.html", "changed") is False and plan.key_made("index.html") == "changed"
+    )
+    assert not plan.keep_recorded("index.html", "k2")  # this build made its key already

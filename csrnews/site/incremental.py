@@ -814,6 +814,31 @@ class Plan:
         self.rendered.add(name)
         return False
 
+    def keep_recorded(self, name: str, key: str) -> bool:
+        """Keep the previous site's ``name`` without making its key again: ``key`` is the key
+        an earlier build made and a caller recorded (csrnews.site.pagination). True (and the
+        key recorded) when the seeded file is the previous site's under that key and nothing
+        of this build has that name yet; False, and nothing recorded, otherwise."""
+        name = os.path.normpath(name)
+        if name in self.keys or name not in self.seeded or self.previous.get(name) != key:
+            return False
+        return self.decide(name, key)
+
+    def key_made(self, name: str) -> str | None:
+        """The key this build recorded for ``name`` (rendered or kept), if any."""
+        return self.keys.get(os.path.normpath(name))
+
+    def story_digest(self, story: Any) -> str:
+        """A story's own digest: its text and metadata, what a page or feed shows of it."""
+        return self.feed_fp.of(story)
+
+
+def keyed(template: Any) -> tuple[Plan, Any] | None:
+    """The plan and the Jinja template behind a template the incremental writer wraps."""
+    if isinstance(template, _KeyedTemplate):
+        return template.plan, template.template
+    return None
+
 
 def _with_page(names: Iterable[str]) -> tuple[tuple[str, str], ...]:
     """Variable names, sorted, each with the name of its paginated list's page."""
@@ -934,21 +959,21 @@ class _KeyedTemplate:
     """A Jinja template that renders only when the page's key changed."""
 
     def __init__(self, template: Any, plan: Plan) -> None:
-        self._template = template
-        self._plan = plan
+        self.template = template
+        self.plan = plan
 
     def __getattr__(self, name: str) -> Any:
-        return getattr(self._template, name)
+        return getattr(self.template, name)
 
     def render(self, *args: Any, **kwargs: Any) -> str:
         context = args[0] if args else kwargs
         name = context.get("output_file")
         if name:
-            key = self._plan.page_key(self._template, context)
-            if self._plan.decide(str(name), key):
-                self._plan.pending_skip.add(os.path.normpath(str(name)))
+            key = self.plan.page_key(self.template, context)
+            if self.plan.decide(str(name), key):
+                self.plan.pending_skip.add(os.path.normpath(str(name)))
                 return ""
-        return self._template.render(*args, **kwargs)
+        return self.template.render(*args, **kwargs)
 
 
 def read_manifest(site: Path, fingerprint: str) -> dict[str, str]:

@@ -72,7 +72,7 @@ class Lists:
     def digests(self, plan: Any, stories: list[Any]) -> list[str]:
         """Each story's own digest (the incremental plan's, of its text and metadata)."""
         memo = self._own
-        of = plan.feed_fp.of  # without a list of attributes: a story's own digest
+        of = plan.story_digest
         out = []
         for story in stories:
             known = memo.get(id(story))
@@ -111,13 +111,12 @@ _OPEN: list[Lists] = []  # the lists of the build running (saved when it ends)
 _BY_PLAN: dict[int, tuple[Any, Lists]] = {}
 
 
-def _plan_of(template: Any) -> Any:
-    """The incremental build's plan behind a template the incremental writer wraps, or None."""
-    plan = getattr(template, "_plan", None)
-    needed = ("page_key", "decide", "previous", "seeded", "keys", "feed_fp")
-    if plan is None or getattr(template, "_template", None) is None:
-        return None
-    return plan if all(hasattr(plan, name) for name in needed) else None
+def _keyed(template: Any) -> tuple[Any, Any] | None:
+    """The incremental build's plan and the Jinja template behind a template the incremental
+    writer wraps, or None (csrnews.site.incremental imports this module: imported here late)."""
+    from csrnews.site.incremental import keyed
+
+    return keyed(template)
 
 
 def _lists_of(plan: Any, settings: dict[str, Any]) -> Lists | None:
@@ -180,7 +179,8 @@ class StablePagesWriter(pelican_compat.WriterBase):
                     paginated[key] = ordered[id(value)]
                 per_page = pages[template_name] or settings["DEFAULT_PAGINATION"]
                 self.settings = {**settings, "DEFAULT_ORPHANS": max(0, per_page - 1)}
-                plan = _plan_of(template)
+                found = _keyed(template)
+                plan = None if found is None else found[0]
                 lists_kept = None if plan is None else _lists_of(plan, settings)
                 if plan is not None and lists_kept is not None:
                     try:
@@ -276,7 +276,7 @@ class StablePagesWriter(pelican_compat.WriterBase):
             )
         probe_context = local_context(name, probe)
         probe_context["output_file"] = f"{name}#list"  # the list's key, no page's
-        shared = plan.page_key(template._template, probe_context)
+        shared = plan.page_key(template.template, probe_context)  # the Jinja template
         family = f"{template_name}\x00{name}"
         # each story's digest of its own text and metadata (what decides what a page shows
         # of it), in page order, once per list (articles and dates are one list)
@@ -320,14 +320,7 @@ class StablePagesWriter(pelican_compat.WriterBase):
             if local["localsiteurl"]:  # before rendering: stories make their links with it
                 context["localsiteurl"] = local["localsiteurl"]
             seen = last.get(page_name)
-            if (
-                seen is not None
-                and seen[0] == signature
-                and page_name not in plan.keys
-                and page_name in plan.seeded
-                and plan.previous.get(page_name) == seen[1]
-            ):
-                plan.decide(page_name, seen[1])  # True: kept from the last build
+            if seen is not None and seen[0] == signature and plan.keep_recorded(page_name, seen[1]):
                 path = sanitised_join(self.output_path, save_as)
                 if override_output:
                     self.overridden_files().add(path)
@@ -335,7 +328,7 @@ class StablePagesWriter(pelican_compat.WriterBase):
                 kept[page_name] = seen
             else:
                 path = self._write_page(template, local, save_as, override_output)
-                key_made = plan.keys.get(page_name)
+                key_made = plan.key_made(page_name)
                 if key_made is not None:
                     kept[page_name] = (signature, key_made)
             signals.content_written.send(path, context=local)
