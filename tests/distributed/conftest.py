@@ -103,6 +103,7 @@ class Processes:
     def __init__(self, folder: Path) -> None:
         self.folder = folder
         self.started: list[subprocess.Popen[str]] = []
+        self.names: dict[int, str] = {}  # pid -> the name its output files have
 
     def start(self, name: str, *args: str) -> subprocess.Popen[str]:
         with (
@@ -117,6 +118,7 @@ class Processes:
                 text=True,
             )
         self.started.append(proc)
+        self.names[proc.pid] = name
         return proc
 
     def output(self, name: str) -> str:
