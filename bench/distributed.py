@@ -6,7 +6,8 @@
 
 A real redis-server on a free loopback port, the demo publisher serving synthetic stories
 (bench/publisher.py) with an artificial latency on every response, N `csrnews crawl --redis`
-workers, the seed and one `csrnews ingest` writer, all as subprocesses. Per worker count:
+workers and one `csrnews ingest` writer as subprocesses, the seed (what `csrnews crawl --seed`
+does) in this process. Per worker count:
 pages/s in the fetch window (the first to the last request the publisher answered) and end
 to end (seed to the last story file written), and the CPU time of the workers, the writer and
 the publisher beside the wall time. Figures go to bench/results/distributed-<stamp>.json.
@@ -117,6 +118,14 @@ def run_one(
     run.mkdir(parents=True)
     sources = run / "sources.yaml"
     sources.write_text(render_sources(server.url), encoding="utf-8")
+    # the seed runs in this process, as `csrnews crawl --seed` makes it: the workers, started
+    # first so that each takes a share, would otherwise wait seconds for a process to start,
+    # and on a loaded machine could find the frontier empty for IDLE seconds before it came
+    import csrnews.crawler.context
+    import csrnews.crawler.distributed.spiders
+    import csrnews.crawler.state  # noqa: F401
+    from csrnews.crawler.distributed.worker import seed as seed_frontier
+
     worker_args = ["crawl", "--redis", redis.url, "--sources", str(sources), "--delay", "0"]
     worker_args += ["--until-idle", f"{IDLE:g}", "--quiet"]
     procs = [_measured(worker_args, run / f"w{i}.usage", run / f"w{i}.log") for i in range(workers)]
@@ -126,21 +135,13 @@ def run_one(
             raise RuntimeError("the workers did not start")
         time.sleep(0.05)
     server.clear_log()
-    publisher_cpu = time.process_time()
     seeded_at = time.time()
-    seed = subprocess.run(
-        [
-            *(sys.executable, "-m", "csrnews", "crawl", "--redis", redis.url, "--seed"),
-            *("--sources", str(sources), "--content", str(run / "content")),
-            *("--state", str(run / "var"), "--quiet"),
-        ],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
-    if seed.returncode:
-        raise RuntimeError(f"seed failed: {seed.stderr}")
+    seeding = time.process_time()
+    seeded = seed_frontier(sources, run / "content", run / "var", redis.url)
+    if not seeded.pushed:
+        raise RuntimeError(f"the seed put no request in the frontier: {seeded}")
+    seed_cpu = time.process_time() - seeding
+    publisher_cpu = time.process_time()  # this process from here on: the publisher's threads
     writer = _measured(
         [
             *("ingest", "--redis", redis.url, "--sources", str(sources)),
@@ -176,6 +177,7 @@ def run_one(
         "workers_cpu_s": round(sum(u["cpu_s"] for u in worker_usage), 2),
         "writer_cpu_s": round(writer_usage["cpu_s"], 2),
         "publisher_cpu_s": round(publisher_cpu, 2),
+        "seed_cpu_s": round(seed_cpu, 2),
         "worker_peak_rss_mb": round(max(u["peak_rss_kb"] for u in worker_usage) / 1024, 1),
         "writer_peak_rss_mb": round(writer_usage["peak_rss_kb"] / 1024, 1),
     }
