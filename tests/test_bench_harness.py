@@ -328,9 +328,13 @@ def test_quick_run_writes_every_section(tmp_path: Path) -> None:
             "--sizes",
             "15",
             "--crawl-pages",
-            "12",
+            "3",
             "--crawl-existing",
-            "30",
+            "4",
+            "--query-rounds",
+            "1",
+            "--http-requests",
+            "8",
             "--results-dir",
             str(tmp_path / "results"),
             "--workdir",
@@ -348,10 +352,10 @@ def test_quick_run_writes_every_section(tmp_path: Path) -> None:
     for section in SECTIONS:
         assert section in results and "error" not in results[section], section
     assert results["machine"]["cpus"] >= 1 and results["machine"]["python"]
-    assert results["crawl"]["stories_written"] == 12
+    assert results["crawl"]["stories_written"] == 3
     existing = results["crawl"]["existing"]
-    assert existing["stories_before"] == 30 and existing["signatures_before"] == 30
-    assert existing["stories_written"] == 12
+    assert existing["stories_before"] == 4 and existing["signatures_before"] == 4
+    assert existing["stories_written"] == 3
     (row,) = results["build"]
     assert row["stories"] == 15 and row["ratio"] > 0
     assert row["csrnews"]["peak_rss_mb"] > 0 and row["pelican"]["files"] > 0
