@@ -399,9 +399,13 @@ def test_two_concurrent_runs_give_one_locked(
 
 
 @pytest.mark.slow
-def test_a_run_killed_by_sigkill_is_followed_by_a_consistent_one(
+def test_a_run_stopped_by_sigterm_or_killed_by_sigkill_keeps_the_live_site_then_a_good_one(
     demo_server: Any, demo_site: DemoSite, tmp_path: Path
 ) -> None:
+    """SIGTERM, then SIGKILL, to a run in its build: the same live release each time, then a
+    consistent run (one first run for both; they were two tests,
+    test_sigterm_stops_the_run_and_keeps_the_live_site and
+    test_a_run_killed_by_sigkill_is_followed_by_a_consistent_one)."""
     from_the_demo_crawl(demo_site, tmp_path)
     sources = write_sources(demo_server, tmp_path)
     root = tmp_path / "site"
@@ -410,6 +414,39 @@ def test_a_run_killed_by_sigkill_is_followed_by_a_consistent_one(
     live = os.readlink(root / "current")
     live_index = tree_state(root / "current" / "index")
 
+    marker = tmp_path / "stopping"
+    # (stopped mid-build: the run goes straight to its build, no crawl, no static search)
+    victim = subprocess.Popen(
+        _cli(
+            *_nightly_args(
+                tmp_path,
+                sources,
+                "--no-crawl",
+                "--no-static-search",
+                "--build-arg=--sleep=60",
+                f"--build-arg=--marker={marker}",
+            )
+        ),
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        _wait_for(marker, 60)
+        victim.send_signal(signal.SIGTERM)
+        out, err = victim.communicate(timeout=30)
+    finally:
+        if victim.poll() is None:
+            victim.kill()
+            victim.wait()
+    assert victim.returncode == EXIT_FAILED, out + err
+    assert "stopped by signal SIGTERM" in out and "nothing published" in out
+    assert os.readlink(root / "current") == live
+    assert not list((root / "releases").glob(".building-*"))
+    assert latest_report(root)["outcome"] == "failed"
+
+    # SIGKILL: no handler runs; the next run cleans up.
     marker = tmp_path / "building"
     # (killed mid-build: the run goes straight to its build, no crawl, no static search)
     victim = subprocess.Popen(
@@ -465,49 +502,6 @@ def test_a_run_killed_by_sigkill_is_followed_by_a_consistent_one(
     report = latest_report(root)
     assert index_count(root / "current" / "index") == report["stories_total"]
     assert any("unfinished release" in w for w in report["warnings"])
-
-
-@pytest.mark.slow
-def test_sigterm_stops_the_run_and_keeps_the_live_site(
-    demo_server: Any, demo_site: DemoSite, tmp_path: Path
-) -> None:
-    from_the_demo_crawl(demo_site, tmp_path)
-    sources = write_sources(demo_server, tmp_path)
-    root = tmp_path / "site"
-    first = run_nightly(options(tmp_path, sources, static_search=False))
-    assert first.exit_code == EXIT_OK, first.errors
-    live = os.readlink(root / "current")
-    marker = tmp_path / "building"
-    # (stopped mid-build: the run goes straight to its build, no crawl, no static search)
-    victim = subprocess.Popen(
-        _cli(
-            *_nightly_args(
-                tmp_path,
-                sources,
-                "--no-crawl",
-                "--no-static-search",
-                "--build-arg=--sleep=60",
-                f"--build-arg=--marker={marker}",
-            )
-        ),
-        cwd=ROOT,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
-    try:
-        _wait_for(marker, 60)
-        victim.send_signal(signal.SIGTERM)
-        out, err = victim.communicate(timeout=30)
-    finally:
-        if victim.poll() is None:
-            victim.kill()
-            victim.wait()
-    assert victim.returncode == EXIT_FAILED, out + err
-    assert "stopped by signal SIGTERM" in out and "nothing published" in out
-    assert os.readlink(root / "current") == live
-    assert not list((root / "releases").glob(".building-*"))
-    assert latest_report(root)["outcome"] == "failed"
 
 
 @pytest.mark.slow
