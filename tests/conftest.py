@@ -105,6 +105,21 @@ class DemoSite:
     output: Path
     index: Path
 
+    @property
+    def state(self) -> Path:
+        """The crawl's state folder (its conditional GET validators: a next crawl is 0 new)."""
+        return self.content.parent / "var"
+
+
+def copy_demo_crawl(demo_site: DemoSite, content: Path, state: Path) -> None:
+    """The story files and crawl state of `demo_site`'s crawl, copied to CONTENT and STATE.
+
+    A nightly that starts from them crawls the session's demo publisher incrementally (0 new):
+    for tests whose first nightly run is only there to have a live release.
+    """
+    shutil.copytree(demo_site.content / "news", content / "news")
+    shutil.copytree(demo_site.state, state, dirs_exist_ok=True)
+
 
 @pytest.fixture(scope="session")
 def demo_site(demo_server: object, tmp_path_factory: pytest.TempPathFactory) -> DemoSite:
@@ -124,7 +139,7 @@ def demo_site(demo_server: object, tmp_path_factory: pytest.TempPathFactory) -> 
         "--content",
         str(site.content),
         "--state",
-        str(base / "var"),
+        str(site.state),
         "--delay",
         "0",
         "--quiet",

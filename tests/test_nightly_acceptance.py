@@ -27,10 +27,11 @@ import pytest
 from csrnews.nightly import EXIT_FAILED, EXIT_OK, EXIT_PARTIAL
 from csrnews.story import settings
 from csrnews.story.storyfile import iter_story_files, read_story
-from tests.conftest import ROOT, run_cli, wsgi_server
+from tests.conftest import ROOT, DemoSite, run_cli, wsgi_server
 from tests.test_nightly_run import (
     NEW_BODY,
     NEW_STORY,
+    from_the_demo_crawl,
     index_count,
     latest_report,
     source_prefix,
@@ -187,7 +188,13 @@ if not a.no_index:
 """
 
 
-def test_a_failing_build_leaves_the_previous_site_serving(demo_server: Any, tmp_path: Path) -> None:
+def test_a_failing_build_and_a_sigkill_in_the_real_build_keep_the_live_site_then_a_good_run(
+    demo_server: Any, demo_site: DemoSite, tmp_path: Path
+) -> None:
+    """A build that fails, then a run killed in the real build: the same live release (one
+    first run for both; they were two tests, test_a_failing_build_leaves_the_previous_site_serving
+    and test_sigkill_during_the_real_build_then_a_consistent_run)."""
+    from_the_demo_crawl(demo_site, tmp_path)
     sources = write_sources(demo_server, tmp_path)
     root = tmp_path / "site"
     theme = _theme_copy(tmp_path)
@@ -207,7 +214,7 @@ def test_a_failing_build_leaves_the_previous_site_serving(demo_server: Any, tmp_
         assert home_before[0] == 200
 
         _break_theme(theme)
-        bad = nightly(tmp_path, sources, *theme_args)
+        bad = nightly(tmp_path, sources, "--no-crawl", *theme_args)  # (the build is what fails)
         assert bad.returncode == EXIT_FAILED, outcome(bad)
         assert "nothing published" in bad.stdout and "build failed" in bad.stdout
         # The same server, still running, still serves the same site.
@@ -219,26 +226,18 @@ def test_a_failing_build_leaves_the_previous_site_serving(demo_server: Any, tmp_
     assert not list((root / "releases").glob(".building-*"))
     assert latest_report(root)["outcome"] == "failed"
 
-
-def test_sigkill_during_the_real_build_then_a_consistent_run(
-    demo_server: Any, tmp_path: Path
-) -> None:
-    sources = write_sources(demo_server, tmp_path)
-    root = tmp_path / "site"
-    first = nightly(tmp_path, sources)
-    assert first.returncode == EXIT_OK, outcome(first)
-    live = os.readlink(root / "current")
-
-    victim = subprocess.Popen(
-        [sys.executable, "-m", "csrnews", *nightly_args(tmp_path, sources)],
+    # A run killed in the real `csrnews build` (the theme's own, not the broken copy).
+    log = root / "logs" / "nightly.log"
+    earlier = log.stat().st_size  # the runs above wrote their own "step build:" lines
+    victim = subprocess.Popen(  # (killed in its build: it goes straight there, no crawl)
+        [sys.executable, "-m", "csrnews", *nightly_args(tmp_path, sources, "--no-crawl")],
         cwd=ROOT,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )
     try:
-        log = root / "logs" / "nightly.log"
         deadline = time.monotonic() + 120
-        while "step build:" not in log.read_text(encoding="utf-8").rsplit("started (root", 1)[-1]:
+        while b"step build:" not in log.read_bytes()[earlier:]:
             assert victim.poll() is None, "the run ended before its build started"
             assert time.monotonic() < deadline, "the build step never started"
             time.sleep(0.05)

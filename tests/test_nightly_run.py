@@ -29,10 +29,10 @@ from csrnews.nightly import (
     EXIT_PARTIAL,
     EXIT_USAGE,
 )
-from csrnews.nightly.lock import RunLock
+from csrnews.nightly.lock import RunLock, read_holder
 from csrnews.nightly.report import NightlyReport, load_report, save_report
 from csrnews.nightly.run import NightlyOptions, run_nightly
-from tests.conftest import ROOT
+from tests.conftest import ROOT, DemoSite, copy_demo_crawl
 
 FAKE_BUILD = r"""
 import argparse, html, pathlib, sys, time
@@ -41,10 +41,13 @@ for name in ("--content", "--output", "--index", "--marker"):
     p.add_argument(name)
 p.add_argument("--fail", action="store_true")
 p.add_argument("--sleep", type=float, default=0)
+p.add_argument("--wait-for")
 a = p.parse_known_args()[0]  # ignores --no-index, --previous, --cache-dir
 if a.marker:
     pathlib.Path(a.marker).write_text(str(__import__("os").getpid()))
 time.sleep(a.sleep)
+while a.wait_for and not pathlib.Path(a.wait_for).exists():  # until the test says so
+    time.sleep(0.05)
 if a.fail:
     sys.exit("fake build: a broken template")
 out = pathlib.Path(a.output)
@@ -69,6 +72,11 @@ NEW_BODY = (
     "Delegates met at the nightly test summit to compare supplier audit methods and "
     "agreed a common checklist for labour standards in electronics supply chains. " * 3
 )
+
+
+def from_the_demo_crawl(demo_site: DemoSite, tmp_path: Path) -> None:
+    """Start from the session's crawl of the demo publisher (the first nightly crawls 0 new)."""
+    copy_demo_crawl(demo_site, tmp_path / "content", tmp_path / "site" / "state")
 
 
 def write_sources(server: Any, folder: Path) -> Path:
@@ -201,7 +209,8 @@ def test_nightly_publishes_is_incremental_and_keeps_the_live_site_on_failure(
     # 4. One source answering 500: partial failure, site published, status page names it.
     broken = "Electronics Sustainability News"
     server.fail_prefix(source_prefix(server, broken), 500)
-    fourth = run_nightly(options(tmp_path, sources))
+    # (The static search is checked above: the runs below go without it.)
+    fourth = run_nightly(options(tmp_path, sources, static_search=False))
     assert fourth.exit_code == EXIT_PARTIAL, (fourth.errors, fourth.sources)
     assert fourth.published and fourth.failed_sources == [broken]
     assert os.readlink(root / "current") == f"releases/{fourth.run_id}"
@@ -217,7 +226,9 @@ def test_nightly_publishes_is_incremental_and_keeps_the_live_site_on_failure(
     live_target = os.readlink(root / "current")
     live_site = tree_state(root / "current" / "site")
     live_index = tree_state(root / "current" / "index")
-    fifth = run_nightly(options(tmp_path, sources, build_args=["--fail"]))
+    fifth = run_nightly(
+        options(tmp_path, sources, build_args=["--fail"], crawl=False, static_search=False)
+    )
     assert fifth.exit_code == EXIT_FAILED
     assert not fifth.published and "broken template" in " ".join(fifth.errors)
     assert os.readlink(root / "current") == live_target
@@ -227,7 +238,7 @@ def test_nightly_publishes_is_incremental_and_keeps_the_live_site_on_failure(
     assert latest_report(root)["outcome"] == "failed"
 
     # 6. The source recovers: all good again, failures reset on the status page.
-    sixth = run_nightly(options(tmp_path, sources))
+    sixth = run_nightly(options(tmp_path, sources, static_search=False))
     assert sixth.exit_code == EXIT_OK, sixth.errors
     status = json.loads((root / "current" / "site" / "status" / "status.json").read_text())
     assert all(r["consecutive_failures"] == 0 for r in status["sources"])
@@ -236,16 +247,21 @@ def test_nightly_publishes_is_incremental_and_keeps_the_live_site_on_failure(
 
 @pytest.mark.slow
 def test_publish_hook_gets_the_live_paths_and_its_failure_is_reported(
-    demo_server: Any, tmp_path: Path
+    demo_server: Any, demo_site: DemoSite, tmp_path: Path
 ) -> None:
+    from_the_demo_crawl(demo_site, tmp_path)
     sources = write_sources(demo_server, tmp_path)
     seen = tmp_path / "hook.txt"
     hook = f'echo "$CSRNEWS_SITE $CSRNEWS_RELEASE" > {shlex.quote(str(seen))}'
-    good = run_nightly(options(tmp_path, sources, publish_hook=hook))
+    good = run_nightly(options(tmp_path, sources, publish_hook=hook, static_search=False))
     assert good.exit_code == EXIT_OK, good.errors
     site, release = seen.read_text().split()
     assert Path(site) == tmp_path / "site" / "current" / "site" and release == good.run_id
-    bad = run_nightly(options(tmp_path, sources, publish_hook="echo rsync: refused >&2; exit 12"))
+    failing = "echo rsync: refused >&2; exit 12"
+    # (what the hook gets does not depend on a crawl: the content as it is, built again)
+    bad = run_nightly(
+        options(tmp_path, sources, publish_hook=failing, crawl=False, static_search=False)
+    )
     assert bad.exit_code == EXIT_HOOK_FAILED and bad.published
     assert bad.hook is not None and bad.hook["returncode"] == 12
     assert "rsync: refused" in " ".join(bad.errors)
@@ -255,7 +271,10 @@ def test_publish_hook_gets_the_live_paths_and_its_failure_is_reported(
 def test_whole_run_timeout_stops_a_hanging_build(demo_server: Any, tmp_path: Path) -> None:
     sources = write_sources(demo_server, tmp_path)
     started = time.monotonic()
-    report = run_nightly(options(tmp_path, sources, timeout=8.0, build_args=["--sleep", "120"]))
+    # (no crawl: the build hangs at once, and the deadline of the whole run stops it)
+    report = run_nightly(
+        options(tmp_path, sources, timeout=3.0, crawl=False, build_args=["--sleep", "120"])
+    )
     assert report.exit_code == EXIT_FAILED and not report.published
     assert time.monotonic() - started < 60
     assert "killed at the deadline" in " ".join(report.errors)
@@ -330,14 +349,26 @@ def _wait_for(path: Path, seconds: float) -> None:
         time.sleep(0.1)
 
 
+def _wait_for_holder(lock: Path, proc: subprocess.Popen[str], seconds: float) -> None:
+    """Until the lock file names PROC as its holder (it writes that once the lock is its own)."""
+    deadline = time.monotonic() + seconds
+    while read_holder(lock).get("pid") != proc.pid:
+        if proc.poll() is not None or time.monotonic() > deadline:
+            pytest.fail(f"pid {proc.pid} did not take {lock} within {seconds} s")
+        time.sleep(0.05)
+
+
 @pytest.mark.slow
-def test_two_concurrent_runs_give_one_locked(demo_server: Any, tmp_path: Path) -> None:
+def test_two_concurrent_runs_give_one_locked(
+    demo_server: Any, demo_site: DemoSite, tmp_path: Path
+) -> None:
+    from_the_demo_crawl(demo_site, tmp_path)
     sources = write_sources(demo_server, tmp_path)
-    marker = tmp_path / "building"
+    go_on = tmp_path / "go-on"  # the first run's build waits for it: it holds the lock till then
     first = subprocess.Popen(
         _cli(
             *_nightly_args(
-                tmp_path, sources, "--build-arg=--sleep=4", f"--build-arg=--marker={marker}"
+                tmp_path, sources, "--no-static-search", f"--build-arg=--wait-for={go_on}"
             )
         ),
         cwd=ROOT,
@@ -346,17 +377,18 @@ def test_two_concurrent_runs_give_one_locked(demo_server: Any, tmp_path: Path) -
         text=True,
     )
     try:
-        _wait_for(tmp_path / "site" / "lock", 30)
-        time.sleep(0.5)
+        _wait_for_holder(tmp_path / "site" / "lock", first, 30)
         second = subprocess.run(
-            _cli(*_nightly_args(tmp_path, sources)),
+            _cli(*_nightly_args(tmp_path, sources, "--no-static-search")),
             cwd=ROOT,
             capture_output=True,
             text=True,
             timeout=120,
         )
+        go_on.touch()
         out, err = first.communicate(timeout=180)
     finally:
+        go_on.touch()
         if first.poll() is None:
             first.kill()
             first.wait()
@@ -367,27 +399,65 @@ def test_two_concurrent_runs_give_one_locked(demo_server: Any, tmp_path: Path) -
 
 
 @pytest.mark.slow
-def test_a_run_killed_by_sigkill_is_followed_by_a_consistent_one(
-    demo_server: Any, tmp_path: Path
+def test_a_run_stopped_by_sigterm_or_killed_by_sigkill_keeps_the_live_site_then_a_good_one(
+    demo_server: Any, demo_site: DemoSite, tmp_path: Path
 ) -> None:
+    """SIGTERM, then SIGKILL, to a run in its build: the same live release each time, then a
+    consistent run (one first run for both; they were two tests,
+    test_sigterm_stops_the_run_and_keeps_the_live_site and
+    test_a_run_killed_by_sigkill_is_followed_by_a_consistent_one)."""
+    from_the_demo_crawl(demo_site, tmp_path)
     sources = write_sources(demo_server, tmp_path)
     root = tmp_path / "site"
-    done = subprocess.run(
-        _cli(*_nightly_args(tmp_path, sources)),
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=180,
-    )
-    assert done.returncode == EXIT_OK, done.stdout + done.stderr
+    done = run_nightly(options(tmp_path, sources, static_search=False))
+    assert done.exit_code == EXIT_OK, done.errors
     live = os.readlink(root / "current")
     live_index = tree_state(root / "current" / "index")
 
-    marker = tmp_path / "building"
+    marker = tmp_path / "stopping"
+    # (stopped mid-build: the run goes straight to its build, no crawl, no static search)
     victim = subprocess.Popen(
         _cli(
             *_nightly_args(
-                tmp_path, sources, "--build-arg=--sleep=60", f"--build-arg=--marker={marker}"
+                tmp_path,
+                sources,
+                "--no-crawl",
+                "--no-static-search",
+                "--build-arg=--sleep=60",
+                f"--build-arg=--marker={marker}",
+            )
+        ),
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        _wait_for(marker, 60)
+        victim.send_signal(signal.SIGTERM)
+        out, err = victim.communicate(timeout=30)
+    finally:
+        if victim.poll() is None:
+            victim.kill()
+            victim.wait()
+    assert victim.returncode == EXIT_FAILED, out + err
+    assert "stopped by signal SIGTERM" in out and "nothing published" in out
+    assert os.readlink(root / "current") == live
+    assert not list((root / "releases").glob(".building-*"))
+    assert latest_report(root)["outcome"] == "failed"
+
+    # SIGKILL: no handler runs; the next run cleans up.
+    marker = tmp_path / "building"
+    # (killed mid-build: the run goes straight to its build, no crawl, no static search)
+    victim = subprocess.Popen(
+        _cli(
+            *_nightly_args(
+                tmp_path,
+                sources,
+                "--no-crawl",
+                "--no-static-search",
+                "--build-arg=--sleep=60",
+                f"--build-arg=--marker={marker}",
             )
         ),
         cwd=ROOT,
@@ -419,7 +489,7 @@ def test_a_run_killed_by_sigkill_is_followed_by_a_consistent_one(
         pytest.fail("the build child outlived the killed nightly run")
 
     after = subprocess.run(
-        _cli(*_nightly_args(tmp_path, sources)),
+        _cli(*_nightly_args(tmp_path, sources, "--no-static-search")),
         cwd=ROOT,
         capture_output=True,
         text=True,
@@ -432,40 +502,6 @@ def test_a_run_killed_by_sigkill_is_followed_by_a_consistent_one(
     report = latest_report(root)
     assert index_count(root / "current" / "index") == report["stories_total"]
     assert any("unfinished release" in w for w in report["warnings"])
-
-
-@pytest.mark.slow
-def test_sigterm_stops_the_run_and_keeps_the_live_site(demo_server: Any, tmp_path: Path) -> None:
-    sources = write_sources(demo_server, tmp_path)
-    root = tmp_path / "site"
-    first = run_nightly(options(tmp_path, sources))
-    assert first.exit_code == EXIT_OK, first.errors
-    live = os.readlink(root / "current")
-    marker = tmp_path / "building"
-    victim = subprocess.Popen(
-        _cli(
-            *_nightly_args(
-                tmp_path, sources, "--build-arg=--sleep=60", f"--build-arg=--marker={marker}"
-            )
-        ),
-        cwd=ROOT,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
-    try:
-        _wait_for(marker, 60)
-        victim.send_signal(signal.SIGTERM)
-        out, err = victim.communicate(timeout=30)
-    finally:
-        if victim.poll() is None:
-            victim.kill()
-            victim.wait()
-    assert victim.returncode == EXIT_FAILED, out + err
-    assert "stopped by signal SIGTERM" in out and "nothing published" in out
-    assert os.readlink(root / "current") == live
-    assert not list((root / "releases").glob(".building-*"))
-    assert latest_report(root)["outcome"] == "failed"
 
 
 @pytest.mark.slow
@@ -491,8 +527,8 @@ def test_quiet_prints_one_line_and_rollback_swaps_back(demo_server: Any, tmp_pat
         assert len(result.stdout.strip().splitlines()) == 1
         assert result.stdout.startswith("csrnews nightly ") and "ok (exit 0)" in result.stdout
         names.append(latest_report(root)["run_id"])
-    verbose = subprocess.run(
-        _cli(*_nightly_args(tmp_path, sources, "-v")),
+    verbose = subprocess.run(  # (the steps it shows do not need a crawl)
+        _cli(*_nightly_args(tmp_path, sources, "-v", "--no-crawl")),
         cwd=ROOT,
         capture_output=True,
         text=True,

@@ -1,8 +1,10 @@
 """Reliability of the unattended run: a malformed story, and SIGKILL at random moments.
 
 The real `csrnews nightly` and `csrnews crawl` (subprocesses, the real build) against the
-bundled demo publisher. A few kills run in every test run; CSRNEWS_RELIABILITY_KILLS=N runs
-N kills of each kind (CSRNEWS_RELIABILITY_SEED fixes the moments). Whatever moment a kill
+bundled demo publisher. Two kills of each kind run in every test run, at random moments
+of the phases that write (one in each half of the crawl's writing; one in the nightly's crawl,
+one in its index and build); CSRNEWS_RELIABILITY_KILLS=N runs N kills of each kind, spread over
+the same phases in turn (CSRNEWS_RELIABILITY_SEED fixes the moments). Whatever moment a kill
 hits, nothing is lost: every story file stays whole, the live release stays servable, and
 the next run repairs what the killed one left.
 """
@@ -26,9 +28,9 @@ import pytest
 from csrnews.nightly import EXIT_OK, EXIT_PARTIAL
 from csrnews.story.storycheck import find_quarantine
 from csrnews.story.storyfile import is_edited, iter_story_files, read_story
-from tests.conftest import ROOT, run_cli
+from tests.conftest import ROOT, DemoSite, run_cli
 from tests.test_nightly_acceptance import get, nightly, nightly_args, outcome, serving
-from tests.test_nightly_run import index_count, latest_report, write_sources
+from tests.test_nightly_run import from_the_demo_crawl, index_count, latest_report, write_sources
 
 pytestmark = pytest.mark.slow
 
@@ -72,12 +74,13 @@ def demo_process() -> Iterator[DemoProcess]:
 
 
 def test_a_nightly_with_one_malformed_story_publishes_the_others_and_names_it(
-    demo_server: Any, tmp_path: Path
+    demo_server: Any, demo_site: DemoSite, tmp_path: Path
 ) -> None:
+    from_the_demo_crawl(demo_site, tmp_path)
     sources = write_sources(demo_server, tmp_path)
     root, content = tmp_path / "site", tmp_path / "content"
     junk = content / "news" / "2018" / "random-bytes.md"
-    junk.parent.mkdir(parents=True)
+    junk.parent.mkdir(parents=True, exist_ok=True)
     junk.write_bytes(random.Random(17).randbytes(4096))  # the issue's 4 KB of random bytes
 
     first = nightly(tmp_path, sources)
@@ -138,6 +141,12 @@ def _story_files_are_whole(content: Path) -> int:
     return len(files)
 
 
+def _slices(start: float, end: float, count: int) -> list[tuple[float, float]]:
+    """[start, end] cut in COUNT equal windows."""
+    step = (end - start) / count
+    return [(start + i * step, start + (i + 1) * step) for i in range(count)]
+
+
 def _kill_at(argv: list[str], moment: float) -> bool:
     """Run argv, SIGKILL it MOMENT seconds in; False when it had finished by then."""
     proc = subprocess.Popen(argv, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
@@ -155,16 +164,28 @@ def test_sigkill_of_the_crawl_at_random_moments_loses_nothing(
 ) -> None:
     rng = random.Random(SEED)
     sources = write_sources(demo_process, tmp_path)
-    # How long a whole first crawl takes here: the kills land within that time.
+    # How long a whole first crawl takes here, and when it starts writing (its state database,
+    # then story files): the kills land in that writing, one in each half of it.
+    timing = tmp_path / "timing"
     started = time.monotonic()
-    full = run_cli(*_crawl_argv(tmp_path / "timing", sources)[3:], timeout=300)
-    assert full.returncode == 0, full.stderr[-2000:]
+    proc = subprocess.Popen(
+        _crawl_argv(timing, sources), cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
+    )
+    writes = None
+    while proc.poll() is None:
+        if writes is None and (timing / "var").exists():
+            writes = time.monotonic() - started
+        time.sleep(0.01)
     length = time.monotonic() - started
+    assert proc.returncode == 0, proc.stderr.read()[-2000:] if proc.stderr else ""
+    if proc.stderr is not None:
+        proc.stderr.close()
+    halves = _slices(writes or 0.2, length, 2)
     content = tmp_path / "content"
     moments, killed = [], 0
-    for n in range(KILLS or 3):
-        last = n == (KILLS or 3) - 1 and not killed  # (a kill must be tested)
-        moment = length * 0.3 if last else rng.uniform(0.2, length)
+    for n in range(KILLS or 2):
+        last = n == (KILLS or 2) - 1 and not killed  # (a kill must be tested)
+        moment = length * 0.3 if last else rng.uniform(*halves[n % len(halves)])
         moments.append(round(moment, 2))
         killed += _kill_at(_crawl_argv(tmp_path, sources), moment)
         _story_files_are_whole(content)
@@ -220,17 +241,23 @@ def test_sigkill_of_the_nightly_at_random_moments_keeps_the_live_site(
     root = tmp_path / "site"
     first = nightly(tmp_path, sources)
     assert first.returncode == EXIT_OK, outcome(first)
-    # The runs killed are incremental ones, like this one: the kills land within its time.
+    # The runs killed are incremental ones, like this one: the kills land within its time,
+    # one in its crawl, one in its index and build up to the publish and the static search
+    # (its report says when each step ran; what comes before its clock starts is the start-up).
     started = time.monotonic()
     second = nightly(tmp_path, sources)
     assert second.returncode == EXIT_OK, outcome(second)
     length = time.monotonic() - started
+    times = latest_report(root)["times"]
+    crawl_from = max(0.2, length - times["total"])
+    crawl_to = crawl_from + times["crawl"]
+    phases = [(crawl_from, crawl_to), (crawl_to, max(crawl_to, length * 0.95))]
     argv = [sys.executable, "-m", "csrnews", *nightly_args(tmp_path, sources)]
     moments, killed = [], 0
     for n in range(KILLS or 2):
         # (a last kill early in the run if none has landed yet: a kill must be tested)
         last = n == (KILLS or 2) - 1 and not killed
-        moment = length * 0.3 if last else rng.uniform(0.2, length * 0.95)
+        moment = length * 0.3 if last else rng.uniform(*phases[n % len(phases)])
         moments.append(round(moment, 2))
         killed += _kill_at(argv, moment)
         _no_child_left(root)
