@@ -1,4 +1,4 @@
-"""Prune an older site to a set of names, or link a site's files, several folders at a time.
+"""Prune an older site to a set of names, link or count a site's files, folders at once.
 
 A nightly build takes the site before the previous one (the spare) as its staging folder and
 removes from it whatever the new site does not keep (csrnews.site.incremental.reseed). That
