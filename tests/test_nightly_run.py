@@ -398,6 +398,29 @@ def test_two_concurrent_runs_give_one_locked(
     assert (tmp_path / "site" / "current" / "site" / "index.html").is_file()
 
 
+def _run_held_in_its_build(
+    tmp_path: Path, sources: Path, marker: Path, *, output: int
+) -> subprocess.Popen[str]:
+    """A nightly run that goes straight to its build (no crawl, no static search), whose
+    stand-in build writes its pid to ``marker`` and then sleeps: a run to stop mid-build."""
+    return subprocess.Popen(
+        _cli(
+            *_nightly_args(
+                tmp_path,
+                sources,
+                "--no-crawl",
+                "--no-static-search",
+                "--build-arg=--sleep=60",
+                f"--build-arg=--marker={marker}",
+            )
+        ),
+        cwd=ROOT,
+        stdout=output,
+        stderr=output,
+        text=True,
+    )
+
+
 @pytest.mark.slow
 def test_a_run_stopped_by_sigterm_or_killed_by_sigkill_keeps_the_live_site_then_a_good_one(
     demo_server: Any, demo_site: DemoSite, tmp_path: Path
@@ -415,23 +438,7 @@ def test_a_run_stopped_by_sigterm_or_killed_by_sigkill_keeps_the_live_site_then_
     live_index = tree_state(root / "current" / "index")
 
     marker = tmp_path / "stopping"
-    # (stopped mid-build: the run goes straight to its build, no crawl, no static search)
-    victim = subprocess.Popen(
-        _cli(
-            *_nightly_args(
-                tmp_path,
-                sources,
-                "--no-crawl",
-                "--no-static-search",
-                "--build-arg=--sleep=60",
-                f"--build-arg=--marker={marker}",
-            )
-        ),
-        cwd=ROOT,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
+    victim = _run_held_in_its_build(tmp_path, sources, marker, output=subprocess.PIPE)
     try:
         _wait_for(marker, 60)
         victim.send_signal(signal.SIGTERM)
@@ -448,22 +455,7 @@ def test_a_run_stopped_by_sigterm_or_killed_by_sigkill_keeps_the_live_site_then_
 
     # SIGKILL: no handler runs; the next run cleans up.
     marker = tmp_path / "building"
-    # (killed mid-build: the run goes straight to its build, no crawl, no static search)
-    victim = subprocess.Popen(
-        _cli(
-            *_nightly_args(
-                tmp_path,
-                sources,
-                "--no-crawl",
-                "--no-static-search",
-                "--build-arg=--sleep=60",
-                f"--build-arg=--marker={marker}",
-            )
-        ),
-        cwd=ROOT,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
+    victim = _run_held_in_its_build(tmp_path, sources, marker, output=subprocess.DEVNULL)
     try:
         _wait_for(marker, 60)
         build_pid = int(marker.read_text())
