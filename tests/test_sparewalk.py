@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import os
+import shutil
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -116,3 +118,23 @@ def test_count_files_counts_every_file_and_link_not_folders(tmp_path: Path, thre
 def test_count_files_raises_on_a_folder_it_cannot_read(tmp_path: Path) -> None:
     with pytest.raises(FileNotFoundError):
         sparewalk.count_files(str(tmp_path / "missing"))
+
+
+def test_count_files_counts_a_folder_removed_under_it_as_empty(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A concurrent build may remove a folder between its parent's read and its own: the
+    count goes on (that folder counts nothing); the root itself missing is still an error."""
+    root = tmp_path / "site"
+    for name in ("a/1.html", "a/2.html", "b/c/3.html", "b/4.html", "index.html"):
+        (root / name).parent.mkdir(parents=True, exist_ok=True)
+        (root / name).write_text("x", encoding="utf-8")
+    real_scandir = os.scandir
+
+    def scandir_after_removal(path: str) -> Any:
+        if path == str(root / "b"):
+            shutil.rmtree(path)  # removed after the root was read, before it is
+        return real_scandir(path)
+
+    monkeypatch.setattr(sparewalk.os, "scandir", scandir_after_removal)
+    assert sparewalk.count_files(str(root), threads=1) == 3  # a/1, a/2, index.html

@@ -1,7 +1,7 @@
 """Prune an older site to a set of names, link or count a site's files, folders at once.
 
 A nightly build takes the site before the previous one (the spare) as its staging folder and
-removes from it whatever the new site does not keep (csrnews.site.incremental.reseed). That
+removes from it whatever the new site does not keep (csrnews.site.seeding.reseed). That
 means reading every folder of it: about 30,000 at 20,000 stories, one per story page. When
 the page cache no longer holds them (a night after the last build, or a host that reclaims
 idle memory), each folder is a read from the disk, and read one after the other they took
@@ -82,12 +82,20 @@ def prune(
 
 def count_files(root: str, threads: int = WALK_THREADS) -> int:
     """Files (anything not a folder: links too) under ``root``, a level of folders at a time
-    in ``threads`` slices; a folder that cannot be read raises its ``OSError``."""
+    in ``threads`` slices. A folder below ``root`` removed while it is counted (a concurrent
+    build's) counts as empty; ``root`` missing, or a folder that cannot be read, raises its
+    ``OSError``."""
 
     def walk(part: Sequence[str]) -> tuple[int, list[str]]:
         count, below = 0, []
         for folder in part:
-            with os.scandir(folder) as scan:
+            try:
+                scan = os.scandir(folder)
+            except (FileNotFoundError, NotADirectoryError):
+                if folder == root:
+                    raise
+                continue  # gone since its parent was read
+            with scan:
                 for entry in scan:
                     if entry.is_dir(follow_symlinks=False):
                         below.append(entry.path)
