@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import os
 import shutil
 import subprocess
@@ -15,7 +16,7 @@ from typing import Any
 import pytest
 from pelican import signals
 
-from csrnews.site import incremental
+from csrnews.site import seeding, sparewalk
 from csrnews.site.build import SiteBuildError, SiteStats, build_site
 from csrnews.site.folders import spare_of
 from csrnews.site.incremental import MANIFEST
@@ -260,16 +261,16 @@ def test_the_spare_is_walked_while_pelican_reads_the_stories(
     before = snapshot(site)
     read = threading.Event()
     seen: list[tuple[str, bool]] = []
-    real_reseed = incremental.reseed
+    real_seed = seeding.seed_in_child
 
-    def slow_reseed(*args: Any, **kwargs: Any) -> set[str]:
+    def slow_seed(*args: Any, **kwargs: Any) -> set[str]:
         seen.append((threading.current_thread().name, read.wait(timeout=20)))
-        return real_reseed(*args, **kwargs)
+        return real_seed(*args, **kwargs)
 
     def stories_read(generator: Any) -> None:
         read.set()
 
-    monkeypatch.setattr(incremental, "reseed", slow_reseed)
+    monkeypatch.setattr(seeding, "seed_in_child", slow_seed)
     signals.article_generator_finalized.connect(stories_read)
     try:
         stats = build_site(content, site, quiet=True)
@@ -289,17 +290,17 @@ def test_a_build_failing_while_the_spare_is_walked_keeps_the_site(
     build_site(content, site, quiet=True)
     before = snapshot(site)
     release = threading.Event()
-    real_reseed = incremental.reseed
+    real_seed = seeding.seed_in_child
 
-    def held_reseed(*args: Any, **kwargs: Any) -> set[str]:
+    def held_seed(*args: Any, **kwargs: Any) -> set[str]:
         release.wait(timeout=20)
-        return real_reseed(*args, **kwargs)
+        return real_seed(*args, **kwargs)
 
     def fail(generator: Any) -> None:
         release.set()  # the walk goes on while the build fails
         raise RuntimeError("a plugin failed")
 
-    monkeypatch.setattr(incremental, "reseed", held_reseed)
+    monkeypatch.setattr(seeding, "seed_in_child", held_seed)
     signals.article_generator_finalized.connect(fail)
     try:
         with pytest.raises(SiteBuildError, match="a plugin failed"):
@@ -309,3 +310,20 @@ def test_a_build_failing_while_the_spare_is_walked_keeps_the_site(
     assert mismatches(snapshot(site), before) == []
     assert not list(tmp_path.glob(".site.building-*"))
     assert not [t for t in threading.enumerate() if t.name == "csrnews-seed"]
+
+
+def test_a_site_whose_files_cannot_be_counted_is_live_with_a_warning(
+    content: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    """The count runs after the swap: failing it must not fail a build whose site is live."""
+    site = tmp_path / "site"
+
+    def unreadable(root: str, threads: int = 8) -> int:
+        raise PermissionError(13, "Permission denied", root)
+
+    monkeypatch.setattr(sparewalk, "count_files", unreadable)
+    with caplog.at_level(logging.WARNING, logger="csrnews.site.build"):
+        stats = build_site(content, site, quiet=True)
+    assert stats.files == -1 and stats.articles > 0
+    assert (site / "index.html").is_file()
+    assert "the site's files could not be counted" in caplog.text

@@ -187,7 +187,8 @@ def build(
     reused = f", {stats.unchanged} unchanged pages kept" if stats.unchanged else ""
     console.info(
         f"site: {_plural(stats.articles, 'story', 'stories')}, "
-        f"{_plural(stats.pages, 'page', 'pages')}, {stats.files} files "
+        f"{_plural(stats.pages, 'page', 'pages')}, "
+        f"{'files not counted' if stats.files < 0 else f'{stats.files} files'} "
         f"({stats.rendered} rendered{reused}) in {stats.seconds:.1f} s"
     )
     left_out = (

@@ -8,7 +8,6 @@ import logging
 import os
 import re
 import shutil
-import subprocess
 import sys
 import tempfile
 import threading
@@ -24,6 +23,7 @@ from pelican.settings import read_settings
 
 from csrnews.site import incremental as incremental_mod
 from csrnews.site import pelican_compat, sparewalk
+from csrnews.site import seeding as seeding_mod
 from csrnews.site import templates as templates_mod
 from csrnews.site.collector import stories_long_lived
 from csrnews.site.folders import build_lock_of, spare_of, staging_prefix
@@ -46,7 +46,7 @@ class SiteStats:
 
     articles: int = 0
     pages: int = 0
-    files: int = 0
+    files: int = 0  # -1: they could not be counted
     rendered: int = 0
     unchanged: int = 0
     removed: int = 0
@@ -262,7 +262,11 @@ def build_site(
         _swap_in(staging, output)
     finally:
         lock.release()
-    stats.files = sparewalk.count_files(str(output))  # read from the disk, 8 folders at once
+    try:  # read from the disk, 8 folders at once; the new site is live whatever it finds
+        stats.files = sparewalk.count_files(str(output))
+    except OSError as exc:
+        stats.files = -1  # not counted
+        logger.warning("the site's files could not be counted: %s", exc)
     if not quiet:
         for message in recorder.warnings[:20]:
             logger.warning("pelican: %s", message)
@@ -321,9 +325,7 @@ def _plan(
         for cached in (cache_root / reader_key).glob("*"):
             if cached.is_file() and cached.stat().st_size == 0:
                 cached.unlink()  # a killed build's empty cache file: Pelican fails on EOFError
-    keys = (
-        incremental_mod.read_manifest(previous, fingerprint) if reuse and previous.is_dir() else {}
-    )
+    keys = seeding_mod.read_manifest(previous, fingerprint) if reuse and previous.is_dir() else {}
     plan = incremental_mod.Plan(fingerprint, keys, set())
     return plan, _Seeding(plan, previous, staging, output)
 
@@ -332,7 +334,7 @@ class _Seeding:
     """The staging folder seeded with the previous build's files, in a thread of its own.
 
     Pelican reads every story before it writes a page; the seeding (the spare's walk and
-    its links, csrnews.site.incremental.reseed, or links to every file of the previous site)
+    its links, csrnews.site.seeding.reseed, or links to every file of the previous site)
     needs only the file system, and where the page cache no longer holds the sites it spends
     most of its time waiting for the disk. It runs beside the reading; ``wait`` (before the
     first page is written) gives the plan its seeded names.
@@ -353,7 +355,9 @@ class _Seeding:
     def _run(self, previous: Path, staging: Path, output: Path) -> None:
         try:
             plan = self.plan
-            self._result = _seed_staging(plan.previous, plan.fingerprint, previous, staging, output)
+            self._result = seeding_mod.seed_in_child(
+                plan.previous, plan.fingerprint, previous, staging, output
+            )
         except BaseException as exc:  # given to the build's own thread by wait()
             self._result = exc
 
@@ -373,114 +377,21 @@ class _Seeding:
             self.wait()
 
 
-def _seed_staging(
-    keys: dict[str, str], fingerprint: str, previous: Path, staging: Path, output: Path
-) -> set[str]:
-    """Seed ``staging`` for the build: reseed the spare when there is one, else link every file
-    of the previous site; the names seeded."""
-    if _take_spare(output, staging):  # the spare may be of another lineage: reseed
-        trash = _Trash(output)
-        try:
-            return incremental_mod.reseed(previous, staging, keys, fingerprint, trash.take)
-        except OSError as exc:
-            logger.warning("the spare site could not be reused (%s); seeding afresh", exc)
-            _discard(staging, output)
-            staging.mkdir()
-        finally:
-            trash.empty()
-    return incremental_mod.seed(previous, staging, keys)
-
-
-def _take_spare(output: Path, staging: Path) -> bool:
-    """Move the spare site (if any) to ``staging``, an empty folder; True when it was there.
-
-    A rename, so that a build that fails or is killed leaves no spare to be trusted: it is
-    removed with the staging folder (or left as a staging folder, never used again).
-    """
-    spare = spare_of(output)
-    if spare.is_symlink() or not spare.is_dir():
-        return False
-    try:
-        os.replace(spare, staging)
-    except OSError:
-        return False
-    return True
-
-
-class _Trash:
-    """A folder beside the output that what is moved into it is removed from in the background.
-
-    Folders of the spare that the next site does not keep (the search bundle: tens of
-    thousands of files) cost a rename each in the build, not their removal.
-    """
-
-    def __init__(self, output: Path) -> None:
-        self.output = output
-        self.folder: Path | None = None
-        self.count = 0
-
-    def take(self, path: str) -> None:
-        if self.folder is None:
-            folder = self.output.with_name(
-                f".{self.output.name}.old-{os.getpid()}-{time.time_ns()}"
-            )
-            folder.mkdir()
-            self.folder = folder
-        self.count += 1
-        os.replace(path, self.folder / str(self.count))
-
-    def empty(self) -> None:
-        if self.folder is not None:
-            remove_later(self.folder)
-            self.folder = None
-
-
-def _discard(folder: Path, output: Path) -> None:
-    """Rename a folder beside ``output`` out of the way and remove it in the background."""
-    old = output.with_name(f".{output.name}.old-{os.getpid()}-{time.time_ns()}")
-    try:
-        os.replace(folder, old)
-    except FileNotFoundError:
-        return
-    remove_later(old)
-
-
 def _swap_in(staging: Path, output: Path) -> None:
     """Replace ``output`` with ``staging`` with renames; the old site becomes the spare.
 
     The spare (``spare_of(output)``) replaces the old site's ``rm -rf`` and the next build's
     links to the files it shares with the new site: that build takes it as its staging folder
-    and unlinks and links only what changed (csrnews.site.incremental.reseed). A spare that
+    and unlinks and links only what changed (csrnews.site.seeding.reseed). A spare that
     was not used (a full build, another ``previous``) is removed in the background.
     """
     staging.chmod(0o755)
     spare = spare_of(output)
     if spare.exists() or spare.is_symlink():
-        _discard(spare, output)
+        seeding_mod.discard(spare, output)
     if output.exists():
         os.replace(output, spare)
     os.replace(staging, output)
-
-
-def remove_later(folder: Path) -> None:
-    """Delete a folder in a detached `rm -rf`, so the command does not wait for it.
-
-    Removing a site of tens of thousands of folders can take longer than building it (each
-    rmdir is a synchronous metadata write on some disks); nothing reads the old folder once it
-    has been renamed away. Falls back to deleting in-process where `rm` cannot be started.
-    """
-    if not folder.exists():
-        return
-    try:
-        # sh puts rm in the background and exits at once: rm is adopted by init, no zombie
-        subprocess.run(
-            ["sh", "-c", 'rm -rf -- "$1" </dev/null >/dev/null 2>&1 &', "sh", str(folder)],
-            check=True,
-            start_new_session=True,
-            timeout=30,
-        )
-    except (OSError, subprocess.SubprocessError):
-        shutil.rmtree(folder, ignore_errors=True)
 
 
 class _BuildLock:
@@ -525,7 +436,7 @@ def _remove_killed_staging(output: Path) -> None:
         if folder.is_dir() and not folder.is_symlink():
             logger.warning("removing %s, the staging folder of a build that was killed", folder)
             try:
-                _discard(folder, output)
+                seeding_mod.discard(folder, output)
             except OSError as exc:  # not this build's to fail for
                 logger.warning("could not remove %s: %s", folder, exc)
 
@@ -534,7 +445,7 @@ def _remove_leftovers(output: Path) -> None:
     """Old sites a crashed or killed build left beside the output: remove them (detached)."""
     for leftover in output.parent.glob(f".{output.name}.old-*"):
         if leftover.is_dir():
-            remove_later(leftover)
+            seeding_mod.remove_later(leftover)
 
 
 STALE_TEMPORARY_AGE = 3600.0  # seconds: older temporary files in the cache are no writer's

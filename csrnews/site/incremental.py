@@ -20,7 +20,6 @@ import logging
 import os
 import pickle
 import re
-import shutil
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -36,13 +35,11 @@ from pelican.utils import sanitised_join
 
 from csrnews.site import pelican_compat
 from csrnews.site.pagination import StablePagesWriter
-from csrnews.site.sparewalk import link_all, prune
+from csrnews.site.seeding import FORMAT, MANIFEST
 from csrnews.story.atomicfile import replacing
 
 logger = logging.getLogger(__name__)
 
-MANIFEST = ".csrnews-manifest.json"
-FORMAT = 1
 _PACKAGE = Path(__file__).resolve().parent.parent  # csrnews/, the site plugins included
 _ROOT = _PACKAGE.parent
 # Context keys that are not inputs of a page (paths of this very build, the context itself).
@@ -974,65 +971,6 @@ class _KeyedTemplate:
                 self.plan.pending_skip.add(os.path.normpath(str(name)))
                 return ""
         return self.template.render(*args, **kwargs)
-
-
-def read_manifest(site: Path, fingerprint: str) -> dict[str, str]:
-    """The previous build's keys, or nothing when it was another build setup or unreadable."""
-    try:
-        data = json.loads((site / MANIFEST).read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return {}
-    if not isinstance(data, dict) or data.get("format") != FORMAT:
-        return {}
-    if data.get("fingerprint") != fingerprint:
-        return {}
-    keys = data.get("keys")
-    return {str(k): str(v) for k, v in keys.items()} if isinstance(keys, dict) else {}
-
-
-def seed(previous_site: Path, staging: Path, names: Iterable[str]) -> set[str]:
-    """Hard-link (or copy, across file systems) the previous site's files into staging."""
-    return link_all(str(previous_site), str(staging), names)
-
-
-def reseed(
-    previous_site: Path,
-    staging: Path,
-    names: Mapping[str, str],
-    fingerprint: str,
-    discard: Callable[[str], object] = shutil.rmtree,
-) -> set[str]:
-    """Bring an older site moved to ``staging`` to what ``seed`` would make there; its names.
-
-    ``staging`` holds an older site with its own manifest: the one the previous site
-    replaced (kept as a spare by csrnews.site.build), or a pruned release's (the nightly run).
-    One walk of it removes every file and folder that is not a page or feed of the previous
-    site's manifest ``names`` (its manifest, static files, search bundle, pages of stories
-    gone); a file whose key in the spare's manifest is the previous site's is kept as it is
-    (same key, same bytes), every other name is linked again from ``previous_site``.
-    Nothing is written to: files are only unlinked and linked. Folders that hold none of the
-    names (the search bundle, theme files) go to ``discard``.
-    """
-    spare_keys = read_manifest(staging, fingerprint)
-    files = {n for n in names if _plain(n)}
-    folders: set[str] = set()
-    for name in files:
-        folder = os.path.dirname(name)
-        while folder and folder not in folders:
-            folders.add(folder)
-            folder = os.path.dirname(folder)
-    present = prune(str(staging), files, folders, discard)
-    kept = {n for n in present if spare_keys.get(n) == names[n]}
-    for name in present - kept:
-        os.unlink(os.path.join(staging, name))
-    return kept | seed(previous_site, staging, [n for n in names if n not in kept])
-
-
-def _plain(name: str) -> bool:
-    """A relative, normalised name (as the writer records them), the walk's own spelling."""
-    if not name or os.path.isabs(name) or ".." in name.split(os.sep):
-        return False
-    return os.path.normpath(name) == name != "."
 
 
 def finish(plan: Plan, staging: Path) -> RenderCounts:
