@@ -9,6 +9,7 @@ import pickle
 import shutil
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -113,7 +114,8 @@ def test_a_child_that_dies_is_a_clear_error(
 ) -> None:
     output, staging, _ = _state(tmp_path, spare=False)
     monkeypatch.setattr(sys, "executable", shutil.which("false") or "/bin/false")
-    with pytest.raises(RuntimeError, match=r"seeding the site's staging folder failed \(exit 1\)"):
+    failed = r"seeding the site's staging folder failed \(exit 1, 0 bytes of answer\)"
+    with pytest.raises(RuntimeError, match=failed):
         seeding.seed_in_child(PREVIOUS_KEYS, FINGERPRINT, output, staging, output)
 
 
@@ -123,11 +125,39 @@ def test_a_child_whose_build_is_gone_seeds_nothing(tmp_path: Path) -> None:
     output, staging, _ = _state(tmp_path, spare=False)
     not_parent = os.getpid()  # the child's parent is the shell below, not this process
     request = (PREVIOUS_KEYS, FINGERPRINT, str(output), str(staging), str(output), not_parent)
-    child = subprocess.run(
-        ["sh", "-c", f'"{sys.executable}" -m csrnews.site.seeding; exit $?'],
-        input=pickle.dumps(request),
-        capture_output=True,
-        check=False,
-    )
-    assert child.returncode == 1 and child.stdout == b""
+    with tempfile.TemporaryFile() as answer:
+        fd = answer.fileno()
+        child = subprocess.run(
+            ["sh", "-c", f'"{sys.executable}" -m csrnews.site.seeding {fd}; exit $?'],
+            input=pickle.dumps(request),
+            capture_output=True,
+            pass_fds=(fd,),
+            check=False,
+        )
+        assert os.fstat(fd).st_size == 0
+    assert child.returncode == 1 and child.stderr == b""
     assert list(staging.iterdir()) == []
+
+
+def test_the_answer_comes_back_in_a_file_not_through_a_pipe(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A process stopped and continued (SIGSTOP and SIGCONT: a profiler attaching, Ctrl-Z)
+    while it writes a large answer to a full pipe has its write cut short, and Python's
+    buffered writer drops the rest without an error: under py-spy, one seeding in four lost
+    its answer that way. The answer's descriptor, as the child sees it, is a regular file."""
+    output, staging, _ = _state(tmp_path, spare=False)
+    seen = tmp_path / "answer-kind"
+    wrapper = tmp_path / "python"
+    wrapper.write_text(
+        "#!/bin/sh\n"
+        f'if [ -p "/proc/self/fd/$3" ]; then echo pipe > "{seen}"; '
+        f'elif [ -f "/proc/self/fd/$3" ]; then echo file > "{seen}"; fi\n'
+        f'exec "{sys.executable}" "$@"\n',
+        encoding="utf-8",
+    )
+    wrapper.chmod(0o755)
+    monkeypatch.setattr(sys, "executable", str(wrapper))
+    names = seeding.seed_in_child(PREVIOUS_KEYS, FINGERPRINT, output, staging, output)
+    assert names == set(PREVIOUS_KEYS)
+    assert seen.read_text(encoding="utf-8").strip() == "file"

@@ -8,8 +8,8 @@ the page cache no longer holds them. Run in threads of the build process it comp
 Pelican, which reads the stories meanwhile, for the interpreter's lock (about 1.3 CPU-s of
 futex calls on a cold night at 20,000 stories). ``seed_in_child`` runs it in a process of
 its own that imports nothing but this module and csrnews.site.sparewalk (no Pelican), started
-with ``python -m csrnews.site.seeding``: the request and the answer are pickles on its
-standard input and output.
+with ``python -m csrnews.site.seeding FD``: the request is a pickle on its standard input, the
+answer a pickle it writes into the temporary file FD.
 """
 
 from __future__ import annotations
@@ -24,6 +24,7 @@ import shutil
 import signal
 import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
@@ -194,23 +195,36 @@ def seed_in_child(
     keys: dict[str, str], fingerprint: str, previous: Path, staging: Path, output: Path
 ) -> set[str]:
     """``seed_staging`` in a child process; its warnings are logged here, its ``OSError``
-    raised here (any other failure of the child as a ``RuntimeError`` with what it said)."""
+    raised here (any other failure of the child as a ``RuntimeError`` with what it said).
+
+    The request goes on the child's standard input; the answer (the names seeded: a
+    megabyte at 20,000 stories) comes back in an unnamed temporary file, not a pipe: a
+    process stopped and continued while it writes to a full pipe (a debugger or profiler
+    attaching, a job stopped with Ctrl-Z) can have its write cut short, and Python then
+    drops the rest of the buffer without an error (seen here, under py-spy).
+    """
     request = (keys, fingerprint, str(previous), str(staging), str(output), os.getpid())
-    child = subprocess.run(
-        [sys.executable, "-m", "csrnews.site.seeding"],
-        input=pickle.dumps(request, protocol=pickle.HIGHEST_PROTOCOL),
-        capture_output=True,
-        check=False,
-    )
-    try:
-        answer = pickle.loads(child.stdout) if child.returncode == 0 else None
-    except (pickle.UnpicklingError, EOFError, ValueError):
-        answer = None
+    with tempfile.TemporaryFile() as answer_file:
+        fd = answer_file.fileno()
+        child = subprocess.run(
+            [sys.executable, "-m", "csrnews.site.seeding", str(fd)],
+            input=pickle.dumps(request, protocol=pickle.HIGHEST_PROTOCOL),
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+            pass_fds=(fd,),
+            check=False,
+        )
+        size = os.fstat(fd).st_size
+        answer_file.seek(0)  # the child moved the offset it shares with this descriptor
+        try:
+            answer = pickle.load(answer_file) if child.returncode == 0 else None
+        except (pickle.UnpicklingError, EOFError, ValueError):
+            answer = None
     if not isinstance(answer, tuple) or len(answer) != 3:
         said = child.stderr.decode("utf-8", "replace").strip().splitlines()[-5:]
         raise RuntimeError(
-            f"seeding the site's staging folder failed (exit {child.returncode}): "
-            + (" | ".join(said) or "no output")
+            f"seeding the site's staging folder failed (exit {child.returncode}, "
+            f"{size} bytes of answer): " + (" | ".join(said) or "nothing on stderr")
         )
     outcome, value, warnings = answer
     for message in warnings:
@@ -241,7 +255,9 @@ def _die_with_parent(parent: int) -> None:
 
 
 def main() -> None:
-    """The child: a pickled request on standard input, a pickled answer on standard output."""
+    """The child: a pickled request on standard input, a pickled answer into the file whose
+    descriptor is its one argument."""
+    answer_fd = int(sys.argv[1])
     keys, fingerprint, previous, staging, output, parent = pickle.load(sys.stdin.buffer)
     _die_with_parent(parent)
     collect = _Collect()
@@ -252,8 +268,8 @@ def main() -> None:
         answer: tuple[str, object, list[str]] = ("ok", sorted(names), collect.messages)
     except OSError as exc:
         answer = ("error", str(exc), collect.messages)
-    sys.stdout.buffer.write(pickle.dumps(answer, protocol=pickle.HIGHEST_PROTOCOL))
-    sys.stdout.buffer.flush()
+    with os.fdopen(answer_fd, "wb") as out:
+        pickle.dump(answer, out, protocol=pickle.HIGHEST_PROTOCOL)
 
 
 if __name__ == "__main__":
