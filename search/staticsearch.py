@@ -13,10 +13,10 @@ numpy (csrnews.search.document makes the documents).
 Pagefind holds every record of an index in memory and needs about 130 kB per story while it
 writes the index (mostly for the records' text: the language, filters, metadata and sort key
 change little). Its allocator (jemalloc, linked into the binary) keeps freed pages for ten
-seconds; ``_RJEM_MALLOC_CONF=dirty_decay_ms:1000`` in the environment (the service gets this
-process's) gives them back within a second: its peak on a shard of 3,600 stories goes from
-about 590 to 530 MB, for about 5% more of its CPU time (12% more page faults), which is why
-it is not the default. Glibc's malloc settings (``MALLOC_ARENA_MAX`` and the like) and an
+seconds. The service is started with ``_RJEM_MALLOC_CONF=PAGEFIND_MALLOC_CONF`` (freed pages
+given back at once) unless the environment sets its own: on a shard of 3,600 stories its peak
+goes from about 560 to 490 MB; ``dirty_decay_ms:1000`` gave 530 MB for about 5% more of its
+CPU time (12% more page faults). Glibc's malloc settings (``MALLOC_ARENA_MAX`` and the like) and an
 ``LD_PRELOAD``-ed allocator change nothing: the binary is statically linked.
 
 Pagefind's CPU time is its text too (measured on that shard alone, 2–4 runs each): about
@@ -76,7 +76,7 @@ import sys
 import time
 import zlib
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -95,13 +95,19 @@ logger = logging.getLogger(__name__)
 FORMAT = 2  # bump when the records or the listing change: every shard is built again
 BUNDLE_DIR = "pagefind"
 SHARDS_FILE = "shards.json"
-SHARD_TARGET = 4000  # stories per shard at most (memory: about 130 kB a story while writing)
+# Stories per shard at most. Pagefind needs about 60 MB and 130 kB a story while it writes a
+# shard: at 4,000 a full build of 20,000 stories peaked at 734–777 MB, every process summed
+# (the site's process beside the static search's), at 2,000 with PAGEFIND_MALLOC_CONF at
+# 544 MB, within the 600 MB of a full build's budget (issue 20), for about twice the index
+# bytes a query fetches in the browser (15 shards instead of 7: "supply chain" 333 → 687 kB).
+SHARD_TARGET = 2000
 # Story text a shard holds at most, in bytes of its story files and full-text sidecars (from
 # their stat, nothing read). Pagefind's peak while it writes a shard grows with the shard's
 # text (the bench's largest shard, 3,602 stories of 2.8 kB: 351 MB with half their text,
 # 565 MB as they are, 754 MB with twice as much; 2,000 stories of twice the text: 437 MB), so
-# long stories need fewer a shard. The bench's stories keep 4,000.
-SHARD_BYTES = 12_000_000
+# long stories need fewer a shard. The bench's stories (2.8 kB) keep SHARD_TARGET.
+SHARD_BYTES = 6_000_000
+PAGEFIND_MALLOC_CONF = "dirty_decay_ms:0,muzzy_decay_ms:0"  # unless _RJEM_MALLOC_CONF is set
 RECENT = "recent"  # the shard of the stories newer than their base shard's bundle
 FOLD_SHARE = 0.1  # a base shard is built again when its stale and recent stories pass this share
 RECENT_MAX = 1000  # past this many recent stories or stale entries, every changed shard is rebuilt
@@ -280,7 +286,7 @@ def stories_a_shard(
     size (story file and sidecar) would put more than ``budget`` bytes (SHARD_BYTES) in a
     shard.
 
-    Lowered in steps of a factor of √2 from ``target`` (4,000, 2,828, 2,000, 1,414, ...), so a
+    Lowered in steps of a factor of √2 from ``target`` (2,000, 1,414, 1,000, 707, ...), so a
     night's few new and changed stories, which move the mean a little, almost never change
     the layout (a change builds every shard it moves again, once)."""
     if not files:
@@ -382,6 +388,14 @@ def _read_text(path: str) -> str:
     return text.replace("\r\n", "\n").replace("\r", "\n") if "\r" in text else text
 
 
+def pagefind_environment(environ: Mapping[str, str]) -> dict[str, str]:
+    """The Pagefind service's environment: this process's, with PAGEFIND_MALLOC_CONF for its
+    allocator unless ``_RJEM_MALLOC_CONF`` is set there (an operator's choice wins)."""
+    env = dict(environ)
+    env.setdefault("_RJEM_MALLOC_CONF", PAGEFIND_MALLOC_CONF)
+    return env
+
+
 def _build_shard(shard: Shard, target: Path) -> dict[str, tuple[str, dict[str, Any]]]:
     """One bundle into ``target``; returns each record's URL and filter values by story id.
 
@@ -390,7 +404,7 @@ def _build_shard(shard: Shard, target: Path) -> dict[str, tuple[str, dict[str, A
     not compressed and written again.
     """
     try:
-        service = PagefindPipe(window=IN_FLIGHT)
+        service = PagefindPipe(window=IN_FLIGHT, env=pagefind_environment(os.environ))
     except PagefindError as exc:
         raise StaticSearchError(
             f"Pagefind is not installed ({exc}); pip install 'pagefind[extended]', or build "

@@ -113,26 +113,26 @@ def _stories(count: int, size: int, sidecar: int = -1) -> list[StoryFile]:
 
 
 def test_long_stories_make_smaller_shards_so_pagefinds_memory_stays_bounded() -> None:
-    # the bench's stories (2.8 kB on average) keep the target: 4,000 of them are 11.2 MB
-    assert stories_a_shard(_stories(50, 2_800)) == SHARD_TARGET
-    # twice as long: 2,000 a shard, 11.2 MB; sidecars count with their story files
-    assert stories_a_shard(_stories(50, 5_600)) == 2_000
-    assert stories_a_shard(_stories(50, 1_600, sidecar=4_000)) == 2_000
+    # the bench's stories (2.8 kB on average) keep the target: 2,000 of them are 5.6 MB
+    assert stories_a_shard(_stories(50, 2_800)) == SHARD_TARGET == 2_000
+    # twice as long: 1,000 a shard (two steps of √2), 5.6 MB; sidecars count with their files
+    assert stories_a_shard(_stories(50, 5_600)) == 1_000
+    assert stories_a_shard(_stories(50, 1_600, sidecar=4_000)) == 1_000
     # every step a factor of √2 from the target; at most the budget's worth of text a shard
     for size in (3_000, 7_000, 20_000, 100_000, 5_000_000, 50_000_000):
         chosen = stories_a_shard(_stories(10, size))
         assert chosen * size <= SHARD_BYTES or chosen == 1
         assert chosen == 1 or round(chosen * 2**0.5) * size > SHARD_BYTES * 0.99
     # an operator's lower target stays as it is; no stories, no change
-    assert stories_a_shard(_stories(50, 5_600), target=1_500) == 1_500
+    assert stories_a_shard(_stories(50, 5_600), target=1_000) == 1_000
     assert stories_a_shard([], target=4_000) == 4_000
 
 
 def test_a_nights_few_new_and_longer_stories_do_not_move_the_shards() -> None:
     # the layout changes only when the mean size crosses a step (√2 apart)
-    corpus = _stories(20_000, 3_900)  # 3,077 stories' worth a shard: 2,828
+    corpus = _stories(20_000, 3_900)  # 1,538 stories' worth a shard: 1,414
     night = _stories(70, 9_000)  # much longer than the rest
-    assert stories_a_shard(corpus) == stories_a_shard(corpus + night) == 2_828
+    assert stories_a_shard(corpus) == stories_a_shard(corpus + night) == 1_414
 
 
 @pytest.mark.slow  # one build with the static search: about 3 s

@@ -26,9 +26,9 @@ search_shard_target_option = click.option(
     default=None,
     metavar="N",
     envvar="CSRNEWS_SEARCH_SHARD_TARGET",
-    help="Stories per static search shard at most (default 4000; fewer when the stories are "
-    "long, about 12 MB of story files a shard). Pagefind's memory grows with the text of the "
-    "shard it writes (about 600 MB at 4000 stories of 2.8 kB): a "
+    help="Stories per static search shard at most (default 2000; fewer when the stories are "
+    "long, about 6 MB of story files a shard). Pagefind's memory grows with the text of the "
+    "shard it writes (about 320 MB at 2000 stories of 2.8 kB, 490 MB at 4000): a "
     "lower target takes less memory, but makes more shards, and a query in the browser "
     "fetches an index file of each shard for each of its words (more requests and bytes a "
     "query). A new target builds every shard it changes again, once; keep the same for "
