@@ -11,6 +11,12 @@ does) in this process. Per worker count:
 pages/s in the fetch window (the first to the last request the publisher answered) and end
 to end (seed to the last story file written), and the CPU time of the workers, the writer and
 the publisher beside the wall time. Figures go to bench/results/distributed-<stamp>.json.
+
+The workers and the writer run until stopped: the harness sends the workers SIGTERM once the
+frontier is empty (nothing queued, nothing in flight: a request leaves it only once its new
+requests and its items are in Redis, so the crawl is done), then the writer once it has
+written all they sent (the item queue and its processing list empty). No idle time is
+waited for, and none ends a process before the crawl is done.
 """
 
 from __future__ import annotations
@@ -19,7 +25,9 @@ import argparse
 import datetime as dt
 import json
 import logging
+import os
 import shutil
+import signal
 import socket
 import subprocess
 import sys
@@ -33,7 +41,7 @@ from bench.measure import LAUNCHER, ROOT, describe_machine
 logger = logging.getLogger("bench.distributed")
 
 RESULTS_DIR = Path(__file__).resolve().parent / "results"
-IDLE = 2.0  # seconds of empty frontier that end the workers and the writer
+POLL = 0.1  # seconds between the harness's looks at Redis
 
 
 def _free_port() -> int:
@@ -102,6 +110,43 @@ def _measured(command: list[str], usage: Path, log: Path) -> subprocess.Popen[by
         )
 
 
+def _terminate(launcher: subprocess.Popen[bytes]) -> None:
+    """SIGTERM to the csrnews command under its bench/rusage.py launcher: the command takes it
+    as "finish gracefully" (the launcher itself takes SIGTERM as a timeout and kills it)."""
+    from bench.rusage import child_pids
+
+    deadline = time.monotonic() + 10
+    while not (pids := child_pids(launcher.pid)):  # only at the very start: not yet spawned
+        if launcher.poll() is not None or time.monotonic() > deadline:
+            return
+        time.sleep(POLL)
+    for pid in pids:
+        try:
+            os.kill(pid, signal.SIGTERM)
+        except ProcessLookupError:
+            pass
+
+
+def _wait_until(
+    done: Any, procs: list[subprocess.Popen[bytes]], deadline: float, what: str, run: Path
+) -> None:
+    """Poll until done(); fail if one of `procs` ended first or at the deadline."""
+    while not done():
+        if any(p.poll() is not None for p in procs):
+            raise RuntimeError(f"a process stopped before {what}; see {run}")
+        if time.monotonic() > deadline:
+            raise RuntimeError(f"timed out waiting for {what}; see {run}")
+        time.sleep(POLL)
+
+
+def _stop(procs: list[subprocess.Popen[bytes]], deadline: float, run: Path) -> None:
+    for proc in procs:
+        _terminate(proc)
+    for proc in procs:
+        if proc.wait(timeout=max(1.0, deadline - time.monotonic())):
+            raise RuntimeError(f"a process failed; see {run}")
+
+
 def _usage(path: Path) -> dict[str, float]:
     return json.loads(path.read_text(encoding="utf-8"))
 
@@ -119,21 +164,23 @@ def run_one(
     sources = run / "sources.yaml"
     sources.write_text(render_sources(server.url), encoding="utf-8")
     # the seed runs in this process, as `csrnews crawl --seed` makes it: the workers, started
-    # first so that each takes a share, would otherwise wait seconds for a process to start,
-    # and on a loaded machine could find the frontier empty for IDLE seconds before it came
+    # first so that each takes a share, would otherwise wait seconds for a process to start
     import csrnews.crawler.context
     import csrnews.crawler.distributed.spiders
     import csrnews.crawler.state  # noqa: F401
+    from csrnews.crawler.distributed import keys
     from csrnews.crawler.distributed.worker import seed as seed_frontier
 
     worker_args = ["crawl", "--redis", redis.url, "--sources", str(sources), "--delay", "0"]
-    worker_args += ["--until-idle", f"{IDLE:g}", "--quiet"]
+    worker_args += ["--quiet"]
     procs = [_measured(worker_args, run / f"w{i}.usage", run / f"w{i}.log") for i in range(workers)]
-    deadline = time.monotonic() + 60
-    while redis.client.scard("csrnews:workers") < workers:
-        if time.monotonic() > deadline:
-            raise RuntimeError("the workers did not start")
-        time.sleep(0.05)
+    _wait_until(
+        lambda: redis.client.scard(keys.WORKERS) >= workers,
+        procs,
+        time.monotonic() + 60,
+        "the workers registered",
+        run,
+    )
     server.clear_log()
     seeded_at = time.time()
     seeding = time.process_time()
@@ -141,20 +188,33 @@ def run_one(
     if not seeded.pushed:
         raise RuntimeError(f"the seed put no request in the frontier: {seeded}")
     seed_cpu = time.process_time() - seeding
-    publisher_cpu = time.process_time()  # this process from here on: the publisher's threads
+    # this process from here on: the publisher's threads (the main thread's looks at Redis,
+    # below, are taken out)
+    publisher_cpu = time.process_time()
+    harness_cpu = time.thread_time()
     writer = _measured(
         [
             *("ingest", "--redis", redis.url, "--sources", str(sources)),
             *("--content", str(run / "content"), "--state", str(run / "var")),
-            *("--until-idle", f"{IDLE:g}", "--quiet"),
+            "--quiet",
         ],
         run / "writer.usage",
         run / "writer.log",
     )
-    for proc in [writer, *procs]:
-        if proc.wait(timeout=timeout):
-            raise RuntimeError(f"a process failed; see {run}")
-    publisher_cpu = time.process_time() - publisher_cpu
+    deadline = time.monotonic() + timeout
+
+    def frontier_empty() -> bool:
+        queued = sum(redis.client.zcard(q) for q in redis.client.smembers(keys.QUEUES))
+        return queued == 0 and redis.client.scard(keys.INFLIGHT) == 0
+
+    def items_written() -> bool:
+        return redis.client.llen(keys.ITEMS) == 0 and redis.client.llen(keys.PROCESSING) == 0
+
+    _wait_until(frontier_empty, [writer, *procs], deadline, "the frontier emptied", run)
+    _stop(procs, deadline, run)  # each sends its last report to the writer as it stops
+    _wait_until(items_written, [writer], deadline, "the writer wrote the items", run)
+    _stop([writer], deadline, run)
+    publisher_cpu = time.process_time() - publisher_cpu - (time.thread_time() - harness_cpu)
     log = server.request_log
     files = list((run / "content" / "news").rglob("*.md"))
     if len(files) != pages:
@@ -236,7 +296,7 @@ def main(argv: list[str] | None = None) -> int:
     results = {
         "started": stamp,
         "machine": describe_machine(),
-        "options": {"pages": pages, "latency_s": latency, "workers": counts, "idle_s": IDLE},
+        "options": {"pages": pages, "latency_s": latency, "workers": counts},
         "runs": rows,
     }
     args.results_dir.mkdir(parents=True, exist_ok=True)

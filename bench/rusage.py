@@ -79,6 +79,11 @@ def _descendants(root: int, parents: dict[int, tuple[int, str]]) -> list[int]:
     return tree
 
 
+def child_pids(pid: int) -> list[int]:
+    """The processes whose parent is ``pid``, now."""
+    return [child for child, (ppid, _start) in _parents().items() if ppid == pid]
+
+
 def process_tree(root: int) -> list[int]:
     """``root`` and every process under it, now."""
     return _descendants(root, _parents())

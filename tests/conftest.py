@@ -7,9 +7,10 @@ import shutil
 import subprocess
 import sys
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -77,17 +78,101 @@ CHROMIUM_ARGS = [
 ]
 
 
-@pytest.fixture()
-def browser(chromium_path: str) -> Iterator[object]:
-    """A headless Chromium driven by Playwright (never Playwright's own browser download)."""
-    from playwright.sync_api import sync_playwright
+class SessionChromium:
+    """The session's one headless Chromium (and Playwright driver), launched again when a test
+    lost it (Chromium crashed or was closed)."""
 
-    with sync_playwright() as pw:
-        b = pw.chromium.launch(executable_path=chromium_path, headless=True, args=CHROMIUM_ARGS)
+    def __init__(self, path: str) -> None:
+        self.path = path
+        self.launches = 0
+        self._playwright: Any = None
+        self._browser: Any = None
+
+    def get(self) -> Any:
+        """The browser, connected."""
+        if self._browser is not None and _answers(self._browser):
+            return self._browser
+        self._close_browser()
         try:
-            yield b
-        finally:
-            b.close()
+            self._browser = self._launch()
+        except Exception:  # the driver went with it: start Playwright again
+            self._stop_playwright()
+            self._browser = self._launch()
+        return self._browser
+
+    def _launch(self) -> Any:
+        if self._playwright is None:
+            from playwright.sync_api import sync_playwright
+
+            self._playwright = sync_playwright().start()
+        self.launches += 1
+        return self._playwright.chromium.launch(
+            executable_path=self.path, headless=True, args=CHROMIUM_ARGS
+        )
+
+    def _close_browser(self) -> None:
+        if self._browser is not None:
+            with suppress(Exception):
+                self._browser.close()
+            self._browser = None
+
+    def _stop_playwright(self) -> None:
+        if self._playwright is not None:
+            with suppress(Exception):
+                self._playwright.stop()
+            self._playwright = None
+
+    def close(self) -> None:
+        self._close_browser()
+        self._stop_playwright()
+
+
+@pytest.fixture(scope="session")
+def session_chromium(chromium_path: str) -> Iterator[SessionChromium]:
+    """One Chromium for every browser test of the session (started by the first)."""
+    chromium = SessionChromium(chromium_path)
+    try:
+        yield chromium
+    finally:
+        chromium.close()
+
+
+@pytest.fixture()
+def browser(session_chromium: SessionChromium) -> Iterator[Any]:
+    """A headless Chromium driven by Playwright (never Playwright's own browser download): the
+    session's one, with no browser context open when the test starts.
+
+    A test makes its own contexts (`browser.new_context(...)`, or `browser.new_page()`, which
+    makes one for its page): cookies, storage, cache, service workers and each page's CSP
+    belong to a context, so no test sees another's. Every context the test leaves open is
+    closed after it, crashed pages and all; a test that loses Chromium itself (a crash,
+    `browser.close()`) leaves the next one a new Chromium.
+    """
+    chromium = session_chromium.get()
+    _close_contexts(chromium)
+    try:
+        yield chromium
+    finally:
+        _close_contexts(chromium)
+
+
+def _answers(chromium: Any) -> bool:
+    """Chromium is there: a round trip to it (which also lets Playwright hear that it went)."""
+    if not chromium.is_connected():
+        return False
+    try:
+        chromium.new_browser_cdp_session().detach()
+    except Exception:
+        return False
+    return True
+
+
+def _close_contexts(chromium: Any) -> None:
+    if not chromium.is_connected():
+        return
+    for context in list(chromium.contexts):
+        with suppress(Exception):
+            context.close()
 
 
 @pytest.fixture(scope="session")

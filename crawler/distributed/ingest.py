@@ -37,6 +37,7 @@ logger = logging.getLogger(__name__)
 
 PROGRESS_INTERVAL = 5.0
 POP_TIMEOUT = 1.0  # seconds a blocking pop waits before the writer looks around
+MIN_POP_WAIT = 0.01  # the shortest blocking pop (a timeout of 0 would block for good)
 WRITER_LOCK = f"{keys.PREFIX}:writer"
 WRITER_TTL = 15.0  # seconds the writer lock outlives a writer that stops refreshing it
 
@@ -207,7 +208,9 @@ def run_ingest(
         if left:
             say(f"ingest: {left} records a stopped writer left unfinished are handled first")
         outcomes: dict[str, int] = {}
-        idle_since: float | None = None
+        # The idle clock runs from the start, from the last record handled, or from the first
+        # look that found nothing to wait for; the pop never waits past the idle or run limit.
+        idle_since: float | None = started
         last_look = last_progress = 0.0
         while not stop["why"]:
             now = time.monotonic()
@@ -215,14 +218,17 @@ def run_ingest(
                 writer.report.timed_out = True
                 say(f"ingest: the run timeout ({run_timeout:g} s) is reached; stopping")
                 break
-            raw = _next(server, left > 0)
+            raw = _next(
+                server, left > 0, _pop_wait(now, started, idle_since, until_idle, run_timeout)
+            )
             if left:
                 left -= 1
             if raw is not None:
-                idle_since = None
                 outcome = _handle(writer, server, raw)
                 outcomes[outcome] = outcomes.get(outcome, 0) + 1
                 server.lrem(keys.PROCESSING, 1, raw)
+                idle_since = time.monotonic()
+            now = time.monotonic()
             if now - last_look >= POP_TIMEOUT or raw is None:
                 last_look = now
                 lock.refresh()
@@ -268,13 +274,30 @@ def run_ingest(
             signal.signal(sig, old)
 
 
-def _next(server: Any, recovering: bool) -> bytes | None:
-    """The next record: first what a stopped writer left in processing, then a new one."""
+def _pop_wait(
+    now: float, started: float, idle_since: float | None, until_idle: float, run_timeout: float
+) -> float:
+    """How long the next pop may block: POP_TIMEOUT, but not past the idle or run limit, and
+    a quarter of the idle limit while the frontier is busy (its end is noticed that soon)."""
+    wait = POP_TIMEOUT
+    if until_idle:
+        if idle_since is None:
+            wait = min(wait, until_idle / 4)
+        else:
+            wait = min(wait, until_idle - (now - idle_since))
+    if run_timeout:
+        wait = min(wait, run_timeout - (now - started))
+    return max(wait, MIN_POP_WAIT)
+
+
+def _next(server: Any, recovering: bool, wait: float = POP_TIMEOUT) -> bytes | None:
+    """The next record: first what a stopped writer left in processing, then a new one (a
+    blocking pop of at most `wait` seconds)."""
     if recovering:
         found = server.lindex(keys.PROCESSING, 0)
         if found is not None:
             return bytes(found)
-    return server.blmove(keys.ITEMS, keys.PROCESSING, POP_TIMEOUT, "LEFT", "RIGHT")
+    return server.blmove(keys.ITEMS, keys.PROCESSING, wait, "LEFT", "RIGHT")
 
 
 def _handle(writer: Writer, server: Any, raw: bytes) -> str:

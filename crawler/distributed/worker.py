@@ -5,6 +5,8 @@ from __future__ import annotations
 import asyncio
 import gc
 import logging
+import signal
+import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -150,6 +152,14 @@ def run_worker(
     server = connect(redis_url)
     say = on_event or (lambda message: None)
     started = time.monotonic()
+    # Scrapy takes SIGTERM and SIGINT as "finish gracefully" only once the reactor runs; one
+    # that comes before (from the registration below, while the crawlers are made) is kept
+    # and acted on as soon as the reactor runs, instead of killing the worker.
+    early: list[str] = []
+    saved: dict[int, Any] = {}
+    if threading.current_thread() is threading.main_thread():
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            saved[sig] = signal.signal(sig, lambda signum, _frame: early.append(str(signum)))
     leases = Leases(server)
     RUNTIMES[leases.worker_id] = leases
     heartbeat = Heartbeat(leases, worker_ttl)
@@ -203,8 +213,23 @@ def run_worker(
                 say(f"worker: the frontier has been empty for {until_idle:g} s; stopping")
                 stop("idle")
 
+    def stop_if_signalled() -> None:
+        """A signal that came while the worker started: stop once every engine runs (a crawler
+        asked to stop before its engine runs would start it all the same, and run on)."""
+        if not early:
+            return
+        for crawler in process.crawlers:
+            engine = crawler._engine  # Scrapy's own name for the engine before the crawl runs
+            if crawler.crawling and (engine is None or not engine.running):
+                reactor.callLater(0.05, stop_if_signalled)
+                return
+        say("worker: a signal came while it started; stopping")
+        stop("stopped")
+
     ticker = task.LoopingCall(tick)
     reactor.callWhenRunning(ticker.start, TICK, False)
+    # after every start-up trigger, Scrapy's installing its signal handlers among them
+    reactor.callWhenRunning(reactor.callLater, 0, stop_if_signalled)
     if run_timeout:
         reactor.callLater(run_timeout, stop, "timeout")
     gc.freeze()
@@ -212,6 +237,8 @@ def run_worker(
     try:
         process.start()
     finally:
+        for sig, old in saved.items():
+            signal.signal(sig, old)
         gc.unfreeze()
         if ticker.running:
             ticker.stop()

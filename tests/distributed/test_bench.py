@@ -16,10 +16,16 @@ def test_the_distributed_benchmark_runs_and_checks_its_crawl(tmp_path: Path) -> 
         pytest.skip("redis-server not found (apt-get install redis-server)")
     from bench.distributed import main
 
-    code = main(
-        ["--pages", "8", "--latency", "0.05", "--workers", "1,2", "--results-dir", str(tmp_path)]
-    )
+    work = tmp_path / "work"
+    args = ["--pages", "8", "--latency", "0.05", "--workers", "1,2"]
+    code = main([*args, "--results-dir", str(tmp_path), "--keep", str(work)])
     assert code == 0
+    # the harness stops the workers (SIGTERM) once the crawl is done; none waits to be idle
+    logs = sorted(work.glob("workers-*/w[0-9]*.log"))
+    assert len(logs) == 3
+    for log in logs:
+        (done,) = [line for line in log.read_text().splitlines() if line.startswith("Done: ")]
+        assert done.endswith("(stopped)"), done
     (result,) = tmp_path.glob("distributed-*.json")
     runs = json.loads(result.read_text())["runs"]
     assert [r["workers"] for r in runs] == [1, 2]

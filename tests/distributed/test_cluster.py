@@ -455,3 +455,25 @@ def test_nightly_with_redis_seeds_waits_ingests_and_publishes(
         proc.send_signal(signal.SIGTERM)
         assert proc.wait(timeout=60) == 0
     assert os.path.isdir(root / "current" / "index")
+
+
+def test_a_worker_stopped_while_it_starts_stops_gracefully(
+    redis_url: str, rdb: Any, procs: Processes, tmp_path: Path
+) -> None:
+    """SIGTERM as soon as a worker has registered (its crawlers not yet made, Twisted's reactor
+    not yet running, so Scrapy's handlers not yet installed): it stops as when crawling, exit
+    0, and leaves no registration behind (a harness stops workers once the frontier is empty,
+    which a fast worker may empty while a slow one still starts)."""
+    sources = tmp_path / "sources.yaml"
+    sources.write_text('sources:\n  - {name: F, feed: "http://127.0.0.1:9/f.xml"}\n')
+    worker = _worker(procs, "early", redis_url, sources)
+    wait_for(
+        lambda: _workers_registered(rdb, 1) or worker.poll() is not None,
+        60,
+        "the worker to register",
+        every=0.005,
+    )
+    worker.send_signal(signal.SIGTERM)
+    assert procs.wait(worker, timeout=60) == 0, procs.output("early")
+    assert json.loads((procs.folder / "early.json").read_text())["stopped"] == "stopped"
+    assert rdb.scard(keys.WORKERS) == 0

@@ -256,6 +256,51 @@ def test_the_writer_sets_aside_a_record_it_cannot_read(
     assert (tmp_path / "content" / "news" / "2021").is_dir()
 
 
+def test_the_writer_stops_when_idle_as_long_as_it_was_told(
+    redis_url: str, rdb: Any, tmp_path: Path
+) -> None:
+    """--until-idle S ends the writer about S s after its start (nothing comes) or after the
+    last record it handled, not after one more empty pop of the queue (1 s)."""
+    import threading
+
+    from csrnews.crawler.distributed.ingest import run_ingest
+
+    idle = 0.5
+    events: list[str] = []
+    began = time.monotonic()
+    run_ingest(tmp_path / "c1", tmp_path / "v1", redis_url, until_idle=idle, on_event=events.append)
+    took = time.monotonic() - began
+    assert idle <= took < idle + 0.4, took
+    assert events[-1] == f"ingest: nothing to do for {idle:g} s; stopping"
+
+    item, source = _item()
+    pushed: list[float] = []
+
+    def push() -> None:
+        pushed.append(time.monotonic())
+        rdb.rpush(keys.ITEMS, dumps(story_record(item, source)))
+
+    timer = threading.Timer(0.3, push)
+    timer.start()
+    try:
+        report = run_ingest(tmp_path / "c2", tmp_path / "v2", redis_url, until_idle=idle)
+    finally:
+        timer.cancel()
+    after = time.monotonic() - pushed[0]
+    assert report.total("new") == 1
+    assert idle <= after < idle + 0.4, after
+
+
+def test_the_writer_stops_at_its_run_timeout(redis_url: str, tmp_path: Path) -> None:
+    """--timeout T ends the writer about T s after its start, not after the pop under way."""
+    from csrnews.crawler.distributed.ingest import run_ingest
+
+    began = time.monotonic()
+    report = run_ingest(tmp_path / "content", tmp_path / "var", redis_url, run_timeout=0.3)
+    took = time.monotonic() - began
+    assert report.timed_out and 0.3 <= took < 0.7, took
+
+
 def test_spider_names_match_the_keys_the_seed_clears() -> None:
     from csrnews.crawler.distributed.shared import SharedState, WorkerContext
     from csrnews.crawler.distributed.spiders import SPIDERS, spider_name
