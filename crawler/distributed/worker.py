@@ -237,8 +237,8 @@ def run_worker(
     try:
         process.start()
     finally:
-        for sig, old in saved.items():
-            signal.signal(sig, old)
+        for signum, old in saved.items():
+            signal.signal(signum, old)
         gc.unfreeze()
         if ticker.running:
             ticker.stop()
