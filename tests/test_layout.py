@@ -22,12 +22,13 @@ PACKAGE_DIRS["csrnews.search"] = ROOT / "search"
 ALLOWED: dict[str, set[str]] = {
     "story": set(),
     "tables": set(),
+    "lifeline": set(),  # children that die with their parent
     "crawler": {"story"},
     "search": {"story"},
     "top10": {"story"},
-    "site": {"story", "top10"},
+    "site": {"story", "top10", "lifeline"},
     "serve": {"story", "search"},
-    "nightly": {"story", "crawler", "search", "site", "tables"},  # site: the spare's name
+    "nightly": {"story", "crawler", "search", "site", "tables", "lifeline"},  # site: spare's name
     "desk": {"story", "search", "serve", "site", "top10", "nightly"},
     "demo": {"story", "desk", "serve", "cli"},
     "commands": {"*"},

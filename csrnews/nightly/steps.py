@@ -2,22 +2,20 @@
 
 from __future__ import annotations
 
-import ctypes
 import functools
 import logging
 import os
 import signal
 import subprocess
-import sys
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+
+from csrnews.lifeline import PRCTL, die_with_parent
 
 logger = logging.getLogger(__name__)
 
 KILL_GRACE = 5.0  # seconds between SIGTERM and SIGKILL for a child past its deadline
-_PR_SET_PDEATHSIG = 1
 
 
 @dataclass
@@ -41,27 +39,6 @@ class StepResult:
         """The last lines the step wrote to stderr (or stdout), for an error message."""
         text = (self.stderr.strip() or self.stdout.strip()).splitlines()
         return "\n".join(text[-lines:])
-
-
-def _load_prctl() -> Any:
-    """libc's prctl, looked up once in the parent: the child between fork and exec only calls."""
-    if not sys.platform.startswith("linux"):
-        return None
-    try:
-        return ctypes.CDLL(None, use_errno=True).prctl
-    except (OSError, AttributeError):
-        return None
-
-
-_PRCTL = _load_prctl()
-
-
-def _die_with_parent(parent: int) -> None:
-    """In the child: get SIGKILL when the nightly process dies (Linux), so no orphan runs on."""
-    if _PRCTL is not None:
-        _PRCTL(_PR_SET_PDEATHSIG, int(signal.SIGKILL))
-    if os.getppid() != parent:  # the parent died before prctl took effect
-        os._exit(1)
 
 
 def _kill_group(proc: subprocess.Popen[str]) -> None:
@@ -108,7 +85,7 @@ def run_step(
     full_env = dict(os.environ)
     full_env.update(env or {})
     full_env.setdefault("PYTHONUNBUFFERED", "1")
-    preexec = functools.partial(_die_with_parent, os.getpid()) if _PRCTL is not None else None
+    preexec = functools.partial(die_with_parent, os.getpid()) if PRCTL is not None else None
     proc = subprocess.Popen(
         argv[0] if shell else argv,
         shell=shell,

@@ -14,14 +14,11 @@ answer a pickle it writes into the temporary file FD.
 
 from __future__ import annotations
 
-import contextlib
-import ctypes
 import json
 import logging
 import os
 import pickle
 import shutil
-import signal
 import subprocess
 import sys
 import tempfile
@@ -29,6 +26,7 @@ import time
 from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
 
+from csrnews.lifeline import die_with_parent
 from csrnews.site.folders import spare_of
 from csrnews.site.sparewalk import link_all, prune
 
@@ -36,7 +34,6 @@ logger = logging.getLogger(__name__)
 
 MANIFEST = ".csrnews-manifest.json"
 FORMAT = 1
-_PR_SET_PDEATHSIG = 1
 
 
 def read_manifest(site: Path, fingerprint: str) -> dict[str, str]:
@@ -245,21 +242,12 @@ class _Collect(logging.Handler):
         self.messages.append(record.getMessage())
 
 
-def _die_with_parent(parent: int) -> None:
-    """Get SIGKILL when the build process dies (Linux): no seeding goes on for a dead build."""
-    if sys.platform.startswith("linux"):
-        with contextlib.suppress(OSError, AttributeError):
-            ctypes.CDLL(None, use_errno=True).prctl(_PR_SET_PDEATHSIG, int(signal.SIGKILL))
-    if os.getppid() != parent:  # the parent died before prctl took effect
-        os._exit(1)
-
-
 def main() -> None:
     """The child: a pickled request on standard input, a pickled answer into the file whose
     descriptor is its one argument."""
     answer_fd = int(sys.argv[1])
     keys, fingerprint, previous, staging, output, parent = pickle.load(sys.stdin.buffer)
-    _die_with_parent(parent)
+    die_with_parent(parent)  # no seeding goes on for a build that is gone
     collect = _Collect()
     logger.addHandler(collect)
     logger.propagate = False
