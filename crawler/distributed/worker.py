@@ -219,7 +219,9 @@ def run_worker(
         if not early:
             return
         for crawler in process.crawlers:
-            engine = crawler._engine  # Scrapy's own name for the engine before the crawl runs
+            # crawler.engine raises before the crawl starts; Scrapy (its _LateAttribute) tells
+            # code that runs before then to read _engine
+            engine = crawler._engine
             if crawler.crawling and (engine is None or not engine.running):
                 reactor.callLater(0.05, stop_if_signalled)
                 return
