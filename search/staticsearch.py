@@ -253,6 +253,8 @@ class StaticSearchStats:
     stories: int = 0
     shards: int = 0
     built: int = 0  # shards built now
+    indexed: int = 0  # stories given to Pagefind now (what a build's static search costs)
+    folded: int = 0  # shards built again that the previous bundle had (not the recent shard)
     reused: int = 0  # shards linked from the previous site
     recent: int = 0  # stories in the recent shard (newer than their base shard's bundle)
     stale: int = 0  # stale entries of linked shards, listed for the search page to drop
@@ -809,6 +811,8 @@ def build_static_search(
         records = _build_shard(shard, staging / shard.id)
         names = _fragment_names(staging / shard.id, seeded)
         stats.built += 1
+        stats.indexed += len(records)
+        stats.folded += shard.id != RECENT and shard.id in previous_bundle.listing
         stats.fragments_kept += len(seeded)
         stories: dict[str, list[Any]] = {}
         for story in shard.files:

@@ -144,7 +144,10 @@ def test_csrnews_build_caches_the_static_search_beside_the_site(tmp_path: Path) 
     _edit_one(content)
     again = run_cli(*args)
     assert again.returncode == 0, again.stderr
-    assert "static search: 12 stories in 1 shard (1 built, 0 kept)" in again.stdout
+    assert (
+        "static search: 12 stories in 1 shard (1 built, 0 kept; 12 stories indexed, 1 shard "
+        "built again)" in again.stdout
+    )
     assert not list((out / "pagefind").rglob(MANIFEST_FILE))
 
 

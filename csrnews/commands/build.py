@@ -10,7 +10,7 @@ import sys
 import threading
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import click
 
@@ -416,8 +416,18 @@ def _finish_static_search(static: _StaticSearch, staging: Path, previous: Path) 
     return (
         f"; static search: {stats['stories']} stories in "
         f"{_plural(int(str(stats['shards'])), 'shard', 'shards')} "
-        f"({stats['built']} built, {stats['reused']} kept{recent})"
+        f"({stats['built']} built, {stats['reused']} kept{recent}"
+        f"{_indexed(stats)})"
     )
+
+
+def _indexed(stats: dict[str, Any]) -> str:
+    """What the static search gave Pagefind, when it built shards a previous bundle had."""
+    if not stats.get("indexed") or (not stats.get("reused") and not stats.get("folded")):
+        return ""
+    folded = int(stats.get("folded") or 0)
+    again = f", {_plural(folded, 'shard', 'shards')} built again" if folded else ""
+    return f"; {stats['indexed']} stories indexed{again}"
 
 
 def _write_report(path: Path, stats: SiteStats, index_note: str) -> None:
