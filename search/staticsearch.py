@@ -39,25 +39,35 @@ did not change since the previous site (same names and bytes, same record-making
 linked from there, not built again. The largest shards are built first: beside a full build
 the site process grows as it works, so Pagefind's peaks come while it is still small.
 
-A night's few new and changed stories do not rebuild the shards they belong to (each would be
-indexed whole again). They go to a small extra shard, ``recent``, built each time it changes,
-while their base shards are linked as they are; shards.json lists, for each such base shard,
-its stale entries (stories changed, deleted, hidden, quarantined or left out since it was
-built): their Pagefind result ids (fragment names) and filter values. The search page drops
-those results before loading their data, and takes them off the total and the facet counts
-(Pagefind counts each filter value over the results it returns), so no stale entry shows
-and totals and facet counts are those of the hits shown. Against a fresh full build, each
-shard scores with its own statistics (the order of equal hits may differ), and Pagefind
-skips a query word a shard lacks (or takes its longest indexed prefix), so hits for words
-some shards lack depend on the layout (docs/architecture.md, "The static search").
+A nightly (a build with the previous bundle and the cache folder's manifest) keeps the shards
+as they are laid out and builds as few stories as it can, about as many every night (Pagefind
+indexes a shard whole, about 1.2 ms a story: a night that built a 2,000-story shard again took
+3 CPU-s more). Each unchanged story stays in the shard that holds it. New stories go to the
+first shard with room (fewer than NIGHT_SHARE of the target, 1,000 by default), else to a new
+one (``n1``, ``n2``, ...), and so do the changed stories of a larger shard; other changed
+stories stay in their shard. A story waiting for its shard to be built goes to a small extra
+shard, ``recent``, built each time it changes, while the shard is linked as it was;
+shards.json lists, for each such shard, its stale entries (stories changed, moved, deleted,
+hidden, quarantined or left out since it was built): their Pagefind result ids (fragment
+names) and filter values. The search page drops those results before loading their data, one
+copy for each shard that lists the id, and takes them off the total and the facet counts
+(Pagefind counts each filter value over the results it returns), so no stale entry shows and
+totals and facet counts are those of the hits shown. Against a fresh full build, each shard
+scores with its own statistics (the order of equal hits may differ), and Pagefind skips a
+query word a shard lacks (or takes its longest indexed prefix), so hits for words some shards
+lack depend on the layout (docs/architecture.md, "The static search").
 
-A shard whose id changed (a new year joins the last group) is linked from the previous shard
-holding most of its stories, the same way. A base shard is built again (folded) when its
-stale and recent stories pass FOLD_SHARE of it, and every shard with changes when the recent
-shard (or the stale entries) would pass RECENT_MAX; a build with no previous bundle or cache
-builds base shards only. The cache folder's manifest says what each shard holds (story
-digests, URLs, fragment names, filter values): without it, changed shards are built again
-whole.
+A shard is due a fold when its stale entries pass FOLD_SHARE of it, or its stories waiting
+in the recent shard pass WAIT_SHARE of it (a new shard is due at once). The most overdue are
+built again while the stories they hold stay within the night's budget (by default
+NIGHT_SHARE of the target; a new shard's stories do not count, the recent shard would hold
+them); the others wait. A due shard larger than NIGHT_SHARE of the target is split
+instead: its first stories go to a new shard, the rest stay, listed stale there, until it is
+split again or small enough to be built. A build with no previous bundle or manifest, or for
+another shard target than the shards were built for, lays the shards out again (their
+unchanged stories' fragments kept); ``csrnews build --full`` always does. The cache folder's
+manifest says what each shard holds (story digests, URLs, fragment names, filter values), the
+target it was built for, and which was built last (a story two shards hold belongs to it).
 """
 
 from __future__ import annotations
@@ -66,6 +76,7 @@ import functools
 import gzip
 import hashlib
 import importlib.util
+import itertools
 import json
 import logging
 import math
@@ -109,8 +120,15 @@ SHARD_TARGET = 2000
 SHARD_BYTES = 6_000_000
 PAGEFIND_MALLOC_CONF = "dirty_decay_ms:0,muzzy_decay_ms:0"  # unless _RJEM_MALLOC_CONF is set
 RECENT = "recent"  # the shard of the stories newer than their base shard's bundle
-FOLD_SHARE = 0.1  # a base shard is built again when its stale and recent stories pass this share
-RECENT_MAX = 1000  # past this many recent stories or stale entries, every changed shard is rebuilt
+FOLD_SHARE = 0.1  # a shard is built again when its stale entries pass this share of it
+WAIT_SHARE = 0.5  # or when its stories waiting in the recent shard pass this share of it
+# A nightly builds no shard of more than this share of the target (new stories go to shards of
+# its own, "n1", "n2", ... of at most that many; a larger shard due to be built again is split
+# into such shards, one a night), and by default builds no more stories a night than that
+# beside its new shards and the recent one: Pagefind indexes a shard whole, about 1.2 ms a
+# story, so a night that built a 2,000-story shard again took 3 CPU-s more.
+NIGHT_SHARE = 0.5
+NIGHT_SHARD = re.compile(r"n([1-9][0-9]*)")  # the ids of the shards nightlies make
 INDEX_LANGUAGE = "zh"
 IN_FLIGHT = 64  # records sent to Pagefind before waiting for its answers
 # What the browser needs of a bundle; Pagefind's own UI files are not used by the site.
@@ -607,9 +625,13 @@ _DIGEST, _URL, _FRAGMENT, _FILTERS = range(4)
 
 def _usable(was: Any) -> bool:
     stories = was.get("stories") if isinstance(was, dict) else None
-    return isinstance(stories, dict) and all(
-        isinstance(e, list) and len(e) == 4 and isinstance(e[_DIGEST], str)
-        for e in stories.values()
+    return (
+        isinstance(stories, dict)
+        and isinstance(was.get("seq", 0), int)
+        and all(
+            isinstance(e, list) and len(e) == 4 and isinstance(e[_DIGEST], str)
+            for e in stories.values()
+        )
     )
 
 
@@ -629,11 +651,14 @@ class _Plan:
 
     shard: Shard
     key: str
-    action: str  # "link": as it was built; "delta": linked, with stale entries; "build"
+    action: str  # "link": as built; "delta": linked, with stale entries; "build"; "wait": new,
+    # not built yet (its stories in the recent shard)
     was: dict[str, Any] | None = None  # its manifest entry, when linked
     stale: list[str] = field(default_factory=list)  # stories it holds out-of-date entries of
     pending: list[StoryFile] = field(default_factory=list)  # its stories the recent shard holds
     folder: str = ""  # its bundle's folder: the previous shard's it is linked from, else its id
+    due: float = 0.0  # its stale (waiting) stories over FOLD_SHARE (WAIT_SHARE) of it; > 1: due
+    again: bool = False  # built again: the previous bundle had it, or it is a part split off one
 
     def __post_init__(self) -> None:
         self.folder = self.folder or self.shard.id
@@ -642,12 +667,12 @@ class _Plan:
         self.action, self.stale, self.pending, self.folder = "build", [], [], self.shard.id
 
 
-def _plan(shard: Shard, previous: _Previous, fold_share: float, source: str = "") -> _Plan:
+def _plan(shard: Shard, previous: _Previous, fold_share: float, fold: bool = True) -> _Plan:
     """Link the shard as built when its files did not change; link it with stale entries
-    (its changed stories to the recent shard) when few did; else build it again. ``source``:
-    the previous shard to compare with and link, when it is not the one of the same id."""
+    (its changed stories to the recent shard) when few did; else build it again (unless not
+    ``fold``: its ``due`` then says how far past ``fold_share`` it is)."""
     key = shard.key(previous.digests)
-    folder = source or shard.id
+    folder = shard.id
     old = previous.listing.get(folder)
     if old is not None and old.get("key") == key and (previous.bundle / folder).is_dir():
         return _Plan(shard, key, "link", previous.valid.get(folder), folder=folder)
@@ -661,38 +686,107 @@ def _plan(shard: Shard, previous: _Previous, fold_share: float, source: str = ""
     visible = sum(1 for e in stories.values() if e[_URL] is not None)
     if not stale and not pending:  # another key, yet the same digests: trust neither
         return _Plan(shard, key, "build")
-    if len(stale) + len(pending) > fold_share * visible:
-        return _Plan(shard, key, "build")
-    return _Plan(shard, key, "delta", was, stale, pending, folder)
+    plan = _Plan(shard, key, "delta", was, stale, pending, folder)
+    plan.due = (
+        max(len(stale) / (fold_share * visible), len(pending) / (WAIT_SHARE * visible))
+        if visible
+        else math.inf
+    )
+    if plan.due > 1 and fold:
+        plan.fold()
+    return plan
 
 
-def _match_moved(plans: list[_Plan], previous: _Previous, fold_share: float) -> None:
-    """A shard of a new id (its years grouped otherwise: a new year joins the last group) is
-    compared with the previous shard that holds most of its stories, and linked from it when
-    few changed, under that shard's folder."""
-    used = {p.shard.id for p in plans} | {RECENT}
-    for number, plan in enumerate(plans):
-        if plan.action != "build" or plan.shard.id in previous.valid or fold_share <= 0:
+def _homes(previous: _Previous) -> dict[str, str]:
+    """Story id: the shard of the previous bundle that holds it (the one built last, for a story
+    a nightly moved out of a shard it split)."""
+    homes: dict[str, str] = {}
+    built = sorted((int(was.get("seq", 0)), shard_id) for shard_id, was in previous.valid.items())
+    for _, shard_id in built:
+        if shard_id != RECENT:
+            homes.update(dict.fromkeys(previous.valid[shard_id]["stories"], shard_id))
+    return homes
+
+
+def _night_plans(
+    files: list[StoryFile],
+    previous: _Previous,
+    fold_share: float,
+    room: int,
+    budget: int,
+) -> list[_Plan]:
+    """A nightly's shards: each unchanged story stays in the shard that holds it; new stories
+    go to the first shard that has ``room`` (holds fewer stories), else to a new one (n1, n2,
+    ...), and so do the changed stories of a shard larger than ``room`` (listed stale there;
+    other changed stories stay). Shards due a fold are built again, the most overdue first, while
+    the stories they hold (but for new shards', which the recent shard would hold) stay within
+    ``budget``; one larger than ``room`` is split instead: its first ``room`` stories go to a
+    new shard, the rest stay, listed stale there until it is split again."""
+    homes = _homes(previous)
+    used = [*previous.valid, *previous.listing]
+    counter = itertools.count(1 + max(map(_night_number, used), default=0))
+    sizes: dict[str, int] = defaultdict(int)
+    for home in homes.values():
+        sizes[home] += 1
+    large = {shard_id for shard_id, size in sizes.items() if size > room}
+    for story in files:  # a changed story leaves a shard the nightly would split, not build
+        home = homes.get(story.doc_id)
+        if home in large:
+            was = previous.valid[home]["stories"][story.doc_id][_DIGEST]
+            if was != previous.digests.of(story).hex():
+                del homes[story.doc_id]
+                sizes[home] -= 1
+    kept = [s for s in previous.listing if s != RECENT and s in previous.valid]
+    open_shards = itertools.chain(kept, (f"n{n}" for n in counter))
+    shard_id = next(open_shards)
+    for story in files:  # in the order they are listed, as every shard's files are
+        if story.doc_id not in homes:
+            while sizes[shard_id] >= room:
+                shard_id = next(open_shards)
+            homes[story.doc_id] = shard_id
+            sizes[shard_id] += 1
+    members: dict[str, list[StoryFile]] = defaultdict(list)
+    for story in files:
+        members[homes[story.doc_id]].append(story)
+    order = [s for s in previous.listing if s in members] + sorted(
+        (s for s in members if s not in previous.listing), key=_night_number
+    )
+    plans = []
+    for shard_id in order:
+        plan = _plan(Shard(shard_id, members[shard_id]), previous, fold_share, fold=False)
+        if plan.action == "build" and plan.was is None and shard_id not in previous.listing:
+            # a new shard: its stories wait in the recent shard until it is built
+            plan.action, plan.pending, plan.due = "wait", list(plan.shard.files), math.inf
+        plans.append(plan)
+    spent = sum(len(p.shard.files) for p in plans if p.action == "build")
+    for plan in sorted((p for p in plans if p.due > 1), key=lambda p: -p.due):  # most overdue
+        # a new shard's stories would be indexed in the recent shard anyway
+        cost = 0 if plan.action == "wait" else min(len(plan.shard.files), room)
+        if spent + cost > budget:  # waits: linked as it was, its changes in the recent shard
             continue
-        docs = {story.doc_id for story in plan.shard.files}
-        overlap, source = max(
-            ((len(docs & was["stories"].keys()), old_id)
-             for old_id, was in previous.valid.items() if old_id not in used),
-            default=(0, ""),
-        )  # fmt: skip
-        if overlap:
-            again = _plan(plan.shard, previous, fold_share, source)
-            if again.action != "build":
-                plans[number] = again
-                used.add(source)
+        spent += cost
+        if len(plan.shard.files) <= room:
+            plan.fold()
+            continue
+        part = Shard(f"n{next(counter)}", plan.shard.files[:room])
+        rest = Shard(plan.shard.id, plan.shard.files[room:])
+        plans[plans.index(plan)] = _plan(rest, previous, fold_share, fold=False)
+        plans.append(_Plan(part, part.key(previous.digests), "build", again=True))
+    return plans
+
+
+def _night_number(shard_id: str) -> int:
+    found = NIGHT_SHARD.fullmatch(shard_id)
+    return int(found.group(1)) if found else 0
 
 
 def _clashes(staging: Path, plans: list[_Plan], listed: list[str]) -> list[_Plan]:
     """Linked shards whose stale entries the search page could not tell from live ones.
 
-    The page drops results by id (a fragment name is a short hash of the fragment): a stale
-    id must name no fragment of another shard, but for the very same fragment (a story whose
-    file changed but not its record) in the recent shard, of which the page drops one copy.
+    The page drops results by id (a fragment name is a short hash of the fragment), one copy
+    for each shard that lists the id stale: a stale id must name no fragment of another shard
+    but the very same fragment (a story whose file changed but not its record, or one moved
+    to another shard when a nightly split its shard).
     """
     names = {}
     for shard_id in listed:
@@ -711,7 +805,7 @@ def _clashes(staging: Path, plans: list[_Plan], listed: list[str]) -> list[_Plan
                 break
             file = name + FRAGMENT_SUFFIX
             others = [s for s in listed if s != plan.folder and file in names[s]]
-            if any(s != RECENT or not _same_file(staging, plan.folder, s, file) for s in others):
+            if not all(_same_file(staging, plan.folder, s, file) for s in others):
                 clashing.append(plan)
                 break
     return clashing
@@ -734,7 +828,7 @@ def build_static_search(
     target: int = SHARD_TARGET,
     cache_dir: str | os.PathLike[str] | None = None,
     fold_share: float = FOLD_SHARE,
-    recent_max: int = RECENT_MAX,
+    fold_budget: int | None = None,
 ) -> StaticSearchStats:
     """Build (or bring up to date) SITE/pagefind/ from the story files under CONTENT.
 
@@ -748,12 +842,13 @@ def build_static_search(
     unchanged files are read from a cache rather than made again, and so are the digests of
     the story files whose stat did not change (``DIGESTS_FILE``); ``MANIFEST_FILE`` there says
     what each shard of the previous bundle holds (for the shards whose keys its
-    ``shards.json`` still lists). A shard with few changed stories (up to ``fold_share`` of
-    it) is then linked with its stale entries listed, its new and changed stories going to
-    the recent shard (at most ``recent_max`` stories and stale entries, else every changed
-    shard is built again); a shard built again gets the fragments of its unchanged stories
-    linked from the previous bundle first, which Pagefind then does not compress and write
-    again.
+    ``shards.json`` still lists). The shards then keep their stories (the module's
+    docstring says how): a shard is linked with its stale entries listed, its changed
+    stories waiting in the recent shard, until its stale entries pass ``fold_share`` of it
+    (or its waiting stories WAIT_SHARE); then it is built again within ``fold_budget``
+    stories a night (default NIGHT_SHARE of ``target``). A shard built again gets the
+    fragments of its unchanged stories linked from the previous bundle first, which Pagefind
+    then does not compress and write again.
     """
     started = time.monotonic()
     content, site = Path(content_dir), Path(site_dir)
@@ -781,14 +876,17 @@ def build_static_search(
             if entry[_URL] is not None:
                 previously[doc].append((old_id, str(entry[_DIGEST]), str(entry[_URL])))
     previous_bundle = _Previous(old_bundle, old_listing, valid, digests)
-    layout = plan_shards(files, stories_a_shard(files, target))
-    plans = [_plan(shard, previous_bundle, fold_share) for shard in layout]
-    _match_moved(plans, previous_bundle, fold_share)
-    waiting = sum(len(p.pending) for p in plans)
-    if waiting > recent_max or sum(len(p.stale) for p in plans) > recent_max:
-        for plan in plans:
-            if plan.action == "delta":
-                plan.fold()
+    size = stories_a_shard(files, target)
+    # a shard target other than the one the shards were built for: laid out again (their
+    # unchanged stories' fragments kept)
+    laid_out = all(was.get("target") == target for was in valid.values())
+    if valid and fold_share > 0 and laid_out:
+        room = max(1, math.floor(size * NIGHT_SHARE))
+        budget = room if fold_budget is None else fold_budget
+        plans = _night_plans(files, previous_bundle, fold_share, room, budget)
+    else:
+        plans = [_plan(shard, previous_bundle, 0) for shard in plan_shards(files, size)]
+    seq = 1 + max((int(was.get("seq", 0)) for was in valid.values()), default=0)
     stats = StaticSearchStats()
     after: dict[str, Any] = {}
     listing: dict[str, dict[str, Any]] = {}
@@ -812,7 +910,6 @@ def build_static_search(
         names = _fragment_names(staging / shard.id, seeded)
         stats.built += 1
         stats.indexed += len(records)
-        stats.folded += shard.id != RECENT and shard.id in previous_bundle.listing
         stats.fragments_kept += len(seeded)
         stories: dict[str, list[Any]] = {}
         for story in shard.files:
@@ -821,7 +918,7 @@ def build_static_search(
             if found is not None:
                 entry[_URL:] = [found[0], names.get(found[0]), found[1]]
             stories[story.doc_id] = entry
-        after[shard.id] = {"key": key, "stories": stories}
+        after[shard.id] = {"key": key, "stories": stories, "seq": seq, "target": target}
         return len(records)
 
     try:
@@ -833,13 +930,16 @@ def build_static_search(
                 if shard_id in listing:
                     continue
                 if plan.action == "build":
+                    stats.folded += plan.again or shard_id in old_listing
                     count = build(plan.shard, plan.key)
                     listing[shard_id] = {"id": shard_id, "key": plan.key, "stories": count}
                     continue
+                if plan.action == "wait":
+                    continue
                 _link_tree(old_bundle / plan.folder, staging / plan.folder)
                 stats.reused += 1
-                if plan.was is not None:
-                    after[plan.folder] = plan.was
+                if plan.was is not None:  # a shard linked as it was fits the layout now
+                    after[plan.folder] = {**plan.was, "target": target}
                 listing[shard_id] = _linked_entry(plan, old_listing[plan.folder])
             pending = sorted((f for p in plans for f in p.pending), key=lambda f: f.doc_id)
             recent_entry = _recent(pending, previous_bundle, staging, build)
@@ -864,7 +964,7 @@ def build_static_search(
             listing.pop(RECENT, None)
             after.pop(RECENT, None)
             shutil.rmtree(staging / RECENT, ignore_errors=True)
-        shards = [listing[p.shard.id] for p in plans] + (
+        shards = [listing[p.shard.id] for p in plans if p.shard.id in listing] + (
             [listing[RECENT]] if RECENT in listing else []
         )
         stats.shards = len(shards)
@@ -920,9 +1020,9 @@ MANIFEST_FILE = "static-search-shards.json"
 
 
 def _read_manifest(path: Path | None) -> dict[str, Any]:
-    """What the cache folder says of each shard built before: its key and, by story id, the
-    story files' digest and the record's URL (an empty dict when there is none or the code
-    changed: nothing is reused then)."""
+    """What the cache folder says of each shard built before: its key, the shard target it was
+    built for, and by story id, the story files' digest and the record's URL (an empty dict
+    when there is none or the code changed: nothing is reused then)."""
     return load_cache(path, ("code", code_key()), "shards")
 
 

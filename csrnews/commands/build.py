@@ -427,7 +427,7 @@ def _indexed(stats: dict[str, Any]) -> str:
         return ""
     folded = int(stats.get("folded") or 0)
     again = f", {_plural(folded, 'shard', 'shards')} built again" if folded else ""
-    return f"; {stats['indexed']} stories indexed{again}"
+    return f"; {_plural(int(stats['indexed']), 'story', 'stories')} indexed{again}"
 
 
 def _write_report(path: Path, stats: SiteStats, index_note: str) -> None:

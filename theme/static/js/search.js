@@ -35,7 +35,7 @@
   var expanded = {};
   var mode = "api"; // "static" once the API did not answer
   var staticSearch = null; // a promise of the merged Pagefind instance
-  var staleEntries = Object.create(null); // result id: its shard and filter values, of entries a newer shard replaces
+  var staleEntries = Object.create(null); // result id: the shards listing it stale, with its filter values
   var timer = null;
   var latest = 0;
   var wide = window.matchMedia("(min-width: 52rem)");
@@ -248,7 +248,7 @@
         staleEntries = Object.create(null);
         (manifest.shards || []).forEach(function (s) {
           (s.stale || []).forEach(function (e) {
-            staleEntries[e[0]] = { shard: String(s.id), values: e[1] || {} };
+            (staleEntries[e[0]] = staleEntries[e[0]] || []).push({ shard: String(s.id), values: e[1] || {} });
           });
         });
         // Each shard gets a "shard" filter of its own (Pagefind's mergeFilter): which shard a
@@ -288,15 +288,19 @@
 
   /* The results less the stale entries, before any data is loaded; their filter values come
    * off the counts (Pagefind counts each value over the results it returns). One copy of an
-   * id goes: a stale id names no other fragment but the very same one in the recent shard. */
+   * id goes for each answering shard that lists it stale: a stale id names no other fragment
+   * but the very same one (a story moved to another shard, or changed but not its record). */
   function dropStale(search) {
-    var dropped = Object.create(null);
+    var used = Object.create(null);
     var counts = search.filters || {};
     return search.results.filter(function (result) {
-      var entry = staleEntries[result.id];
-      if (!entry || dropped[result.id] || (search.kept && !search.kept[entry.shard])) { return true; }
-      dropped[result.id] = true;
-      var stale = entry.values;
+      var entries = staleEntries[result.id];
+      if (!entries) { return true; }
+      var next = used[result.id] || 0;
+      while (next < entries.length && search.kept && !search.kept[entries[next].shard]) { next += 1; }
+      used[result.id] = next + 1;
+      if (next >= entries.length) { return true; }
+      var stale = entries[next].values;
       Object.keys(stale).forEach(function (filter) {
         (stale[filter] || []).forEach(function (value) {
           if (counts[filter] && counts[filter][value] > 0) { counts[filter][value] -= 1; }
