@@ -27,6 +27,11 @@ from bench.targets import check_targets
 logger = logging.getLogger(__name__)
 
 _SITE_SECONDS_RE = re.compile(r" in ([0-9.]+) s; search index")
+# The static search's part of the build's line, when a previous bundle was kept (since
+# 215b7a9): "(B built, R kept; ...; X stories indexed, F shard(s) built again)"
+_INDEXED_RE = re.compile(
+    r"static search: [^\n]*?; ([0-9]+) stor(?:y|ies) indexed(?:, ([0-9]+) shards? built again)?\)"
+)
 SECTIONS: tuple[str, ...] = ("crawl", "build", "index", "nightly", "query")  # in run order
 NIGHTLY_NEW, NIGHTLY_CHANGED = 50, 20
 MAIN_SIZE = 20000
@@ -58,6 +63,7 @@ class Options:
     main_size: int | None = None  # where index, nightly and query run (default: 20k or largest)
     quick: bool = False
     keep: bool = False
+    fold_nights: int = 12  # nights after the third to find one that builds a shard again
     progress: Callable[[str], None] = field(default=lambda message: None)
 
 
@@ -142,6 +148,21 @@ def _site_seconds(result: RunResult) -> float | None:
     return float(match.group(1)) if match else None
 
 
+def static_search_counts(output: str) -> tuple[int | None, int | None]:
+    """The stories a build gave Pagefind and the previous bundle's shards it built again
+    (folded), from its output line; ``(None, None)`` where the line does not say (no previous
+    bundle kept, or no static search)."""
+    matches = _INDEXED_RE.findall(output)
+    if not matches:
+        return None, None
+    indexed, folded = matches[-1]
+    return int(indexed), int(folded or 0)
+
+
+def _fmt_count(value: int | None) -> str:
+    return "?" if value is None else str(value)
+
+
 def _free_port() -> int:
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
         sock.bind(("127.0.0.1", 0))
@@ -177,6 +198,7 @@ class Bench:
                 "nightly_dates": options.nightly_dates,
                 "main_size": self.main_size(),
                 "quick": options.quick,
+                "fold_nights": options.fold_nights,
             },
         }
         self.say = options.progress
@@ -563,7 +585,10 @@ class Bench:
         first is in (a site built from a previous site, which was itself built from one);
         the first night is measured too (``first_night``), and a third one after dropping the
         page cache (``cold_night``: what a nightly run a day after the last build reads from
-        the disk; ``{"skipped": why}`` where the cache cannot be dropped).
+        the disk; ``{"skipped": why}`` where the cache cannot be dropped). Then more nights
+        like the second, up to ``Options.fold_nights``, until one builds a shard of the static
+        search again (folds it): that one is ``fold_night``, and every one of them is
+        summarised in ``extra_nights``.
         """
         if size not in self._built:
             if self._dir(f"corpus-{size}", "nightly-applied").exists():
@@ -573,7 +598,6 @@ class Bench:
         nights = []
         for night in (1, 2, 3):
             changes = self._changes(size, night)
-            cold = ""
             if night == 3:
                 # a night as production has it: the last build a day ago, its files no longer
                 # in the page cache (measured where the cache can be dropped: as root)
@@ -583,25 +607,72 @@ class Bench:
                     self.say(f"nightly {size}, night 3 with a cold page cache: skipped ({cold})")
                     nights.append({"skipped": cold})
                     break
-            result, report = self.csrnews_build(size, settle=night != 3)
-            self.say(
-                f"nightly {size}, night {night}{' (page cache dropped)' if night == 3 else ''}: "
-                f"build {result.wall_s:.1f} s, "
-                f"{result.cpu_s:.1f} s CPU, {report.get('rendered')} pages rendered, "
-                f"peak RSS {result.peak_rss_sum_mb:.0f} MB summed"
+            nights.append(self._night(size, night, changes, settle=night != 3))
+        # the nights after these start with the first one not built (the third, its changes
+        # made already, when the cold night was skipped)
+        done = sum("skipped" not in night for night in nights)
+        fold, extra = self._fold_night(size, done + 1)
+        return {
+            **nights[1],
+            "first_night": nights[0],
+            "cold_night": nights[2],
+            "fold_night": fold,
+            "extra_nights": extra,
+        }
+
+    def _night(
+        self,
+        size: int,
+        night: int,
+        changes: dict[str, int],
+        *,
+        settle: bool = True,
+        counted: bool = False,
+    ) -> dict[str, Any]:
+        """One night's `csrnews build`, its changes (``_changes``) made; its figures, and with
+        ``counted`` its number and what its static search indexed and built again."""
+        result, report = self.csrnews_build(size, settle=settle)
+        record = {
+            "stories": size,
+            "changes": changes,
+            "new_dates": self.o.nightly_dates,
+            **_figures(result),
+            "cpu_parts": cpu_parts(result),
+            "site_s": _site_seconds(result),
+            **report,
+        }
+        static = ""
+        if counted:
+            indexed, folded = static_search_counts(result.output_tail)
+            record.update(night=night, indexed=indexed, folded=folded)
+            static = (
+                f", static search: {_fmt_count(indexed)} stories indexed, "
+                f"{_fmt_count(folded)} shard(s) built again"
             )
-            nights.append(
-                {
-                    "stories": size,
-                    "changes": changes,
-                    "new_dates": self.o.nightly_dates,
-                    **_figures(result),
-                    "cpu_parts": cpu_parts(result),
-                    "site_s": _site_seconds(result),
-                    **report,
-                }
+        self.say(
+            f"nightly {size}, night {night}{'' if settle else ' (page cache dropped)'}: "
+            f"build {result.wall_s:.1f} s, "
+            f"{result.cpu_s:.1f} s CPU, {report.get('rendered')} pages rendered, "
+            f"peak RSS {result.peak_rss_sum_mb:.0f} MB summed{static}"
+        )
+        return record
+
+    def _fold_night(self, size: int, first: int) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+        """Nights from ``first`` on, as warm as the second, until one whose static search
+        builds a shard of the previous bundle again (the build's line says "N shard(s) built
+        again"), ``Options.fold_nights`` at most: that night, and a summary of each."""
+        limit = self.o.fold_nights
+        if limit <= 0:
+            return {"skipped": "--fold-nights 0"}, []
+        extra: list[dict[str, Any]] = []
+        for night in range(first, first + limit):
+            record = self._night(size, night, self._changes(size, night), counted=True)
+            extra.append(
+                {key: record[key] for key in ("night", "wall_s", "cpu_s", "indexed", "folded")}
             )
-        return {**nights[1], "first_night": nights[0], "cold_night": nights[2]}
+            if record["folded"]:
+                return record, extra
+        return {"skipped": f"no fold in {limit} nights"}, extra
 
     def query(self, size: int) -> dict[str, Any]:
         """Query latency over the fixed mix, in-process and through `csrnews serve`."""

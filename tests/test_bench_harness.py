@@ -8,13 +8,14 @@ import subprocess
 import sys
 from collections import Counter
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from bench.corpus import generate_corpus, make_story, nightly_changes
-from bench.measure import percentiles, run_measured
+from bench.measure import RunResult, percentiles, run_measured
 from bench.publisher import write_publisher_stories
-from bench.report import format_table
+from bench.report import format_markdown, format_table
 from bench.runner import SECTIONS, drop_page_cache
 from bench.targets import check_targets
 from csrnews.story.storyfile import is_edited, read_story
@@ -375,6 +376,9 @@ def test_quick_run_writes_every_section(tmp_path: Path) -> None:
     # The third night, after dropping the page cache, is left out of a quick run.
     cold = results["nightly"]["cold_night"]
     assert cold == {"skipped": "not in a quick run"}  # it would drop the machine's page cache
+    # Then nights like the second until one builds a static search shard again: at 15
+    # stories, the first.
+    assert results["nightly"]["fold_night"]["folded"] >= 1
     unmeasured = {growth} | (
         {"nightly case, page cache dropped first: wall (s)"} if "skipped" in cold else set()
     )
@@ -456,3 +460,139 @@ def test_a_corpus_an_earlier_run_changed_is_generated_again(tmp_path: Path) -> N
     assert sorted(p.name for p in second.content(12).rglob("*.md")) == generated
     assert not (content.parent / "nightly-applied").exists()
     assert second._changes(12, 1) == {"new": 50, "changed": 12}
+
+
+def test_the_static_search_line_says_what_was_indexed_and_built_again() -> None:
+    from bench.runner import static_search_counts
+
+    line = (
+        "Built 312 pages (281 kept) in 3.1 s; search index updated; static search: 20120 "
+        "stories in 15 shards ({} kept; 140 in the recent shard, 20 stale entries hidden{})"
+    )
+    assert static_search_counts(
+        line.format("2 built, 13", "; 1960 stories indexed, 1 shard built again")
+    ) == (1960, 1)
+    assert static_search_counts(
+        line.format("3 built, 12", "; 4100 stories indexed, 2 shards built again")
+    ) == (4100, 2)
+    assert static_search_counts(line.format("1 built, 14", "; 140 stories indexed")) == (140, 0)
+    assert static_search_counts(line.format("15 built, 0", "")) == (None, None)  # no bundle kept
+    assert static_search_counts("static search: not built (see the warning)") == (None, None)
+
+
+def _fake_nights(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, lines: list[str], *args: str
+) -> tuple[dict[str, Any], list[str]]:
+    """The nightly section with `csrnews build` replaced: each build's output line from
+    ``lines`` (the full build's first), so that the nights that fold are known."""
+    from bench.__main__ import options_from, parse_args
+    from bench.runner import Bench
+
+    work = ["--sections", "nightly", "--sizes", "100", "--workdir", str(tmp_path / "w")]
+    bench = Bench(options_from(parse_args([*work, "--results-dir", str(tmp_path / "r"), *args])))
+    said: list[str] = []
+    bench.say = said.append
+    outputs = iter(lines)
+
+    def build(size: int, *options: str, settle: bool = True, **_: Any) -> Any:
+        bench._built.add(size)
+        result = RunResult(["csrnews", "build"], 0, 8.0 if settle else 11.0, 300.0, 14.0)
+        result.output_tail = next(outputs)
+        return result, {"rendered": 300, "unchanged": 50000, "files": 51000}
+
+    monkeypatch.setattr(bench, "csrnews_build", build)
+    monkeypatch.setattr(bench, "_changes", lambda size, night=1: {"new": 50, "changed": 20})
+    monkeypatch.setattr("bench.runner.drop_page_cache", lambda: "")  # not this machine's
+    return bench.nightly(100), said
+
+
+def test_nights_run_on_until_one_builds_a_static_search_shard_again(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    line = "Built 300 pages in 2.0 s; search index updated; static search: 170 stories in 1 shard"
+    kept = f"{line} (1 built, 1 kept; 70 in the recent shard, 0 stale entries hidden; 70 stories"
+    kept += " indexed)"
+    folded = f"{line} (1 built, 0 kept; 170 stories indexed, 1 shard built again)"
+    nightly, said = _fake_nights(tmp_path, monkeypatch, [line, kept, kept, kept, kept, folded])
+    # nights 1-3 as before (the third with the page cache dropped), then 4 keeps, 5 folds
+    assert nightly["cold_night"]["wall_s"] == 11.0 and "indexed" not in nightly["cold_night"]
+    fold = nightly["fold_night"]
+    assert (fold["night"], fold["indexed"], fold["folded"]) == (5, 170, 1)
+    assert nightly["first_night"].keys() <= fold.keys() and fold["wall_s"] == 8.0
+    assert nightly["extra_nights"] == [
+        {"night": 4, "wall_s": 8.0, "cpu_s": 14.0, "indexed": 70, "folded": 0},
+        {"night": 5, "wall_s": 8.0, "cpu_s": 14.0, "indexed": 170, "folded": 1},
+    ]
+    assert any(m.startswith("nightly 100, night 4: build 8.0 s") for m in said)
+    assert said[-1].endswith("static search: 170 stories indexed, 1 shard(s) built again")
+    results = {"nightly": nightly}
+    rows = {row["target"]: row for row in check_targets(results)}
+    wall = rows["nightly case, a night that folds a static search shard: wall (s)"]
+    cpu = rows["nightly case, a night that folds a static search shard: CPU (s)"]
+    assert (wall["measured"], wall["met"], cpu["measured"], cpu["met"]) == (8.0, True, 14.0, True)
+    table = format_table({**results, "targets": check_targets(results)})
+    assert "nightly, night 5, a static search shard built again: 100 + 50 new" in table
+    assert "300 pages rendered, 50,000 kept, static search 170 stories indexed" in table
+    assert "nightly, extra nights 4–5" in table and "4: 8.00 s, 14.0 s CPU, 70 indexed" in table
+
+    # None within the limit: said so, the nights run still summed up, the targets not measured.
+    nightly, _ = _fake_nights(tmp_path, monkeypatch, [line] + [kept] * 5, "--fold-nights", "2")
+    assert nightly["fold_night"] == {"skipped": "no fold in 2 nights"}
+    assert [n["night"] for n in nightly["extra_nights"]] == [4, 5]
+    rows = {row["target"]: row for row in check_targets({"nightly": nightly})}
+    assert rows["nightly case, a night that folds a static search shard: wall (s)"]["met"] is None
+    assert "nightly, a night that builds a static search shard again | skipped" in format_markdown(
+        {"nightly": nightly}
+    )
+    # --fold-nights 0: the three nights only; a cold night skipped leaves its changes to the
+    # first night after it, which is the third (warm).
+    nightly, _ = _fake_nights(tmp_path, monkeypatch, [line] * 4, "--fold-nights", "0")
+    assert nightly["fold_night"] == {"skipped": "--fold-nights 0"} and nightly["extra_nights"] == []
+    nightly, _ = _fake_nights(tmp_path, monkeypatch, [line, kept, kept, folded], "--quick")
+    assert nightly["cold_night"] == {"skipped": "not in a quick run"}
+    assert nightly["fold_night"]["night"] == 3 and nightly["fold_night"]["wall_s"] == 8.0
+
+
+@pytest.mark.slow
+def test_the_nightly_finds_a_night_that_folds_at_a_small_size(tmp_path: Path) -> None:
+    # 800 stories make one static search shard: 70 changed stories a night pass 10% of it
+    # within a few nights (at the time of writing night 3 keeps it, night 4 folds it).
+    done = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "bench",
+            "--quick",
+            "--sections",
+            "nightly",
+            "--sizes",
+            "800",
+            "--fold-nights",
+            "6",
+            "--results-dir",
+            str(tmp_path / "results"),
+            "--workdir",
+            str(tmp_path / "work"),
+        ],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=240,
+        check=False,
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+    (path,) = (tmp_path / "results").glob("*-quick.json")
+    results = json.loads(path.read_text(encoding="utf-8"))
+    nightly = results["nightly"]
+    fold, extra = nightly["fold_night"], nightly["extra_nights"]
+    assert "skipped" not in fold, (fold, extra)
+    assert fold["folded"] >= 1 and fold["indexed"] >= 70 and fold["rendered"] > 0
+    assert fold["changes"] == {"new": 50, "changed": 20} and fold["cpu_parts"]["static_search"] > 0
+    # the quick run leaves out the cold night: the nights after the second start with the third
+    assert [n["night"] for n in extra] == list(range(3, fold["night"] + 1))
+    assert extra[-1] == {k: fold[k] for k in ("night", "wall_s", "cpu_s", "indexed", "folded")}
+    assert all(n["folded"] == 0 and n["indexed"] >= 70 for n in extra[:-1])
+    rows = {row["target"]: row for row in results["targets"]}
+    assert rows["nightly case, a night that folds a static search shard: CPU (s)"]["measured"] > 0
+    assert f"nightly, night {fold['night']}, a static search shard built again" in done.stdout
+    assert "shard(s) built again" in done.stderr
