@@ -588,7 +588,8 @@ class Bench:
         the disk; ``{"skipped": why}`` where the cache cannot be dropped). Then more nights
         like the second, up to ``Options.fold_nights``, until one builds a shard of the static
         search again (folds it): that one is ``fold_night``, and every one of them is
-        summarised in ``extra_nights``.
+        summarised in ``extra_nights``. Each night records its number and what its static
+        search gave Pagefind (``indexed``) and built again (``folded``), from the build's line.
         """
         if size not in self._built:
             if self._dir(f"corpus-{size}", "nightly-applied").exists():
@@ -621,18 +622,20 @@ class Bench:
         }
 
     def _night(
-        self,
-        size: int,
-        night: int,
-        changes: dict[str, int],
-        *,
-        settle: bool = True,
-        counted: bool = False,
+        self, size: int, night: int, changes: dict[str, int], *, settle: bool = True
     ) -> dict[str, Any]:
-        """One night's `csrnews build`, its changes (``_changes``) made; its figures, and with
-        ``counted`` its number and what its static search indexed and built again."""
+        """One night's `csrnews build`, its changes (``_changes``) made: its figures, its
+        number and what its static search indexed and built again (from the build's line)."""
         result, report = self.csrnews_build(size, settle=settle)
-        record = {
+        indexed, folded = static_search_counts(result.output_tail)
+        self.say(
+            f"nightly {size}, night {night}{'' if settle else ' (page cache dropped)'}: "
+            f"build {result.wall_s:.1f} s, "
+            f"{result.cpu_s:.1f} s CPU, {report.get('rendered')} pages rendered, "
+            f"peak RSS {result.peak_rss_sum_mb:.0f} MB summed, static search: "
+            f"{_fmt_count(indexed)} stories indexed, {_fmt_count(folded)} shard(s) built again"
+        )
+        return {
             "stories": size,
             "changes": changes,
             "new_dates": self.o.nightly_dates,
@@ -640,22 +643,10 @@ class Bench:
             "cpu_parts": cpu_parts(result),
             "site_s": _site_seconds(result),
             **report,
+            "night": night,
+            "indexed": indexed,
+            "folded": folded,
         }
-        static = ""
-        if counted:
-            indexed, folded = static_search_counts(result.output_tail)
-            record.update(night=night, indexed=indexed, folded=folded)
-            static = (
-                f", static search: {_fmt_count(indexed)} stories indexed, "
-                f"{_fmt_count(folded)} shard(s) built again"
-            )
-        self.say(
-            f"nightly {size}, night {night}{'' if settle else ' (page cache dropped)'}: "
-            f"build {result.wall_s:.1f} s, "
-            f"{result.cpu_s:.1f} s CPU, {report.get('rendered')} pages rendered, "
-            f"peak RSS {result.peak_rss_sum_mb:.0f} MB summed{static}"
-        )
-        return record
 
     def _fold_night(self, size: int, first: int) -> tuple[dict[str, Any], list[dict[str, Any]]]:
         """Nights from ``first`` on, as warm as the second, until one whose static search
@@ -666,7 +657,7 @@ class Bench:
             return {"skipped": "--fold-nights 0"}, []
         extra: list[dict[str, Any]] = []
         for night in range(first, first + limit):
-            record = self._night(size, night, self._changes(size, night), counted=True)
+            record = self._night(size, night, self._changes(size, night))
             extra.append(
                 {key: record[key] for key in ("night", "wall_s", "cpu_s", "indexed", "folded")}
             )
