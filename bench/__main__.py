@@ -124,9 +124,10 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument(
         "--fold-nights",
         type=_nights,
-        default=12,
+        default=None,
         help="after the nightly's third night, run more (warm, like the second) until one "
-        "builds a static search shard again (folds it), this many at most (default 12; 0: none)",
+        "whose static search builds 90%% of its nightly budget outside the recent shard, this "
+        "many at most (default 20; quick: 2; 0: none); the heaviest is the JSON's fold_night",
     )
     parser.add_argument(
         "--main-size",
@@ -171,7 +172,7 @@ def options_from(args: argparse.Namespace) -> Options:
         seed=args.seed if args.seed is not None else SEED,
         nightly_dates=args.nightly_dates,
         main_size=args.main_size,
-        fold_nights=args.fold_nights,
+        fold_nights=pick(args.fold_nights, 20, 2),  # type: ignore[arg-type]
         quick=quick,
         keep=args.keep or args.workdir is not None,
     )
