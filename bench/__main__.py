@@ -4,6 +4,7 @@
     python -m bench --sizes 1000,5000     # other corpus sizes
     python -m bench --quick               # a tiny run (20 stories) to check the harness
     python -m bench --sections build,query
+    python -m bench --sections nightly --fold-nights 0   # no nights after the third
     python -m bench quality               # extraction and enrichment quality (../shared)
 
 Figures go to bench/results/<timestamp>.json with a description of the machine.
@@ -44,6 +45,16 @@ def _sections(text: str) -> tuple[str, ...]:
     if unknown or not chosen:
         raise argparse.ArgumentTypeError(f"sections are {', '.join(SECTIONS)}")
     return chosen
+
+
+def _nights(text: str) -> int:
+    try:
+        nights = int(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(f"a number of nights: {text!r}") from exc
+    if nights < 0:
+        raise argparse.ArgumentTypeError("0 or more nights")
+    return nights
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
@@ -111,6 +122,14 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         "nightly crawl finds) or spread over the corpus's years like old stories found late",
     )
     parser.add_argument(
+        "--fold-nights",
+        type=_nights,
+        default=None,
+        help="after the nightly's third night, run more (warm, like the second) until one "
+        "whose static search builds 90%% of its nightly budget outside the recent shard, this "
+        "many at most (default 20; quick: 2; 0: none); the heaviest is the JSON's fold_night",
+    )
+    parser.add_argument(
         "--main-size",
         type=int,
         default=None,
@@ -153,6 +172,7 @@ def options_from(args: argparse.Namespace) -> Options:
         seed=args.seed if args.seed is not None else SEED,
         nightly_dates=args.nightly_dates,
         main_size=args.main_size,
+        fold_nights=pick(args.fold_nights, 20, 2),  # type: ignore[arg-type]
         quick=quick,
         keep=args.keep or args.workdir is not None,
     )

@@ -182,16 +182,24 @@ def _rows(results: dict[str, Any]) -> list[tuple[str, str, str]]:
         if "error" in nightly:
             rows.append(("nightly", "error", nightly["error"]))
         else:
+            fold = nightly.get("fold_night")
             for label, night in (
                 ("second night", nightly),
                 ("first night", nightly.get("first_night")),
                 ("third night, page cache dropped", nightly.get("cold_night")),
+                (_heaviest_label(fold), fold),
             ):
                 if not night:
                     continue
                 if "skipped" in night:
                     rows.append((f"nightly, {label}", "skipped", night["skipped"]))
                     continue
+                indexed = ""
+                if "indexed" in night:
+                    indexed = (
+                        f", static search {_fmt(night['indexed'])} stories indexed"
+                        f"{_recent(night)}, {_fmt(night.get('folded'))} shard(s) built again"
+                    )
                 rows.append(
                     (
                         f"nightly, {label}: {night['stories']:,} + {night['changes']['new']} "
@@ -200,12 +208,15 @@ def _rows(results: dict[str, Any]) -> list[tuple[str, str, str]]:
                         _fmt(night["wall_s"], " s"),
                         f"build plus index, {_cpu(night)}, {_mem(night)}, "
                         f"{_fmt(night.get('rendered'))} pages rendered, "
-                        f"{_fmt(night.get('unchanged'))} kept",
+                        f"{_fmt(night.get('unchanged'))} kept{indexed}",
                     )
                 )
                 split = _parts(night)
                 if split:
                     rows.append((f"  {label}: CPU by part", _cpu(night), split))
+            extra = nightly.get("extra_nights") or []
+            if extra:
+                rows.append(_extra_nights_row(extra))
     query = results.get("query")
     if query:
         if "error" in query:
@@ -236,6 +247,44 @@ def _rows(results: dict[str, Any]) -> list[tuple[str, str, str]]:
                         )
                     )
     return rows
+
+
+def _recent(night: dict[str, Any]) -> str:
+    """The stories of a night's recent static search shard, where the run recorded them."""
+    return f" ({_fmt(night['recent'])} in the recent shard)" if "recent" in night else ""
+
+
+def _heaviest_label(night: dict[str, Any] | None) -> str:
+    """The nightly's row for ``fold_night``: the heaviest night after the third (in runs
+    before ``outside_recent`` was recorded, the first one that built a shard again)."""
+    if not night or "night" not in night:
+        return "the heaviest night after the third"
+    if "outside_recent" not in night:
+        return f"night {night['night']}, a static search shard built again"
+    under = "" if night.get("reached_budget") else ", not reached"
+    return (
+        f"heaviest night, night {night['night']} ({_fmt(night['outside_recent'])} stories "
+        f"built outside the recent shard, budget {_fmt(night.get('budget'))}{under})"
+    )
+
+
+def _extra_nights_row(extra: list[dict[str, Any]]) -> tuple[str, str, str]:
+    """The nights run after the third to find the heaviest: their spread, night by night."""
+    walls = [n["wall_s"] for n in extra]
+    each = "; ".join(
+        f"{n['night']}: {_fmt(n['wall_s'], ' s')}, {_fmt(n['cpu_s'], ' s')} CPU, "
+        f"{_fmt(n.get('indexed'))} indexed"
+        + (f" ({_fmt(n['recent'])} recent)" if "recent" in n else "")
+        + f", {_fmt(n.get('folded'))} built again"
+        for n in extra
+    )
+    first, last = extra[0]["night"], extra[-1]["night"]
+    nights = f"nights {first}–{last}" if len(extra) > 1 else f"night {first}"
+    return (
+        f"nightly, extra {nights} (until one reaches the static search's nightly budget)",
+        f"{_fmt(min(walls), ' s')}–{_fmt(max(walls), ' s')}",
+        each,
+    )
 
 
 def format_table(results: dict[str, Any]) -> str:
@@ -322,6 +371,10 @@ def key_figures(results: dict[str, Any]) -> dict[str, float]:
         cold = nightly.get("cold_night") or {}
         if "wall_s" in cold:
             out[f"nightly {cold['stories']} cold cache s"] = cold["wall_s"]
+        fold = nightly.get("fold_night") or {}
+        if "wall_s" in fold:
+            out[f"nightly {fold['stories']} heaviest night s"] = fold["wall_s"]
+            out[f"nightly {fold['stories']} heaviest night CPU s"] = fold.get("cpu_s", 0.0)
     query = results.get("query") or {}
     if "in_process" in query:
         for p in ("p50_ms", "p95_ms", "p99_ms"):

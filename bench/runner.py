@@ -12,10 +12,10 @@ import socket
 import subprocess
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 from bench import corpus
 from bench.measure import ROOT, RunResult, describe_machine, run_measured
@@ -27,6 +27,19 @@ from bench.targets import check_targets
 logger = logging.getLogger(__name__)
 
 _SITE_SECONDS_RE = re.compile(r" in ([0-9.]+) s; search index")
+# The static search's part of the build's line, when a previous bundle was kept (since
+# 215b7a9): "(B built, R kept; [R2 in the recent shard, S stale entries hidden; ]X stories
+# indexed[, F shard(s) built again])"
+_INDEXED_RE = re.compile(
+    r"static search: [^\n]*?; ([0-9]+) stor(?:y|ies) indexed(?:, ([0-9]+) shards? built again)?\)"
+)
+_RECENT_RE = re.compile(r"; ([0-9]+) in the recent shard\b")
+# A night's static search builds at most NIGHT_SHARE of the shard target in shards other than
+# the recent one (search/staticsearch.py's NIGHT_SHARE, read from there when it has one); the
+# nights after the third stop at one that builds HEAVY_SHARE of that budget.
+NIGHT_SHARE = 0.5
+HEAVY_SHARE = 0.9
+SHARD_TARGET_ENV = "CSRNEWS_SEARCH_SHARD_TARGET"  # `csrnews build --search-shard-target`
 SECTIONS: tuple[str, ...] = ("crawl", "build", "index", "nightly", "query")  # in run order
 NIGHTLY_NEW, NIGHTLY_CHANGED = 50, 20
 MAIN_SIZE = 20000
@@ -58,6 +71,7 @@ class Options:
     main_size: int | None = None  # where index, nightly and query run (default: 20k or largest)
     quick: bool = False
     keep: bool = False
+    fold_nights: int = 20  # nights after the third to find the heaviest (see Bench.nightly)
     progress: Callable[[str], None] = field(default=lambda message: None)
 
 
@@ -142,6 +156,57 @@ def _site_seconds(result: RunResult) -> float | None:
     return float(match.group(1)) if match else None
 
 
+class SearchCounts(NamedTuple):
+    """What a build's static search gave Pagefind (``indexed``), the previous bundle's shards
+    it built again (``folded``) and the stories of its recent shard (``recent``, 0 when the
+    line has no recent part); each None where the line does not say."""
+
+    indexed: int | None
+    folded: int | None
+    recent: int | None
+
+
+def static_search_counts(output: str) -> SearchCounts:
+    """The static search's counts from a build's output line; all None where the line does not
+    say (no previous bundle kept, or no static search)."""
+    matches = list(_INDEXED_RE.finditer(output))
+    if not matches:
+        return SearchCounts(None, None, None)
+    last = matches[-1]
+    recent = _RECENT_RE.search(last.group(0))
+    return SearchCounts(
+        int(last.group(1)), int(last.group(2) or 0), int(recent.group(1)) if recent else 0
+    )
+
+
+def built_outside_recent(night: Mapping[str, Any]) -> int:
+    """The stories a night's static search indexed in shards other than the recent one (what
+    its nightly budget bounds): ``indexed`` less ``recent``, 0 where the line did not say."""
+    return max(0, (night.get("indexed") or 0) - (night.get("recent") or 0))
+
+
+def search_shard_target(environ: Mapping[str, str] = os.environ) -> int:
+    """The static search's shard target of the bench's builds: they pass no
+    ``--search-shard-target``, so the build's default unless the bench's environment, which
+    they inherit, sets ``CSRNEWS_SEARCH_SHARD_TARGET``."""
+    from csrnews.search.staticsearch import SHARD_TARGET
+
+    return int(environ.get(SHARD_TARGET_ENV) or SHARD_TARGET)
+
+
+def night_budget(environ: Mapping[str, str] = os.environ) -> int:
+    """The stories a night's static search may build outside its recent shard: NIGHT_SHARE of
+    the shard target (1000 of the default 2000)."""
+    from csrnews.search import staticsearch
+
+    share = float(getattr(staticsearch, "NIGHT_SHARE", NIGHT_SHARE))
+    return int(search_shard_target(environ) * share)
+
+
+def _fmt_count(value: int | None) -> str:
+    return "?" if value is None else str(value)
+
+
 def _free_port() -> int:
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
         sock.bind(("127.0.0.1", 0))
@@ -177,6 +242,8 @@ class Bench:
                 "nightly_dates": options.nightly_dates,
                 "main_size": self.main_size(),
                 "quick": options.quick,
+                "fold_nights": options.fold_nights,
+                "search_shard_target": search_shard_target(),
             },
         }
         self.say = options.progress
@@ -563,7 +630,12 @@ class Bench:
         first is in (a site built from a previous site, which was itself built from one);
         the first night is measured too (``first_night``), and a third one after dropping the
         page cache (``cold_night``: what a nightly run a day after the last build reads from
-        the disk; ``{"skipped": why}`` where the cache cannot be dropped).
+        the disk; ``{"skipped": why}`` where the cache cannot be dropped). Then more nights
+        like the second (``_heaviest_night``), each summarised in ``extra_nights``, to find the
+        one whose static search builds most: ``fold_night`` (the key kept from when it was the
+        first night that built a shard again). Each night records its number and what its
+        static search gave Pagefind (``indexed``), built again (``folded``) and held in its
+        recent shard (``recent``), from the build's line.
         """
         if size not in self._built:
             if self._dir(f"corpus-{size}", "nightly-applied").exists():
@@ -573,7 +645,6 @@ class Bench:
         nights = []
         for night in (1, 2, 3):
             changes = self._changes(size, night)
-            cold = ""
             if night == 3:
                 # a night as production has it: the last build a day ago, its files no longer
                 # in the page cache (measured where the cache can be dropped: as root)
@@ -583,25 +654,83 @@ class Bench:
                     self.say(f"nightly {size}, night 3 with a cold page cache: skipped ({cold})")
                     nights.append({"skipped": cold})
                     break
-            result, report = self.csrnews_build(size, settle=night != 3)
-            self.say(
-                f"nightly {size}, night {night}{' (page cache dropped)' if night == 3 else ''}: "
-                f"build {result.wall_s:.1f} s, "
-                f"{result.cpu_s:.1f} s CPU, {report.get('rendered')} pages rendered, "
-                f"peak RSS {result.peak_rss_sum_mb:.0f} MB summed"
-            )
-            nights.append(
-                {
-                    "stories": size,
-                    "changes": changes,
-                    "new_dates": self.o.nightly_dates,
-                    **_figures(result),
-                    "cpu_parts": cpu_parts(result),
-                    "site_s": _site_seconds(result),
-                    **report,
-                }
-            )
-        return {**nights[1], "first_night": nights[0], "cold_night": nights[2]}
+            nights.append(self._night(size, night, changes, settle=night != 3))
+        # the nights after these start with the first one not built (the third, its changes
+        # made already, when the cold night was skipped)
+        done = sum("skipped" not in night for night in nights)
+        fold, extra = self._heaviest_night(size, done + 1)
+        return {
+            **nights[1],
+            "first_night": nights[0],
+            "cold_night": nights[2],
+            "fold_night": fold,
+            "extra_nights": extra,
+        }
+
+    def _night(
+        self, size: int, night: int, changes: dict[str, int], *, settle: bool = True
+    ) -> dict[str, Any]:
+        """One night's `csrnews build`, its changes (``_changes``) made: its figures, its
+        number and what its static search indexed, built again and held in its recent shard
+        (from the build's line)."""
+        result, report = self.csrnews_build(size, settle=settle)
+        indexed, folded, recent = static_search_counts(result.output_tail)
+        self.say(
+            f"nightly {size}, night {night}{'' if settle else ' (page cache dropped)'}: "
+            f"build {result.wall_s:.1f} s, "
+            f"{result.cpu_s:.1f} s CPU, {report.get('rendered')} pages rendered, "
+            f"peak RSS {result.peak_rss_sum_mb:.0f} MB summed, static search: "
+            f"{_fmt_count(indexed)} stories indexed ({_fmt_count(recent)} in the recent shard), "
+            f"{_fmt_count(folded)} shard(s) built again"
+        )
+        return {
+            "stories": size,
+            "changes": changes,
+            "new_dates": self.o.nightly_dates,
+            **_figures(result),
+            "cpu_parts": cpu_parts(result),
+            "site_s": _site_seconds(result),
+            **report,
+            "night": night,
+            "indexed": indexed,
+            "folded": folded,
+            "recent": recent,
+        }
+
+    def _heaviest_night(self, size: int, first: int) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+        """Nights from ``first`` on, as warm as the second, until one whose static search
+        builds at least HEAVY_SHARE of its nightly budget outside the recent shard
+        (``built_outside_recent``, ``night_budget``), ``Options.fold_nights`` at most: the
+        night that built most (the first of equals; ``outside_recent``, the ``budget`` and
+        whether it ``reached_budget``), and a summary of each night."""
+        limit = self.o.fold_nights
+        if limit <= 0:
+            return {"skipped": "--fold-nights 0"}, []
+        budget = night_budget()
+        extra: list[dict[str, Any]] = []
+        heaviest: dict[str, Any] = {}
+        for night in range(first, first + limit):
+            record = self._night(size, night, self._changes(size, night))
+            keys = ("night", "wall_s", "cpu_s", "indexed", "folded", "recent")
+            extra.append({key: record[key] for key in keys})
+            if not heaviest or built_outside_recent(record) > built_outside_recent(heaviest):
+                heaviest = record
+            if built_outside_recent(record) >= HEAVY_SHARE * budget:
+                break
+        built = built_outside_recent(heaviest)
+        reached = built >= HEAVY_SHARE * budget
+        self.say(
+            f"nightly {size}: the heaviest of nights {first}–{extra[-1]['night']} is night "
+            f"{heaviest['night']}, {built} stories built outside the recent shard "
+            f"({'at least' if reached else 'under'} {HEAVY_SHARE:.0%} of the night's budget, "
+            f"{budget})"
+        )
+        return {
+            **heaviest,
+            "outside_recent": built,
+            "budget": budget,
+            "reached_budget": reached,
+        }, extra
 
     def query(self, size: int) -> dict[str, Any]:
         """Query latency over the fixed mix, in-process and through `csrnews serve`."""

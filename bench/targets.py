@@ -21,6 +21,9 @@ TARGETS: tuple[tuple[str, str, str, float], ...] = (
     # the same night a day after the last build: its files read from the disk, not the cache
     ("nightly case, page cache dropped first: wall (s)", "nightly_cold_s", "<=", 10.0),
     ("nightly case: build plus index, CPU (s)", "nightly_cpu", "<=", 15.0),
+    # the night after the third whose static search builds most (its nightly budget)
+    ("nightly case, the heaviest night after the third: wall (s)", "nightly_heavy_s", "<=", 10.0),
+    ("nightly case, the heaviest night after the third: CPU (s)", "nightly_heavy_cpu", "<=", 15.0),
     ("nightly case: pages rendered", "nightly_pages", "<=", 500.0),
     ("query p95 in-process, no cache (ms)", "query_p95", "<=", 50.0),
     ("query p95 CPU in-process, no cache (ms)", "query_cpu_p95", "<=", 50.0),
@@ -72,6 +75,9 @@ def _figure(results: dict[str, Any], key: str) -> tuple[float | None, int | None
         if key == "nightly_cold_s":
             cold = nightly["cold_night"]
             return cold["wall_s"], cold["stories"]
+        if key in ("nightly_heavy_s", "nightly_heavy_cpu"):
+            heavy = nightly["fold_night"]  # the heaviest night, its key kept from before
+            return heavy["wall_s" if key == "nightly_heavy_s" else "cpu_s"], heavy["stories"]
         if key == "nightly_pages":
             return nightly["rendered"], nightly["stories"]
         query = results.get("query") or {}

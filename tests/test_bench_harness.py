@@ -4,17 +4,19 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import os
 import subprocess
 import sys
 from collections import Counter
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from bench.corpus import generate_corpus, make_story, nightly_changes
-from bench.measure import percentiles, run_measured
+from bench.measure import RunResult, percentiles, run_measured
 from bench.publisher import write_publisher_stories
-from bench.report import format_table
+from bench.report import format_markdown, format_table
 from bench.runner import SECTIONS, drop_page_cache
 from bench.targets import check_targets
 from csrnews.story.storyfile import is_edited, read_story
@@ -375,6 +377,11 @@ def test_quick_run_writes_every_section(tmp_path: Path) -> None:
     # The third night, after dropping the page cache, is left out of a quick run.
     cold = results["nightly"]["cold_night"]
     assert cold == {"skipped": "not in a quick run"}  # it would drop the machine's page cache
+    # Then two nights like the second (a quick run's default), the heaviest kept: at 15
+    # stories, far from the static search's nightly budget (1000).
+    heaviest, extra = results["nightly"]["fold_night"], results["nightly"]["extra_nights"]
+    assert [n["night"] for n in extra] == [3, 4] and heaviest["reached_budget"] is False
+    assert heaviest["outside_recent"] == max(n["indexed"] - n["recent"] for n in extra)
     unmeasured = {growth} | (
         {"nightly case, page cache dropped first: wall (s)"} if "skipped" in cold else set()
     )
@@ -423,6 +430,10 @@ def test_command_line_options(tmp_path: Path) -> None:
     )
     assert full.sizes == [1000, 5000] and full.sections == ("build", "query")
     assert full.crawl_pages == 1000 and full.keep
+    # the nights after the nightly's third: 20 at most, 2 in a quick run unless told
+    assert (full.fold_nights, quick.fold_nights) == (20, 2)
+    told = parse_args(["--quick", "--fold-nights", "5", "--workdir", str(tmp_path)])
+    assert options_from(told).fold_nights == 5
     with pytest.raises(SystemExit):
         parse_args(["--sections", "build,nonsense"])
 
@@ -456,3 +467,230 @@ def test_a_corpus_an_earlier_run_changed_is_generated_again(tmp_path: Path) -> N
     assert sorted(p.name for p in second.content(12).rglob("*.md")) == generated
     assert not (content.parent / "nightly-applied").exists()
     assert second._changes(12, 1) == {"new": 50, "changed": 12}
+
+
+def test_the_static_search_line_says_what_was_indexed_built_again_and_recent() -> None:
+    from bench.runner import built_outside_recent, static_search_counts
+
+    line = (
+        "Built 312 pages (281 kept) in 3.1 s; search index updated; static search: 20120 "
+        "stories in 15 shards ({} kept{})"
+    )
+    recent = "; 140 in the recent shard, 20 stale entries hidden"
+    assert static_search_counts(
+        line.format("2 built, 13", f"{recent}; 1960 stories indexed, 1 shard built again")
+    ) == (1960, 1, 140)
+    assert static_search_counts(
+        line.format("3 built, 12", "; 4100 stories indexed, 2 shards built again")
+    ) == (4100, 2, 0)  # no recent part: none in the recent shard
+    assert static_search_counts(line.format("1 built, 14", f"{recent}; 140 stories indexed")) == (
+        140,
+        0,
+        140,
+    )
+    single = line.format("1 built, 14", "; 0 in the recent shard, 1 stale entries hidden")
+    assert static_search_counts(single + "; 1 story indexed, 1 shard built again)") == (1, 1, 0)
+    assert static_search_counts(line.format("15 built, 0", "")) == (None, None, None)
+    assert static_search_counts("static search: not built (see the warning)") == (None,) * 3
+    # what the night's budget bounds: the stories indexed outside the recent shard
+    assert built_outside_recent({"indexed": 1960, "recent": 140}) == 1820
+    assert built_outside_recent({"indexed": None, "recent": None}) == 0
+
+
+def test_the_nights_budget_is_half_the_shard_target_the_builds_use() -> None:
+    from bench.runner import night_budget, search_shard_target
+
+    assert (search_shard_target({}), night_budget({})) == (2000, 1000)  # the build's default
+    env = {"CSRNEWS_SEARCH_SHARD_TARGET": "300"}  # inherited by the bench's builds
+    assert (search_shard_target(env), night_budget(env)) == (300, 150)
+    assert night_budget({"CSRNEWS_SEARCH_SHARD_TARGET": ""}) == 1000  # empty: unset, as click
+
+
+def _fake_nights(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, lines: list[str], *args: str
+) -> tuple[dict[str, Any], list[str]]:
+    """The nightly section with `csrnews build` replaced: each build's output line from
+    ``lines`` (the full build's first), so that what each night indexes is known."""
+    from bench.__main__ import options_from, parse_args
+    from bench.runner import Bench
+
+    work = ["--sections", "nightly", "--sizes", "100", "--workdir", str(tmp_path / "w")]
+    bench = Bench(options_from(parse_args([*work, "--results-dir", str(tmp_path / "r"), *args])))
+    said: list[str] = []
+    bench.say = said.append
+    outputs = iter(lines)
+
+    def build(size: int, *options: str, settle: bool = True, **_: Any) -> Any:
+        bench._built.add(size)
+        result = RunResult(["csrnews", "build"], 0, 8.0 if settle else 11.0, 300.0, 14.0)
+        result.output_tail = next(outputs)
+        return result, {"rendered": 300, "unchanged": 50000, "files": 51000}
+
+    monkeypatch.setattr(bench, "csrnews_build", build)
+    monkeypatch.setattr(bench, "_changes", lambda size, night=1: {"new": 50, "changed": 20})
+    monkeypatch.setattr("bench.runner.drop_page_cache", lambda: "")  # not this machine's
+    return bench.nightly(100), said
+
+
+def _static_line(indexed: int, recent: int, folded: int) -> str:
+    """A nightly build's line whose static search indexed, held in its recent shard and
+    built again so many (the recent part left out when nothing is recent)."""
+    line = "Built 300 pages in 2.0 s; search index updated; static search: 20170 stories in "
+    line += f"16 shards ({folded + 1} built, 15 kept"
+    if recent:
+        line += f"; {recent} in the recent shard, 20 stale entries hidden"
+    again = f", {folded} shard{'s' if folded > 1 else ''} built again" if folded else ""
+    return f"{line}; {indexed} stories indexed{again})"
+
+
+def test_nights_run_on_until_one_spends_the_static_search_budget(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    full = "Built 300 pages in 2.0 s; search index updated; static search: 20000 stories in 15 "
+    full += "shards (15 built, 0 kept)"
+    plain = _static_line(120, 70, 1)  # a small shard of the night's new stories: 50 built
+    nights = [full, plain, plain, plain]  # the full build, then nights 1-3
+    # then 4 builds a shard again but little, 5 more, 6 less, 7 spends 90% of the budget
+    # (1000 of the default target 2000) outside the recent shard, 8 is not run
+    nights += [plain, _static_line(700, 0, 1), _static_line(400, 60, 2)]
+    nights += [_static_line(950, 50, 2), _static_line(1000, 0, 1)]
+    nightly, said = _fake_nights(tmp_path, monkeypatch, nights)
+    # nights 1-3 as before (the third with the page cache dropped)
+    cold = nightly["cold_night"]
+    assert (cold["wall_s"], cold["night"], cold["indexed"], cold["recent"]) == (11.0, 3, 120, 70)
+    assert (nightly["night"], nightly["indexed"], nightly["folded"]) == (2, 120, 1)
+    heaviest = nightly["fold_night"]  # the key kept from the first night that folded
+    assert (heaviest["night"], heaviest["indexed"], heaviest["recent"]) == (7, 950, 50)
+    assert (heaviest["outside_recent"], heaviest["budget"], heaviest["reached_budget"]) == (
+        900,
+        1000,
+        True,
+    )
+    assert nightly["first_night"].keys() <= heaviest.keys() and heaviest["wall_s"] == 8.0
+    extra = nightly["extra_nights"]
+    assert [(n["night"], n["indexed"], n["recent"], n["folded"]) for n in extra] == [
+        (4, 120, 70, 1),
+        (5, 700, 0, 1),
+        (6, 400, 60, 2),
+        (7, 950, 50, 2),
+    ]
+    assert extra[-1] == {k: heaviest[k] for k in extra[-1]} and extra[-1].keys() == {
+        "night",
+        "wall_s",
+        "cpu_s",
+        "indexed",
+        "folded",
+        "recent",
+    }
+    assert any(m.startswith("nightly 100, night 4: build 8.0 s") for m in said)
+    assert any(
+        m.endswith("120 stories indexed (70 in the recent shard), 1 shard(s) built again")
+        for m in said
+    )
+    assert "the heaviest of nights 4–7 is night 7, 900 stories built" in said[-1]
+    results = {"nightly": nightly}
+    rows = {row["target"]: row for row in check_targets(results)}
+    wall = rows["nightly case, the heaviest night after the third: wall (s)"]
+    cpu = rows["nightly case, the heaviest night after the third: CPU (s)"]
+    assert (wall["measured"], wall["met"], cpu["measured"], cpu["met"]) == (8.0, True, 14.0, True)
+    table = format_table({**results, "targets": check_targets(results)})
+    label = "nightly, heaviest night, night 7 (900 stories built outside the recent shard, budget"
+    assert f"{label} 1,000): 100 + 50 new" in table
+    assert (
+        "50,000 kept, static search 950 stories indexed (50 in the recent shard), 2 shard" in table
+    )
+    assert "nightly, extra nights 4–7 (until one reaches the static search's nightly budget)" in (
+        table
+    )
+    assert "; 5: 8.00 s, " in table and " CPU, 700 indexed (0 recent), 1 built again;" in table
+
+    # Not within the limit: the heaviest of the nights run (the first of equals), said so.
+    tail = [_static_line(700, 0, 1), _static_line(300, 0, 1), _static_line(750, 50, 1)]
+    nightly, _ = _fake_nights(
+        tmp_path, monkeypatch, [full, plain, plain, plain, *tail, plain], "--fold-nights", "3"
+    )
+    heaviest = nightly["fold_night"]
+    assert (heaviest["night"], heaviest["outside_recent"], heaviest["reached_budget"]) == (
+        4,
+        700,
+        False,
+    )
+    assert [n["night"] for n in nightly["extra_nights"]] == [4, 5, 6]
+    rows = {row["target"]: row for row in check_targets({"nightly": nightly})}
+    assert rows["nightly case, the heaviest night after the third: wall (s)"]["measured"] == 8.0
+    assert "(700 stories built outside the recent shard, budget 1,000, not reached)" in (
+        format_markdown({"nightly": nightly})
+    )
+    # The budget follows the shard target the builds inherit from the bench's environment.
+    monkeypatch.setenv("CSRNEWS_SEARCH_SHARD_TARGET", "200")
+    nightly, _ = _fake_nights(tmp_path, monkeypatch, [full, plain, plain, plain, *tail])
+    assert nightly["fold_night"]["budget"] == 100 and nightly["fold_night"]["night"] == 4
+    assert [n["night"] for n in nightly["extra_nights"]] == [4]  # 700 of 100
+    monkeypatch.delenv("CSRNEWS_SEARCH_SHARD_TARGET")
+    # --fold-nights 0: the three nights only, the targets not measured.
+    nightly, _ = _fake_nights(tmp_path, monkeypatch, [full] + [plain] * 3, "--fold-nights", "0")
+    assert nightly["fold_night"] == {"skipped": "--fold-nights 0"} and nightly["extra_nights"] == []
+    rows = {row["target"]: row for row in check_targets({"nightly": nightly})}
+    assert rows["nightly case, the heaviest night after the third: CPU (s)"]["met"] is None
+    assert "nightly, the heaviest night after the third | skipped" in format_markdown(
+        {"nightly": nightly}
+    )
+    # A quick run skips the cold night, whose changes go to the first night after it (the
+    # third, warm), and runs two nights after the second unless told.
+    lines = [full, plain, plain, _static_line(300, 0, 1), _static_line(500, 0, 1)]
+    nightly, _ = _fake_nights(tmp_path, monkeypatch, lines, "--quick")
+    assert nightly["cold_night"] == {"skipped": "not in a quick run"}
+    assert [n["night"] for n in nightly["extra_nights"]] == [3, 4]
+    assert nightly["fold_night"]["night"] == 4 and nightly["fold_night"]["wall_s"] == 8.0
+
+
+@pytest.mark.slow
+def test_the_nightly_finds_its_heaviest_night_at_a_small_size(tmp_path: Path) -> None:
+    # 800 stories make one static search shard; its budget a night is 1000 stories (half the
+    # default target, 2000). At the time of writing (FOLD_SHARE) night 3 keeps the shard and
+    # night 4 builds it again whole, 1000 stories: past 90% of the budget, the last night run.
+    done = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "bench",
+            "--quick",
+            "--sections",
+            "nightly",
+            "--sizes",
+            "800",
+            "--fold-nights",
+            "4",
+            "--results-dir",
+            str(tmp_path / "results"),
+            "--workdir",
+            str(tmp_path / "work"),
+        ],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=240,
+        check=False,
+        env={k: v for k, v in os.environ.items() if k != "CSRNEWS_SEARCH_SHARD_TARGET"},
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+    (path,) = (tmp_path / "results").glob("*-quick.json")
+    results = json.loads(path.read_text(encoding="utf-8"))
+    assert results["options"]["search_shard_target"] == 2000
+    nightly = results["nightly"]
+    heaviest, extra = nightly["fold_night"], nightly["extra_nights"]
+    assert heaviest["budget"] == 1000 and heaviest["reached_budget"] is True, (heaviest, extra)
+    assert heaviest["outside_recent"] == heaviest["indexed"] - heaviest["recent"] >= 900
+    assert heaviest["rendered"] > 0 and heaviest["changes"] == {"new": 50, "changed": 20}
+    assert heaviest["cpu_parts"]["static_search"] > 0
+    # the quick run leaves out the cold night: the nights after the second start with the
+    # third, and stop at the first that spends 90% of the budget, the heaviest
+    assert [n["night"] for n in extra] == list(range(3, heaviest["night"] + 1))
+    assert len(extra) >= 2, extra  # a night that kept the shard came before
+    assert extra[-1] == {k: heaviest[k] for k in extra[-1]}
+    assert all(0 <= n["indexed"] - n["recent"] < 900 for n in extra[:-1])
+    assert all(n["recent"] > 0 for n in extra[:-1])  # read from the build's line
+    rows = {row["target"]: row for row in results["targets"]}
+    assert rows["nightly case, the heaviest night after the third: CPU (s)"]["measured"] > 0
+    assert f"nightly, heaviest night, night {heaviest['night']} (" in done.stdout
+    assert "in the recent shard), " in done.stderr
