@@ -717,21 +717,22 @@ def _night_plans(
 ) -> list[_Plan]:
     """A nightly's shards: each unchanged story stays in the shard that holds it; new stories
     go to the first shard that has ``room`` (holds fewer stories), else to a new one (n1, n2,
-    ...), and so do the changed stories of a shard larger than ``room`` (listed stale there;
-    other changed stories stay). Shards due a fold are built again, the most overdue first, while
-    the stories they hold (but for new shards', which the recent shard would hold) stay within
-    ``budget``; one larger than ``room`` is split instead: its first ``room`` stories go to a
-    new shard, the rest stay, listed stale there until it is split again."""
+    ...), and so do the changed stories of a full shard (listed stale there; other changed
+    stories stay). Shards due a fold (and full ones with stories waiting) are built again,
+    the most overdue first, while the stories they hold (but for new shards', which the
+    recent shard would hold) stay within ``budget``; one larger than ``room`` is split
+    instead: its first ``room`` stories go to a new shard, the rest stay, listed stale there
+    until it is split again."""
     homes = _homes(previous)
     used = [*previous.valid, *previous.listing]
     counter = itertools.count(1 + max(map(_night_number, used), default=0))
     sizes: dict[str, int] = defaultdict(int)
     for home in homes.values():
         sizes[home] += 1
-    large = {shard_id for shard_id, size in sizes.items() if size > room}
-    for story in files:  # a changed story leaves a shard the nightly would split, not build
+    full = {shard_id for shard_id, size in sizes.items() if size >= room}
+    for story in files:  # a changed story leaves a full shard (listed stale there)
         home = homes.get(story.doc_id)
-        if home in large:
+        if home in full:
             was = previous.valid[home]["stories"][story.doc_id][_DIGEST]
             if was != previous.digests.of(story).hex():
                 del homes[story.doc_id]
@@ -757,6 +758,8 @@ def _night_plans(
         if plan.action == "build" and plan.was is None and shard_id not in previous.listing:
             # a new shard: its stories wait in the recent shard until it is built
             plan.action, plan.pending, plan.due = "wait", list(plan.shard.files), math.inf
+        elif plan.pending and len(plan.shard.files) >= room:
+            plan.due = math.inf  # full: its stories wait no more
         plans.append(plan)
     spent = sum(len(p.shard.files) for p in plans if p.action == "build")
     for plan in sorted((p for p in plans if p.due > 1), key=lambda p: -p.due):  # most overdue
