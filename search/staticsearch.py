@@ -715,30 +715,31 @@ def _night_plans(
     room: int,
     budget: int,
 ) -> list[_Plan]:
-    """A nightly's shards: each unchanged story stays in the shard that holds it; new stories
-    go to the first shard that has ``room`` (holds fewer stories), else to a new one (n1, n2,
-    ...), and so do the changed stories of a full shard (listed stale there; other changed
-    stories stay). Shards due a fold (and full ones with stories waiting) are built again,
-    the most overdue first, while the stories they hold (but for new shards', which the
-    recent shard would hold) stay within ``budget``; one larger than ``room`` is split
-    instead: its first ``room`` stories go to a new shard, the rest stay, listed stale there
-    until it is split again."""
+    """A nightly's shards: each unchanged story stays in the shard that holds it. New stories
+    go to the first open shard (one a nightly made, n1, n2, ..., that held fewer than ``room``
+    stories), else to a new one, and so do the changed stories of the other shards (listed
+    stale there); an open shard keeps its changed stories. Shards due a fold (and open ones
+    that filled up with stories waiting) are built again, the most overdue first, while the
+    stories they hold (but for new shards', which the recent shard would hold) stay within
+    ``budget``; one larger than ``room`` is split instead: its first ``room`` stories go to a
+    new shard, the rest stay, listed stale there until it is split again. A shard that is
+    not open takes no stories, so it is built again only for its stale entries."""
     homes = _homes(previous)
     used = [*previous.valid, *previous.listing]
     counter = itertools.count(1 + max(map(_night_number, used), default=0))
     sizes: dict[str, int] = defaultdict(int)
     for home in homes.values():
         sizes[home] += 1
-    full = {shard_id for shard_id, size in sizes.items() if size >= room}
-    for story in files:  # a changed story leaves a full shard (listed stale there)
+    opened = sorted(
+        (s for s in sizes if NIGHT_SHARD.fullmatch(s) and sizes[s] < room), key=_night_number
+    )
+    for story in files:  # a changed story leaves a shard that is not open (listed stale there)
         home = homes.get(story.doc_id)
-        if home in full:
+        if home is not None and home not in opened:
             was = previous.valid[home]["stories"][story.doc_id][_DIGEST]
             if was != previous.digests.of(story).hex():
                 del homes[story.doc_id]
-                sizes[home] -= 1
-    kept = [s for s in previous.listing if s != RECENT and s in previous.valid]
-    open_shards = itertools.chain(kept, (f"n{n}" for n in counter))
+    open_shards = itertools.chain(opened, (f"n{n}" for n in counter))
     shard_id = next(open_shards)
     for story in files:  # in the order they are listed, as every shard's files are
         if story.doc_id not in homes:

@@ -408,11 +408,10 @@ def _finish_static_search(static: _StaticSearch, staging: Path, previous: Path) 
         os.replace(static.scratch / BUNDLE_DIR, target)
     finally:
         shutil.rmtree(static.scratch, ignore_errors=True)
-    recent = (
-        f"; {stats['recent']} in the recent shard, {stats['stale']} stale entries hidden"
-        if stats.get("recent") or stats.get("stale")
-        else ""
-    )
+    waiting = [f"{stats['recent']} in the recent shard"] if stats.get("recent") else []
+    if stats.get("stale"):
+        waiting.append(f"{stats['stale']} stale entries hidden")
+    recent = "; " + ", ".join(waiting) if waiting else ""
     return (
         f"; static search: {stats['stories']} stories in "
         f"{_plural(int(str(stats['shards'])), 'shard', 'shards')} "
