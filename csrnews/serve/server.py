@@ -2,7 +2,8 @@
 
 The arbiter (this process) binds the port, forks the workers, replaces one that dies and stops
 them all on SIGTERM or SIGINT; each worker builds its own app (search caches, threads) after
-the fork. A port that is taken is reported before gunicorn starts.
+the fork. A port that is taken is reported before gunicorn starts. The workers are gunicorn's
+gthread workers with a quick stop (SIGINT, SIGQUIT) that cannot deadlock (ThreadWorker).
 """
 
 from __future__ import annotations
@@ -10,12 +11,15 @@ from __future__ import annotations
 import errno
 import logging
 import os
+import signal
 import socket
+import sys
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
 from gunicorn.app.base import BaseApplication
+from gunicorn.workers.gthread import ThreadWorker as GthreadWorker
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 logger = logging.getLogger(__name__)
@@ -100,7 +104,7 @@ class ServeOptions:
         return {
             "bind": [bind_address(self.host, self.port)],
             "workers": self.workers,
-            "worker_class": "gthread",
+            "worker_class": ThreadWorker,
             "threads": self.threads,
             "graceful_timeout": STOP_GRACE_SECONDS,
             "timeout": WORKER_TIMEOUT,
@@ -116,6 +120,50 @@ class ServeOptions:
             "post_worker_init": _worker_ready,
             **self.extra,
         }
+
+
+class ThreadWorker(GthreadWorker):
+    """gunicorn's gthread worker, with a quick stop (SIGINT, SIGQUIT) that cannot deadlock.
+
+    A Python signal handler runs in the main thread between two of its bytecodes, whatever
+    that thread was doing, and gthread's quick stop does its work there: it shuts the thread
+    pool down, which takes the pool's lock (a Lock, not reentrant), then raises SystemExit.
+    When the handler interrupts code that holds that lock it waits for itself until the
+    arbiter's SIGKILL, 5 s later ("Worker was sent SIGKILL! Perhaps out of memory?"): the
+    main thread handing a connection to the pool, or a first INT/QUIT handler, as Ctrl-C in
+    a terminal signals the whole process group, so a worker gets SIGINT from the terminal and
+    SIGQUIT from the arbiter at once. And a SystemExit raised at any bytecode can leave a lock
+    of the pool's held (in a `with` block's exit), so that the pool's threads cannot be joined
+    when the interpreter exits.
+
+    Here the handler takes no lock and raises nothing once the worker serves: later INTs and
+    QUITs are let be, and the main loop raises SystemExit at its next turn, outside any lock;
+    the pool's threads are then woken and joined as the interpreter exits (concurrent.futures'
+    exit hook), a request in progress finished first. A worker still loading the site and its
+    index stops at once, as before (it has no request threads yet).
+    """
+
+    quitting = False
+
+    def handle_quit(self, sig: int, frame: Any) -> None:
+        if self.quitting:
+            return  # the second of Ctrl-C's two signals, or a third: the worker is leaving
+        self.quitting = True
+        if self.booted:
+            self.method_queue.defer(self.quit_now)  # a SimpleQueue and a pipe: no lock
+        else:
+            self.quit_now()
+
+    def quit_now(self) -> None:
+        """Leave the worker: gunicorn's worker_int hook, then SystemExit.
+
+        INT and QUIT are blocked first: the arbiter's QUIT after Ctrl-C's INT may come late,
+        when the exiting interpreter has put the default actions back (QUIT's dumps core).
+        """
+        signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT, signal.SIGQUIT})
+        self.alive = False
+        self.cfg.worker_int(self)
+        sys.exit(0)
 
 
 def _worker_ready(worker: Any) -> None:
