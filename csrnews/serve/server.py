@@ -3,7 +3,8 @@
 The arbiter (this process) binds the port, forks the workers, replaces one that dies and stops
 them all on SIGTERM or SIGINT; each worker builds its own app (search caches, threads) after
 the fork. A port that is taken is reported before gunicorn starts. The workers are gunicorn's
-gthread workers with a quick stop (SIGINT, SIGQUIT) that cannot deadlock (ThreadWorker).
+gthread workers with a quick stop (SIGINT, SIGQUIT) that cannot deadlock (ThreadWorker), and
+a stop signal that comes while a worker is being forked waits for its handlers (_Arbiter).
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from gunicorn.app.base import BaseApplication
+from gunicorn.arbiter import Arbiter
 from gunicorn.workers.gthread import ThreadWorker as GthreadWorker
 from werkzeug.middleware.proxy_fix import ProxyFix
 
@@ -28,6 +30,7 @@ WSGIApp = Callable[..., Iterable[bytes]]
 STOP_GRACE_SECONDS = 5  # SIGTERM: workers finish their requests for this long, then are killed
 WORKER_TIMEOUT = 60  # a worker silent for this long is killed and replaced
 KEEPALIVE_SECONDS = 5
+STOP_SIGNALS = {signal.SIGINT, signal.SIGQUIT, signal.SIGTERM}
 _FORWARDED = ("HTTP_X_FORWARDED_FOR", "HTTP_X_FORWARDED_PROTO", "HTTP_X_FORWARDED_HOST")
 
 
@@ -145,6 +148,12 @@ class ThreadWorker(GthreadWorker):
 
     quitting = False
 
+    def init_signals(self) -> None:
+        """The worker's handlers; then the stop signals _Arbiter blocked across the fork reach
+        them (one that came meanwhile was kept pending for them)."""
+        super().init_signals()
+        signal.pthread_sigmask(signal.SIG_UNBLOCK, STOP_SIGNALS)
+
     def handle_quit(self, sig: int, frame: Any) -> None:
         if self.quitting:
             return  # the second of Ctrl-C's two signals, or a third: the worker is leaving
@@ -164,6 +173,26 @@ class ThreadWorker(GthreadWorker):
         self.alive = False
         self.cfg.worker_int(self)
         sys.exit(0)
+
+
+class _Arbiter(Arbiter):
+    """gunicorn's arbiter, forking each worker with the stop signals blocked.
+
+    A new worker runs with the arbiter's handlers, inherited with the fork, until it has put
+    its own in place: a SIGINT, SIGQUIT or SIGTERM that came to it meanwhile (Ctrl-C, or the
+    arbiter stopping it, just after the fork) went to the arbiter's handler, and the worker
+    loaded the site and served on until the arbiter's SIGKILL. Blocked, the signal waits for
+    the worker's own handlers (ThreadWorker.init_signals unblocks them); one that comes to the
+    arbiter during the fork is taken right after it.
+    """
+
+    def spawn_worker(self) -> Any:
+        before = signal.pthread_sigmask(signal.SIG_BLOCK, STOP_SIGNALS)
+        try:
+            return super().spawn_worker()
+        finally:
+            if os.getpid() == self.pid:  # the arbiter, once it forked (not a worker exiting)
+                signal.pthread_sigmask(signal.SIG_SETMASK, before)
 
 
 def _worker_ready(worker: Any) -> None:
@@ -186,6 +215,15 @@ class _Application(BaseApplication):
 
     def load(self) -> WSGIApp:
         return TrustedProxy(self.options.app_factory(), self.options.trust_proxy)
+
+    def run(self) -> None:
+        """BaseApplication.run with _Arbiter."""
+        try:
+            _Arbiter(self).run()
+        except RuntimeError as exc:
+            print(f"\nError: {exc}\n", file=sys.stderr)
+            sys.stderr.flush()
+            sys.exit(1)
 
 
 def serve(options: ServeOptions) -> None:
