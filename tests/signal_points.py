@@ -11,9 +11,12 @@ deterministically:
 - a SIGQUIT at each line of the main thread's handing a connection to the thread pool
   (`tpool.submit`).
 
-Each time the worker must leave (SystemExit) and its thread pool must still be joinable
-afterwards, as the interpreter's exit joins it. It prints one line per case and exits 0, or
-says where the worker hung and exits 3. The worker class is the one `csrnews serve` uses.
+Each time the worker must leave (SystemExit), its thread pool must still be joinable
+afterwards, as the interpreter's exit joins it, and SIGINT, SIGQUIT and SIGTERM must be blocked
+in the pool's threads and, once it leaves, in the main thread (a late one would otherwise find
+the default action as the interpreter ends). It prints one line per case and exits 0, or says
+what went wrong and exits 3 (hung), 4 (did not leave) or 5 (signals not blocked). The worker
+class is the one `csrnews serve` uses.
 """
 
 from __future__ import annotations
@@ -29,6 +32,8 @@ from gunicorn.config import Config
 from gunicorn.glogging import Logger
 
 from csrnews.serve.server import ServeOptions
+
+STOP_SIGNALS = {signal.SIGINT, signal.SIGQUIT, signal.SIGTERM}
 
 HANG_SECONDS = 3.0
 STOPS = {signal.SIGINT, signal.SIGQUIT}
@@ -46,7 +51,7 @@ def serve_config() -> Config:
 
 def new_worker(cfg: Config, log: Logger) -> Any:
     """A worker as after its first request: booted, a pool thread, its handlers installed."""
-    signal.pthread_sigmask(signal.SIG_UNBLOCK, STOPS)  # a previous worker may block them
+    signal.pthread_sigmask(signal.SIG_UNBLOCK, STOP_SIGNALS)  # a previous worker blocked them
     worker = cfg.worker_class(1, os.getppid(), [], None, 30, cfg, log)
     worker.tpool = worker.get_thread_pool()
     worker.method_queue.init()
@@ -55,6 +60,11 @@ def new_worker(cfg: Config, log: Logger) -> Any:
     for stop in STOPS:
         signal.signal(stop, worker.handle_quit)
     return worker
+
+
+def fail(code: int, message: str) -> None:
+    print(message, flush=True)
+    os._exit(code)
 
 
 def signal_at_line(n: int, sig: signal.Signals) -> tuple[Callable[..., Any], Callable[[], int]]:
@@ -80,13 +90,13 @@ def next_turn(worker: Any) -> None:
 def every_point(cfg: Config, label: str, action: Callable[[Any], None], sig: signal.Signals) -> int:
     """Run ACTION on a new worker with SIG raised at its 1st, 2nd, ... line; the points tried."""
     log = Logger(cfg)
+    unblocked: list[int] = []
     n = 1
     while True:
         worker = new_worker(cfg, log)
 
         def hung(n: int = n) -> None:
-            print(f"HUNG: {label}, {sig.name} at line event {n}", flush=True)
-            os._exit(3)
+            fail(3, f"HUNG: {label}, {sig.name} at line event {n}")
 
         watchdog = threading.Timer(HANG_SECONDS, hung)
         watchdog.start()
@@ -110,10 +120,13 @@ def every_point(cfg: Config, label: str, action: Callable[[Any], None], sig: sig
         worker.method_queue.close()
         worker.tmp.close()
         if seen() < n:
+            if unblocked:
+                fail(5, f"{label}: stop signals not blocked on leaving, {sig.name} at {unblocked}")
             return n - 1
         if not left:
-            print(f"NOT STOPPED: {label}, {sig.name} at line event {n}", flush=True)
-            os._exit(4)
+            fail(4, f"NOT STOPPED: {label}, {sig.name} at line event {n}")
+        if not STOP_SIGNALS <= signal.pthread_sigmask(signal.SIG_BLOCK, []):
+            unblocked.append(n)  # a late QUIT as the interpreter ends would dump core
         n += 1
 
 
@@ -134,6 +147,12 @@ def main() -> None:
     for label, action, sig in cases:
         points = every_point(cfg, label, action, sig)
         print(f"{label}: stopped at each of {points} points", flush=True)
+    worker = new_worker(cfg, Logger(cfg))
+    mask = worker.tpool.submit(signal.pthread_sigmask, signal.SIG_BLOCK, []).result()
+    if not STOP_SIGNALS <= mask:  # a late QUIT to a request thread, or to its ending OS thread
+        fail(5, f"the stop signals reach the pool's threads: {sorted(STOP_SIGNALS - mask)}")
+    worker.tpool.shutdown()
+    print("the pool's threads block the stop signals", flush=True)
 
 
 if __name__ == "__main__":

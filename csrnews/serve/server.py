@@ -16,6 +16,7 @@ import signal
 import socket
 import sys
 from collections.abc import Callable, Iterable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -144,6 +145,11 @@ class ThreadWorker(GthreadWorker):
     the pool's threads are then woken and joined as the interpreter exits (concurrent.futures'
     exit hook), a request in progress finished first. A worker still loading the site and its
     index stops at once, as before (it has no request threads yet).
+
+    The stop signals are blocked in the pool's threads, so that they come to the main thread
+    (the one that handles them), and in the main thread once it leaves: the arbiter's QUIT
+    after Ctrl-C's INT can come late, when the exiting interpreter has put the default actions
+    back (QUIT's dumps core), while the OS threads of the joined pool have not quite ended.
     """
 
     quitting = False
@@ -153,6 +159,13 @@ class ThreadWorker(GthreadWorker):
         them (one that came meanwhile was kept pending for them)."""
         super().init_signals()
         signal.pthread_sigmask(signal.SIG_UNBLOCK, STOP_SIGNALS)
+
+    def get_thread_pool(self) -> ThreadPoolExecutor:
+        return ThreadPoolExecutor(max_workers=self.cfg.threads, initializer=block_stop_signals)
+
+    def run(self) -> None:
+        super().run()
+        block_stop_signals()  # stopped (SIGTERM, the arbiter gone): leaving
 
     def handle_quit(self, sig: int, frame: Any) -> None:
         if self.quitting:
@@ -164,15 +177,16 @@ class ThreadWorker(GthreadWorker):
             self.quit_now()
 
     def quit_now(self) -> None:
-        """Leave the worker: gunicorn's worker_int hook, then SystemExit.
-
-        INT and QUIT are blocked first: the arbiter's QUIT after Ctrl-C's INT may come late,
-        when the exiting interpreter has put the default actions back (QUIT's dumps core).
-        """
-        signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT, signal.SIGQUIT})
+        """Leave the worker: gunicorn's worker_int hook, then SystemExit."""
+        block_stop_signals()
         self.alive = False
         self.cfg.worker_int(self)
         sys.exit(0)
+
+
+def block_stop_signals() -> None:
+    """Keep SIGINT, SIGQUIT and SIGTERM from the calling thread (they wait, pending)."""
+    signal.pthread_sigmask(signal.SIG_BLOCK, STOP_SIGNALS)
 
 
 class _Arbiter(Arbiter):
