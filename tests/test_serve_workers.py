@@ -98,17 +98,22 @@ def _serve_args(site: Site, port: int, *extra: str) -> list[str]:
 class Server:
     """`python -m csrnews serve` in a subprocess on a free loopback port."""
 
-    def __init__(self, site: Site, tmp_path: Path, *extra: str, port: int | None = None) -> None:
+    def __init__(
+        self,
+        site: Site,
+        tmp_path: Path,
+        *extra: str,
+        port: int | None = None,
+        script: str | None = None,
+    ) -> None:
         self.port = port or _free_port()
         self.stderr_path = tmp_path / f"serve-{self.port}.err"
+        command = ["-m", "csrnews", *_serve_args(site, self.port, "--threads", "2", *extra)]
+        if script is not None:  # a Python SCRIPT given the site's folders and the port
+            command = ["-c", script, str(site.output), str(site.index), str(self.port)]
         with self.stderr_path.open("w") as stderr:
             self.proc = subprocess.Popen(
-                [
-                    sys.executable,
-                    "-m",
-                    "csrnews",
-                    *_serve_args(site, self.port, "--threads", "2", *extra),
-                ],
+                [sys.executable, *command],
                 cwd=ROOT,
                 stdout=subprocess.DEVNULL,
                 stderr=stderr,
@@ -179,8 +184,8 @@ def _start(servers: list[Server], site: Site, tmp_path: Path, *extra: str) -> Se
     if "--workers" in extra:  # gunicorn starts them one after the other
         wanted = int(extra[extra.index("--workers") + 1])
         _wait_for(lambda: len(server.workers()) == wanted, message=f"{wanted} workers")
-        # and each has loaded the site and its index (a signal while one still loads it is
-        # another case: under load that took longer than the workers' grace to stop)
+        # and each has loaded the site and its index: these tests are about serving workers (a
+        # signal to one just forked: test_a_stop_signal_to_a_worker_just_forked_stops_it)
         _wait_for(
             lambda: server.stderr.count(" ready") >= wanted,
             seconds=30,
@@ -299,6 +304,64 @@ def test_a_signal_to_the_parent_stops_everything_with_exit_0(
     assert "Traceback" not in server.stderr and "error" not in server.stderr.lower()
     with pytest.raises(OSError), socket.create_connection(("127.0.0.1", server.port), timeout=2):
         pass  # the socket is closed
+
+
+def test_stop_signals_at_any_moment_never_hang_a_worker() -> None:
+    """Ctrl-C gives a worker SIGINT and, from the arbiter, SIGQUIT at once: the second one at
+    each line of the first one's handling, and a SIGQUIT at each line of the worker's handing a
+    connection to its thread pool, stop it and leave its pool joinable, with the stop signals
+    blocked from then on (and in the pool's threads). gunicorn's own gthread worker waited for
+    a lock of the pool it held itself, until the arbiter's SIGKILL 5 s later (the test above
+    failed so now and then)."""
+    result = subprocess.run(
+        [sys.executable, "-m", "tests.signal_points"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert result.stdout.count("stopped at each of") == 2, result.stdout
+    assert "the pool's threads block the stop signals" in result.stdout
+
+
+# `csrnews serve --workers 1 --threads 2` whose first worker gets SIGQUIT as soon as it is
+# forked, before it has put its own signal handlers in place (gunicorn's post_fork hook runs in
+# the new worker then): as the arbiter's SIGQUIT after a Ctrl-C can come to a worker just forked.
+_QUIT_AT_FORK = """
+import os, signal, sys
+from csrnews.serve.server import ServeOptions, serve
+from csrnews.serve.wsgi import make_app
+
+def post_fork(arbiter, worker):
+    if worker.age == 1:
+        os.kill(os.getpid(), signal.SIGQUIT)
+
+output, index, port = sys.argv[1:4]
+app = lambda: make_app(output, index)
+serve(ServeOptions("127.0.0.1", int(port), 1, 2, app, extra={"post_fork": post_fork}))
+"""
+
+
+def test_a_stop_signal_to_a_worker_just_forked_stops_it(
+    servers: list[Server], site: Site, tmp_path: Path
+) -> None:
+    """A signal that comes before the worker's handlers are in place is not lost: the worker
+    found it waiting and stopped before loading the site; gunicorn's own worker had let the
+    arbiter's handlers (inherited with the fork) take it, and served on, to be killed 5 s after
+    a Ctrl-C."""
+    server = Server(site, tmp_path, script=_QUIT_AT_FORK)
+    servers.append(server)
+    _wait_for(lambda: "Booting worker with pid" in server.stderr, message="a first worker")
+    first = int(server.stderr.split("Booting worker with pid: ")[1].split()[0])
+    _wait_for(
+        lambda: f"Worker exiting (pid: {first})" in server.stderr,
+        message=f"the first worker ({first}) stops",
+    )
+    assert f"Worker {first} ready" not in server.stderr
+    server.wait_up()  # its replacement serves
+    assert server.stop() == 0
+    assert "Traceback" not in server.stderr
 
 
 @pytest.mark.slow

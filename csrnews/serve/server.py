@@ -2,7 +2,9 @@
 
 The arbiter (this process) binds the port, forks the workers, replaces one that dies and stops
 them all on SIGTERM or SIGINT; each worker builds its own app (search caches, threads) after
-the fork. A port that is taken is reported before gunicorn starts.
+the fork. A port that is taken is reported before gunicorn starts. The workers are gunicorn's
+gthread workers with a quick stop (SIGINT, SIGQUIT) that cannot deadlock (ThreadWorker), and
+a stop signal that comes while a worker is being forked waits for its handlers (_Arbiter).
 """
 
 from __future__ import annotations
@@ -10,12 +12,17 @@ from __future__ import annotations
 import errno
 import logging
 import os
+import signal
 import socket
+import sys
 from collections.abc import Callable, Iterable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
 from gunicorn.app.base import BaseApplication
+from gunicorn.arbiter import Arbiter
+from gunicorn.workers.gthread import ThreadWorker as GthreadWorker
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 logger = logging.getLogger(__name__)
@@ -24,6 +31,7 @@ WSGIApp = Callable[..., Iterable[bytes]]
 STOP_GRACE_SECONDS = 5  # SIGTERM: workers finish their requests for this long, then are killed
 WORKER_TIMEOUT = 60  # a worker silent for this long is killed and replaced
 KEEPALIVE_SECONDS = 5
+STOP_SIGNALS = {signal.SIGINT, signal.SIGQUIT, signal.SIGTERM}
 _FORWARDED = ("HTTP_X_FORWARDED_FOR", "HTTP_X_FORWARDED_PROTO", "HTTP_X_FORWARDED_HOST")
 
 
@@ -100,7 +108,7 @@ class ServeOptions:
         return {
             "bind": [bind_address(self.host, self.port)],
             "workers": self.workers,
-            "worker_class": "gthread",
+            "worker_class": ThreadWorker,
             "threads": self.threads,
             "graceful_timeout": STOP_GRACE_SECONDS,
             "timeout": WORKER_TIMEOUT,
@@ -116,6 +124,89 @@ class ServeOptions:
             "post_worker_init": _worker_ready,
             **self.extra,
         }
+
+
+class ThreadWorker(GthreadWorker):
+    """gunicorn's gthread worker, with a quick stop (SIGINT, SIGQUIT) that cannot deadlock.
+
+    A Python signal handler runs in the main thread between two of its bytecodes, whatever
+    that thread was doing, and gthread's quick stop does its work there: it shuts the thread
+    pool down, which takes the pool's lock (a Lock, not reentrant), then raises SystemExit.
+    When the handler interrupts code that holds that lock it waits for itself until the
+    arbiter's SIGKILL, 5 s later ("Worker was sent SIGKILL! Perhaps out of memory?"): the
+    main thread handing a connection to the pool, or a first INT/QUIT handler, as Ctrl-C in
+    a terminal signals the whole process group, so a worker gets SIGINT from the terminal and
+    SIGQUIT from the arbiter at once. And a SystemExit raised at any bytecode can leave a lock
+    of the pool's held (in a `with` block's exit), so that the pool's threads cannot be joined
+    when the interpreter exits.
+
+    Here the handler takes no lock and raises nothing once the worker serves: later INTs and
+    QUITs are let be, and the main loop raises SystemExit at its next turn, outside any lock;
+    the pool's threads are then woken and joined as the interpreter exits (concurrent.futures'
+    exit hook), a request in progress finished first. A worker still loading the site and its
+    index stops at once, as before (it has no request threads yet).
+
+    The stop signals are blocked in the pool's threads, so that they come to the main thread
+    (the one that handles them), and in the main thread once it leaves: the arbiter's QUIT
+    after Ctrl-C's INT can come late, when the exiting interpreter has put the default actions
+    back (QUIT's dumps core), while the OS threads of the joined pool have not quite ended.
+    """
+
+    quitting = False
+
+    def init_signals(self) -> None:
+        """The worker's handlers; then the stop signals _Arbiter blocked across the fork reach
+        them (one that came meanwhile was kept pending for them)."""
+        super().init_signals()
+        signal.pthread_sigmask(signal.SIG_UNBLOCK, STOP_SIGNALS)
+
+    def get_thread_pool(self) -> ThreadPoolExecutor:
+        return ThreadPoolExecutor(max_workers=self.cfg.threads, initializer=block_stop_signals)
+
+    def run(self) -> None:
+        super().run()
+        block_stop_signals()  # stopped (SIGTERM, the arbiter gone): leaving
+
+    def handle_quit(self, sig: int, frame: Any) -> None:
+        if self.quitting:
+            return  # the second of Ctrl-C's two signals, or a third: the worker is leaving
+        self.quitting = True
+        if self.booted:
+            self.method_queue.defer(self.quit_now)  # a SimpleQueue and a pipe: no lock
+        else:
+            self.quit_now()
+
+    def quit_now(self) -> None:
+        """Leave the worker: gunicorn's worker_int hook, then SystemExit."""
+        block_stop_signals()
+        self.alive = False
+        self.cfg.worker_int(self)
+        sys.exit(0)
+
+
+def block_stop_signals() -> None:
+    """Keep SIGINT, SIGQUIT and SIGTERM from the calling thread (they wait, pending)."""
+    signal.pthread_sigmask(signal.SIG_BLOCK, STOP_SIGNALS)
+
+
+class _Arbiter(Arbiter):
+    """gunicorn's arbiter, forking each worker with the stop signals blocked.
+
+    A new worker runs with the arbiter's handlers, inherited with the fork, until it has put
+    its own in place: a SIGINT, SIGQUIT or SIGTERM that came to it meanwhile (Ctrl-C, or the
+    arbiter stopping it, just after the fork) went to the arbiter's handler, and the worker
+    loaded the site and served on until the arbiter's SIGKILL. Blocked, the signal waits for
+    the worker's own handlers (ThreadWorker.init_signals unblocks them); one that comes to the
+    arbiter during the fork is taken right after it.
+    """
+
+    def spawn_worker(self) -> Any:
+        before = signal.pthread_sigmask(signal.SIG_BLOCK, STOP_SIGNALS)
+        try:
+            return super().spawn_worker()
+        finally:
+            if os.getpid() == self.pid:  # the arbiter, once it forked (not a worker exiting)
+                signal.pthread_sigmask(signal.SIG_SETMASK, before)
 
 
 def _worker_ready(worker: Any) -> None:
@@ -138,6 +229,15 @@ class _Application(BaseApplication):
 
     def load(self) -> WSGIApp:
         return TrustedProxy(self.options.app_factory(), self.options.trust_proxy)
+
+    def run(self) -> None:
+        """BaseApplication.run with _Arbiter."""
+        try:
+            _Arbiter(self).run()
+        except RuntimeError as exc:
+            print(f"\nError: {exc}\n", file=sys.stderr)
+            sys.stderr.flush()
+            sys.exit(1)
 
 
 def serve(options: ServeOptions) -> None:
