@@ -42,10 +42,10 @@ the site process grows as it works, so Pagefind's peaks come while it is still s
 A nightly (a build with the previous bundle and the cache folder's manifest) keeps the shards
 as they are laid out and builds as few stories as it can, about as many every night (Pagefind
 indexes a shard whole, about 1.2 ms a story: a night that built a 2,000-story shard again took
-3 CPU-s more). Each unchanged story stays in the shard that holds it. New stories go to the
-first shard with room (fewer than NIGHT_SHARE of the target, 1,000 by default), else to a new
-one (``n1``, ``n2``, ...), and so do the changed stories of a larger shard; other changed
-stories stay in their shard. A story waiting for its shard to be built goes to a small extra
+3 CPU-s more). Each unchanged story stays in the shard that holds it. New and changed stories
+go to the open shard: the last a nightly made (``n1``, ``n2``, ...) while it holds fewer than
+NIGHT_SHARE of the target (1,000 stories by default), else a new one; they are listed stale
+where they were. A story waiting for its shard to be built goes to a small extra
 shard, ``recent``, built each time it changes, while the shard is linked as it was;
 shards.json lists, for each such shard, its stale entries (stories changed, moved, deleted,
 hidden, quarantined or left out since it was built): their Pagefind result ids (fragment
@@ -58,10 +58,10 @@ query word a shard lacks (or takes its longest indexed prefix), so hits for word
 lack depend on the layout (docs/architecture.md, "The static search").
 
 A shard is due a fold when its stale entries pass FOLD_SHARE of it, or its stories waiting
-in the recent shard pass WAIT_SHARE of it (a new shard is due at once). The most overdue are
-built again while the stories they hold stay within the night's budget (by default
-NIGHT_SHARE of the target; a new shard's stories do not count, the recent shard would hold
-them); the others wait. A due shard larger than NIGHT_SHARE of the target is split
+in the recent shard pass WAIT_SHARE of it (a new shard, or the open one once full, at once).
+The most overdue are built again while the stories they hold stay within the night's budget
+(by default NIGHT_SHARE of the target; a new shard's stories do not count, the recent shard
+would hold them); the others wait. A due shard larger than NIGHT_SHARE of the target is split
 instead: its first stories go to a new shard, the rest stay, listed stale there, until it is
 split again or small enough to be built. A build with no previous bundle or manifest, or for
 another shard target than the shards were built for, lays the shards out again (their
@@ -122,11 +122,11 @@ PAGEFIND_MALLOC_CONF = "dirty_decay_ms:0,muzzy_decay_ms:0"  # unless _RJEM_MALLO
 RECENT = "recent"  # the shard of the stories newer than their base shard's bundle
 FOLD_SHARE = 0.1  # a shard is built again when its stale entries pass this share of it
 WAIT_SHARE = 0.5  # or when its stories waiting in the recent shard pass this share of it
-# A nightly builds no shard of more than this share of the target (new stories go to shards of
-# its own, "n1", "n2", ... of at most that many; a larger shard due to be built again is split
-# into such shards, one a night), and by default builds no more stories a night than that
-# beside its new shards and the recent one: Pagefind indexes a shard whole, about 1.2 ms a
-# story, so a night that built a 2,000-story shard again took 3 CPU-s more.
+# A nightly builds no shard of more than this share of the target (new and changed stories go
+# to shards of its own, "n1", "n2", ... of at most that many; a larger shard due to be built
+# again is split into such shards, a part a night), and by default builds no more stories a
+# night than that beside its new shards and the recent one: Pagefind indexes a shard whole,
+# about 1.2 ms a story, so a night that built a 2,000-story shard again took 3 CPU-s more.
 NIGHT_SHARE = 0.5
 NIGHT_SHARD = re.compile(r"n([1-9][0-9]*)")  # the ids of the shards nightlies make
 INDEX_LANGUAGE = "zh"
@@ -716,9 +716,9 @@ def _night_plans(
     budget: int,
 ) -> list[_Plan]:
     """A nightly's shards: each unchanged story stays in the shard that holds it. New stories
-    go to the first open shard (one a nightly made, n1, n2, ..., that held fewer than ``room``
-    stories), else to a new one, and so do the changed stories of the other shards (listed
-    stale there); an open shard keeps its changed stories. Shards due a fold (and open ones
+    go to the open shard (the last a nightly made, n1, n2, ..., while it holds fewer than
+    ``room`` stories), else to a new one, and so do the changed stories of the other shards
+    (listed stale there); the open shard keeps its changed stories. Shards due a fold (and open ones
     that filled up with stories waiting) are built again, the most overdue first, while the
     stories they hold (but for new shards', which the recent shard would hold) stay within
     ``budget``; one larger than ``room`` is split instead: its first ``room`` stories go to a
@@ -730,13 +730,14 @@ def _night_plans(
     sizes: dict[str, int] = defaultdict(int)
     for home in homes.values():
         sizes[home] += 1
-    opened = sorted(
-        (s for s in sizes if NIGHT_SHARD.fullmatch(s) and sizes[s] < room), key=_night_number
-    )
+    # the open shard: the last a nightly made, while it has room (a shard that filled up is
+    # not opened again for the holes its moved and deleted stories leave)
+    last = max(previous.valid, key=_night_number, default="")
+    opened = [last] if _night_number(last) and sizes[last] < room else []
     for story in files:  # a changed story leaves a shard that is not open (listed stale there)
-        home = homes.get(story.doc_id)
-        if home is not None and home not in opened:
-            was = previous.valid[home]["stories"][story.doc_id][_DIGEST]
+        was_in = homes.get(story.doc_id)
+        if was_in is not None and was_in not in opened:
+            was = previous.valid[was_in]["stories"][story.doc_id][_DIGEST]
             if was != previous.digests.of(story).hex():
                 del homes[story.doc_id]
     open_shards = itertools.chain(opened, (f"n{n}" for n in counter))
