@@ -199,10 +199,12 @@ def test_nightly_publishes_is_incremental_and_keeps_the_live_site_on_failure(
     assert NEW_STORY["title"] in (root / "current" / "site" / "index.html").read_text()
     assert index_count(root / "current" / "index") == total + 1
     assert index_count(root / "previous" / "index") == total  # the old release is untouched
-    # The static search put the new story in its recent shard and linked the others as they
-    # were (what each shard holds is in its cache, in the state folder).
+    # The static search put the new story in a shard of the nightlies' own (n1) and linked the
+    # others as they were (what each shard holds is in its cache, in the state folder).
     static = third.static_search
-    assert (static["built"], static["recent"], static["stale"]) == (1, 1, 0), static
+    assert (static["built"], static["indexed"], static["recent"], static["stale"]) == (1, 1, 0, 0)
+    listing = json.loads((root / "current" / "site" / "pagefind" / "shards.json").read_text())
+    assert listing["shards"][-1]["id"] == "n1", listing
     assert static["reused"] >= 1
     assert (root / "state" / "pelican-cache" / "static-search" / MANIFEST_FILE).is_file()
 
