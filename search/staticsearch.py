@@ -72,6 +72,7 @@ target it was built for, and which was built last (a story two shards hold belon
 
 from __future__ import annotations
 
+import ast
 import functools
 import gzip
 import hashlib
@@ -193,9 +194,26 @@ def _record_code() -> str:
         spec = importlib.util.find_spec(name)
         origin = spec.origin if spec is not None else None
         digest.update(f"{name}\0".encode())
-        digest.update(Path(origin).read_bytes() if origin else b"missing")
+        digest.update(code_of(Path(origin).read_bytes()) if origin else b"missing")
         digest.update(b"\0")
     return digest.hexdigest()
+
+
+def code_of(source: bytes) -> bytes:
+    """A module's code as its syntax tree, without comments, layout or docstrings: an edit of
+    those alone changes no record, so it builds no shard again (the source itself when it
+    does not parse)."""
+    try:
+        tree = ast.parse(source)
+    except (SyntaxError, ValueError):
+        return source
+    for node in ast.walk(tree):
+        if isinstance(node, (ast.Module, ast.ClassDef, ast.FunctionDef, ast.AsyncFunctionDef)):
+            first = node.body[0] if node.body else None
+            if isinstance(first, ast.Expr) and isinstance(first.value, ast.Constant):
+                if isinstance(first.value.value, str):
+                    node.body = node.body[1:] or [ast.Pass()]
+    return ast.dump(tree).encode()
 
 
 def _content_digest(story: StoryFile) -> tuple[bytes, bool]:
