@@ -685,10 +685,11 @@ class _Plan:
         self.action, self.stale, self.pending, self.folder = "build", [], [], self.shard.id
 
 
-def _plan(shard: Shard, previous: _Previous, fold_share: float, fold: bool = True) -> _Plan:
-    """Link the shard as built when its files did not change; link it with stale entries
-    (its changed stories to the recent shard) when few did; else build it again (unless not
-    ``fold``: its ``due`` then says how far past ``fold_share`` it is)."""
+def _plan(shard: Shard, previous: _Previous, fold_share: float) -> _Plan:
+    """Link the shard as built when its files did not change, else link it with its stale
+    entries listed (its changed stories to the recent shard; ``due`` says how far past its
+    shares it is, for the caller to build it again); build it when it was not built before
+    or ``fold_share`` is 0."""
     key = shard.key(previous.digests)
     folder = shard.id
     old = previous.listing.get(folder)
@@ -710,8 +711,6 @@ def _plan(shard: Shard, previous: _Previous, fold_share: float, fold: bool = Tru
         if visible
         else math.inf
     )
-    if plan.due > 1 and fold:
-        plan.fold()
     return plan
 
 
@@ -774,7 +773,7 @@ def _night_plans(
     )
     plans = []
     for shard_id in order:
-        plan = _plan(Shard(shard_id, members[shard_id]), previous, fold_share, fold=False)
+        plan = _plan(Shard(shard_id, members[shard_id]), previous, fold_share)
         if plan.action == "build" and plan.was is None and shard_id not in previous.listing:
             # a new shard: its stories wait in the recent shard until it is built
             plan.action, plan.pending, plan.due = "wait", list(plan.shard.files), math.inf
@@ -793,7 +792,7 @@ def _night_plans(
             continue
         part = Shard(f"n{next(counter)}", plan.shard.files[:room])
         rest = Shard(plan.shard.id, plan.shard.files[room:])
-        plans[plans.index(plan)] = _plan(rest, previous, fold_share, fold=False)
+        plans[plans.index(plan)] = _plan(rest, previous, fold_share)
         plans.append(_Plan(part, part.key(previous.digests), "build", again=True))
     return plans
 

@@ -319,34 +319,28 @@ def test_the_cold_night_drops_the_cache_or_says_why_not(tmp_path: Path) -> None:
     assert drop_page_cache(tmp_path).startswith("cannot drop the page cache: ")  # a folder
 
 
-@pytest.mark.slow
-def test_quick_run_writes_every_section(tmp_path: Path) -> None:
-    done = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "bench",
-            "--quick",
-            "--sizes",
-            "15",
-            "--crawl-pages",
-            "3",
-            "--crawl-existing",
-            "4",
-            "--query-rounds",
-            "1",
-            "--http-requests",
-            "8",
-            "--results-dir",
-            str(tmp_path / "results"),
-            "--workdir",
-            str(tmp_path / "work"),
-        ],
+def _quick_bench(
+    tmp_path: Path, *args: str, env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
+    """`python -m bench --quick ARGS` into tmp_path's results and work folders."""
+    folders = ("--results-dir", str(tmp_path / "results"), "--workdir", str(tmp_path / "work"))
+    return subprocess.run(
+        [sys.executable, "-m", "bench", "--quick", *args, *folders],
         cwd=ROOT,
         capture_output=True,
         text=True,
         timeout=240,
         check=False,
+        env=env,
+    )
+
+
+@pytest.mark.slow
+def test_quick_run_writes_every_section(tmp_path: Path) -> None:
+    done = _quick_bench(
+        tmp_path,
+        *("--sizes", "15", "--crawl-pages", "3", "--crawl-existing", "4"),
+        *("--query-rounds", "1", "--http-requests", "8"),
     )
     assert done.returncode == 0, done.stdout + done.stderr
     (path,) = (tmp_path / "results").glob("*-quick.json")
@@ -650,28 +644,9 @@ def test_the_nightly_finds_its_heaviest_night_at_a_small_size(tmp_path: Path) ->
     # target). At the time of writing the shard of the nights' new and changed stories is
     # built again on night 3, waits on night 4 (its stories in the recent shard) and fills up
     # on night 5: 331 stories built outside the recent shard, past 90% of the budget.
-    done = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "bench",
-            "--quick",
-            "--sections",
-            "nightly",
-            "--sizes",
-            "800",
-            "--fold-nights",
-            "4",
-            "--results-dir",
-            str(tmp_path / "results"),
-            "--workdir",
-            str(tmp_path / "work"),
-        ],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=240,
-        check=False,
+    done = _quick_bench(
+        tmp_path,
+        *("--sections", "nightly", "--sizes", "800", "--fold-nights", "4"),
         env={**os.environ, "CSRNEWS_SEARCH_SHARD_TARGET": "600"},
     )
     assert done.returncode == 0, done.stdout + done.stderr

@@ -9,7 +9,7 @@ import json
 import shutil
 import subprocess
 import sys
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -370,6 +370,18 @@ def _answer(page: Any, url: str) -> dict[str, Any]:
     return {"status": status, "hits": sorted(hits), "facets": sorted(map(tuple, facets))}
 
 
+def _answers_alike(
+    page: Any, urls: dict[str, str], queries: Sequence[str]
+) -> dict[str, dict[str, Any]]:
+    """Each query on the fresh build (some hits) and on the refreshed bundle: the same answer."""
+    wants = {}
+    for query in queries:
+        want = wants[query] = _answer(page, urls["fresh"] + "/search/" + query)
+        assert want["hits"], query
+        assert _answer(page, urls["delta"] + "/search/" + query) == want, query
+    return wants
+
+
 # Pagefind takes, in a shard whose index lacks a query word, the longest prefix of it that the
 # shard indexes (for "amfori", the word "a"); the search page keeps such hits out (tests/
 # test_static_search_words.py), so words some shards lack ("amfori", "audit") answer alike too.
@@ -391,11 +403,7 @@ def test_the_refreshed_bundle_answers_as_a_fresh_build_in_the_browser(
 ) -> None:
     # served first: Pagefind's client runs its own event loop, Playwright's must not run yet
     page = search_page(browser)
-    wants = {}
-    for query in QUERIES:
-        want = wants[query] = _answer(page, served["fresh"] + "/search/" + query)
-        assert want["hits"], query
-        assert _answer(page, served["delta"] + "/search/" + query) == want, query
+    wants = _answers_alike(page, served, QUERIES)
     # without the stale lists the changed, hidden and deleted stories' old entries show
     unfixed = _answer(page, served["unfixed"] + "/search/?org=amfori")["hits"]
     assert len(unfixed) > len(wants["?org=amfori"]["hits"])
@@ -435,8 +443,5 @@ def twice_stale(tmp_path: Path) -> Iterator[dict[str, str]]:
 def test_an_id_stale_in_two_shards_shows_once_in_the_browser(
     twice_stale: dict[str, str], browser: Any
 ) -> None:
-    page = search_page(browser)
-    for query in (f"?year={twice_stale['year']}", "?q=csr", "?org=amfori"):
-        want = _answer(page, twice_stale["fresh"] + "/search/" + query)
-        assert want["hits"], query
-        assert _answer(page, twice_stale["delta"] + "/search/" + query) == want, query
+    queries = (f"?year={twice_stale['year']}", "?q=csr", "?org=amfori")
+    _answers_alike(search_page(browser), twice_stale, queries)
