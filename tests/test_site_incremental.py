@@ -377,3 +377,43 @@ def test_cached_stories_keep_their_urls(content: Path, tmp_path: Path) -> None:
     for story in published:
         assert story.override_url == f"{NEWS}/{story.date:%Y}/{story.slug}/"
         assert story.override_save_as == f"{story.override_url}index.html"
+
+
+def test_only_a_code_edit_of_the_sites_modules_renders_every_page_again(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # An upgrade that only documents a plugin keeps every page (30,000 renders at 20k stories
+    # otherwise); a change of its code, of a template or a setting renders them all again.
+    root = tmp_path / "checkout"
+    shutil.copytree(
+        Path(incremental.__file__).resolve().parent.parent,
+        root / "csrnews",
+        ignore=shutil.ignore_patterns("__pycache__"),
+    )
+    shutil.copytree(Path(__file__).resolve().parent.parent / "theme", root / "theme")
+    monkeypatch.setattr(incremental, "_PACKAGE", root / "csrnews")
+    monkeypatch.setattr(incremental, "_ROOT", root)
+    settings = {"THEME": str(root / "theme"), "PATH": str(SAMPLES), "SITENAME": "CSR News"}
+
+    def fingerprints() -> tuple[str, str]:
+        return (
+            incremental.build_fingerprint(settings),
+            incremental.build_fingerprint(settings, theme=False),
+        )
+
+    before = fingerprints()
+    plugin = root / "csrnews" / "site" / "plugins" / "csr_related.py"
+    edit(plugin, '"""Related stories by', '"""Related stories (a module docstring edited) by')
+    edit(plugin, "    keys = [(", "    # a new comment\n    keys = [(")
+    edit(plugin, "def _keys(article: Any)", "\ndef _keys(\n    article: Any,\n)")
+    edit(plugin, '    """For each story, a digest', '    """For each story (edited), a digest')
+    assert fingerprints() == before
+    edit(plugin, "WINDOW = 50", "WINDOW = 51")
+    after_code = fingerprints()
+    assert after_code[0] != before[0] and after_code[1] != before[1]
+    # the theme's files still count byte for byte, a setting by its value
+    edit(root / "theme" / "templates" / "base.html", "</body>", "<!-- v2 --></body>")
+    assert incremental.build_fingerprint(settings) != after_code[0]
+    assert incremental.build_fingerprint(settings, theme=False) == after_code[1]
+    settings["SITENAME"] = "CSR News Daily"
+    assert fingerprints()[1] != after_code[1]

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import functools
 import hashlib
 import io
 import json
@@ -37,6 +38,7 @@ from csrnews.site import pelican_compat
 from csrnews.site.pagination import StablePagesWriter
 from csrnews.site.seeding import FORMAT, MANIFEST
 from csrnews.story.atomicfile import replacing
+from csrnews.story.codekey import code_of
 
 logger = logging.getLogger(__name__)
 
@@ -98,15 +100,24 @@ def _stable(value: Any) -> str:
     return repr(value)
 
 
-def _tree_digest(paths: Iterable[Path]) -> str:
+def _tree_digest(paths: Iterable[Path], key: Callable[[bytes], bytes] | None = None) -> str:
+    """The files' names and contents (``key`` of their bytes, when given), in name order."""
     digest = hashlib.blake2b(digest_size=16)
     for path in sorted(paths):
         if path.is_file() and "__pycache__" not in path.parts:
             digest.update(
                 str(path.relative_to(_ROOT) if path.is_relative_to(_ROOT) else path).encode()
             )
-            digest.update(path.read_bytes())
+            data = path.read_bytes()
+            digest.update(data if key is None else key(data))
     return digest.hexdigest()
+
+
+@functools.lru_cache(maxsize=1024)
+def _module_key(source: bytes) -> bytes:
+    """A module's code without comments, layout and docstrings (csrnews.story.codekey), hashed;
+    remembered, so the build's second fingerprint parses nothing again."""
+    return hashlib.blake2b(code_of(source), digest_size=16).digest()
 
 
 def build_fingerprint(settings: Mapping[str, Any], *, theme: bool = True) -> str:
@@ -114,9 +125,11 @@ def build_fingerprint(settings: Mapping[str, Any], *, theme: bool = True) -> str
 
     The code of csrnews and its plugins, Pelican's version and the settings; with ``theme``
     also the theme's files and the top-10 lists (which plugins read beside the stories).
-    Without it, the fingerprint of what Pelican's reader cache holds.
+    Without it, the fingerprint of what Pelican's reader cache holds. The modules count by
+    their syntax trees without docstrings (``code_of``): an edit of their comments, layout or
+    docstrings alone renders no page again.
     """
-    files: list[Path] = list(_PACKAGE.rglob("*.py"))
+    files: list[Path] = []
     if theme:
         folder = Path(str(settings.get("THEME", ""))).resolve()
         if folder.is_dir():
@@ -125,7 +138,10 @@ def build_fingerprint(settings: Mapping[str, Any], *, theme: bool = True) -> str
         if top10.is_dir():
             files += top10.rglob("*")
     kept = {k: v for k, v in settings.items() if k not in _SETTINGS_SKIP}
-    return _h(str(FORMAT), str(theme), pelican.__version__, _tree_digest(files), _stable(kept))
+    code = _tree_digest(_PACKAGE.rglob("*.py"), _module_key)
+    return _h(
+        str(FORMAT), str(theme), pelican.__version__, code, _tree_digest(files), _stable(kept)
+    )
 
 
 _MISSING = object()
