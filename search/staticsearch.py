@@ -72,7 +72,6 @@ target it was built for, and which was built last (a story two shards hold belon
 
 from __future__ import annotations
 
-import ast
 import functools
 import gzip
 import hashlib
@@ -97,6 +96,7 @@ from csrnews.search.document import story_document
 from csrnews.search.filemap import StatKey, StoryFile, scan_story_files, trusted_stat
 from csrnews.search.pagefindpipe import PagefindError, PagefindPipe
 
+from csrnews.story.codekey import code_of
 from csrnews.story.jsoncache import load_cache, save_cache
 from csrnews.story.storycheck import find_quarantine
 from csrnews.story.storyfile import parse_story
@@ -197,23 +197,6 @@ def _record_code() -> str:
         digest.update(code_of(Path(origin).read_bytes()) if origin else b"missing")
         digest.update(b"\0")
     return digest.hexdigest()
-
-
-def code_of(source: bytes) -> bytes:
-    """A module's code as its syntax tree, without comments, layout or docstrings: an edit of
-    those alone changes no record, so it builds no shard again (the source itself when it
-    does not parse)."""
-    try:
-        tree = ast.parse(source)
-    except (SyntaxError, ValueError):
-        return source
-    for node in ast.walk(tree):
-        if isinstance(node, (ast.Module, ast.ClassDef, ast.FunctionDef, ast.AsyncFunctionDef)):
-            first = node.body[0] if node.body else None
-            if isinstance(first, ast.Expr) and isinstance(first.value, ast.Constant):
-                if isinstance(first.value.value, str):
-                    node.body = node.body[1:] or [ast.Pass()]
-    return ast.dump(tree).encode()
 
 
 def _content_digest(story: StoryFile) -> tuple[bytes, bool]:

@@ -13,6 +13,7 @@ import pytest
 from csrnews.site import incremental
 from csrnews.site.build import build_site
 from csrnews.site.incremental import MANIFEST
+from csrnews.story import codekey
 from tests.conftest import run_cli
 
 SAMPLES = Path(__file__).resolve().parent / "samples" / "content"
@@ -377,3 +378,76 @@ def test_cached_stories_keep_their_urls(content: Path, tmp_path: Path) -> None:
     for story in published:
         assert story.override_url == f"{NEWS}/{story.date:%Y}/{story.slug}/"
         assert story.override_save_as == f"{story.override_url}index.html"
+
+
+def test_only_a_code_edit_of_the_sites_modules_renders_every_page_again(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # An upgrade that only documents a plugin keeps every page (30,000 renders at 20k stories
+    # otherwise); a change of its code, of a template or a setting renders them all again.
+    root = tmp_path / "checkout"
+    shutil.copytree(
+        Path(incremental.__file__).resolve().parent.parent,
+        root / "csrnews",
+        ignore=shutil.ignore_patterns("__pycache__"),
+    )
+    shutil.copytree(Path(__file__).resolve().parent.parent / "theme", root / "theme")
+    monkeypatch.setattr(incremental, "_PACKAGE", root / "csrnews")
+    monkeypatch.setattr(incremental, "_ROOT", root)
+    settings = {"THEME": str(root / "theme"), "PATH": str(SAMPLES), "SITENAME": "CSR News"}
+
+    def fingerprints() -> tuple[str, str]:
+        return (
+            incremental.build_fingerprint(settings),
+            incremental.build_fingerprint(settings, theme=False),
+        )
+
+    before = fingerprints()
+    plugin = root / "csrnews" / "site" / "plugins" / "csr_related.py"
+    edit(plugin, '"""Related stories by', '"""Related stories (a module docstring edited) by')
+    edit(plugin, "    keys = [(", "    # a new comment\n    keys = [(")
+    edit(plugin, "def _keys(article: Any)", "\ndef _keys(\n    article: Any,\n)")
+    edit(plugin, '    """For each story, a digest', '    """For each story (edited), a digest')
+    assert fingerprints() == before
+    edit(plugin, "WINDOW = 50", "WINDOW = 51")
+    after_code = fingerprints()
+    assert after_code[0] != before[0] and after_code[1] != before[1]
+    # the theme's files still count byte for byte, a setting by its value
+    edit(root / "theme" / "templates" / "base.html", "</body>", "<!-- v2 --></body>")
+    assert incremental.build_fingerprint(settings) != after_code[0]
+    assert incremental.build_fingerprint(settings, theme=False) == after_code[1]
+    settings["SITENAME"] = "CSR News Daily"
+    assert fingerprints()[1] != after_code[1]
+
+
+def test_a_build_parses_only_the_modules_whose_bytes_changed_since_the_last(
+    content: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # parsing every module of csrnews/ for the fingerprint is about 0.3 CPU-s a build
+    site, cache = tmp_path / "site", tmp_path / "cache"
+    build_site(content, site, quiet=True, cache_dir=cache)
+    parsed: list[bytes] = []
+
+    def counted(source: bytes) -> bytes:
+        parsed.append(source)
+        return codekey.code_of(source)
+
+    monkeypatch.setattr(incremental, "code_of", counted)
+    incremental._module_key.cache_clear()  # what a new process remembers
+    again = build_site(content, site, quiet=True, cache_dir=cache)
+    assert parsed == [] and again.rendered == 0
+    # a damaged file: every module parsed again, the same fingerprint
+    (cache / incremental.MODULE_KEYS).write_text("{not JSON", encoding="utf-8")
+    incremental._module_key.cache_clear()
+    again = build_site(content, site, quiet=True, cache_dir=cache)
+    assert len(parsed) == len(list(Path(incremental.__file__).parent.parent.rglob("*.py")))
+    assert again.rendered == 0
+    # only a module of other bytes is parsed; its key is that of its code
+    parsed.clear()
+    incremental._module_key.cache_clear()
+    keys = incremental.ModuleKeys(cache / incremental.MODULE_KEYS)
+    source = Path(incremental.__file__).read_bytes()
+    known = keys(source)
+    assert parsed == []
+    edited = source + b"# a comment\n"
+    assert keys(edited) == known and parsed == [edited]

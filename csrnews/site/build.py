@@ -301,9 +301,15 @@ def _plan(
     Without ``reuse`` (a full build) every story is parsed and every page rendered again, and
     the cache and the manifest are written afresh for the next build.
     """
-    fingerprint = incremental_mod.build_fingerprint(conf)
-    reader_key = incremental_mod.build_fingerprint(conf, theme=False)[:16]
     cache_root = Path(conf["CACHE_PATH"])
+    resolved = cache_root.resolve()
+    for site in (previous.resolve(), output.resolve()):
+        if resolved == site or site in resolved.parents:
+            raise SiteBuildError(f"the cache folder {cache_root} is inside the site {site}")
+    modules = incremental_mod.ModuleKeys(cache_root / incremental_mod.MODULE_KEYS)
+    fingerprint = incremental_mod.build_fingerprint(conf, modules=modules)
+    reader_key = incremental_mod.build_fingerprint(conf, theme=False, modules=modules)[:16]
+    modules.save()
     conf.update(
         CACHE_CONTENT=True,
         LOAD_CONTENT_CACHE=reuse,
@@ -313,10 +319,6 @@ def _plan(
         # a cache per build setup: settings, theme or code changes start a fresh one
         CACHE_PATH=str(cache_root / reader_key),
     )
-    resolved = cache_root.resolve()
-    for site in (previous.resolve(), output.resolve()):
-        if resolved == site or site in resolved.parents:
-            raise SiteBuildError(f"the cache folder {cache_root} is inside the site {site}")
     if cache_root.is_dir():
         for old in cache_root.iterdir():
             # only caches of other build setups (named like reader_key), never other folders
