@@ -86,3 +86,43 @@ def test_reader_walks_the_site(
     assert not errors, errors
     assert not outside, f"external requests: {outside}"
     context.close()
+
+
+_FONTS = """() => {
+  const face = (selector) => {
+    const element = document.querySelector(selector);
+    return element ? getComputedStyle(element).fontFamily : null;
+  };
+  return {
+    enLabel: face('li.story[data-lang="en"] .story-event'),
+    zhLabel: face('li.story[data-lang="zh"] .story-event'),
+    zhTitle: face('li.story[data-lang="zh"] .story-title'),
+    enTitle: face('li.story[data-lang="en"] .story-title'),
+    header: face('.site-header nav a'),
+    footer: face('.site-footer p'),
+    eventDates: [...document.querySelectorAll('.event-date')].map((e) => getComputedStyle(e).fontFamily),
+    chrome: [...document.querySelectorAll('.site-header, .site-footer, .skip')].map(
+      (e) => e.closest('[lang]').lang),
+  };
+}"""
+
+
+def test_english_labels_look_alike_in_chinese_items_and_pages(browser, site_url: str) -> None:
+    """The site's own English (labels, dates, header, footer) is set in the English face also
+    within a Chinese story's list item, events row or page; the Chinese text in the Chinese one,
+    and screen readers are told which is which (lang)."""
+    page = browser.new_page()
+    page.goto(f"{site_url}/")
+    home = page.evaluate(_FONTS)
+    assert home["zhLabel"] and home["zhLabel"] == home["enLabel"], home
+    assert home["zhTitle"] != home["enTitle"] and "CJK" in home["zhTitle"], home
+    page.goto(f"{site_url}/events/")
+    events = page.evaluate(_FONTS)
+    assert len(events["eventDates"]) > 2 and len(set(events["eventDates"])) == 1, events
+    assert events["eventDates"][0] == home["enLabel"], events
+    page.goto(f"{site_url}/news/2024/zh-3f1a2b4c5d/")
+    story = page.evaluate(_FONTS)
+    assert page.evaluate("document.documentElement.lang") == "zh"
+    assert story["chrome"] == ["en", "en", "en"], story
+    assert (story["header"], story["footer"]) == (home["header"], home["footer"]), story
+    page.close()
