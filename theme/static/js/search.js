@@ -52,12 +52,21 @@
     return doc.body.textContent || "";
   }
 
-  function snippetNode(snippet) {
-    var p = el("p", { "class": "snippet" });
+  /* A snippet's text, in parts: [text, marked], decoded. */
+  function snippetParts(snippet) {
+    var parts = [];
     String(snippet || "").split(/(<mark[^>]*>[\s\S]*?<\/mark>)/).forEach(function (part) {
       var m = /^<mark[^>]*>([\s\S]*?)<\/mark>$/.exec(part);
-      if (m) { p.appendChild(el("mark", {}, decode(m[1]))); }
-      else if (part) { p.appendChild(document.createTextNode(decode(part))); }
+      if (m) { parts.push([decode(m[1]), true]); }
+      else if (part) { parts.push([decode(part), false]); }
+    });
+    return parts;
+  }
+
+  function snippetNode(parts) {
+    var p = el("p", { "class": "snippet" });
+    parts.forEach(function (part) {
+      p.appendChild(part[1] ? el("mark", {}, part[0]) : document.createTextNode(part[0]));
     });
     return p;
   }
@@ -203,7 +212,7 @@
       var meta = [hit.date, hit.category_label || TYPES[hit.category] || hit.category, hit.source]
         .filter(Boolean).join(" \u00b7 ");
       item.appendChild(el("p", { "class": "hit-meta", lang: "en" }, meta));
-      item.appendChild(snippetNode(hit.snippet));
+      item.appendChild(snippetNode(hit.parts || snippetParts(hit.snippet)));
       list.appendChild(item);
     });
     if (answer.hits && answer.hits.length) { results.appendChild(list); }
@@ -326,6 +335,45 @@
     });
   }
 
+  /* Pagefind marks the indexed words at a hit's locations. A query word the index holds only
+   * split into shorter words (Chinese it segments finer than the query: 供应链 as 供应 and 链,
+   * 年会 as 年 and 会) matches by its longest indexed prefix, and only that prefix is marked.
+   * A mark that starts a query word which the text right after it completes takes in the rest
+   * of the word (and any mark within it): the whole query word is marked, as /api/search marks
+   * it. Nothing else changes: no mark that ends in a space or a sign grows, nor one the text
+   * does not complete. */
+  function markWholeWords(parts, words) {
+    var out = parts.map(function (part) { return [part[0], part[1]]; });
+    out.forEach(function (part, i) {
+      var start = plainWord(part[0]);
+      if (!part[1] || !start || i + 1 >= out.length) { return; }
+      if (/[^\p{L}\p{N}\p{M}]$/u.test(part[0])) { return; } // "supply " ends its word
+      var chars = Array.from(out.slice(i + 1).map(function (p) { return p[0]; }).join(""));
+      var grow = 0;
+      words.forEach(function (word) {
+        if (word.length <= start.length || word.indexOf(start) !== 0) { return; }
+        var have = start, taken = 0, k = 0;
+        for (; k < chars.length && have !== word; k += 1) {
+          var c = plainWord(chars[k]);
+          if (!c && /^\p{M}$/u.test(chars[k])) { taken += chars[k].length; continue; }
+          if (!c || word.indexOf(have + c) !== 0) { break; }
+          have += c;
+          taken += chars[k].length;
+        }
+        if (have !== word) { return; }
+        for (; k < chars.length && /^\p{M}$/u.test(chars[k]); k += 1) { taken += chars[k].length; }
+        grow = Math.max(grow, taken);
+      });
+      for (var n = i + 1; grow > 0 && n < out.length; n += 1) {
+        var take = Math.min(grow, out[n][0].length);
+        part[0] += out[n][0].slice(0, take);
+        out[n][0] = out[n][0].slice(take);
+        grow -= take;
+      }
+    });
+    return out.filter(function (part) { return part[0]; });
+  }
+
   /* How a shard's hit matched a query word: Infinity when one of its matched words (the words
    * at its locations, or of its matched meta fields) starts with it, else the length of the
    * longest matched word it starts with (Pagefind's fallback to the longest indexed prefix),
@@ -436,6 +484,7 @@
         var pages = Math.max(1, Math.ceil(total / PER_PAGE));
         var slice = state.page <= pages
           ? found.slice((state.page - 1) * PER_PAGE, state.page * PER_PAGE) : [];
+        var words = queryWords(state.q || "");
         return Promise.all(slice.map(function (r) { return r.data(); })).then(function (data) {
           if (ticket !== latest) { return; }
           var notice = null;
@@ -450,7 +499,7 @@
               var meta = d.meta || {};
               return { title: meta.title || d.url, url: d.url, date: meta.date, lang: meta.lang,
                        category: meta.category, category_label: meta.category_label,
-                       source: meta.source, snippet: d.excerpt };
+                       source: meta.source, parts: markWholeWords(snippetParts(d.excerpt), words) };
             })
           });
         });
