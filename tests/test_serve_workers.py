@@ -9,6 +9,7 @@ from __future__ import annotations
 import http.client
 import json
 import os
+import re
 import signal
 import socket
 import subprocess
@@ -284,7 +285,53 @@ def test_a_killed_worker_is_replaced_and_service_goes_on(
     )
     assert server.proc.poll() is None
     assert len(_all_workers_answer(server)) == 2  # the new worker answers too
-    assert f"(pid:{victim}) was sent SIGKILL" in server.stderr  # gunicorn says which one
+    assert f"(pid:{victim}) was killed by SIGKILL from outside" in server.stderr  # which one
+
+
+# `csrnews serve --workers 1 --threads 2` with a grace period of 1 s whose workers ignore
+# SIGTERM once they serve (as a worker stuck in a long request would outlive the grace period).
+_DEAF_TO_SIGTERM = """
+import signal, sys
+from csrnews.serve.server import ServeOptions, serve
+from csrnews.serve.wsgi import make_app
+
+def post_worker_init(worker):
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)
+    worker.log.info("Worker %s ready", worker.pid)
+
+output, index, port = sys.argv[1:4]
+app = lambda: make_app(output, index)
+extra = {"graceful_timeout": 1, "post_worker_init": post_worker_init}
+serve(ServeOptions("127.0.0.1", int(port), 1, 2, app, extra=extra))
+"""
+
+
+def test_a_worker_killed_is_logged_as_what_happened(
+    servers: list[Server], site: Site, tmp_path: Path
+) -> None:
+    """A SIGKILL from outside (the OOM killer, an operator) is reported as such; the arbiter's
+    own SIGKILL of a worker that outlived the grace period after SIGTERM says so, where gunicorn
+    said "Worker (pid:N) was sent SIGKILL! Perhaps out of memory?" for both."""
+    server = Server(site, tmp_path, script=_DEAF_TO_SIGTERM)
+    servers.append(server)
+    server.wait_up()
+    _wait_for(lambda: " ready" in server.stderr, message="the worker ready")
+    (victim,) = server.workers()
+    os.kill(victim, signal.SIGKILL)
+    _wait_for(lambda: f"(pid:{victim})" in server.stderr, message="the killed worker reaped")
+    assert f"Worker (pid:{victim}) was killed by SIGKILL from outside (out of memory?)" in (
+        server.stderr
+    )
+    _wait_for(lambda: server.stderr.count(" ready") == 2, seconds=30, message="its replacement")
+    (stuck,) = server.workers()
+    assert server.stop() == 0
+    assert re.search(
+        rf"Worker \(pid:{stuck}\) did not stop within 1\.\d s of SIGTERM and was killed "
+        r"\(SIGKILL\)",
+        server.stderr,
+    ), server.stderr
+    assert "Perhaps out of memory" not in server.stderr
+    assert not _alive(stuck)
 
 
 @pytest.mark.slow

@@ -3,8 +3,9 @@
 The arbiter (this process) binds the port, forks the workers, replaces one that dies and stops
 them all on SIGTERM or SIGINT; each worker builds its own app (search caches, threads) after
 the fork. A port that is taken is reported before gunicorn starts. The workers are gunicorn's
-gthread workers with a quick stop (SIGINT, SIGQUIT) that cannot deadlock (ThreadWorker), and
-a stop signal that comes while a worker is being forked waits for its handlers (_Arbiter).
+gthread workers with a quick stop (SIGINT, SIGQUIT) that cannot deadlock (ThreadWorker); a stop
+signal that comes while a worker is being forked waits for its handlers, and a worker the
+arbiter had to SIGKILL is logged as such, not as "Perhaps out of memory?" (_Arbiter).
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ import os
 import signal
 import socket
 import sys
+import time
 from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -31,7 +33,9 @@ WSGIApp = Callable[..., Iterable[bytes]]
 STOP_GRACE_SECONDS = 5  # SIGTERM: workers finish their requests for this long, then are killed
 WORKER_TIMEOUT = 60  # a worker silent for this long is killed and replaced
 KEEPALIVE_SECONDS = 5
+KILLED_REAP_SECONDS = 1.0  # on stopping, the arbiter waits this long for workers it SIGKILLed
 STOP_SIGNALS = {signal.SIGINT, signal.SIGQUIT, signal.SIGTERM}
+_STOPPING = {signal.SIGINT, signal.SIGQUIT, signal.SIGTERM, signal.SIGABRT}  # then SIGKILL
 _FORWARDED = ("HTTP_X_FORWARDED_FOR", "HTTP_X_FORWARDED_PROTO", "HTTP_X_FORWARDED_HOST")
 
 
@@ -198,7 +202,18 @@ class _Arbiter(Arbiter):
     loaded the site and served on until the arbiter's SIGKILL. Blocked, the signal waits for
     the worker's own handlers (ThreadWorker.init_signals unblocks them); one that comes to the
     arbiter during the fork is taken right after it.
+
+    A worker the arbiter SIGKILLs because it outlived its stop signal's grace period (or its
+    timeout's SIGABRT) is logged as such (_ReapLog), not with gunicorn's "Perhaps out of
+    memory?", which is kept, reworded, for a SIGKILL from outside.
     """
+
+    log: Any  # gunicorn's Logger (its arbiter sets it up)
+
+    def __init__(self, app: BaseApplication) -> None:
+        self.stopping: dict[int, tuple[str, float]] = {}  # pid -> last stop signal sent, when
+        self.killed: dict[int, tuple[float, str]] = {}  # pid -> (seconds since it, its name)
+        super().__init__(app)
 
     def spawn_worker(self) -> Any:
         before = signal.pthread_sigmask(signal.SIG_BLOCK, STOP_SIGNALS)
@@ -207,6 +222,73 @@ class _Arbiter(Arbiter):
         finally:
             if os.getpid() == self.pid:  # the arbiter, once it forked (not a worker exiting)
                 signal.pthread_sigmask(signal.SIG_SETMASK, before)
+
+    def kill_worker(self, pid: int, sig: int) -> None:
+        """Signal a worker, remembering what for: a SIGKILL is the backstop after a stop
+        signal (the grace period) or SIGABRT (the timeout) that the worker outlived."""
+        now = time.monotonic()
+        if sig == signal.SIGKILL:
+            name, since = self.stopping.get(pid, ("", now))
+            self.killed[pid] = (now - since, name)
+        elif sig in _STOPPING:
+            self.stopping[pid] = (signal.Signals(sig).name, now)
+        super().kill_worker(pid, sig)
+
+    def stop(self, graceful: bool = True) -> None:
+        """gunicorn's, then a moment (at most KILLED_REAP_SECONDS) for the workers it SIGKILLed
+        to be reaped, so that the log says so: gunicorn looks once, right after its SIGKILLs,
+        often before the kernel has ended those processes."""
+        super().stop(graceful)
+        deadline = time.monotonic() + KILLED_REAP_SECONDS
+        while self.killed.keys() & self.WORKERS.keys() and time.monotonic() < deadline:
+            time.sleep(0.01)
+            self.reap_workers()
+
+    def reap_workers(self) -> None:
+        """gunicorn's, logging a worker's death by SIGKILL as what it was (_ReapLog)."""
+        log = self.log
+        self.log = _ReapLog(log, self.killed)
+        try:
+            super().reap_workers()
+        finally:
+            self.log = log
+            for known in (self.stopping, self.killed):
+                for pid in [pid for pid in known if pid not in self.WORKERS]:
+                    del known[pid]
+
+
+class _ReapLog:
+    """The arbiter's logger while it reaps workers, with gunicorn's guess at a SIGKILL
+    ("Worker (pid:N) was sent SIGKILL! Perhaps out of memory?") replaced by what happened:
+    the arbiter's own SIGKILL of a worker that did not stop within the grace period of its
+    stop signal (or of its timeout's SIGABRT), or a SIGKILL from outside (the kernel's OOM
+    killer, an operator)."""
+
+    def __init__(self, log: Any, killed: dict[int, tuple[float, str]]) -> None:
+        self.log = log
+        self.killed = killed
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.log, name)
+
+    def error(self, msg: str, *args: Any, **kwargs: Any) -> None:
+        if not (isinstance(msg, str) and msg.endswith("Perhaps out of memory?") and args):
+            self.log.error(msg, *args, **kwargs)
+        elif args[0] in self.killed:
+            waited, name = self.killed[args[0]]
+            if name:
+                self.log.warning(
+                    "Worker (pid:%s) did not stop within %.1f s of %s and was killed (SIGKILL)",
+                    args[0],
+                    waited,
+                    name,
+                )
+            else:
+                self.log.warning("Worker (pid:%s) was killed by the arbiter (SIGKILL)", args[0])
+        else:
+            self.log.error(
+                "Worker (pid:%s) was killed by SIGKILL from outside (out of memory?)", args[0]
+            )
 
 
 def _worker_ready(worker: Any) -> None:
