@@ -325,6 +325,11 @@ class Bench:
             done = {}
         return result, {k: done.get(k) for k in ("rendered", "unchanged", "files")}
 
+    def _cold(self, size: int) -> None:
+        """Before a cold build: no earlier site, index or parsed-story cache to reuse."""
+        for leftover in ("output", "index", ".pelican-cache"):
+            shutil.rmtree(self._dir(f"corpus-{size}", leftover), ignore_errors=True)
+
     def main_size(self) -> int:
         """The size index, nightly and query run at: ``main_size``, else 20k if built, else the
         largest (a 40k build shows how costs grow; the targets are stated at 20k)."""
@@ -461,9 +466,7 @@ class Bench:
             # in the order they always did (a nightly right after two more site builds found
             # the site it reuses out of the page cache: 1-2 s more wall).
             core = self._site_and_index(size) if size == self.main_size() else None
-            # a cold build: no earlier site, index or parsed-story cache to reuse
-            for leftover in ("output", "index", ".pelican-cache"):
-                shutil.rmtree(self._dir(f"corpus-{size}", leftover), ignore_errors=True)
+            self._cold(size)
             ours, _report = self.csrnews_build(size)
             self.say(
                 f"build {size}: csrnews build {ours.wall_s:.1f} s, {ours.cpu_s:.1f} s CPU, "
@@ -564,6 +567,7 @@ class Bench:
 
     def index_full(self, size: int) -> dict[str, Any]:
         """A full index build at the largest size, then an incremental update of 70 stories."""
+        content = self.content(size)  # generated again if an earlier run's nights changed it
         index = self._dir(f"corpus-{size}", "index-bench")
         shutil.rmtree(index, ignore_errors=True)
         if self._dir(f"corpus-{size}", "nightly-applied").exists():
@@ -574,7 +578,7 @@ class Bench:
             "bench.worker",
             "index",
             "--content",
-            str(self.content(size)),
+            str(content),
             "--index",
             str(index),
         ]
@@ -588,7 +592,7 @@ class Bench:
         shutil.rmtree(static_site, ignore_errors=True)
         static_site.mkdir(parents=True)
         # with a cache folder, as `csrnews build` runs it (story checks and fragments kept)
-        static = [sys.executable, "-m", "csrnews.search.staticsearch", str(self.content(size))]
+        static = [sys.executable, "-m", "csrnews.search.staticsearch", str(content)]
         static_cache = ["--cache-dir", str(self._dir(f"corpus-{size}", "static-bench-cache"))]
         shutil.rmtree(static_cache[1], ignore_errors=True)
         static_full = run_measured([*static, str(static_site), *static_cache], cwd=ROOT)
@@ -638,9 +642,13 @@ class Bench:
         recent shard (``recent``), from the build's line.
         """
         if size not in self._built:
-            if self._dir(f"corpus-{size}", "nightly-applied").exists():
+            # a corpus an earlier run's nights changed is generated again, and built cold here:
+            # the nights are measured on what this run built, never on an earlier run's site
+            self.content(size)
+            if self._dir(f"corpus-{size}", "nightly-applied").exists():  # this run's index
                 raise RuntimeError("no build before the nightly changes to compare with")
             self.say(f"nightly {size}: first a full build to start from")
+            self._cold(size)
             self.csrnews_build(size)
         nights = []
         for night in (1, 2, 3):

@@ -463,6 +463,48 @@ def test_a_corpus_an_earlier_run_changed_is_generated_again(tmp_path: Path) -> N
     assert second._changes(12, 1) == {"new": 50, "changed": 12}
 
 
+def test_the_nightly_run_again_on_its_work_folder_starts_again(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`python -m bench --sections nightly` a second time on the same work folder: the corpus
+    the first run's nights changed is generated again and built cold before the nights, so
+    each run measures its nights on the states it built (the second run stopped with "no
+    build before the nightly changes": it looked before the corpus was generated again).
+    `csrnews build` is replaced by a note of what it was given; the corpus and the nights'
+    changes are real, at 12 stories."""
+    from bench.__main__ import options_from, parse_args
+    from bench.runner import Bench
+
+    def run(work: str = "w") -> tuple[list[tuple[int, bool]], dict[str, Any]]:
+        args = ["--quick", "--sections", "nightly", "--sizes", "12", "--fold-nights", "0"]
+        folders = ["--workdir", str(tmp_path / work), "--results-dir", str(tmp_path / "r")]
+        bench = Bench(options_from(parse_args([*args, *folders])))
+        builds: list[tuple[int, bool]] = []  # (stories, a site there already) of each build
+
+        def build(size: int, *options: str, settle: bool = True, **_: Any) -> Any:
+            bench._built.add(size)
+            site = tmp_path / work / f"corpus-{size}" / "output"
+            builds.append((len(list(bench.content(size).rglob("*.md"))), site.exists()))
+            site.mkdir(parents=True, exist_ok=True)
+            result = RunResult(["csrnews", "build"], 0, 1.0, 100.0, 1.0)
+            result.output_tail = _static_line(50, 0, 1)
+            return result, {"rendered": 10, "unchanged": 2, "files": 100}
+
+        monkeypatch.setattr(bench, "csrnews_build", build)
+        return builds, bench.nightly(12)
+
+    first, _ = run()
+    second, nightly = run()
+    # a cold full build of the generated corpus, then nights 1 and 2 (50 new stories each)
+    assert first == second == [(12, False), (62, True), (112, True)]
+    assert nightly["first_night"]["changes"] == {"new": 50, "changed": 12}
+    assert nightly["night"] == 2 and nightly["changes"] == {"new": 50, "changed": 20}
+    # a site an earlier run left of the generated corpus (its build section, or a run stopped
+    # before its nights) is not the nights' start either: the full build is cold
+    (tmp_path / "w2" / "corpus-12" / "output").mkdir(parents=True)
+    assert run("w2")[0][0] == (12, False)
+
+
 def test_the_static_search_line_says_what_was_indexed_built_again_and_recent() -> None:
     from bench.runner import built_outside_recent, static_search_counts
 
