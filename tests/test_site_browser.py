@@ -100,7 +100,8 @@ _FONTS = """() => {
     enTitle: face('li.story[data-lang="en"] .story-title'),
     header: face('.site-header nav a'),
     footer: face('.site-footer p'),
-    eventDates: [...document.querySelectorAll('.event-date')].map((e) => getComputedStyle(e).fontFamily),
+    eventDates: [...document.querySelectorAll('.event-date')].map(
+      (e) => getComputedStyle(e).fontFamily),
     chrome: [...document.querySelectorAll('.site-header, .site-footer, .skip')].map(
       (e) => e.closest('[lang]').lang),
   };
