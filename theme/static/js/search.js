@@ -319,8 +319,46 @@
     });
   }
 
-  /* Pagefind's query words, as its search splits and normalises them (the page's language is
-   * not one it segments: a Chinese query stays one word) and as the checks compare them. */
+  /* The query as Pagefind's search would take it on a page in the index's language, zh (the
+   * bundles are built with that one language, so Chinese is indexed in words: 供应链 as 供应
+   * and 链; this page is "en", and Pagefind segments a query only when the page's language is
+   * zh, ja or th, which no option changes). Each run of the query between spaces that holds
+   * Chinese (Han, kana or Thai) is split as Pagefind's zh path splits it: into words by
+   * Intl.Segmenter("zh"), each word without the graphemes Pagefind's test takes for
+   * punctuation (the test as written: a grapheme that starts with a dash, holds a closing,
+   * final, initial or other punctuation mark, or ends with an opening one) and lower-cased.
+   * So 供应链 is searched as 供应 链, as the index holds it, and not as one word matched by
+   * its longest indexed prefix (供应, in 供应商 too). The zh path would also split a word of
+   * other scripts at its signs (third-party, SJ/T, R&D, e-waste): that makes some English
+   * queries find more that /api/search does not (Pagefind matches each word as a prefix,
+   * anywhere in a story: r and d, e and waste), so those runs stay as they are, searched as
+   * before (Pagefind's en path joins them: rd). An exact search (the whole query in quotes)
+   * keeps its quotes: Pagefind looks for them before it drops punctuation. Pagefind's own
+   * characters to keep (include_characters: "_" and the like) are connector punctuation,
+   * which the test never drops nor lower-casing changes. Without Intl.Segmenter the query
+   * stays as it is (Pagefind's zh path needs it too). */
+  var PUNCTUATION = /^\p{Pd}|\p{Pe}|\p{Pf}|\p{Pi}|\p{Po}|\p{Ps}$/u;
+  var SEGMENTED = /[\p{sc=Han}\p{sc=Hiragana}\p{sc=Katakana}\p{sc=Thai}]/u;
+
+  function segmentQuery(q) {
+    if (typeof Intl === "undefined" || typeof Intl.Segmenter !== "function") { return q; }
+    var words = new Intl.Segmenter("zh", { granularity: "word" });
+    var graphemes = new Intl.Segmenter("zh", { granularity: "grapheme" });
+    var exact = /^\s*".+"\s*$/.test(q);
+    var term = String(q).split(/\s+/).map(function (run) {
+      if (!SEGMENTED.test(run)) { return run; }
+      return Array.from(words.segment(run)).map(function (word) {
+        return Array.from(graphemes.segment(word.segment)).map(function (g) {
+          return PUNCTUATION.test(g.segment) ? "" : g.segment.toLocaleLowerCase();
+        }).join("");
+      }).join(" ");
+    }).join(" ").replace(/\s{2,}/g, " ").trim();
+    if (exact) { term = term.replace(/^"|"$/g, ""); } // the quotes of a run left as it was
+    return term && exact ? '"' + term + '"' : term;
+  }
+
+  /* Pagefind's query words, as its search splits and normalises them (of the segmented
+   * query; the reader's own words for the marks) and as the checks compare them. */
   function plainWord(text) {
     return String(text || "").toLocaleLowerCase().normalize("NFD").replace(/\p{M}/gu, "")
       .replace(/[^\p{L}\p{N}]/gu, "");
@@ -335,13 +373,15 @@
     });
   }
 
-  /* Pagefind marks the indexed words at a hit's locations. A query word the index holds only
-   * split into shorter words (Chinese it segments finer than the query: 供应链 as 供应 and 链,
-   * 年会 as 年 and 会) matches by its longest indexed prefix, and only that prefix is marked.
-   * A mark that starts a query word which the text right after it completes takes in the rest
-   * of the word (and any mark within it): the whole query word is marked, as /api/search marks
-   * it. Nothing else changes: no mark that ends in a space or a sign grows, nor one the text
-   * does not complete. */
+  /* Pagefind marks the indexed words at a hit's locations: a Chinese query word the index
+   * holds split into shorter words (供应链 as 供应 and 链, 年会 as 年 and 会) is searched in
+   * those words and marked in pieces (<mark>供应</mark><mark>链</mark>); a query word searched
+   * whole that the index holds only split (where Intl.Segmenter is missing, or splits it less
+   * finely than the index) matches by its longest indexed prefix, and only that prefix is
+   * marked. A mark that starts a query word which the text right after it completes takes in
+   * the rest of the word (and any mark within it): the whole query word is marked, as
+   * /api/search marks it. Nothing else changes: no mark that ends in a space or a sign grows,
+   * nor one the text does not complete. */
   function markWholeWords(parts, words) {
     var out = parts.map(function (part) { return [part[0], part[1]]; });
     out.forEach(function (part, i) {
@@ -410,7 +450,10 @@
    * index would: those that index it (Pagefind's exact search finds it there, stemmed) or a
    * word it starts, else those whose fallback prefix is the longest. The answer is then made
    * of the kept shards' own searches: their hits, totals and facet counts. A query word no
-   * shard's hit tells about (-1) drops no shard. */
+   * shard's hit tells about (-1) drops no shard. A shard where the word matches nothing at
+   * all (Pagefind's search of the word alone finds nothing there) is the lowest (0): Pagefind
+   * leaves a word that matches nothing out of the query, so that shard's hits lack it (社会
+   * 责任 in a shard without 社会: its hits of 责任 alone), where one index would ask for it. */
   function keepMatchingShards(pagefind, q, filters, search) {
     var perShard = (search.filters || {}).shard || {};
     var shards = Object.keys(perShard).filter(function (id) { return perShard[id] > 0; });
@@ -440,13 +483,16 @@
       return topData[id];
     }
     return Promise.all(words.map(function (word) {
-      return pagefind.search('"' + word + '"', {}).then(function (exact) {
-        var found = (exact.filters || {}).shard || {};
-        return Promise.all(shards.map(function (id) {
-          if (found[id] > 0) { return Infinity; }
-          return top(id).then(function (hit) { return hit ? matchLevel(hit.data, hit.meta, word) : -1; });
-        }));
-      });
+      return Promise.all([pagefind.search('"' + word + '"', {}), pagefind.search(word, {})])
+        .then(function (answers) {
+          var found = (answers[0].filters || {}).shard || {};
+          var any = (answers[1].filters || {}).shard || {};
+          return Promise.all(shards.map(function (id) {
+            if (found[id] > 0) { return Infinity; }
+            if (!(any[id] > 0)) { return 0; }
+            return top(id).then(function (hit) { return hit ? matchLevel(hit.data, hit.meta, word) : -1; });
+          }));
+        });
     })).then(function (levels) {
       var kept = {};
       shards.forEach(function (id) { kept[id] = true; });
@@ -476,15 +522,18 @@
       FILTERS.forEach(function (f) { if ((state[f] || []).length) { filters[f] = { any: state[f] }; } });
       var options = { filters: filters };
       if (!state.q) { options.sort = { date: "desc" }; }
-      return pagefind.search(state.q || null, options).then(function (search) {
-        return state.q ? keepMatchingShards(pagefind, state.q, filters, search) : search;
+      var q = state.q ? segmentQuery(state.q) : "";
+      return pagefind.search(state.q ? q : null, options).then(function (search) {
+        return state.q ? keepMatchingShards(pagefind, q, filters, search) : search;
       }).then(function (search) {
         var found = dropStale(search);
         var total = found.length;
         var pages = Math.max(1, Math.ceil(total / PER_PAGE));
         var slice = state.page <= pages
           ? found.slice((state.page - 1) * PER_PAGE, state.page * PER_PAGE) : [];
-        var words = queryWords(state.q || "");
+        // the reader's words (供应链, marked whole) and the searched ones (a word of the
+        // segmented query the index splits finer still is marked whole too)
+        var words = queryWords((state.q || "") + " " + q);
         return Promise.all(slice.map(function (r) { return r.data(); })).then(function (data) {
           if (ticket !== latest) { return; }
           var notice = null;
