@@ -256,6 +256,7 @@ def test_the_writer_sets_aside_a_record_it_cannot_read(
     assert (tmp_path / "content" / "news" / "2021").is_dir()
 
 
+@pytest.mark.solo
 def test_the_writer_stops_when_idle_as_long_as_it_was_told(
     redis_url: str, rdb: Any, tmp_path: Path
 ) -> None:
@@ -291,6 +292,7 @@ def test_the_writer_stops_when_idle_as_long_as_it_was_told(
     assert idle <= after < idle + 0.4, after
 
 
+@pytest.mark.solo
 def test_the_writer_stops_at_its_run_timeout(redis_url: str, tmp_path: Path) -> None:
     """--timeout T ends the writer about T s after its start, not after the pop under way."""
     from csrnews.crawler.distributed.ingest import run_ingest
