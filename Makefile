@@ -2,6 +2,10 @@
 PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
+# pytest-xdist workers for make test and test-quick: auto is one a CPU this process may use;
+# PYTEST_WORKERS=0 runs the suite in one process (as python -m pytest does)
+PYTEST_WORKERS ?= auto
+PYTEST_XDIST := -n $(PYTEST_WORKERS) --dist worksteal
 
 .PHONY: demo test test-quick lint bench bench-quality golden clean
 
@@ -20,15 +24,15 @@ $(VENV)/.installed-test: pyproject.toml | $(BIN)/python
 demo: $(VENV)/.installed
 	$(BIN)/csrnews demo
 
-## make test: ruff and the whole pytest suite (browser tests need /usr/bin/chromium)
+## make test: ruff and the whole pytest suite on every CPU (browser tests need /usr/bin/chromium)
 test: $(VENV)/.installed-test
 	$(BIN)/ruff check .
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest $(PYTEST_XDIST)
 
 ## make test-quick: ruff and the tests not marked slow (under 2 minutes on 2 cores)
 test-quick: $(VENV)/.installed-test
 	$(BIN)/ruff check .
-	$(BIN)/python -m pytest -m "not slow"
+	$(BIN)/python -m pytest $(PYTEST_XDIST) -m "not slow"
 
 ## make lint: ruff (lint and format) and the type checker (mypy, see tests/typecheck.py)
 lint: $(VENV)/.installed-test

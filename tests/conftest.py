@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import fcntl
 import os
 import shutil
 import subprocess
 import sys
-from collections.abc import Iterator
-from contextlib import contextmanager, suppress
+from collections.abc import Generator, Iterator
+from contextlib import AbstractContextManager, contextmanager, nullcontext, suppress
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -17,6 +18,44 @@ import pytest
 ROOT = Path(__file__).resolve().parent.parent
 CHROMIUM = os.environ.get("CSRNEWS_CHROMIUM", "/usr/bin/chromium")
 ARTIFACTS = ROOT / "test-artifacts"
+
+
+@pytest.hookimpl(wrapper=True, tryfirst=True)
+def pytest_runtest_protocol(
+    item: pytest.Item, nextitem: pytest.Item | None
+) -> Generator[None, object, object]:
+    """Under pytest-xdist (`make test`), a test marked `solo` runs while no other worker runs a
+    test: its setup (fixtures of every scope), call and teardown, and the other workers' too."""
+    with _turn(item):
+        return (yield)
+
+
+def _turn(item: pytest.Item) -> AbstractContextManager[None]:
+    basetemp = item.config.option.basetemp
+    if "PYTEST_XDIST_WORKER" not in os.environ or not basetemp:
+        return nullcontext()  # one process: every test runs alone
+    # each worker's basetemp is a folder of the run's (popen-gw0, popen-gw1, ...)
+    return _locked(Path(basetemp).parent, solo=item.get_closest_marker("solo") is not None)
+
+
+@contextmanager
+def _locked(folder: Path, solo: bool) -> Iterator[None]:
+    """A readers-writer lock between the workers, the writer (a solo test) first in line.
+
+    Every test holds `tests.lock`, shared, or exclusive for a solo one. The gate, held only
+    while taking it, keeps a solo test from waiting forever behind the other workers' next
+    tests: once it waits at the gate's other side, they wait at the gate. Locks are let go
+    explicitly (a process a test forked and left behind may still hold the files open)."""
+    with (folder / "tests-gate.lock").open("a") as gate, (folder / "tests.lock").open("a") as run:
+        fcntl.flock(gate, fcntl.LOCK_EX)
+        try:
+            fcntl.flock(run, fcntl.LOCK_EX if solo else fcntl.LOCK_SH)
+        finally:
+            fcntl.flock(gate, fcntl.LOCK_UN)
+        try:
+            yield
+        finally:
+            fcntl.flock(run, fcntl.LOCK_UN)
 
 
 @pytest.fixture(scope="session")

@@ -156,6 +156,7 @@ def test_issue_20_targets_read_cpu_summed_memory_pages_and_growth() -> None:
     assert rows["nightly case: pages rendered"]["met"] is True
 
 
+@pytest.mark.solo
 def test_peak_memory_of_a_process_tree_is_summed() -> None:
     # Two processes side by side (as `csrnews build` runs the site and the index): the summed
     # figure holds both peaks, the largest-process figure only one.
@@ -178,6 +179,7 @@ _BURN = (
 )
 
 
+@pytest.mark.solo
 def test_cpu_counts_grandchildren_and_orphans() -> None:
     # `csrnews build` -> static search -> pagefind binary: a grandchild's CPU counts. And a
     # process its parent leaves behind without waiting (the old site's detached `rm -rf`)
@@ -200,6 +202,7 @@ def test_cpu_counts_grandchildren_and_orphans() -> None:
     assert result.unseen_cpu_s < 0.5
 
 
+@pytest.mark.solo
 def test_parts_are_named_by_the_program_each_process_runs() -> None:
     # A process is named by what it runs after exec (the static search's pagefind binary),
     # not by the Python parent it was forked from.
@@ -216,6 +219,7 @@ def test_parts_are_named_by_the_program_each_process_runs() -> None:
     assert result.parts["sleep"]["peak_rss_mb"] < 20
 
 
+@pytest.mark.solo
 def test_peak_memory_sums_processes_alive_together_not_one_after_another() -> None:
     # The static search runs one pagefind binary per shard, one after the other: their peaks
     # never add up. Two side by side do.
@@ -335,6 +339,7 @@ def _quick_bench(
     )
 
 
+@pytest.mark.solo
 @pytest.mark.slow
 def test_quick_run_writes_every_section(tmp_path: Path) -> None:
     done = _quick_bench(

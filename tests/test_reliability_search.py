@@ -119,6 +119,7 @@ def _round(port: int) -> dict[str, float]:
     }
 
 
+@pytest.mark.solo
 @pytest.mark.slow
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads CPU time from /proc")
 def test_long_fuzzy_queries_do_not_stall_a_real_server(corpus_site: Site, tmp_path: Path) -> None:

@@ -28,6 +28,9 @@ class _Html:
     def __html__(self) -> str:
         return "<b>own</b>"
 
+    def __repr__(self) -> str:  # the test's id: the same in every process (pytest-xdist)
+        return "_Html()"
+
 
 class _Text(str):
     """A str subclass: markupsafe's own path, not the plain string's."""

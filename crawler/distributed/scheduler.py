@@ -105,12 +105,15 @@ class LeasedScheduler(Scheduler):
         return request
 
     def enqueue_request(self, request: Request) -> bool:
-        if not request.dont_filter and self.df.request_seen(request):
+        """Queue REQUEST unless the shared duplicate filter has seen it (one Redis script:
+        never marked seen without being queued, see LeasedPriorityQueue.push_unseen)."""
+        if request.dont_filter:
+            self.queue.push(request)
+        elif not self.queue.push_unseen(request, self.df):
             self.df.log(request, self.spider)
             return False
         if self.stats:
             self.stats.inc_value("scheduler/enqueued/redis")
-        self.queue.push(request)
         return True
 
     def close(self, reason: str) -> None:

@@ -334,10 +334,9 @@ def seed(
             return [request async for request in spider.seed_requests()]
 
         for request in asyncio.run(collect()):
-            if dupefilter.request_seen(request):
-                already += 1
-            else:
-                queue.push(request)
+            if queue.push_unseen(request, dupefilter):  # never seen without being queued
                 pushed += 1
+            else:
+                already += 1
     server.hincrby(keys.STATS, "seeded", pushed)
     return SeedResult(len(sources), pushed, already, new_round, exported, leases.frontier())

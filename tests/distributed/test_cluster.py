@@ -365,6 +365,7 @@ def test_a_killed_writer_loses_and_repeats_nothing(
     assert rdb.llen(keys.ITEMS) == 0 and rdb.llen(keys.PROCESSING) == 0
 
 
+@pytest.mark.solo
 def test_politeness_holds_across_workers(
     redis_url: str, rdb: Any, procs: Processes, tmp_path: Path
 ) -> None:

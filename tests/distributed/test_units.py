@@ -171,6 +171,34 @@ def test_a_stopping_worker_puts_back_what_it_holds(rdb: Any) -> None:
     assert rdb.zcard(queue) == 1 and worker.frontier() == (1, 0, 0)
 
 
+def test_a_request_is_marked_seen_only_if_it_is_queued(rdb: Any) -> None:
+    """The scheduler queues a new request and marks it seen in one Redis script. In two
+    commands, a worker killed between them (here: the queue's ZADD refused) left the request
+    seen and not queued, and its parent page, fetched again from the dead worker's lease,
+    dropped it as a duplicate: lost."""
+    import redis
+    from csrnews.crawler.distributed.queue import LeasedPriorityQueue
+    from csrnews.crawler.distributed.scheduler import LeasedScheduler
+    from scrapy_redis.dupefilter import RFPDupeFilter
+
+    spider = _Spider()
+    dupefilter = RFPDupeFilter(rdb, key=keys.dupefilter_key(spider.name))
+    scheduler = LeasedScheduler(rdb, dupefilter=dupefilter)
+    scheduler.spider = spider
+    scheduler.queue = LeasedPriorityQueue(rdb, spider, keys.SCHEDULER_QUEUE_KEY, serializer)
+    queue = keys.queue_key(spider.name)
+    rdb.set(queue, b"not a sorted set")
+    with pytest.raises(redis.ResponseError):
+        scheduler.enqueue_request(_request())
+    assert rdb.scard(dupefilter.key) == 0  # not seen: a parent fetched again queues it
+    rdb.delete(queue)
+    assert scheduler.enqueue_request(_request()) is True
+    assert scheduler.enqueue_request(_request()) is False  # seen, and queued once
+    assert rdb.zcard(queue) == 1 and rdb.scard(dupefilter.key) == 1
+    assert scheduler.enqueue_request(_request(priority=5).replace(dont_filter=True)) is True
+    assert rdb.zrange(queue, 0, 0, withscores=True)[0][1] == -5.0  # as scrapy-redis scores it
+
+
 def test_one_writer_at_a_time_and_a_dead_ones_lock_is_taken_over(rdb: Any) -> None:
     import socket
 
@@ -256,6 +284,7 @@ def test_the_writer_sets_aside_a_record_it_cannot_read(
     assert (tmp_path / "content" / "news" / "2021").is_dir()
 
 
+@pytest.mark.solo
 def test_the_writer_stops_when_idle_as_long_as_it_was_told(
     redis_url: str, rdb: Any, tmp_path: Path
 ) -> None:
@@ -291,6 +320,7 @@ def test_the_writer_stops_when_idle_as_long_as_it_was_told(
     assert idle <= after < idle + 0.4, after
 
 
+@pytest.mark.solo
 def test_the_writer_stops_at_its_run_timeout(redis_url: str, tmp_path: Path) -> None:
     """--timeout T ends the writer about T s after its start, not after the pop under way."""
     from csrnews.crawler.distributed.ingest import run_ingest
