@@ -273,6 +273,52 @@ def snippet_formatter() -> HtmlFormatter:
 
 
 _MISSING: Any = object()
+_CJK_RUNS = re.compile(rf"[{_CJK}]{{2,}}").findall
+
+
+def chinese_runs(qstring: str) -> tuple[str, ...]:
+    """The runs of two or more Chinese characters a query string holds, each once.
+
+    A run of three or more is searched as its overlapping bigrams (供应链: 供应 and 应链); an
+    excerpt marks those bigrams only where the whole run stands (``FastHighlighter.highlight``),
+    so that 供应链 does not mark the 供应 of 供应商. A run of two is one bigram, searched alone.
+    """
+    return tuple(dict.fromkeys(_CJK_RUNS(qstring)))
+
+
+def run_starts(text: str, runs: tuple[str, ...], words: frozenset[str]) -> dict[str, set[int]]:
+    """Where the bigrams of the query's ``runs`` may be marked in ``text``: for each bigram of a
+    run of three or more characters, the offsets at which it starts inside a whole run.
+
+    Left out (so marked wherever they stand, as Whoosh marks terms): bigrams not in ``words``
+    (the terms being marked), bigrams the query also searches alone (a run of two), and the
+    bigrams of a run that ``text`` does not hold whole anywhere.
+    """
+    alone = {run for run in runs if len(run) == 2}
+    allowed: dict[str, set[int]] = {}
+    loose: set[str] = set()  # bigrams of a run the text does not hold whole
+    for run in runs:
+        if len(run) < 3:
+            continue
+        bigrams = [run[k : k + 2] for k in range(len(run) - 1)]
+        at = text.find(run)
+        if at < 0:
+            loose.update(bigrams)
+        while at >= 0:
+            for k, bigram in enumerate(bigrams):
+                if bigram in words and bigram not in alone:
+                    allowed.setdefault(bigram, set()).add(at + k)
+            at = text.find(run, at + 1)
+    for bigram in loose:
+        allowed.pop(bigram, None)
+    return allowed
+
+
+def _may_mark(only: dict[str, set[int]], norm: str, startchar: int) -> bool:
+    """Whether a matched token may be marked: anywhere, unless it is a bigram of a Chinese
+    query run, which is marked only where it starts inside the whole run (``run_starts``)."""
+    starts = only.get(norm)
+    return starts is None or startchar in starts
 
 
 class _NotOneToken(Exception):
@@ -321,7 +367,9 @@ class FastHighlighter:
                 cache[raw] = norm
         return norm
 
-    def _tokens(self, text: str, words: frozenset[str]) -> Iterator[Token]:
+    def _tokens(
+        self, text: str, words: frozenset[str], only: dict[str, set[int]] | None = None
+    ) -> Iterator[Token]:
         tokenizer = self.tokenizer
         if tokenizer is None:  # the caller falls back to the plain tokens
             raise _NotOneToken
@@ -345,14 +393,18 @@ class FastHighlighter:
             token.pos = pos
             token.startchar = startchar
             token.endchar = endchar
-            token.matched = norm in words
+            token.matched = norm in words and (not only or _may_mark(only, norm, startchar))
             yield token
 
-    def _plain_tokens(self, text: str, words: frozenset[str]) -> Iterator[Token]:
+    def _plain_tokens(
+        self, text: str, words: frozenset[str], only: dict[str, set[int]] | None = None
+    ) -> Iterator[Token]:
         for token in self.analyzer(
             text, positions=True, chars=True, mode="index", removestops=False
         ):
-            token.matched = token.text in words
+            token.matched = token.text in words and (
+                not only or _may_mark(only, token.text, token.startchar)
+            )
             yield token
 
     def highlight(
@@ -363,21 +415,31 @@ class FastHighlighter:
         fragmenter: ContextFragmenter | None = None,
         top: int = 3,
         minscore: int = 1,
+        runs: tuple[str, ...] = (),
     ) -> str:
-        """The formatted top fragments of ``text`` around the tokens whose text is in ``words``."""
+        """The formatted top fragments of ``text`` around the tokens whose text is in ``words``.
+
+        ``runs`` are the query's runs of Chinese characters (``chinese_runs``): their bigrams
+        are marked only where the whole run stands, when the text holds it somewhere.
+        """
         if not words or not text:
             return ""
         fragmenter = fragmenter or snippet_fragmenter()
+        only = run_starts(text, runs, words) if runs else {}
         fragments = None
         if self.raw_tokens and type(fragmenter) is ContextFragmenter:
-            fragments = self.fast_fragments(text, words, fragmenter)
+            fragments = self.fast_fragments(text, words, fragmenter, only)
         if fragments is None:
-            fragments = self.whoosh_fragments(text, words, fragmenter)
+            fragments = self.whoosh_fragments(text, words, fragmenter, only)
         best = top_fragments(fragments, top, self.scorer, FIRST, minscore=minscore)
         return formatter.format(best)
 
     def fast_fragments(
-        self, text: str, words: frozenset[str], fragmenter: ContextFragmenter
+        self,
+        text: str,
+        words: frozenset[str],
+        fragmenter: ContextFragmenter,
+        only: dict[str, set[int]] | None = None,
     ) -> list[Fragment] | None:
         """The fragments of ``whoosh_fragments`` without a Python step per token.
 
@@ -397,20 +459,27 @@ class FastHighlighter:
         if not matched:
             return []
         hits = list(compress(range(len(raws)), map(matched.__contains__, raws)))
+        if only:  # a bigram of a Chinese query run: only inside the whole run
+            hits = [i for i in hits if _may_mark(only, matched[raws[i]], starts[i])]
         matches = merged_matches(hits, starts, ends, [matched[raws[i]] for i in hits])
         lengths = list(accumulate(map(len, raws), initial=0))
         return context_fragments(text, starts, ends, lengths, matches, fragmenter)
 
     def whoosh_fragments(
-        self, text: str, words: frozenset[str], fragmenter: ContextFragmenter
+        self,
+        text: str,
+        words: frozenset[str],
+        fragmenter: ContextFragmenter,
+        only: dict[str, set[int]] | None = None,
     ) -> list[Fragment]:
         """The fragments Whoosh's merging and fragmenter make of the text's tokens."""
+        only = only or {}
         if self.tokenizer is not None:
             try:
-                return self._fragments(self._tokens(text, words), text, fragmenter)
+                return self._fragments(self._tokens(text, words, only), text, fragmenter)
             except _NotOneToken:
                 pass
-        return self._fragments(self._plain_tokens(text, words), text, fragmenter)
+        return self._fragments(self._plain_tokens(text, words, only), text, fragmenter)
 
     @staticmethod
     def _fragments(

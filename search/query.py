@@ -21,7 +21,12 @@ from csrnews.search.analysis import mixed_analyzer
 from csrnews.search.document import markdown_to_text
 from csrnews.search.facets import FACETS, FacetTable, facet_answer  # noqa: F401 (FACETS: kept here)
 from csrnews.search.fastmatch import FastIndex, fast_matches
-from csrnews.search.highlight import FastHighlighter, snippet_formatter, snippet_fragmenter
+from csrnews.search.highlight import (
+    FastHighlighter,
+    chinese_runs,
+    snippet_formatter,
+    snippet_fragmenter,
+)
 from csrnews.search.limits import Budget, BudgetExceeded, ExpensiveGate, QueryLimits
 from csrnews.search.suggest import Speller
 from csrnews.search.syntax import plain_words, syntax_problem
@@ -643,7 +648,7 @@ class SearchService:
         # A page past the last is answered as such: no hits, and a notice naming the last page.
         offset = (request.page - 1) * per_page
         page_docs = matches.top[offset : offset + per_page] if request.page <= pagecount else ()
-        hits = self._hits(snapshot, searcher, final, page_docs)
+        hits = self._hits(snapshot, searcher, final, page_docs, chinese_runs(qstring))
         given = " ".join(request.q.split())
         problem = syntax_problem(given) if given else None
         notice = None
@@ -682,7 +687,10 @@ class SearchService:
         searcher: Searcher,
         final: query.Query,
         docnums: Iterable[int],
+        runs: tuple[str, ...] = (),
     ) -> list[dict[str, Any]]:
+        """The page's hits, each with its snippet: a passage of the body (else the summary)
+        with the query's terms marked (``runs``: the query's Chinese runs, marked whole)."""
         docnums = list(docnums)
         if not docnums:
             return []
@@ -698,13 +706,13 @@ class SearchService:
             stored = searcher.stored_fields(docnum)
             text = stored.get("body") or markdown_to_text(stored.get("summary") or "")
             snippet = snapshot.highlighter(index_schema, "body").highlight(
-                text, body_words, formatter, fragmenter, top=2
+                text, body_words, formatter, fragmenter, top=2, runs=runs
             )
             if not snippet and stored.get("summary"):
                 if summary_words is None:
                     summary_words = _field_words(final, reader, "summary")
                 snippet = snapshot.highlighter(index_schema, "summary").highlight(
-                    stored["summary"], summary_words, formatter, fragmenter, top=1
+                    stored["summary"], summary_words, formatter, fragmenter, top=1, runs=runs
                 )
             if not snippet:
                 snippet = html.escape(text[:240] + ("…" if len(text) > 240 else ""))

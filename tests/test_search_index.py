@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import shutil
 from pathlib import Path
 
@@ -200,6 +201,17 @@ def test_snippets_highlight_and_escape(service: SearchService) -> None:
     assert "<img" not in hit["snippet"] and "onerror" not in hit["snippet"]
     assert "was &lt; the local" in hit["snippet"]
     assert hit["title"] == "Report <script>alert(1)</script> on wages"  # JSON, escaped by clients
+
+
+def test_a_chinese_query_is_marked_where_it_stands_whole(service: SearchService) -> None:
+    # 企业社会 is searched as its bigrams 企业, 业社, 社会; the body also has 社会 in 行业社会责任
+    # (not part of 企业社会): only the whole run is marked, unless 社会 is searched alone too
+    hit = service.search(SearchRequest(q="企业社会"))["hits"][0]
+    marks = re.findall(r"<mark[^>]*>(.*?)</mark>", hit["snippet"])
+    assert marks == ["企业社会"], hit["snippet"]
+    hit = service.search(SearchRequest(q="企业社会 社会"))["hits"][0]
+    marks = re.findall(r"<mark[^>]*>(.*?)</mark>", hit["snippet"])
+    assert marks == ["企业社会", "社会"], hit["snippet"]
 
 
 def test_pagination(service: SearchService) -> None:
