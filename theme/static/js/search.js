@@ -414,6 +414,25 @@
     return out.filter(function (part) { return part[0]; });
   }
 
+  /* A Chinese query word of three or more characters is searched in the shorter words the
+   * index holds (供应链 as 供应 and 链), and Pagefind marks those wherever they stand: the 供应
+   * of 供应商 too. As /api/search does, a mark that is only a piece of such a word of the
+   * reader's, and holds none of the reader's words whole, is left plain, where the excerpt
+   * shows that word whole somewhere (else its pieces are all the reader sees of it). */
+  function unmarkPieces(parts, readerWords) {
+    var runs = readerWords.filter(function (w) { return /^\p{sc=Han}{3,}$/u.test(w); });
+    if (!runs.length) { return parts; }
+    var text = plainWord(parts.map(function (part) { return part[0]; }).join(""));
+    var shown = runs.filter(function (r) { return text.indexOf(r) !== -1; });
+    return parts.map(function (part) {
+      var t = plainWord(part[0]);
+      if (!part[1] || !t) { return part; }
+      var whole = readerWords.some(function (w) { return t.indexOf(w) !== -1; });
+      var piece = shown.some(function (r) { return r !== t && r.indexOf(t) !== -1; });
+      return whole || !piece ? part : [part[0], false];
+    });
+  }
+
   /* How a shard's hit matched a query word: Infinity when one of its matched words (the words
    * at its locations, or of its matched meta fields) starts with it, else the length of the
    * longest matched word it starts with (Pagefind's fallback to the longest indexed prefix),
@@ -534,6 +553,7 @@
         // the reader's words (供应链, marked whole) and the searched ones (a word of the
         // segmented query the index splits finer still is marked whole too)
         var words = queryWords((state.q || "") + " " + q);
+        var readerWords = queryWords(state.q || "");
         return Promise.all(slice.map(function (r) { return r.data(); })).then(function (data) {
           if (ticket !== latest) { return; }
           var notice = null;
@@ -548,7 +568,7 @@
               var meta = d.meta || {};
               return { title: meta.title || d.url, url: d.url, date: meta.date, lang: meta.lang,
                        category: meta.category, category_label: meta.category_label,
-                       source: meta.source, parts: markWholeWords(snippetParts(d.excerpt), words) };
+                       source: meta.source, parts: unmarkPieces(markWholeWords(snippetParts(d.excerpt), words), readerWords) };
             })
           });
         });
