@@ -230,11 +230,7 @@ def _made_of(marks: list[str], own: list[str], pieces: tuple[str, ...] = ()) -> 
     characters or more), none of which it holds whole."""
     taken = 0
     for mark in marks:
-        while (
-            taken < len(own)
-            and not mark.startswith(own[taken])
-            and _a_piece(own[taken], pieces)
-        ):
+        while taken < len(own) and not mark.startswith(own[taken]) and _a_piece(own[taken], pieces):
             taken += 1
         if taken >= len(own) or not mark.startswith(own[taken]):
             return False
