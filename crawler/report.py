@@ -6,6 +6,7 @@ from dataclasses import asdict, dataclass, field
 from urllib.parse import urlsplit
 
 COUNTERS = ("fetched", "new", "updated", "unchanged", "merged", "kept", "skipped", "failed")
+SKIP_REASONS = ("offsite", "robots", "gone", "over_limit")  # what the skipped are made of
 
 
 @dataclass
@@ -23,6 +24,8 @@ class SourceReport:
     failed: int = 0  # pages that could not be fetched or extracted
     offsite: int = 0  # of the skipped: links to hosts outside the source's allowed_domains
     robots: int = 0  # of the skipped: pages robots.txt forbids
+    gone: int = 0  # of the skipped: story URLs that answered 404 or 410 lately (not asked again)
+    over_limit: int = 0  # of the skipped: stories past the source's max_pages this run
     errors: list[str] = field(default_factory=list)
     offsite_hosts: list[str] = field(default_factory=list)  # the first few such hosts
     index_ok: int = 0  # feeds, sitemaps and listings that answered
@@ -42,8 +45,19 @@ class SourceReport:
         self.skipped += 1
         self.robots += 1
 
+    def skip_gone(self) -> None:
+        """A story URL that answered 404 or 410 lately: not asked again until it is due."""
+        self.skipped += 1
+        self.gone += 1
+
+    def skip_over_limit(self) -> None:
+        """A story past the source's ``max_pages`` for this run."""
+        self.skipped += 1
+        self.over_limit += 1
+
     def skipped_note(self) -> str:
-        """ "skipped: 3 off-site (cdn.example), 1 robots.txt", or "" when none was."""
+        """ "skipped: 3 off-site (cdn.example), 1 robots.txt, 2 gone (404/410 lately), 5 over
+        max_pages, 1 other (see the log)", or "" when none was."""
         parts = []
         if self.offsite:
             hosts = ", ".join(self.offsite_hosts)
@@ -52,6 +66,13 @@ class SourceReport:
             )
         if self.robots:
             parts.append(f"{self.robots} robots.txt")
+        if self.gone:
+            parts.append(f"{self.gone} gone (404/410 lately)")
+        if self.over_limit:
+            parts.append(f"{self.over_limit} over max_pages")
+        other = self.skipped - self.offsite - self.robots - self.gone - self.over_limit
+        if other > 0:
+            parts.append(f"{other} other (see the log)")
         return f"skipped: {', '.join(parts)}" if parts else ""
 
     def error(self, reason: str) -> None:

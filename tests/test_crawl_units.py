@@ -9,6 +9,7 @@ import pytest
 import scrapy
 from csrnews.crawler.context import CrawlContext
 from csrnews.crawler.dedupe import jaccard, signature, similarity
+from csrnews.crawler.report import SourceReport
 from csrnews.crawler.sources import parse_sources
 from csrnews.crawler.spiders.feed import FeedSpider, feed_entries
 from csrnews.crawler.spiders.listing import ListingSpider
@@ -247,7 +248,8 @@ def test_max_pages_limits_story_fetches(ctx: Any) -> None:
     body = b"<a href='/story/a.html'>A</a><a href='/story/b.html'>B</a>"
     out = list(spider.parse_listing(_response(HtmlResponse, "https://e.org/list/1.html", body)))
     assert [r.url for r in out] == ["https://e.org/story/a.html"]
-    assert spider.report.skipped == 1
+    assert (spider.report.skipped, spider.report.over_limit) == (1, 1)
+    assert spider.report.skipped_note() == "skipped: 1 over max_pages"  # said why
 
 
 def test_a_gone_story_is_not_asked_again(ctx: Any) -> None:
@@ -258,3 +260,12 @@ def test_a_gone_story_is_not_asked_again(ctx: Any) -> None:
     body = b"<a href='/story/a.html'>A</a><a href='/story/b.html'>B</a>"
     out = list(spider.parse_listing(_response(HtmlResponse, "https://e.org/list/1.html", body)))
     assert [r.url for r in out] == ["https://e.org/story/b.html"]
+    assert (spider.report.skipped, spider.report.gone) == (1, 1)
+    assert spider.report.skipped_note() == "skipped: 1 gone (404/410 lately)"
+
+
+def test_skips_with_no_reason_recorded_are_still_counted_in_the_note() -> None:
+    report = SourceReport("Listing")
+    report.skip_robots()
+    report.skipped += 2  # e.g. requests another middleware ruled out
+    assert report.skipped_note() == "skipped: 1 robots.txt, 2 other (see the log)"

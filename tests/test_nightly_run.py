@@ -538,3 +538,26 @@ def test_quiet_prints_one_line_and_rollback_swaps_back(demo_server: Any, tmp_pat
         assert runner.invoke(rollback, ["--root", str(root)]).exit_code == EXIT_LOCKED
     assert runner.invoke(rollback, ["--root", str(root)]).exit_code == 0
     assert os.readlink(root / "current") == f"releases/{names[2]}"
+
+
+@pytest.mark.slow
+def test_a_source_over_its_max_pages_is_reported_to_the_operator(
+    demo_server: Any, tmp_path: Path
+) -> None:
+    # a sources file whose first source may fetch two stories a run: the rest are not lost in
+    # silence but named in the morning's report (and the crawl's own note says why skipped)
+    import yaml
+
+    from csrnews.demo.server import render_sources
+
+    config = yaml.safe_load(render_sources(demo_server.url))
+    first = config["sources"][0]
+    first["max_pages"] = 2
+    sources = tmp_path / "sources.yaml"
+    sources.write_text(yaml.safe_dump(config, allow_unicode=True), encoding="utf-8")
+    report = run_nightly(options(tmp_path, sources, static_search=False))
+    assert report.exit_code == EXIT_OK, report.errors
+    src = report.sources[first["name"]]
+    assert src["new"] == 2 and src["over_limit"] > 0 and src["skipped"] >= src["over_limit"]
+    said = [w for w in report.warnings if w.startswith(f"source {first['name']}:")]
+    assert any(f"{src['over_limit']} stories over its max_pages" in w for w in said), said

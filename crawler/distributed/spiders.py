@@ -62,7 +62,7 @@ class DistributedMixin:
             return None
         counted = self.ctx.state.server.incr(keys.ROUND_PREFIX + self.source.name)
         if counted > self.source.max_pages:
-            self.report.skipped += 1
+            self.report.skip_over_limit()
             return None
         return request
 

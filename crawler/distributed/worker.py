@@ -18,7 +18,7 @@ from csrnews.crawler.distributed import keys
 from csrnews.crawler.distributed.connect import connect, redacted
 from csrnews.crawler.distributed.leases import Heartbeat, Leases
 from csrnews.crawler.distributed.shared import SharedState, WorkerContext, export_state
-from csrnews.crawler.report import COUNTERS, CrawlReport
+from csrnews.crawler.report import COUNTERS, SKIP_REASONS, CrawlReport
 from csrnews.crawler.sources import Source, SourcesConfig, SourcesError, load_sources
 from scrapy.settings import Settings
 
@@ -27,7 +27,7 @@ logger = logging.getLogger(__name__)
 TICK = 1.0  # seconds between the worker's checks (dead workers, idle frontier, report)
 PROGRESS_INTERVAL = 5.0
 WORKER_TTL = 30.0  # seconds without a heartbeat after which a worker's requests are requeued
-REPORTED = (*COUNTERS, "index_ok", "index_failed")
+REPORTED = (*COUNTERS, *SKIP_REASONS, "index_ok", "index_failed")
 
 
 def pick_sources(config: SourcesConfig, only: list[str] | None) -> list[Source]:

@@ -177,10 +177,10 @@ class StoryMixin:
                 self.report.unchanged += 1
                 return None
         if self.ctx.state.is_gone(key, entry_hash):
-            self.report.skipped += 1
+            self.report.skip_gone()
             return None
         if self.story_count >= self.source.max_pages:
-            self.report.skipped += 1
+            self.report.skip_over_limit()
             return None
         self.story_count += 1
         # Meta stays plain data: a distributed crawl keeps requests as JSON.

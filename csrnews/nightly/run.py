@@ -196,6 +196,7 @@ class _Run:
                         "merged",
                         "skipped",
                         "offsite",
+                        "over_limit",
                     )
                 },
                 "errors": [str(e) for e in src.get("errors") or []],
@@ -236,6 +237,12 @@ class _Run:
                     f"source {name}: skipped: {src['offsite']} off-site"
                     + (f" ({hosts})" if hosts else "")
                     + "; allowed_domains in the sources file decides which hosts it may use"
+                )
+            if src.get("over_limit"):
+                self.report.warn(
+                    f"source {name}: {src['over_limit']} stories over its max_pages were not "
+                    "fetched (the next run tries them again while they are listed); raise "
+                    "max_pages in the sources file if it should take more a run"
                 )
         if self.report.sources and not set(self.report.sources) - set(self.report.failed_sources):
             self.report.warn("every source failed; the site is rebuilt from the stories kept")

@@ -239,6 +239,9 @@ def test_two_workers_and_a_writer_give_a_local_crawls_files_fetching_each_page_o
     assert not twice, twice
     assert set(fetched) == {r.path for r in local_log}
     assert not [p for p in fetched if "/members/" in p]  # robots.txt obeyed
+    # and said so: the workers' reasons for what they skipped reach the writer's report
+    robots = [s["robots"] for s in report["sources"].values()]
+    assert sum(robots) >= 1 and all(s["skipped"] >= s["robots"] for s in report["sources"].values())
     per_worker = [json.loads((procs.folder / f"w{i}.json").read_text()) for i in (1, 2)]
     counts = [sum(s["fetched"] for s in w["sources"].values()) for w in per_worker]
     assert all(counts) and sum(counts) == sum(s["fetched"] for s in report["sources"].values())
