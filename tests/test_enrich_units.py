@@ -184,6 +184,60 @@ def test_locations_canonical_english_and_masked_inside_names() -> None:
 
 
 @pytest.mark.parametrize(
+    ("title", "text", "expected"),
+    [
+        # A country named as scope first, the event's place in a role after it.
+        (
+            "China's dyehouses look for cleaner water",
+            "Dyers from Zhejiang met buyers at the Clean Water Forum in Hangzhou on Monday.",
+            ["Hangzhou", "China", "Zhejiang"],
+        ),
+        (
+            "Supplier code mapped",
+            "Exporters in Vietnam asked for one checklist. The memorandum, signed in Xiamen "
+            "on 3 May, answers them.",
+            ["Xiamen", "Vietnam"],
+        ),
+        (
+            "中国企业共话绿色供应链",
+            "来自湖南的企业代表参加了论坛。论坛在长沙举行。",
+            ["Changsha", "China", "Hunan"],
+        ),
+        (
+            "中国纺织企业获评",
+            "年度榜单昨日在京揭晓，湖北两家企业入选。",
+            ["Beijing", "China", "Hubei"],
+        ),
+        # A venue line of an event listing.
+        (
+            "China supplier day",
+            "Open to suppliers in Yunnan.\nVenue: Lakeside Hotel, Kunming",
+            ["Kunming", "China", "Yunnan"],
+        ),
+        ("中国供应商大会", "时间：6月1日\n地点：广州白云国际会议中心", ["Guangzhou", "China"]),
+        # A later event is not the story's: the place mentioned first stays first.
+        (
+            "Officials trained",
+            "Wuhan hosted 80 officials this week. Similar courses will be held in Hefei.",
+            ["Wuhan", "Hefei"],
+        ),
+        ("培训结业", "武汉的培训吸引了80名学员。后续培训将在合肥举办。", ["Wuhan", "Hefei"]),
+        # A dateline in capitals names a place as the body's first mention.
+        (
+            "Company pledges support for suppliers",
+            "NANJING, 3 March 2024 - The company pledged support for suppliers in Anhui.",
+            ["Nanjing", "Anhui"],
+        ),
+        ("Pledge", "HO CHI MINH CITY - Brands met unions.", ["Ho Chi Minh City"]),
+        # Capitals that are no place open no dateline.
+        ("Pledge", "NOTE - Brands in Anhui met unions.", ["Anhui"]),
+    ],
+)
+def test_the_events_place_comes_first(title: str, text: str, expected: list[str]) -> None:
+    assert enrich(title, text).locations == expected
+
+
+@pytest.mark.parametrize(
     ("text", "published", "expected"),
     [
         ("On August 28 the forum opened.", date(2016, 9, 1), date(2016, 8, 28)),

@@ -100,7 +100,7 @@ class Enricher:
             items = []
         standards, std_spans = self.standards.find(full, len(title) + 2)
         organisations, org_spans = self.gazetteer.find(full, std_spans, len(title) + 2)
-        locations = self.places.find(full, masked=org_spans + std_spans)
+        locations = self.places.find(full, org_spans + std_spans, len(title) + 2)
         tags = [event_type_label(r) for r in runners] + self.topics.tags(title, body)
         return Enrichment(
             category=category,
