@@ -238,6 +238,27 @@ def test_the_events_place_comes_first(title: str, text: str, expected: list[str]
 
 
 @pytest.mark.parametrize(
+    ("title", "text", "expected"),
+    [
+        (
+            "关于举办供应链培训班的通知",
+            "商务〔2024〕7号\n\n各省、自治区、直辖市及新疆生产建设兵团商务主管部门：\n\n"
+            "现将有关事项通知如下。培训班在杭州举行。",
+            ["Hangzhou"],
+        ),
+        (
+            "Notice on supplier training",
+            "To the commerce departments of Guangdong and Fujian provinces:\n\n"
+            "A training course will open next month.",
+            [],
+        ),
+    ],
+)
+def test_a_notices_addressees_are_no_place(title: str, text: str, expected: list[str]) -> None:
+    assert enrich(title, text).locations == expected
+
+
+@pytest.mark.parametrize(
     ("text", "published", "expected"),
     [
         ("On August 28 the forum opened.", date(2016, 9, 1), date(2016, 8, 28)),

@@ -34,6 +34,10 @@ _FUTURE_RE = re.compile(r"\b(?:will|shall|next\s+year)\b|\bto\s+be\s+held\b|[将
 _CLAUSE_END_RE = re.compile(r"[.;!?。；！？\n]")
 # "Venue: Marina Convention Centre, Singapore", "地点：上海国际会议中心": a venue line.
 _VENUE_RE = re.compile(r"(?:^|\n)\s*(?:Venue|Location|Place|地点|会议地点|举办地点)\s*[:：][^\n]*$")
+# A notice's addressees, a line of their own near the top ("各省、自治区、直辖市及计划单列市、
+# 新疆生产建设兵团工业和信息化主管部门：", "To the competent departments of all provinces ...:"):
+# bodies written to, not where anything happens.
+_ADDRESSEES_RE = re.compile(r"^(?:各|To\s)[^\n]{0,200}[:：]\s*$", re.MULTILINE)
 # A dateline opens the body: "NEW YORK, 20 September 2023 -", "NANNING -", "BEIJING (Reuters) -".
 _DATELINE_RE = re.compile(r"\s*([A-Z][A-Z'.]*(?:[ -][A-Z][A-Z'.]*){0,3})\s*(?:,|-\s|\()")
 
@@ -86,6 +90,14 @@ class PlaceMatcher:
                 name = self.pattern_names[match.lastgroup or ""]
                 matches.append((*match.span(), name))
                 slots.setdefault(name, match.start())
+        head = text[body_start : body_start + 400]
+        masked = [
+            *masked,
+            *(
+                (body_start + m.start(), body_start + m.end())
+                for m in _ADDRESSEES_RE.finditer(head)
+            ),
+        ]
         dateline = self._dateline(text, body_start)
         if dateline is not None:
             matches.append(dateline)
