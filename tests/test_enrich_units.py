@@ -208,6 +208,8 @@ def test_locations_canonical_english_and_masked_inside_names() -> None:
             "年度榜单昨日在京揭晓，湖北两家企业入选。",
             ["Beijing", "China", "Hubei"],
         ),
+        # "由于", "关于", "对于" are no "于" of a place.
+        ("论坛举行", "由于上海企业发布的报告较多，今年的论坛在南京举行。", ["Nanjing", "Shanghai"]),
         # A venue line of an event listing.
         (
             "China supplier day",

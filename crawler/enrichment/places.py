@@ -27,7 +27,7 @@ _EN_SLOT_RE = re.compile(
 # "在南宁举行的峰会", "在北京签署合作谅解备忘录", "于杭州召开": 在/于, the place, then a verb of
 # happening in the same clause.
 _ZH_EVENT_VERBS = "举行|召开|举办|签署|签订|签约|揭晓|发布|开幕|闭幕|启动|开班|揭牌|颁奖"
-_ZH_BEFORE_RE = re.compile(r"[在于]$")
+_ZH_BEFORE_RE = re.compile(r"(?:在|(?<![由对关至属等])于)$")
 _ZH_AFTER_RE = re.compile(rf"[^，。；;、:：,\n]{{0,15}}?(?:{_ZH_EVENT_VERBS})")
 # A later event is not the story's: "Similar courses will be held in Xi'an", "后续培训将在江苏举办".
 _FUTURE_RE = re.compile(r"\b(?:will|shall|next\s+year)\b|\bto\s+be\s+held\b|[将拟]")
