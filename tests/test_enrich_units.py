@@ -210,6 +210,12 @@ def test_locations_canonical_english_and_masked_inside_names() -> None:
         ),
         # "由于", "关于", "对于" are no "于" of a place.
         ("论坛举行", "由于上海企业发布的报告较多，今年的论坛在南京举行。", ["Nanjing", "Shanghai"]),
+        # The words before "in" are on its line: the title's "signed" does not reach the body.
+        (
+            "Agreement signed",
+            "Brands in Hunan pledged support. The memorandum was signed in Hefei.",
+            ["Hefei", "Hunan"],
+        ),
         # A venue line of an event listing.
         (
             "China supplier day",
@@ -224,6 +230,12 @@ def test_locations_canonical_english_and_masked_inside_names() -> None:
             ["Wuhan", "Hefei"],
         ),
         ("培训结业", "武汉的培训吸引了80名学员。后续培训将在合肥举办。", ["Wuhan", "Hefei"]),
+        ("签约", "武汉的企业代表出席。双方计划于7月在合肥举办培训。", ["Wuhan", "Hefei"]),
+        (
+            "Pledge signed",
+            "Brands in Hunan pledged support. The partners plan to hold a workshop in Hefei.",
+            ["Hunan", "Hefei"],
+        ),
         # A dateline in capitals names a place as the body's first mention.
         (
             "Company pledges support for suppliers",
@@ -237,6 +249,26 @@ def test_locations_canonical_english_and_masked_inside_names() -> None:
 )
 def test_the_events_place_comes_first(title: str, text: str, expected: list[str]) -> None:
     assert enrich(title, text).locations == expected
+
+
+def test_a_lists_items_do_not_place_the_list() -> None:
+    """Each item of a top-10 list is an event of its own: the list stays where its lead is."""
+    text = (
+        "Our editors chose ten events of the year in China's electronics industry.\n\n"
+        "## No.1 Suppliers trained on working hours\n\n"
+        "Training sessions were held in Suzhou in March.\n\n"
+        "Reason for listing: Suppliers get one set of rules.\n\n"
+        "## No.2 A forum on recycling\n\nThe forum in Chengdu drew 300 people.\n\n"
+        "Reason for listing: Recycling reached the agenda.\n\n"
+        "## No.3 A pledge on wages\n\nBrands signed in Wuxi a pledge on living wages.\n\n"
+        "Reason for listing: Wages are on the table.\n"
+    )
+    result = enrich("Top 10 CSR events of 2023", text)
+    assert result.category == "top10"
+    assert result.locations == ["China", "Suzhou", "Chengdu", "Wuxi"]
+    # The lead's own "held in" still places the list.
+    lead = "The list was announced at the annual meeting held in Beijing.\n\n"
+    assert enrich("Top 10 CSR events of 2023", lead + text).locations[0] == "Beijing"
 
 
 @pytest.mark.parametrize(

@@ -22,7 +22,8 @@ _EN_EVENT_WORDS = (
     r"|congress|expo|fair|event|session|launch|training"
 )
 _EN_SLOT_RE = re.compile(
-    rf"\b(?:{_EN_EVENT_WORDS})(?:\s+[\w'-]+){{0,3}}?\s+in\s+(?:the\s+)?$", re.IGNORECASE
+    rf"\b(?:{_EN_EVENT_WORDS})(?:[^\S\n]+[\w'-]+){{0,3}}?[^\S\n]+in[^\S\n]+(?:the[^\S\n]+)?$",
+    re.IGNORECASE,
 )
 # "在南宁举行的峰会", "在北京签署合作谅解备忘录", "于杭州召开": 在/于, the place, then a verb of
 # happening in the same clause.
@@ -30,7 +31,9 @@ _ZH_EVENT_VERBS = "举行|召开|举办|签署|签订|签约|揭晓|发布|开�
 _ZH_BEFORE_RE = re.compile(r"(?:在|(?<![由对关至属等])于)$")
 _ZH_AFTER_RE = re.compile(rf"[^，。；;、:：,\n]{{0,15}}?(?:{_ZH_EVENT_VERBS})")
 # A later event is not the story's: "Similar courses will be held in Xi'an", "后续培训将在江苏举办".
-_FUTURE_RE = re.compile(r"\b(?:will|shall|next\s+year)\b|\bto\s+be\s+held\b|[将拟]")
+_FUTURE_RE = re.compile(
+    r"\b(?:will|shall|next\s+year|plans?\s+to|planned\s+to)\b|\bto\s+be\s+held\b|[将拟]|计划|预计"
+)
 _CLAUSE_END_RE = re.compile(r"[.;!?。；！？\n]")
 # "Venue: Marina Convention Centre, Singapore", "地点：上海国际会议中心": a venue line.
 _VENUE_RE = re.compile(r"(?:^|\n)\s*(?:Venue|Location|Place|地点|会议地点|举办地点)\s*[:：][^\n]*$")
@@ -76,7 +79,11 @@ class PlaceMatcher:
         return cls(index, pattern, pattern_names, countries, folded)
 
     def find(
-        self, text: str, masked: Sequence[tuple[int, int]] = (), body_start: int = 0
+        self,
+        text: str,
+        masked: Sequence[tuple[int, int]] = (),
+        body_start: int = 0,
+        slots_end: int | None = None,
     ) -> list[str]:
         """Canonical place names, the event's place first: places named as where something
         happens ("held in X", "在X举行", a venue line; not "will be held in X") in order, then
@@ -106,7 +113,7 @@ class PlaceMatcher:
         for start, end, name in drop_overlaps(matches):
             if not any(s < end and start < e for s, e in masked):
                 found.setdefault(str(name), None)
-                if self._in_slot(text, start, end):
+                if (slots_end is None or start < slots_end) and self._in_slot(text, start, end):
                     slots.setdefault(str(name), start)
             elif name in self.countries:
                 # "中国ESG研究院", "Canon (China)": a national body's country is the story's
