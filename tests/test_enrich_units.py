@@ -184,6 +184,115 @@ def test_locations_canonical_english_and_masked_inside_names() -> None:
 
 
 @pytest.mark.parametrize(
+    ("title", "text", "expected"),
+    [
+        # A country named as scope first, the event's place in a role after it.
+        (
+            "China's dyehouses look for cleaner water",
+            "Dyers from Zhejiang met buyers at the Clean Water Forum in Hangzhou on Monday.",
+            ["Hangzhou", "China", "Zhejiang"],
+        ),
+        (
+            "Supplier code mapped",
+            "Exporters in Vietnam asked for one checklist. The memorandum, signed in Xiamen "
+            "on 3 May, answers them.",
+            ["Xiamen", "Vietnam"],
+        ),
+        (
+            "中国企业共话绿色供应链",
+            "来自湖南的企业代表参加了论坛。论坛在长沙举行。",
+            ["Changsha", "China", "Hunan"],
+        ),
+        (
+            "中国纺织企业获评",
+            "年度榜单昨日在京揭晓，湖北两家企业入选。",
+            ["Beijing", "China", "Hubei"],
+        ),
+        # "由于", "关于", "对于" are no "于" of a place.
+        ("论坛举行", "由于上海企业发布的报告较多，今年的论坛在南京举行。", ["Nanjing", "Shanghai"]),
+        # The words before "in" are on its line: the title's "signed" does not reach the body.
+        (
+            "Agreement signed",
+            "Brands in Hunan pledged support. The memorandum was signed in Hefei.",
+            ["Hefei", "Hunan"],
+        ),
+        # A venue line of an event listing.
+        (
+            "China supplier day",
+            "Open to suppliers in Yunnan.\nVenue: Lakeside Hotel, Kunming",
+            ["Kunming", "China", "Yunnan"],
+        ),
+        ("中国供应商大会", "时间：6月1日\n地点：广州白云国际会议中心", ["Guangzhou", "China"]),
+        # A later event is not the story's: the place mentioned first stays first.
+        (
+            "Officials trained",
+            "Wuhan hosted 80 officials this week. Similar courses will be held in Hefei.",
+            ["Wuhan", "Hefei"],
+        ),
+        ("培训结业", "武汉的培训吸引了80名学员。后续培训将在合肥举办。", ["Wuhan", "Hefei"]),
+        ("签约", "武汉的企业代表出席。双方计划于7月在合肥举办培训。", ["Wuhan", "Hefei"]),
+        (
+            "Pledge signed",
+            "Brands in Hunan pledged support. The partners plan to hold a workshop in Hefei.",
+            ["Hunan", "Hefei"],
+        ),
+        # A dateline in capitals names a place as the body's first mention.
+        (
+            "Company pledges support for suppliers",
+            "NANJING, 3 March 2024 - The company pledged support for suppliers in Anhui.",
+            ["Nanjing", "Anhui"],
+        ),
+        ("Pledge", "HO CHI MINH CITY - Brands met unions.", ["Ho Chi Minh City"]),
+        # Capitals that are no place open no dateline.
+        ("Pledge", "NOTE - Brands in Anhui met unions.", ["Anhui"]),
+    ],
+)
+def test_the_events_place_comes_first(title: str, text: str, expected: list[str]) -> None:
+    assert enrich(title, text).locations == expected
+
+
+def test_a_lists_items_do_not_place_the_list() -> None:
+    """Each item of a top-10 list is an event of its own: the list stays where its lead is."""
+    text = (
+        "Our editors chose ten events of the year in China's electronics industry.\n\n"
+        "## No.1 Suppliers trained on working hours\n\n"
+        "Training sessions were held in Suzhou in March.\n\n"
+        "Reason for listing: Suppliers get one set of rules.\n\n"
+        "## No.2 A forum on recycling\n\nThe forum in Chengdu drew 300 people.\n\n"
+        "Reason for listing: Recycling reached the agenda.\n\n"
+        "## No.3 A pledge on wages\n\nBrands signed in Wuxi a pledge on living wages.\n\n"
+        "Reason for listing: Wages are on the table.\n"
+    )
+    result = enrich("Top 10 CSR events of 2023", text)
+    assert result.category == "top10"
+    assert result.locations == ["China", "Suzhou", "Chengdu", "Wuxi"]
+    # The lead's own "held in" still places the list.
+    lead = "The list was announced at the annual meeting held in Beijing.\n\n"
+    assert enrich("Top 10 CSR events of 2023", lead + text).locations[0] == "Beijing"
+
+
+@pytest.mark.parametrize(
+    ("title", "text", "expected"),
+    [
+        (
+            "关于举办供应链培训班的通知",
+            "商务〔2024〕7号\n\n各省、自治区、直辖市及新疆生产建设兵团商务主管部门：\n\n"
+            "现将有关事项通知如下。培训班在杭州举行。",
+            ["Hangzhou"],
+        ),
+        (
+            "Notice on supplier training",
+            "To the commerce departments of Guangdong and Fujian provinces:\n\n"
+            "A training course will open next month.",
+            [],
+        ),
+    ],
+)
+def test_a_notices_addressees_are_no_place(title: str, text: str, expected: list[str]) -> None:
+    assert enrich(title, text).locations == expected
+
+
+@pytest.mark.parametrize(
     ("text", "published", "expected"),
     [
         ("On August 28 the forum opened.", date(2016, 9, 1), date(2016, 8, 28)),

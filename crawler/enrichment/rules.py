@@ -100,7 +100,19 @@ class Enricher:
             items = []
         standards, std_spans = self.standards.find(full, len(title) + 2)
         organisations, org_spans = self.gazetteer.find(full, std_spans, len(title) + 2)
-        locations = self.places.find(full, masked=org_spans + std_spans)
+        # A list's items are events of their own ("training sessions in Shenzhen"): where the
+        # list happens is said before its first item.
+        first_item = (
+            full.find(normalise(str(items[0]["headline"])))
+            if category == "top10" and len(items) >= 3 and items[0].get("headline")
+            else -1
+        )
+        locations = self.places.find(
+            full,
+            org_spans + std_spans,
+            len(title) + 2,
+            slots_end=first_item if first_item > 0 else None,
+        )
         tags = [event_type_label(r) for r in runners] + self.topics.tags(title, body)
         return Enrichment(
             category=category,
