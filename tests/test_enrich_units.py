@@ -409,3 +409,45 @@ def test_word_rules_longest_match_wildcards_and_shared_words() -> None:
     scores = rules.scores("The Forum held a training day; trainers trained. 论坛", max_count=3)
     assert scores == {"summit": 6.0, "training": 5.0, "project": 1.0}
     assert rules.scores("forum forum forum forum", max_count=2) == {"summit": 4.0, "training": 6.0}
+
+
+@pytest.mark.parametrize(
+    ("title", "text", "expected"),
+    [
+        # A national policy (its first body a national government body): its country is its
+        # place, first when no event's place is named, else right after it.
+        (
+            "MIIT issues guidance on supplier audits",
+            "The Ministry of Industry and Information Technology issued guidance on audits of "
+            "electronics suppliers. Firms in Suzhou welcomed it.",
+            ["China", "Suzhou"],
+        ),
+        (
+            "商务部发布对外投资合作企业责任指引",
+            "商务部近日印发指引，要求在赞比亚等地经营的企业加强劳工保护。",
+            ["China", "Zambia"],
+        ),
+        (
+            "MIIT standard takes effect",
+            "A launch meeting held in Hefei introduced the standard MIIT approved. Suppliers in "
+            "Wuxi attended.",
+            ["Hefei", "China", "Wuxi"],
+        ),
+        # Not a policy, or a local body's: no country added.
+        (
+            "Forum on supplier audits",
+            "Officials of MIIT spoke at the forum held in Hefei on supplier audits.",
+            ["Hefei"],
+        ),
+        (
+            "Dongguan issues sourcing guidance",
+            "东莞市商务局 issued guidance for electronics makers; MIIT's standard is cited.",
+            ["Dongguan"],
+        ),
+    ],
+)
+def test_a_national_policy_is_placed_in_its_country(
+    title: str, text: str, expected: list[str]
+) -> None:
+    found = enrich(title, text)
+    assert found.locations == expected, (found.category, found.organisations)

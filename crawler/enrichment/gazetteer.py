@@ -82,14 +82,19 @@ class Gazetteer:
     # Aliases that match only as written ("Shift", "ISO"), and their keys.
     exact: frozenset[str] = frozenset()
     exact_keys: frozenset[str] = frozenset()
+    # A national government body's country, by canonical name ("MIIT": "China").
+    countries: dict[str, str] = field(default_factory=dict)
 
     @classmethod
     def from_data(cls, data: dict[str, Any]) -> Gazetteer:
         canonical: dict[str, str] = {}
         exact: set[str] = set()
+        countries: dict[str, str] = {}
         index = PhraseIndex()
         for entry in data.get("organisations") or []:
             name = str(entry["name"]).strip()
+            if entry.get("country"):
+                countries[name] = str(entry["country"]).strip()
             for alias in [name, *(str(a) for a in entry.get("aliases") or [])]:
                 key = alias_key(alias)
                 if key in canonical and canonical[key] != name:
@@ -110,6 +115,7 @@ class Gazetteer:
             ignore,
             exact=frozenset(exact),
             exact_keys=frozenset(alias_key(a) for a in exact),
+            countries=countries,
         )
 
     def use_places(self, places: tuple[str, ...]) -> None:

@@ -84,11 +84,13 @@ class PlaceMatcher:
         masked: Sequence[tuple[int, int]] = (),
         body_start: int = 0,
         slots_end: int | None = None,
+        country: str | None = None,
     ) -> list[str]:
         """Canonical place names, the event's place first: places named as where something
         happens ("held in X", "在X举行", a venue line; not "will be held in X") in order, then
         the others in order of first mention, a dateline in capitals at `body_start`
-        ("BEIJING, 22 April -") among them. Matches inside `masked` are skipped."""
+        ("BEIJING, 22 April -") among them. Matches inside `masked` are skipped. A `country`
+        (a national policy's) comes right after the event's places, before those mentioned."""
         matches = self.index.finditer(text)
         slots: dict[str, int] = {}
         if self.pattern is not None:
@@ -120,8 +122,10 @@ class PlaceMatcher:
                 # scope too, after every place named in its own right.
                 national.setdefault(str(name), None)
         first = sorted((n for n in slots if n in found), key=slots.__getitem__)
-        ordered = first + [n for n in found if n not in slots]
-        return ordered + [n for n in national if n not in found]
+        if country is not None and country not in first:
+            first.append(country)
+        ordered = first + [n for n in found if n not in first]
+        return ordered + [n for n in national if n not in ordered]
 
     def _dateline(self, text: str, body_start: int) -> tuple[int, int, str] | None:
         """The place of a dateline in capitals at the start of the body, if any."""

@@ -83,6 +83,13 @@ class Enricher:
             topics=TopicTagger.from_data(_load_yaml(data_dir / "topics.yaml")),
         )
 
+    def _national_policy(self, organisations: list[str], category: str) -> str | None:
+        """The country of a national policy: a policy whose first body is a national government
+        body (MIIT: China); its place where no event's place is named."""
+        if category != "policy" or not organisations:
+            return None
+        return self.gazetteer.countries.get(organisations[0])
+
     def enrich(
         self, title: str, text: str, lang: str = "en", published: date | None = None
     ) -> Enrichment:
@@ -112,6 +119,7 @@ class Enricher:
             org_spans + std_spans,
             len(title) + 2,
             slots_end=first_item if first_item > 0 else None,
+            country=self._national_policy(organisations, category),
         )
         tags = [event_type_label(r) for r in runners] + self.topics.tags(title, body)
         return Enrichment(
