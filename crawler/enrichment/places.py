@@ -96,9 +96,9 @@ class PlaceMatcher:
         if self.pattern is not None:
             for match in self.pattern.finditer(text):
                 # The idiom patterns ("在京举行") name the event's place by construction.
-                name = self.pattern_names[match.lastgroup or ""]
-                matches.append((*match.span(), name))
-                slots.setdefault(name, match.start())
+                idiom = self.pattern_names[match.lastgroup or ""]
+                matches.append((*match.span(), idiom))
+                slots.setdefault(idiom, match.start())
         head = text[body_start : body_start + 400]
         masked = [
             *masked,
