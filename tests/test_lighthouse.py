@@ -1,8 +1,8 @@
 """Lighthouse on home, a story, search with a query and a top-10 page: each category >= 95.
 
 Runs only where Lighthouse is installed (CSRNEWS_LIGHTHOUSE, or `lighthouse` on PATH; e.g.
-`npm i -E lighthouse@12.2.3`): it takes about a minute and CI does not install it. The figures
-are in docs/benchmarks.md; `python -m bench.lighthouse` prints them.
+`npm i -E lighthouse@12.2.3`): it takes about a minute. `.ci/run` installs it with npm where
+npm is there. The figures are in docs/benchmarks.md; `python -m bench.lighthouse` prints them.
 """
 
 from __future__ import annotations
