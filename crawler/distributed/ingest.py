@@ -17,8 +17,10 @@ import logging
 import os
 import signal
 import socket
+import sqlite3
 import time
 from collections.abc import Callable
+from contextlib import ExitStack
 from dataclasses import dataclass
 from pathlib import Path
 from types import SimpleNamespace
@@ -52,6 +54,10 @@ class ItemSource:
 
 class WriterLocked(DistributedError):
     """Another writer holds the lock."""
+
+
+class WriterSetupError(DistributedError):
+    """The writer cannot open its content folder or crawl state (the message names which)."""
 
 
 class WriterLock:
@@ -194,12 +200,22 @@ def run_ingest(
     def on_signal(signum: int, _frame: Any) -> None:
         stop["why"] = signal.Signals(signum).name
 
-    saved = {sig: signal.signal(sig, on_signal) for sig in (signal.SIGTERM, signal.SIGINT)}
-    content = Path(content_dir)
-    content.mkdir(parents=True, exist_ok=True)
-    state = CrawlState(state_dir)
-    run_id = state.start_run()
-    try:
+    # Everything after the lock is taken is undone on the way out, whatever fails: the
+    # signal handlers restored, the state closed and the lock released (one cleanup failing
+    # does not skip the others), so a writer that cannot start does not hold the lock.
+    with ExitStack() as undo:
+        undo.callback(_release, lock)
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            undo.callback(signal.signal, sig, signal.signal(sig, on_signal))
+        content = Path(content_dir)
+        try:
+            content.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise WriterSetupError(
+                f"ingest: cannot create the content folder {content}: {exc}"
+            ) from exc
+        state, run_id = _open_state(state_dir)
+        undo.callback(state.close)
         writer = Writer(content, state, server)
         for name in sources or []:
             writer.report.source(name)
@@ -267,11 +283,38 @@ def run_ingest(
         status = "failed" if report.all_failed else "timeout" if report.timed_out else "ok"
         state.finish_run(run_id, status, report.as_dict())
         return report
-    finally:
+
+
+def _open_state(state_dir: str | Path) -> tuple[CrawlState, int]:
+    """The writer's crawl state and its run's id. A folder or database that cannot be opened
+    or written is a WriterSetupError naming it; a corrupt database is CrawlState's StateError,
+    which names it already."""
+    try:
+        state = CrawlState(state_dir)
+    except (OSError, sqlite3.OperationalError) as exc:
+        raise WriterSetupError(
+            f"ingest: cannot open the crawl state in {state_dir}: {exc}"
+        ) from exc
+    try:
+        return state, state.start_run()
+    except sqlite3.OperationalError as exc:
         state.close()
+        raise WriterSetupError(f"ingest: cannot write the crawl state {state.path}: {exc}") from exc
+
+
+def _release(lock: WriterLock) -> None:
+    """Release the writer lock; a Redis gone by now is a warning (the lock expires by itself),
+    not an error hiding the one the writer stops on."""
+    import redis
+
+    try:
         lock.release()
-        for sig, old in saved.items():
-            signal.signal(sig, old)
+    except redis.RedisError as exc:
+        logger.warning(
+            "cannot release the writer lock (%s); it expires %g s after its last refresh",
+            exc,
+            WRITER_TTL,
+        )
 
 
 def _pop_wait(

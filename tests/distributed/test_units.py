@@ -284,6 +284,39 @@ def test_the_writer_sets_aside_a_record_it_cannot_read(
     assert (tmp_path / "content" / "news" / "2021").is_dir()
 
 
+@pytest.mark.parametrize("damage", ["corrupt database", "folder is a file"])
+def test_a_writer_that_cannot_open_its_state_lets_go_of_the_lock(
+    redis_url: str, rdb: Any, tmp_path: Path, damage: str
+) -> None:
+    """The writer fails with an error naming the state, and leaves the writer lock free and
+    the signal handlers as they were: the next writer (here, in the same process) starts at
+    once rather than waiting for a lock whose holder is alive."""
+    import signal
+
+    from csrnews.crawler.distributed.ingest import WRITER_LOCK, WriterSetupError, run_ingest
+    from csrnews.crawler.state import StateError
+
+    state_dir = tmp_path / "var"
+    if damage == "corrupt database":
+        state_dir.mkdir()
+        (state_dir / "crawl.sqlite3").write_bytes(b"not a database, an editor's stray file\n" * 200)
+        error: type[Exception] = StateError
+        expected = r"var/crawl\.sqlite3: not a readable crawl state"
+    else:
+        state_dir.write_text("a file where the state folder belongs\n")
+        error, expected = WriterSetupError, r"ingest: cannot open the crawl state in .*/var: "
+    handlers = {sig: signal.getsignal(sig) for sig in (signal.SIGTERM, signal.SIGINT)}
+    with pytest.raises(error, match=expected):
+        run_ingest(tmp_path / "content", state_dir, redis_url, until_idle=0.2, lock_wait=0)
+    assert rdb.get(WRITER_LOCK) is None
+    assert {sig: signal.getsignal(sig) for sig in handlers} == handlers
+    report = run_ingest(
+        tmp_path / "content", tmp_path / "var2", redis_url, until_idle=0.2, lock_wait=0
+    )
+    assert not report.timed_out
+    assert rdb.get(WRITER_LOCK) is None
+
+
 @pytest.mark.solo
 def test_the_writer_stops_when_idle_as_long_as_it_was_told(
     redis_url: str, rdb: Any, tmp_path: Path
