@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -153,3 +155,62 @@ def wait_for(predicate: Any, timeout: float, what: str, every: float = 0.05) -> 
         if time.monotonic() > deadline:
             raise AssertionError(f"timed out after {timeout:g} s waiting for {what}")
         time.sleep(every)
+
+
+class ScriptSets:
+    """The SET commands Redis's scripts run on keys under `prefix`, as Redis's MONITOR
+    reports them (every command, none missed, in the order Redis ran them), on a connection
+    of its own read by a thread; `with ScriptSets(server, prefix) as sets:` then
+    `sets.seen`: (key, value) pairs, all of them once the block is left."""
+
+    END = b"csrnews-tests:monitor-end"
+
+    def __init__(self, server: RedisServer, prefix: str) -> None:
+        self.server = server
+        self.pattern = re.compile(
+            rb'^\+[0-9.]+ \[[0-9]+ lua\] "SET" "('
+            + re.escape(prefix.encode())
+            + rb'[^"]*)" "([^"]*)"'
+        )
+        self.seen: list[tuple[str, str]] = []
+        self._sock: socket.socket | None = None
+        self._thread: threading.Thread | None = None
+        self._ended = threading.Event()
+
+    def __enter__(self) -> ScriptSets:
+        sock = socket.create_connection(("127.0.0.1", self.server.port), timeout=10)
+        sock.sendall(b"MONITOR\r\n")
+        lines = sock.makefile("rb")
+        assert lines.readline() == b"+OK\r\n"  # from here on, every command is reported
+        sock.settimeout(None)
+        self._sock = sock
+        self._thread = threading.Thread(target=self._read, args=(lines,), daemon=True)
+        self._thread.start()
+        return self
+
+    def _read(self, lines: Any) -> None:
+        try:
+            for line in lines:
+                found = self.pattern.match(line)
+                if found:
+                    self.seen.append((found[1].decode(), found[2].decode()))
+                elif self.END in line:
+                    self._ended.set()
+        except (OSError, ValueError):  # the connection closed by __exit__
+            pass
+        finally:
+            lines.close()
+
+    def __exit__(self, *exc: object) -> None:
+        import redis
+
+        assert self._sock is not None and self._thread is not None
+        client = redis.Redis(port=self.server.port)
+        client.echo(self.END)  # once the reader sees it, it has seen every command before it
+        client.close()
+        ended = self._ended.wait(timeout=30)
+        self._sock.shutdown(socket.SHUT_RDWR)
+        self._thread.join(timeout=10)
+        self._sock.close()
+        if not ended and exc[0] is None:
+            raise AssertionError("MONITOR did not report the end marker in 30 s")
