@@ -22,6 +22,7 @@ from csrnews.search.staticsearch import build_static_search
 
 from csrnews.site.build import STALE_TEMPORARY_AGE, SiteBuildError, build_site
 from csrnews.site.folders import build_lock_of
+from csrnews.site.incremental import MODULE_KEYS
 from csrnews.story.storyfile import iter_story_files, read_story
 from tests.conftest import ROOT, run_cli
 from tests.golden_site import GOLDEN, GOLDEN_TODAY, SAMPLES, compare
@@ -356,9 +357,9 @@ def test_old_sites_and_stale_cache_temporaries_go_only_when_no_build_runs(
     tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
     """Old-site folders beside the output (one may be the folder a running build moves files
-    into) and temporary files a killed build left in the reader cache's folder are removed
-    by a build that runs alone, and only then; a recent temporary file may be a live
-    writer's and stays."""
+    into) and temporary files a killed build left in the reader cache's folder, or in the
+    cache folder above it (the module keys' file's), are removed by a build that runs alone,
+    and only then; a recent temporary file may be a live writer's and stays."""
     out = tmp_path / "out"
     build_site(SAMPLES, out, quiet=True)
     old = tmp_path / ".out.old-1-2"
@@ -370,20 +371,28 @@ def test_old_sites_and_stale_cache_temporaries_go_only_when_no_build_runs(
     stale.write_bytes(b"half a cache")
     fresh = cache / ".ArticlesGenerator.ba9876543210.tmp"
     fresh.write_bytes(b"being written")
+    # the module keys' file is in the folder above the reader cache's (ModuleKeys)
+    assert (cache.parent / MODULE_KEYS).is_file()
+    stale_keys = cache.parent / f".{MODULE_KEYS}.0123456789ab.tmp"
+    stale_keys.write_text('{"format": "1 ', encoding="utf-8")
     long_ago = time.time() - 2 * STALE_TEMPORARY_AGE
     os.utime(stale, (long_ago, long_ago))
+    os.utime(stale_keys, (long_ago, long_ago))
     with build_lock_of(out).open("a") as held:
         fcntl.flock(held, fcntl.LOCK_SH)  # another build of `out` runs
         build_site(SAMPLES, out, quiet=True)
         time.sleep(0.5)  # time for a background `rm` to have removed it, were one started
         assert (old / "1").is_file() and stale.is_file() and fresh.is_file()
+        assert stale_keys.is_file()
     with caplog.at_level(logging.WARNING, logger="csrnews.site.build"):
         build_site(SAMPLES, out, quiet=True)
     deadline = time.monotonic() + 10
     while old.exists() and time.monotonic() < deadline:  # removed in a background `rm`
         time.sleep(0.05)
     assert not old.exists() and not stale.exists() and fresh.is_file()
+    assert not stale_keys.exists()
     assert f"removing {stale}, left by a build that was killed" in caplog.text
+    assert f"removing {stale_keys}, left by a build that was killed" in caplog.text
 
 
 def test_missing_content_is_an_error(tmp_path: Path) -> None:

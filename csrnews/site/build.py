@@ -196,9 +196,11 @@ def build_site(
             conf=settings_file,
         )
         previous_site = Path(previous) if previous else output
+        cache_root = Path(conf["CACHE_PATH"])  # the module keys' file (ModuleKeys)
         plan, seeding = _plan(conf, previous_site, staging, output, reuse=incremental)
-        if lock.alone:  # the reader cache's folder (_plan chose it)
-            _remove_stale_temporaries(Path(conf["CACHE_PATH"]))
+        if lock.alone:  # and the reader cache's folder in it (_plan chose it)
+            for folder in (cache_root, Path(conf["CACHE_PATH"])):
+                _remove_stale_temporaries(folder)
 
         def writer_hook(_pelican: Any) -> type:
             # Pelican asks for its writer once every story is read: pages are written next
@@ -454,7 +456,8 @@ STALE_TEMPORARY_AGE = 3600.0  # seconds: older temporary files in the cache are 
 
 
 def _remove_stale_temporaries(cache: Path) -> None:
-    """Temporary files a killed build left in its cache folder (a reader cache's: tens of MB)."""
+    """Temporary files a killed build left in a cache folder (a reader cache's: tens of MB;
+    the module keys' file's, in the folder above it)."""
     for path in stale_temporaries(cache, STALE_TEMPORARY_AGE):
         logger.warning("removing %s, left by a build that was killed while writing it", path)
         with contextlib.suppress(OSError):
