@@ -23,12 +23,6 @@ from tests.test_desk_support import Client
 pytestmark = pytest.mark.slow
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 def _wait_for(url: str, proc: subprocess.Popen[str], seconds: float) -> bytes:
     deadline = time.monotonic() + seconds
     while time.monotonic() < deadline:

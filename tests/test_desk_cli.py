@@ -5,7 +5,6 @@ from __future__ import annotations
 import os
 import re
 import signal
-import socket
 import stat
 import subprocess
 import sys
@@ -20,6 +19,7 @@ from click.testing import CliRunner
 from csrnews.cli import main
 from csrnews.desk.users import UserStore
 from tests.conftest import ROOT, run_cli
+from tests.ports import wait_listening
 from tests.test_desk_support import Client, small_content
 
 
@@ -76,25 +76,18 @@ def test_serve_refuses_a_desk_folder_inside_the_site(tmp_path: Path) -> None:
     assert "must not be inside the site" in result.stderr
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 @pytest.fixture()
 def served(tmp_path: Path) -> Iterator[str]:
     """`csrnews serve --desk` with two worker processes behind a trusted proxy address."""
     content = small_content(tmp_path)
     desk_dir = tmp_path / "desk"
     UserStore(desk_dir / "users.json").add("mei", "a long password", "editor")
-    port = _free_port()
     proc = subprocess.Popen(
         [
             sys.executable, "-m", "csrnews", "serve", "--desk", "--content", str(content),
             "--output", str(tmp_path / "output"), "--index", str(tmp_path / "index"),
             "--desk-dir", str(desk_dir), "--root", str(tmp_path / "nightly"),
-            "--port", str(port), "--workers", "2", "--trust-proxy", "127.0.0.1", "--quiet",
+            "--port", "0", "--workers", "2", "--trust-proxy", "127.0.0.1", "--quiet",
         ],
         cwd=ROOT,
         stdout=subprocess.DEVNULL,
@@ -102,8 +95,8 @@ def served(tmp_path: Path) -> Iterator[str]:
         text=True,
         start_new_session=True,
     )  # fmt: skip
-    url = f"http://127.0.0.1:{port}"
     try:
+        url = f"http://127.0.0.1:{wait_listening(proc, 60)}"
         deadline = time.monotonic() + 60
         while True:
             try:

@@ -5,7 +5,6 @@ that filter, suggestions that find stories; and the same page on a plain static 
 from __future__ import annotations
 
 import os
-import socket
 import subprocess
 import sys
 import time
@@ -16,6 +15,7 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import ROOT, run_cli
+from tests.ports import wait_listening
 from tests.test_search_answers import ENVIRONMENT
 from tests.test_search_browser import wait_until
 from tests.test_search_index import STORIES, _write
@@ -23,12 +23,6 @@ from tests.test_search_index import STORIES, _write
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
 WIDTHS = {"wide": (1280, 900), "narrow": (390, 844)}
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def _wait_for(url: str, proc: subprocess.Popen[bytes]) -> None:
@@ -58,16 +52,15 @@ def built(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
 
 
 def _serve(argv: list[str], cwd: Path = ROOT) -> Iterator[str]:
-    port = _free_port()
     proc = subprocess.Popen(
-        [*argv, str(port)],
+        [*argv, "0"],  # the port: the server binds one the kernel chooses, read back here
         cwd=cwd,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
         env=dict(os.environ),
     )
-    url = f"http://127.0.0.1:{port}"
     try:
+        url = f"http://127.0.0.1:{wait_listening(proc, 60)}"
         _wait_for(url + "/", proc)
         yield url
     finally:

@@ -21,7 +21,7 @@ from playwright.sync_api import expect
 
 from csrnews.nightly.status import status_document, write_status_page
 from tests.conftest import ROOT, DemoSite
-from tests.test_serve_workers import _free_port
+from tests.ports import wait_listening
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
@@ -49,7 +49,6 @@ def served(demo_site: DemoSite, tmp_path_factory: pytest.TempPathFactory) -> Ite
     doc = status_document(history, run_id="r1", outcome="partial", now=time.time(), stories_total=3)
     doc["quarantined"] = [{"path": "news/2018/broken.md", "reason": "no Title"}]
     write_status_page(output, doc)
-    port = _free_port()
     proc = subprocess.Popen(
         [
             sys.executable,
@@ -61,7 +60,7 @@ def served(demo_site: DemoSite, tmp_path_factory: pytest.TempPathFactory) -> Ite
             "--index",
             str(demo_site.index),
             "--port",
-            str(port),
+            "0",
             "--workers",
             "1",
             "--quiet",
@@ -71,8 +70,8 @@ def served(demo_site: DemoSite, tmp_path_factory: pytest.TempPathFactory) -> Ite
         stderr=subprocess.DEVNULL,
         env=dict(os.environ),
     )
-    url = f"http://127.0.0.1:{port}"
     try:
+        url = f"http://127.0.0.1:{wait_listening(proc, 60)}"
         for _ in range(200):
             assert proc.poll() is None, f"serve exited with {proc.returncode}"
             try:

@@ -14,7 +14,6 @@ import json
 import os
 import shutil
 import signal
-import socket
 import subprocess
 import time
 from collections.abc import Iterator
@@ -26,6 +25,7 @@ from csrnews.search import update_index
 from csrnews.serve.headers import CONTENT_SECURITY_POLICY, SECURITY_HEADERS
 from csrnews.serve.wsgi import app_from_env, make_app
 from tests.conftest import ROOT, wsgi_server
+from tests.ports import start_on_a_free_port
 from tests.test_search_index import STORIES, _write
 from tests.test_serve_workers import Server, Site
 
@@ -197,12 +197,6 @@ def test_csrnews_serve_sends_them(site: Site, tmp_path: Path) -> None:
 NGINX = shutil.which("nginx") or ("/usr/sbin/nginx" if Path("/usr/sbin/nginx").exists() else None)
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 @pytest.fixture()
 def nginx(site: Site, tmp_path: Path) -> Iterator[str]:
     """deploy/nginx/csrnews.conf, its paths and ports pointed at this test, under real nginx."""
@@ -214,15 +208,7 @@ def nginx(site: Site, tmp_path: Path) -> Iterator[str]:
     shutil.copy(ROOT / "deploy/nginx/csrnews-headers.conf", prefix / "snippets")
     api = wsgi_server(make_app(site.output, site.index), threads=2)
     api_url = api.__enter__()
-    port = _free_port()
-    server = (ROOT / "deploy/nginx/csrnews.conf").read_text(encoding="utf-8")
-    server = (
-        server.replace("listen 80;", f"listen 127.0.0.1:{port};")
-        .replace("/srv/csrnews/var/site/current/site", str(site.output))
-        .replace("http://127.0.0.1:8000", api_url)
-        .replace("include snippets/", f"include {prefix}/snippets/")
-    )
-    (prefix / "csrnews.conf").write_text(server, encoding="utf-8")
+    template = (ROOT / "deploy/nginx/csrnews.conf").read_text(encoding="utf-8")
     temp = "".join(
         f"{kind}_temp_path {prefix}/tmp/{kind};\n"
         for kind in ("client_body", "proxy", "fastcgi", "uwsgi", "scgi")
@@ -236,9 +222,23 @@ def nginx(site: Site, tmp_path: Path) -> Iterator[str]:
     )
     (prefix / "nginx.conf").write_text(main, encoding="utf-8")
     argv = [NGINX, "-p", str(prefix), "-c", str(prefix / "nginx.conf")]
-    checked = subprocess.run([*argv, "-t"], capture_output=True, text=True, timeout=30)
-    assert checked.returncode == 0, checked.stderr
-    proc = subprocess.Popen([*argv, "-g", "daemon off;"], stderr=subprocess.PIPE)
+    stderr = prefix / "logs" / "stderr.log"
+
+    def start(port: int) -> subprocess.Popen[bytes]:
+        server = (
+            template.replace("listen 80;", f"listen 127.0.0.1:{port};")
+            .replace("/srv/csrnews/var/site/current/site", str(site.output))
+            .replace("http://127.0.0.1:8000", api_url)
+            .replace("include snippets/", f"include {prefix}/snippets/")
+        )
+        (prefix / "csrnews.conf").write_text(server, encoding="utf-8")
+        checked = subprocess.run([*argv, "-t"], capture_output=True, text=True, timeout=30)
+        assert checked.returncode == 0, checked.stderr
+        with stderr.open("wb") as err:
+            return subprocess.Popen([*argv, "-g", "daemon off;"], stderr=err)
+
+    # nginx cannot be told port 0: a free port, and another if it was taken in between
+    proc, port = start_on_a_free_port(start, lambda _proc: stderr.read_text(errors="replace"))
     url = f"http://127.0.0.1:{port}"
     try:
         for _ in range(100):
@@ -246,7 +246,7 @@ def nginx(site: Site, tmp_path: Path) -> Iterator[str]:
                 request(url, "/")
                 break
             except OSError:
-                assert proc.poll() is None, proc.stderr.read() if proc.stderr else ""
+                assert proc.poll() is None, stderr.read_text(errors="replace")
                 time.sleep(0.05)
         yield url
     finally:
@@ -256,8 +256,6 @@ def nginx(site: Site, tmp_path: Path) -> Iterator[str]:
         except subprocess.TimeoutExpired:
             proc.kill()
             proc.wait()
-        if proc.stderr:
-            proc.stderr.close()
         api.__exit__(None, None, None)
 
 

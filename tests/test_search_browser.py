@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import socket
 import subprocess
 import sys
 import time
@@ -15,15 +14,10 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import ROOT, run_cli
+from tests.ports import wait_listening
 from tests.test_search_index import STORIES, _write
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def wait_until(page: object, expression: str, seconds: float = 10.0) -> None:
@@ -54,7 +48,6 @@ def served_site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
     )
     assert built.returncode == 0, built.stderr
     assert (output / "search" / "index.html").exists()
-    port = _free_port()
     proc = subprocess.Popen(
         [
             sys.executable,
@@ -66,7 +59,7 @@ def served_site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
             "--index",
             str(index),
             "--port",
-            str(port),
+            "0",
             "--quiet",
         ],
         cwd=ROOT,
@@ -74,8 +67,8 @@ def served_site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
         stderr=subprocess.PIPE,
         env=dict(os.environ),
     )
-    url = f"http://127.0.0.1:{port}"
     try:
+        url = f"http://127.0.0.1:{wait_listening(proc, 60)}"
         for _ in range(100):
             assert proc.poll() is None, proc.stderr.read() if proc.stderr else proc.returncode
             try:

@@ -11,7 +11,6 @@ import json
 import os
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -23,12 +22,7 @@ import pytest
 
 from tests.conftest import run_cli
 from tests.golden_site import SAMPLES
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
+from tests.ports import wait_listening
 
 
 def _get(url: str) -> tuple[int, bytes]:
@@ -44,8 +38,7 @@ def _serve(cwd: Path, *args: str) -> tuple[int, str, dict[str, tuple[int, bytes]
 
     Returns the exit code, what it wrote on stderr and the two answers.
     """
-    port = _free_port()
-    err = cwd / f"serve-{port}.err"
+    err = cwd / f"serve-{len(list(cwd.glob('serve-*.err')))}.err"
     with err.open("w") as stderr:
         proc = subprocess.Popen(
             [
@@ -54,7 +47,7 @@ def _serve(cwd: Path, *args: str) -> tuple[int, str, dict[str, tuple[int, bytes]
                 "csrnews",
                 "serve",
                 "--port",
-                str(port),
+                "0",
                 "--workers",
                 "1",
                 *args,
@@ -64,9 +57,9 @@ def _serve(cwd: Path, *args: str) -> tuple[int, str, dict[str, tuple[int, bytes]
             stderr=stderr,
             start_new_session=True,
         )
-    base = f"http://127.0.0.1:{port}"
     answers: dict[str, tuple[int, bytes]] = {}
     try:
+        base = f"http://127.0.0.1:{wait_listening(proc, 60, err.read_text)}"
         deadline = time.monotonic() + 60
         while True:
             try:

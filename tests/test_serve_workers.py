@@ -7,6 +7,7 @@ connection is a socket inode that only the accepting worker holds among its fds.
 from __future__ import annotations
 
 import http.client
+import itertools
 import json
 import os
 import re
@@ -23,6 +24,7 @@ import pytest
 from csrnews.search import update_index
 
 from tests.conftest import ROOT, run_cli
+from tests.ports import wait_listening
 from tests.test_search_index import STORIES, _write
 
 pytestmark = pytest.mark.skipif(
@@ -47,12 +49,6 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Site:
     output.mkdir()
     (output / "index.html").write_text("<!doctype html><title>home</title>", encoding="utf-8")
     return Site(output, index)
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def _stat(pid: int) -> tuple[str, int] | None:
@@ -97,7 +93,9 @@ def _serve_args(site: Site, port: int, *extra: str) -> list[str]:
 
 
 class Server:
-    """`python -m csrnews serve` in a subprocess on a free loopback port."""
+    """`python -m csrnews serve` in a subprocess on a loopback port it chose (`--port 0`)."""
+
+    started = itertools.count()
 
     def __init__(
         self,
@@ -107,11 +105,11 @@ class Server:
         port: int | None = None,
         script: str | None = None,
     ) -> None:
-        self.port = port or _free_port()
-        self.stderr_path = tmp_path / f"serve-{self.port}.err"
-        command = ["-m", "csrnews", *_serve_args(site, self.port, "--threads", "2", *extra)]
+        self._port = port
+        self.stderr_path = tmp_path / f"serve-{next(Server.started)}.err"
+        command = ["-m", "csrnews", *_serve_args(site, port or 0, "--threads", "2", *extra)]
         if script is not None:  # a Python SCRIPT given the site's folders and the port
-            command = ["-c", script, str(site.output), str(site.index), str(self.port)]
+            command = ["-c", script, str(site.output), str(site.index), str(port or 0)]
         with self.stderr_path.open("w") as stderr:
             self.proc = subprocess.Popen(
                 [sys.executable, *command],
@@ -125,6 +123,13 @@ class Server:
     @property
     def stderr(self) -> str:
         return self.stderr_path.read_text(encoding="utf-8")
+
+    @property
+    def port(self) -> int:
+        """The port it listens on (waiting until it does)."""
+        if self._port is None:
+            self._port = wait_listening(self.proc, 60, lambda: self.stderr)
+        return self._port
 
     def search(self, q: str = "forum") -> dict:
         conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=10)

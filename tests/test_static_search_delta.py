@@ -22,7 +22,8 @@ from csrnews.search.staticsearch import (
 )
 
 from tests.golden_site import GOLDEN, ROOT, SAMPLES
-from tests.test_readers_browser import _free_port, _wait_for
+from tests.ports import wait_listening
+from tests.test_readers_browser import _wait_for
 
 TARGET = 6  # shards 2024, 2025.1 and 2025.2 of the samples
 NEWS = "news"
@@ -301,20 +302,19 @@ def served(tmp_path: Path) -> Iterator[dict[str, str]]:
 def serve_roots(roots: dict[str, Path], cwd: Path) -> Iterator[dict[str, str]]:
     """Each folder on a static server of its own, the servers started together: name: its URL."""
     serve = [sys.executable, "-m", "http.server", "--bind", "127.0.0.1", "--directory"]
-    ports: dict[str, int] = {}
     servers: dict[str, subprocess.Popen[bytes]] = {}
     try:
         for name, root in roots.items():
-            while (port := _free_port()) in ports.values():
-                pass
-            ports[name] = port
             servers[name] = subprocess.Popen(
-                [*serve, str(root), str(port)],
+                [*serve, str(root), "0"],  # a port the kernel chooses, read back below
                 cwd=cwd,
                 stdout=subprocess.DEVNULL,
                 stderr=subprocess.DEVNULL,
             )
-        urls = {name: f"http://127.0.0.1:{port}" for name, port in ports.items()}
+        urls = {
+            name: f"http://127.0.0.1:{wait_listening(server, 60)}"
+            for name, server in servers.items()
+        }
         for name, server in servers.items():
             _wait_for(urls[name] + "/", server)
         yield urls

@@ -19,14 +19,9 @@ from typing import Any
 import pytest
 
 from tests.conftest import ROOT
+from tests.ports import start_on_a_free_port
 
 REDIS_SERVER = os.environ.get("CSRNEWS_REDIS_SERVER", "redis-server")
-
-
-def _free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 @dataclass
@@ -46,15 +41,22 @@ def redis_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RedisServ
     exe = shutil.which(REDIS_SERVER)
     if exe is None:
         pytest.skip(f"{REDIS_SERVER} not found (apt-get install redis-server); .ci/run installs it")
+    program: str = exe
     folder = tmp_path_factory.mktemp("redis")
-    port = _free_port()
-    log = (folder / "redis.log").open("wb")
-    argv = [exe, "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"]
-    proc = subprocess.Popen(
-        [*argv, "--dir", str(folder), "--databases", "4"],
-        stdout=log,
-        stderr=subprocess.STDOUT,
-    )
+    log_path = folder / "redis.log"
+
+    def start(port: int) -> subprocess.Popen[bytes]:
+        argv = [program, "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly"]
+        with log_path.open("wb") as log:  # the child keeps its own copy
+            return subprocess.Popen(
+                [*argv, "no", "--dir", str(folder), "--databases", "4"],
+                stdout=log,
+                stderr=subprocess.STDOUT,
+            )
+
+    # redis-server cannot be told port 0 (that turns TCP off): a free port, and another if
+    # it was taken in between (pytest-xdist's other workers start servers too)
+    proc, port = start_on_a_free_port(start, lambda _proc: log_path.read_text(errors="replace"))
     server = RedisServer(port, proc)
     import redis
 
@@ -66,8 +68,7 @@ def redis_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RedisServ
             break
         except redis.ConnectionError:
             if proc.poll() is not None or time.monotonic() > deadline:
-                log_text = (folder / "redis.log").read_text()
-                raise RuntimeError(f"redis-server did not start: {log_text}") from None
+                raise RuntimeError(f"redis-server did not start: {log_path.read_text()}") from None
             time.sleep(0.05)
     try:
         yield server
@@ -75,7 +76,6 @@ def redis_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RedisServ
         client.close()
         proc.terminate()
         proc.wait(timeout=10)
-        log.close()
 
 
 @pytest.fixture()
