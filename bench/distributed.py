@@ -51,34 +51,55 @@ def _free_port() -> int:
 
 
 class Redis:
-    """redis-server on loopback for the run (no persistence)."""
+    """redis-server on loopback for the run (no persistence).
+
+    On a free port, and on another while the server exits at once (the port was taken
+    between the pick and its bind: a test run beside this one); the server that answers is
+    checked to be this one (its process id), not another on the port.
+    """
+
+    ATTEMPTS = 5
 
     def __init__(self, folder: Path) -> None:
         exe = shutil.which("redis-server")
         if exe is None:
             raise SystemExit("redis-server not found: apt-get install redis-server")
-        self.port = _free_port()
-        self.proc = subprocess.Popen(
-            [
-                exe,
-                *("--port", str(self.port), "--bind", "127.0.0.1", "--save", ""),
-                *("--appendonly", "no", "--dir", str(folder)),
-            ],
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-        )
         import redis
 
-        self.client = redis.Redis(port=self.port)
-        deadline = time.monotonic() + 15
-        while True:
-            try:
-                self.client.ping()
+        for attempt in range(1, self.ATTEMPTS + 1):
+            self.port = _free_port()
+            self.proc = subprocess.Popen(
+                [
+                    exe,
+                    *("--port", str(self.port), "--bind", "127.0.0.1", "--save", ""),
+                    *("--appendonly", "no", "--dir", str(folder)),
+                ],
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.DEVNULL,
+            )
+            self.client = redis.Redis(port=self.port)
+            if self._up(redis.ConnectionError):
                 return
-            except redis.ConnectionError:
-                if time.monotonic() > deadline:
-                    raise
+            self.client.close()
+            if self.proc.poll() is None:
+                self.proc.kill()
+                self.proc.wait()
+            if attempt == self.ATTEMPTS:
+                raise SystemExit(f"redis-server did not start on a free port ({attempt} tries)")
+
+    def _up(self, not_yet: type[Exception]) -> bool:
+        """Whether this server answers within 15 s (False: it exited, or another answers)."""
+        deadline = time.monotonic() + 15
+        while time.monotonic() < deadline:
+            if self.proc.poll() is not None:
+                return False
+            try:
+                pid = int(self.client.info("server")["process_id"])
+            except not_yet:
                 time.sleep(0.05)
+                continue
+            return pid == self.proc.pid
+        return False
 
     @property
     def url(self) -> str:
