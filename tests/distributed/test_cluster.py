@@ -384,10 +384,12 @@ def test_politeness_holds_across_workers(
     over the whole run, not gap by gap: a request leaves its worker a moment after it took
     the token (up to 0.12 s seen on a loaded machine: the worker not scheduled, the first
     request opening its connection), as Scrapy's own delay spaces the requests it hands to
-    the downloader rather than the bytes that leave; and the host's log stamps a request
-    once its page is made (up to another 0.1 s). That moves two requests closer together,
-    not the first and the last: they are (n-1) delays apart, less at most the jitter of the
-    two (JITTER). Each worker keeping its own delay instead gave 0.64-0.75 of that span.
+    the downloader rather than the bytes that leave (and draws each delay from 0.5-1.5 times
+    the one set: a local crawl's requests are as close as half the delay by design); and the
+    host's log stamps a request once its page is made (up to another 0.1 s). That moves two
+    requests closer together, not the first and the last: they are (n-1) delays apart, less
+    at most the jitter of the two (JITTER). Each worker keeping its own delay instead gave
+    0.64-0.75 of that span.
     """
     from csrnews.demo.server import render_sources, start_demo_server
 
