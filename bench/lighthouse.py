@@ -4,7 +4,8 @@
     python -m bench.lighthouse --lighthouse node_modules/.bin/lighthouse --min 95
 
 Builds the sample content (tests/samples/content) with its site URL set to the address it is
-then served on (`csrnews serve`, the search API and the security headers as in production),
+served on (`csrnews serve` on a port it chose, started first; the search API and the security
+headers as in production),
 runs Lighthouse with Debian's Chromium (CHROME_PATH, headless, no sandbox) on each page in its
 default (mobile) mode, prints the four category scores per page and writes them as JSON to
 bench/results/lighthouse-<UTC time>.json. Exits 1 when a score is below --min.
@@ -17,13 +18,14 @@ import json
 import logging
 import os
 import shutil
-import socket
 import subprocess
 import sys
 import tempfile
 import time
 import urllib.request
 from pathlib import Path
+
+from bench.queries import listening_port
 
 logger = logging.getLogger(__name__)
 
@@ -45,12 +47,6 @@ def find_lighthouse(given: str | None = None) -> str | None:
         if candidate and Path(candidate).exists():
             return str(candidate)
     return None
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def _run(*args: str) -> None:
@@ -97,18 +93,22 @@ def measure(lighthouse: str, chrome: str = "/usr/bin/chromium") -> dict[str, dic
     """Build, serve and score the pages; returns {page: {category: score}}."""
     with tempfile.TemporaryDirectory(prefix="csrnews-lighthouse-") as tmp:
         work = Path(tmp)
-        port = _free_port()
-        origin = f"http://127.0.0.1:{port}"
-        _run(
-            "build", "--content", str(SAMPLES), "--output", str(work / "site"),
-            "--index", str(work / "index"), "--site-url", origin, "--quiet",
-        )  # fmt: skip
-        server = subprocess.Popen(
-            [sys.executable, "-m", "csrnews", "serve", "--output", str(work / "site"),
-             "--index", str(work / "index"), "--port", str(port), "--workers", "1", "--quiet"],
-            cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-        )  # fmt: skip
+        # Served first, on a port of its own choosing (the site is read from its folder per
+        # request, so it may be built after): then built with that address as its site URL.
+        log = work / "serve.log"
+        with log.open("wb") as err:
+            server = subprocess.Popen(
+                [sys.executable, "-m", "csrnews", "serve", "--output", str(work / "site"),
+                 "--index", str(work / "index"), "--host", "127.0.0.1", "--port", "0",
+                 "--workers", "1"],
+                cwd=ROOT, stdout=subprocess.DEVNULL, stderr=err,
+            )  # fmt: skip
         try:
+            origin = f"http://127.0.0.1:{listening_port(server, log)}"
+            _run(
+                "build", "--content", str(SAMPLES), "--output", str(work / "site"),
+                "--index", str(work / "index"), "--site-url", origin, "--quiet",
+            )  # fmt: skip
             for _ in range(100):
                 try:
                     urllib.request.urlopen(origin + "/", timeout=1).close()

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import logging
 import random
+import re
 import threading
 import time
 import urllib.error
@@ -246,3 +247,18 @@ def wait_until_up(url: str, timeout: float = 60.0) -> None:
             last = exc
         time.sleep(0.2)
     raise TimeoutError(f"{url} did not answer within {timeout:g} s: {last}")
+
+
+def listening_port(server: Any, log: Path, timeout: float = 60.0) -> int:
+    """The port `csrnews serve --port 0` (started with its stderr to LOG) listens on, from
+    gunicorn's "Listening at" line: a port the system chose as the server bound it, which no
+    other process could take in between, as one picked free beforehand could be."""
+    deadline = time.monotonic() + timeout
+    while True:
+        text = log.read_text(encoding="utf-8", errors="replace")
+        found = re.search(r"Listening at: http://127\.0\.0\.1:(\d+)", text)
+        if found:
+            return int(found[1])
+        if server.poll() is not None or time.monotonic() > deadline:
+            raise RuntimeError(f"csrnews serve did not start: {text[-2000:]}")
+        time.sleep(0.1)

@@ -8,7 +8,6 @@ import logging
 import os
 import re
 import shutil
-import socket
 import subprocess
 import sys
 import time
@@ -20,7 +19,7 @@ from typing import Any, NamedTuple
 from bench import corpus
 from bench.measure import ROOT, RunResult, describe_machine, run_measured
 from bench.publisher import write_publisher_stories
-from bench.queries import http_load, wait_until_up
+from bench.queries import http_load, listening_port, wait_until_up
 from bench.rusage import tree_cpu_seconds
 from bench.targets import check_targets
 
@@ -205,12 +204,6 @@ def night_budget(environ: Mapping[str, str] = os.environ) -> int:
 
 def _fmt_count(value: int | None) -> str:
     return "?" if value is None else str(value)
-
-
-def _free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def _count_files(folder: Path) -> int:
@@ -792,10 +785,10 @@ class Bench:
         return out
 
     def _http(self, output: Path, index: Path, *, cache: bool) -> dict[str, Any]:
-        port = _free_port()
         env = dict(os.environ)
         if not cache:
             env["CSRNEWS_SEARCH_CACHE"] = "0"
+        log = (Path(self.o.workdir) / "serve-http.log").open("wb")
         server = subprocess.Popen(
             _cli(
                 "serve",
@@ -806,17 +799,18 @@ class Bench:
                 "--host",
                 "127.0.0.1",
                 "--port",
-                str(port),
+                "0",  # a port the server chooses as it binds: read back from its log
                 "--workers",
                 "auto",
             ),
             stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
+            stderr=log,
             cwd=self.o.workdir,
             env=env,
         )
-        base = f"http://127.0.0.1:{port}"
+        log.close()  # the server has its own copy
         try:
+            base = f"http://127.0.0.1:{listening_port(server, Path(log.name))}"
             wait_until_up(f"{base}/api/search?q=csr")
             server_cpu = tree_cpu_seconds(server.pid)
             result = http_load(
