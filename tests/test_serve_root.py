@@ -76,7 +76,10 @@ def _serve(cwd: Path, *args: str) -> tuple[int, str, dict[str, tuple[int, bytes]
         if proc.poll() is None:
             os.killpg(proc.pid, signal.SIGKILL)
             proc.wait()
-    return code, err.read_text(), answers
+    said = err.read_text()
+    # --port 0: the address announced is the one it listens on, not port 0
+    assert f" at {base}/ with 1 workers" in said, said
+    return code, said, answers
 
 
 def test_serve_with_nothing_built_says_so(tmp_path: Path) -> None:

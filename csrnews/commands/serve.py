@@ -138,6 +138,15 @@ def serve(
         app = make_app(output, index, allow_origins=origins, search_options=search_options)
         return app if desk_config is None else mount(app, desk_config)
 
+    def announce(listening: int) -> None:
+        """Where it serves, with the port it listens on (the system's choice for --port 0)."""
+        console.info(
+            f"serving {output} with search on {index} at http://{host}:{listening}/ "
+            f"with {count} workers of {threads} threads (Ctrl-C stops)"
+        )
+        if desk_config is not None:
+            console.info(f"editors' desk: http://{host}:{listening}/desk/")
+
     options = ServeOptions(
         host=host,
         port=port,
@@ -146,13 +155,8 @@ def serve(
         app_factory=app_factory,
         trust_proxy=trust_proxy,
         quiet=console.is_quiet(),
+        on_listening=announce,
     )
-    console.info(
-        f"serving {output} with search on {index} at http://{host}:{port}/ "
-        f"with {count} workers of {threads} threads (Ctrl-C stops)"
-    )
-    if desk_config is not None:
-        console.info(f"editors' desk: http://{host}:{port}/desk/")
     try:
         run_server(options)
     except PortInUse as exc:

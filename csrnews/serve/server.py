@@ -107,6 +107,9 @@ class ServeOptions:
     trust_proxy: str | None = None
     quiet: bool = False
     extra: dict[str, Any] = field(default_factory=dict)
+    # Called in the arbiter with the port it listens on, once it does (port 0: the one the
+    # system gave).
+    on_listening: Callable[[int], None] | None = None
 
     def gunicorn_settings(self) -> dict[str, Any]:
         return {
@@ -214,6 +217,15 @@ class _Arbiter(Arbiter):
         self.stopping: dict[int, tuple[str, float]] = {}  # pid -> last stop signal sent, when
         self.killed: dict[int, tuple[float, str]] = {}  # pid -> (seconds since it, its name)
         super().__init__(app)
+
+    def start(self) -> None:
+        """gunicorn's start (it binds the address), then the port it listens on announced."""
+        super().start()
+        announce = getattr(self.app, "options", None) and self.app.options.on_listening
+        if announce and self.LISTENERS:
+            address = self.LISTENERS[0].sock.getsockname()
+            if isinstance(address, tuple):
+                announce(int(address[1]))
 
     def spawn_worker(self) -> Any:
         before = signal.pthread_sigmask(signal.SIG_BLOCK, STOP_SIGNALS)
