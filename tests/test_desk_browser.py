@@ -287,6 +287,69 @@ def test_two_editors_in_two_browsers_get_a_conflict(
     assert story.get_list("Organisations") == ["RBA", "ILO"]
 
 
+def _log_in_again(page: Any) -> None:
+    page.get_by_label("User name").fill(EDITOR)
+    page.get_by_label("Password").fill(PASSWORD)
+    _go(page, page.get_by_role("button", name="Log in"))
+
+
+def test_a_save_after_the_session_ended_keeps_the_typed_text(
+    browser: Any, desk: Desk, site: DeskSite
+) -> None:
+    story_id = "2019/zhongke-battery-pilots-cobalt-traceability-from-mine-to-cell"
+    path = site.content / "news" / f"{story_id}.md"
+    before = path.read_text(encoding="utf-8")
+    page = _page(browser, desk)
+    page.goto(desk.url + f"/desk/story/{story_id}")
+    page.get_by_label("Summary").fill("A summary typed over a long lunch.")
+    page.get_by_label("Organisations").fill("Zhongke Battery, RMI")
+    page.context.clear_cookies()  # the session ended: idle for 12 hours, or a new password
+    _go(page, page.get_by_role("button", name="Save"))
+    alert = page.get_by_role("alert").inner_text()  # the login page, not a bare JSON answer
+    assert "Your session has ended" in alert and "nothing was saved" in alert, alert
+    assert path.read_text(encoding="utf-8") == before
+    _log_in_again(page)
+    assert page.url == desk.url + f"/desk/story/{story_id}"  # back on the story's form
+    assert "Your unsaved text" in page.locator(".draft-note").inner_text()
+    assert page.get_by_label("Summary").input_value() == "A summary typed over a long lunch."
+    assert page.get_by_label("Organisations").input_value() == "Zhongke Battery, RMI"
+    _go(page, page.get_by_role("button", name="Save"))
+    assert "Saved: summary, organisations changed." in _flash(page)
+    story = read_story(path)
+    assert story.get("Summary") == "A summary typed over a long lunch."
+    assert story.get_list("Organisations") == ["Zhongke Battery", "RMI"]
+    page.reload()
+    assert page.locator(".draft-note").count() == 0  # saved: nothing more to put back
+
+    # A new story: the same, and once written the form starts empty again.
+    _go(page, _nav(page, "Write a story"))
+    page.get_by_label("Title").fill("A story written as the session ended")
+    page.get_by_label("Date", exact=True).fill("2019-03-04")
+    page.get_by_label("Text (Markdown)").fill("Its first paragraph.")
+    page.context.clear_cookies()
+    _go(page, page.get_by_role("button", name="Write the story"))
+    assert "Your session has ended" in page.get_by_role("alert").inner_text()
+    _log_in_again(page)
+    assert page.url == desk.url + "/desk/new"
+    assert page.get_by_label("Title").input_value() == "A story written as the session ended"
+    assert page.get_by_label("Text (Markdown)").input_value() == "Its first paragraph."
+    _go(page, page.get_by_role("button", name="Write the story"))
+    assert "The story was written" in _flash(page)
+    _go(page, _nav(page, "Write a story"))
+    assert page.get_by_label("Title").input_value() == ""
+    assert page.locator(".draft-note").count() == 0
+    # Discarding kept text gives the story as it is in its file.
+    page.goto(desk.url + f"/desk/story/{story_id}")
+    page.get_by_label("Summary").fill("Second thoughts.")
+    page.wait_for_timeout(600)  # the text is kept a moment after the last key
+    page.reload()
+    assert page.get_by_label("Summary").input_value() == "Second thoughts."
+    page.get_by_role("button", name="Discard it").click()
+    assert page.get_by_label("Summary").input_value() == "A summary typed over a long lunch."
+    page.reload()
+    assert page.locator(".draft-note").count() == 0
+
+
 @pytest.mark.parametrize("width", [1280, 390])
 def test_the_desk_at_desktop_and_phone_widths(
     browser: Any, desk: Desk, site: DeskSite, width: int, artifacts_dir: Path

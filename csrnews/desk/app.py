@@ -6,6 +6,7 @@ import datetime as dt
 import logging
 import time
 from typing import Any
+from urllib.parse import urlsplit
 
 from flask import Flask, g, jsonify, redirect, render_template, request, url_for
 from flask.sessions import SecureCookieSessionInterface
@@ -14,12 +15,13 @@ from werkzeug.wrappers import Response
 
 from csrnews.desk import views_auth, views_rebuild, views_stories, views_top10
 from csrnews.desk.config import DeskConfig
+from csrnews.desk.forms import LoginForm
 from csrnews.desk.history import HistoryError
 from csrnews.desk.lists import ListNotFound
 from csrnews.desk.service import Desk
 from csrnews.desk.stories import StoryNotFound
 from csrnews.desk.users import UserError
-from csrnews.desk.web import current_user, desk_of, wants_json
+from csrnews.desk.web import current_user, desk_of, safe_next, wants_json
 from csrnews.story.vocabulary import EVENT_TYPES
 
 logger = logging.getLogger(__name__)
@@ -53,9 +55,36 @@ def _require_login() -> Response | tuple[Any, int] | None:
             return redirect(
                 url_for("auth.login", next=request.script_root + request.full_path.rstrip("?"))
             )
-        return jsonify({"error": "log in first"}), 401
+        if wants_json():
+            return jsonify({"error": "log in first"}), 401
+        return _session_ended()
     g.user = user
     return None
+
+
+SESSION_ENDED = (
+    "Your session has ended (you logged out, it was idle for 12 hours, or your password "
+    "changed), so nothing was saved. Log in again to go back to the page: the text you typed "
+    "into a story's form is kept in this browser tab and put back into the form."
+)
+
+
+def _session_ended() -> tuple[str, int]:
+    """A form posted without a valid session: the login page (not a bare 401), which leads back
+    to the page the form was on; the story forms' typed text waits in the tab (desk.js)."""
+    if request.endpoint in ("stories.edit", "stories.new"):
+        back = request.script_root + request.path  # the form's own page
+    else:
+        referrer = urlsplit(request.referrer or "")
+        same_host = referrer.netloc == request.host
+        back = referrer.path + (f"?{referrer.query}" if referrer.query else "") if same_host else ""
+    page = render_template(
+        "desk/login.html",
+        form=LoginForm(formdata=None),
+        next=safe_next(back, "") or None,
+        error="You are logged out." if request.endpoint == "auth.logout" else SESSION_ENDED,
+    )
+    return page, 401
 
 
 def _headers(response: Response) -> Response:

@@ -156,7 +156,7 @@ def new() -> Response | tuple[str, int]:
     if not form.validate():
         return render_template("desk/new.html", form=form), 400
     outcome = storyedit.create(desk_of(), form.values(), g.user.name)
-    flash(outcome.message)
+    flash(outcome.message, "written")  # the edit page drops the new-story form's kept text
     return redirect(url_for("stories.edit", story_id=outcome.story_id))
 
 

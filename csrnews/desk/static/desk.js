@@ -16,6 +16,76 @@
   // Live preview of the story form, rendered and sanitised by the server as the site does.
   var form = document.getElementById("story-form");
   var preview = document.getElementById("preview");
+
+  // The story form's typed text is kept in this browser tab until it is saved: a save that did
+  // not happen (the session had ended, the server failed, the tab went elsewhere) loses nothing.
+  // The next time the form opens, the text is put back, with a button to discard it.
+  if (form && form.dataset.draft !== undefined && window.sessionStorage) {
+    var draftKey = "csrnews-desk-draft:" + window.location.pathname;
+    var baseField = form.elements.base;
+    var fields = function () {
+      return Array.prototype.filter.call(form.elements, function (el) {
+        return el.name && el.name !== "csrf_token" && el.name !== "base" && el.type !== "submit" && el.type !== "button";
+      });
+    };
+    var snapshot = function () {
+      var values = {};
+      fields().forEach(function (el) { values[el.name] = el.value; });
+      return values;
+    };
+    var fill = function (values) {
+      fields().forEach(function (el) { if (el.name in values) { el.value = values[el.name]; } });
+      if (form.elements.title) { form.elements.title.dispatchEvent(new Event("input", { bubbles: true })); }
+    };
+    var readDraft = function (key) {
+      try { return JSON.parse(window.sessionStorage.getItem(key) || "null"); } catch (e) { return null; }
+    };
+    var dropDraft = function (key) { try { window.sessionStorage.removeItem(key); } catch (e) { /* none */ } };
+    var keepDraft = function (submitted) {
+      try {
+        window.sessionStorage.setItem(draftKey, JSON.stringify({
+          base: baseField ? baseField.value : "", values: snapshot(), submitted: submitted, time: Date.now()
+        }));
+      } catch (e) { /* storage full or off: no draft */ }
+    };
+    if (form.dataset.draftDone) { dropDraft("csrnews-desk-draft:" + form.dataset.draftDone); }
+    var original = snapshot();
+    var originalBase = baseField ? baseField.value : "";
+    var draft = readDraft(draftKey);
+    if (draft && draft.values) {
+      var stale = draft.base !== originalBase;  // the file changed since the draft was typed
+      var differs = Object.keys(draft.values).some(function (k) { return k in original && draft.values[k] !== original[k]; });
+      if ((stale && draft.submitted) || !differs) {
+        dropDraft(draftKey);  // it was saved (or a conflict page shows it), or there is nothing to put back
+      } else {
+        fill(draft.values);
+        if (stale && baseField) { baseField.value = draft.base; }  // saving shows the conflict, never overwrites
+        var note = document.createElement("div");
+        note.className = "flash draft-note";
+        note.setAttribute("role", "status");
+        var when = new Date(draft.time).toLocaleTimeString([], { hour: "2-digit", minute: "2-digit" });
+        note.appendChild(document.createTextNode(
+          "Your unsaved text from " + when + " is back in the form: it was not saved. Check it, then save it. "));
+        var discard = document.createElement("button");
+        discard.type = "button";
+        discard.className = "secondary";
+        discard.textContent = "Discard it";
+        discard.addEventListener("click", function () {
+          fill(original);
+          if (baseField) { baseField.value = originalBase; }
+          dropDraft(draftKey);
+          note.remove();
+        });
+        note.appendChild(discard);
+        form.insertBefore(note, form.firstChild);
+      }
+    }
+    var draftTimer = null;
+    var later = function () { clearTimeout(draftTimer); draftTimer = setTimeout(function () { keepDraft(false); }, 300); };
+    form.addEventListener("input", later);
+    form.addEventListener("change", later);
+    form.addEventListener("submit", function () { clearTimeout(draftTimer); keepDraft(true); });
+  }
   if (form && preview && form.dataset.preview) {
     var timer = null;
     var seq = 0;
