@@ -235,6 +235,89 @@ def test_compile_a_top10_list_from_candidates_entirely_on_the_desk(
     assert page.desk_errors == []
 
 
+def _candidate(page: Any, slug: str) -> Any:
+    return page.locator("details.add").filter(
+        has=page.locator(f'input[name="slug"][value="{slug}"]')
+    )
+
+
+def test_two_editors_on_one_top10_list_lose_none_of_their_typed_text(
+    browser: Any, desk: Desk, site: DeskSite
+) -> None:
+    first, second = _page(browser, desk, EDITOR), _page(browser, desk, ADMIN)
+    _nav(first, "Top 10").click()
+    first.get_by_label("Year").fill("2016")
+    _go(first, first.get_by_role("button", name="Start a draft list"))
+    slugs = first.locator("details.add input[name=slug]").evaluate_all(
+        "els => els.map(e => e.value)"
+    )
+    assert len(slugs) >= 5
+
+    def add(page: Any, slug: str, reason: str, rank: str | None = None) -> None:
+        form = _candidate(page, slug)
+        if form.get_attribute("open") is None:
+            form.locator("summary").click()
+        form.get_by_label("Reason for listing").fill(reason)
+        if rank:
+            form.get_by_label("Rank").select_option(rank)
+        _go(page, form.get_by_role("button", name="Add"))
+
+    add(first, slugs[0], "First's reason one.")
+    add(first, slugs[1], "First's reason two.")
+    second.goto(first.url.split("#")[0])
+    add(first, slugs[2], "First's reason three.")  # the second editor's page is now stale
+
+    # Adding from a stale page: a conflict, and the typed reason and rank wait in their form.
+    add(second, slugs[3], "Second's reason, written with care.", rank="1")
+    assert "changed this list since you loaded it" in _flash(second)
+    kept = _candidate(second, slugs[3])
+    assert kept.get_attribute("open") is not None
+    assert kept.get_by_label("Reason for listing").input_value() == (
+        "Second's reason, written with care."
+    )
+    assert kept.get_by_label("Rank").input_value() == "1"
+    _go(second, kept.get_by_role("button", name="Add"))
+    assert "Added as No. 1." in _flash(second)
+    assert read_list(site.content / "top10" / "2016.yaml").entries[0].reason == (
+        "Second's reason, written with care."
+    )
+
+    # Editing an entry that the other editor moved meanwhile: the text follows the entry.
+    first.goto(second.url.split("#")[0])
+    entry = second.locator("#entry-2")
+    story = entry.locator("input[name=key]").input_value()
+    entry.locator("details.edit-entry summary").click()
+    entry.get_by_label("Reason for listing").fill("Second's better reason for No. 2.")
+    _go(first, first.get_by_role("button", name="Move No. 2 up"))  # now No. 1
+    _go(second, entry.get_by_role("button", name="Save No. 2"))
+    assert "changed this list since you loaded it" in _flash(second)
+    moved = second.locator("#entry-1")
+    assert moved.locator("input[name=key]").input_value() == story
+    assert moved.get_by_label("Reason for listing").input_value() == (
+        "Second's better reason for No. 2."
+    )
+    _go(second, moved.get_by_role("button", name="Save No. 1"))
+    assert "No. 1 changed." in _flash(second)
+    saved = read_list(site.content / "top10" / "2016.yaml").entries
+    assert [(e.stories, e.reason) for e in saved if e.rank == 1] == [
+        ([story], "Second's better reason for No. 2.")
+    ]
+
+    # The candidate the second editor was adding was added by the first: shown to copy.
+    first.reload()
+    second.reload()
+    form = _candidate(second, slugs[4])
+    form.locator("summary").click()
+    form.get_by_label("Reason for listing").fill("A reason nobody else wrote.")
+    add(first, slugs[4], "First got there first.")
+    _go(second, form.get_by_role("button", name="Add"))
+    kept_box = second.get_by_role("alert").filter(has_text="What you typed (not saved)")
+    assert kept_box.get_by_label("Your reason for listing").input_value() == (
+        "A reason nobody else wrote."
+    )
+    assert first.desk_errors == []
+
+
 def test_restore_an_earlier_version_of_a_story_from_its_history(
     browser: Any, desk: Desk, site: DeskSite
 ) -> None:

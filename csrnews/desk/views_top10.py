@@ -32,7 +32,8 @@ def _problems(exc: Top10Error) -> None:
 def _conflict(exc: lists.ListConflict) -> None:
     flash(
         f"Not changed: {exc.user} changed this list since you loaded it. "
-        "Their change is shown below; look again, then repeat what you did.",
+        "Their change is shown below; look again, then repeat what you did (what you typed "
+        "is kept in its form).",
         "error",
     )
     flash("\n".join(exc.diff[2:]) or "(no visible change)", "diff")
@@ -60,20 +61,68 @@ def index() -> Response | str:
 
 @bp.route("/<name>")
 def edit(name: str) -> str:
+    return _list_page(name)
+
+
+def _list_page(name: str, kept: dict[str, str] | None = None) -> str:
+    """The list's page; KEPT is what an editor typed into an entry's or a candidate's form that
+    was not saved (a conflict, a refused value): put back into that form, or shown on its own
+    when that form is no longer there, never dropped."""
     desk = desk_of()
     try:
         view = lists.view(desk, name)
     except Top10Error as exc:
         return render_template("desk/top10_broken.html", name=name, problems=str(exc))
+    placed = False
+    if kept:
+        if kept["form"] == "add":
+            full = len(view.lst.entries) >= view.lst.max_entries
+            placed = not full and any(
+                c.story.slug == kept["slug"] and not c.listed for c in view.candidates
+            )
+        else:
+            entry = next((e for e in view.lst.entries if _entry_key(e) == kept["key"]), None)
+            if entry is not None:
+                kept["rank"] = str(entry.rank)  # where that entry is now
+                placed = True
     return render_template(
         "desk/top10_list.html",
         view=view,
         lst=view.lst,
-        base=BaseForm(base=view.sha),
-        add_form=AddEntryForm(base=view.sha),
+        base=BaseForm(formdata=None, base=view.sha),  # not the posted (stale) base
+        add_form=AddEntryForm(formdata=None, base=view.sha),
         moved=request.args.get("moved", type=int),
         restore=RestoreForm(),
+        kept=kept or {},
+        kept_placed=placed,
+        entry_key=_entry_key,
     )
+
+
+def _entry_key(entry: object) -> str:
+    """What an entry is about (its stories or link), whatever its rank."""
+    stories = getattr(entry, "stories", None) or []
+    return " ".join(stories) or str(getattr(entry, "url", "") or "")
+
+
+def _kept_add(form: AddEntryForm) -> dict[str, str]:
+    return {
+        "form": "add",
+        "slug": form.slug.data or "",
+        "reason": form.reason.data or "",
+        "headline": form.headline.data or "",
+        "rank": str(form.rank.data or ""),
+    }
+
+
+def _kept_entry(form: EntryForm) -> dict[str, str]:
+    return {
+        "form": "entry",
+        "key": request.form.get("key", ""),
+        "headline": form.headline.data or "",
+        "reason": form.reason.data or "",
+        "account": form.account.data or "",
+    }
 
 
 def _back(name: str, **args: object) -> Response:
@@ -81,14 +130,14 @@ def _back(name: str, **args: object) -> Response:
 
 
 @bp.route("/<name>/add", methods=["POST"])
-def add(name: str) -> Response:
+def add(name: str) -> Response | tuple[str, int]:
     form = AddEntryForm()
     lists.list_path(desk_of(), name)
     if not form.validate_on_submit():
         for field, errors in form.errors.items():
             label = getattr(form, field).label.text if hasattr(form, field) else field
             flash(f"{label}: {'; '.join(str(e) for e in errors)}", "error")
-        return _back(name)
+        return _list_page(name, _kept_add(form)), 400
     try:
         rank = lists.add(
             desk_of(),
@@ -103,10 +152,10 @@ def add(name: str) -> Response:
         )
     except lists.ListConflict as exc:
         _conflict(exc)
-        return _back(name)
+        return _list_page(name, _kept_add(form)), 409
     except Top10Error as exc:
         _problems(exc)
-        return _back(name)
+        return _list_page(name, _kept_add(form)), 400
     flash(f"Added as No. {rank}.")
     return _back(name, _anchor=f"entry-{rank}")
 
@@ -133,14 +182,14 @@ def move(name: str) -> Response:
 
 
 @bp.route("/<name>/entry", methods=["POST"])
-def entry(name: str) -> Response:
+def entry(name: str) -> Response | tuple[str, int]:
     form = EntryForm()
     lists.list_path(desk_of(), name)
     if not form.validate_on_submit():
         for field, errors in form.errors.items():
             label = getattr(form, field).label.text if hasattr(form, field) else field
             flash(f"{label}: {'; '.join(str(e) for e in errors)}", "error")
-        return _back(name)
+        return _list_page(name, _kept_entry(form)), 400
     values = {
         "headline": form.headline.data.strip(),
         "reason": " ".join((form.reason.data or "").split()),
@@ -150,10 +199,10 @@ def entry(name: str) -> Response:
         lists.update(desk_of(), name, form.base.data, g.user.name, form.rank.data, values)
     except lists.ListConflict as exc:
         _conflict(exc)
-        return _back(name)
+        return _list_page(name, _kept_entry(form)), 409
     except Top10Error as exc:
         _problems(exc)
-        return _back(name)
+        return _list_page(name, _kept_entry(form)), 400
     flash(f"No. {form.rank.data} changed.")
     return _back(name, moved=form.rank.data)
 
