@@ -412,3 +412,24 @@ def test_an_entrys_reason_is_written_on_the_desk_and_the_list_then_publishes(des
     page = client.get("/desk/top10/2019")
     client.submit(page, "/desk/top10/2019/status", status="published")
     assert read_list(path).published
+
+
+def test_a_server_error_is_a_desk_page_that_says_what_became_of_the_edit(
+    desk: Desk, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from csrnews.desk import storyedit
+
+    def disk_full(*args: object, **kwargs: object) -> None:
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(storyedit, "save", disk_full)
+    client = _client(desk)
+    before = _story_file(desk).read_bytes()
+    page = client.get(f"/desk/story/{STORY}")
+    answer = client.submit(page, "/desk/story/", title="A title the disk had no room for")
+    assert answer.status == 500
+    assert "Server error" in answer.text and "may not have been done" in answer.text
+    assert 'aria-label="Desk"' in answer.text  # the desk's own page: its menu, not a bare one
+    assert "script-src 'self'" in answer.header("Content-Security-Policy")
+    assert _story_file(desk).read_bytes() == before
+    assert client.get("/desk/").status == 200  # the rest of the desk works on

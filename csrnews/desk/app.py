@@ -11,6 +11,7 @@ from urllib.parse import urlsplit
 from flask import Flask, g, jsonify, redirect, render_template, request, url_for
 from flask.sessions import SecureCookieSessionInterface
 from flask_wtf.csrf import CSRFError, CSRFProtect
+from werkzeug.exceptions import InternalServerError
 from werkzeug.wrappers import Response
 
 from csrnews.desk import views_auth, views_rebuild, views_stories, views_top10
@@ -178,6 +179,20 @@ def create_app(config: DeskConfig, *, testing: bool = False) -> Flask:
             "The file is not UTF-8 text, so the desk will not open or change it. "
             "Fix its encoding in the content folder (or restore an earlier version).",
         )
+
+    @app.errorhandler(InternalServerError)
+    def _500(exc: InternalServerError) -> tuple[str, int] | Response:
+        # Flask has logged the exception with its traceback already.
+        message = (
+            "Something went wrong on the server; the desk's log has the details. What you "
+            "were doing may not have been done: open the page again to see. Text typed into a "
+            "story's form is kept in this browser tab and comes back when you open it again."
+        )
+        try:
+            return _error_page(500, "Server error", message)
+        except Exception:  # the page itself needs what failed: a plain one
+            logger.exception("desk: the error page failed too")
+            return Response(message, 500, {"Content-Type": "text/plain; charset=utf-8"})
 
     @app.errorhandler(HistoryError)
     @app.errorhandler(UserError)
