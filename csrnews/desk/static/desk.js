@@ -99,6 +99,7 @@
         headers: { "Content-Type": "application/json", "X-CSRFToken": csrf, "Accept": "application/json" },
         body: JSON.stringify({ title: field("title"), summary: field("summary"), body: field("body"), lang: lang })
       }).then(function (response) {
+        if (response.status === 401) { throw new Error("session ended"); }
         if (!response.ok) { throw new Error("preview: HTTP " + response.status); }
         return response.json();
       }).then(function (data) {
@@ -113,8 +114,11 @@
         body.className = "story-body";
         body.innerHTML = data.body_html;  // sanitised by the site's own cleaner
         preview.replaceChildren(title, summary, body);
-      }).catch(function () {
-        if (mine === seq) { preview.replaceChildren(Object.assign(document.createElement("p"), { className: "hint", textContent: "The preview is not available right now; saving still works." })); }
+      }).catch(function (error) {
+        var text = error && error.message === "session ended"
+          ? "Your session has ended: saving asks you to log in again (what you typed is kept in this tab)."
+          : "The preview is not available right now; saving still works.";
+        if (mine === seq) { preview.replaceChildren(Object.assign(document.createElement("p"), { className: "hint", textContent: text })); }
       });
     };
     form.addEventListener("input", function (event) {
