@@ -276,6 +276,10 @@ def test_finding_stories_by_filters_and_words(desk: Desk) -> None:
     page = client.get("/desk/?q=%E5%AE%A1%E6%A0%B8")  # 审核: no index here, titles are searched
     assert "深圳举办供应链审核论坛" in page.text and "titles were searched instead" in page.text
     assert titles("q=2018%2Faudit") == ["Audit forum in Shenzhen"]  # by id too
+    # Words of a title in any order, not only a run of it (a hidden story is in no index).
+    assert titles("q=story+hidden") == ["A hidden story"]
+    assert titles("q=Shenzhen+audit") == ["Audit forum in Shenzhen"]
+    assert titles("q=hidden+nowhere") == []
 
 
 def _list_page(client: Client, name: str = "2019") -> object:

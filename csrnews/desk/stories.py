@@ -289,13 +289,15 @@ def find(catalogue: Catalogue, search: Any, query: StoryQuery) -> Found:
     ranking: dict[str, int] = {}
     if query.q:
         ranking = _index_ranking(search, query.q, notes)
-        needle = query.q.casefold()
+        words = query.q.casefold().split()  # each word in the title or the id, in any order
         late = len(ranking)
         kept = []
         for record in records:
             if record.url in ranking and not record.hidden:
                 kept.append(record)
-            elif needle in record.title.casefold() or needle in record.id.casefold():
+            elif words and all(
+                w in record.title.casefold() or w in record.id.casefold() for w in words
+            ):
                 ranking.setdefault(record.url + "#" + record.id, late)
                 kept.append(record)
         records = kept
