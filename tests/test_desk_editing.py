@@ -437,3 +437,22 @@ def test_a_server_error_is_a_desk_page_that_says_what_became_of_the_edit(
     assert "script-src 'self'" in answer.header("Content-Security-Policy")
     assert _story_file(desk).read_bytes() == before
     assert client.get("/desk/").status == 200  # the rest of the desk works on
+
+
+def test_a_top10_entry_sent_after_the_session_ended_is_shown_to_copy(desk: Desk) -> None:
+    client = _client(desk)
+    client.jar.clear()  # the session ended (idle, a new password, logged out elsewhere)
+    referrer = desk.url + "/desk/top10/2019"
+    answer = client.post(
+        "/desk/top10/2019/entry",
+        {"rank": "2", "headline": "A headline", "reason": "A reason <b>typed</b> at length."},
+        headers={"Referer": referrer},
+    )
+    assert answer.status == 401
+    assert "Your session has ended" in answer.text and "nothing was saved" in answer.text
+    assert "A reason &lt;b&gt;typed&lt;/b&gt; at length.</textarea>" in answer.text
+    assert find_form(answer.text, "/desk/login").action.endswith("next=/desk/top10/2019")
+    elsewhere = client.post(
+        "/desk/top10/2019/entry", {"reason": "x"}, headers={"Referer": "https://evil.example/"}
+    )
+    assert "next=" not in find_form(elsewhere.text, "/desk/login").action

@@ -79,9 +79,15 @@ def _session_ended() -> tuple[str, int]:
         referrer = urlsplit(request.referrer or "")
         same_host = referrer.netloc == request.host
         back = referrer.path + (f"?{referrer.query}" if referrer.query else "") if same_host else ""
+    typed = []  # a top-10 entry's text has no kept copy in the tab: shown here to copy
+    if request.endpoint in ("top10.add", "top10.entry"):
+        labels = {"headline": "Headline", "reason": "Reason for listing", "account": "Account"}
+        typed = [(label, request.form.get(name, "")) for name, label in labels.items()]
+        typed = [(label, text) for label, text in typed if text.strip()]
     page = render_template(
         "desk/login.html",
         form=LoginForm(formdata=None),
+        typed=typed,
         next=safe_next(back, "") or None,
         error="You are logged out." if request.endpoint == "auth.logout" else SESSION_ENDED,
     )
