@@ -316,3 +316,26 @@ def test_desk_commits_are_pending_before_the_first_build(tmp_path: Path) -> None
     history = open_history(content)
     assert [c.user for c in history.changes_since(0)] == ["mei"] * len(list(content.rglob("*.md")))
     assert history.changes_since(1700000001) == []
+
+
+def test_list_fields_split_at_chinese_commas_too() -> None:
+    from csrnews.desk.storyedit import apply_values
+    from csrnews.story.storyfile import Story
+
+    story = Story()
+    story.set("Title", "澜庭服饰集团与中国纺织工业联合会签署合作备忘录")
+    changed = apply_values(
+        story,
+        {
+            "organisations": "澜庭服饰集团，中国纺织工业联合会、amfori, ILO",
+            "locations": "江苏、浙江；福建",
+        },
+    )
+    assert story.get_list("Organisations") == [
+        "澜庭服饰集团",
+        "中国纺织工业联合会",
+        "amfori",
+        "ILO",
+    ]
+    assert story.get_list("Locations") == ["江苏", "浙江", "福建"]
+    assert changed == ["organisations", "places"]

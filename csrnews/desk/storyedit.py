@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import difflib
 import logging
+import re
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -37,6 +38,8 @@ FIELDS: dict[str, tuple[str, str]] = {
     "body": ("", "text"),
 }
 LIST_FIELDS = frozenset({"tags", "organisations", "standards", "locations"})
+# What separates a list field's items as editors type them: commas, Chinese ones too (，、；).
+LIST_SEPARATORS = re.compile(r"[,，、;；]")
 NEW_FIELDS: dict[str, tuple[str, str]] = {"date": ("Date", "date"), "lang": ("Lang", "language")}
 
 
@@ -71,7 +74,7 @@ def apply_values(story: Story, values: dict[str, str]) -> list[str]:
         elif name == "category":
             story.set("Category", event_type_label(value))
         elif name in LIST_FIELDS:
-            story.set_list(key, value.split(","))
+            story.set_list(key, LIST_SEPARATORS.split(value))
         else:
             story.set(key, value)
     after = form_values(story)
