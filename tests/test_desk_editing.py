@@ -146,6 +146,21 @@ def test_two_sessions_saving_the_same_story_get_a_conflict_not_an_overwrite(desk
     )
 
 
+def test_a_conflict_on_a_field_both_changed_keeps_my_text_to_copy(desk: Desk) -> None:
+    first, second = _client(desk, EDITOR), _client(desk, ADMIN)
+    page1 = first.get(f"/desk/story/{STORY}")
+    page2 = second.get(f"/desk/story/{STORY}")
+    assert first.submit(page1, f"/desk/story/{STORY}", summary="Their summary.").status == 302
+    mine = "My summary, <rewritten> with care over half an hour."
+    clash = second.submit(page2, f"/desk/story/{STORY}", summary=mine)
+    assert clash.status == 409
+    assert "<strong>You both changed:</strong> summary" in clash.text
+    assert find_form(clash.text, f"/desk/story/{STORY}").values["summary"] == "Their summary."
+    assert "Your summary</label>" in clash.text
+    assert ">My summary, &lt;rewritten&gt; with care over half an hour.</textarea>" in clash.text
+    assert read_story(_story_file(desk)).get("Summary") == "Their summary."
+
+
 def test_hiding_and_showing_a_story(desk: Desk) -> None:
     client = _client(desk)
     page = client.get(f"/desk/story/{STORY}")

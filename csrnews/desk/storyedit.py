@@ -92,6 +92,7 @@ class Conflict:
     merged: dict[str, str]  # their version with my changes where they did not touch
     both_changed: list[str]  # labels of fields both changed differently
     known_base: bool
+    yours: dict[str, str] = field(default_factory=dict)  # label -> my text, of those fields
 
 
 @dataclass
@@ -129,6 +130,8 @@ def _conflict(desk: Desk, rel: str, base_sha: str, current: str, mine: dict[str,
     else:
         both = [FIELDS[n][1] for n in FIELDS if n in mine and mine[n] != theirs[n]]
     user, when = who_changed(desk, rel, current)
+    labels = {label: name for name, (_, label) in FIELDS.items()}
+    yours = {label: mine[labels[label]] for label in both}  # the form shows theirs: keep mine
     return Conflict(
         current_sha=text_sha(current),
         other_user=user,
@@ -139,6 +142,7 @@ def _conflict(desk: Desk, rel: str, base_sha: str, current: str, mine: dict[str,
         merged=merged,
         both_changed=both,
         known_base=base_text is not None,
+        yours=yours,
     )
 
 
