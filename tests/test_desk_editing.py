@@ -307,6 +307,10 @@ def test_the_top10_list_editor(desk: Desk) -> None:
     desk.service.catalogue.invalidate()
     start = client.submit(client.get("/desk/top10/"), "/desk/top10/", year="2019")
     assert start.location.endswith("/desk/top10/2019")
+    again = client.submit(client.get("/desk/top10/"), "/desk/top10/", year="2019")
+    assert again.status == 200
+    assert "There is already a list for 2019" in again.text
+    assert str(desk.config.content) not in again.text and "--list" not in again.text
     page = client.get("/desk/top10/2019")
     slugs = re.findall(r'name="slug" value="([^"]+)"', page.text)
     assert set(slugs) == {"supplier-report-2019", "second-2019"}  # hidden stories are not

@@ -217,6 +217,13 @@ def new(desk: Desk, year: int, user: str, topic: str = "", title: str = "") -> s
     text = list_text(year, title or default_title(year, "", topic), topic=topic)
 
     def write() -> str:
+        if path.exists():  # said the desk's way (create_list names the file and a CLI option)
+            raise Top10Error(
+                f"There is already a list for {year}"
+                + (f" on “{topic}”" if topic else "")
+                + ": open it from the table below, or give a topic or region to start "
+                "another list for that year."
+            )
         create_list(path, text)
         return text
 
