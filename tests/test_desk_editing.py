@@ -475,3 +475,19 @@ def test_a_top10_entry_sent_after_the_session_ended_is_shown_to_copy(desk: Desk)
         "/desk/top10/2019/entry", {"reason": "x"}, headers={"Referer": "https://evil.example/"}
     )
     assert "next=" not in find_form(elsewhere.text, "/desk/login").action
+
+
+def test_a_form_from_before_a_new_login_is_refused_with_a_way_back(desk: Desk) -> None:
+    client = _client(desk)
+    page = client.get(f"/desk/story/{STORY}")
+    assert client.login().status == 302  # logged in again (in another tab): a new token
+    form = find_form(page.text, f"/desk/story/{STORY}")
+    refused = client.post(
+        form.action,
+        {**form.values, "title": "Typed before"},
+        headers={"Referer": desk.url + f"/desk/story/{STORY}"},
+    )
+    assert refused.status == 400
+    assert "Nothing was changed" in refused.text and "logged out or in again" in refused.text
+    assert f'<a href="/desk/story/{STORY}">Open the page again</a>' in refused.text
+    assert read_story(_story_file(desk)).title == "Audit forum in Shenzhen"

@@ -76,9 +76,7 @@ def _session_ended() -> tuple[str, int]:
     if request.endpoint in ("stories.edit", "stories.new"):
         back = request.script_root + request.path  # the form's own page
     else:
-        referrer = urlsplit(request.referrer or "")
-        same_host = referrer.netloc == request.host
-        back = referrer.path + (f"?{referrer.query}" if referrer.query else "") if same_host else ""
+        back = _referrer_path()
     typed = []  # a top-10 entry's text has no kept copy in the tab: shown here to copy
     if request.endpoint in ("top10.add", "top10.entry"):
         labels = {"headline": "Headline", "reason": "Reason for listing", "account": "Account"}
@@ -105,10 +103,18 @@ def _headers(response: Response) -> Response:
     return response
 
 
-def _error_page(status: int, title: str, message: str) -> tuple[str, int]:
+def _error_page(status: int, title: str, message: str, back: str = "") -> tuple[str, int]:
     if wants_json():
         return jsonify({"error": message}), status  # type: ignore[return-value]
-    return render_template("desk/error.html", title=title, message=message), status
+    return render_template("desk/error.html", title=title, message=message, back=back), status
+
+
+def _referrer_path() -> str:
+    """The desk page a form was sent from (the Referer, when it is this desk), else ""."""
+    referrer = urlsplit(request.referrer or "")
+    if referrer.netloc != request.host:
+        return ""
+    return safe_next(referrer.path + (f"?{referrer.query}" if referrer.query else ""), "")
 
 
 def create_app(config: DeskConfig, *, testing: bool = False) -> Flask:
@@ -156,7 +162,10 @@ def create_app(config: DeskConfig, *, testing: bool = False) -> Flask:
             400,
             "Form refused",
             "This form could not be accepted: its security token was missing or did not match "
-            "your session. Nothing was changed. Open the page again and repeat what you did.",
+            "your session (you logged out or in again since the page was opened, perhaps in "
+            "another tab). Nothing was changed. Open the page again and repeat what you did: "
+            "text typed into a story's form comes back when you open it.",
+            back=_referrer_path(),
         )
 
     @app.errorhandler(StoryNotFound)
