@@ -443,6 +443,20 @@ def test_a_newsletter_in_the_story_itself_stays() -> None:
     assert drop_chrome_lines(markdown) == markdown
 
 
+@pytest.mark.parametrize(
+    "last",
+    [
+        "The green bond was three times oversubscribed.",
+        "The findings were published in the association's newsletter.",
+        "Companies can sign up for the pledge on the chamber's website.",
+        "Farmers can download the app free of charge.",
+    ],
+)
+def test_a_last_sentence_about_subscriptions_or_apps_stays(last: str) -> None:
+    markdown = f"{STORY}\n\n{last}"
+    assert drop_chrome_lines(markdown) == markdown
+
+
 def test_a_section_of_other_stories_near_the_end_goes_with_its_teasers() -> None:
     section = (
         "## Related stories\n\n[Members back a common audit format](https://example.org/1)\n\n"

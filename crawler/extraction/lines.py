@@ -169,16 +169,19 @@ LABEL_MAX = 200  # characters: a line that starts "Anzeige" and runs on is an ad
 # Calls to the reader at a text's end: subscribe, sign up for the newsletter, follow or support
 # the site, download its app, write a letter to the editor, leave a comment.
 _CALL_RE = re.compile(
-    r"(?i)newsletter|subscri(?:be|bers?|ption)|sign\s+up\b|\blog\s+in\s+for\b|follow\s+(?:us|me)"
-    r"\b|follow\s+(?:\S+\s+){1,3}on\s+(?:twitter|facebook|instagram|linkedin)|support\s+(?:our|"
-    r"us)\b|supporting\s+our\b|letters?\s+to\s+the\s+editor|submit\s+a\s+letter|download\s+(?:the|"
-    r"our)\s+(?:\S+\s+)?apps?\b|\babonn|\babo\b|\bfolg(?:e|t|en\s+sie)\s+(?:uns|mir)\b|"
-    r"unterstütze\b|unterstützen\s+sie|nichts\s+(?:mehr\s+)?(?:verpassen|versäumen)|suscr[ií]b|"
-    r"s[ií]gue?nos|s[ií]gannos|únete|hazte\s+(?:miembro|socio)|canal\s+de\s+(?:youtube|"
-    r"telegram|whatsapp)|boletín|suivez-nous|soutenez|inscrivez-vous|assine|inscreva-se|siga-nos|关注我们|订阅|扫码|"
-    r"扫描二维码|(?:leave|post|add)\s+a\s+comment|comment\s+below|in\s+den\s+kommentaren|"
-    r"kommentare?\s+(?:hinzufügen|schreiben|verfassen)|um\s+(?:selbst\s+)?kommentare|kommentare\s+"
-    r"werden\s+geladen|deja\s+(?:un|tu)\s+comentario|laissez\s+un\s+commentaire"
+    r"(?i)(?:our|unser\w*|zum|nuestro|notre|votre|weekly|daily|free|e-?mail)\s+(?:\w+\s+)?"
+    r"newsletter|newsletter\s*(?:anmeld|abonn|sign|subscri|registr)|\bsubscri(?:be|bers?|ption)"
+    r"\b|sign(?:ing)?\s+up\s+(?:here|now|today|for\s+(?:our|free)|to\s+our)\b|\blog\s+in\s+"
+    r"for\b|follow\s+(?:us|me)\b|follow\s+(?:\S+\s+){1,3}on\s+(?:twitter|facebook|instagram|"
+    r"linkedin)|support\s+(?:our|us)\b|supporting\s+our\b|letters?\s+to\s+the\s+editor|submit\s+"
+    r"a\s+letter|download\s+(?:the|our)\s+(?:\S+\s+)?apps?\s+(?:for|on)\s+(?:ios|android)|\babonn|"
+    r"\babo\b|\bfolg(?:e|t|en\s+sie)\s+(?:uns|mir)\b|unterstütze\b|unterstützen\s+sie|nichts\s+"
+    r"(?:mehr\s+|neues\s+)?(?:verpassen|versäumen)|suscr[ií]b|s[ií]gue?nos|s[ií]gannos|únete|"
+    r"hazte\s+(?:miembro|socio)|canal\s+de\s+(?:youtube|telegram|whatsapp)|boletín|suivez-nous|"
+    r"soutenez|inscrivez-vous|assine|inscreva-se|siga-nos|关注我们|订阅|扫码|扫描二维码|(?:leave|"
+    r"post|add)\s+a\s+comment|comment\s+below|in\s+den\s+kommentaren|kommentare?\s+(?:hinzufügen|"
+    r"schreiben|verfassen)|um\s+(?:selbst\s+)?kommentare|kommentare\s+werden\s+geladen|deja\s+"
+    r"(?:un|tu)\s+comentario|laissez\s+un\s+commentaire"
 )
 CALL_MAX = 400  # characters: a longer paragraph that mentions a newsletter is the story's own
 # Headings of a section of other stories: "Related", "More on this topic", "Read also",
