@@ -479,8 +479,15 @@ def test_the_readers_comments_under_the_story_go(section: str) -> None:
     assert drop_chrome_lines(f"{LONG_STORY}\n\n{section}").strip() == LONG_STORY
 
 
-def test_a_heading_that_only_starts_like_comments_stays() -> None:
-    ending = "## Kommentare der Opposition\n\nDie Opposition nannte den Vorschlag überfällig."
+@pytest.mark.parametrize(
+    "ending",
+    [
+        "## Kommentare der Opposition\n\nDie Opposition nannte den Vorschlag überfällig.",
+        f"## Recommended measures\n\n- {PARAS[0]}\n- {PARAS[1]}",
+        f"## More about the project\n\n{PARAS[2]}",
+    ],
+)
+def test_a_heading_that_only_starts_like_comments_or_related_stays(ending: str) -> None:
     markdown = f"{LONG_STORY}\n\n{ending}"
     assert drop_chrome_lines(markdown) == markdown
 

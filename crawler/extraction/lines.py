@@ -188,8 +188,9 @@ CALL_MAX = 400  # characters: a longer paragraph that mentions a newsletter is t
 # "Weitere Artikel zum Thema", "Notas relacionadas", "À lire aussi", "相关阅读", ...
 _RELATED_RE = re.compile(
     r"(?i)^\W*(?:related(?:\s+(?:articles?|stories|posts?|content|news|reading|links?|topics?))?"
-    r"\b|more\s+(?:stories|articles|news|posts|on\s+this|from|about|to\s+(?:read|explore))\b|"
-    r"(?:read|see)\s+(?:also|more|next)\b|also\s+read\b|further\s+reading|recommended\b|you\s+"
+    r"\b|more\s+(?:stories|articles|news|posts|on\s+this|from|to\s+(?:read|explore))\b|"
+    r"(?:read|see)\s+(?:also|more|next)\b|also\s+read\b|further\s+reading|recommended(?:\s+for\s+"
+    r"you|\s+reading|\s+articles|\s+stories)?\W*$|you\s+"
     r"(?:may|might)\s+also\b|editors?[’']?\s+(?:picks?|recommendations?)|popular\s+(?:posts|"
     r"stories|articles)|most\s+(?:read|popular)\b|(?:weitere|mehr|ähnliche|verwandte|empfohlene|"
     r"passende)\s+(?:\w+\s+)?(?:artikel|beiträge|themen|nachrichten|meldungen|news|storys|stories"
@@ -197,7 +198,7 @@ _RELATED_RE = re.compile(
     r"lies)\s+(?:auch|mehr|weiter)\b|zum\s+weiterlesen|das\s+könnte\s+(?:sie|dich|euch)|diese\s+"
     r"artikel\s+könnten|vorschau\s+auf|entdecke\s+(?:weitere|mehr)|(?:notas|noticias|artículos|"
     r"contenidos?|temas)\s+relacionad[oa]s|te\s+puede\s+interesar|lee\s+(?:también|más)|más\s+"
-    r"(?:noticias|sobre)\b|también\s+te\s+puede|leia\s+(?:também|mais)|veja\s+também|notícias\s+"
+    r"noticias\b|también\s+te\s+puede|leia\s+(?:também|mais)|veja\s+também|notícias\s+"
     r"relacionadas|leggi\s+anche|articoli\s+correlati|(?:à|a)\s+lire\s+(?:aussi|également)|lire\s+"
     r"aussi|sur\s+le\s+même\s+sujet|articles?\s+similaires|voir\s+aussi|dans\s+la\s+même\s+"
     r"rubrique|相关(?:阅读|新闻|文章|报道|链接)|推荐阅读|延伸阅读|热门(?:文章|新闻))"
