@@ -405,6 +405,168 @@ def test_copyright_notices_in_the_story_go() -> None:
     assert has_story(result.text) and "All rights reserved" not in result.text
 
 
+# -- chrome in the story's last lines: other stories, calls to the reader; disclosures, dates ---
+
+STORY = "\n\n".join(PARAS)
+# A longer story, as news stories are: a section of other stories after it is short beside it.
+LONG_STORY = "\n\n".join([*PARAS, *PARAS])
+
+
+@pytest.mark.parametrize(
+    "call",
+    [
+        "Never miss a story: sign up for our weekly newsletter.",
+        "**Follow the Harbour Times on Twitter and Instagram.**",
+        "If you enjoyed this article, please consider supporting our work: [donate](/d).",
+        "Subscribe now to our e-paper for the full story.",
+        "Zum Newsletter anmelden",
+        "*Síguenos en [Telegram](https://t.me/x)*",
+        "扫码关注我们，获取更多资讯。",
+        "Let us know what you think: leave a comment below!",
+    ],
+)
+def test_calls_to_subscribe_or_follow_at_the_end_go(call: str) -> None:
+    markdown = f"{STORY}\n\n{call}\n\nFollow us on [LinkedIn](https://example.org/in)"
+    assert drop_chrome_lines(markdown).strip() == STORY
+
+
+def test_a_newsletter_in_the_story_itself_stays() -> None:
+    inside = "The chamber will send the findings to its members in its monthly newsletter."
+    last = (
+        "Members who want the audit format before the summer can subscribe to the chamber's "
+        "mailing list for suppliers, which will carry the drafts of the working group and the "
+        "comments of the trade unions on them, along with a calendar of the hearings planned in "
+        "the region's five districts and the names of the buyers who take part in each of them, "
+        "so that suppliers can prepare their questions in advance and send them in writing."
+    )
+    markdown = f"{PARAS[0]}\n\n{inside}\n\n{PARAS[1]}\n\n{last}"
+    assert drop_chrome_lines(markdown) == markdown
+
+
+@pytest.mark.parametrize(
+    "last",
+    [
+        "The green bond was three times oversubscribed.",
+        "The findings were published in the association's newsletter.",
+        "Companies can sign up for the pledge on the chamber's website.",
+        "Farmers can download the app free of charge.",
+    ],
+)
+def test_a_last_sentence_about_subscriptions_or_apps_stays(last: str) -> None:
+    markdown = f"{STORY}\n\n{last}"
+    assert drop_chrome_lines(markdown) == markdown
+
+
+def test_a_section_of_other_stories_near_the_end_goes_with_its_teasers() -> None:
+    section = (
+        "## Related stories\n\n[Members back a common audit format](https://example.org/1)\n\n"
+        "10 March 2022\n\nThe format covers wages, hours and safety.\n\n"
+        "[Port strike ends after two weeks](https://example.org/2)\n\n2 March 2022\n\n"
+        "Dock workers won a new safety charter."
+    )
+    assert drop_chrome_lines(f"{LONG_STORY}\n\n{section}").strip() == LONG_STORY
+
+
+@pytest.mark.parametrize(
+    "section",
+    [
+        "### 2 Comments\n\nDock worker\n\n12.05.2021, 18:02\n\nAbout time the chamber did this.",
+        "## Kommentare\n\nHafenfreund\n\nEndlich! Das hätte man schon vor Jahren machen sollen.",
+        "Leave a reply\n\nYou must be logged in to post a comment.",
+    ],
+)
+def test_the_readers_comments_under_the_story_go(section: str) -> None:
+    assert drop_chrome_lines(f"{LONG_STORY}\n\n{section}").strip() == LONG_STORY
+
+
+@pytest.mark.parametrize(
+    "ending",
+    [
+        "## Kommentare der Opposition\n\nDie Opposition nannte den Vorschlag überfällig.",
+        f"## Recommended measures\n\n- {PARAS[0]}\n- {PARAS[1]}",
+        f"## More about the project\n\n{PARAS[2]}",
+    ],
+)
+def test_a_heading_that_only_starts_like_comments_or_related_stays(ending: str) -> None:
+    markdown = f"{LONG_STORY}\n\n{ending}"
+    assert drop_chrome_lines(markdown) == markdown
+
+
+def test_a_box_of_other_stories_inside_the_story_goes_alone() -> None:
+    # Near the end of a long read: the two paragraphs after the box are the story's own.
+    box = "**Read also:**\n\n[Members back a common audit format](https://example.org/1)"
+    ending = (
+        "The chamber's president said the reports would be public from next year, whatever the "
+        "working group decides about their format.\n\n"
+        "Suppliers that refuse to publish will not be excluded, but their names will be listed."
+    )
+    markdown = "\n\n".join([LONG_STORY, LONG_STORY, LONG_STORY, box, ending])
+    kept = drop_chrome_lines(markdown)
+    assert ending in kept and "Read also" not in kept and "common audit format" not in kept
+
+
+def test_a_see_also_heading_early_in_the_text_stays() -> None:
+    markdown = f"{PARAS[0]}\n\n## See also the chamber's earlier survey\n\n{LONG_STORY}"
+    assert drop_chrome_lines(markdown) == markdown
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        "*Anzeige*",
+        "Advertisement",
+        "*This post contains affiliate links. We may earn a commission on purchases.*",
+        "Dieser Artikel enthält Affiliate-Links.",
+        "广告",
+    ],
+)
+def test_advertising_disclosures_go(line: str) -> None:
+    assert drop_chrome_lines(f"{line}\n\n{STORY}").strip() == STORY
+
+
+def test_a_sentence_about_advertising_or_a_commission_stays() -> None:
+    line = (
+        "The commission said advertising for fast fashion should carry the same warnings as the "
+        "labels of the garments themselves."
+    )
+    markdown = f"{PARAS[0]}\n\n{line}\n\n{PARAS[1]}"
+    assert drop_chrome_lines(markdown) == markdown
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        "23.10.2018",
+        "Posted: Thursday, April 21, 2022. 10:11 pm",
+        "Stand: 28.04.2020 18:00 Uhr",
+        "**July 7, 2020**",
+        "2022年3月15日 09:30",
+    ],
+)
+def test_date_lines_at_the_edges_go(line: str) -> None:
+    assert drop_chrome_lines(f"{line}\n\n{STORY}\n\n{line}").strip() == STORY
+
+
+def test_a_date_in_the_story_stays() -> None:
+    lines = [
+        "Entries close on 3 November 2019.",  # a sentence, not a date line
+        "(OLG Oldenburg, decision of 3.1.2022, 2 Ss 240/21)",  # a citation
+    ]
+    for line in lines:
+        markdown = f"{line}\n\n{STORY}"
+        assert drop_chrome_lines(markdown) == markdown, line
+    middle = f"{PARAS[0]}\n\n12.05.2021\n\n{PARAS[1]}"
+    assert drop_chrome_lines(middle) == middle
+
+
+@pytest.mark.parametrize("name", ["en-news-tail-chrome", "zh-news-tail-chrome"])
+def test_fixture_pages_of_the_tail_chrome_class(name: str) -> None:
+    fx, result = _fixture(name)
+    expected = (FIXTURES / f"{name}.expected.txt").read_text(encoding="utf-8")
+    assert "".join(result.text.split()) == "".join(expected.split())
+    assert result.title == fx["title"] and result.lang == fx["lang"]
+
+
 # -- hostile input never breaks extraction, nothing executable comes out -----------------------
 
 _FRAGMENTS = st.sampled_from(
