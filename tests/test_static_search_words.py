@@ -1,13 +1,15 @@
 """The static search over several shards finds what one index of the same stories finds: a query
 word some shards lack must not bring their prefix matches (Pagefind, in a shard without the
 word, matches the longest prefix of it the shard indexes), in English and in Chinese; a Chinese
-query is searched in the words the index holds (供应链 as 供应 链) and finds what /api/search
-finds, an English one reaches Pagefind as typed; and its excerpts mark each query word whole, as
-/api/search does."""
+query is searched in the words the index holds (供应链 as 供应 链) and whole, and finds what
+/api/search finds (no story with the run's characters apart, none missed where the index holds
+the run inside a longer word), an English one reaches Pagefind as typed; and its excerpts mark
+each query word whole, as /api/search does."""
 
 from __future__ import annotations
 
 import json
+import shutil
 import urllib.parse
 import urllib.request
 from collections.abc import Iterator
@@ -117,6 +119,26 @@ CHINESE = (
     "社会责任",
     "纺织企业",
     "工时与工资",
+    "责任",
+    "会",
+    "管理体系",
+    "工信部",
+    "国际劳工组织",
+    "RBA 行为准则",
+    "GRI 标准",
+    "amfori BSCI 供应商",
+)
+# The API finds none of the samples for these (a run of one character the samples hold only
+# inside longer runs, 会; runs whose characters they hold only apart, 工信部 as 工 of 工厂 and 信
+# of 信息); Pagefind found a story or two for each, by its pieces matched as prefixes anywhere.
+NOTHING = (
+    "会",
+    "管理体系",
+    "工信部",
+    "国际劳工组织",
+    "RBA 行为准则",
+    "GRI 标准",
+    "amfori BSCI 供应商",
 )
 # English queries reach Pagefind as typed: Pagefind's zh path would split "R&D" and "e-waste"
 # into words it matches as prefixes anywhere in a story (r and d: most stories).
@@ -148,28 +170,109 @@ def test_chinese_queries_find_what_the_api_finds(
     page = search_page(browser)
     for query in CHINESE:
         want = _api_hits(api, query)
-        assert want, query
+        assert bool(want) == (query not in NOTHING), query
         for name, root in layouts.items():
             url = f"{root}/search/?q={urllib.parse.quote(query)}"
             assert _answer(page, url)["hits"] == want, (name, query)
     page.close()
 
 
-def test_english_queries_reach_pagefind_as_typed(layouts: dict[str, str], browser: Any) -> None:
+def test_english_queries_reach_pagefind_as_typed(
+    layouts: dict[str, str], api: str, browser: Any
+) -> None:
     # layouts first: Pagefind's client runs its own event loop, Playwright's must not run yet
     page = search_page(browser)
     root = layouts["one"]  # one shard: the page's hits are Pagefind's own
     for query in ENGLISH:
         shown = _answer(page, f"{root}/search/?q={urllib.parse.quote(query)}")["hits"]
         assert shown == page.evaluate(PAGEFIND_HITS, query), query
-    # without Intl.Segmenter (Pagefind's zh path needs it too) a Chinese query goes as typed
+    # without Intl.Segmenter (Pagefind's zh path needs it too) a Chinese query goes as typed:
+    # Pagefind matches 供应链 by its longest indexed prefix, 供应 (the 供应商 story too), and the
+    # page keeps what the API finds, as with the query split
     url = f"{root}/search/?q={urllib.parse.quote('供应链')}"
     split = _answer(page, url)["hits"]
     page.close()
     page = search_page(browser)
     page.add_init_script("delete Intl.Segmenter")
     shown = _answer(page, url)["hits"]
-    assert shown == page.evaluate(PAGEFIND_HITS, "供应链") != split
+    assert set(shown) < set(page.evaluate(PAGEFIND_HITS, "供应链"))
+    assert shown == split == _api_hits(api, "供应链")
+    page.close()
+
+
+# Chinese stories beside the samples (shortened from the demo's): the index holds 华信 精密 电子
+# and no word starting with 信, which the query 华信精密电子 split (华 信 精密 电子) asks for;
+# 工信部, 东莞 and 年会 split into characters, each matched as the prefix of any word (工 of 工厂,
+# 会 of 会员, 年 of 年度), in stories that hold them apart. The API searches a run of three or
+# more as its bigrams in one field: 企业社会责任 is not found in zh-miit, whose title holds 行业
+# 社会责任 (业社 社会 会责 责任) and its body 企业 and 社会责任 apart.
+MORE = {
+    "2023/zh-award": (
+        "华信精密电子获评年度责任供应链典范企业",
+        "12月10日，年度企业社会责任表彰活动在北京举行。华信精密电子凭借在供应链劳工权益保护方面"
+        "的系统做法，获评“年度责任供应链典范企业”。同场获得表彰的还有澜庭服饰集团等十八家企业。"
+        "\n\n华信精密电子总裁助理说：“这个奖对我们是鼓励，也是压力。”公司今年还加入了联合国全球契约。",
+    ),
+    "2023/zh-miit": (
+        "工信部发布电子信息行业社会责任管理体系标准",
+        "11月1日，中国电子工业标准化技术协会在北京召开宣贯启动会。该标准日前由工业和信息化部批准"
+        "发布。\n\n苏州一家连接器企业的社会责任经理在会上提问：“我们每年都要接受客户的审核。”",
+    ),
+    "2023/zh-dongguan": (
+        "供应商能力建设培训在东莞举办",
+        "4月17日至18日，amfori在广东东莞举办供应商能力建设培训，来自东莞、深圳、惠州等地八十家"
+        "工厂的一百三十余名管理人员参加。\n\n参训的东莞一家五金制品厂厂长说，工厂的订单季节性强。",
+    ),
+    "2023/zh-members": (
+        "协会召开会员代表会议",
+        "今年年初，协会召开会员代表会议，审议年度工作报告，信息公开和部门分工也在议程之中。",
+    ),
+}
+MORE_QUERIES = (
+    "华信精密电子",
+    "工信部",
+    "东莞",
+    "年会",
+    "企业社会责任",
+    "会员",
+    "年度 会议",
+    "工厂 东莞",
+)
+
+
+@pytest.fixture(scope="module")
+def more_chinese(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, str]]:
+    """The samples with MORE beside them: the static search (one shard) on a static server,
+    and /api/search over the same stories."""
+    base = tmp_path_factory.mktemp("more-chinese")
+    content = base / "content"
+    shutil.copytree(SAMPLES, content)
+    for name, (title, body) in MORE.items():
+        year, slug = name.split("/")
+        header = (
+            f"Title: {title}\nDate: {year}-05-01\nSlug: {slug}\nLang: zh\nSummary: {body[:8]}\n"
+            f"Category: Other\nSource: 责任之声\nSource_url: https://news.example.com/{slug}\n"
+        )
+        (content / "news" / year).mkdir(parents=True, exist_ok=True)
+        (content / "news" / year / f"{slug}.md").write_text(f"{header}\n{body}\n", encoding="utf-8")
+    bundle = base / "bundle"
+    bundle.mkdir()
+    build_static_search(content, bundle, target=4000)
+    (base / "output").mkdir()
+    update_index(content, base / "index")
+    with wsgi_server(make_app(base / "output", base / "index")) as api_url:
+        for urls in serve_roots({"static": _site_root(base / "static", bundle)}, base):
+            yield {"static": urls["static"], "api": api_url}
+
+
+def test_chinese_runs_find_what_the_api_finds(more_chinese: dict[str, str], browser: Any) -> None:
+    # more_chinese first: Pagefind's client runs its own event loop, Playwright's must not run yet
+    page = search_page(browser)
+    for query in MORE_QUERIES:
+        want = _api_hits(more_chinese["api"], query)
+        assert want, query
+        url = f"{more_chinese['static']}/search/?q={urllib.parse.quote(query)}"
+        assert _answer(page, url)["hits"] == want, query
     page.close()
 
 

@@ -336,22 +336,29 @@
    * keeps its quotes: Pagefind looks for them before it drops punctuation. Pagefind's own
    * characters to keep (include_characters: "_" and the like) are connector punctuation,
    * which the test never drops nor lower-casing changes. Without Intl.Segmenter the query
-   * stays as it is (Pagefind's zh path needs it too). */
+   * stays as it is (Pagefind's zh path needs it too). With ``whole``, words of Chinese
+   * characters next to each other are not parted (东莞 stays 东莞, the run searched whole by
+   * keepWhatTheApiFinds); the rest is split as without it. */
   var PUNCTUATION = /^\p{Pd}|\p{Pe}|\p{Pf}|\p{Pi}|\p{Po}|\p{Ps}$/u;
   var SEGMENTED = /[\p{sc=Han}\p{sc=Hiragana}\p{sc=Katakana}\p{sc=Thai}]/u;
+  var HAN = /^\p{sc=Han}+$/u;
 
-  function segmentQuery(q) {
+  function segmentQuery(q, whole) {
     if (typeof Intl === "undefined" || typeof Intl.Segmenter !== "function") { return q; }
     var words = new Intl.Segmenter("zh", { granularity: "word" });
     var graphemes = new Intl.Segmenter("zh", { granularity: "grapheme" });
     var exact = /^\s*".+"\s*$/.test(q);
     var term = String(q).split(/\s+/).map(function (run) {
       if (!SEGMENTED.test(run)) { return run; }
+      var last = "";
       return Array.from(words.segment(run)).map(function (word) {
-        return Array.from(graphemes.segment(word.segment)).map(function (g) {
+        var text = Array.from(graphemes.segment(word.segment)).map(function (g) {
           return PUNCTUATION.test(g.segment) ? "" : g.segment.toLocaleLowerCase();
         }).join("");
-      }).join(" ");
+        var joined = whole && HAN.test(last) && HAN.test(word.segment); // 东莞, not 东 莞
+        last = word.segment;
+        return (joined ? "" : " ") + text;
+      }).join("");
     }).join(" ").replace(/\s{2,}/g, " ").trim();
     if (exact) { term = term.replace(/^"|"$/g, ""); } // the quotes of a run left as it was
     return term && exact ? '"' + term + '"' : term;
@@ -535,6 +542,98 @@
     }).catch(function () { return search; }); // a check that fails leaves Pagefind's answer
   }
 
+  /* /api/search indexes a run of Chinese characters (CJK ideographs between other characters)
+   * as its overlapping bigrams, and searches a run of the query as its bigrams, all of them in
+   * one field (title, summary, body; or the run an organisation's whole name); a run of one
+   * character is indexed, and found, only where it stands alone. Pagefind matches each of the
+   * query's words as a prefix of a word its index holds, anywhere in the story. The run split
+   * in pieces (segmentQuery: 年会 as 年 会) so finds stories with the pieces apart (年 of 年度,
+   * 会 of 会员: hits the API does not give); a piece the index only holds inside a longer word
+   * (莞, where the index holds 东莞) matches nothing and is dropped (more such hits); and
+   * quoting the pieces (an exact phrase of words) misses the stories where the index holds the
+   * run as one word or the start of one. So the query is searched twice, its runs in pieces
+   * (as segmentQuery splits them) and whole (东莞: a prefix of 东莞 and of 东莞市), and a story
+   * found either way is kept only where the API would find each run in it: every bigram of the
+   * run in its title, or in the rest of its indexed text (summary and body, which the record's
+   * content does not tell apart; Pagefind's word breaks taken out), or the run one of its
+   * organisations; the facet counts are then those of the stories kept. A query without
+   * Chinese characters is searched exactly as before. */
+  var CJK = "\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"; // /api/search's (search/analysis.py)
+  var CJK_RUNS = new RegExp("[" + CJK + "]+", "g");
+
+  function cjkRuns(q) {
+    var seen = Object.create(null);
+    return (String(q).match(CJK_RUNS) || []).filter(function (run) {
+      if (seen[run]) { return false; }
+      seen[run] = true;
+      return true;
+    });
+  }
+
+  function apiFinds(data, runs) {
+    var title = String((data.meta || {}).title || "");
+    var rest = String(data.content || "").replace(/\u200B/g, ""); // title, summary and body
+    if (title && rest.indexOf(title) === 0) { rest = rest.slice(title.length); }
+    var fields = [title, rest];
+    var orgs = (data.filters || {}).org || [];
+    return runs.every(function (run) {
+      if (orgs.indexOf(run) !== -1) { return true; }
+      var chars = Array.from(run);
+      return fields.some(function (text) {
+        if (chars.length === 1) { // a run of one character is indexed only where it stands alone
+          return (text.match(CJK_RUNS) || []).indexOf(run) !== -1;
+        }
+        for (var i = 0; i + 1 < chars.length; i += 1) {
+          if (text.indexOf(chars[i] + chars[i + 1]) === -1) { return false; }
+        }
+        return true;
+      });
+    });
+  }
+
+  function keepWhatTheApiFinds(pagefind, reader, q, filters, search) {
+    var runs = cjkRuns(reader);
+    if (!runs.length) { return search; }
+    var whole = segmentQuery(reader, true);
+    var other = whole === q ? Promise.resolve(null)
+      : pagefind.search(whole, { filters: filters }).then(function (found) {
+        return keepMatchingShards(pagefind, whole, filters, found);
+      });
+    return other.then(function (more) {
+      var results = search.results.slice();
+      var known = Object.create(null);
+      results.forEach(function (r) { known[r.id] = true; });
+      (more ? more.results : []).forEach(function (r) { if (!known[r.id]) { results.push(r); } });
+      return Promise.all(results.map(function (r) { return r.data(); })).then(function (data) {
+        var kept = [];
+        var counts = {};
+        var added = 0;
+        results.forEach(function (r, i) {
+          var d = data[i];
+          if (!apiFinds(d, runs)) { return; }
+          if (i >= search.results.length) { added += 1; }
+          kept.push({ id: r.id, score: r.score, words: r.words,
+                      data: function () { return Promise.resolve(d); } });
+          Object.keys(d.filters || {}).forEach(function (f) {
+            counts[f] = counts[f] || {};
+            d.filters[f].forEach(function (v) { counts[f][v] = (counts[f][v] || 0) + 1; });
+          });
+        });
+        if (!added && kept.length === search.results.length) { return search; } // no change
+        kept.sort(function (a, b) { return b.score - a.score; });
+        // the shards that answered (dropStale): those of either search (none said: all)
+        var shards = search.kept;
+        if (more && more.results.length) {
+          shards = search.kept && more.kept ? {} : undefined;
+          [search.kept, more.kept].forEach(function (some) {
+            Object.keys(shards ? some : {}).forEach(function (id) { shards[id] = true; });
+          });
+        }
+        return { results: kept, filters: counts, kept: shards };
+      });
+    }).catch(function () { return search; }); // a check that fails leaves the first answer
+  }
+
   function runStatic(state, ticket) {
     return loadStatic().then(function (pagefind) {
       var filters = {};
@@ -544,6 +643,8 @@
       var q = state.q ? segmentQuery(state.q) : "";
       return pagefind.search(state.q ? q : null, options).then(function (search) {
         return state.q ? keepMatchingShards(pagefind, q, filters, search) : search;
+      }).then(function (search) {
+        return state.q ? keepWhatTheApiFinds(pagefind, state.q, q, filters, search) : search;
       }).then(function (search) {
         var found = dropStale(search);
         var total = found.length;
