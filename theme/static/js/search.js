@@ -591,6 +591,31 @@
     });
   }
 
+  /* Each result's data, at most LOAD_AT_ONCE fragment requests in flight (a static server
+   * refuses a thousand at once: "Failed to fetch"). */
+  var LOAD_AT_ONCE = 8;
+  var CHECKED_AT_MOST = 500; // stories whose data a query loads to check them, at most
+
+  function loadAll(results) {
+    var data = new Array(results.length);
+    var next = 0;
+    function worker() {
+      if (next >= results.length) { return Promise.resolve(); }
+      var i = next++;
+      return results[i].data().then(function (d) { data[i] = d; return worker(); });
+    }
+    var workers = [];
+    for (var k = 0; k < LOAD_AT_ONCE; k += 1) { workers.push(worker()); }
+    return Promise.all(workers).then(function () { return data; });
+  }
+
+  function countFilters(counts, d) {
+    Object.keys(d.filters || {}).forEach(function (f) {
+      counts[f] = counts[f] || {};
+      d.filters[f].forEach(function (v) { counts[f][v] = (counts[f][v] || 0) + 1; });
+    });
+  }
+
   function keepWhatTheApiFinds(pagefind, reader, q, filters, search) {
     var runs = cjkRuns(reader);
     if (!runs.length) { return search; }
@@ -599,26 +624,39 @@
       : pagefind.search(whole, { filters: filters }).then(function (found) {
         return keepMatchingShards(pagefind, whole, filters, found);
       });
-    return other.then(function (more) {
+    // A query that is one run of two or more characters: the stories holding its words one
+    // after the other (Pagefind's exact search of them: 供应 链 at consecutive places, or the
+    // word 供应链) hold the run, so the API finds them; their data need not be loaded.
+    var one = runs.length === 1 && Array.from(runs[0]).length > 1 && reader.trim() === runs[0];
+    var exact = one ? pagefind.search('"' + q + '"', { filters: filters }) : Promise.resolve(null);
+    return Promise.all([other, exact]).then(function (answers) {
+      var more = answers[0], sure = answers[1];
       var results = search.results.slice();
       var known = Object.create(null);
       results.forEach(function (r) { known[r.id] = true; });
       (more ? more.results : []).forEach(function (r) { if (!known[r.id]) { results.push(r); } });
-      return Promise.all(results.map(function (r) { return r.data(); })).then(function (data) {
-        var kept = [];
-        var counts = {};
+      var certain = Object.create(null);
+      (sure ? sure.results : []).forEach(function (r) { certain[r.id] = true; });
+      var held = results.filter(function (r) { return certain[r.id]; });
+      var check = results.filter(function (r) { return !certain[r.id]; });
+      // the sure hits' filter counts are Pagefind's, where they are all among the results
+      var sureCounts = sure && held.length === sure.results.length;
+      if (!sureCounts) { check = results; held = []; }
+      if (check.length > CHECKED_AT_MOST) { return search; } // too many to check: as before
+      return loadAll(check).then(function (data) {
+        var kept = held.slice();
+        var counts = sureCounts ? addCounts({}, sure.filters) : {};
+        delete counts.shard;
         var added = 0;
-        results.forEach(function (r, i) {
+        check.forEach(function (r, i) {
           var d = data[i];
           if (!apiFinds(d, runs)) { return; }
-          if (i >= search.results.length) { added += 1; }
+          if (!known[r.id]) { added += 1; } // found by the runs whole only
           kept.push({ id: r.id, score: r.score, words: r.words,
                       data: function () { return Promise.resolve(d); } });
-          Object.keys(d.filters || {}).forEach(function (f) {
-            counts[f] = counts[f] || {};
-            d.filters[f].forEach(function (v) { counts[f][v] = (counts[f][v] || 0) + 1; });
-          });
+          countFilters(counts, d);
         });
+        held.forEach(function (r) { if (!known[r.id]) { added += 1; } });
         if (!added && kept.length === search.results.length) { return search; } // no change
         kept.sort(function (a, b) { return b.score - a.score; });
         // the shards that answered (dropStale): those of either search (none said: all)
