@@ -620,9 +620,14 @@
     var runs = cjkRuns(reader);
     if (!runs.length) { return search; }
     var whole = segmentQuery(reader, true);
+    // a query of Chinese runs only: every story kept is checked for every run, and so the
+    // shards need not be (keepMatchingShards), for the words of the query other than the runs
+    var onlyRuns = String(reader).replace(/"/g, " ").split(/\s+/).every(function (w) {
+      return !w || (w.match(CJK_RUNS) || []).join("") === w;
+    });
     var other = whole === q ? Promise.resolve(null)
       : pagefind.search(whole, { filters: filters }).then(function (found) {
-        return keepMatchingShards(pagefind, whole, filters, found);
+        return onlyRuns ? found : keepMatchingShards(pagefind, whole, filters, found);
       });
     // A query that is one run of two or more characters: the stories holding its words one
     // after the other (Pagefind's exact search of them: 供应 链 at consecutive places, or the
