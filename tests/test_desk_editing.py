@@ -12,7 +12,7 @@ import pytest
 
 from csrnews.desk.history import JournalHistory
 from csrnews.nightly.lock import RunLock
-from csrnews.story.storyfile import is_edited, read_story
+from csrnews.story.storyfile import is_edited, read_story, render_edited
 from csrnews.top10.io import read_list
 from tests.test_desk_support import (
     ADMIN,
@@ -491,3 +491,30 @@ def test_a_form_from_before_a_new_login_is_refused_with_a_way_back(desk: Desk) -
     assert "Nothing was changed" in refused.text and "logged out or in again" in refused.text
     assert f'<a href="/desk/story/{STORY}">Open the page again</a>' in refused.text
     assert read_story(_story_file(desk)).title == "Audit forum in Shenzhen"
+
+
+def test_a_hand_written_event_date_is_kept_by_a_save_that_does_not_touch_it(desk: Desk) -> None:
+    # an editor wrote Event_date in the file by hand: with a time (the site reads its date), or
+    # in words (the site cannot read it). A save of the title alone must not clear or rewrite it
+    path = _story_file(desk)
+    client = _client(desk)
+    for written, shown, kind in (
+        ("2018-05-01 09:30", "2018-05-01", "date"),
+        ("spring 2018", "spring 2018", "text"),
+    ):
+        story = read_story(path)
+        story.set("Event_date", written)
+        path.write_text(render_edited(story), encoding="utf-8")
+        page = client.get(f"/desk/story/{STORY}")
+        field = re.search(r'<input[^>]*name="event_date"[^>]*>', page.text)
+        assert field is not None, page.text
+        assert f'value="{shown}"' in field.group() and f'type="{kind}"' in field.group()
+        answer = client.submit(page, f"/desk/story/{STORY}", title=f"Audit forum ({kind})")
+        if kind == "date":  # saved, and the date the editor did not touch as it was written
+            assert answer.status == 302
+            assert "event date" not in " ".join(_flashes(client.get(answer.location).text))
+            assert read_story(path).get("Event_date") == written
+            assert read_story(path).title == "Audit forum (date)"
+        else:  # shown as written, and a save asks for a date: not saved empty in silence
+            assert answer.status == 400 and "YYYY-MM-DD" in answer.text
+            assert read_story(path).get("Event_date") == written

@@ -3,6 +3,7 @@ refused with a conflict when the file changed since the editor opened it."""
 
 from __future__ import annotations
 
+import datetime as dt
 import difflib
 import logging
 import re
@@ -47,12 +48,25 @@ def now_iso() -> str:
     return time.strftime("%Y-%m-%dT%H:%M:%S+00:00", time.gmtime())
 
 
+def shown_date(raw: str) -> str:
+    """An Event_date as the form's date field can show it: the date of an ISO date or
+    datetime ("2019-03-01 10:00" as 2019-03-01, as the site reads it); anything else as
+    written (the form then shows it as text, and asks for a date only if it is saved)."""
+    text = (raw or "").strip()
+    try:
+        return dt.date.fromisoformat(text[:10]).isoformat()
+    except ValueError:
+        return text
+
+
 def form_values(story: Story) -> dict[str, str]:
     """A story as the edit form shows it."""
     values = {}
     for name, (key, _) in FIELDS.items():
         if name == "body":
             values[name] = story.body.strip("\n")
+        elif name == "event_date":
+            values[name] = shown_date(story.get(key))
         elif name == "category":
             values[name] = event_type_id(story.get("Category") or "other")
         elif name in LIST_FIELDS:
@@ -75,7 +89,7 @@ def apply_values(story: Story, values: dict[str, str]) -> list[str]:
             story.set("Category", event_type_label(value))
         elif name in LIST_FIELDS:
             story.set_list(key, LIST_SEPARATORS.split(value))
-        else:
+        elif value != before[name]:  # unchanged: the file keeps its own form ("… 10:00")
             story.set(key, value)
     after = form_values(story)
     return [FIELDS[n][1] for n in FIELDS if before[n] != after[n]]

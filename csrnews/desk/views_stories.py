@@ -44,6 +44,10 @@ def _edit_page(
     path = resolve_id(desk.content, story_id)
     text = path.read_text(encoding="utf-8")
     date = story.get("Date")
+    shown = (form.event_date.data or "").strip()
+    if shown and storyedit.shown_date(shown) != shown[:10]:
+        # not a date a date field can show: as text, so that it is seen (and not saved empty)
+        form.event_date.render_kw = {**(form.event_date.render_kw or {}), "type": "text"}
     return render_template(
         "desk/edit.html",
         form=form,
