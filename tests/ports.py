@@ -19,8 +19,9 @@ from pathlib import Path
 from typing import TypeVar
 
 
-def _tree(pid: int) -> list[int]:
-    """PID and its descendants (a server may listen in a child: `csrnews demo`)."""
+def process_tree(pid: int, *, live_only: bool = False) -> list[int]:
+    """PID and its descendants, from /proc (a server may listen in a child: `csrnews demo`);
+    with ``live_only``, processes that have exited (zombies) are left out."""
     children: dict[int, list[int]] = {}
     for entry in os.listdir("/proc"):
         if not entry.isdigit():
@@ -29,8 +30,10 @@ def _tree(pid: int) -> list[int]:
             raw = Path(f"/proc/{entry}/stat").read_text()
         except OSError:
             continue
-        parent = int(raw[raw.rindex(")") + 2 :].split()[1])
-        children.setdefault(parent, []).append(int(entry))
+        fields = raw[raw.rindex(")") + 2 :].split()
+        if live_only and fields[0] in ("Z", "X"):
+            continue
+        children.setdefault(int(fields[1]), []).append(int(entry))
     found, todo = [], [pid]
     while todo:
         current = todo.pop()
@@ -58,7 +61,7 @@ def _socket_inodes(pid: int) -> set[str]:
 def listening_ports(pid: int) -> set[int]:
     """The TCP ports process PID (or a process it started) listens on."""
     inodes: set[str] = set()
-    for member in _tree(pid):
+    for member in process_tree(pid):
         inodes |= _socket_inodes(member)
     ports = set()
     for table in ("/proc/net/tcp", "/proc/net/tcp6"):

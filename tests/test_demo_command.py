@@ -18,6 +18,7 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import ROOT
+from tests.ports import process_tree
 from tests.test_desk_support import Client
 
 pytestmark = pytest.mark.slow
@@ -195,30 +196,9 @@ def test_a_second_run_finds_nothing_new_and_reports_nothing_twice(
     assert publisher and publisher[0] in second  # the same address both times
 
 
-def _children(pid: int) -> set[int]:
-    """Live child processes of PID (from /proc)."""
-    found = set()
-    for entry in os.listdir("/proc"):
-        if not entry.isdigit():
-            continue
-        try:
-            raw = Path(f"/proc/{entry}/stat").read_text()
-        except OSError:
-            continue
-        fields = raw[raw.rindex(")") + 2 :].split()
-        if int(fields[1]) == pid and fields[0] not in ("Z", "X"):
-            found.add(int(entry))
-    return found
-
-
 def _descendants(pid: int) -> set[int]:
-    found, todo = set(), [pid]
-    while todo:
-        for child in _children(todo.pop()):
-            if child not in found:
-                found.add(child)
-                todo.append(child)
-    return found
+    """Live descendants of PID."""
+    return set(process_tree(pid, live_only=True)) - {pid}
 
 
 def _alive(pid: int) -> bool:

@@ -6,6 +6,7 @@ marked only where the whole run stands (``run_starts``), which the reference app
 from __future__ import annotations
 
 import html
+import re
 import threading
 from collections import Counter
 from collections.abc import Iterator
@@ -19,7 +20,6 @@ from csrnews.search.facets import FACETS, FacetTable, facet_answer, facet_object
 from csrnews.search.highlight import (
     FastHighlighter,
     chinese_runs,
-    run_starts,
     snippet_formatter,
     snippet_fragmenter,
 )
@@ -102,8 +102,22 @@ def _requests() -> list[SearchRequest]:
 def _marked_whole(text: str, runs: tuple[str, ...]) -> Iterator[None]:
     """Whoosh's highlighting of ``text``, with a bigram of a Chinese query run matched only
     where it starts inside the whole run (as the site marks it)."""
-    bigrams = frozenset(run[k : k + 2] for run in runs for k in range(len(run) - 1))
-    only = run_starts(text, runs, bigrams)
+    # where each bigram of a run of three or more stands inside the whole run (written here
+    # from the rule, not with the site's run_starts): a run the text never holds, and a
+    # bigram the query searches alone (a run of two), keep their marks everywhere
+    alone = {run for run in runs if len(run) == 2}
+    only: dict[str, set[int]] = {}
+    loose: set[str] = set()
+    for run in (r for r in runs if len(r) > 2):
+        pairs = [run[k : k + 2] for k in range(len(run) - 1)]
+        starts = [m.start() for m in re.finditer(f"(?={re.escape(run)})", text)]
+        if not starts:
+            loose.update(pairs)
+        for at in starts:
+            for k, pair in enumerate(pairs):
+                if pair not in alone:
+                    only.setdefault(pair, set()).add(at + k)
+    only = {pair: at for pair, at in only.items() if pair not in loose}
 
     def matched(tokens: Iterator, termset: frozenset[str]) -> Iterator:
         for token in tokens:

@@ -430,7 +430,7 @@ def test_politeness_holds_across_workers(
     assert min(b - a for a, b in itertools.pairwise(grants)) >= delay * 1000, grants
     times = sorted(r.time for r in log)
     assert times[-1] - times[0] >= (len(times) - 1) * delay - JITTER, answered
-    assert int(rdb.get(keys.ROBOTS_PREFIX + polite.url) is not None)
+    assert rdb.get(keys.ROBOTS_PREFIX + polite.url) is not None
 
 
 def test_nightly_with_redis_seeds_waits_ingests_and_publishes(
